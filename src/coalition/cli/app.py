@@ -1,0 +1,26 @@
+"""The ``coalition`` command: a thin shell over the library and the node API."""
+
+from __future__ import annotations
+
+import typer
+
+from coalition.cli import version
+from coalition.cli.exit_codes import ExitCode
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="coalition",
+    help="Coalition: federated learning where raw data never leaves its owner.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+version.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(ExitCode.INTERRUPTED) from None
