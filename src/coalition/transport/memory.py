@@ -1,30 +1,38 @@
 """In-memory hub: N parties in one process, one thread each (unit tests, standalone mode).
 
-Payloads are the codec's bytes, exactly as over the network, so codec allow-list problems and
-privacy recorders behave the same as with the gRPC transport.
+Payloads are the codec's bytes, exactly as over the network, and they go through the same
+envelopes and :class:`~coalition.transport.mailbox.Mailbox` as the gRPC transport (sequence
+numbers, duplicate dropping, typed timeouts), so both pass one contract suite::
+
+    hub = MemoryHub([Party.guest(), Party.host()])
+    guest_channel = hub.channel(Party.guest())
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 
-from coalition.core.errors import ConfigError, PeerError, PeerTimeoutError, ProtocolError
+from coalition.core.errors import ConfigError
 from coalition.core.ids import Party
+from coalition.transport.envelope import Envelope, Outbox
+from coalition.transport.mailbox import Mailbox
+from coalition.transport.spool import Spool
 
 __all__ = ["MemoryChannel", "MemoryHub"]
+
+_UNBOUNDED = 1 << 62  # payloads already live in this process: spilling would only add a copy
 
 
 class MemoryHub:
     """Mailboxes for a fixed set of parties; hands out one :class:`MemoryChannel` per party."""
 
-    def __init__(self, parties: Iterable[Party]) -> None:
+    def __init__(self, parties: Iterable[Party], *, job: str = "job", task: str = "task") -> None:
         self._parties = tuple(sorted(set(parties)))
         if len(self._parties) < 1:
             raise ConfigError("a hub needs at least one party")
-        self._boxes: dict[tuple[Party, Party, str], bytes] = {}
-        self._cond = threading.Condition()
-        self._failed: dict[Party, str] = {}
+        self.job, self.task = job, task
+        self._spool = Spool(memory_budget=_UNBOUNDED, spill_threshold=_UNBOUNDED)
+        self._boxes = {p: Mailbox(p) for p in self._parties}
 
     @property
     def parties(self) -> tuple[Party, ...]:
@@ -33,47 +41,29 @@ class MemoryHub:
 
     def channel(self, party: Party) -> MemoryChannel:
         """The channel of ``party``."""
-        if party not in self._parties:
+        if party not in self._boxes:
             raise ConfigError("party is not on this hub", party=str(party))
         return MemoryChannel(self, party)
 
     def fail(self, party: Party, reason: str) -> None:
         """Mark ``party`` as dead: peers waiting on it get a :class:`PeerError` at once."""
-        with self._cond:
-            self._failed[party] = reason
-            self._cond.notify_all()
+        for box in self._boxes.values():
+            box.fail(party, reason)
 
-    def _put(self, frm: Party, to: Party, key: str, payload: bytes) -> None:
-        if to not in self._parties:
-            raise ConfigError("unknown peer", peer=str(to))
-        with self._cond:
-            slot = (frm, to, key)
-            if slot in self._boxes:
-                raise ProtocolError("message key sent twice to the same peer",
-                                    peer=str(to), key=key)
-            self._boxes[slot] = payload
-            self._cond.notify_all()
-
-    def _take(self, frm: Party, to: Party, key: str, timeout: float) -> bytes:
-        slot = (frm, to, key)
-        with self._cond:
-            arrived = self._cond.wait_for(
-                lambda: slot in self._boxes or frm in self._failed, timeout=timeout)
-            if slot not in self._boxes and frm in self._failed:
-                raise PeerError("peer failed before sending", peer=str(frm), key=key,
-                                reason=self._failed[frm])
-            if not arrived:
-                raise PeerTimeoutError("no message from peer within the timeout",
-                                       peer=str(frm), key=key, timeout_s=timeout)
-            return self._boxes.pop(slot)
+    def _deliver(self, env: Envelope, payload: bytes) -> None:
+        box = self._boxes.get(env.receiver)
+        if box is None or env.job != self.job or env.task != self.task:
+            raise ConfigError("unknown peer", peer=str(env.receiver))
+        box.put(env, self._spool.hold(payload))
 
 
 class MemoryChannel:
-    """One party's view of a :class:`MemoryHub`."""
+    """One party's view of a :class:`MemoryHub` (a :class:`~coalition.transport.SealingChannel`)."""
 
     def __init__(self, hub: MemoryHub, party: Party) -> None:
         self._hub = hub
         self._party = party
+        self._outbox = Outbox(job=hub.job, task=hub.task, sender=party)
 
     @property
     def party(self) -> Party:
@@ -85,10 +75,20 @@ class MemoryChannel:
         """All parties on the hub."""
         return self._hub.parties
 
+    def seal(self, to: Party, key: str, size: int) -> Envelope:
+        """Claim ``(to, key)`` and number the message."""
+        if to not in self._hub._boxes:
+            raise ConfigError("unknown peer", peer=str(to))
+        return self._outbox.seal(to, key, size)
+
+    def push(self, env: Envelope, payload: bytes) -> None:
+        """Put a sealed message in its receiver's mailbox (repeats are dropped)."""
+        self._hub._deliver(env, bytes(payload))
+
     def send(self, to: Party, key: str, payload: bytes) -> None:
         """Put ``payload`` in ``to``'s mailbox under ``key``."""
-        self._hub._put(self._party, to, key, bytes(payload))
+        self.push(self.seal(to, key, len(payload)), payload)
 
     def recv(self, frm: Party, key: str, timeout: float) -> bytes:
         """Take the payload ``frm`` sent under ``key``."""
-        return self._hub._take(frm, self._party, key, timeout)
+        return self._hub._boxes[self._party].take(frm, key, timeout)

@@ -1,0 +1,254 @@
+"""Node identities and trust for mutual TLS (RFC 8446 over gRPC; X.509 per RFC 5280).
+
+Every node holds a private key and a certificate whose subject common name is its party id
+(``host:telco``) and whose DNS subject-alternative name is :func:`party_dns_name` of that id.
+The DNS name is what a client verifies when it dials a peer, so a certificate issued to one
+party can never pass as another's server; the common name is what the peer server compares
+with the ``sender`` of every envelope, so a client cannot claim another party id.
+
+Partners are trusted in one of two ways (:class:`Trust`):
+
+* **federation CA** — any certificate issued by the federation's CA is accepted, its common
+  name being the party it speaks for (``Trust.federation(ca_pem)``);
+* **pinned certificates** — each partner's exact certificate is listed
+  (``Trust.pinned({party: cert_pem})``); a connection presenting any other certificate is
+  refused, even a valid one from the same issuer.
+
+Helpers to mint a CA and node certificates (ECDSA P-256, via ``cryptography``/OpenSSL) serve
+tests and the ``coalition`` setup commands::
+
+    ca = generate_ca("federation")
+    guest = issue_node_cert(ca, Party.guest())
+    trust = Trust.federation(ca.cert_pem)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from coalition.core.errors import AuthError, ConfigError
+from coalition.core.ids import Party
+
+__all__ = [
+    "CertificateAuthority",
+    "NodeIdentity",
+    "Trust",
+    "cert_fingerprint",
+    "cert_party",
+    "generate_ca",
+    "issue_node_cert",
+    "party_dns_name",
+    "self_signed_node_cert",
+]
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_DNS_SUFFIX = "coalition.invalid"  # RFC 6761: never resolves, only ever used for verification
+
+
+def party_dns_name(party: Party) -> str:
+    """The DNS name a party's certificate carries and its peers verify when dialling it."""
+    name = party.name.lower()
+    if not _DNS_LABEL.match(name) or name != party.name:
+        name = "x-" + hashlib.sha256(party.name.encode()).hexdigest()[:32]
+    return f"{name}.{party.role.value}.{_DNS_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """A CA's key and self-signed certificate (PEM)."""
+
+    key_pem: bytes = field(repr=False)
+    cert_pem: bytes
+
+
+@dataclass(frozen=True)
+class NodeIdentity:
+    """One node's private key and certificate chain (PEM), speaking for ``party``."""
+
+    party: Party
+    key_pem: bytes = field(repr=False)
+    cert_pem: bytes
+
+    def save(self, directory: Path) -> tuple[Path, Path]:
+        """Write ``node.key`` (mode 0600) and ``node.crt`` into ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        key_path, cert_path = directory / "node.key", directory / "node.crt"
+        key_path.touch(mode=0o600, exist_ok=True)
+        key_path.write_bytes(self.key_pem)
+        cert_path.write_bytes(self.cert_pem)
+        return key_path, cert_path
+
+    @classmethod
+    def load(cls, key_path: Path, cert_path: Path) -> NodeIdentity:
+        """Read a key and certificate; the party is the certificate's common name."""
+        key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
+        return cls(cert_party(cert_pem), key_pem, cert_pem)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Which partner certificates this node accepts (see the module docstring).
+
+    ``roots_pem`` anchors TLS verification; ``pins`` (party -> SHA-256 fingerprint), when set,
+    additionally requires each party's exact certificate.
+    """
+
+    roots_pem: bytes
+    pins: Mapping[Party, str] | None = None
+
+    @classmethod
+    def federation(cls, ca_pem: bytes) -> Trust:
+        """Accept any certificate issued by the federation CA ``ca_pem``."""
+        return cls(ca_pem)
+
+    @classmethod
+    def pinned(cls, certs: Mapping[Party, bytes]) -> Trust:
+        """Accept exactly these (typically self-signed) certificates, one per party."""
+        if not certs:
+            raise ConfigError("pinned trust needs at least one certificate")
+        pins: dict[Party, str] = {}
+        for party, pem in certs.items():
+            if cert_party(pem) != party:
+                raise ConfigError("pinned certificate is not issued to that party",
+                                  party=str(party), subject=str(cert_party(pem)))
+            pins[party] = cert_fingerprint(pem)
+        return cls(b"".join(certs[p] for p in sorted(certs)), pins)
+
+    def roots_for(self, peer: Party) -> bytes:
+        """Roots used when dialling ``peer``: its own pinned certificate where pinned."""
+        if self.pins is None:
+            return self.roots_pem
+        for cert in x509.load_pem_x509_certificates(self.roots_pem):
+            pem = cert.public_bytes(serialization.Encoding.PEM)
+            if cert_fingerprint(pem) == self.pins.get(peer):
+                return pem
+        raise ConfigError("no pinned certificate for peer", peer=str(peer))
+
+    def check(self, claimed: Party, cert_pem: bytes) -> None:
+        """Raise :class:`AuthError` unless ``cert_pem`` may speak for ``claimed``."""
+        subject = cert_party(cert_pem)
+        if subject != claimed:
+            raise AuthError("certificate does not belong to the claimed sender",
+                            claimed=str(claimed), certificate=str(subject))
+        if self.pins is not None and self.pins.get(claimed) != cert_fingerprint(cert_pem):
+            raise AuthError("certificate is not the one pinned for this party",
+                            party=str(claimed), fingerprint=cert_fingerprint(cert_pem))
+
+
+def cert_fingerprint(cert_pem: bytes) -> str:
+    """SHA-256 of the DER certificate, lowercase hex."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def cert_party(cert_pem: bytes) -> Party:
+    """The party a certificate speaks for (its subject common name)."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        value = names[0].value if names else ""
+        return Party.parse(value if isinstance(value, str) else value.decode())
+    except (ValueError, ConfigError) as exc:
+        raise AuthError("certificate does not name a party") from exc
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def generate_ca(name: str = "coalition federation", *, days: int = 3650) -> CertificateAuthority:
+    """A fresh ECDSA P-256 certificate authority."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return CertificateAuthority(_key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+
+
+def issue_node_cert(
+    ca: CertificateAuthority,
+    party: Party,
+    *,
+    days: int = 365,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> NodeIdentity:
+    """A node key and certificate for ``party`` signed by ``ca`` (client and server use).
+
+    ``not_before``/``not_after`` override the validity window (tests mint expired ones).
+    """
+    ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise ConfigError("CA key must be an EC key")
+    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = not_before or _now() - dt.timedelta(minutes=5)
+    end = not_after or start + dt.timedelta(days=days)
+    cert = _node_builder(party, key, ca_cert.subject, start, end, ca=False).sign(
+        ca_key, hashes.SHA256())
+    return NodeIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+
+
+def self_signed_node_cert(party: Party, *, days: int = 365) -> NodeIdentity:
+    """A self-signed node certificate for pinned trust (:meth:`Trust.pinned`)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = _now() - dt.timedelta(minutes=5)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(party))])
+    # A pinned certificate is its own trust anchor, hence CA:TRUE with path length 0.
+    cert = _node_builder(party, key, subject, start, start + dt.timedelta(days=days),
+                         ca=True).sign(key, hashes.SHA256())
+    return NodeIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _node_builder(party: Party, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
+                  start: dt.datetime, end: dt.datetime, *, ca: bool) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(party))]))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(party_dns_name(party))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None),
+                       critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=ca, crl_sign=False, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                              ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    )
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
