@@ -1,0 +1,345 @@
+"""``EncryptedArray``: an n-d array of Paillier ciphertexts under one public key.
+
+Homomorphisms used (Paillier, EUROCRYPT 1999): ``[[a]]·[[b]] = [[a+b]]``, ``[[a]]^k = [[k a]]``.
+Values are fixed point (:mod:`~coalition.crypto.paillier.encoding`): every array has a
+``scale_bits``; adding arrays of different scales first lifts the lower one by ``2^diff``;
+multiplying by a float encodes it with ``precision`` bits (default 24) and adds that to the
+scale; multiplying by integers is exact and keeps the scale.
+
+Masking contract: ``is_masked`` means every ciphertext carries a secret random ``hs^a`` factor,
+so only the key holder can read it. Results computed from masked arrays stay masked — where an
+operation would produce the trivial ciphertext ``1`` (a product by 0, an empty group) a fresh
+encryption of 0 is substituted. The codec refuses unmasked arrays. Circuit privacy is *not*
+automatic: before a result computed from your private data goes to the key holder, call
+:meth:`EncryptedArray.rerandomize` (otherwise its randomness can reveal the multipliers).
+
+The class has no ``decrypt``: only :class:`~coalition.crypto.paillier.PaillierPrivateKey` can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import gmpy2
+import numpy as np
+import numpy.typing as npt
+from gmpy2 import mpz
+
+from coalition.compute import chunk_slices
+from coalition.core import Executor
+from coalition.core.errors import CryptoError, InputError
+from coalition.crypto.paillier.dispatch import chunked_map
+from coalition.crypto.paillier.encoding import (
+    DEFAULT_MUL_PRECISION,
+    check_range,
+    is_integer_valued,
+    scaled_exponents,
+    scaled_integers,
+)
+from coalition.crypto.paillier.kernels import MaskTask, mask_chunk
+from coalition.crypto.paillier.multiexp import XtDotTask, xt_dot_chunk
+
+if TYPE_CHECKING:
+    from coalition.crypto.paillier.keys import PaillierPublicKey
+
+__all__ = ["EncryptedArray", "concatenate"]
+
+ObjArray = npt.NDArray[np.object_]
+_XT_MIN_ROWS = 256  # a row chunk smaller than this is not worth a process hop
+
+
+def _objects(items: Sequence[Any], shape: tuple[int, ...]) -> ObjArray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out.reshape(shape)
+
+
+class EncryptedArray:
+    """Ciphertexts with numpy-like shape, indexing and arithmetic with plaintext operands."""
+
+    __slots__ = ("_c", "_masked", "_pk", "_scale")
+    __array_ufunc__ = None  # ndarray (op) EncryptedArray defers to our reflected methods
+
+    def __init__(self, public_key: PaillierPublicKey, ciphertexts: ObjArray, scale_bits: int,
+                 masked: bool) -> None:
+        """Wrap ciphertexts already validated as ``0 < c < n²`` (use ``encrypt`` instead)."""
+        self._pk = public_key
+        self._c = ciphertexts
+        self._scale = int(scale_bits)
+        self._masked = bool(masked)
+
+    # -- container ---------------------------------------------------------------------
+    @property
+    def public_key(self) -> PaillierPublicKey:
+        """The key these ciphertexts were made under."""
+        return self._pk
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Array shape."""
+        return tuple(self._c.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of ciphertexts."""
+        return int(self._c.size)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return int(self._c.ndim)
+
+    @property
+    def scale_bits(self) -> int:
+        """Plaintexts hold ``round(x * 2**scale_bits)``."""
+        return self._scale
+
+    @property
+    def is_masked(self) -> bool:
+        """Whether every ciphertext carries a secret random factor (see module docstring)."""
+        return self._masked
+
+    @property
+    def ciphertexts(self) -> ObjArray:
+        """A copy of the raw ciphertexts (object array of ``mpz``)."""
+        return self._c.copy()
+
+    def __len__(self) -> int:
+        if self._c.ndim == 0:
+            raise TypeError("len() of a 0-d EncryptedArray")
+        return int(self._c.shape[0])
+
+    def __getitem__(self, key: Any) -> EncryptedArray:
+        picked = self._c[key]
+        if not isinstance(picked, np.ndarray):
+            picked = _objects([picked], ())
+        return self._like(picked)
+
+    def ravel(self) -> EncryptedArray:
+        """Flattened copy."""
+        return self._like(self._c.ravel())
+
+    def reshape(self, *shape: Any) -> EncryptedArray:
+        """Same ciphertexts, new shape (numpy rules)."""
+        return self._like(self._c.reshape(*shape))
+
+    def _like(self, c: ObjArray, scale: int | None = None, masked: bool | None = None) -> EncryptedArray:
+        return EncryptedArray(self._pk, c, self._scale if scale is None else scale,
+                              self._masked if masked is None else masked)
+
+    def __repr__(self) -> str:
+        return (f"EncryptedArray(shape={self.shape}, scale_bits={self._scale}, "
+                f"masked={self._masked}, key={self._pk!r})")
+
+    # -- helpers -----------------------------------------------------------------------
+    def _fill(self, cs: list[mpz | None], masked: bool) -> list[mpz]:
+        """Replace ``None`` (an empty product) by a fresh [[0]] if masked, else by ``1``."""
+        holes = [i for i, c in enumerate(cs) if c is None]
+        zeros = (mask_chunk(MaskTask(int(self._pk.n), int(self._pk.hs), [1] * len(holes)))
+                 if masked else [mpz(1)] * len(holes))
+        for i, z in zip(holes, zeros, strict=True):
+            cs[i] = z
+        return cs  # type: ignore[return-value]
+
+    def _same_key(self, other: EncryptedArray) -> None:
+        if other._pk.n != self._pk.n:
+            raise CryptoError("arrays were encrypted under different public keys")
+
+    def _lift(self, scale: int) -> ObjArray:
+        """Ciphertexts of ``x * 2**(scale - self.scale_bits)``."""
+        if scale == self._scale:
+            return self._c
+        lifted = gmpy2.powmod_base_list(self._c.ravel().tolist(), 1 << (scale - self._scale),
+                                        self._pk.nsquare)
+        return _objects(lifted, self.shape)
+
+    # -- arithmetic --------------------------------------------------------------------
+    def __add__(self, other: Any) -> EncryptedArray:
+        if isinstance(other, EncryptedArray):
+            self._same_key(other)
+            scale = max(self._scale, other._scale)
+            return _combine(self._pk, self._lift(scale), other._lift(scale), scale,
+                            self._masked or other._masked)
+        return self._add_plain(scaled_integers(other, self._scale))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> EncryptedArray:
+        n2 = self._pk.nsquare
+        try:
+            inv = [gmpy2.invert(c, n2) for c in self._c.ravel().tolist()]
+        except ZeroDivisionError as exc:
+            raise CryptoError("ciphertext is not invertible mod n²") from exc
+        return self._like(_objects(inv, self.shape))
+
+    def __sub__(self, other: Any) -> EncryptedArray:
+        if isinstance(other, EncryptedArray):
+            return self + (-other)
+        ints = scaled_integers(other, self._scale)
+        return self._add_plain(np.asarray(-ints, dtype=object).reshape(ints.shape))
+
+    def __rsub__(self, other: Any) -> EncryptedArray:
+        return (-self)._add_plain(scaled_integers(other, self._scale))
+
+    def _add_plain(self, ints: ObjArray) -> EncryptedArray:
+        n, n2 = self._pk.n, self._pk.nsquare
+        check_range(ints, int(n))
+        plain = _objects([(1 + (mpz(m) % n) * n) % n2 for m in ints.ravel().tolist()], ints.shape)
+        return _combine(self._pk, self._c, plain, self._scale, self._masked)
+
+    def mul(self, plain: Any, *, precision: int | None = None) -> EncryptedArray:
+        """``self * plain`` elementwise (numpy broadcasting).
+
+        Integer operands with ``precision=None`` are exact and keep ``scale_bits``; anything
+        else is encoded with ``precision`` bits (default ``DEFAULT_MUL_PRECISION`` = 24, error
+        at most ``2**-(precision+1)`` per multiplier) which is added to ``scale_bits``.
+        """
+        if isinstance(plain, EncryptedArray):
+            raise InputError("Paillier cannot multiply two ciphertexts")
+        exact = precision is None and is_integer_valued(plain)
+        bits = 0 if exact else (DEFAULT_MUL_PRECISION if precision is None else precision)
+        ks = scaled_integers(plain, bits)
+        c, k = _broadcast(self._c, ks)
+        n2 = self._pk.nsquare
+        try:
+            if ks.size == 1:
+                out = gmpy2.powmod_base_list(c.ravel().tolist(), int(ks.flat[0]), n2)
+            else:
+                out = [gmpy2.powmod(x, int(e), n2) for x, e in zip(c.flat, k.flat, strict=True)]
+        except (ZeroDivisionError, ValueError) as exc:
+            raise CryptoError("ciphertext is not invertible mod n²") from exc
+        zero_to_none = [None if int(e) == 0 else x for x, e in zip(out, k.flat, strict=True)]
+        filled = self._fill(zero_to_none, self._masked)
+        return EncryptedArray(self._pk, _objects(filled, c.shape), self._scale + bits,
+                              self._masked)
+
+    def __mul__(self, other: Any) -> EncryptedArray:
+        if isinstance(other, EncryptedArray):
+            return NotImplemented
+        return self.mul(other)
+
+    __rmul__ = __mul__
+
+    # -- reductions --------------------------------------------------------------------
+    def sum(self, axis: int | None = None) -> EncryptedArray:
+        """Encrypted sum over all elements (shape ``()``) or along ``axis``."""
+        if axis is None:
+            return self.ravel().reshape(-1, 1).sum(axis=0).reshape(())
+        ax = _axis(axis, self.ndim)
+        rows = np.moveaxis(self._c, ax, 0)
+        rest = rows.shape[1:]
+        flat = rows.reshape(rows.shape[0], -1)
+        n2 = self._pk.nsquare
+        acc: list[mpz | None] = [None] * flat.shape[1]
+        for row in flat.tolist():
+            for j, c in enumerate(row):
+                cur = acc[j]
+                acc[j] = c if cur is None else cur * c % n2
+        return self._like(_objects(self._fill(acc, self._masked), rest))
+
+    def group_sum(self, group_ids: Any, n_groups: int) -> EncryptedArray:
+        """Sums of the rows of each group: ``out[g] = Σ_{i: ids[i]=g} self[i]`` (histograms).
+
+        ``group_ids`` is an integer array of shape ``(N,)`` with values in ``[0, n_groups)``;
+        the result has shape ``(n_groups,) + self.shape[1:]``.
+        """
+        ids = np.asarray(group_ids)
+        if self.ndim == 0 or ids.shape != (self.shape[0],) or ids.dtype.kind not in "iu":
+            raise InputError("group_ids must be an integer array of shape (N,)",
+                             expected=self.shape[:1], got=ids.shape)
+        if n_groups < 1 or (ids.size and (ids.min() < 0 or ids.max() >= n_groups)):
+            raise InputError("group ids must lie in [0, n_groups)", n_groups=n_groups)
+        flat = self._c.reshape(self.shape[0], -1)
+        width = flat.shape[1]
+        n2 = self._pk.nsquare
+        acc: list[mpz | None] = [None] * (n_groups * width)
+        for g, row in zip(ids.tolist(), flat.tolist(), strict=True):
+            base = g * width
+            for j, c in enumerate(row):
+                cur = acc[base + j]
+                acc[base + j] = c if cur is None else cur * c % n2
+        filled = self._fill(acc, self._masked)
+        return self._like(_objects(filled, (n_groups, *self.shape[1:])))
+
+    def xt_dot(self, X: Any, *, precision: int = DEFAULT_MUL_PRECISION,
+               executor: Executor | None = None) -> EncryptedArray:
+        """``X.T @ self`` for a plaintext ``X`` of shape ``(N, F)`` and ``self`` of shape ``(N,)``.
+
+        Float ``X`` is encoded with ``precision`` bits (absolute error of each output at most
+        ``2**-(precision+1) · Σ|d_i|``) and the scale grows by ``precision``; integer ``X`` is
+        exact. Row chunks run on ``executor`` (each ciphertext crosses a process boundary once
+        and is inverted in the worker that owns it); the bucket multi-exponentiation is in
+        :mod:`~coalition.crypto.paillier.multiexp`.
+        """
+        mat = np.asarray(X)
+        if self.ndim != 1 or mat.ndim != 2 or mat.shape[0] != self.shape[0]:
+            raise InputError("xt_dot needs X of shape (N, F) and an array of shape (N,)",
+                             x_shape=mat.shape, enc_shape=self.shape)
+        bits = 0 if is_integer_valued(mat) else precision
+        K = scaled_exponents(mat, bits)
+        n2 = int(self._pk.nsquare)
+        cs = self._c.tolist()
+        workers = executor.workers if executor is not None else 1
+        slices = chunk_slices(len(cs), workers, min_size=_XT_MIN_ROWS) or [slice(0, 0)]
+        tasks = [XtDotTask(n2, cs[s], K[s]) for s in slices]
+        parts = (executor.map(xt_dot_chunk, tasks) if executor is not None and len(tasks) > 1
+                 else [xt_dot_chunk(t) for t in tasks])
+        cols: list[mpz | None] = []
+        for j in range(mat.shape[1]):
+            got = [p[j] for p in parts if p[j] is not None]
+            acc = got[0] if got else None
+            for c in got[1:]:
+                acc = acc * c % n2
+            cols.append(acc)
+        return self._like(_objects(self._fill(cols, self._masked), (mat.shape[1],)),
+                          scale=self._scale + bits)
+
+    def rerandomize(self, executor: Executor | None = None) -> EncryptedArray:
+        """Same plaintexts, each ciphertext multiplied by a fresh ``hs^a``; always masked."""
+        n, hs = int(self._pk.n), int(self._pk.hs)
+        out = chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), self._c.ravel().tolist(),
+                          executor)
+        return self._like(_objects(out, self.shape), masked=True)
+
+    @classmethod
+    def concatenate(cls, arrays: Sequence[EncryptedArray], axis: int = 0) -> EncryptedArray:
+        """Join arrays under one key along ``axis`` (scales are lifted to the largest)."""
+        return concatenate(arrays, axis=axis)
+
+
+def concatenate(arrays: Sequence[EncryptedArray], axis: int = 0) -> EncryptedArray:
+    """Join arrays under one key along ``axis`` (scales are lifted to the largest)."""
+    if not arrays:
+        raise InputError("concatenate needs at least one array")
+    first = arrays[0]
+    for a in arrays[1:]:
+        first._same_key(a)
+    scale = max(a.scale_bits for a in arrays)
+    try:
+        joined = np.concatenate([a._lift(scale) for a in arrays], axis=axis)
+    except ValueError as exc:
+        raise InputError("arrays cannot be concatenated", reason=str(exc)) from exc
+    return EncryptedArray(first.public_key, joined, scale, all(a.is_masked for a in arrays))
+
+
+def _axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise InputError("axis out of range", axis=axis, ndim=ndim)
+    return axis % ndim
+
+
+def _broadcast(a: ObjArray, b: ObjArray) -> tuple[ObjArray, ObjArray]:
+    try:
+        x, y = np.broadcast_arrays(a, b)
+    except ValueError as exc:
+        raise InputError("operand shapes do not broadcast", left=a.shape, right=b.shape) from exc
+    return x, y
+
+
+def _combine(pk: PaillierPublicKey, a: ObjArray, b: ObjArray, scale: int,
+             masked: bool) -> EncryptedArray:
+    x, y = _broadcast(a, b)
+    n2 = pk.nsquare
+    out = [u * v % n2 for u, v in zip(x.flat, y.flat, strict=True)]
+    return EncryptedArray(pk, _objects(out, x.shape), scale, masked)

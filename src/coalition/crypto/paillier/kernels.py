@@ -1,0 +1,199 @@
+"""Per-chunk Paillier kernels: module-level functions a process executor can run.
+
+Work items carry key material as plain integers. Each process (the caller or a pool worker)
+keeps the fixed-base tables it built in a small LRU cache keyed by that material, so a worker
+pays for a table once per key, not once per chunk. Everything here stays inside one party
+(a local process pool), which is why private primes may appear in a work item; nothing in this
+module is ever put on the wire.
+
+Encryption follows Paillier (EUROCRYPT 1999) with ``g = n + 1`` and the randomiser of
+Damgård, Jurik and Nielsen ("A generalization of Paillier's public-key system with
+applications to electronic voting", Int. J. Inf. Secur. 9(6), 2010 — the journal version of
+Damgård–Jurik, PKC 2001):
+``c = (1 + m n) · hs^a mod n²`` with ``hs = h^n mod n²`` for a random unit ``h`` and a fresh
+random exponent ``a`` of ``ceil(bits/2)`` bits from :mod:`secrets`. ``hs^a`` comes from a
+fixed-base table; the key holder evaluates it modulo ``p²`` and ``q²`` and recombines by CRT.
+Decryption uses the CRT form of Paillier's paper (§7): ``m_p = L_p(c^(p-1) mod p²) · h_p mod p``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import gmpy2
+from gmpy2 import mpz
+
+from coalition.crypto.paillier.fixedbase import FixedBaseTable, powmod_bytes
+
+__all__ = [
+    "DecryptTask",
+    "EncryptTask",
+    "MaskTask",
+    "decrypt_chunk",
+    "encrypt_chunk",
+    "exponent_bytes",
+    "mask_chunk",
+]
+
+# Below this many exponentiations, a missing table is not worth building (≈ 32k multiplications).
+SMALL_BATCH = 24
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def exponent_bytes(n: int) -> int:
+    """Bytes of the DJN random exponent ``a``: ``ceil(bits(n) / 2)`` bits, rounded up."""
+    return (int(n).bit_length() // 2 + 7) // 8
+
+
+@dataclass(frozen=True)
+class _Crt:
+    n: mpz
+    n2: mpz
+    p: mpz
+    q: mpz
+    p2: mpz
+    q2: mpz
+    q2_inv: mpz  # (q²)^-1 mod p², recombines encryptions
+    q_inv: mpz  # q^-1 mod p, recombines decryptions
+    hp: mpz
+    hq: mpz
+
+
+def _cached(key: tuple[Any, ...], build: Any) -> Any:
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    value = build()
+    _cache[key] = value
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return value
+
+
+def _crt(p: int, q: int) -> _Crt:
+    def build() -> _Crt:
+        pp, qq = mpz(p), mpz(q)
+        n = pp * qq
+        p2, q2 = pp * pp, qq * qq
+        g = n + 1
+        hp = gmpy2.invert((gmpy2.powmod(g, pp - 1, p2) - 1) // pp, pp)
+        hq = gmpy2.invert((gmpy2.powmod(g, qq - 1, q2) - 1) // qq, qq)
+        return _Crt(n, n * n, pp, qq, p2, q2, gmpy2.invert(q2, p2), gmpy2.invert(qq, pp), hp, hq)
+
+    return _cached(("crt", int(p), int(q)), build)  # type: ignore[no-any-return]
+
+
+def _public_table(n: int, hs: int, build_ok: bool) -> FixedBaseTable | None:
+    key = ("pub", int(n), int(hs))
+    if not build_ok and key not in _cache:
+        return None
+    return _cached(key, lambda: FixedBaseTable(hs, mpz(n) * n, exponent_bytes(n)))  # type: ignore[no-any-return]
+
+
+def _private_tables(crt: _Crt, hs: int, build_ok: bool) -> tuple[FixedBaseTable, FixedBaseTable] | None:
+    key = ("prv", int(crt.p), int(crt.q), int(hs))
+    if not build_ok and key not in _cache:
+        return None
+    nb = exponent_bytes(crt.n)
+    return _cached(key, lambda: (FixedBaseTable(hs, crt.p2, nb), FixedBaseTable(hs, crt.q2, nb)))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class EncryptTask:
+    """Encrypt raw plaintexts in ``[0, n)``; ``p``/``q`` set selects the key-holder path."""
+
+    n: int
+    hs: int
+    plaintexts: list[int]
+    masked: bool = True
+    p: int = 0
+    q: int = 0
+
+
+@dataclass(frozen=True)
+class MaskTask:
+    """Multiply each ciphertext by a fresh ``hs^a`` (re-randomise; ``1`` gives a fresh [[0]])."""
+
+    n: int
+    hs: int
+    ciphertexts: list[Any]
+
+
+@dataclass(frozen=True)
+class DecryptTask:
+    """Decrypt ciphertexts to raw plaintexts in ``[0, n)`` with the primes ``p``, ``q``."""
+
+    p: int
+    q: int
+    ciphertexts: list[Any]
+
+
+def encrypt_chunk(task: EncryptTask) -> list[mpz]:
+    """Ciphertexts of ``task.plaintexts``, in order."""
+    n = mpz(task.n)
+    n2 = n * n
+    if not task.masked:
+        return [(1 + mpz(m) * n) % n2 for m in task.plaintexts]
+    if task.p:
+        return _encrypt_private(task)
+    masks = _public_masks(task.n, task.hs, len(task.plaintexts))
+    return [(1 + mpz(m) * n) * r % n2 for m, r in zip(task.plaintexts, masks, strict=True)]
+
+
+def _encrypt_private(task: EncryptTask) -> list[mpz]:
+    crt = _crt(task.p, task.q)
+    count = len(task.plaintexts)
+    nb = exponent_bytes(crt.n)
+    rnd = secrets.token_bytes(nb * count)
+    n, p2, q2, q2_inv = crt.n, crt.p2, crt.q2, crt.q2_inv
+    tables = _private_tables(crt, task.hs, count >= SMALL_BATCH)
+    out = []
+    for i, m in enumerate(task.plaintexts):
+        a = rnd[i * nb:(i + 1) * nb]
+        x = 1 + mpz(m) * n
+        if tables is None:
+            cp = x * powmod_bytes(task.hs, a, p2) % p2
+            cq = x * powmod_bytes(task.hs, a, q2) % q2
+        else:
+            cp = x * tables[0].pow_bytes(a) % p2
+            cq = x * tables[1].pow_bytes(a) % q2
+        out.append(cq + q2 * ((cp - cq) * q2_inv % p2))
+    return out
+
+
+def _public_masks(n: int, hs: int, count: int) -> list[mpz]:
+    nb = exponent_bytes(n)
+    rnd = secrets.token_bytes(nb * count)
+    table = _public_table(n, hs, count >= SMALL_BATCH)
+    if table is None:
+        n2 = mpz(n) * n
+        return [powmod_bytes(hs, rnd[i * nb:(i + 1) * nb], n2) for i in range(count)]
+    return [table.pow_bytes(rnd[i * nb:(i + 1) * nb]) for i in range(count)]
+
+
+def mask_chunk(task: MaskTask) -> list[mpz]:
+    """``c · hs^a mod n²`` for each ciphertext, each with fresh ``a``."""
+    n2 = mpz(task.n) * task.n
+    masks = _public_masks(task.n, task.hs, len(task.ciphertexts))
+    return [mpz(c) * r % n2 for c, r in zip(task.ciphertexts, masks, strict=True)]
+
+
+def decrypt_chunk(task: DecryptTask) -> list[mpz]:
+    """Raw plaintexts in ``[0, n)`` of ``task.ciphertexts``, by CRT."""
+    crt = _crt(task.p, task.q)
+    p, q, p2, q2 = crt.p, crt.q, crt.p2, crt.q2
+    cs = task.ciphertexts
+    xp = gmpy2.powmod_base_list([mpz(c) % p2 for c in cs], p - 1, p2)
+    xq = gmpy2.powmod_base_list([mpz(c) % q2 for c in cs], q - 1, q2)
+    hp, hq, q_inv = crt.hp, crt.hq, crt.q_inv
+    out = []
+    for a, b in zip(xp, xq, strict=True):
+        mp = (a - 1) // p * hp % p
+        mq = (b - 1) // q * hq % q
+        out.append(mq + q * ((mp - mq) * q_inv % p))
+    return out
