@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from coalition.core.context import Channel, Context, Executor
-from coalition.core.errors import CoalitionError, PeerError
+from coalition.core.errors import CoalitionError, ConfigError, PeerError
 from coalition.core.ids import Party
 from coalition.transport.memory import MemoryHub
 
@@ -32,13 +32,44 @@ def run_parties(
     timeout: float = 120.0,
     wrap: Callable[[Channel], Channel] | None = None,
     executor: Executor | None = None,
+    transport: Literal["memory", "grpc"] = "memory",
 ) -> dict[Party, Any]:
-    """Run ``roles[p](ctx_p)`` for every party on an in-memory hub, one thread each.
+    """Run ``roles[p](ctx_p)`` for every party and return each party's result.
 
-    Returns each party's result. If any party raises, re-raises the first failure (by party
-    order) as :class:`PartyFailure` naming the party, after all threads finished (peers of a
-    failed party end through their receive timeout).
+    ``transport="memory"``: one thread per party on an in-memory hub. ``transport="grpc"``:
+    one ``spawn`` process per party over gRPC with mutual TLS on loopback, with freshly
+    generated certificates; role functions, ``wrap`` and ``executor`` must be picklable and
+    results come back pickled (see :mod:`coalition.testing.processes`). ``timeout`` is each
+    receive's timeout.
+
+    If any party raises, re-raises the first failure as :class:`PartyFailure` naming the
+    party, root causes before the peer errors they caused, after every party finished (peers
+    of a failed party are told at once and end with a ``PeerError``).
     """
+    if transport == "memory":
+        results, errors = _run_threads(roles, timeout=timeout, wrap=wrap, executor=executor)
+    elif transport == "grpc":
+        # Imported here so memory-only test runs never load grpcio.
+        from coalition.testing.processes import run_grpc_parties  # noqa: PLC0415
+
+        results, errors = run_grpc_parties(roles, timeout=timeout, wrap=wrap, executor=executor)
+    else:
+        raise ConfigError("unknown transport", transport=transport)
+    if errors:
+        # Prefer a root cause over the peer errors it caused in other parties.
+        ordered = sorted(errors.items(), key=lambda kv: (isinstance(kv[1], PeerError), kv[0]))
+        party, err = ordered[0]
+        raise PartyFailure(party, err) from err
+    return results
+
+
+def _run_threads(
+    roles: Mapping[Party, Callable[[Context], Any]],
+    *,
+    timeout: float,
+    wrap: Callable[[Channel], Channel] | None,
+    executor: Executor | None,
+) -> tuple[dict[Party, Any], dict[Party, BaseException]]:
     hub = MemoryHub(roles)
     results: dict[Party, Any] = {}
     errors: dict[Party, BaseException] = {}
@@ -60,9 +91,4 @@ def run_parties(
         t.start()
     for t in threads:
         t.join()
-    if errors:
-        # Prefer a root cause over the peer errors it caused in other parties.
-        ordered = sorted(errors.items(), key=lambda kv: (isinstance(kv[1], PeerError), kv[0]))
-        party, err = ordered[0]
-        raise PartyFailure(party, err) from err
-    return results
+    return results, errors
