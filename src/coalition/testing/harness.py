@@ -9,6 +9,7 @@ from typing import Any, Literal
 from coalition.core.context import Channel, Context, Executor
 from coalition.core.errors import CoalitionError, ConfigError, PeerError
 from coalition.core.ids import Party
+from coalition.transport.base import Flushable
 from coalition.transport.memory import MemoryHub
 
 __all__ = ["PartyFailure", "run_parties"]
@@ -81,6 +82,8 @@ def _run_threads(
         ctx = Context(channel, timeout=timeout, executor=executor)
         try:
             results[party] = roles[party](ctx)
+            if isinstance(channel, Flushable):
+                channel.flush(timeout)
         except BaseException as exc:
             errors[party] = exc
             hub.fail(party, f"{type(exc).__name__}: {exc}")

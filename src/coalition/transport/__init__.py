@@ -6,11 +6,11 @@ in-memory path never loads grpcio); ``coalition.transport.tls`` — identities a
 Both transports share envelopes, mailboxes and the :class:`SealingChannel` interface.
 """
 
-from coalition.transport.base import SealingChannel
+from coalition.transport.base import Flushable, SealingChannel
 from coalition.transport.envelope import Envelope, Outbox
 from coalition.transport.mailbox import Mailbox
 from coalition.transport.memory import MemoryChannel, MemoryHub
 from coalition.transport.spool import Spool
 
-__all__ = ["Envelope", "Mailbox", "MemoryChannel", "MemoryHub", "Outbox", "SealingChannel",
+__all__ = ["Envelope", "Flushable", "Mailbox", "MemoryChannel", "MemoryHub", "Outbox", "SealingChannel",
            "Spool"]

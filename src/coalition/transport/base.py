@@ -15,7 +15,7 @@ from coalition.core.context import Channel
 from coalition.core.ids import Party
 from coalition.transport.envelope import Envelope
 
-__all__ = ["SealingChannel"]
+__all__ = ["Flushable", "SealingChannel"]
 
 
 @runtime_checkable
@@ -28,4 +28,13 @@ class SealingChannel(Channel, Protocol):
 
     def push(self, env: Envelope, payload: bytes) -> None:
         """Deliver a sealed message; repeating it is harmless."""
+        ...
+
+
+@runtime_checkable
+class Flushable(Protocol):
+    """A channel wrapper that delivers asynchronously and must be drained before closing."""
+
+    def flush(self, timeout: float) -> None:
+        """Block until every accepted send was delivered; re-raise a failed delivery."""
         ...

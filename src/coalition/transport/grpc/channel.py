@@ -36,7 +36,7 @@ class GrpcChannel:
         self._job, self._task = job, task
         self._box = server.mailbox(job, task, party)
         self._outbox = Outbox(job=job, task=task, sender=party)
-        cfg = config or server.config
+        self.config = cfg = config or server.config
         self._clients = {p: PeerClient(p, addr, identity, trust, cfg) for p, addr in peers.items()}
 
     @property

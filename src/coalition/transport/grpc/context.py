@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from coalition.core.context import DEFAULT_TIMEOUT_S, Channel, Context, Executor, MetricsSink
 from coalition.core.ids import Party
+from coalition.transport.base import Flushable
 from coalition.transport.grpc.channel import GrpcChannel
 from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.server import PeerServer
@@ -45,9 +46,11 @@ def open_grpc_context(
     try:
         channel = GrpcChannel(srv, party, peers, identity=identity, trust=trust,
                               job=job_id, task=task_id, config=config or srv.config)
+        outer = wrap(channel) if wrap is not None else channel
         try:
-            yield Context(wrap(channel) if wrap is not None else channel, timeout=timeout,
-                          executor=executor, metrics=metrics)
+            yield Context(outer, timeout=timeout, executor=executor, metrics=metrics)
+            if isinstance(outer, Flushable):
+                outer.flush(channel.config.send_timeout)
         except BaseException as exc:
             channel.abort(f"{type(exc).__name__}: {exc}")
             raise
