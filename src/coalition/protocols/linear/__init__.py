@@ -1,0 +1,30 @@
+"""Vertical (hetero) logistic and linear regression.
+
+Variants, selected by ``LinearParams.protocol`` (see ``docs/linear.md`` for their security
+assumptions side by side):
+
+* ``ss`` — additive secret sharing over Z_2^64 with dealer-made Beaver triples
+  (``ss_guest``, ``ss_host``, ``ss_dealer``);
+* ``he-arbiter`` / ``he-guest`` — Paillier, the arbiter or the guest holding the key.
+
+Every variant ends with each party holding only its own weights (the guest also the intercept)
+in a :class:`LinearModelPart`; :mod:`.predict` scores aligned rows jointly.
+"""
+
+from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.data import PartyTable, Standardizer, load_party_csv
+from coalition.protocols.linear.spec import LinearParams
+from coalition.protocols.linear.ss_dealer import SSDealer
+from coalition.protocols.linear.ss_guest import SSGuest
+from coalition.protocols.linear.ss_host import SSHost
+
+__all__ = [
+    "LinearModelPart",
+    "LinearParams",
+    "PartyTable",
+    "SSDealer",
+    "SSGuest",
+    "SSHost",
+    "Standardizer",
+    "load_party_csv",
+]

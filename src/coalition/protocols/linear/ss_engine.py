@@ -1,0 +1,176 @@
+"""The training loop both computing parties of the SS variant run, on their own shares.
+
+Per mini-batch ``B`` there are two exchanges between party 0 (guest) and party 1 (first host),
+each a simultaneous send of one message each way:
+
+1. open ``F = w − V``; locally ``z = E_B·F + E_B·V_i + U_B,i·F + Z_i`` (Beaver, with the
+   feature mask ``E = X − U`` opened once at set-up), truncate;
+2. the residual ``d = k·z − o`` (``k = 1/4, o = y − 1/2`` for logistic regression, the degree-1
+   Taylor sigmoid; ``k = 1, o = y`` for linear regression; only party 0's share of ``o`` is
+   non-zero) and the loss residual ``s = z − t``; open ``G = d − V'`` and ``e = s − A``;
+   locally ``g = X_B^T d`` by Beaver, truncate, and the optimiser step on the weight shares.
+
+Per epoch one more exchange opens ``Σ s²`` (the Taylor loss, ``log 2 − 1/2 + (z − 2y')²/8``
+with ``y' = 2y − 1``, equals the usual Taylor expansion ``log 2 − y'z/2 + z²/8``), and, for
+``early_stop: weight_diff``, ``|Δw|²``.
+
+Leakage to the two computing parties: nothing beyond the per-epoch training loss (and weight
+change norm), which both learn. Every other opened value is masked by a fresh uniform ring
+element from the dealer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coalition.core import Context, Party
+from coalition.core.errors import ProtocolError
+from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.correlated import Purpose, ShareStream, dw_pair, party_triples
+from coalition.protocols.linear.fixedpoint import Ring, decode, mul_public, truncate
+from coalition.protocols.linear.optim import SharedOptimizer
+from coalition.protocols.linear.spec import LinearParams
+from coalition.protocols.linear.ss_spec import (
+    CORRECTIONS,
+    OPEN_D,
+    OPEN_DW,
+    OPEN_STATS,
+    OPEN_W,
+    OPEN_X,
+)
+
+__all__ = ["EpochEnd", "EpochStart", "SSTrainer", "TrainHistory", "ring_value"]
+
+#: Called at the end of each epoch with (epoch context, epoch, keep_training).
+EpochEnd = Callable[[Context, int, bool], None]
+#: Called at the start of each epoch with (epoch context, epoch).
+EpochStart = Callable[[Context, int], None]
+
+
+@dataclass
+class TrainHistory:
+    """What a computing party learns while training: per-epoch loss, epochs run."""
+
+    loss: list[float] = field(default_factory=list)
+    weight_diff: list[float] = field(default_factory=list)
+    epochs: int = 0
+    converged: bool = False
+
+
+def ring_value(value: object, shape: tuple[int, ...]) -> Ring:
+    """``value`` if it is a ``uint64`` array of ``shape``, else :class:`ProtocolError`."""
+    if not isinstance(value, np.ndarray) or value.dtype != np.uint64 or value.shape != shape:
+        raise ProtocolError("malformed share", expected=str(shape))
+    return value
+
+
+class SSTrainer:
+    """One computing party's half of the secret-shared training (``index`` 0 or 1).
+
+    ``x`` is this party's share of the full feature matrix (n x D), ``offset`` / ``target`` its
+    shares of ``o`` and ``t`` (zeros for party 1), ``reg_mask`` 0 for the intercept column.
+    """
+
+    def __init__(self, params: LinearParams, *, index: int, peer: Party, dealer: Party,
+                 stream: ShareStream, x: Ring, offset: Ring, target: Ring,
+                 reg_mask: NDArray[np.float64]) -> None:
+        self.p, self.i, self.peer, self.dealer = params, index, peer, dealer
+        self.stream, self.x, self.offset, self.target = stream, x, offset, target
+        self.opt = SharedOptimizer(params, reg_mask, index)
+        self.k = 0.25 if params.task == "logistic" else 1.0
+        self.w: Ring = np.zeros(x.shape[1], dtype=np.uint64)
+        self.history = TrainHistory()
+
+    def _exchange(self, ctx: Context, key: object, mine: object) -> object:
+        ctx.send(self.peer, key, mine)  # type: ignore[arg-type]
+        return ctx.recv(self.peer, key)  # type: ignore[arg-type]
+
+    def fit(self, ctx: Context, on_epoch_end: EpochEnd, on_epoch_start: EpochStart) -> Ring:
+        """Train; return this party's share of the weights (D,)."""
+        n, d = self.x.shape
+        f, i = self.p.frac_bits, self.i
+        u = self.stream.ring(Purpose.U, shape=(n, d))
+        with np.errstate(over="ignore"):
+            e_mine = self.x - u
+            e = e_mine + ring_value(self._exchange(ctx, OPEN_X, e_mine), (n, d))
+        prev_loss = math.inf
+        for epoch, ectx in ctx.sub("epoch").iter(self.p.epochs):
+            plan = batches(n, self.p, epoch)
+            on_epoch_start(ectx, epoch)
+            corr = None if i == 0 else ectx.recv(self.dealer, CORRECTIONS)
+            if corr is not None and (not isinstance(corr, dict) or len(corr["batches"]) != len(plan)):
+                raise ProtocolError("dealer sent corrections for the wrong schedule")
+            w_start = self.w.copy()
+            loss_acc = np.zeros((), dtype=np.uint64)
+            lr = self.p.lr_at(epoch)
+            for j, bctx in ectx.sub("batch").iter(len(plan)):
+                rows = plan[j]
+                b = len(rows)
+                t = party_triples(self.stream, epoch, j, b, d,
+                              correction=None if corr is None else corr["batches"][j])
+                eb, ub = e[rows], u[rows]
+                with np.errstate(over="ignore"):
+                    f_mine = self.w - t.v
+                    fo = f_mine + ring_value(self._exchange(bctx, OPEN_W, f_mine), (d,))
+                    z = eb @ t.v + ub @ fo + t.z
+                    if i == 0:
+                        z = z + eb @ fo
+                    z = truncate(z, f, i)
+                    resid = mul_public(z, self.k, i) - self.offset[rows]
+                    s = z - self.target[rows]
+                    g_mine, el_mine = resid - t.vt, s - t.a
+                    other = self._exchange(bctx, OPEN_D, [g_mine, el_mine])
+                    if not isinstance(other, list) or len(other) != 2:
+                        raise ProtocolError("malformed residual opening")
+                    go = g_mine + ring_value(other[0], (b,))
+                    el = el_mine + ring_value(other[1], (b,))
+                    grad = eb.T @ t.vt + ub.T @ go + t.zt
+                    loss_acc = loss_acc + 2 * (el @ t.a) + t.s
+                    if i == 0:
+                        grad = grad + eb.T @ go
+                        loss_acc = loss_acc + el @ el
+                    grad = truncate(grad, f, i)
+                self.w = self.opt.step(self.w, grad, b, lr)
+            keep = self._end_epoch(ectx, epoch, n=n, loss_acc=loss_acc, w_start=w_start,
+                                   dw_corr=None if corr is None else corr["dw"],
+                                   prev_loss=prev_loss)
+            prev_loss = self.history.loss[-1] if self.history.loss else math.inf
+            on_epoch_end(ectx, epoch, keep)
+            if not keep:
+                break
+        return self.w
+
+    def _end_epoch(self, ctx: Context, epoch: int, *, n: int, loss_acc: Ring, w_start: Ring,
+                   dw_corr: Ring | None, prev_loss: float) -> bool:
+        p, f, i = self.p, self.p.frac_bits, self.i
+        self.history.epochs = epoch + 1
+        stats = np.zeros(2, dtype=np.uint64)
+        stats[0] = loss_acc
+        if p.early_stop == "weight_diff":
+            a, s = dw_pair(self.stream, epoch, self.w.shape[0], dw_corr)
+            with np.errstate(over="ignore"):
+                dw = self.w - w_start
+                mine = dw - a
+                el = mine + ring_value(self._exchange(ctx, OPEN_DW, mine), mine.shape)
+                stats[1] = 2 * (el @ a) + s + (el @ el if i == 0 else 0)
+        if not (p.report_loss or p.early_stop != "none"):
+            return epoch + 1 < p.epochs
+        with np.errstate(over="ignore"):
+            opened = stats + ring_value(self._exchange(ctx, OPEN_STATS, stats), (2,))
+        sq = decode(opened, 2 * f)
+        scale = 0.125 if p.task == "logistic" else 0.5
+        loss = float(sq[0]) * scale / n + (math.log(2) - 0.5 if p.task == "logistic" else 0.0)
+        self.history.loss.append(loss)
+        if p.early_stop == "weight_diff":
+            diff = math.sqrt(max(float(sq[1]), 0.0))
+            self.history.weight_diff.append(diff)
+            converged = diff < p.tol
+        else:
+            converged = p.early_stop == "loss" and abs(prev_loss - loss) < p.tol
+        self.history.converged = converged
+        return not converged and epoch + 1 < p.epochs
