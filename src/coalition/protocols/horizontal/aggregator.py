@@ -1,0 +1,173 @@
+"""Aggregator role of horizontal FL (the job's arbiter): sample clients, collect, aggregate.
+
+Leakage: the aggregator sees each client's validation metrics and row counts, and — in plain
+mode — each sampled client's model update and training row count. With SecAgg it sees only the
+sum of the weighted updates and of the weights of the clients that finished the round. It never
+sees rows. With DP, what it publishes (the global model) is (ε, δ)-DP at client level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from coalition.core import ConfigError, Context, Party, ProtocolError
+from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
+from coalition.protocols.horizontal.collect import gather_until, send_each
+from coalition.protocols.horizontal.dp import PrivacyAccountant, clip, gaussian_noise
+from coalition.protocols.horizontal.models.base import Model
+from coalition.protocols.horizontal.secagg.quantize import decode
+from coalition.protocols.horizontal.secagg.server import run_secagg_server
+from coalition.protocols.horizontal.secagg.spec import RoundAborted
+from coalition.protocols.horizontal.spec import (
+    FINAL,
+    FINAL_REPORT,
+    REPLY,
+    ROUND,
+    TASK_EVALUATE,
+    TASK_FIT,
+    HorizontalParams,
+)
+from coalition.protocols.horizontal.strategies.base import Strategy
+from coalition.protocols.horizontal.weights import ParamLayout, Vector
+
+__all__ = ["average_metrics", "run_aggregator"]
+
+
+def average_metrics(reports: Iterable[Any]) -> dict[str, float]:
+    """Validation metrics averaged over clients, weighted by their validation rows; malformed
+    reports are skipped."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for rep in reports:
+        if not isinstance(rep, dict) or not isinstance(rep.get("metrics"), dict):
+            continue
+        n = rep.get("num_val")
+        if not isinstance(n, int) or n <= 0:
+            continue
+        for name, value in rep["metrics"].items():
+            if isinstance(name, str) and isinstance(value, int | float) and math.isfinite(value):
+                sums[name] = sums.get(name, 0.0) + n * float(value)
+                counts[name] = counts.get(name, 0.0) + n
+    return {k: sums[k] / counts[k] for k in sorted(sums)}
+
+
+def _check(params: HorizontalParams, strategy: Strategy, clients: Sequence[Party]) -> int:
+    if not clients:
+        raise ConfigError("horizontal FL needs at least one client")
+    per_round = min(params.clients_per_round or len(clients), len(clients))
+    if params.min_clients > per_round:
+        raise ConfigError("min_clients exceeds the clients sampled per round",
+                          min_clients=params.min_clients, per_round=per_round)
+    if params.secagg is not None and not strategy.secure_aggregatable:
+        raise ConfigError("this strategy needs individual updates and cannot run under SecAgg",
+                          strategy=strategy.name)
+    if params.dp is not None:
+        if not strategy.secure_aggregatable:
+            raise ConfigError("DP noise is calibrated for mean aggregation", strategy=strategy.name)
+        if params.dp.noise == "client" and params.secagg is None:
+            raise ConfigError("client-side DP noise protects the sum only under SecAgg; "
+                              "use noise='server' without SecAgg")
+    return per_round
+
+
+class _Round:
+    """Turns the answers of one round into a combined update (plain or secure)."""
+
+    def __init__(self, params: HorizontalParams, strategy: Strategy, layout: ParamLayout) -> None:
+        self.params, self.strategy, self.layout = params, strategy, layout
+
+    def plain(self, replies: dict[Party, Any], fitters: list[Party]) -> tuple[Vector | None, list[Party]]:
+        rows, weights, who = [], [], []
+        for party in fitters:
+            rep = replies[party]
+            try:
+                delta = self.layout.flatten(rep["update"])
+                n = rep["num_samples"]
+            except (ProtocolError, KeyError, TypeError):
+                continue  # a malformed update drops that client from the round
+            if not isinstance(n, int) or n <= 0:
+                continue
+            if self.params.dp is not None:
+                delta, n = clip(delta, self.params.dp.clip_norm), 1
+            rows.append(delta)
+            weights.append(float(n))
+            who.append(party)
+        if not rows:
+            return None, []
+        combined = self.strategy.combine(np.stack(rows), np.asarray(weights))
+        return self._server_noise(combined, len(rows)), who
+
+    def secure(self, ctx: Context, fitters: list[Party]) -> tuple[Vector | None, list[Party]]:
+        sa = self.params.secagg
+        if sa is None or len(fitters) < 2:
+            return None, []
+        try:
+            result = run_secagg_server(ctx, fitters, self.layout.size + 1, sa,
+                                       self.params.client_timeout)
+        except RoundAborted:
+            return None, []
+        sums = decode(result.total, sa.frac_bits, sa.modulus_bits)
+        if sums[-1] <= 0:
+            return None, []
+        combined: Vector = sums[:-1] / sums[-1]
+        return self._server_noise(combined, len(result.participants)), result.participants
+
+    def _server_noise(self, mean: Vector, count: int) -> Vector:
+        dp = self.params.dp
+        if dp is None or dp.noise != "server":
+            return mean
+        out: Vector = mean + gaussian_noise(mean.size, dp.noise_multiplier * dp.clip_norm) / count
+        return out
+
+
+def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
+                   params: HorizontalParams) -> GlobalModel:
+    """Run ``params.rounds`` rounds with every non-arbiter party as a client; return the model.
+
+    ``model`` supplies the initial weights and the architecture description.
+    """
+    clients = ctx.peers()
+    per_round = _check(params, strategy, clients)
+    layout = ParamLayout.of(model.get_weights())
+    vec = layout.flatten(model.get_weights())
+    sampler = np.random.default_rng(params.seed)  # sampling is public, not secret
+    accountant = PrivacyAccountant(params.dp, per_round, len(clients)) if params.dp else None
+    rounds = _Round(params, strategy, layout)
+    history: list[RoundRecord] = []
+    for r, rctx in ctx.sub("round").iter(params.rounds):
+        chosen = {clients[i] for i in sampler.choice(len(clients), per_round, replace=False)}
+        current = layout.unflatten(vec)
+        send_each(rctx, {c: {"task": TASK_FIT if c in chosen else TASK_EVALUATE,
+                             "weights": current, "proximal_mu": strategy.proximal_mu}
+                         for c in clients}, ROUND)
+        replies = gather_until(rctx, clients, REPLY, params.client_timeout)
+        metrics = average_metrics(replies.values())
+        for name, value in metrics.items():
+            ctx.log_metric(f"val_{name}", value, step=r)
+        fitters = [c for c in clients if c in chosen and c in replies]
+        if params.secagg is None:
+            update, participants = rounds.plain(replies, fitters)
+        else:
+            update, participants = rounds.secure(rctx.sub("secagg"), fitters)
+        applied = update is not None and len(participants) >= params.min_clients
+        if applied and update is not None:
+            candidate = strategy.apply(vec, update)
+            applied = bool(np.isfinite(candidate).all())
+            vec = candidate if applied else vec
+        epsilon = accountant.step() if accountant is not None else None
+        if epsilon is not None:
+            ctx.log_metric("epsilon", epsilon, step=r)
+        ctx.log_metric("participants", float(len(participants)), step=r)
+        history.append(RoundRecord(r, sorted(str(c) for c in chosen),
+                                   [str(p) for p in participants], applied, metrics, epsilon))
+    final = layout.unflatten(vec)
+    send_each(ctx, {c: {"weights": final} for c in clients}, FINAL)
+    final_metrics = average_metrics(gather_until(ctx, clients, FINAL_REPORT,
+                                                 params.client_timeout).values())
+    for name, value in final_metrics.items():
+        ctx.log_metric(f"val_{name}", value, step=params.rounds)
+    return GlobalModel(model.describe(), final, history, final_metrics)

@@ -1,0 +1,122 @@
+"""Client role of horizontal FL: evaluate the global model, train locally, send the update.
+
+Leakage: the client's rows never leave it. Per round it sends its validation metrics and
+validation row count, and — if sampled — either its model update and training row count in the
+clear (plain mode) or only a masked share of the secure sum (SecAgg). With DP the update is
+clipped (and, with ``noise="client"``, noised) before it leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coalition.core import ConfigError, Context, Party, ProtocolError
+from coalition.protocols.horizontal.artifact import GlobalModel
+from coalition.protocols.horizontal.dp import clip, gaussian_noise
+from coalition.protocols.horizontal.models.base import Model, TrainConfig
+from coalition.protocols.horizontal.secagg.client import run_secagg_client
+from coalition.protocols.horizontal.secagg.quantize import encode
+from coalition.protocols.horizontal.spec import (
+    FINAL,
+    FINAL_REPORT,
+    REPLY,
+    ROUND,
+    TASK_EVALUATE,
+    TASK_FIT,
+    HorizontalParams,
+    LocalData,
+)
+from coalition.protocols.horizontal.weights import ParamLayout, Vector, Weights
+
+__all__ = ["ClientResult", "run_client"]
+
+
+@dataclass
+class ClientResult:
+    """The final global model as this client received it, and its local metrics of it."""
+
+    model: GlobalModel
+    rounds_trained: int
+
+
+def _evaluate(model: Model, data: LocalData) -> dict[str, float]:
+    if data.x_val is None or data.y_val is None:
+        return {}
+    return {k: float(v) for k, v in model.evaluate(data.x_val, data.y_val).items()}
+
+
+def _parse_round(msg: Any) -> tuple[str, Weights, float]:
+    try:
+        task, weights, mu = msg["task"], msg["weights"], float(msg["proximal_mu"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError("malformed round instruction") from exc
+    if task not in (TASK_FIT, TASK_EVALUATE) or not isinstance(weights, dict) or mu < 0:
+        raise ProtocolError("malformed round instruction", task=task)
+    return task, weights, mu
+
+
+def _local_rng(params: HorizontalParams, party: Party, round_no: int) -> np.random.Generator:
+    # Reproducible per (job seed, client, round): shuffling is not a secret.
+    tag = int.from_bytes(hashlib.sha256(str(party).encode()).digest()[:8], "big")
+    return np.random.default_rng([params.seed, round_no, tag])
+
+
+def _privatise(delta: Vector, params: HorizontalParams, sampled: int) -> Vector:
+    dp = params.dp
+    if dp is None:
+        return delta
+    out = clip(delta, dp.clip_norm)
+    if dp.noise == "client":
+        out = out + gaussian_noise(out.size, dp.noise_multiplier * dp.clip_norm / math.sqrt(sampled))
+    return out
+
+
+def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalParams) -> ClientResult:
+    """Take part in every round the aggregator (the job's arbiter) runs."""
+    aggregator = ctx.arbiter
+    if aggregator is None:
+        raise ConfigError("horizontal FL needs an aggregator (arbiter party)")
+    population = len(ctx.peers()) - 1
+    sampled = min(params.clients_per_round or population, population)
+    weight = 1 if params.dp is not None else data.num_samples
+    trained = 0
+    for r, rctx in ctx.sub("round").iter(params.rounds):
+        task, incoming, mu = _parse_round(rctx.recv(aggregator, ROUND))
+        model.set_weights(incoming)
+        reply: dict[str, Any] = {"metrics": _evaluate(model, data), "num_val": data.num_val}
+        for name, value in reply["metrics"].items():
+            rctx.log_metric(f"val_{name}", value, step=r)
+        if task == TASK_EVALUATE:
+            rctx.send(aggregator, REPLY, reply)
+            continue
+        layout = ParamLayout.of(incoming)
+        start = layout.flatten(incoming)
+        config = TrainConfig(params.local_epochs, params.batch_size, params.learning_rate, mu)
+        loss = model.fit(data.x, data.y, config, _local_rng(params, ctx.party, r))
+        rctx.log_metric("train_loss", loss, step=r)
+        delta = _privatise(layout.flatten(model.get_weights()) - start, params, sampled)
+        trained += 1
+        if params.secagg is None:
+            rctx.send(aggregator, REPLY,
+                      {**reply, "update": layout.unflatten(delta), "num_samples": weight})
+            continue
+        rctx.send(aggregator, REPLY, reply)
+        sa = params.secagg
+        vector = np.concatenate([
+            encode(delta, sa.frac_bits, sa.modulus_bits, scale=weight, max_summands=population),
+            encode(np.ones(1), sa.frac_bits, sa.modulus_bits, scale=weight,
+                   max_summands=population),
+        ])
+        run_secagg_client(rctx.sub("secagg"), aggregator, vector, sa.modulus_bits)
+    final = ctx.recv(aggregator, FINAL)
+    if not isinstance(final, dict) or not isinstance(final.get("weights"), dict):
+        raise ProtocolError("malformed final model")
+    model.set_weights(final["weights"])
+    metrics = _evaluate(model, data)
+    ctx.send(aggregator, FINAL_REPORT, {"metrics": metrics, "num_val": data.num_val})
+    return ClientResult(GlobalModel(model.describe(), model.get_weights(), [], metrics), trained)
