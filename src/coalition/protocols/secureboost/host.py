@@ -1,0 +1,219 @@
+"""SecureBoost host: bins its features, answers with encrypted, shuffled split candidates.
+
+What the host learns: the guest's public key; per tree, which rows are sampled and the node of
+every row at each level (SecureBoost's instance spaces, Cheng et al. §4); which of its own
+shuffled candidates won a node. What it never receives: labels, gradients or hessians in
+plaintext (they arrive packed and Paillier-encrypted), the guest's features or thresholds,
+gains, leaf weights. What it sends: per node, encrypted left-child sums of its candidates in
+an order shuffled with a fresh secret permutation and packed several per ciphertext (so the
+guest learns each candidate's gain but not its feature or threshold), and, for the nodes it
+won, the go-left bit of each row of that node. Thresholds never leave this party.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coalition.core import Context, ProtocolError
+from coalition.protocols.secureboost import cipher
+from coalition.protocols.secureboost import histogram as hist
+from coalition.protocols.secureboost.artifact import host_artifact, load_host
+from coalition.protocols.secureboost.binning import BinMapper
+from coalition.protocols.secureboost.predict import (
+    HostSplit,
+    host_go_left,
+    host_predict,
+    pack_bits,
+)
+from coalition.protocols.secureboost.spec import (
+    GRADIENTS,
+    HISTOGRAMS,
+    NODES,
+    PUBLIC_KEY,
+    SETUP,
+    SPLITS,
+    VALID_BITS,
+    WINNERS,
+    SecureBoostParams,
+)
+from coalition.protocols.secureboost.tree import candidate_table
+
+__all__ = ["SecureBoostHost"]
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass
+class _NodeCandidates:
+    feats: IntArray
+    bins: IntArray
+    missing_left: np.ndarray[Any, np.dtype[np.bool_]]
+
+
+@dataclass
+class _TreeState:
+    cts: Any  # object array of ciphertexts (sampled rows only are meaningful)
+    sampled: np.ndarray[Any, np.dtype[np.bool_]]
+    slot_bits: int
+    slots: int
+    prev_hist: dict[int, Any] = field(default_factory=dict)
+
+
+class SecureBoostHost:
+    """The host role: ``fit`` trains with the guest, ``predict`` serves the guest's walk."""
+
+    def __init__(self, params: SecureBoostParams) -> None:
+        self.params = params
+        self.splits_: dict[tuple[int, int], HostSplit] = {}
+        self.n_trees_ = 0
+        self._rng = np.random.default_rng(secrets.randbits(128))
+
+    # -- training -------------------------------------------------------------------------
+    def fit(self, ctx: Context, X: np.ndarray[Any, Any],
+            X_valid: np.ndarray[Any, Any] | None = None) -> SecureBoostHost:
+        """Train with the guest on this host's columns ``X`` (rows aligned with the guest)."""
+        self._mapper = BinMapper.fit(X, self.params.max_bin)
+        self._bins = self._mapper.transform(X)
+        X_valid_arr = None if X_valid is None else np.asarray(X_valid, dtype=np.float64)
+        self._pk = ctx.recv(ctx.guest, PUBLIC_KEY)
+        setup = ctx.recv(ctx.guest, SETUP)
+        if setup["params"] != self.params.wire_subset():
+            raise ProtocolError("guest and host SecureBoost parameters differ",
+                                guest=setup["params"], host=self.params.wire_subset())
+        if setup["n_rows"] != X.shape[0] or setup["n_valid"] != (
+                0 if X_valid_arr is None else X_valid_arr.shape[0]):
+            raise ProtocolError("row counts differ between guest and host",
+                                guest=setup["n_rows"], host=X.shape[0])
+        trees = ctx.sub("tree")
+        t = 0
+        while True:
+            tctx = trees.sub(str(t))
+            msg = tctx.recv(ctx.guest, GRADIENTS)
+            if msg["stop"]:
+                self.n_trees_ = int(msg["n_trees"])
+                break
+            self._fit_tree(tctx, t, msg)
+            if X_valid_arr is not None:
+                mine = [(t, nid) for (tt, nid) in self.splits_ if tt == t]
+                bits = host_go_left({k: self.splits_[k] for k in mine}, X_valid_arr)
+                tctx.send(ctx.guest, VALID_BITS, {nid: pack_bits(bits[(t, nid)]) for _, nid in mine})
+            t += 1
+        self.splits_ = {k: v for k, v in self.splits_.items() if k[0] < self.n_trees_}
+        return self
+
+    def _fit_tree(self, tctx: Context, t: int, msg: dict[str, Any]) -> None:
+        n = self._bins.shape[0]
+        rows = np.asarray(msg["rows"], dtype=np.int64)
+        enc = msg["enc"]
+        if enc.public_key != self._pk or rows.size != enc.size or rows.size == 0 or (
+                rows.min() < 0 or rows.max() >= n):
+            raise ProtocolError("gradient message does not match the training rows")
+        cts = np.empty(n, dtype=object)
+        cts[rows] = cipher.raw(enc)
+        sampled = np.zeros(n, dtype=np.bool_)
+        sampled[rows] = True
+        state = _TreeState(cts, sampled, int(msg["slot_bits"]), int(msg["slots"]))
+        if state.slot_bits * state.slots > int(self._pk.n).bit_length() - 2:
+            raise ProtocolError("packing announced by the guest does not fit the key")
+        for _, lctx in tctx.sub("level").iter(self.params.max_depth):
+            nodes_msg = lctx.recv(tctx.guest, NODES)
+            nodes = [int(x) for x in nodes_msg["nodes"]]
+            if not nodes:
+                break
+            pos = np.asarray(nodes_msg["pos"], dtype=np.int64)
+            if pos.shape != (n,):
+                raise ProtocolError("node positions do not cover the training rows")
+            self._level(lctx, t, state, nodes, pos)
+
+    def _level(self, lctx: Context, t: int, st: _TreeState, nodes: list[int],
+               pos: IntArray) -> None:
+        nsq = self._pk.nsquare
+        mb = self._mapper.missing_bin
+        members = {nid: np.nonzero((pos == nid) & st.sampled)[0] for nid in nodes}
+        hists = self._level_histograms(st, nodes, members)
+        all_sums, counts, table = [], [], {}
+        for nid in nodes:
+            cnt = self._counts(members[nid])
+            feats, bins, mleft = candidate_table(cnt, mb, self.params.min_samples_leaf)
+            perm = self._rng.permutation(feats.size)
+            cand = _NodeCandidates(feats[perm], bins[perm], mleft[perm])
+            table[nid] = cand
+            all_sums.append(hist.candidate_sums(hists[nid], cand.feats, cand.bins,
+                                                missing_left=cand.missing_left,
+                                                missing_bin=mb, nsq=nsq))
+            counts.append(int(feats.size))
+        st.prev_hist = hists
+        sums = np.concatenate(all_sums) if all_sums else np.empty(0, dtype=object)
+        packed = (hist.pack(sums, st.slot_bits, st.slots, nsq) if sums.size
+                  else np.empty(0, dtype=object))
+        lctx.send(lctx.guest, HISTOGRAMS, {
+            "nodes": nodes, "counts": counts,
+            "packed": cipher.wrap_masked(self._pk, packed, lctx.executor)})
+        won = lctx.recv(lctx.guest, WINNERS)
+        out = {}
+        for nid_raw, idx_raw in won.items():
+            nid, idx = int(nid_raw), int(idx_raw)
+            if nid not in table or not 0 <= idx < table[nid].feats.size:
+                raise ProtocolError("guest chose an unknown candidate", node=nid)
+            cand = table[nid]
+            f, b = int(cand.feats[idx]), int(cand.bins[idx])
+            split = HostSplit(f, self._mapper.threshold(f, b), bool(cand.missing_left[idx]))
+            self.splits_[(t, nid)] = split
+            here = np.nonzero(pos == nid)[0]
+            col = self._bins[here, f]
+            left = np.where(col == mb, split.default_left, col <= b)
+            out[nid] = pack_bits(left)
+        lctx.send(lctx.guest, SPLITS, out)
+
+    def _level_histograms(self, st: _TreeState, nodes: list[int],
+                          members: dict[int, IntArray]) -> dict[int, Any]:
+        """Build each pair's smaller child directly, derive its sibling from the parent."""
+        nsq, n_cols = self._pk.nsquare, self._mapper.max_bin + 1
+        out: dict[int, Any] = {}
+        active = set(nodes)
+        for nid in nodes:
+            if nid in out:
+                continue
+            sib = nid + 1 if nid % 2 == 1 else nid - 1
+            parent = (nid - 1) // 2
+            if nid > 0 and sib in active and parent in st.prev_hist:
+                small, big = sorted((nid, sib), key=lambda x: (members[x].size, x))
+                out[small] = hist.node_histogram(st.cts, members[small], self._bins, n_cols, nsq)
+                out[big] = hist.subtract(st.prev_hist[parent], out[small], nsq)
+            else:
+                out[nid] = hist.node_histogram(st.cts, members[nid], self._bins, n_cols, nsq)
+        return out
+
+    def _counts(self, rows: IntArray) -> IntArray:
+        n_feat, n_cols = self._bins.shape[1], self._mapper.max_bin + 1
+        gids = (self._bins[rows].astype(np.int64) + np.arange(n_feat) * n_cols).ravel()
+        return np.bincount(gids, minlength=n_feat * n_cols).reshape(n_feat, n_cols)
+
+    # -- inference --------------------------------------------------------------------------
+    def predict(self, ctx: Context, X: np.ndarray[Any, Any]) -> None:
+        """Send the guest the go-left bits of this host's splits for every row of ``X``."""
+        host_predict(ctx, self.splits_, np.asarray(X, dtype=np.float64))
+
+    def feature_importance(self) -> dict[int, int]:
+        """Split count per local feature index (gains stay with the guest)."""
+        out: dict[int, int] = {}
+        for s in self.splits_.values():
+            out[s.feature] = out.get(s.feature, 0) + 1
+        return out
+
+    # -- artifacts --------------------------------------------------------------------------
+    def to_artifact(self) -> dict[str, Any]:
+        """The host's model part: its split thresholds keyed by (tree, node)."""
+        return host_artifact(self.params, self.splits_, self.n_trees_)
+
+    @classmethod
+    def from_artifact(cls, data: dict[str, Any]) -> SecureBoostHost:
+        """Rebuild a host model part for inference."""
+        params, splits, n_trees = load_host(data)
+        model = cls(params)
+        model.splits_, model.n_trees_ = splits, n_trees
+        return model
