@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from coalition.core.errors import ConfigError, InputError
+from coalition.protocols.linear import LinearModelPart, LinearParams, PartyTable, Standardizer
+from coalition.protocols.linear.data import ids_digest, load_party_csv
+
+
+def test_load_sorts_by_id_and_digest_matches(fate_data):
+    g = load_party_csv(fate_data / "breast_hetero_guest.csv", label_column="y")
+    h = load_party_csv(fate_data / "breast_hetero_host.csv")
+    assert g.ids == sorted(g.ids) and g.labels is not None
+    assert ids_digest(g.ids) == ids_digest(h.ids)
+    assert ids_digest(g.ids[:-1]) != ids_digest(h.ids)
+    assert h.labels is None and h.features.shape == (569, 20)
+
+
+def test_table_rejects_bad_input():
+    with pytest.raises(InputError):
+        PartyTable.from_arrays(["a", "a"], np.zeros((2, 1)))
+    with pytest.raises(InputError):
+        PartyTable.from_arrays(["a", "b"], np.array([[1.0], [np.nan]]))
+
+
+def test_standardizer_roundtrip():
+    x = np.array([[1.0, 5.0], [3.0, 5.0]])
+    s = Standardizer().fit(x)
+    assert np.allclose(s.transform(x), [[-1.0, 0.0], [1.0, 0.0]])
+    again = Standardizer.from_dict(s.to_dict())
+    assert np.allclose(again.transform(x), s.transform(x))
+
+
+@pytest.mark.parametrize("bad", [
+    {"protocol": "ss", "optimizer": "adam"},
+    {"protocol": "ss", "penalty": "l1"},
+    {"protocol": "ss", "class_weight": "balanced"},
+    {"epochs": 0},
+    {"key_bits": 1024},
+    {"unknown": 1},
+])
+def test_params_rejected_with_config_error(bad):
+    with pytest.raises(ConfigError):
+        LinearParams.parse(bad)
+
+
+def test_artifact_roundtrip_and_validation():
+    part = LinearModelPart("guest", "logistic", "ss", ["a", "b"], np.array([0.5, -1.0]),
+                           Standardizer().fit(np.array([[0.0, 1.0], [2.0, 3.0]])), 0.25)
+    back = LinearModelPart.from_artifact(part.to_artifact())
+    assert np.array_equal(back.weights, part.weights) and back.intercept == 0.25
+    raw = part.to_artifact() | {"weights": [1.0]}
+    with pytest.raises(InputError):
+        LinearModelPart.from_artifact(raw)
+    with pytest.raises(InputError):
+        LinearModelPart.from_artifact({"kind": "other"})
