@@ -140,7 +140,7 @@ class EncryptedArray:
                  if masked else [mpz(1)] * len(holes))
         for i, z in zip(holes, zeros, strict=True):
             cs[i] = z
-        return cs  # type: ignore[return-value]
+        return cs
 
     def _same_key(self, other: EncryptedArray) -> None:
         if other._pk.n != self._pk.n:
@@ -287,10 +287,11 @@ class EncryptedArray:
                  else [xt_dot_chunk(t) for t in tasks])
         cols: list[mpz | None] = []
         for j in range(mat.shape[1]):
-            got = [p[j] for p in parts if p[j] is not None]
-            acc = got[0] if got else None
-            for c in got[1:]:
-                acc = acc * c % n2
+            acc: mpz | None = None
+            for part in parts:
+                c = part[j]
+                if c is not None:
+                    acc = c if acc is None else acc * c % n2
             cols.append(acc)
         return self._like(_objects(self._fill(cols, self._masked), (mat.shape[1],)),
                           scale=self._scale + bits)
@@ -341,5 +342,5 @@ def _combine(pk: PaillierPublicKey, a: ObjArray, b: ObjArray, scale: int,
              masked: bool) -> EncryptedArray:
     x, y = _broadcast(a, b)
     n2 = pk.nsquare
-    out = [u * v % n2 for u, v in zip(x.flat, y.flat, strict=True)]
+    out = [u * v % n2 for u, v in zip(x.ravel().tolist(), y.ravel().tolist(), strict=True)]
     return EncryptedArray(pk, _objects(out, x.shape), scale, masked)

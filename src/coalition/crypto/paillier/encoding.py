@@ -89,7 +89,7 @@ def scaled_exponents(values: Any, precision: int) -> npt.NDArray[Any]:
         if scaled.size == 0 or np.abs(scaled).max() < 2.0**62:
             return scaled.astype(np.int64)
     ints = scaled_integers(arr, precision)
-    if ints.size and max(abs(v) for v in ints.flat) < 2**62:
+    if ints.size and max(abs(int(v)) for v in ints.ravel().tolist()) < 2**62:
         return ints.astype(np.int64)
     return ints
 
@@ -102,7 +102,7 @@ def _round_floats(arr: npt.NDArray[np.float64], precision: int) -> list[int]:
     if not np.isfinite(scaled).all():
         raise EncodingOverflowError("value too large to encode", precision=precision)
     if scaled.size and np.abs(scaled).max() < 2.0**62:
-        return scaled.astype(np.int64).ravel().tolist()  # type: ignore[no-any-return]
+        return scaled.astype(np.int64).ravel().tolist()
     return [int(v) for v in scaled.ravel().tolist()]
 
 
@@ -119,7 +119,7 @@ def _scale_one(v: Any, precision: int) -> int:
 def check_range(ints: ObjArray, n: int) -> None:
     """Refuse plaintexts with ``|m| >= n // 3`` (they would decode ambiguously)."""
     limit = n // 3
-    if ints.size and max(abs(int(v)) for v in ints.flat) >= limit:
+    if ints.size and max(abs(int(v)) for v in ints.ravel().tolist()) >= limit:
         raise EncodingOverflowError("value too large for the key's plaintext range",
                                     limit_bits=limit.bit_length())
 

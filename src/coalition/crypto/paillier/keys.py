@@ -106,12 +106,12 @@ class PaillierPublicKey:
         """
         ints = scaled_integers(values, precision)
         check_range(ints, int(self.n))
-        return _encrypt(self, ints, precision, rerandomize, executor, 0, 0)
+        return _encrypt(self, ints, precision, rerandomize, executor)
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
                     executor: Executor | None = None) -> EncryptedArray:
         """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``; e.g. packed plaintexts)."""
-        return _encrypt(self, _raw_ints(values, self.n), 0, rerandomize, executor, 0, 0)
+        return _encrypt(self, _raw_ints(values, self.n), 0, rerandomize, executor)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PaillierPublicKey) and self.n == other.n
@@ -150,13 +150,13 @@ class PaillierPrivateKey:
         ints = scaled_integers(values, precision)
         check_range(ints, int(self.public_key.n))
         return _encrypt(self.public_key, ints, precision, rerandomize, executor,
-                        int(self._p), int(self._q))
+                        p=int(self._p), q=int(self._q))
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
                     executor: Executor | None = None) -> EncryptedArray:
         """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``)."""
         return _encrypt(self.public_key, _raw_ints(values, self.public_key.n), 0, rerandomize,
-                        executor, int(self._p), int(self._q))
+                        executor, p=int(self._p), q=int(self._q))
 
     def decrypt_int(self, enc: EncryptedArray, *,
                     executor: Executor | None = None) -> npt.NDArray[np.object_]:
@@ -195,13 +195,14 @@ def _raw_ints(values: Any, n: mpz) -> npt.NDArray[np.object_]:
     if not is_integer_valued(values if isinstance(values, int) else np.asarray(values)):
         raise InputError("encrypt_int expects integers")
     ints = scaled_integers(values, 0)
-    if ints.size and (min(ints.flat) < 0 or max(ints.flat) >= n):
+    flat = ints.ravel().tolist()
+    if flat and (min(flat) < 0 or max(flat) >= n):
         raise EncodingOverflowError("raw plaintexts must lie in [0, n)")
     return ints
 
 
 def _encrypt(pk: PaillierPublicKey, ints: npt.NDArray[np.object_], scale: int, masked: bool,
-             executor: Executor | None, p: int, q: int) -> EncryptedArray:
+             executor: Executor | None, *, p: int = 0, q: int = 0) -> EncryptedArray:
     n = int(pk.n)
     hs = int(pk.hs) if masked else 0
     flat = [v % n for v in ints.ravel().tolist()]
