@@ -1,0 +1,44 @@
+"""``/node``: this node's name, identity and partner bundle."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+import coalition
+from coalition.node.api.deps import Require, runtime
+from coalition.node.auth.permissions import Permission
+from coalition.node.auth.principal import Principal
+from coalition.node.partners import export_bundle
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/node", tags=["node"])
+Reader = Annotated[Principal, Depends(Require(Permission.NODE_READ))]
+Runtime = Annotated[NodeRuntime, Depends(runtime)]
+
+
+class NodeInfo(BaseModel):
+    """Public facts about this node."""
+
+    name: str
+    version: str
+    fingerprint: str
+    peer_address: str
+
+
+@router.get("", response_model=NodeInfo, summary="This node")
+def info(_: Reader, rt: Runtime) -> NodeInfo:
+    """Name, version, certificate fingerprint and advertised peer address."""
+    return NodeInfo(name=rt.name, version=coalition.__version__,
+                    fingerprint=rt.identity.fingerprint,
+                    peer_address=rt.settings.advertised_peer_address)
+
+
+@router.get("/identity", summary="This node's partner bundle")
+def identity(_: Reader, rt: Runtime) -> dict[str, Any]:
+    """The bundle partners import (same as ``coalition node export-identity``)."""
+    return export_bundle(rt)

@@ -1,0 +1,63 @@
+"""The ASGI application factory: user API under ``/api/v1``, OpenAPI at ``/docs``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+import coalition
+from coalition.node.api import audit, auth, datasets, grants, node, partners, users
+from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+_PROBLEM = {"description": "Error (RFC 9457 problem document)",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def create_app(rt: NodeRuntime) -> FastAPI:
+    """Build the app for one node runtime (tests build many, each with its own database)."""
+    app = FastAPI(
+        title=f"Coalition node {rt.name}",
+        version=coalition.__version__,
+        description="User API of a Coalition node. Authenticate with `Authorization: Bearer "
+                    "<session token or API key>`; errors are `application/problem+json`.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+    install_problem_handlers(app)
+    api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
+                                                  404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,
+                                                  429: _PROBLEM, 500: _PROBLEM})
+    for module in (auth, node, users, partners, datasets, grants, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Problem"] = {
+                "type": "object",
+                "required": ["type", "title", "status", "detail", "code"],
+                "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"},
+                    "status": {"type": "integer"}, "detail": {"type": "string"},
+                    "code": {"type": "string"}, "details": {"type": "object"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Alembic migrations, configured in code (see ``coalition.node.db.engine``), no ``alembic.ini``."""

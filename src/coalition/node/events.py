@@ -1,0 +1,68 @@
+"""Typed, frozen state-change events and the one function that records them.
+
+Every state change on a node (login, user/role change, API key, partner, dataset, grant,
+approval, and later jobs) calls :func:`emit` in the same database transaction as the change,
+so the change and its audit entry commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coalition.node import audit
+
+__all__ = ["Event", "EventKind", "emit"]
+
+
+class EventKind(StrEnum):
+    """Every kind of audited event; the value is stored and exported."""
+
+    NODE_INITIALISED = "node.initialised"
+    LOGIN_SUCCEEDED = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    ACCOUNT_LOCKED = "auth.account_locked"
+    LOGOUT = "auth.logout"
+    SESSIONS_REVOKED = "auth.sessions_revoked"
+    PASSWORD_CHANGED = "user.password_changed"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    PARTNER_REGISTERED = "partner.registered"
+    PARTNER_REMOVED = "partner.removed"
+    PARTNER_HEALTH_CHECKED = "partner.health_checked"
+    DATASET_REGISTERED = "dataset.registered"
+    DATASET_REMOVED = "dataset.removed"
+    DATASET_SHARED = "dataset.shared"
+    DATASET_UNSHARED = "dataset.unshared"
+    GRANT_ASKED = "grant.asked"  # this node asked a partner (outgoing)
+    GRANT_REQUESTED = "grant.requested"  # a partner asked this node (incoming)
+    GRANT_APPROVED = "grant.approved"
+    GRANT_REJECTED = "grant.rejected"
+    GRANT_REVOKED = "grant.revoked"
+    POLICY_CREATED = "policy.created"
+    POLICY_REMOVED = "policy.removed"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One state change: who (``actor``) did what (``kind``) to which object (``subject``).
+
+    ``actor`` is ``user:<name>``, ``partner:<org>`` or ``system``; ``details`` holds plain JSON
+    values and never secrets or raw data values.
+    """
+
+    kind: EventKind
+    actor: str
+    subject: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def emit(session: Session, event: Event) -> None:
+    """Record ``event`` in the audit log inside the caller's transaction."""
+    audit.append(session, str(event.kind), event.actor, event.subject, dict(event.details))

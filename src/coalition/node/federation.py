@@ -1,0 +1,68 @@
+"""Talking to partners on a user's behalf: health checks, browsing their shared datasets, and
+asking them for grants. Outgoing requests are audited here; the partner audits its side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from coalition.core.errors import CoalitionError
+from coalition.node.db.types import utcnow
+from coalition.node.events import Event, EventKind, emit
+from coalition.node.partners import get_partner
+from coalition.node.peer_client import call_partner
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["ask_grant", "check_health", "remote_datasets", "remote_grant"]
+
+
+def _partner(rt: NodeRuntime, name: str) -> Any:
+    with rt.db.session() as db:
+        partner = get_partner(db, name)
+        db.expunge(partner)
+        return partner
+
+
+def check_health(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
+    """Call the partner's ``Health`` over mutual TLS; record and audit the outcome."""
+    partner = _partner(rt, name)
+    result: dict[str, Any]
+    try:
+        reply = call_partner(rt, partner, "Health")
+        result = {"ok": True, "partner": name, "remote_name": reply.get("name"),
+                  "seen_as": reply.get("you"), "remote_version": reply.get("version"), "error": None}
+    except CoalitionError as exc:
+        result = {"ok": False, "partner": name, "remote_name": None, "seen_as": None,
+                  "remote_version": None, "error": exc.message}
+    with rt.db.session() as db:
+        row = get_partner(db, name)
+        row.last_health_at, row.last_health_ok = utcnow(), result["ok"]
+        emit(db, Event(EventKind.PARTNER_HEALTH_CHECKED, actor, f"partner:{name}",
+                       {"ok": result["ok"], "error": result["error"]}))
+    return result
+
+
+def remote_datasets(rt: NodeRuntime, name: str) -> list[dict[str, Any]]:
+    """Datasets the partner has shared with this node (name, schema, row count)."""
+    reply = call_partner(rt, _partner(rt, name), "ListDatasets")
+    items = reply.get("datasets", [])
+    return items if isinstance(items, list) else []
+
+
+def ask_grant(rt: NodeRuntime, actor: str, name: str, *, dataset: str, purpose: str,
+              component_kinds: list[str], valid_until: dt.datetime) -> dict[str, Any]:
+    """Ask the partner for a grant on one of its datasets; returns the partner's grant view."""
+    reply = call_partner(rt, _partner(rt, name), "RequestGrant", {
+        "dataset": dataset, "purpose": purpose, "component_kinds": component_kinds,
+        "valid_until": valid_until.isoformat()})
+    with rt.db.session() as db:
+        emit(db, Event(EventKind.GRANT_ASKED, actor, f"partner:{name}",
+                       {"dataset": dataset, "grant": reply.get("id"), "status": reply.get("status"),
+                        "kinds": component_kinds}))
+    return reply
+
+
+def remote_grant(rt: NodeRuntime, name: str, grant_id: int) -> dict[str, Any]:
+    """The current state of a grant this node asked ``name`` for."""
+    return call_partner(rt, _partner(rt, name), "GetGrant", {"id": grant_id})

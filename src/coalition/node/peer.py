@@ -1,0 +1,131 @@
+"""The peer endpoint: a gRPC service over mutual TLS that only registered partners can call.
+
+Two checks, both against the partner table. (1) TLS: the server's trust store is exactly the
+registered partners' self-signed certificates, refreshed on every handshake through gRPC's
+dynamic server credentials, so an unregistered certificate fails the handshake. (2) Per call:
+the SHA-256 fingerprint of the client certificate (from the gRPC auth context) must match a
+registered partner, which names the calling organisation; a partner removed a moment ago is
+refused even on a connection opened before.
+
+Messages are UTF-8 JSON objects (plain values only), one method per operation; errors travel as
+gRPC status codes with the typed error's code and message in the details.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn
+
+import grpc
+
+from coalition.core.errors import CoalitionError, ConfigError
+from coalition.node import partners
+from coalition.node.db.models import Partner
+from coalition.node.identity import fingerprint_of_pem
+from coalition.node.peer_handlers import HANDLERS
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["SERVICE", "PeerEndpoint", "status_for"]
+
+SERVICE = "coalition.node.Peer"
+log = logging.getLogger("coalition.node.peer")
+
+_STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
+           403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
+           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT}
+
+
+def status_for(exc: CoalitionError) -> grpc.StatusCode:
+    """The gRPC status that carries a typed error."""
+    return _STATUS.get(exc.http_status, grpc.StatusCode.INTERNAL)
+
+
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str) -> NoReturn:
+    context.abort(code, json.dumps({"code": error_code, "message": message}))
+    raise RuntimeError("grpc abort returned")  # pragma: no cover (abort always raises)
+
+
+class PeerEndpoint:
+    """The node's gRPC peer server (``start``/``stop``)."""
+
+    def __init__(self, rt: NodeRuntime, max_workers: int = 8) -> None:
+        self._rt = rt
+        self._max_workers = max_workers
+        self._roots: bytes | None = None
+        self._lock = threading.Lock()
+        self._server: grpc.Server | None = None
+        self.port = 0
+
+    def _certificate_config(self) -> Any:
+        with self._rt.db.session() as db:
+            roots = b"".join(pem for _, pem in partners.trusted_roots(db))
+        # With no partners yet, trust only ourselves: nobody else holds our key.
+        roots = roots or self._rt.identity.cert_pem
+        with self._lock:
+            if roots == self._roots:
+                return None  # gRPC keeps the current configuration
+            self._roots = roots
+        identity = self._rt.identity
+        return grpc.ssl_server_certificate_configuration(
+            [(identity.key_pem, identity.cert_pem)], root_certificates=roots)
+
+    def start(self) -> PeerEndpoint:
+        """Bind ``peer_host:peer_port`` (0 picks a free port, see :attr:`port`) and serve."""
+        settings = self._rt.settings
+        server = grpc.server(ThreadPoolExecutor(self._max_workers, thread_name_prefix="node-peer"),
+                             options=[("grpc.so_reuseport", 0)])
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
+            name: grpc.unary_unary_rpc_method_handler(self._wrap(fn)) for name, fn in HANDLERS.items()
+        }),))
+        creds = grpc.dynamic_ssl_server_credentials(
+            self._certificate_config(), self._certificate_config,
+            require_client_authentication=True)
+        try:
+            self.port = server.add_secure_port(f"{settings.peer_host}:{settings.peer_port}", creds)
+        except RuntimeError as exc:
+            raise ConfigError("cannot bind the peer endpoint", port=settings.peer_port) from exc
+        server.start()
+        self._server = server
+        return self
+
+    def stop(self, grace: float = 2.0) -> None:
+        """Stop accepting calls; wait up to ``grace`` seconds for running ones."""
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+
+    def _caller(self, context: grpc.ServicerContext) -> Partner:
+        pems = context.auth_context().get("x509_pem_cert") or []
+        if not pems:
+            _abort(context, grpc.StatusCode.UNAUTHENTICATED, "auth.unauthenticated", "no client certificate")
+        fingerprint = fingerprint_of_pem(pems[0])
+        with self._rt.db.session() as db:
+            partner = partners.partner_by_fingerprint(db, fingerprint)
+            if partner is None:
+                log.warning("refused peer call from unregistered certificate %s", fingerprint)
+                _abort(context, grpc.StatusCode.PERMISSION_DENIED, "auth.denied",
+                       "certificate is not a registered partner")
+            db.expunge(partner)
+            return partner
+
+    def _wrap(self, fn: Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]]
+              ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+        def handler(request: bytes, context: grpc.ServicerContext) -> bytes:
+            partner = self._caller(context)
+            try:
+                payload = json.loads(request or b"{}")
+                if not isinstance(payload, dict):
+                    raise ValueError("payload must be a JSON object")
+            except ValueError:
+                _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "codec.refused", "payload is not a JSON object")
+            try:
+                result = fn(self._rt, partner, payload)
+            except CoalitionError as exc:
+                _abort(context, status_for(exc), exc.code, exc.message)
+            return json.dumps(result, default=str).encode()
+
+        return handler

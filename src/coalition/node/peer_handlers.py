@@ -1,0 +1,84 @@
+"""What a partner may ask this node over the peer endpoint, one function per method.
+
+Each handler receives the calling :class:`Partner` (already authenticated by certificate) and a
+plain JSON payload, and returns plain JSON. Leakage: a partner learns this node's name and
+version, the name/schema/row count of datasets shared with it, and the state of its own grants;
+nothing else (no locations, values, statistics, other partners or users).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import coalition
+from coalition.core.errors import InputError, NotFoundError
+from coalition.node import datasets, grants
+from coalition.node.db.models import Grant, Partner
+from coalition.node.db.types import utcnow
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["HANDLERS", "partner_grant_view"]
+
+Handler = Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]]
+
+
+def _field(payload: dict[str, Any], name: str, kind: type) -> Any:
+    value = payload.get(name)
+    if not isinstance(value, kind):
+        raise InputError(f"field {name!r} must be a {kind.__name__}")
+    return value
+
+
+def partner_grant_view(db: Any, grant: Grant) -> dict[str, Any]:
+    """A grant as its requesting partner may see it (no internal user names)."""
+    view = grants.grant_view(db, grant)
+    return {k: view[k] for k in ("id", "dataset", "purpose", "component_kinds", "valid_until",
+                                 "status", "reason", "decided_at", "created_at")}
+
+
+def health(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+    """Liveness plus who each side is: the partner learns how this node sees it."""
+    return {"name": rt.name, "you": partner.name, "version": coalition.__version__,
+            "time": utcnow().isoformat()}
+
+
+def list_datasets(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+    """Datasets shared with the caller: name, schema, row count."""
+    with rt.db.session() as db:
+        return {"datasets": [datasets.public_view(d) for d in datasets.visible_to(db, partner)]}
+
+
+def request_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+    """Ask to use a shared dataset; returns the grant (pending, or approved by policy)."""
+    try:
+        until = dt.datetime.fromisoformat(_field(payload, "valid_until", str))
+    except ValueError as exc:
+        raise InputError("valid_until must be an ISO 8601 timestamp") from exc
+    kinds = _field(payload, "component_kinds", list)
+    if not all(isinstance(k, str) for k in kinds):
+        raise InputError("component_kinds must be strings")
+    with rt.db.session() as db:
+        grant = grants.request_grant(db, partner, _field(payload, "dataset", str),
+                                     purpose=_field(payload, "purpose", str),
+                                     component_kinds=kinds, valid_until=until)
+        return partner_grant_view(db, grant)
+
+
+def get_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+    """One of the caller's own grants."""
+    grant_id = _field(payload, "id", int)
+    with rt.db.session() as db:
+        grant = db.get(Grant, grant_id)
+        if grant is None or grant.partner_id != partner.id:
+            raise NotFoundError("no such grant of yours", id=grant_id)
+        return partner_grant_view(db, grant)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Health": health,
+    "ListDatasets": list_datasets,
+    "RequestGrant": request_grant,
+    "GetGrant": get_grant,
+}

@@ -1,0 +1,105 @@
+"""Node settings: one pydantic-settings object, read once at start-up and passed down.
+
+Sources, highest priority first: environment variables (``COALITION_NODE_*``), then the
+node's settings file ``DIR/node.yaml`` written by ``coalition node init``. Nothing below the
+entry points reads the environment or the file again.
+
+Argon2 defaults are the argon2-cffi library defaults (RFC 9106 "second recommended" profile);
+tests lower them through the same fields to stay fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import argon2
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from coalition.core.errors import ConfigError
+
+__all__ = ["SETTINGS_FILE", "NodeSettings"]
+
+SETTINGS_FILE = "node.yaml"
+
+
+class NodeSettings(BaseSettings):
+    """Everything a node needs to run; paths are resolved against ``home``."""
+
+    model_config = SettingsConfigDict(env_prefix="COALITION_NODE_", extra="forbid")
+
+    home: Path
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    database_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8470, ge=0, le=65535)
+    peer_host: str = "127.0.0.1"
+    peer_port: int = Field(default=8471, ge=0, le=65535)
+    peer_address: str | None = None  # advertised to partners; defaults to peer_host:peer_port
+    peer_timeout_s: float = Field(default=10.0, gt=0)
+    argon2_time_cost: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
+    argon2_memory_cost: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
+    argon2_parallelism: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)
+    session_ttl_s: int = Field(default=8 * 3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    lockout_s: int = Field(default=15 * 60, ge=1)
+    login_rate_per_minute: int = Field(default=20, ge=1)
+    # Folders datasets may be registered from (besides ``home/data``): a user with the
+    # datasets.manage permission must not be able to read arbitrary files of the node's host.
+    data_dirs: list[Path] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment overrides the values read from the settings file."""
+        return (env_settings, init_settings)
+
+    @classmethod
+    def load(cls, home: Path, **overrides: Any) -> NodeSettings:
+        """Read ``home/node.yaml``; ``overrides`` (e.g. CLI flags) win over the file."""
+        path = home / SETTINGS_FILE
+        if not path.is_file():
+            raise ConfigError("not a node home: settings file missing", path=str(path))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError("settings file is not valid YAML", path=str(path)) from exc
+        if not isinstance(data, dict):
+            raise ConfigError("settings file must be a mapping", path=str(path))
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        data["home"] = home
+        return cls(**data)
+
+    def save(self) -> None:
+        """Write the settings file (without ``home``, which is where the file lives)."""
+        data = self.model_dump(mode="json", exclude={"home"}, exclude_defaults=True)
+        data["name"] = self.name
+        (self.home / SETTINGS_FILE).write_text(yaml.safe_dump(data, sort_keys=True), encoding="utf-8")
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: ``database_url`` or a SQLite file in the home."""
+        return self.database_url or f"sqlite:///{(self.home / 'node.db').resolve()}"
+
+    @property
+    def allowed_data_dirs(self) -> list[Path]:
+        """Resolved folders datasets may live in: ``home/data`` plus ``data_dirs``."""
+        return [(self.home / "data").resolve(), *(p.resolve() for p in self.data_dirs)]
+
+    @property
+    def identity_dir(self) -> Path:
+        """Where the node key and certificate live."""
+        return self.home / "identity"
+
+    @property
+    def advertised_peer_address(self) -> str:
+        """The ``host:port`` partners should dial."""
+        return self.peer_address or f"{self.peer_host}:{self.peer_port}"

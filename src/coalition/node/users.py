@@ -1,0 +1,193 @@
+"""Users, logins and API keys: the identity side of the node as plain functions over a session.
+
+API users (kind ``api``) have no password; they act only through API keys. Every change emits
+one audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
+from coalition.node.auth.permissions import ROLE_PERMISSIONS, Permission, UserRole
+from coalition.node.auth.principal import Principal
+from coalition.node.auth.tokens import issue_api_key, issue_session, revoke_sessions
+from coalition.node.db.models import ApiKey, User
+from coalition.node.db.types import utcnow
+from coalition.node.errors import RateLimited, Unauthenticated
+from coalition.node.events import Event, EventKind, emit
+from coalition.node.runtime import NodeRuntime
+
+__all__ = [
+    "change_password",
+    "create_api_key",
+    "create_user",
+    "get_user",
+    "list_api_keys",
+    "list_users",
+    "login",
+    "logout",
+    "revoke_api_key",
+    "revoke_user_sessions",
+    "update_user",
+]
+
+HUMAN, API = "human", "api"
+
+
+def get_user(db: Session, username: str) -> User:
+    """The user called ``username``."""
+    user = db.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFoundError("no such user", username=username)
+    return user
+
+
+def list_users(db: Session) -> list[User]:
+    """All users, by name."""
+    return list(db.scalars(select(User).order_by(User.username)).all())
+
+
+def create_user(rt: NodeRuntime, db: Session, actor: str, *, username: str, role: UserRole,
+                kind: str, password: str | None) -> User:
+    """Add a person (with ``password``) or an API user (kind ``api``, no password)."""
+    if db.scalars(select(User.id).where(User.username == username)).first() is not None:
+        raise ConflictError("username already taken", username=username)
+    if kind == HUMAN and password is None:
+        raise InputError("a human user needs a password")
+    if kind == API and password is not None:
+        raise InputError("API users authenticate with API keys, not passwords")
+    user = User(username=username, kind=kind, role=str(role), disabled=False, failed_logins=0,
+                password_hash=rt.passwords.hash(password) if password else None, created_at=utcnow())
+    db.add(user)
+    db.flush()
+    emit(db, Event(EventKind.USER_CREATED, actor, f"user:{username}", {"role": str(role), "kind": kind}))
+    return user
+
+
+def update_user(db: Session, actor: Principal, username: str, role: UserRole | None,
+                disabled: bool | None) -> User:
+    """Change a user's role or disable/enable them; disabling revokes their sessions."""
+    user = get_user(db, username)
+    if user.id == actor.user_id and (disabled or (role is not None and role != UserRole.ADMIN)):
+        raise ConflictError("administrators cannot demote or disable themselves")
+    changes: dict[str, object] = {}
+    if role is not None and role != user.role:
+        changes["role"] = {"from": user.role, "to": str(role)}
+        user.role = str(role)
+    if disabled is not None and disabled != user.disabled:
+        changes["disabled"] = disabled
+        user.disabled = disabled
+        if disabled:
+            revoke_sessions(db, user.id)
+    if changes:
+        emit(db, Event(EventKind.USER_UPDATED, actor.actor, f"user:{username}", changes))
+    return user
+
+
+def change_password(rt: NodeRuntime, db: Session, actor: str, username: str, new: str) -> None:
+    """Set a human user's password and end their other sessions."""
+    user = get_user(db, username)
+    if user.kind != HUMAN:
+        raise InputError("API users have no password")
+    user.password_hash = rt.passwords.hash(new)
+    user.failed_logins, user.locked_until = 0, None
+    revoke_sessions(db, user.id)
+    emit(db, Event(EventKind.PASSWORD_CHANGED, actor, f"user:{username}"))
+
+
+def revoke_user_sessions(db: Session, actor: str, username: str) -> int:
+    """Revoke every live session of ``username``."""
+    user = get_user(db, username)
+    count = revoke_sessions(db, user.id)
+    emit(db, Event(EventKind.SESSIONS_REVOKED, actor, f"user:{username}", {"count": count}))
+    return count
+
+
+def login(rt: NodeRuntime, username: str, password: str, client: str) -> tuple[str, dt.datetime, User]:
+    """Check a password, with per-address rate limiting and per-account lockout.
+
+    Failures are committed (and audited) before the error is raised, so they count even though
+    the request fails.
+    """
+    wait = max(rt.login_limiter.hit(f"addr:{client}"), rt.login_limiter.hit(f"user:{username}"))
+    if wait > 0:
+        raise RateLimited("too many login attempts", retry_after_s=math.ceil(wait))
+    settings = rt.settings
+    failure: AuthError
+    with rt.db.session() as db:
+        user = db.scalars(select(User).where(User.username == username)).first()
+        now = utcnow()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            wait_s = math.ceil((user.locked_until - now).total_seconds())
+            failure = RateLimited("account temporarily locked", retry_after_s=wait_s)
+        else:
+            usable = user is not None and user.kind == HUMAN and not user.disabled
+            stored = user.password_hash if user is not None and usable else None
+            if rt.passwords.verify(stored, password) and user is not None:
+                user.failed_logins, user.locked_until = 0, None
+                if rt.passwords.needs_rehash(user.password_hash or ""):
+                    user.password_hash = rt.passwords.hash(password)
+                token, expires = issue_session(db, user, settings.session_ttl_s)
+                emit(db, Event(EventKind.LOGIN_SUCCEEDED, f"user:{username}", f"user:{username}",
+                               {"client": client}))
+                return token, expires, user
+            failure = Unauthenticated("wrong username or password")
+            emit(db, Event(EventKind.LOGIN_FAILED, "anonymous", f"user:{username}", {"client": client}))
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= settings.login_max_failures:
+                    user.failed_logins = 0
+                    user.locked_until = now + dt.timedelta(seconds=settings.lockout_s)
+                    emit(db, Event(EventKind.ACCOUNT_LOCKED, "system", f"user:{username}",
+                                   {"seconds": settings.lockout_s}))
+    raise failure
+
+
+def logout(db: Session, principal: Principal) -> None:
+    """End the caller's session (API keys are revoked separately)."""
+    if principal.session_id is None:
+        raise InputError("only session tokens can log out; revoke API keys instead")
+    revoke_sessions(db, principal.user_id, principal.session_id)
+    emit(db, Event(EventKind.LOGOUT, principal.actor, principal.actor))
+
+
+def create_api_key(db: Session, actor: str, username: str, scopes: frozenset[Permission],
+                   expires_at: dt.datetime | None) -> tuple[ApiKey, str]:
+    """Issue a key for an API user; scopes must be within the user's role."""
+    user = get_user(db, username)
+    if user.kind != API:
+        raise InputError("API keys are issued to API users (kind 'api')")
+    extra = scopes - ROLE_PERMISSIONS[UserRole(user.role)]
+    if extra:
+        raise InputError("scopes exceed the user's role", scopes=sorted(extra))
+    if not scopes:
+        raise InputError("an API key needs at least one scope")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InputError("expiry must be in the future")
+    row, key = issue_api_key(db, user, scopes, expires_at)
+    emit(db, Event(EventKind.API_KEY_CREATED, actor, f"api_key:{row.key_id}",
+                   {"user": username, "scopes": row.scopes}))
+    return row, key
+
+
+def list_api_keys(db: Session) -> list[tuple[ApiKey, str]]:
+    """All keys with their user names (never the secrets)."""
+    rows = db.execute(select(ApiKey, User.username).join(User).order_by(ApiKey.id)).all()
+    return [(key, name) for key, name in rows]
+
+
+def revoke_api_key(db: Session, actor: str, key_id: str) -> ApiKey:
+    """Revoke a key at once; revoking twice is a conflict."""
+    row = db.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
+    if row is None:
+        raise NotFoundError("no such API key", key_id=key_id)
+    if row.revoked_at is not None:
+        raise ConflictError("API key already revoked", key_id=key_id)
+    row.revoked_at = utcnow()
+    emit(db, Event(EventKind.API_KEY_REVOKED, actor, f"api_key:{key_id}"))
+    return row
