@@ -131,7 +131,7 @@ def test_misaligned_rows_fail_with_input_error(fate_data):
 
 
 def test_missing_peer_fails_with_typed_error_within_timeout(fate_data):
-    guest, hosts = load(fate_data, "breast")
+    guest, _ = load(fate_data, "breast")
     roles = {G: partial(ss_guest, params=BREAST, table=guest), Party.host("h0"): idle,
              A: partial(ss_dealer, params=BREAST)}
     with pytest.raises(PartyFailure) as info:
