@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_DST",
     "VALUE_BYTES",
     "CommutativeKey",
+    "hash_encrypt_chunk",
     "hash_ids",
     "hash_ids_chunk",
     "x25519_chunk",
@@ -117,3 +118,23 @@ class CommutativeKey:
         slices = chunk_slices(arr.shape[0], executor.workers * 4, min_size=2048)
         parts = executor.map(x25519_chunk, [(self._key, arr[sl]) for sl in slices])
         return np.concatenate(parts)
+
+    def hash_encrypt(self, ids: Sequence[bytes], dst: bytes = DEFAULT_DST,
+                     executor: Executor | None = None) -> PointArray:
+        """``X25519(key, H(x))`` for each ID (hashing inside the workers: one pass)."""
+        return _hash_encrypt(self._key, ids, dst, executor)
+
+
+def hash_encrypt_chunk(args: tuple[bytes, Sequence[bytes], bytes]) -> PointArray:
+    """``X25519(k, H(x))`` for each ID of a chunk in one pass: ``args = (key, ids, dst)``."""
+    key_bytes, ids, dst = args
+    return x25519_chunk((key_bytes, hash_ids_chunk((ids, dst))))
+
+
+def _hash_encrypt(key: bytes, ids: Sequence[bytes], dst: bytes,
+                  executor: Executor | None) -> PointArray:
+    if executor is None or executor.workers == 1 or len(ids) < 4096:
+        return hash_encrypt_chunk((key, ids, dst))
+    slices = chunk_slices(len(ids), executor.workers * 4, min_size=2048)
+    return np.concatenate(executor.map(hash_encrypt_chunk,
+                                       [(key, list(ids[sl]), dst) for sl in slices]))

@@ -1,0 +1,176 @@
+"""Shared parameters, message keys and result types of private set intersection (every
+protocol, every role).
+
+:class:`PsiParams` is validated once at the boundary (:meth:`PsiParams.parse`) into one
+:class:`~coalition.core.errors.ConfigError`. ``protocol`` picks the engine (``ecdh`` today,
+``oprf`` for unbalanced/periodic runs, ``kkrt`` reserved for OT-extension PSI); ``delivery``
+picks who learns what. Every engine returns the same :class:`PsiResult`.
+
+Truncation (second-stage values): comparing ``n_a * n_b`` pairs of ``8 * t``-bit pseudorandom
+values gives a false match with probability at most ``n_a * n_b / 2**(8 t)`` (union bound).
+:func:`truncation_bytes` picks the smallest ``t`` making that at most ``2**-stat_bits``
+(default 40): 1M x 1M needs 80 bits, so ``t = 10`` bytes instead of 32.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from coalition.core.context import MessageKey
+from coalition.core.errors import ConfigError
+
+__all__ = [
+    "HELLO",
+    "MULTI_HOP",
+    "MULTI_HOST_TAGS",
+    "MULTI_SIZE",
+    "OPRF_BLINDED",
+    "OPRF_EVALUATED",
+    "OPRF_TABLE",
+    "OPRF_TABLE_INFO",
+    "PEER_REENCRYPTED",
+    "RESULT_POSITIONS",
+    "RESULT_SIZE",
+    "SELF_ENCRYPTED",
+    "Delivery",
+    "OnDuplicate",
+    "PsiParams",
+    "PsiProtocol",
+    "PsiResult",
+    "PsiSummary",
+    "truncation_bytes",
+]
+
+
+class PsiProtocol(StrEnum):
+    """The PSI engine."""
+
+    ECDH = "ecdh"  # Diffie-Hellman PSI over X25519: 2 parties, and 3+ parties (chained)
+    OPRF = "oprf"  # blinded OPRF against a cached PRF table: unbalanced / periodic
+    KKRT = "kkrt"  # OT-extension PSI (Kolesnikov et al. 2016): reserved, not implemented yet
+
+
+class Delivery(StrEnum):
+    """Who learns the result."""
+
+    BOTH = "both"  # every party learns the intersection (members and own row indices)
+    GUEST = "guest"  # only the guest learns members; hosts learn the size
+    CARDINALITY = "cardinality"  # nobody learns members; everyone learns the size
+
+
+class OnDuplicate(StrEnum):
+    """What to do with repeated IDs in one party's input."""
+
+    ERROR = "error"  # refuse the input (InputError with the count)
+    DEDUPE = "dedupe"  # keep the first occurrence, report the count
+
+
+class PsiParams(BaseModel):
+    """Parameters every party must agree on (checked in the handshake), plus local ones."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: PsiProtocol = PsiProtocol.ECDH
+    delivery: Delivery = Delivery.BOTH
+    on_duplicate: OnDuplicate = OnDuplicate.DEDUPE
+    stat_bits: int = Field(40, ge=20, le=128, description="false-match bound 2^-stat_bits")
+    batch_rows: int = Field(65_536, ge=256, le=4_194_304, description="rows per message")
+    oprf_prf_bytes: int = Field(12, ge=8, le=32, description="oprf: PRF table value width")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PsiParams:
+        if self.protocol == PsiProtocol.KKRT:
+            raise ValueError("protocol 'kkrt' is not implemented yet; use 'ecdh' or 'oprf'")
+        if self.protocol == PsiProtocol.OPRF and self.delivery == Delivery.CARDINALITY:
+            raise ValueError("OPRF PSI cannot hide members from the client; "
+                             "use protocol 'ecdh' for cardinality-only")
+        return self
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | PsiParams | None = None) -> PsiParams:
+        """Validate user parameters; every problem becomes one :class:`ConfigError`."""
+        if isinstance(raw, PsiParams):
+            return raw
+        try:
+            return cls.model_validate(dict(raw or {}))
+        except ValidationError as exc:
+            raise ConfigError("invalid PSI parameters",
+                              errors=[f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                      for e in exc.errors()]) from exc
+
+    def agreed(self) -> dict[str, Any]:
+        """The fields all parties must share (compared in the handshake)."""
+        return {"protocol": self.protocol.value, "delivery": self.delivery.value,
+                "stat_bits": self.stat_bits, "oprf_prf_bytes": self.oprf_prf_bytes}
+
+
+def truncation_bytes(n_a: int, n_b: int, stat_bits: int) -> int:
+    """Bytes kept of each compared value so that a false match among all ``n_a * n_b``
+    comparisons has probability <= 2^-stat_bits (see module docstring); 8 to 32."""
+    bits = stat_bits + math.ceil(math.log2(max(2, n_a * n_b)))
+    return min(32, max(8, math.ceil(bits / 8)))
+
+
+@dataclass
+class PsiSummary:
+    """What happened, for logs and the CLI (no members)."""
+
+    protocol: str
+    delivery: str
+    party: str
+    input_rows: int
+    unique_ids: int
+    duplicates: int
+    peer_sizes: dict[str, int]
+    intersection_size: int
+    seconds: float
+    bytes_sent: int
+    bytes_received: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PsiResult:
+    """One party's outcome.
+
+    ``ids`` (canonical form) and ``indices`` (rows of this party's input, first occurrence of
+    each ID) are in the one order all learning parties agree on — ascending canonical ID — or
+    ``None`` for a party that learns only the size.
+    """
+
+    size: int
+    ids: list[str] | None
+    indices: npt.NDArray[np.int64] | None
+    summary: PsiSummary
+
+    @property
+    def learns_members(self) -> bool:
+        """Whether this party learned which IDs are shared."""
+        return self.ids is not None
+
+
+# -- message keys ---------------------------------------------------------------------------
+HELLO = MessageKey("hello", "params agreed by all parties, set size")
+SELF_ENCRYPTED = MessageKey("self_encrypted", "ecdh: [k_sender]H(x), one batch")
+PEER_REENCRYPTED = MessageKey("peer_reencrypted", "ecdh: [k_host][k_guest]H(x), truncated")
+RESULT_POSITIONS = MessageKey("result_positions", "positions of matches in the receiver's array")
+RESULT_SIZE = MessageKey("result_size", "intersection size")
+MULTI_SIZE = MessageKey("multi_size", "multi-party: set size broadcast")
+MULTI_HOP = MessageKey("multi_hop", "multi-party: a set on its way around the ring")
+MULTI_HOST_TAGS = MessageKey("multi_host_tags", "multi-party: tags of the hosts' intersection")
+OPRF_TABLE_INFO = MessageKey("oprf_table_info", "oprf: epoch, version, sizes, full or delta")
+OPRF_TABLE = MessageKey("oprf_table", "oprf: PRF table values (sorted), one batch")
+OPRF_BLINDED = MessageKey("oprf_blinded", "oprf: blinded client elements, one batch")
+OPRF_EVALUATED = MessageKey("oprf_evaluated", "oprf: server-evaluated elements, one batch")
