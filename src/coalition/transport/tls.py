@@ -99,40 +99,36 @@ class NodeIdentity:
 class Trust:
     """Which partner certificates this node accepts (see the module docstring).
 
-    ``roots_pem`` anchors TLS verification; ``pins`` (party -> SHA-256 fingerprint), when set,
-    additionally requires each party's exact certificate.
+    ``roots_pem`` anchors TLS verification of clients; ``pins`` (party -> SHA-256
+    fingerprint), when set, additionally requires each party's exact certificate;
+    ``peer_roots``, when set, is the one anchor used to verify each peer's server (its own
+    self-signed certificate), otherwise ``roots_pem`` is.
     """
 
     roots_pem: bytes
     pins: Mapping[Party, str] | None = None
+    peer_roots: Mapping[Party, bytes] | None = None
 
     @classmethod
-    def federation(cls, ca_pem: bytes) -> Trust:
-        """Accept any certificate issued by the federation CA ``ca_pem``."""
-        return cls(ca_pem)
+    def federation(cls, ca_pem: bytes, *, pin: Mapping[Party, bytes] | None = None) -> Trust:
+        """Accept certificates issued by the federation CA ``ca_pem``; with ``pin``
+        (party -> certificate PEM), only those exact certificates and parties."""
+        return cls(ca_pem, _pins(pin) if pin else None)
 
     @classmethod
     def pinned(cls, certs: Mapping[Party, bytes]) -> Trust:
-        """Accept exactly these (typically self-signed) certificates, one per party."""
+        """Accept exactly these self-signed certificates (:func:`self_signed_node_cert`)."""
         if not certs:
             raise ConfigError("pinned trust needs at least one certificate")
-        pins: dict[Party, str] = {}
-        for party, pem in certs.items():
-            if cert_party(pem) != party:
-                raise ConfigError("pinned certificate is not issued to that party",
-                                  party=str(party), subject=str(cert_party(pem)))
-            pins[party] = cert_fingerprint(pem)
-        return cls(b"".join(certs[p] for p in sorted(certs)), pins)
+        return cls(b"".join(certs[p] for p in sorted(certs)), _pins(certs), dict(certs))
 
     def roots_for(self, peer: Party) -> bytes:
-        """Roots used when dialling ``peer``: its own pinned certificate where pinned."""
-        if self.pins is None:
+        """Anchor used when dialling ``peer``."""
+        if self.peer_roots is None:
             return self.roots_pem
-        for cert in x509.load_pem_x509_certificates(self.roots_pem):
-            pem = cert.public_bytes(serialization.Encoding.PEM)
-            if cert_fingerprint(pem) == self.pins.get(peer):
-                return pem
-        raise ConfigError("no pinned certificate for peer", peer=str(peer))
+        if peer not in self.peer_roots:
+            raise ConfigError("no pinned certificate for peer", peer=str(peer))
+        return self.peer_roots[peer]
 
     def check(self, claimed: Party, cert_pem: bytes) -> None:
         """Raise :class:`AuthError` unless ``cert_pem`` may speak for ``claimed``."""
@@ -143,6 +139,16 @@ class Trust:
         if self.pins is not None and self.pins.get(claimed) != cert_fingerprint(cert_pem):
             raise AuthError("certificate is not the one pinned for this party",
                             party=str(claimed), fingerprint=cert_fingerprint(cert_pem))
+
+
+def _pins(certs: Mapping[Party, bytes]) -> dict[Party, str]:
+    pins: dict[Party, str] = {}
+    for party, pem in certs.items():
+        if cert_party(pem) != party:
+            raise ConfigError("pinned certificate is not issued to that party",
+                              party=str(party), subject=str(cert_party(pem)))
+        pins[party] = cert_fingerprint(pem)
+    return pins
 
 
 def cert_fingerprint(cert_pem: bytes) -> str:

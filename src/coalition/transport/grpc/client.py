@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import grpc
 
-from coalition.core.errors import ConfigError, PeerError
+from coalition.core.errors import AuthError, ConfigError, PeerError
 from coalition.core.ids import Party
 from coalition.transport.envelope import Envelope
 from coalition.transport.grpc.config import NetworkConfig
@@ -33,6 +33,10 @@ from coalition.transport.tls import NodeIdentity, Trust, party_dns_name
 __all__ = ["PeerClient"]
 
 log = logging.getLogger("coalition.transport")
+
+# Failures of our own verification of the server (grpc core's wording): retrying cannot help.
+_TLS_REFUSALS = ("Hostname Verification Check failed", "CERTIFICATE_VERIFY_FAILED",
+                 "Custom verification check failed")
 
 
 class PeerClient:
@@ -80,13 +84,22 @@ class PeerClient:
                 return
             except grpc.RpcError as exc:
                 code = exc.code() if isinstance(exc, grpc.Call) else None
+                reason = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+                if reason and any(m in reason for m in _TLS_REFUSALS):
+                    raise AuthError("TLS verification of the peer failed: wrong address, or a "
+                                    "certificate that is not the peer's", peer=str(self.peer),
+                                    key=env.full_key, address=self.address,
+                                    reason=reason) from exc
                 pause = delay * (0.5 + secrets.randbelow(1000) / 1000)
                 if code not in RETRYABLE or time.monotonic() + pause >= deadline:
                     if code in RETRYABLE:
-                        raise PeerError("peer unreachable within the send timeout",
-                                        peer=str(self.peer), key=env.full_key,
-                                        address=self.address, attempts=attempt,
-                                        timeout_s=self.config.send_timeout) from exc
+                        # A server that refuses our certificate just closes the socket, so
+                        # this also covers "the peer does not trust us".
+                        raise PeerError("peer unreachable within the send timeout (down, or "
+                                        "it refused our certificate)", peer=str(self.peer),
+                                        key=env.full_key, address=self.address,
+                                        attempts=attempt, timeout_s=self.config.send_timeout,
+                                        last_error=reason) from exc
                     raise error_for(exc, "peer refused the message", peer=str(self.peer),
                                     key=env.full_key, address=self.address) from exc
                 log.debug("push to %s failed (%s), retry %d in %.2fs", self.peer, code,
