@@ -39,11 +39,14 @@ def ring_arrays(value):
 
 
 def looks_uniform(arr: np.ndarray) -> bool:
-    """Every bit position is set in 30-70% of the elements (plain encodings fail this badly:
-    their high bits are all 0 or all 1)."""
-    bits = (arr.ravel()[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+    """Every bit position is set in 30-70% of the elements, and the top 16 bits are spread
+    out: a fixed-point encoding of real data has them all 0x0000 or 0xFFFF (sign extension)."""
+    flat = arr.ravel()
+    bits = (flat[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
     freq = bits.mean(axis=0)
-    return bool(np.all((freq > 0.3) & (freq < 0.7)))
+    top = flat >> np.uint64(48)
+    small = np.mean((top == 0) | (top == 0xFFFF))
+    return bool(np.all((freq > 0.3) & (freq < 0.7)) and small < 0.01)
 
 
 @pytest.mark.parametrize("arbiter", [True, False])
