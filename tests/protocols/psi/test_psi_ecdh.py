@@ -50,7 +50,7 @@ def test_empty_sets_and_empty_intersection():
 
 
 def test_duplicates_and_canonicalisation():
-    g, h = _run([" Alice ", "alice", "BOB", 7, 7.0], ["alice", "bob", "7"], {})
+    g, _h = _run([" Alice ", "alice", "BOB", 7, 7.0], ["alice", "bob", "7"], {})
     assert g.ids == ["7", "alice", "bob"]
     assert list(g.indices) == [3, 0, 2]  # first occurrence rows
     assert g.summary.duplicates == 2
@@ -111,5 +111,5 @@ def test_read_id_column(tmp_path):
 def test_numpy_and_pandas_inputs_coerce_consistently():
     import pandas as pd
 
-    g, h = _run(np.arange(10), pd.Series([str(i) for i in range(5, 15)]), {})
+    g, _h = _run(np.arange(10), pd.Series([str(i) for i in range(5, 15)]), {})
     assert g.ids == sorted(str(i) for i in range(5, 10))
