@@ -76,11 +76,11 @@ def _run_threads(
     errors: dict[Party, BaseException] = {}
 
     def target(party: Party) -> None:
-        channel: Channel = hub.channel(party)
-        if wrap is not None:
-            channel = wrap(channel)
-        ctx = Context(channel, timeout=timeout, executor=executor)
         try:
+            channel: Channel = hub.channel(party)
+            if wrap is not None:
+                channel = wrap(channel)
+            ctx = Context(channel, timeout=timeout, executor=executor)
             results[party] = roles[party](ctx)
             if isinstance(channel, Flushable):
                 channel.flush(timeout)

@@ -81,9 +81,10 @@ class PeerServer:
             root_certificates=self.trust.roots_pem, require_client_auth=True)
         try:
             port = server.add_secure_port(self._listen, creds)
-        except RuntimeError as exc:
-            raise ConfigError("cannot listen on address", listen=self._listen) from exc
+        except RuntimeError:
+            port = 0
         if port == 0:
+            server.stop(None)
             raise ConfigError("cannot listen on address", listen=self._listen)
         server.start()
         self._server, self.port = server, port
