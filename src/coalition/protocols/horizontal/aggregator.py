@@ -101,13 +101,14 @@ class _Round:
         combined = self.strategy.combine(np.stack(rows), np.asarray(weights))
         return self._server_noise(combined, len(rows)), who
 
-    def secure(self, ctx: Context, fitters: list[Party]) -> tuple[Vector | None, list[Party]]:
+    def secure(self, ctx: Context, fitters: list[Party],
+               late: list[Party]) -> tuple[Vector | None, list[Party]]:
         sa = self.params.secagg
-        if sa is None or len(fitters) < 2:
+        if sa is None:
             return None, []
         try:
             result = run_secagg_server(ctx, fitters, self.layout.size + 1, sa,
-                                       self.params.client_timeout)
+                                       self.params.client_timeout, excluded=late)
         except RoundAborted:
             return None, []
         sums = decode(result.total, sa.frac_bits, sa.modulus_bits)
@@ -152,7 +153,8 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         if params.secagg is None:
             update, participants = rounds.plain(replies, fitters)
         else:
-            update, participants = rounds.secure(rctx.sub("secagg"), fitters)
+            late = [c for c in clients if c in chosen and c not in replies]
+            update, participants = rounds.secure(rctx.sub("secagg"), fitters, late)
         applied = update is not None and len(participants) >= params.min_clients
         if applied and update is not None:
             candidate = strategy.apply(vec, update)

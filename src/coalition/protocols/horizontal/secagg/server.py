@@ -146,8 +146,12 @@ class SecureSum:
 
 
 def run_secagg_server(ctx: Context, clients: Sequence[Party], length: int, config: SecAggConfig,
-                      timeout: float) -> SecureSum:
-    """Drive one secure sum over ``clients``; raises :class:`RoundAborted` if it cannot finish."""
+                      timeout: float, *, excluded: Sequence[Party] = ()) -> SecureSum:
+    """Drive one secure sum over ``clients``; raises :class:`RoundAborted` if it cannot finish.
+
+    ``excluded`` clients (sampled, but already dropped from the round) are told to leave at once.
+    """
+    send_each(ctx, dict.fromkeys(excluded, ABORT), ROSTER)
     state = SecAggServer(ctx.namespace, length, config)
     by_name = {str(p): p for p in clients}
     pending = list(clients)  # clients still waiting for a server message in this round
