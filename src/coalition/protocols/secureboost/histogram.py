@@ -20,13 +20,15 @@ from typing import Any
 import gmpy2
 import numpy as np
 
-from coalition.core import CryptoError
+from coalition.compute import chunk_slices
+from coalition.core import CryptoError, Executor
 
 __all__ = ["candidate_sums", "node_histogram", "pack", "segment_products", "subtract"]
 
 ObjArray = np.ndarray[Any, np.dtype[np.object_]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 _ONE = gmpy2.mpz(1)
+_MIN_PACK_CHUNK = 4  # packed ciphertexts per process hop (each costs ~slots·w squarings)
 
 
 def _ones(shape: int | tuple[int, ...]) -> ObjArray:
@@ -102,14 +104,29 @@ def candidate_sums(hist: ObjArray, feats: IntArray, bins: IntArray, *,
     return left
 
 
-def pack(sums: ObjArray, slot_bits: int, slots: int, nsq: Any) -> ObjArray:
-    """Pack ``slots`` sums per ciphertext, the first sum in the lowest slot."""
+def pack(sums: ObjArray, slot_bits: int, slots: int, nsq: Any,
+         executor: Executor | None = None) -> ObjArray:
+    """Pack ``slots`` sums per ciphertext, the first sum in the lowest slot.
+
+    Costs ``slot_bits`` squarings mod n² per sum (the shifts), the dominant host cost, so
+    ciphertext rows are spread over ``executor`` when it has several workers.
+    """
     n_ct = -(-sums.size // slots)
     grid = _ones(n_ct * slots)
     grid[: sums.size] = sums
     grid = grid.reshape(n_ct, slots)
+    workers = executor.workers if executor is not None else 1
+    if executor is None or workers <= 1 or n_ct < 2 * _MIN_PACK_CHUNK:
+        return _pack_rows((grid, slot_bits, nsq))
+    parts = executor.map(_pack_rows, [(grid[s], slot_bits, nsq) for s in
+                                      chunk_slices(n_ct, workers, min_size=_MIN_PACK_CHUNK)])
+    return np.concatenate(parts)
+
+
+def _pack_rows(task: tuple[ObjArray, int, Any]) -> ObjArray:
+    grid, slot_bits, nsq = task
     shift = gmpy2.mpz(1) << slot_bits
-    acc = grid[:, slots - 1].copy()
-    for j in range(slots - 2, -1, -1):
+    acc = grid[:, -1].copy()
+    for j in range(grid.shape[1] - 2, -1, -1):
         acc = np.array([gmpy2.powmod(c, shift, nsq) for c in acc], dtype=object) * grid[:, j] % nsq
     return acc

@@ -148,7 +148,7 @@ class SecureBoostHost:
             counts.append(int(feats.size))
         st.prev_hist = hists
         sums = np.concatenate(all_sums) if all_sums else np.empty(0, dtype=object)
-        packed = (hist.pack(sums, st.slot_bits, st.slots, nsq) if sums.size
+        packed = (hist.pack(sums, st.slot_bits, st.slots, nsq, lctx.executor) if sums.size
                   else np.empty(0, dtype=object))
         lctx.send(lctx.guest, HISTOGRAMS, {
             "nodes": nodes, "counts": counts,

@@ -71,7 +71,7 @@ class SecureBoostParams(BaseModel):
     early_stopping_rounds: int = Field(0, ge=0, description="0 disables early stopping")
     key_bits: Literal[1024, 2048, 3072, 4096] = Field(2048, description="Paillier modulus size")
     allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits")
-    precision_bits: int = Field(16, ge=4, le=52,
+    precision_bits: int = Field(12, ge=4, le=52,
                                 description="fixed-point bits of |g|max and hmax per row")
     seed: int | None = Field(None, description="sampling seed (tests); None draws from secrets")
 
