@@ -26,7 +26,6 @@ import numpy as np
 import numpy.typing as npt
 from gmpy2 import mpz
 
-from coalition.compute import chunk_slices
 from coalition.core import Executor
 from coalition.core.errors import CryptoError, InputError
 from coalition.crypto.paillier.dispatch import chunked_map
@@ -38,7 +37,7 @@ from coalition.crypto.paillier.encoding import (
     scaled_integers,
 )
 from coalition.crypto.paillier.kernels import MaskTask, mask_chunk
-from coalition.crypto.paillier.multiexp import XtDotTask, xt_dot_chunk
+from coalition.crypto.paillier.reductions import group_products, xt_dot_products
 
 if TYPE_CHECKING:
     from coalition.crypto.paillier.keys import PaillierPublicKey
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["EncryptedArray", "concatenate"]
 
 ObjArray = npt.NDArray[np.object_]
-_XT_MIN_ROWS = 256  # a row chunk smaller than this is not worth a process hop
 
 
 def _objects(items: Sequence[Any], shape: tuple[int, ...]) -> ObjArray:
@@ -226,17 +224,10 @@ class EncryptedArray:
         """Encrypted sum over all elements (shape ``()``) or along ``axis``."""
         if axis is None:
             return self.ravel().reshape(-1, 1).sum(axis=0).reshape(())
-        ax = _axis(axis, self.ndim)
-        rows = np.moveaxis(self._c, ax, 0)
-        rest = rows.shape[1:]
+        rows = np.moveaxis(self._c, _axis(axis, self.ndim), 0)
         flat = rows.reshape(rows.shape[0], -1)
-        n2 = self._pk.nsquare
-        acc: list[mpz | None] = [None] * flat.shape[1]
-        for row in flat.tolist():
-            for j, c in enumerate(row):
-                cur = acc[j]
-                acc[j] = c if cur is None else cur * c % n2
-        return self._like(_objects(self._fill(acc, self._masked), rest))
+        acc = group_products(flat, [0] * flat.shape[0], 1, self._pk.nsquare)
+        return self._like(_objects(self._fill(acc, self._masked), rows.shape[1:]))
 
     def group_sum(self, group_ids: Any, n_groups: int) -> EncryptedArray:
         """Sums of the rows of each group: ``out[g] = Σ_{i: ids[i]=g} self[i]`` (histograms).
@@ -251,16 +242,8 @@ class EncryptedArray:
         if n_groups < 1 or (ids.size and (ids.min() < 0 or ids.max() >= n_groups)):
             raise InputError("group ids must lie in [0, n_groups)", n_groups=n_groups)
         flat = self._c.reshape(self.shape[0], -1)
-        width = flat.shape[1]
-        n2 = self._pk.nsquare
-        acc: list[mpz | None] = [None] * (n_groups * width)
-        for g, row in zip(ids.tolist(), flat.tolist(), strict=True):
-            base = g * width
-            for j, c in enumerate(row):
-                cur = acc[base + j]
-                acc[base + j] = c if cur is None else cur * c % n2
-        filled = self._fill(acc, self._masked)
-        return self._like(_objects(filled, (n_groups, *self.shape[1:])))
+        acc = group_products(flat, ids.tolist(), n_groups, self._pk.nsquare)
+        return self._like(_objects(self._fill(acc, self._masked), (n_groups, *self.shape[1:])))
 
     def xt_dot(self, X: Any, *, precision: int = DEFAULT_MUL_PRECISION,
                executor: Executor | None = None) -> EncryptedArray:
@@ -278,21 +261,7 @@ class EncryptedArray:
                              x_shape=mat.shape, enc_shape=self.shape)
         bits = 0 if is_integer_valued(mat) else precision
         K = scaled_exponents(mat, bits)
-        n2 = int(self._pk.nsquare)
-        cs = self._c.tolist()
-        workers = executor.workers if executor is not None else 1
-        slices = chunk_slices(len(cs), workers, min_size=_XT_MIN_ROWS) or [slice(0, 0)]
-        tasks = [XtDotTask(n2, cs[s], K[s]) for s in slices]
-        parts = (executor.map(xt_dot_chunk, tasks) if executor is not None and len(tasks) > 1
-                 else [xt_dot_chunk(t) for t in tasks])
-        cols: list[mpz | None] = []
-        for j in range(mat.shape[1]):
-            acc: mpz | None = None
-            for part in parts:
-                c = part[j]
-                if c is not None:
-                    acc = c if acc is None else acc * c % n2
-            cols.append(acc)
+        cols = xt_dot_products(self._c.tolist(), K, self._pk.nsquare, executor)
         return self._like(_objects(self._fill(cols, self._masked), (mat.shape[1],)),
                           scale=self._scale + bits)
 

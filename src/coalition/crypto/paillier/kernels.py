@@ -19,6 +19,7 @@ Decryption uses the CRT form of Paillier's paper (§7): ``m_p = L_p(c^(p-1) mod 
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +41,11 @@ __all__ = [
 
 # Below this many exponentiations, a missing table is not worth building (≈ 32k multiplications).
 SMALL_BATCH = 24
-_CACHE_SIZE = 4
+# Tables are ~20 MB each at 2048 bits; CRT constants are tiny. Parties sharing one process
+# (standalone mode) each hold keys, hence room for several.
+_CACHE_SIZE = {"crt": 32, "pub": 6, "prv": 6}
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_lock = threading.Lock()
 
 
 def exponent_bytes(n: int) -> int:
@@ -64,14 +68,17 @@ class _Crt:
 
 
 def _cached(key: tuple[Any, ...], build: Any) -> Any:
-    hit = _cache.get(key)
-    if hit is not None:
-        _cache.move_to_end(key)
-        return hit
-    value = build()
-    _cache[key] = value
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    value = build()  # outside the lock: a duplicate build in a race is harmless
+    with _lock:
+        _cache[key] = value
+        same_kind = [k for k in _cache if k[0] == key[0]]
+        for old in same_kind[: max(0, len(same_kind) - _CACHE_SIZE[key[0]])]:
+            del _cache[old]
     return value
 
 
@@ -90,7 +97,7 @@ def _crt(p: int, q: int) -> _Crt:
 
 def _public_table(n: int, hs: int, build_ok: bool) -> FixedBaseTable | None:
     key = ("pub", int(n), int(hs))
-    if not build_ok and key not in _cache:
+    if not build_ok and key not in _cache:  # a racy read only decides table vs powmod
         return None
     return _cached(key, lambda: FixedBaseTable(hs, mpz(n) * n, exponent_bytes(n)))  # type: ignore[no-any-return]
 

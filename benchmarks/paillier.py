@@ -1,0 +1,197 @@
+"""Paillier-2048 against phe 1.5.0 and fate-utils, measured in the same run.
+
+Run: ``.venv/bin/python benchmarks/paillier.py [--quick]``. One JSON line per case (format in
+../shared/BENCHMARKS.md); ``ratio`` is against the best anchor measured in this run. Ours
+runs on one core unless a line says ``workers``; fate-utils is Rust and may use every core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import emit, median_time, peak_rss_mb
+
+from coalition.compute import ProcessExecutor
+from coalition.crypto.paillier import generate_keypair
+
+BITS = 2048
+
+
+def rate(fn: Callable[[], Any], count: int) -> float:
+    """Operations per second (median of 3 after one warm-up)."""
+    return round(count / median_time(fn), 1)
+
+
+def best(anchors: dict[str, float], higher_is_better: bool) -> tuple[str, float | None]:
+    if not anchors:
+        return "none measured", None
+    pick = (max if higher_is_better else min)(anchors, key=anchors.__getitem__)
+    return pick, anchors[pick]
+
+
+def report(bench: str, unit: str, ours: float, anchors: dict[str, float], notes: dict[str, str],
+           higher_is_better: bool, params: dict[str, Any], **extra: Any) -> None:
+    name, value = best(anchors, higher_is_better)
+    label = name + "".join(f"; {k}: {v}" for k, v in notes.items())
+    emit(bench, unit=unit, ours=ours, anchor=label, anchor_value=value,
+         higher_is_better=higher_is_better,
+         params={**params, "anchors": anchors, "bits": BITS}, **extra)
+
+
+class Phe:
+    name = "phe 1.5.0"
+
+    def __init__(self) -> None:
+        import phe
+
+        self.pk, self.sk = phe.generate_paillier_keypair(n_length=BITS)
+
+    def encrypt(self, x: np.ndarray) -> list[Any]:
+        return [self.pk.encrypt(float(v)) for v in x]
+
+
+class FateUtils:
+    name = "fate-utils 0.1.0"
+
+    def __init__(self) -> None:
+        import fate_utils.paillier as fp
+
+        self.sk, self.pk, self.coder = fp.keygen(BITS)
+
+    def encrypt(self, x: np.ndarray) -> Any:
+        return self.pk.encrypt_encoded(self.coder.encode_f64_vec(x), True)
+
+
+def load_anchors() -> tuple[Phe | None, FateUtils | None, dict[str, str]]:
+    notes: dict[str, str] = {}
+    phe = fate = None
+    try:
+        phe = Phe()
+    except ImportError:
+        notes["phe"] = "not installed (make bench)"
+    try:
+        fate = FateUtils()
+    except ImportError:
+        notes["fate-utils"] = "not importable here; FATE figures in BENCHMARKS.md"
+    return phe, fate, notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller counts, < 60 s")
+    quick = parser.parse_args().quick
+    rng = np.random.default_rng(2024)
+    pk, sk = generate_keypair(BITS)
+    phe, fate, notes = load_anchors()
+    n_ours = 400 if quick else 2000
+    n_phe = 16 if quick else 60
+    n_fate = 40 if quick else 200
+    x = rng.normal(size=n_ours) * 100
+
+    # -- encrypt -----------------------------------------------------------------------
+    sk.encrypt(x[:64])  # builds the key holder's fixed-base tables once, as a real job would
+    pk.encrypt(x[:64])
+    anchors: dict[str, float] = {}
+    if phe:
+        anchors[phe.name] = rate(lambda: phe.encrypt(x[:n_phe]), n_phe)
+    if fate:
+        anchors[fate.name] = rate(lambda: fate.encrypt(x[:n_fate]), n_fate)
+    ours = rate(lambda: sk.encrypt(x), n_ours)
+    params = {"n": n_ours, "path": "key holder (CRT + fixed-base DJN)", "n_phe": n_phe,
+              "n_fate": n_fate}
+    report("paillier.encrypt", "ops/s", ours, anchors, notes, True, params)
+    ours_pub = rate(lambda: pk.encrypt(x), n_ours)
+    report("paillier.encrypt_public", "ops/s", ours_pub, anchors, notes, True,
+           {**params, "path": "public key (fixed-base DJN mod n^2)"})
+
+    # -- decrypt -----------------------------------------------------------------------
+    n_dec = n_ours // 2
+    enc = sk.encrypt(x)
+    anchors = {}
+    if phe:
+        pc = phe.encrypt(x[:n_phe])
+        anchors[phe.name] = rate(lambda: [phe.sk.decrypt(c) for c in pc], n_phe)
+    if fate:
+        fc = fate.encrypt(x[:n_fate])
+        anchors[fate.name] = rate(
+            lambda: fate.coder.decode_f64_vec(fate.sk.decrypt_to_encoded(fc)), n_fate)
+    ours = rate(lambda: sk.decrypt(enc[:n_dec]), n_dec)
+    report("paillier.decrypt", "ops/s", ours, anchors, notes, True, {"n": n_dec, "crt": True})
+
+    # -- add ---------------------------------------------------------------------------
+    enc2 = sk.encrypt(x[::-1].copy())
+    anchors = {}
+    if phe:
+        pc2 = phe.encrypt(x[n_phe:2 * n_phe])
+        reps = 20
+        anchors[phe.name] = rate(lambda: [a + b for _ in range(reps)
+                                          for a, b in zip(pc, pc2, strict=True)], reps * n_phe)
+    if fate:
+        fc2 = fate.encrypt(x[n_fate:2 * n_fate])
+        anchors[fate.name] = rate(lambda: fc.add(fate.pk, fc2), n_fate)
+    ours = rate(lambda: enc + enc2, n_ours)
+    report("paillier.add", "ops/s", ours, anchors, notes, True, {"n": n_ours})
+
+    # -- ciphertext x 53-bit scalar ------------------------------------------------------
+    k = int(rng.integers(2**52, 2**53))
+    anchors = {}
+    if phe:
+        anchors[phe.name] = rate(lambda: [c * k for c in pc], n_phe)
+    if fate:
+        anchors[fate.name] = rate(lambda: fc.mul_scalar(fate.pk, fate.coder.encode_i64(k)), n_fate)
+    ours = rate(lambda: enc * k, n_ours)
+    report("paillier.mul_scalar53", "ops/s", ours, anchors, notes, True,
+           {"n": n_ours, "scalar_bits": 53, "exact": True})
+
+    # -- host gradient X.T @ [[d]] -------------------------------------------------------
+    N, F = (2000 if quick else 10_000), 10
+    d = rng.normal(size=N)  # about half negative
+    X = rng.normal(size=(N, F))
+    enc_d = sk.encrypt(d)
+    anchors = {}
+    sub_phe, sub_fate = (40 if quick else 400), (100 if quick else 1000)
+    if phe:
+        pd = phe.encrypt(d[:sub_phe])
+        Xs = X[:sub_phe]
+
+        def phe_grad() -> list[Any]:
+            out = []
+            for j in range(F):
+                acc = pd[0] * float(Xs[0, j])
+                for i in range(1, sub_phe):
+                    acc = acc + pd[i] * float(Xs[i, j])
+                out.append(acc)
+            return out
+
+        anchors[phe.name] = round(median_time(phe_grad) * N / sub_phe, 2)
+    if fate:
+        fd = fate.encrypt(d[:sub_fate])
+        Xt = fate.coder.encode_f64_vec(np.ascontiguousarray(X[:sub_fate].T).ravel())
+        anchors[fate.name] = round(median_time(
+            lambda: fd.rmatmul(fate.pk, Xt, [sub_fate, 1], [F, sub_fate])) * N / sub_fate, 2)
+    ours = round(median_time(lambda: enc_d.xt_dot(X)), 3)
+    err = float(np.abs(sk.decrypt(enc_d.xt_dot(X)) - X.T @ d).max())
+    gparams = {"N": N, "F": F, "precision_bits": 24, "max_abs_error": err,
+               "anchor_method": (f"naive loop timed on the first {sub_phe} (phe) / {sub_fate} "
+                                 f"(fate-utils rmatmul) rows, extrapolated linearly to N"),
+               **({"quick": "N=2000 instead of 10,000"} if quick else {})}
+    report("paillier.grad_xt_dot", "s", ours, anchors, notes, False, gparams,
+           peak_rss_mb=round(peak_rss_mb(), 1))
+    pool = ProcessExecutor(2)
+    try:
+        ours2 = round(median_time(lambda: enc_d.xt_dot(X, executor=pool)), 3)
+    finally:
+        pool.shutdown()
+    report("paillier.grad_xt_dot_2workers", "s", ours2, anchors, notes, False,
+           {**gparams, "workers": 2})
+
+
+if __name__ == "__main__":
+    main()
