@@ -56,3 +56,18 @@ def pred_guest(ctx: Context, model: dict[str, Any], table: PartyTable) -> np.nda
 
 def pred_host(ctx: Context, model: dict[str, Any], table: PartyTable) -> None:
     predict_host(ctx, LinearModelPart.from_artifact(model), table)
+
+
+def he_guest(ctx: Context, params: dict[str, Any], table: PartyTable) -> dict[str, Any]:
+    from coalition.protocols.linear.he_guest import HEGuest
+    return HEGuest(params).fit(ctx, table).model_.to_artifact()
+
+
+def he_host(ctx: Context, params: dict[str, Any], table: PartyTable) -> dict[str, Any]:
+    from coalition.protocols.linear.he_host import HEHost
+    return HEHost(params).fit(ctx, table).model_.to_artifact()
+
+
+def he_arbiter(ctx: Context, params: dict[str, Any]) -> None:
+    from coalition.protocols.linear.he_arbiter import HEArbiter
+    HEArbiter(params).fit(ctx)

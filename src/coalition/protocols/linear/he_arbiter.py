@@ -1,0 +1,72 @@
+"""Arbiter of ``protocol: he-arbiter``: holds the Paillier key, decrypts masked values, and
+coordinates (loss, convergence).
+
+Who learns what: the arbiter decrypts only gradients masked by their owners (``g + M``,
+statistically independent of ``g``), the epoch's training loss (one host) and, for
+``early_stop: weight_diff``, each party's squared update norm. It never sees a true gradient,
+weight, feature or label. Unlike FATE 2.x's arbiter it does not update the model: owners do,
+which is what keeps their gradients from it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from coalition.core import Context
+from coalition.core.errors import ConfigError, ProtocolError
+from coalition.crypto.paillier import (
+    EncryptedArray,
+    InsecureKeyWarning,
+    PaillierPrivateKey,
+    PaillierPublicKey,
+    generate_keypair,
+)
+from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.he_common import HEHistory, decide, serve_decrypt, with_loss
+from coalition.protocols.linear.he_spec import EPOCH_LOSS, PUBKEY
+from coalition.protocols.linear.layout import await_layout
+from coalition.protocols.linear.spec import LinearParams
+
+__all__ = ["HEArbiter", "keypair"]
+
+
+def keypair(params: LinearParams) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
+    """A fresh key pair of ``params.key_bits`` (test-size keys only when explicitly allowed)."""
+    with warnings.catch_warnings():
+        if params.allow_insecure_key:
+            warnings.simplefilter("ignore", InsecureKeyWarning)
+        return generate_keypair(params.key_bits, allow_insecure=params.allow_insecure_key)
+
+
+class HEArbiter:
+    """``HEArbiter(params).fit(ctx)``; ``history_`` holds the loss per epoch."""
+
+    history_: HEHistory
+
+    def __init__(self, params: LinearParams | dict[str, object] | None = None) -> None:
+        self.params = LinearParams.parse(params)
+
+    def fit(self, ctx: Context) -> HEArbiter:
+        """Serve the key-holder and coordinator duties until training ends."""
+        p = self.params
+        if not ctx.hosts:
+            raise ConfigError("vertical LR needs at least one host")
+        layout = await_layout(ctx)
+        pk, sk = keypair(p)
+        owners = [ctx.guest, *ctx.hosts]
+        ctx.send(owners, PUBKEY, pk)
+        loss_on = with_loss(p, len(ctx.hosts))
+        self.history_ = HEHistory()
+        for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
+            for _, bctx in ectx.sub("batch").iter(len(batches(layout.rows, p, epoch))):
+                serve_decrypt(bctx, sk, owners)
+            loss = None
+            if loss_on:
+                enc = ectx.recv(ctx.guest, EPOCH_LOSS)
+                if not isinstance(enc, EncryptedArray):
+                    raise ProtocolError("malformed loss")
+                loss = float(sk.decrypt(enc, executor=ctx.executor).ravel()[0]) / layout.rows
+            if not decide(ectx, p, epoch, self.history_, loss=loss, own_dw2=None,
+                          others=owners, guest=ctx.guest):
+                break
+        return self

@@ -1,0 +1,119 @@
+"""Pieces every role of the Paillier variants shares: the local model and the epoch verdict.
+
+Each data party keeps its own weights in plaintext and updates them with its own optimiser
+(:class:`~coalition.protocols.linear.optim.PlainOptimizer`) from its true gradient, which only
+it ever sees: the key holder decrypts ``g + M`` (see :mod:`.he_mask`). So Adam, RMSprop and L1
+work here, unlike in the SS variant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coalition.core import Context, Party
+from coalition.core.errors import ConfigError, ProtocolError
+from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
+from coalition.protocols.linear.he_mask import decrypt_masked, mask, unmask
+from coalition.protocols.linear.he_spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
+from coalition.protocols.linear.optim import PlainOptimizer
+from coalition.protocols.linear.spec import LinearParams
+
+__all__ = ["HEHistory", "LocalModel", "decide", "loss_terms", "serve_decrypt", "with_loss"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class HEHistory:
+    """Per-epoch loss (if computed), epochs run, whether training converged."""
+
+    loss: list[float] = field(default_factory=list)
+    epochs: int = 0
+    converged: bool = False
+
+
+def with_loss(params: LinearParams, hosts: int) -> bool:
+    """Whether the epoch loss is computed: needs exactly one host (cross-host terms of z² would
+    need products of two hosts' private scores)."""
+    wanted = params.report_loss or params.early_stop == "loss"
+    if params.early_stop == "loss" and hosts != 1:
+        raise ConfigError("early_stop='loss' with Paillier needs exactly one host; "
+                          "use 'weight_diff'", hosts=hosts)
+    return wanted and hosts == 1
+
+
+def loss_terms(params: LinearParams, u: FloatArray, y: FloatArray) -> tuple[FloatArray, float]:
+    """Guest side: coefficients ``a`` of ``Σ a_i·(k u_h,i)`` and the guest-only constant."""
+    if params.task == "logistic":
+        ys = 2.0 * y - 1.0
+        return u - 2.0 * ys, float(np.sum(math.log(2) - 0.5 * ys * u + u * u / 8.0))
+    return u - y, float(np.sum((u - y) ** 2) / 2.0)
+
+
+class LocalModel:
+    """One party's plaintext weights over its standardised columns."""
+
+    def __init__(self, params: LinearParams, x: FloatArray, reg_mask: FloatArray) -> None:
+        self.p, self.x = params, x
+        self.w = np.zeros(x.shape[1])
+        self.opt = PlainOptimizer(params, reg_mask)
+
+    def score(self, rows: NDArray[np.int64]) -> FloatArray:
+        """Partial linear score of ``rows``."""
+        out: FloatArray = self.x[rows] @ self.w
+        return out
+
+    def step(self, grad_sum: FloatArray, rows: int, lr: float) -> None:
+        """Optimiser step from ``X_B^T d`` (summed over the batch)."""
+        self.w = self.opt.step(self.w, grad_sum / rows, lr)
+
+    def masked_gradient(self, ctx: Context, key_holder: Party, enc_grad: EncryptedArray
+                        ) -> FloatArray:
+        """Send ``[[g + M]]`` to the key holder, return ``g``."""
+        masked, m = mask(enc_grad, ctx.executor)
+        ctx.send(key_holder, MASKED_GRAD, masked)
+        return unmask(ctx.recv(key_holder, UNMASKED_RAW), m)
+
+
+def serve_decrypt(ctx: Context, sk: PaillierPrivateKey, owners: list[Party]) -> None:
+    """Key holder: decrypt each owner's masked gradient and return it to that owner only."""
+    for owner in owners:
+        raw = decrypt_masked(sk, ctx.recv(owner, MASKED_GRAD), ctx.executor)
+        ctx.send(owner, UNMASKED_RAW, raw)
+
+
+def report_epoch(ctx: Context, coordinator: Party, params: LinearParams, dw: FloatArray
+                 ) -> dict[str, Any]:
+    """Data party: send ``|Δw|²`` if needed, wait for the coordinator's verdict."""
+    if params.early_stop == "weight_diff":
+        ctx.send(coordinator, WEIGHT_DIFF, float(dw @ dw))
+    verdict = ctx.recv(coordinator, VERDICT)
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("keep"), bool):
+        raise ProtocolError("malformed verdict")
+    return verdict
+
+
+def decide(ctx: Context, params: LinearParams, epoch: int, history: HEHistory, *,
+           loss: float | None, own_dw2: float | None, others: list[Party],
+           guest: Party | None) -> bool:
+    """Coordinator: record the loss, judge convergence, send the verdict; True = keep going."""
+    history.epochs = epoch + 1
+    converged = False
+    if loss is not None:
+        if params.early_stop == "loss" and history.loss:
+            converged = abs(history.loss[-1] - loss) < params.tol
+        history.loss.append(loss)
+        ctx.log_metric("loss", loss, step=epoch)
+    if params.early_stop == "weight_diff":
+        total = (own_dw2 or 0.0) + sum(float(v) for v in ctx.gather(others, WEIGHT_DIFF))
+        converged = math.sqrt(total) < params.tol
+    history.converged = converged
+    keep = not converged and epoch + 1 < params.epochs
+    for party in others:
+        ctx.send(party, VERDICT, {"keep": keep, "loss": loss if party == guest else None})
+    return keep

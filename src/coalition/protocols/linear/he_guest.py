@@ -1,0 +1,183 @@
+"""Guest of the Paillier variants (labels, its features, the intercept).
+
+``he-arbiter`` (Hardy et al., "Private federated learning on vertically partitioned data via
+entity resolution and additively homomorphic encryption", 2017): hosts send ``[[k·u_h]]``
+(``u_h = X_h w_h``), the guest forms ``[[d]] = Σ[[k·u_h]] + k·u_g + c − y`` and sends it to the
+hosts; everyone computes ``[[X_p^T d]]``, masks it, and has the arbiter decrypt ``g + M``.
+
+``he-guest`` (no third party, in the spirit of Yang et al., "Parallel distributed logistic
+regression for vertical federated learning without third-party coordinator", 2019): the guest
+holds the key, sends ``[[k·u_g + c − y]]`` to the hosts and ``[[X_g]]`` once; the hosts return
+``[[X_g^T k·u_H]]`` (summed over hosts, re-randomised) so the guest computes its own gradient,
+and the guest decrypts the hosts' masked gradients.
+
+Who learns what: the guest learns its own gradient and weights, the intercept, the loss
+(``he-guest``: also ``X_g^T u_H`` per batch, which its own gradient reveals anyway). It never
+receives a host's features, weights, partial scores or unmasked gradient in plaintext.
+Taylor loss/sigmoid: ``σ(z) ≈ 1/2 + z/4`` (``k = 1/4, c = 1/2``); linear regression ``k = 1, c = 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coalition.core import Context
+from coalition.core.errors import ConfigError, ProtocolError
+from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey, PaillierPublicKey
+from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.data import PartyTable, design, guest_labels
+from coalition.protocols.linear.he_arbiter import keypair
+from coalition.protocols.linear.he_common import (
+    HEHistory,
+    LocalModel,
+    decide,
+    loss_terms,
+    report_epoch,
+    serve_decrypt,
+    with_loss,
+)
+from coalition.protocols.linear.he_spec import (
+    CROSS,
+    ENC_D,
+    ENC_KU,
+    ENC_LOSS_AUX,
+    ENC_Q,
+    ENC_V,
+    ENC_XG,
+    EPOCH_LOSS,
+    PUBKEY,
+)
+from coalition.protocols.linear.layout import collect_layout
+from coalition.protocols.linear.spec import LinearParams
+
+__all__ = ["HEGuest"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _enc(value: object, what: str) -> EncryptedArray:
+    if not isinstance(value, EncryptedArray):
+        raise ProtocolError("expected an encrypted array", field=what)
+    return value
+
+
+class HEGuest:
+    """``HEGuest(params).fit(ctx, table).model_`` for ``he-arbiter`` and ``he-guest``."""
+
+    model_: LinearModelPart
+    history_: HEHistory
+
+    def __init__(self, params: LinearParams | dict[str, object] | None = None) -> None:
+        self.params = LinearParams.parse(params)
+        if self.params.protocol == "ss":
+            raise ConfigError("HEGuest runs the he-arbiter / he-guest protocols")
+
+    def fit(self, ctx: Context, table: PartyTable) -> HEGuest:
+        """Train jointly; returns ``self`` with the guest's weights and intercept."""
+        p = self.params
+        if not ctx.hosts:
+            raise ConfigError("vertical LR needs at least one host")
+        self.y = guest_labels(table, p.task)
+        scaler, x = design(table, p.fit_intercept)
+        layout = collect_layout(ctx, table, x.shape[1])
+        reg = np.ones(x.shape[1])
+        if p.fit_intercept:
+            reg[-1] = 0.0
+        self.model = LocalModel(p, x, reg)
+        self.k, self.c = (0.25, 0.5) if p.task == "logistic" else (1.0, 0.0)
+        self.loss_on = with_loss(p, len(ctx.hosts))
+        self.history_ = HEHistory()
+        run: dict[str, Callable[[Context, int], None]] = {
+            "he-arbiter": self._train_with_arbiter, "he-guest": self._train_holding_key}
+        run[p.protocol](ctx, layout.rows)
+        w = self.model.w
+        self.model_ = LinearModelPart(
+            "guest", p.task, p.protocol, table.feature_names, w[:-1] if p.fit_intercept else w,
+            scaler, float(w[-1]) if p.fit_intercept else 0.0,
+            {"epochs": self.history_.epochs, "loss": self.history_.loss})
+        return self
+
+    # -- (a) the arbiter holds the key ------------------------------------------------------
+    def _train_with_arbiter(self, ctx: Context, rows: int) -> None:
+        p, arbiter = self.params, ctx.arbiter
+        if arbiter is None:
+            raise ConfigError("protocol 'he-arbiter' needs an arbiter")
+        pk = ctx.recv(arbiter, PUBKEY)
+        if not isinstance(pk, PaillierPublicKey):
+            raise ProtocolError("malformed public key")
+        for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
+            plan = batches(rows, p, epoch)
+            w0, lr = self.model.w.copy(), p.lr_at(epoch)
+            enc_loss: EncryptedArray | None = None
+            const = 0.0
+            for j, bctx in ectx.sub("batch").iter(len(plan)):
+                idx = plan[j]
+                u = self.model.score(idx)
+                kus = [_enc(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
+                enc_d = kus[0]
+                for other in kus[1:]:
+                    enc_d = enc_d + other
+                enc_d = enc_d + (self.k * u + self.c - self.y[idx])
+                bctx.send(ctx.hosts, ENC_D, enc_d)
+                grad = enc_d.xt_dot(self.model.x[idx], executor=ctx.executor)
+                self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
+                if self.loss_on:
+                    a, extra = loss_terms(p, u, self.y[idx])
+                    q = _enc(bctx.recv(ctx.hosts[0], ENC_Q), "q")
+                    part = kus[0].xt_dot(a[:, None], executor=ctx.executor) + q
+                    enc_loss = part if enc_loss is None else enc_loss + part
+                    const += extra
+            if enc_loss is not None:
+                ectx.send(arbiter, EPOCH_LOSS, (enc_loss + const).rerandomize(ctx.executor))
+            verdict = report_epoch(ectx, arbiter, p, self.model.w - w0)
+            self._record(ctx, epoch, verdict.get("loss"), verdict["keep"])
+            if not verdict["keep"]:
+                return
+
+    def _record(self, ctx: Context, epoch: int, loss: object, keep: bool) -> None:
+        self.history_.epochs = epoch + 1
+        self.history_.converged = not keep and epoch + 1 < self.params.epochs
+        if isinstance(loss, float):
+            self.history_.loss.append(loss)
+            ctx.log_metric("loss", loss, step=epoch)
+
+    # -- (b) the guest holds the key --------------------------------------------------------
+    def _train_holding_key(self, ctx: Context, rows: int) -> None:
+        p = self.params
+        pk, sk = keypair(p)
+        ctx.send(ctx.hosts, PUBKEY, pk)
+        x = self.model.x
+        ctx.send(ctx.hosts, ENC_XG, pk.encrypt(x, precision=24, executor=ctx.executor))
+        for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
+            plan = batches(rows, p, epoch)
+            w0, lr = self.model.w.copy(), p.lr_at(epoch)
+            total = 0.0
+            for j, bctx in ectx.sub("batch").iter(len(plan)):
+                idx = plan[j]
+                u = self.model.score(idx)
+                v = self.k * u + self.c - self.y[idx]
+                bctx.send(ctx.hosts, ENC_V, pk.encrypt(v, executor=ctx.executor))
+                if self.loss_on:
+                    a, extra = loss_terms(p, u, self.y[idx])
+                    total += extra
+                    bctx.send(ctx.hosts[0], ENC_LOSS_AUX, pk.encrypt(a, executor=ctx.executor))
+                cross = self._decrypt(sk, bctx.recv(ctx.hosts[0], CROSS), ctx)
+                width = x.shape[1]
+                self.model.step(x[idx].T @ v + cross[:width], len(idx), lr)
+                if self.loss_on:
+                    total += float(cross[width])
+                serve_decrypt(bctx, sk, ctx.hosts)
+            dw = self.model.w - w0
+            loss = total / rows if self.loss_on else None
+            keep = decide(ectx, p, epoch, self.history_, loss=loss, own_dw2=float(dw @ dw),
+                          others=ctx.hosts, guest=None)
+            if not keep:
+                return
+
+    @staticmethod
+    def _decrypt(sk: PaillierPrivateKey, value: object, ctx: Context) -> FloatArray:
+        return sk.decrypt(_enc(value, "cross"), executor=ctx.executor)

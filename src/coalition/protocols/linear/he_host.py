@@ -1,0 +1,146 @@
+"""Host of the Paillier variants.
+
+``he-arbiter``: send ``[[k·u_h]]`` (and, with one host, ``[[Σu_h²·c_q]]`` for the loss) to the
+guest, receive ``[[d]]``, compute ``[[X_h^T d]]`` with the multi-exponentiation
+(``EncryptedArray.xt_dot``), mask it and let the arbiter decrypt ``g + M``.
+
+``he-guest``: receive ``[[v]] = [[k·u_g + c − y]]`` from the guest and the other hosts'
+``[[k·u_h']]``; form ``[[d]]``; return ``[[X_g^T k·u_h]]`` (via the first host, summed over
+hosts and re-randomised) so the guest can finish its gradient; have the guest decrypt the
+masked ``[[X_h^T d]]``.
+
+Who learns what: a host only ever holds ciphertexts under another party's key and its own
+plaintext weights and gradient; it learns its own weights, nothing about labels, the guest's
+features or weights, or other hosts' data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from coalition.core import Context, Party
+from coalition.core.errors import ConfigError, ProtocolError
+from coalition.crypto.paillier import EncryptedArray, PaillierPublicKey, concatenate
+from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.data import PartyTable, design
+from coalition.protocols.linear.he_common import HEHistory, LocalModel, report_epoch, with_loss
+from coalition.protocols.linear.he_spec import (
+    CROSS,
+    ENC_D,
+    ENC_KU,
+    ENC_LOSS_AUX,
+    ENC_Q,
+    ENC_V,
+    ENC_XG,
+    PUBKEY,
+)
+from coalition.protocols.linear.layout import announce
+from coalition.protocols.linear.spec import LinearParams
+
+__all__ = ["HEHost"]
+
+
+def _enc(value: object, what: str) -> EncryptedArray:
+    if not isinstance(value, EncryptedArray):
+        raise ProtocolError("expected an encrypted array", field=what)
+    return value
+
+
+class HEHost:
+    """``HEHost(params).fit(ctx, table).model_`` holds this host's weights only."""
+
+    model_: LinearModelPart
+    history_: HEHistory
+
+    def __init__(self, params: LinearParams | dict[str, object] | None = None) -> None:
+        self.params = LinearParams.parse(params)
+        if self.params.protocol == "ss":
+            raise ConfigError("HEHost runs the he-arbiter / he-guest protocols")
+
+    def fit(self, ctx: Context, table: PartyTable) -> HEHost:
+        """Train jointly; returns ``self``."""
+        p = self.params
+        scaler, x = design(table, fit_intercept=False)
+        layout = announce(ctx, table)
+        self.model = LocalModel(p, x, np.ones(x.shape[1]))
+        self.k = 0.25 if p.task == "logistic" else 1.0
+        self.cq = 0.125 if p.task == "logistic" else 0.5
+        self.loss_on = with_loss(p, len(ctx.hosts))
+        self.history_ = HEHistory()
+        key_holder = ctx.arbiter if p.protocol == "he-arbiter" else ctx.guest
+        if key_holder is None:
+            raise ConfigError("protocol 'he-arbiter' needs an arbiter")
+        pk = ctx.recv(key_holder, PUBKEY)
+        if not isinstance(pk, PaillierPublicKey):
+            raise ProtocolError("malformed public key")
+        run: dict[str, Callable[[Context, PaillierPublicKey, Party, int], None]] = {
+            "he-arbiter": self._batches_with_arbiter, "he-guest": self._batches_key_at_guest}
+        self._rows = layout.rows
+        self._enc_xg = (_enc(ctx.recv(ctx.guest, ENC_XG), "xg") if p.protocol == "he-guest"
+                        else None)
+        for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
+            w0 = self.model.w.copy()
+            run[p.protocol](ectx, pk, key_holder, epoch)
+            # the key holder is also the coordinator in both topologies
+            verdict = report_epoch(ectx, key_holder, p, self.model.w - w0)
+            self.history_.epochs = epoch + 1
+            if not verdict["keep"]:
+                break
+        self.model_ = LinearModelPart("host", p.task, p.protocol, table.feature_names,
+                                      self.model.w.copy(), scaler, None,
+                                      {"epochs": self.history_.epochs})
+        return self
+
+    def _batches_with_arbiter(self, ectx: Context, pk: PaillierPublicKey, arbiter: Party,
+                              epoch: int) -> None:
+        p, guest = self.params, ectx.guest
+        plan = batches(self._rows, p, epoch)
+        lr = p.lr_at(epoch)
+        for j, bctx in ectx.sub("batch").iter(len(plan)):
+            idx = plan[j]
+            u = self.model.score(idx)
+            bctx.send(guest, ENC_KU, pk.encrypt(self.k * u, executor=ectx.executor))
+            if self.loss_on:
+                bctx.send(guest, ENC_Q, pk.encrypt(np.array([self.cq * float(u @ u)])))
+            enc_d = _enc(bctx.recv(guest, ENC_D), "d")
+            grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)
+            self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
+
+    def _batches_key_at_guest(self, ectx: Context, pk: PaillierPublicKey, guest: Party,
+                              epoch: int) -> None:
+        p, first = self.params, ectx.hosts[0]
+        others = [h for h in ectx.hosts if h != ectx.party]
+        plan = batches(self._rows, p, epoch)
+        lr = p.lr_at(epoch)
+        enc_xg = self._enc_xg
+        if enc_xg is None:
+            raise ProtocolError("missing encrypted guest features")
+        for j, bctx in ectx.sub("batch").iter(len(plan)):
+            idx = plan[j]
+            ku = self.k * self.model.score(idx)
+            if others:
+                bctx.send(others, ENC_KU, pk.encrypt(ku, executor=ectx.executor))
+            enc_d = _enc(bctx.recv(guest, ENC_V), "v") + ku
+            for h in others:
+                enc_d = enc_d + _enc(bctx.recv(h, ENC_KU), "ku")
+            xg = enc_xg[idx]
+            # X_g^T (k u_h) column by column: one bucket multi-exponentiation each
+            parts = [xg[:, c].xt_dot(ku[:, None], executor=ectx.executor)
+                     for c in range(xg.shape[1])]
+            if self.loss_on:
+                enc_a = _enc(bctx.recv(guest, ENC_LOSS_AUX), "a")
+                u = ku / self.k
+                parts.append(enc_a.xt_dot(ku[:, None], executor=ectx.executor)
+                             + pk.encrypt(np.array([self.cq * float(u @ u)])))
+            cross = concatenate(parts)
+            if ectx.party == first:
+                for h in others:
+                    cross = cross + _enc(bctx.recv(h, CROSS), "cross")
+                bctx.send(guest, CROSS, cross.rerandomize(ectx.executor))
+            else:
+                bctx.send(first, CROSS, cross)
+            grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)
+            self.model.step(self.model.masked_gradient(bctx, guest, grad), len(idx), lr)
