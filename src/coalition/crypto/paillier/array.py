@@ -29,6 +29,13 @@ from gmpy2 import mpz
 from coalition.core import Executor
 from coalition.core.errors import CryptoError, InputError
 from coalition.crypto.paillier.dispatch import chunked_map
+from coalition.crypto.paillier.elementwise import (
+    inverses,
+    objects,
+    plain_ciphertexts,
+    powers,
+    products,
+)
 from coalition.crypto.paillier.encoding import (
     DEFAULT_MUL_PRECISION,
     check_range,
@@ -45,12 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["EncryptedArray", "concatenate"]
 
 ObjArray = npt.NDArray[np.object_]
-
-
-def _objects(items: Sequence[Any], shape: tuple[int, ...]) -> ObjArray:
-    out = np.empty(len(items), dtype=object)
-    out[:] = list(items)
-    return out.reshape(shape)
 
 
 class EncryptedArray:
@@ -111,7 +112,7 @@ class EncryptedArray:
     def __getitem__(self, key: Any) -> EncryptedArray:
         picked = self._c[key]
         if not isinstance(picked, np.ndarray):
-            picked = _objects([picked], ())
+            picked = objects([picked], ())
         return self._like(picked)
 
     def ravel(self) -> EncryptedArray:
@@ -150,26 +151,21 @@ class EncryptedArray:
             return self._c
         lifted = gmpy2.powmod_base_list(self._c.ravel().tolist(), 1 << (scale - self._scale),
                                         self._pk.nsquare)
-        return _objects(lifted, self.shape)
+        return objects(lifted, self.shape)
 
     # -- arithmetic --------------------------------------------------------------------
     def __add__(self, other: Any) -> EncryptedArray:
         if isinstance(other, EncryptedArray):
             self._same_key(other)
             scale = max(self._scale, other._scale)
-            return _combine(self._pk, self._lift(scale), other._lift(scale), scale,
-                            self._masked or other._masked)
+            return self._like(products(self._lift(scale), other._lift(scale), self._pk.nsquare),
+                              scale=scale, masked=self._masked or other._masked)
         return self._add_plain(scaled_integers(other, self._scale))
 
     __radd__ = __add__
 
     def __neg__(self) -> EncryptedArray:
-        n2 = self._pk.nsquare
-        try:
-            inv = [gmpy2.invert(c, n2) for c in self._c.ravel().tolist()]
-        except ZeroDivisionError as exc:
-            raise CryptoError("ciphertext is not invertible mod n²") from exc
-        return self._like(_objects(inv, self.shape))
+        return self._like(inverses(self._c, self._pk.nsquare))
 
     def __sub__(self, other: Any) -> EncryptedArray:
         if isinstance(other, EncryptedArray):
@@ -181,10 +177,9 @@ class EncryptedArray:
         return (-self)._add_plain(scaled_integers(other, self._scale))
 
     def _add_plain(self, ints: ObjArray) -> EncryptedArray:
-        n, n2 = self._pk.n, self._pk.nsquare
-        check_range(ints, int(n))
-        plain = _objects([(1 + (mpz(m) % n) * n) % n2 for m in ints.ravel().tolist()], ints.shape)
-        return _combine(self._pk, self._c, plain, self._scale, self._masked)
+        check_range(ints, int(self._pk.n))
+        plain = plain_ciphertexts(ints, self._pk.n, self._pk.nsquare)
+        return self._like(products(self._c, plain, self._pk.nsquare))
 
     def mul(self, plain: Any, *, precision: int | None = None) -> EncryptedArray:
         """``self * plain`` elementwise (numpy broadcasting).
@@ -197,20 +192,8 @@ class EncryptedArray:
             raise InputError("Paillier cannot multiply two ciphertexts")
         exact = precision is None and is_integer_valued(plain)
         bits = 0 if exact else (DEFAULT_MUL_PRECISION if precision is None else precision)
-        ks = scaled_integers(plain, bits)
-        c, k = _broadcast(self._c, ks)
-        n2 = self._pk.nsquare
-        try:
-            if ks.size == 1:
-                out = gmpy2.powmod_base_list(c.ravel().tolist(), int(ks.flat[0]), n2)
-            else:
-                out = [gmpy2.powmod(x, int(e), n2) for x, e in zip(c.flat, k.flat, strict=True)]
-        except (ZeroDivisionError, ValueError) as exc:
-            raise CryptoError("ciphertext is not invertible mod n²") from exc
-        zero_to_none = [None if int(e) == 0 else x for x, e in zip(out, k.flat, strict=True)]
-        filled = self._fill(zero_to_none, self._masked)
-        return EncryptedArray(self._pk, _objects(filled, c.shape), self._scale + bits,
-                              self._masked)
+        out, shape = powers(self._c, scaled_integers(plain, bits), self._pk.nsquare)
+        return self._like(objects(self._fill(out, self._masked), shape), scale=self._scale + bits)
 
     def __mul__(self, other: Any) -> EncryptedArray:
         if isinstance(other, EncryptedArray):
@@ -227,7 +210,7 @@ class EncryptedArray:
         rows = np.moveaxis(self._c, _axis(axis, self.ndim), 0)
         flat = rows.reshape(rows.shape[0], -1)
         acc = group_products(flat, [0] * flat.shape[0], 1, self._pk.nsquare)
-        return self._like(_objects(self._fill(acc, self._masked), rows.shape[1:]))
+        return self._like(objects(self._fill(acc, self._masked), rows.shape[1:]))
 
     def group_sum(self, group_ids: Any, n_groups: int) -> EncryptedArray:
         """Sums of the rows of each group: ``out[g] = Σ_{i: ids[i]=g} self[i]`` (histograms).
@@ -243,7 +226,7 @@ class EncryptedArray:
             raise InputError("group ids must lie in [0, n_groups)", n_groups=n_groups)
         flat = self._c.reshape(self.shape[0], -1)
         acc = group_products(flat, ids.tolist(), n_groups, self._pk.nsquare)
-        return self._like(_objects(self._fill(acc, self._masked), (n_groups, *self.shape[1:])))
+        return self._like(objects(self._fill(acc, self._masked), (n_groups, *self.shape[1:])))
 
     def xt_dot(self, X: Any, *, precision: int = DEFAULT_MUL_PRECISION,
                executor: Executor | None = None) -> EncryptedArray:
@@ -262,7 +245,7 @@ class EncryptedArray:
         bits = 0 if is_integer_valued(mat) else precision
         K = scaled_exponents(mat, bits)
         cols = xt_dot_products(self._c.tolist(), K, self._pk.nsquare, executor)
-        return self._like(_objects(self._fill(cols, self._masked), (mat.shape[1],)),
+        return self._like(objects(self._fill(cols, self._masked), (mat.shape[1],)),
                           scale=self._scale + bits)
 
     def rerandomize(self, executor: Executor | None = None) -> EncryptedArray:
@@ -270,7 +253,7 @@ class EncryptedArray:
         n, hs = int(self._pk.n), int(self._pk.hs)
         out = chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), self._c.ravel().tolist(),
                           executor)
-        return self._like(_objects(out, self.shape), masked=True)
+        return self._like(objects(out, self.shape), masked=True)
 
     @classmethod
     def concatenate(cls, arrays: Sequence[EncryptedArray], axis: int = 0) -> EncryptedArray:
@@ -297,19 +280,3 @@ def _axis(axis: int, ndim: int) -> int:
     if not -ndim <= axis < ndim:
         raise InputError("axis out of range", axis=axis, ndim=ndim)
     return axis % ndim
-
-
-def _broadcast(a: ObjArray, b: ObjArray) -> tuple[ObjArray, ObjArray]:
-    try:
-        x, y = np.broadcast_arrays(a, b)
-    except ValueError as exc:
-        raise InputError("operand shapes do not broadcast", left=a.shape, right=b.shape) from exc
-    return x, y
-
-
-def _combine(pk: PaillierPublicKey, a: ObjArray, b: ObjArray, scale: int,
-             masked: bool) -> EncryptedArray:
-    x, y = _broadcast(a, b)
-    n2 = pk.nsquare
-    out = [u * v % n2 for u, v in zip(x.ravel().tolist(), y.ravel().tolist(), strict=True)]
-    return EncryptedArray(pk, _objects(out, x.shape), scale, masked)
