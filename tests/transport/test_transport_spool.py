@@ -107,3 +107,30 @@ def test_outbox_numbers_per_receiver_and_claims_each_key_once() -> None:
     assert out.seal(Party.arbiter(), "job/a", 1).seq == 1
     with pytest.raises(ProtocolError):
         out.seal(H, "job/a", 1)
+
+
+def test_payload_buffer_assembles_one_bytes_object() -> None:
+    from coalition.transport.buffer import PayloadBuffer
+
+    buf = PayloadBuffer(10)
+    for chunk in (b"0123", b"", b"456", b"789"):
+        buf.write(chunk)
+    out = buf.result()
+    assert type(out) is bytes and out == b"0123456789" and hash(out) == hash(b"0123456789")
+    with pytest.raises(PeerError, match="longer"):
+        PayloadBuffer(2).write(b"abc")
+    short = PayloadBuffer(3)
+    short.write(b"a")
+    with pytest.raises(PeerError, match="shorter"):
+        short.result()
+    assert PayloadBuffer(0).result() == b""
+
+
+def test_in_memory_chunked_payload_is_not_spilled(tmp_path: Path) -> None:
+    spool = Spool(memory_budget=100, spill_threshold=50, directory=tmp_path)
+    writer = spool.writer(12)
+    for chunk in (b"abcd", b"efgh", b"ijkl"):
+        writer.write(chunk)
+    held = writer.finish()
+    assert spool.in_memory == 12 and spilled(tmp_path) == []
+    assert held.read() == b"abcdefghijkl" and spool.in_memory == 0

@@ -4,7 +4,9 @@ A node may receive faster than its protocol reads, or receive a payload larger t
 to keep twice in RAM. :class:`Spool` keeps payloads in memory while the bytes held stay under
 ``memory_budget``, and writes a payload to a private temporary file when it is at least
 ``spill_threshold`` bytes or would exceed the budget. Reading a spilled payload back allocates
-it once (the file is read straight into one ``bytes`` object) and deletes the file.
+it once (the file is read straight into one ``bytes`` object) and deletes the file; a chunked
+payload kept in memory is assembled in place (:class:`~coalition.transport.buffer.PayloadBuffer`),
+so neither path holds a full payload twice.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from coalition.core.errors import ConfigError, PeerError
+from coalition.transport.buffer import PayloadBuffer
 
 __all__ = ["Held", "Spool", "SpoolWriter"]
 
@@ -43,7 +46,7 @@ class Held(Protocol):
 class Spool:
     """Holds payloads for mailboxes under a shared memory budget (see module docstring)."""
 
-    def __init__(self, *, memory_budget: int = 256 * MiB, spill_threshold: int = 64 * MiB,
+    def __init__(self, *, memory_budget: int = 1024 * MiB, spill_threshold: int = 512 * MiB,
                  directory: Path | None = None) -> None:
         if memory_budget < 0 or spill_threshold < 1:
             raise ConfigError("spool budget must be >= 0 and threshold >= 1",
@@ -108,12 +111,14 @@ class SpoolWriter:
         self._spool = spool
         self._size = size
         self._written = 0
-        self._chunks: list[bytes] = []
+        self._buffer: PayloadBuffer | None = None
         self._fd: int | None = None
         self._path: Path | None = None
         self._reserved = not spill
         if spill:
             self._fd, self._path = spool._new_file()
+        else:
+            self._buffer = PayloadBuffer(size)
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk; more bytes than announced is a :class:`PeerError`."""
@@ -121,9 +126,11 @@ class SpoolWriter:
         if self._written > self._size:
             self.abort()
             raise PeerError("payload longer than its envelope announced", size=self._size)
-        if self._fd is None:
-            self._chunks.append(chunk)
+        if self._buffer is not None:
+            self._buffer.write(chunk)
             return
+        if self._fd is None:
+            raise ConfigError("spool writer already finished")
         view = memoryview(chunk)
         while view:
             view = view[os.write(self._fd, view):]
@@ -134,21 +141,23 @@ class SpoolWriter:
             self.abort()
             raise PeerError("payload shorter than its envelope announced",
                             size=self._size, received=self._written)
-        if self._fd is None:
-            chunks, self._chunks = self._chunks, []
+        if self._buffer is not None:
+            buffer, self._buffer = self._buffer, None
             self._reserved = False  # handed over: the reader releases it
-            return _InMemory(self._spool, chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            return _InMemory(self._spool, buffer.result())
+        if self._fd is None:
+            raise ConfigError("spool writer finished twice")
         os.close(self._fd)
         self._fd = None
-        if self._path is None:
-            raise ConfigError("spool writer finished twice")
         path, self._path = self._path, None
+        if path is None:
+            raise ConfigError("spool writer finished twice")
         return _OnDisk(path, self._size)
 
     def abort(self) -> None:
         """Drop whatever arrived (a broken stream)."""
+        self._buffer = None
         if self._fd is None:
-            self._chunks = []
             if self._reserved:
                 self._reserved = False
                 self._spool._release(self._size)

@@ -25,6 +25,7 @@ tests and the ``coalition`` setup commands::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -132,13 +133,19 @@ class Trust:
 
     def check(self, claimed: Party, cert_pem: bytes) -> None:
         """Raise :class:`AuthError` unless ``cert_pem`` may speak for ``claimed``."""
-        subject = cert_party(cert_pem)
+        subject, fingerprint = _describe(cert_pem)
         if subject != claimed:
             raise AuthError("certificate does not belong to the claimed sender",
                             claimed=str(claimed), certificate=str(subject))
-        if self.pins is not None and self.pins.get(claimed) != cert_fingerprint(cert_pem):
+        if self.pins is not None and self.pins.get(claimed) != fingerprint:
             raise AuthError("certificate is not the one pinned for this party",
-                            party=str(claimed), fingerprint=cert_fingerprint(cert_pem))
+                            party=str(claimed), fingerprint=fingerprint)
+
+
+@functools.lru_cache(maxsize=256)
+def _describe(cert_pem: bytes) -> tuple[Party, str]:
+    # Checked on every call a peer makes; parsing X.509 each time would dominate small messages.
+    return cert_party(cert_pem), cert_fingerprint(cert_pem)
 
 
 def _pins(certs: Mapping[Party, bytes]) -> dict[Party, str]:

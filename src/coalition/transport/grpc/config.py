@@ -20,7 +20,9 @@ class NetworkConfig:
     call otherwise). ``send_timeout``: how long one ``send`` may keep retrying an unreachable
     peer before a :class:`~coalition.core.errors.PeerError`. ``backoff_initial``/``backoff_max``:
     exponential retry delays (with jitter). ``memory_budget``/``spill_threshold``/``spill_dir``:
-    the receiving :class:`~coalition.transport.spool.Spool`. ``max_workers``: server threads.
+    the receiving :class:`~coalition.transport.spool.Spool` — unread payloads stay in memory up
+    to ``memory_budget`` bytes in all; any payload of ``spill_threshold`` bytes or more, or one
+    that would exceed the budget, is written to a file in ``spill_dir`` as it streams in. ``max_workers``: server threads.
     ``grace``: seconds in-flight calls get when a server stops.
     """
 
@@ -28,8 +30,8 @@ class NetworkConfig:
     send_timeout: float = 60.0
     backoff_initial: float = 0.05
     backoff_max: float = 2.0
-    memory_budget: int = 256 * MiB
-    spill_threshold: int = 64 * MiB
+    memory_budget: int = 1024 * MiB
+    spill_threshold: int = 512 * MiB
     spill_dir: Path | None = None
     max_workers: int = 8
     grace: float = 1.0
