@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import AGG, iid_split, load_fate, run_federation
+from hfl_support import AGG, iid_split, load_fate, run_federation
 
 from coalition.protocols.horizontal import HorizontalParams, LocalData
 from coalition.protocols.horizontal.models import MLP, LogisticRegression, TrainConfig

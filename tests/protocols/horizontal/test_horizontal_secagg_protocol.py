@@ -7,7 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import AGG, PerParty, client_parties, drop_sends, iid_split, load_fate, run_federation
+from hfl_support import (
+    AGG,
+    PerParty,
+    client_parties,
+    drop_sends,
+    iid_split,
+    load_fate,
+    run_federation,
+)
 
 from coalition.protocols.horizontal import HorizontalParams, LocalData, SecAggConfig
 from coalition.protocols.horizontal.models import LogisticRegression
