@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import version
+from coalition.cli import psi, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -16,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 version.register(app)
+psi.register(app)
 
 
 def main() -> None:
