@@ -104,3 +104,9 @@ class Federation:
 @pytest.fixture
 def fed() -> Federation:
     return Federation(hosts=2)
+
+
+@pytest.fixture(scope="session")
+def federation() -> type[Federation]:
+    """The :class:`Federation` class, for tests that need another host count."""
+    return Federation

@@ -2,6 +2,7 @@
 
 Both models get the same rounds, depth, learning rate, bins (32), L2 (1.0) and
 min_samples_leaf (20); each is trained on a stratified 70 % split and scored on the other 30 %.
+The bars are one-sided: being better than the baseline is not a failure.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def test_breast_auc_matches_baseline(load_hetero, fed):
     assert auc >= base - 0.005
 
 
+@pytest.mark.slow
 def test_vehicle_accuracy_matches_baseline(load_hetero, fed):
     y, ours, ref = _run(load_hetero, fed, "vehicle_scale_hetero", 10,
                         objective="multi:softmax", num_class=4)

@@ -1,0 +1,136 @@
+"""Plaintext and single-party pieces of SecureBoost: binning, packing, histograms, splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coalition.core import ConfigError, EncodingOverflowError, InputError
+from coalition.crypto.paillier import InsecureKeyWarning, generate_keypair
+from coalition.protocols.secureboost import SecureBoostParams
+from coalition.protocols.secureboost import histogram as hist
+from coalition.protocols.secureboost.binning import BinMapper
+from coalition.protocols.secureboost.objectives import gradients
+from coalition.protocols.secureboost.packing import GHPacker
+from coalition.protocols.secureboost.spec import Objective
+from coalition.protocols.secureboost.splitting import own_candidates
+from coalition.protocols.secureboost.tree import candidate_table
+
+pytestmark = pytest.mark.filterwarnings(f"ignore::{InsecureKeyWarning.__module__}.InsecureKeyWarning")
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return generate_keypair(1024, allow_insecure=True)
+
+
+def test_binning_quantiles_and_missing_bin():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 3))
+    X[::10, 1] = np.nan
+    X[:, 2] = rng.integers(0, 5, 1000)  # few distinct values: midpoints
+    m = BinMapper.fit(X, 16)
+    B = m.transform(X)
+    assert m.n_bins(0) == 16 and m.n_bins(2) == 5
+    assert (B[::10, 1] == m.missing_bin).all() and (B[1::10, 1] < 16).all()
+    np.testing.assert_allclose(m.edges[2], [0.5, 1.5, 2.5, 3.5])
+    # bin b holds x <= threshold(b): the split semantics hosts use at inference
+    for b in range(m.n_bins(0) - 1):
+        assert (X[B[:, 0] <= b, 0] <= m.threshold(0, b)).all()
+        assert (X[B[:, 0] > b, 0] > m.threshold(0, b)).all()
+
+
+def test_binning_rejects_bad_input():
+    with pytest.raises(InputError):
+        BinMapper.fit(np.array([[np.inf]]), 8)
+    with pytest.raises(InputError):
+        BinMapper.fit(np.zeros((4, 2)), 8).transform(np.zeros((4, 3)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 2**31 - 1), st.integers(6, 20))
+def test_packing_roundtrip_of_signed_sums(rows, seed, precision):
+    n = (1 << 1023) + 1155  # any odd modulus of the right size: packing is plaintext maths
+    rng = np.random.default_rng(seed)
+    g, h = rng.normal(size=rows) * 3, rng.uniform(0, 2, rows)
+    pk = GHPacker.fit(g, h, n=n, precision_bits=precision)
+    enc = pk.encode_rows(g, h)
+    subsets = [rng.random(rows) < 0.5 for _ in range(2 * pk.slots + 3)]
+    sums = [sum(e for e, s in zip(enc, m, strict=True) if s) % n for m in subsets]
+    packed = []
+    for i in range(0, len(sums), pk.slots):
+        chunk = sums[i:i + pk.slots]
+        packed.append(sum(v * (1 << (pk.slot_bits * j)) for j, v in enumerate(
+            (s if s <= n // 2 else s - n) for s in chunk)) % n)
+    G, H = pk.decode_packed(packed, len(sums))
+    tol_g = rows * 0.5 / pk.g_scale + 1e-9
+    tol_h = rows * 0.5 / pk.h_scale + 1e-9
+    for i, m in enumerate(subsets):
+        assert abs(G[i] - g[m].sum()) <= tol_g and abs(H[i] - h[m].sum()) <= tol_h
+
+
+def test_packing_width_is_checked_against_the_key():
+    g, h = np.ones(10), np.ones(10)
+    with pytest.raises(EncodingOverflowError):
+        GHPacker.fit(g, h, n=(1 << 40) + 1, precision_bits=30)
+    with pytest.raises(InputError):
+        GHPacker.fit(g, -h, n=(1 << 1023) + 1, precision_bits=12)
+
+
+def test_insecure_key_needs_flag():
+    with pytest.raises(ConfigError):
+        SecureBoostParams(key_bits=1024)
+
+
+def test_encrypted_histograms_subtraction_and_packing_match_plaintext(keys):
+    pk, sk = keys
+    rng = np.random.default_rng(1)
+    N, F, MB = 300, 4, 8
+    bins = rng.integers(0, MB + 1, size=(N, F)).astype(np.uint8)
+    g, h = rng.normal(size=N), rng.uniform(0, 0.25, N)
+    packer = GHPacker.fit(g, h, n=int(pk.n), precision_bits=16)
+    cts = sk.encrypt_int(packer.encode_rows(g, h)).ciphertexts
+    nsq = pk.nsquare
+    parent, child = np.arange(N), np.arange(0, N, 3)
+    sib = np.setdiff1d(parent, child)
+    derived = hist.subtract(hist.node_histogram(cts, parent, bins, MB + 1, nsq),
+                            hist.node_histogram(cts, child, bins, MB + 1, nsq), nsq)
+    counts = np.stack([np.bincount(bins[sib, f], minlength=MB + 1) for f in range(F)])
+    feats, bb, ml = candidate_table(counts, MB, 3)
+    sums = hist.candidate_sums(derived, feats, bb, missing_left=ml, missing_bin=MB, nsq=nsq)
+    packed = hist.pack(sums, packer.slot_bits, packer.slots, nsq)
+    assert packed.size == -(-feats.size // packer.slots)
+    from coalition.crypto.paillier import EncryptedArray
+
+    G, H = packer.decode_packed(sk.decrypt_int(EncryptedArray(pk, packed, 0, True)), feats.size)
+    f2, b2, m2, GL, HL = own_candidates(bins[sib], g[sib], h[sib], MB, 3)
+    np.testing.assert_array_equal(f2, feats)
+    np.testing.assert_array_equal(b2, bb)
+    np.testing.assert_allclose(G, GL, atol=1e-3)
+    np.testing.assert_allclose(H, HL, atol=1e-3)
+
+
+def test_candidate_table_rules():
+    counts = np.array([[5, 0, 5, 5, 6]])  # 4 value bins + missing bin
+    feats, bins, ml = candidate_table(counts, 4, 5)
+    got = set(zip(bins.tolist(), ml.tolist(), strict=True))
+    # bin 1 is empty (would repeat bin 0); every side keeps >= 5 rows
+    assert got == {(0, False), (2, False), (3, False), (0, True), (2, True)}
+    assert (feats == 0).all()
+
+
+def test_gradients_match_finite_differences():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 50).astype(float)
+    s = rng.normal(size=(50, 3))
+    from coalition.protocols.secureboost.objectives import loss
+
+    g, _ = gradients(Objective.MULTICLASS, y, s)
+    eps = 1e-6
+    for k in range(3):
+        d = np.zeros_like(s)
+        d[0, k] = eps
+        num = (loss(Objective.MULTICLASS, y, s + d) - loss(Objective.MULTICLASS, y, s - d)) / (2 * eps)
+        assert abs(num * 50 - g[0, k]) < 1e-5
