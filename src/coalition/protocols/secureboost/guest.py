@@ -13,6 +13,7 @@ candidate indices. Leaf weights, gains and labels stay here.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,7 @@ class SecureBoostGuest:
         self.init_score_: FloatArray = np.zeros(1)
         self.best_iteration_: int | None = None
         self.valid_loss_: list[float] = []
+        self.tree_seconds_: list[float] = []
         self._gain: dict[str, float] = {}
         self._count: dict[str, int] = {}
         self._sk: PaillierPrivateKey | None = None
@@ -96,7 +98,7 @@ class SecureBoostGuest:
         for rnd in range(p.num_trees):
             g, h = gradients(p.objective, yv, score)
             for k in range(p.trees_per_round):
-                t = len(trees)
+                t, started = len(trees), time.perf_counter()
                 tree, pos = self._grow(tctx.sub(str(t)), g[:, k], h[:, k], k)
                 weights = np.zeros(2 ** (p.max_depth + 1))
                 for nid, node in tree.nodes.items():
@@ -106,6 +108,7 @@ class SecureBoostGuest:
                     vpos = self._valid_leaves(tctx.sub(str(t)), tree, Xv)
                     vscore[:, k] += weights[vpos]
                 trees.append(tree)
+                self.tree_seconds_.append(time.perf_counter() - started)
             if Xv is not None and vscore is not None and yvv is not None:
                 vl = loss(p.objective, yvv, vscore)
                 self.valid_loss_.append(vl)
