@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, peak_rss_mb  # noqa: E402
+from _common import emit, peak_rss_mb
 
 
 def make_ids(n: int, side: str) -> list[str]:

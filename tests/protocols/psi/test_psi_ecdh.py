@@ -113,3 +113,15 @@ def test_numpy_and_pandas_inputs_coerce_consistently():
 
     g, _h = _run(np.arange(10), pd.Series([str(i) for i in range(5, 15)]), {})
     assert g.ids == sorted(str(i) for i in range(5, 10))
+
+
+def test_select_rows_of_own_table():
+    import pandas as pd
+
+    table = pd.DataFrame({"id": HOST_IDS, "x": range(len(HOST_IDS))})
+    g, h = _run(GUEST_IDS, table["id"], {"delivery": "guest"})
+    assert h.ids is None
+    with pytest.raises(ConfigError):
+        h.select(table)
+    rows = g.select(pd.DataFrame({"id": GUEST_IDS}))
+    assert rows["id"].tolist() == SHARED

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coalition.core.context import MessageKey
@@ -159,6 +160,12 @@ class PsiResult:
     def learns_members(self) -> bool:
         """Whether this party learned which IDs are shared."""
         return self.ids is not None
+
+    def select(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``table`` (this party's PSI input, same row order) in the agreed order."""
+        if self.indices is None:
+            raise ConfigError("this party learned only the intersection size")
+        return table.iloc[self.indices].reset_index(drop=True)
 
 
 # -- message keys ---------------------------------------------------------------------------
