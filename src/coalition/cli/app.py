@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import psi, version
+from coalition.cli import demo, psi, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 version.register(app)
 psi.register(app)
+demo.register(app)
 
 
 def main() -> None:
