@@ -19,7 +19,7 @@ from coalition.core import ConfigError, Context, Party, ProtocolError
 from coalition.protocols.horizontal.artifact import GlobalModel
 from coalition.protocols.horizontal.dp import clip, gaussian_noise
 from coalition.protocols.horizontal.models.base import Model, TrainConfig
-from coalition.protocols.horizontal.secagg.client import run_secagg_client
+from coalition.protocols.horizontal.secagg.client import ShareKeyCache, run_secagg_client
 from coalition.protocols.horizontal.secagg.quantize import encode
 from coalition.protocols.horizontal.spec import (
     FINAL,
@@ -85,6 +85,7 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
     sampled = min(params.clients_per_round or population, population)
     weight = 1 if params.dp is not None else data.num_samples
     trained = 0
+    share_keys = ShareKeyCache() if params.secagg is not None else None
     for r, rctx in ctx.sub("round").iter(params.rounds):
         task, incoming, mu = _parse_round(rctx.recv(aggregator, ROUND))
         model.set_weights(incoming)
@@ -112,7 +113,7 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
             encode(np.ones(1), sa.frac_bits, sa.modulus_bits, scale=weight,
                    max_summands=population),
         ])
-        run_secagg_client(rctx.sub("secagg"), aggregator, vector, sa.modulus_bits)
+        run_secagg_client(rctx.sub("secagg"), aggregator, vector, sa.modulus_bits, share_keys)
     final = ctx.recv(aggregator, FINAL)
     if not isinstance(final, dict) or not isinstance(final.get("weights"), dict):
         raise ProtocolError("malformed final model")

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from coalition.core import CryptoError
 
-__all__ = ["KeyPair", "agree", "open_share", "seal_share"]
+__all__ = ["KeyPair", "agree", "derive", "open_share", "seal_share"]
 
 
 class KeyPair:
@@ -58,6 +58,11 @@ def agree(private: X25519PrivateKey, peer_public: bytes, context: bytes) -> byte
         secret = private.exchange(X25519PublicKey.from_public_bytes(peer_public))
     except ValueError as exc:  # wrong length or a low-order point (all-zero secret)
         raise CryptoError("invalid X25519 public key") from exc
+    return derive(secret, context)
+
+
+def derive(secret: bytes, context: bytes) -> bytes:
+    """HKDF-SHA256 of ``secret`` for ``context`` (32 bytes)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=context).derive(secret)
 
 

@@ -22,7 +22,8 @@ def expand(seed: bytes, length: int, modulus_bits: int) -> NDArray[np.uint64]:
     if len(seed) != 32:
         raise CryptoError("PRG seed must be 32 bytes", length=len(seed))
     enc = Cipher(algorithms.ChaCha20(seed, _NONCE), mode=None).encryptor()
-    words = np.frombuffer(enc.update(bytes(8 * length)), dtype="<u8").astype(np.uint64)
+    # Little-endian on every platform, so all parties expand a seed to the same integers.
+    words = np.frombuffer(enc.update(bytes(8 * length)), dtype="<u8").astype(np.uint64, copy=False)
     if modulus_bits < 64:
-        words &= np.uint64((1 << modulus_bits) - 1)
+        return np.bitwise_and(words, np.uint64((1 << modulus_bits) - 1))
     return words

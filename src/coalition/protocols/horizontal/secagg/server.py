@@ -56,9 +56,10 @@ class SecAggServer:
         self.threshold = 0
         self.u2: set[str] = set()
         self.u3: dict[str, NDArray[np.uint64]] = {}
+        self._groups: dict[str, set[str]] = {}
 
     def _group(self, u: str) -> set[str]:
-        return {u, *self.nbrs[u]}
+        return self._groups[u]
 
     def roster(self, adverts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """After ADVERTISE: each client's neighbours' keys, the share indices and threshold."""
@@ -68,6 +69,7 @@ class SecAggServer:
             raise RoundAborted("secure aggregation needs at least two clients",
                                clients=len(self.keys))
         self.nbrs = neighbourhoods(list(self.keys), self.cfg.neighbours)
+        self._groups = {u: {u, *vs} for u, vs in self.nbrs.items()}
         self.index = {u: i + 1 for i, u in enumerate(sorted(self.keys))}
         size = len(next(iter(self.nbrs.values()))) + 1
         self.threshold = threshold_for(size, self.cfg.threshold_fraction)
