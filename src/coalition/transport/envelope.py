@@ -8,6 +8,7 @@ idempotently) from a protocol bug (same key, another seq: refused).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from dataclasses import dataclass
@@ -66,10 +67,15 @@ class Envelope:
                 raise ValueError("bad envelope field types")
             if not (isinstance(seq, int) and isinstance(size, int)) or seq < 1 or size < 0:
                 raise ValueError("bad envelope numbers")
-            return cls(job, task, Party.parse(sender), Party.parse(receiver), namespace, key,
-                       seq, size)
+            return cls(job, task, _party(sender), _party(receiver), namespace, key, seq, size)
         except Exception as exc:
             raise ProtocolError("malformed message envelope") from exc
+
+
+@functools.lru_cache(maxsize=1024)
+def _party(text: str) -> Party:
+    # A job has a handful of parties; parsing them afresh on every message is wasted work.
+    return Party.parse(text)
 
 
 class Outbox:
