@@ -156,7 +156,7 @@ def main() -> None:
     X = rng.normal(size=(N, F))
     enc_d = sk.encrypt(d)
     anchors = {}
-    sub_phe, sub_fate = (40 if quick else 400), (100 if quick else 1000)
+    sub_phe, sub_fate = (40 if quick else 200), (100 if quick else 400)
     if phe:
         pd = phe.encrypt(d[:sub_phe])
         Xs = X[:sub_phe]

@@ -345,3 +345,13 @@ def test_rerandomize_changes_ciphertexts_not_plaintexts(keys):
     assert masked.is_masked
     close(sk.decrypt(masked), x)
     assert not (plain + 1.0).is_masked and (plain + ex).is_masked
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bits", [2048, 3072])
+def test_production_key_sizes(bits):
+    pk, sk = generate_keypair() if bits == 2048 else generate_keypair(bits)
+    assert pk.bits == bits
+    x = np.array([-1.5, 0.0, 2.0**20 + 0.25])
+    close(sk.decrypt(pk.encrypt(x)), x)
+    close(sk.decrypt(sk.encrypt(x) * 3 + 1.0), 3 * x + 1.0, atol=4 * ATOL)
