@@ -41,7 +41,7 @@ def test_cli_local_runs_two_processes_and_writes_results(tmp_path):
     app.command("noop")(lambda: None)  # a group needs a sibling for typer's sub-command routing
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["psi", "local", str(tmp_path / "g.csv"), str(tmp_path / "h.csv"),
-                                   "--out-dir", str(out), "--workers", "1", "--json"])
+                                   "--out-dir", str(out), "--workers", "2", "--json"])
     assert res.exit_code == 0, res.output
     summaries = json.loads(res.output.strip().splitlines()[-1])
     assert summaries["guest"]["intersection_size"] == 100

@@ -15,13 +15,14 @@ import multiprocessing
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from coalition.compute import ProcessExecutor
-from coalition.core.errors import ConfigError, PeerError
+from coalition.core.errors import CoalitionError, ConfigError, PeerError
 from coalition.core.ids import Party, Role
 from coalition.protocols.psi.canonical import Canonicaliser
 from coalition.protocols.psi.guest import run_guest
@@ -112,19 +113,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _child(job: PartyJob) -> dict[str, Any]:
-    return run_party(job).summary.to_dict()
+def _child(job: PartyJob, conn: Connection) -> None:
+    # Not a Pool worker: pool workers are daemonic and may not start the crypto worker pool.
+    try:
+        conn.send(("ok", run_party(job).summary.to_dict()))
+    except CoalitionError as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
 
 
 def run_local_pair(guest: PartyJob, host: PartyJob,
                    progress: Progress | None = None) -> dict[str, dict[str, Any]]:
     """Run the host in a spawned process and the guest here; return both summaries."""
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        pending = pool.apply_async(_child, (host,))
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(host, child), name="psi-host")
+    proc.start()
+    child.close()
+    try:
         guest_summary = run_party(guest, progress).summary.to_dict()
-        try:
-            host_summary: dict[str, Any] = pending.get(timeout=host.timeout)
-        except multiprocessing.TimeoutError as exc:
-            raise PeerError("host process did not finish", timeout=host.timeout) from exc
-    return {"guest": guest_summary, "host": host_summary}
+        if not parent.poll(host.timeout):
+            raise PeerError("host process did not finish", timeout=host.timeout)
+        status, payload = parent.recv()
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.terminate()
+    if status != "ok":
+        raise PeerError("host process failed", reason=payload)
+    return {"guest": guest_summary, "host": payload}
