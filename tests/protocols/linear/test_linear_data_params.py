@@ -53,3 +53,14 @@ def test_artifact_roundtrip_and_validation():
         LinearModelPart.from_artifact(raw)
     with pytest.raises(InputError):
         LinearModelPart.from_artifact({"kind": "other"})
+
+
+def test_estimator_table_selects_by_protocol_and_role():
+    from coalition.core import Role
+    from coalition.protocols.linear import HEArbiter, SSDealer, estimator_for
+
+    assert isinstance(estimator_for({"protocol": "ss"}, Role.ARBITER), SSDealer)
+    he = {"protocol": "he-arbiter", "key_bits": 1024, "allow_insecure_key": True}
+    assert isinstance(estimator_for(he, Role.ARBITER), HEArbiter)
+    with pytest.raises(ConfigError):
+        estimator_for({**he, "protocol": "he-guest"}, Role.ARBITER)

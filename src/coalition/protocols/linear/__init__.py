@@ -13,12 +13,20 @@ in a :class:`LinearModelPart`; :mod:`.predict` scores aligned rows jointly.
 
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable, Standardizer, load_party_csv
+from coalition.protocols.linear.he_arbiter import HEArbiter
+from coalition.protocols.linear.he_guest import HEGuest
+from coalition.protocols.linear.he_host import HEHost
+from coalition.protocols.linear.predict import predict_guest, predict_host
+from coalition.protocols.linear.roles import estimator_for
 from coalition.protocols.linear.spec import LinearParams
 from coalition.protocols.linear.ss_dealer import SSDealer
 from coalition.protocols.linear.ss_guest import SSGuest
 from coalition.protocols.linear.ss_host import SSHost
 
 __all__ = [
+    "HEArbiter",
+    "HEGuest",
+    "HEHost",
     "LinearModelPart",
     "LinearParams",
     "PartyTable",
@@ -26,5 +34,8 @@ __all__ = [
     "SSGuest",
     "SSHost",
     "Standardizer",
+    "estimator_for",
     "load_party_csv",
+    "predict_guest",
+    "predict_host",
 ]
