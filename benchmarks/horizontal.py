@@ -65,7 +65,11 @@ class TreeRSS:
 
     def _sample(self) -> float:
         total = 0
-        for p in [self.root, *self.root.children(recursive=True)]:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
+            return 0.0
+        for p in procs:
             try:
                 total += p.memory_info().rss
             except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
