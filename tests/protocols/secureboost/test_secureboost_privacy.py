@@ -54,7 +54,7 @@ def recorded(load_hetero, federation):
 def test_hosts_receive_no_plaintext_label_gradient_or_hessian(recorded):
     rec, data, _ = recorded
     score = np.tile(init_score(Objective.REGRESSION, data.y, 2), (data.y.size, 1))
-    g, h = gradients(Objective.REGRESSION, data.y, score)
+    g, _h = gradients(Objective.REGRESSION, data.y, score)
     to_hosts = [m for m in rec.sent_by(G)]
     assert to_hosts and all(m.receiver.role.value == "host" for m in to_hosts)
     assert find_leaks(to_hosts, list(data.y) + list(g[:, 0]), float_tol=1e-9) == []

@@ -31,7 +31,8 @@ from coalition.protocols.secureboost.objectives import (
 )
 from coalition.protocols.secureboost.packing import GHPacker
 from coalition.protocols.secureboost.predict import guest_leaves, node_go_left, unpack_bits
-from coalition.protocols.secureboost.sampling import sample_rows
+from coalition.protocols.secureboost.prefetch import ZeroPrefetcher
+from coalition.protocols.secureboost.sampling import sample_rows, sample_size
 from coalition.protocols.secureboost.spec import (
     GRADIENTS,
     HISTOGRAMS,
@@ -94,12 +95,33 @@ class SecureBoostGuest:
         vscore = None if Xv is None else np.tile(self.init_score_, (Xv.shape[0], 1))
         self._gain, self._count = {}, {}
         trees: list[Tree] = []
-        best_loss, best_round, tctx = np.inf, 0, ctx.sub("tree")
+        tctx = ctx.sub("tree")
+        self._prefetch = ZeroPrefetcher(self._key(), ctx.executor)
+        try:
+            best_round = self._boost(ctx, tctx, yv=yv, score=score, trees=trees, Xv=Xv,
+                                     yvv=yvv, vscore=vscore)
+        finally:
+            self._prefetch.close()
+        kept_rounds = best_round + 1 if p.early_stopping_rounds else len(trees) // p.trees_per_round
+        self.best_iteration_ = best_round if Xv is not None else None
+        self.trees_ = trees[: kept_rounds * p.trees_per_round]
+        tctx.sub(str(len(trees))).send(ctx.hosts, GRADIENTS,
+                                       {"stop": True, "n_trees": len(self.trees_)})
+        return self
+
+    def _boost(self, ctx: Context, tctx: Context, *, yv: FloatArray, score: FloatArray,
+               trees: list[Tree], Xv: FloatArray | None, yvv: FloatArray | None,
+               vscore: FloatArray | None) -> int:
+        """Boosting rounds; returns the best validation round (or the last round)."""
+        p = self.params
+        best_loss, best_round = np.inf, 0
+        last = p.num_trees * p.trees_per_round - 1
         for rnd in range(p.num_trees):
             g, h = gradients(p.objective, yv, score)
             for k in range(p.trees_per_round):
                 t, started = len(trees), time.perf_counter()
-                tree, pos = self._grow(tctx.sub(str(t)), g[:, k], h[:, k], k)
+                tree, pos = self._grow(tctx.sub(str(t)), g[:, k], h[:, k], k,
+                                       prefetch=t < last)
                 weights = np.zeros(2 ** (p.max_depth + 1))
                 for nid, node in tree.nodes.items():
                     weights[nid] = node.weight
@@ -117,21 +139,19 @@ class SecureBoostGuest:
                     best_loss, best_round = vl, rnd
                 elif p.early_stopping_rounds and rnd - best_round >= p.early_stopping_rounds:
                     break
+            else:
+                best_round = rnd
             ctx.log_metric("train_loss", loss(p.objective, yv, score), step=rnd)
-        kept_rounds = best_round + 1 if p.early_stopping_rounds else len(trees) // p.trees_per_round
-        self.best_iteration_ = best_round if Xv is not None else None
-        self.trees_ = trees[: kept_rounds * p.trees_per_round]
-        tctx.sub(str(len(trees))).send(ctx.hosts, GRADIENTS,
-                                       {"stop": True, "n_trees": len(self.trees_)})
-        return self
+        return best_round
 
-    def _grow(self, tctx: Context, g: FloatArray, h: FloatArray,
-              klass: int) -> tuple[Tree, IntArray]:
+    def _grow(self, tctx: Context, g: FloatArray, h: FloatArray, klass: int, *,
+              prefetch: bool) -> tuple[Tree, IntArray]:
         p, sk, n = self.params, self._key(), g.size
         rows, mult = sample_rows(p, g, self._rng)
         gs, hs = g[rows] * mult, h[rows] * mult
         packer = GHPacker.fit(gs, hs, n=int(sk.public_key.n), precision_bits=p.precision_bits)
-        enc = sk.encrypt_int(packer.encode_rows(gs, hs), executor=tctx.executor)
+        enc = self._prefetch.encrypt(packer.encode_rows(gs, hs),
+                                     prefetch=sample_size(p, n) if prefetch else 0)
         tctx.send(tctx.hosts, GRADIENTS, {"stop": False, "rows": rows, "enc": enc,
                                           "slot_bits": packer.slot_bits, "slots": packer.slots})
         gf, hf, sampled = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_)

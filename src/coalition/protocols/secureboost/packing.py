@@ -70,11 +70,11 @@ class GHPacker:
         return packer
 
     def encode_rows(self, g: FloatArray, h: FloatArray) -> list[int]:
-        """One plaintext in ``[0, n)`` per row."""
+        """One signed plaintext per row, ``|m| < 2**(slot_bits - 1)`` (reduce mod n to encrypt)."""
         gi = np.rint(g * self.g_scale).astype(np.int64)
         hi = np.rint(h * self.h_scale).astype(np.int64)
         shift = 1 << self.h_bits
-        return [(int(a) * shift + int(b)) % self.n for a, b in zip(gi, hi, strict=True)]
+        return [int(a) * shift + int(b) for a, b in zip(gi, hi, strict=True)]
 
     def decode_packed(self, values: Any, count: int) -> tuple[FloatArray, FloatArray]:
         """(G, H) of the first ``count`` slots across the decrypted packed ``values``."""

@@ -14,9 +14,19 @@ import numpy as np
 
 from coalition.protocols.secureboost.spec import SecureBoostParams
 
-__all__ = ["sample_rows"]
+__all__ = ["sample_rows", "sample_size"]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def sample_size(params: SecureBoostParams, n: int) -> int:
+    """How many rows :func:`sample_rows` draws from ``n`` (fixed: lets the guest pre-encrypt)."""
+    if params.sampling == "random":
+        return max(1, round(params.subsample * n))
+    if params.sampling == "goss":
+        top_k = max(1, round(params.goss_top_rate * n))
+        return min(n, top_k + max(1, round(params.goss_other_rate * n)))
+    return n
 
 
 def sample_rows(params: SecureBoostParams, g: FloatArray,
