@@ -9,9 +9,10 @@ from coalition.node.api import audit, auth, datasets, grants, node, partners, us
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.runtime import NodeRuntime
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
+ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -33,8 +34,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,
                                                   429: _PROBLEM, 500: _PROBLEM})
-    for module in (auth, node, users, partners, datasets, grants, audit):
-        api.include_router(module.router)
+    for router in ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     _add_problem_schema(app)
     return app

@@ -1,0 +1,61 @@
+"""``coalition audit``: verify or export a node's hash-chained audit trail offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalition.cli.exit_codes import ExitCode
+from coalition.core.errors import CoalitionError
+from coalition.node.audit_tools import export_home, verify_home
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command group to ``app``."""
+    group = typer.Typer(help="Check a node's audit trail.", no_args_is_help=True)
+    app.add_typer(group, name="audit")
+
+    @group.command("verify")
+    def verify(
+        home: Annotated[Path, typer.Argument(help="Node home.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    ) -> None:
+        """Recompute the hash chain; exit 1 naming the first edited or missing entry."""
+        try:
+            result = verify_home(home)
+        except CoalitionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(ExitCode.INPUT) from None
+        if as_json:
+            typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "head": result.head,
+                                   "first_bad": result.first_bad, "reason": result.reason}))
+        elif result.ok:
+            typer.echo(f"audit trail intact: {result.checked} entries, head {result.head}")
+        else:
+            typer.echo(f"audit trail BROKEN at entry {result.first_bad}: {result.reason} "
+                       f"({result.checked} entries verified before it)", err=True)
+        if not result.ok:
+            raise typer.Exit(ExitCode.FAILED)
+
+    @group.command("export")
+    def export(
+        home: Annotated[Path, typer.Argument(help="Node home.")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON lines here.")] = None,
+    ) -> None:
+        """Write every entry as JSON lines, in chain order."""
+        try:
+            lines = export_home(home)
+        except CoalitionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(ExitCode.INPUT) from None
+        if out is None:
+            for line in lines:
+                typer.echo(line)
+        else:
+            out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            typer.echo(f"wrote {len(lines)} entries to {out}")

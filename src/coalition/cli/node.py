@@ -1,0 +1,102 @@
+"""``coalition node``: create a node home, run it, export its identity for partners."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalition.cli.exit_codes import ExitCode
+from coalition.core.errors import CoalitionError, ConfigError, ConflictError, InputError
+from coalition.node.home import init_node
+from coalition.node.identity import load_identity
+from coalition.node.partners import BUNDLE_FORMAT
+from coalition.node.server import run_node
+from coalition.node.settings import NodeSettings
+
+__all__ = ["register"]
+
+Home = Annotated[Path, typer.Argument(help="Node home (made by `coalition node init`).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _fail(exc: CoalitionError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    bad_input = isinstance(exc, ConfigError | InputError | ConflictError)
+    return typer.Exit(ExitCode.INPUT if bad_input else ExitCode.FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``node`` command group to ``app``."""
+    group = typer.Typer(help="Run this organisation's node.", no_args_is_help=True)
+    app.add_typer(group, name="node")
+
+    @group.command("init")
+    def init(
+        home: Home,
+        name: Annotated[str, typer.Option("--name", help="Organisation name, e.g. bank.")],
+        *,
+        api_port: Annotated[int | None, typer.Option(help="User API port (8470).")] = None,
+        peer_port: Annotated[int | None, typer.Option(help="Peer endpoint port (8471).")] = None,
+        peer_address: Annotated[str | None, typer.Option(
+            help="host:port partners dial, if not the peer host and port.")] = None,
+        data_dir: Annotated[list[Path] | None, typer.Option(
+            help="Folder datasets may be registered from (repeatable).")] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Create a node home and its first admin; the password is printed once."""
+        try:
+            result = init_node(home, name, api_port=api_port, peer_port=peer_port,
+                               peer_address=peer_address,
+                               data_dirs=[d.resolve() for d in data_dir] if data_dir else None)
+        except CoalitionError as exc:
+            raise _fail(exc) from None
+        info = {"home": str(home), "name": name, "fingerprint": result.fingerprint,
+                "admin_username": result.admin_username, "admin_password": result.admin_password}
+        if as_json:
+            typer.echo(json.dumps(info))
+            return
+        typer.echo(f"node {name} created in {home}")
+        typer.echo(f"certificate fingerprint: {result.fingerprint}")
+        typer.echo(f"admin user: {result.admin_username}")
+        typer.echo(f"admin password (shown once, store it now): {result.admin_password}")
+
+    @group.command("start")
+    def start(
+        home: Home,
+        host: Annotated[str | None, typer.Option(help="User API bind address.")] = None,
+        port: Annotated[int | None, typer.Option(help="User API port.")] = None,
+        peer_port: Annotated[int | None, typer.Option(help="Peer endpoint port.")] = None,
+    ) -> None:
+        """Run the user API and the peer endpoint until SIGTERM/SIGINT."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        try:
+            settings = NodeSettings.load(home, api_host=host, api_port=port, peer_port=peer_port)
+            run_node(settings)
+        except CoalitionError as exc:
+            raise _fail(exc) from None
+
+    @group.command("export-identity")
+    def export_identity(
+        home: Home,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    ) -> None:
+        """Write the partner bundle (name, address, certificate, fingerprint) partners import."""
+        try:
+            settings = NodeSettings.load(home)
+            identity = load_identity(settings.identity_dir)
+        except CoalitionError as exc:
+            raise _fail(exc) from None
+        bundle = json.dumps({
+            "format": BUNDLE_FORMAT, "name": settings.name,
+            "address": settings.advertised_peer_address, "fingerprint": identity.fingerprint,
+            "certificate_pem": identity.cert_pem.decode(),
+        }, indent=2)
+        if out is None:
+            typer.echo(bundle)
+        else:
+            out.write_text(bundle + "\n", encoding="utf-8")
+            typer.echo(f"wrote {out} (fingerprint {identity.fingerprint})")

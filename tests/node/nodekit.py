@@ -1,0 +1,90 @@
+"""Test helpers for node tests: a sync httpx client over the ASGI app, node homes, role tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from anyio.from_thread import start_blocking_portal
+from fastapi import FastAPI
+
+from coalition.node import NodeRuntime, create_app, init_node
+from coalition.node.auth.permissions import UserRole
+from coalition.node.settings import NodeSettings
+
+FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
+PASSWORD = "correct-horse-battery"
+
+
+class ApiClient:
+    """httpx against the ASGI app in-process (no sockets), driven synchronously from tests."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://node")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._portal.call(partial(self._client.request, method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self._portal.call(self._client.aclose)
+        self._portal_cm.__exit__(None, None, None)
+
+
+@dataclass
+class NodeEnv:
+    """A node home, its runtime and an API client, plus a session token per role."""
+
+    home: Path
+    rt: NodeRuntime
+    client: ApiClient
+    admin_password: str
+    tokens: dict[UserRole, str]
+
+    def auth(self, role: UserRole = UserRole.ADMIN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def close(self) -> None:
+        self.client.close()
+        self.rt.close()
+
+
+def make_env(home: Path, name: str = "bank", data_dirs: list[Path] | None = None,
+             **settings: Any) -> NodeEnv:
+    """Create a node home with fast Argon2, open it, and log in one user per role."""
+    result = init_node(home, name, peer_port=0, data_dirs=data_dirs, **FAST_ARGON2, **settings)
+    rt = NodeRuntime.open(NodeSettings.load(home))
+    client = ApiClient(create_app(rt))
+    token = client.post("/api/v1/auth/login",
+                        json={"username": "admin", "password": result.admin_password}).json()["token"]
+    tokens = {UserRole.ADMIN: token}
+    for role in UserRole:
+        if role == UserRole.ADMIN:
+            continue
+        r = client.post("/api/v1/users", headers={"Authorization": f"Bearer {token}"},
+                        json={"username": role.value, "role": role.value, "password": PASSWORD})
+        if r.status_code != 201:
+            raise RuntimeError(r.text)
+        tokens[role] = client.post("/api/v1/auth/login", json={
+            "username": role.value, "password": PASSWORD}).json()["token"]
+    return NodeEnv(home, rt, client, result.admin_password, tokens)
