@@ -68,3 +68,13 @@ def test_default_credit_auc_matches_baseline(load_hetero, fed):
     auc, base = roc_auc_score(y, ours), roc_auc_score(y, ref[:, 1])
     print(f"default_credit auc={auc:.4f} baseline={base:.4f}")
     assert auc >= base - 0.005
+
+
+def test_lossless_on_student_equals_centralised_histogram_boosting(load_hetero, fed):
+    """Every student feature has < 32 distinct values, so both sides bin identically; host
+    candidates differ only by the fixed-point packing, which must not change any split."""
+    data = load_hetero("student_hetero")
+    p = fed.params(objective="reg:squarederror", num_trees=10)
+    ours = fed.predict(fed.fit(p, data), data)
+    ref = _baseline("reg", 10, 3, 0.3).fit(_joined(data), data.y).predict(_joined(data))
+    np.testing.assert_allclose(ours, ref, atol=1e-6)

@@ -119,14 +119,16 @@ class SecureBoostHost:
         state = _TreeState(cts, sampled, int(msg["slot_bits"]), int(msg["slots"]))
         if state.slot_bits * state.slots > int(self._pk.n).bit_length() - 2:
             raise ProtocolError("packing announced by the guest does not fit the key")
-        for _, lctx in tctx.sub("level").iter(self.params.max_depth):
+        for depth, lctx in tctx.sub("level").iter(self.params.max_depth):
             nodes_msg = lctx.recv(tctx.guest, NODES)
             nodes = [int(x) for x in nodes_msg["nodes"]]
             if not nodes:
                 break
             pos = np.asarray(nodes_msg["pos"], dtype=np.int64)
-            if pos.shape != (n,):
-                raise ProtocolError("node positions do not cover the training rows")
+            first = (1 << depth) - 1
+            if pos.shape != (n,) or len(set(nodes)) != len(nodes) or not all(
+                    first <= nid < 2 * first + 1 for nid in nodes):
+                raise ProtocolError("node ids or positions do not fit this level", depth=depth)
             self._level(lctx, t, state, nodes, pos)
 
     def _level(self, lctx: Context, t: int, st: _TreeState, nodes: list[int],
