@@ -134,3 +134,28 @@ def test_gradients_match_finite_differences():
         d[0, k] = eps
         num = (loss(Objective.MULTICLASS, y, s + d) - loss(Objective.MULTICLASS, y, s - d)) / (2 * eps)
         assert abs(num * 50 - g[0, k]) < 1e-5
+
+
+class _TwoWorkers:
+    """An executor that claims two workers but maps in-line: exercises the chunking."""
+
+    workers = 2
+
+    def map(self, fn, items):
+        return [fn(x) for x in items]
+
+
+def test_parallel_histogram_and_packing_equal_serial():
+    import gmpy2
+
+    rng = np.random.default_rng(5)
+    nsq = gmpy2.mpz((1 << 255) + 95) ** 2
+    N, F = 12_000, 5
+    cts = np.array([gmpy2.mpz(int(x)) for x in rng.integers(1, 2**62, N)], dtype=object)
+    bins = rng.integers(0, 9, size=(N, F)).astype(np.uint8)
+    rows = np.arange(0, N, 1, dtype=np.int64)
+    serial = hist.node_histogram(cts, rows, bins, 9, nsq)
+    parallel = hist.node_histogram(cts, rows, bins, 9, nsq, executor=_TwoWorkers())
+    assert (serial == parallel).all()
+    sums = serial.ravel()
+    assert (hist.pack(sums, 20, 3, nsq) == hist.pack(sums, 20, 3, nsq, _TwoWorkers())).all()

@@ -28,6 +28,7 @@ __all__ = ["candidate_sums", "node_histogram", "pack", "segment_products", "subt
 ObjArray = np.ndarray[Any, np.dtype[np.object_]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 _ONE = gmpy2.mpz(1)
+_MIN_PARALLEL_CELLS = 50_000  # (row, feature) cells below which a process hop costs more
 _MIN_PACK_CHUNK = 4  # packed ciphertexts per process hop (each costs ~slots·w squarings)
 
 
@@ -60,13 +61,30 @@ def segment_products(vals: ObjArray, gids: IntArray, n_groups: int, nsq: Any) ->
 
 
 def node_histogram(cts: ObjArray, rows: IntArray, bins: np.ndarray[Any, Any], n_cols: int,
-                   nsq: Any) -> ObjArray:
-    """Encrypted sums per (feature, bin) of ``cts[rows]``; shape ``(features, n_cols)``."""
+                   nsq: Any, *, executor: Executor | None = None) -> ObjArray:
+    """Encrypted sums per (feature, bin) of ``cts[rows]``; shape ``(features, n_cols)``.
+
+    Large nodes are split by feature over ``executor`` (each task carries the node's
+    ciphertexts once, so only nodes of at least ``_MIN_PARALLEL_CELLS`` cells are worth it).
+    """
     n_feat = bins.shape[1]
     if rows.size == 0:
         return _ones((n_feat, n_cols))
-    gids = (bins[rows].astype(np.int64) + np.arange(n_feat, dtype=np.int64) * n_cols).ravel()
-    vals = np.repeat(cts[rows], n_feat)
+    node_cts, node_bins = cts[rows], bins[rows]
+    workers = executor.workers if executor is not None else 1
+    if executor is None or workers <= 1 or n_feat < 2 or (
+            rows.size * n_feat < _MIN_PARALLEL_CELLS):
+        return _histogram((node_cts, node_bins, n_cols, nsq))
+    parts = executor.map(_histogram, [(node_cts, node_bins[:, s], n_cols, nsq)
+                                      for s in chunk_slices(n_feat, workers)])
+    return np.concatenate(parts, axis=0)
+
+
+def _histogram(task: tuple[ObjArray, np.ndarray[Any, Any], int, Any]) -> ObjArray:
+    cts, bins, n_cols, nsq = task
+    n_feat = bins.shape[1]
+    gids = (bins.astype(np.int64) + np.arange(n_feat, dtype=np.int64) * n_cols).ravel()
+    vals = np.repeat(cts, n_feat)
     return segment_products(vals, gids, n_feat * n_cols, nsq).reshape(n_feat, n_cols)
 
 

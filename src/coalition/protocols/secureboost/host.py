@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from coalition.core import Context, ProtocolError
+from coalition.core import Context, Executor, ProtocolError
 from coalition.protocols.secureboost import cipher
 from coalition.protocols.secureboost import histogram as hist
 from coalition.protocols.secureboost.artifact import host_artifact, load_host
@@ -136,7 +136,7 @@ class SecureBoostHost:
         nsq = self._pk.nsquare
         mb = self._mapper.missing_bin
         members = {nid: np.nonzero((pos == nid) & st.sampled)[0] for nid in nodes}
-        hists = self._level_histograms(st, nodes, members)
+        hists = self._level_histograms(st, nodes, members, lctx.executor)
         all_sums, counts, table = [], [], {}
         for nid in nodes:
             cnt = self._counts(members[nid])
@@ -171,8 +171,8 @@ class SecureBoostHost:
             out[nid] = pack_bits(left)
         lctx.send(lctx.guest, SPLITS, out)
 
-    def _level_histograms(self, st: _TreeState, nodes: list[int],
-                          members: dict[int, IntArray]) -> dict[int, Any]:
+    def _level_histograms(self, st: _TreeState, nodes: list[int], members: dict[int, IntArray],
+                          executor: Executor) -> dict[int, Any]:
         """Build each pair's smaller child directly, derive its sibling from the parent."""
         nsq, n_cols = self._pk.nsquare, self._mapper.max_bin + 1
         out: dict[int, Any] = {}
@@ -184,10 +184,12 @@ class SecureBoostHost:
             parent = (nid - 1) // 2
             if nid > 0 and sib in active and parent in st.prev_hist:
                 small, big = sorted((nid, sib), key=lambda x: (members[x].size, x))
-                out[small] = hist.node_histogram(st.cts, members[small], self._bins, n_cols, nsq)
+                out[small] = hist.node_histogram(st.cts, members[small], self._bins, n_cols, nsq,
+                                                 executor=executor)
                 out[big] = hist.subtract(st.prev_hist[parent], out[small], nsq)
             else:
-                out[nid] = hist.node_histogram(st.cts, members[nid], self._bins, n_cols, nsq)
+                out[nid] = hist.node_histogram(st.cts, members[nid], self._bins, n_cols, nsq,
+                                               executor=executor)
         return out
 
     def _counts(self, rows: IntArray) -> IntArray:
