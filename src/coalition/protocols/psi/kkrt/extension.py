@@ -10,7 +10,7 @@ from coalition.core.errors import InputError
 from coalition.crypto.symmetric import BLOCK_BYTES, CtrStream
 from coalition.protocols.psi.kkrt.spec import CODE_BITS
 
-__all__ = ["ColumnPrg", "match_values", "s_mask"]
+__all__ = ["ColumnPrg", "gather_values", "match_values", "put_rows", "s_mask", "scatter_values", "take_rows"]
 
 U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
@@ -36,6 +36,33 @@ class ColumnPrg:
         for row, stream in zip(buf, self._streams, strict=True):
             stream.read_into(row.view(np.uint8))
         return buf[:, :words]
+
+
+# Rows of a block-major (b, n, 2) array are gathered through a 16-byte void view: numpy's
+# fancy indexing copies one 16-byte element per block instead of looping over two words
+# (5x faster), and void copies are exact bytes.
+def take_rows(blocks: U64, idx: I64) -> U64:
+    """``blocks[:, idx, :]`` for a contiguous block-major ``(b, n, 2)`` uint64 array."""
+    picked = blocks.view("V16")[:, :, 0][:, idx]
+    return np.ascontiguousarray(picked).view(np.uint64).reshape(blocks.shape[0], idx.size, 2)
+
+
+def put_rows(blocks: U64, idx: I64, rows: U64) -> None:
+    """``blocks[:, idx, :] = rows`` (both contiguous, block-major)."""
+    blocks.view("V16")[:, :, 0][:, idx] = np.ascontiguousarray(rows).view("V16")[:, :, 0]
+
+
+def gather_values(values: U8, idx: I64) -> U8:
+    """``values[idx]`` for ``(n, t)`` uint8 rows, one t-byte element per row."""
+    width = values.shape[1]
+    picked = np.ascontiguousarray(values).view(f"V{width}")[:, 0][idx]
+    return picked.view(np.uint8).reshape(idx.size, width)
+
+
+def scatter_values(out: U8, idx: I64, values: U8) -> None:
+    """``out[idx] = values`` for ``(n, t)`` uint8 rows, one t-byte element per row."""
+    width = out.shape[1]
+    out.view(f"V{width}")[:, 0][idx] = np.ascontiguousarray(values).view(f"V{width}")[:, 0]
 
 
 def _head(values: U8) -> U64:

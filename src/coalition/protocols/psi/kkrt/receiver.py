@@ -18,7 +18,13 @@ from coalition.core.ids import Party
 from coalition.crypto.ot import random_ot_send
 from coalition.crypto.symmetric import cr_hash
 from coalition.protocols.psi.kkrt.cuckoo import EMPTY, NUM_HASHES, bin_count, cuckoo_insert
-from coalition.protocols.psi.kkrt.extension import ColumnPrg, match_values
+from coalition.protocols.psi.kkrt.extension import (
+    ColumnPrg,
+    match_values,
+    put_rows,
+    scatter_values,
+    take_rows,
+)
 from coalition.protocols.psi.kkrt.hashing import (
     SEED_BYTES,
     SessionKeys,
@@ -109,11 +115,13 @@ def _stream_matrix(s: Session, host: Party, setup: KkrtSetup, keys: SessionKeys,
         occupied = np.flatnonzero(table[lo:hi] != EMPTY)
         owners = table[lo + occupied]
         by_hash = which[owners]
+        code = np.zeros_like(u_rows)  # empty bins keep the zero codeword
         for i in range(NUM_HASHES):
             sel = by_hash == i
-            u_rows[:, occupied[sel], :] ^= codewords(keys, i, items[owners[sel]])
+            put_rows(code, occupied[sel], codewords(keys, i, items[owners[sel]]))
+        u_rows ^= code
         chunk_ctx.send(host, U_CHUNK, u_rows)
-        mine[owners] = cr_hash(keys.perm, t_rows[:, occupied, :],
-                               (lo + occupied).astype(np.uint64), width)
+        scatter_values(mine, owners, cr_hash(keys.perm, take_rows(t_rows, occupied),
+                                             (lo + occupied).astype(np.uint64), width))
         s.tick("extend", c + 1, setup.chunks)
     return mine
