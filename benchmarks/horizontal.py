@@ -335,7 +335,7 @@ def main() -> None:
              anchor=anchor, anchor_value=f_round, higher_is_better=False, params=params,
              round_s=[round(t, 4) for t in plain["round_s"]], accuracy_per_round=plain["accuracy"],
              reps=args.reps)
-        emit(f"horizontal.startup.{transport}", unit="s", ours=round(plain["startup_s"], 3),
+        emit(f"horizontal.startup.{transport}", unit="s", ours=round(plain["startup_s"], 5),
              anchor=anchor, anchor_value=f_start, higher_is_better=False, params=params)
         emit(f"horizontal.peak_rss.{transport}", unit="MB", ours=round(plain["rss_mb"], 1),
              anchor=anchor, anchor_value=f_rss, higher_is_better=False,
