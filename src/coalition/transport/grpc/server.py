@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import grpc
 
@@ -29,7 +29,7 @@ from coalition.transport.envelope import Envelope
 from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.wire import ENVELOPE_MD, SERVICE
 from coalition.transport.mailbox import Mailbox
-from coalition.transport.spool import Spool, SpoolWriter
+from coalition.transport.spool import Held, Spool, SpoolWriter
 from coalition.transport.tls import NodeIdentity, Trust
 
 __all__ = ["PeerServer"]
@@ -151,7 +151,7 @@ class PeerServer:
         return env, self.mailbox(env.job, env.task, env.receiver)
 
     def _file(self, context: grpc.ServicerContext, box: Mailbox, env: Envelope,
-              held: Any) -> bytes:
+              held: Held) -> bytes:
         try:
             box.put(env, held)
         except ProtocolError as exc:
