@@ -52,3 +52,15 @@ def test_privacy_all_learn_mode_sends_no_raw_ids():
     raws = IDS[G] + IDS[H1] + IDS[H2]
     for party in (G, H1, H2):
         assert find_leaks(rec.sent_by(party), raws) == []
+
+
+def test_three_hosts_ring():
+    h3 = Party.host("h3")
+    ids3 = [f"member-{i:05d}" for i in range(60, 100)]
+    p = {"delivery": "both", "batch_rows": 256}
+    out = run_parties({G: lambda ctx: run_guest(ctx, IDS[G], p),
+                       H1: lambda ctx: run_host(ctx, IDS[H1], p),
+                       H2: lambda ctx: run_host(ctx, IDS[H2], p),
+                       h3: lambda ctx: run_host(ctx, ids3, p)}, timeout=30)
+    expect = sorted(f"member-{i:05d}" for i in range(60, 80))
+    assert all(out[q].ids == expect for q in (G, H1, H2, h3))
