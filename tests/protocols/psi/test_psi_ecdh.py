@@ -3,6 +3,7 @@ import pytest
 
 from coalition.core import Party
 from coalition.core.errors import ConfigError, InputError
+from coalition.crypto.ecdh import hash_ids
 from coalition.protocols.psi import (
     Delivery,
     PsiParams,
@@ -82,6 +83,8 @@ def test_privacy_no_raw_ids_or_plain_hashes_on_the_wire(delivery):
     raws = GUEST_IDS + HOST_IDS
     hashes = [hashlib.sha256(x.encode()).digest() for x in raws]
     hashes += [hashlib.sha256(x.encode()).digest()[:12] for x in raws]
+    # the protocol's own hash-to-curve values H(x) (what gets encrypted) never travel either
+    hashes += [bytes(row[:16]) for row in hash_ids([x.encode() for x in raws])]
     for party in (G, H):
         assert find_leaks(rec.sent_by(party), raws + hashes) == []
     if delivery != Delivery.BOTH:
