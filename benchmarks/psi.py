@@ -84,14 +84,15 @@ def run_openmined(n: int) -> float:
     return seconds
 
 
-def bench(n: int, reps: int, workers: int) -> None:
+def bench(n: int, reps: int, workers: int, with_anchor: bool = True) -> None:
     ours = [run_ours(n, workers) for _ in range(reps)]
-    anchor = statistics.median(run_openmined(n) for _ in range(reps))
+    anchor = statistics.median(run_openmined(n) for _ in range(reps)) if with_anchor else None
     best = sorted(ours, key=lambda r: r["seconds"])[len(ours) // 2]
     label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
     emit(f"psi.ecdh.2party.{label}", unit="s", ours=round(best["seconds"], 2),
-         anchor="openmined-psi 2.0.4 (P-256 ECDH, 1 process, same sets, same run)",
-         anchor_value=round(anchor, 2), higher_is_better=False,
+         anchor="openmined-psi 2.0.4 (P-256 ECDH, 1 process, same sets, same run)"
+         if anchor is not None else "openmined-psi: not measured in this run (--no-anchor)",
+         anchor_value=round(anchor, 2) if anchor is not None else None, higher_is_better=False,
          params={"n_guest": n, "n_host": n, "overlap": 0.5, "transport": "grpc+mTLS loopback",
                  "processes": 2, "workers_per_party": workers, "reps": reps,
                  "delivery": "both"},
@@ -108,11 +109,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="100k x 100k only, one repetition")
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sizes", type=int, nargs="*", default=None, help="override set sizes")
+    ap.add_argument("--no-anchor", action="store_true", help="skip openmined-psi (ratio null)")
     args = ap.parse_args()
-    sizes = [100_000] if args.quick else [100_000, 1_000_000]
+    sizes = args.sizes or ([100_000] if args.quick else [100_000, 1_000_000])
     for n in sizes:
         reps = args.reps or (1 if args.quick or n >= 1_000_000 else 3)
-        bench(n, reps, args.workers)
+        bench(n, reps, args.workers, with_anchor=not args.no_anchor)
 
 
 if __name__ == "__main__":
