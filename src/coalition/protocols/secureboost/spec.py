@@ -9,12 +9,14 @@ Message flow of one tree (namespaces ``tree/<t>`` and ``tree/<t>/level/<d>``)::
     guest -> hosts   GRADIENTS    {"stop", "rows", "enc", "slot_bits", "slots"}
     per level d:
     guest -> hosts   NODES        {"nodes", "pos"}     active node ids, node id per row
-    host  -> guest   HISTOGRAMS   {"counts", "packed"}  shuffled candidates, packed ciphertexts
+    host  -> guest   HISTOGRAMS   {"nodes", "counts", "packed"}  shuffled candidates, packed
     guest -> hosts   WINNERS      {node_id: candidate index}  (only the owner's own wins)
     host  -> guest   SPLITS       {node_id: packed go-left bits}  (rows of that node)
     after the tree, when a validation set is used:
     host  -> guest   VALID_BITS   packed go-left bits of the host's splits on validation rows
     end of training: guest -> hosts GRADIENTS {"stop": True, "n_trees"} (trees kept)
+
+Inference: each host -> guest PREDICT_BITS {"keys", "bits", "n_rows"} (see ``predict.py``).
 """
 
 from __future__ import annotations
