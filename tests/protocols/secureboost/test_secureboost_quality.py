@@ -32,9 +32,12 @@ def _run(load_hetero, fed, name, rounds, *, objective="binary:logistic", num_cla
     train, test = load_hetero(name).split(0.3)
     p = fed.params(objective=objective, num_class=num_class, num_trees=rounds,
                    max_depth=depth, learning_rate=lr)
-    ours = fed.predict(fed.fit(p, train), test)
+    fitted = fed.fit(p, train)
+    ours = fed.predict(fitted, test)
     base = _baseline(kind, rounds, depth, lr).fit(_joined(train), train.y)
     ref = base.predict(_joined(test)) if kind == "reg" else base.predict_proba(_joined(test))
+    if kind == "reg":  # training-row predictions too, for the lossless check
+        return test.y, ours, ref, (fed.predict(fitted, train), base.predict(_joined(train)))
     return test.y, ours, ref
 
 
@@ -55,14 +58,16 @@ def test_vehicle_accuracy_matches_baseline(load_hetero, fed):
 
 
 def test_student_rmse_matches_baseline_and_is_lossless(load_hetero, fed):
-    y, ours, ref = _run(load_hetero, fed, "student_hetero", 10,
-                        objective="reg:squarederror", kind="reg")
+    y, ours, ref, (ours_train, ref_train) = _run(load_hetero, fed, "student_hetero", 10,
+                                                 objective="reg:squarederror", kind="reg")
     rmse, base = mean_squared_error(y, ours) ** 0.5, mean_squared_error(y, ref) ** 0.5
     print(f"student rmse={rmse:.4f} baseline={base:.4f}")
     assert rmse <= base * 1.05
     # every student feature has < 32 distinct values, so both bin identically; the fixed-point
-    # packing of host candidates must not change a single split (SecureBoost is lossless)
-    np.testing.assert_allclose(ours, ref, atol=1e-6)
+    # packing of host candidates must not change a single split (SecureBoost is lossless).
+    # Compared on the training rows: candidates with identical partitions (ties) may resolve
+    # to different features, which only unseen rows could tell apart.
+    np.testing.assert_allclose(ours_train, ref_train, atol=1e-6)
 
 
 @pytest.mark.slow
