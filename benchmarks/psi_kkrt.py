@@ -1,7 +1,7 @@
 """KKRT16 PSI benchmark: two processes over the gRPC transport (mTLS on loopback), next to our
 ECDH-PSI and openmined-psi measured in the same run.
 
-    .venv/bin/python benchmarks/psi_kkrt.py --quick   # 100k x 100k (KKRT, ECDH, openmined)
+    .venv/bin/python benchmarks/psi_kkrt.py --quick   # 100k x 100k; openmined-psi at 20k
     .venv/bin/python benchmarks/psi_kkrt.py           # + 1M x 1M KKRT and ECDH
 
 Sets: n random 16-hex-digit string IDs each, 50% overlap, delivery ``both``. Ours: wall seconds
@@ -11,15 +11,13 @@ dedupe: a Python loop over IDs) and counts everything after it: 128-bit item has
 OTs, cuckoo hashing, extension, hashing, matching, delivery. Bytes on the wire = encoded
 payloads both parties sent. Peak RSS per party process (includes the input ID lists).
 Anchors: our ECDH engine (same run, same transport), openmined-psi (P-256 ECDH, one process,
-same run, at 100k: it needs ~15 minutes at 1M), and SecretFlow's C++ KKRT figure of 5.3 s at
+same run, at 100k, 20k with --quick: it needs ~15 minutes at 1M), and SecretFlow's C++ KKRT figure of 5.3 s at
 1M x 1M on this kind of machine (``shared/BENCHMARKS.md``; not this run, so no ratio).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from functools import partial
@@ -151,7 +149,7 @@ def bench(n: int, reps: int, workers: int, openmined_n: int | None) -> None:
              params=common, target={"seconds_max": SECRETFLOW_KKRT_1M_S}, **info)
     if openmined_n is not None:
         small = kkrt if openmined_n == n else median_run(kkrt_party, openmined_n, reps)
-        om = statistics.median(run_openmined(openmined_n) for _ in range(1))
+        om = run_openmined(openmined_n)
         emit(f"psi.kkrt.vs_openmined.{label(openmined_n)}", unit="s",
              ours=round(small["wall"], 2),
              anchor="openmined-psi (P-256 ECDH, 1 process, same sets, same run)",
@@ -163,17 +161,17 @@ def bench(n: int, reps: int, workers: int, openmined_n: int | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="100k x 100k only")
+    ap.add_argument("--quick", action="store_true", help="100k x 100k; openmined at 20k")
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2, help="ECDH process-pool workers")
     ap.add_argument("--sizes", type=int, nargs="*", default=None)
+    ap.add_argument("--openmined-n", type=int, default=None)
     args = ap.parse_args()
     sizes = args.sizes or ([100_000] if args.quick else [100_000, 1_000_000])
+    om_n = args.openmined_n or (20_000 if args.quick else 100_000)
+    reps = args.reps or (1 if args.quick else 3)
     for n in sizes:
-        reps = args.reps or (1 if args.quick else 3)
-        bench(n, reps, args.workers, openmined_n=100_000 if n == 100_000 else None)
-    if os.environ.get("KKRT_BENCH_DEBUG"):
-        print(f"load1 {os.getloadavg()[0]:.2f}", file=sys.stderr)
+        bench(n, reps, args.workers, openmined_n=om_n if n == sizes[0] else None)
 
 
 if __name__ == "__main__":
