@@ -141,7 +141,10 @@ def key_and_cert_paths(directory: Path) -> tuple[Path, Path]:
 
 def tls_name_of_pem(cert_pem: bytes) -> str:
     """The ``coalition-...`` DNS name a peer's certificate carries (its TLS target name)."""
-    cert = x509.load_pem_x509_certificate(cert_pem)
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError as exc:
+        raise CryptoError("not a PEM certificate") from exc
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound as exc:

@@ -103,9 +103,13 @@ def register_partner(db: Session, rt: NodeRuntime, actor: str, *, name: str, add
     """Pin a partner; the certificate must match the fingerprint a human checked."""
     fp = normalise_fingerprint(fingerprint)
     parse_address(address)
-    if fingerprint_of_pem(certificate_pem) != fp:
-        raise CryptoError("certificate does not match the fingerprint", name=name)
-    tls_name_of_pem(certificate_pem)
+    try:
+        actual = fingerprint_of_pem(certificate_pem)
+        tls_name_of_pem(certificate_pem)
+    except CryptoError as exc:
+        raise InputError(f"unusable partner certificate: {exc.message}", name=name) from exc
+    if actual != fp:
+        raise InputError("certificate does not match the fingerprint", name=name)
     if name == rt.name or fp == rt.identity.fingerprint:
         raise InputError("a node cannot be its own partner")
     clash = db.scalars(select(Partner).where((Partner.name == name) | (Partner.fingerprint == fp))).first()

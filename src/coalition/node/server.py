@@ -1,13 +1,16 @@
 """Running a node: the user API (uvicorn) and the peer endpoint (gRPC) in one process.
 
-uvicorn owns the signal handlers: SIGTERM or SIGINT make it finish in-flight requests and
-return, after which the peer endpoint stops (with a short grace period) and the database
-connections close, so ``kill -TERM`` is a clean shutdown.
+uvicorn owns the signal handlers while it serves: SIGTERM or SIGINT make it finish in-flight
+requests and return. It then re-raises the signal to the handler that was installed before it
+started; ours only records it, so the peer endpoint stops (short grace period), the database
+connections close, and the process exits with status 0.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 
 import uvicorn
 
@@ -21,8 +24,13 @@ __all__ = ["run_node"]
 log = logging.getLogger("coalition.node")
 
 
+def _record(signum: int, _frame: FrameType | None) -> None:
+    log.info("received %s, shutting down", signal.Signals(signum).name)
+
+
 def run_node(settings: NodeSettings) -> None:
-    """Serve until SIGTERM/SIGINT."""
+    """Serve until SIGTERM/SIGINT, then shut down cleanly and return."""
+    previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGTERM, signal.SIGINT)}
     rt = NodeRuntime.open(settings)
     peer = PeerEndpoint(rt).start()
     try:
@@ -34,4 +42,6 @@ def run_node(settings: NodeSettings) -> None:
     finally:
         peer.stop()
         rt.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         log.info("node %s stopped", settings.name)
