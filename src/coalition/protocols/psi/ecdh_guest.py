@@ -31,6 +31,9 @@ from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey
 from coalition.protocols.psi.matching import match, truncate
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
+    NS_GUEST_DOUBLE,
+    NS_GUEST_SET,
+    NS_HOST_SET,
     PEER_REENCRYPTED,
     SELF_ENCRYPTED,
     PsiResult,
@@ -38,10 +41,7 @@ from coalition.protocols.psi.spec import (
 )
 from coalition.protocols.psi.wire import batch_count, iter_batches, recv_batches
 
-__all__ = ["GUEST_DOUBLE", "GUEST_SET", "HOST_SET", "ecdh_pair_guest", "run_ecdh_guest", "send_self_encrypted"]
-
-
-GUEST_SET, HOST_SET, GUEST_DOUBLE = "guest_set", "host_set", "guest_double"
+__all__ = ["ecdh_pair_guest", "run_ecdh_guest", "send_self_encrypted"]
 
 
 def send_self_encrypted(s: Session, to: list[Party], key: CommutativeKey,
@@ -70,16 +70,16 @@ def ecdh_pair_guest(s: Session, host: Party) -> PsiResult:
     width = truncation_bytes(n_g, n_h, s.params.stat_bits)
     s.extra["truncated_bytes"] = width
     key = CommutativeKey.generate()
-    send_self_encrypted(s, [host], key, s.ids.encoded(), GUEST_SET)
+    send_self_encrypted(s, [host], key, s.ids.encoded(), NS_GUEST_SET)
 
     rows = s.params.batch_rows
     theirs = []
-    for i, part in enumerate(iter_batches(s.ctx.sub(HOST_SET), host, SELF_ENCRYPTED, n_h,
+    for i, part in enumerate(iter_batches(s.ctx.sub(NS_HOST_SET), host, SELF_ENCRYPTED, n_h,
                                           width=VALUE_BYTES, batch_rows=rows)):
         theirs.append(truncate(key.encrypt(part, executor=s.ctx.executor), width))
         s.tick("re-encrypt peer IDs", min(n_h, (i + 1) * rows), n_h)
     peer_double = np.concatenate(theirs)
-    own_double = recv_batches(s.ctx.sub(GUEST_DOUBLE), host, PEER_REENCRYPTED, n_g,
+    own_double = recv_batches(s.ctx.sub(NS_GUEST_DOUBLE), host, PEER_REENCRYPTED, n_g,
                               width=width, batch_rows=rows)
     mine, positions = match(own_double, peer_double)
     s.tick("match", 1, 1)

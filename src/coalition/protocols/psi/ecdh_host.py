@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey
-from coalition.protocols.psi.ecdh_guest import (
-    GUEST_DOUBLE,
-    GUEST_SET,
-    HOST_SET,
-    send_self_encrypted,
-)
+from coalition.protocols.psi.ecdh_guest import send_self_encrypted
 from coalition.protocols.psi.matching import truncate
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import (
+    NS_GUEST_DOUBLE,
+    NS_GUEST_SET,
+    NS_HOST_SET,
     PEER_REENCRYPTED,
     SELF_ENCRYPTED,
     Delivery,
@@ -37,13 +35,13 @@ def run_ecdh_host(s: Session) -> PsiResult:
     # Our set goes out in a secret order: positions the guest sees say nothing about our rows.
     perm = secret_permutation(n_h)
     encoded = s.ids.encoded()
-    send_self_encrypted(s, [guest], key, [encoded[i] for i in perm], HOST_SET)
+    send_self_encrypted(s, [guest], key, [encoded[i] for i in perm], NS_HOST_SET)
 
     rows = s.params.batch_rows
-    back = s.ctx.sub(GUEST_DOUBLE)
+    back = s.ctx.sub(NS_GUEST_DOUBLE)
     hide_order = s.params.delivery == Delivery.CARDINALITY
     held = []
-    for i, part in enumerate(iter_batches(s.ctx.sub(GUEST_SET), guest, SELF_ENCRYPTED, n_g,
+    for i, part in enumerate(iter_batches(s.ctx.sub(NS_GUEST_SET), guest, SELF_ENCRYPTED, n_g,
                                           width=VALUE_BYTES, batch_rows=rows)):
         double = truncate(key.encrypt(part, executor=s.ctx.executor), width)
         if hide_order:

@@ -34,6 +34,8 @@ from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     MULTI_HOST_TAGS,
     MULTI_SIZE,
+    NS_DELIVER,
+    NS_HOST_TAGS,
     RESULT_SIZE,
     Delivery,
     PsiResult,
@@ -41,9 +43,7 @@ from coalition.protocols.psi.spec import (
 )
 from coalition.protocols.psi.wire import recv_batches
 
-__all__ = ["DELIVERY_NS", "run_multi_guest"]
-
-DELIVERY_NS = "deliver"
+__all__ = ["run_multi_guest"]
 
 
 def run_multi_guest(s: Session) -> PsiResult:
@@ -61,7 +61,7 @@ def run_multi_guest(s: Session) -> PsiResult:
     cardinality = s.params.delivery == Delivery.CARDINALITY
     plan = routes(s.ctx.party, hosts, shuffle_guest=cardinality)
     own = truncate(run_ring(s, CommutativeKey.generate(), sizes, plan)[s.ctx.party], width)
-    tags_ctx = s.ctx.sub("host_tags")
+    tags_ctx = s.ctx.sub(NS_HOST_TAGS)
     n_common = tags_ctx.recv(hosts[0], MULTI_SIZE)
     if not isinstance(n_common, int) or not 0 <= n_common <= min(sizes[h] for h in hosts):
         raise ProtocolError("malformed hosts' intersection size", peer=str(hosts[0]))
@@ -78,7 +78,7 @@ def run_multi_guest(s: Session) -> PsiResult:
     inter = IdSet(ids=[s.ids.ids[int(i)] for i in mine], rows=s.ids.rows[mine],
                   input_rows=int(mine.size), duplicates=0)
     for h in hosts:
-        pair = Session(ctx=s.ctx.sub(DELIVERY_NS).sub(h.name), meter=s.meter, params=s.params,
+        pair = Session(ctx=s.ctx.sub(NS_DELIVER).sub(h.name), meter=s.meter, params=s.params,
                        ids=inter, progress=s.progress)
         ecdh_pair_guest(pair, h)
     return s.finish(int(mine.size), s.agreed_order(mine))

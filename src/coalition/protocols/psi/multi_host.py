@@ -10,12 +10,13 @@ from coalition.core.errors import ProtocolError
 from coalition.crypto.ecdh import CommutativeKey
 from coalition.protocols.psi.ecdh_host import run_ecdh_host
 from coalition.protocols.psi.matching import as_keys, truncate
-from coalition.protocols.psi.multi_guest import DELIVERY_NS
 from coalition.protocols.psi.multi_ring import routes, run_ring
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     MULTI_HOST_TAGS,
     MULTI_SIZE,
+    NS_DELIVER,
+    NS_HOST_TAGS,
     Delivery,
     PsiResult,
     truncation_bytes,
@@ -49,7 +50,7 @@ def run_multi_host(s: Session) -> PsiResult:
         _combine(s, [truncate(received[h], width) for h in hosts])
 
     if s.params.delivery == Delivery.BOTH:
-        pair = Session(ctx=s.ctx.sub(DELIVERY_NS).sub(me.name), meter=s.meter,
+        pair = Session(ctx=s.ctx.sub(NS_DELIVER).sub(me.name), meter=s.meter,
                        params=s.params, ids=s.ids, progress=s.progress)
         result = run_ecdh_host(pair)
         return s.finish(result.size, _positions(s, result.ids))
@@ -73,6 +74,6 @@ def _combine(s: Session, tag_sets: list[npt.NDArray[np.uint8]]) -> None:
     width = tag_sets[0].shape[1]
     tags = (np.frombuffer(common.tobytes(), dtype=np.uint8).reshape(-1, width)
             if common.size else np.zeros((0, width), dtype=np.uint8))
-    out = s.ctx.sub("host_tags")
+    out = s.ctx.sub(NS_HOST_TAGS)
     out.send(s.ctx.guest, MULTI_SIZE, int(tags.shape[0]))
     send_batches(out, s.ctx.guest, MULTI_HOST_TAGS, tags, batch_rows=s.params.batch_rows)

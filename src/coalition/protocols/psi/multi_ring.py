@@ -54,7 +54,7 @@ def routes(guest: Party, hosts: list[Party], *, shuffle_guest: bool) -> list[Rou
     return out
 
 
-def _stream(s: Session, r: int, i: int) -> str:
+def _stream(r: int, i: int) -> str:
     return f"ring{r}-hop{i}"
 
 
@@ -65,7 +65,7 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
     me, rows, ex = s.ctx.party, s.params.batch_rows, s.ctx.executor
     for r, route in enumerate(plan):
         if route.owner == me:
-            send_self_encrypted(s, [route.hops[0]], key, s.ids.encoded(), _stream(s, r, 0))
+            send_self_encrypted(s, [route.hops[0]], key, s.ids.encoded(), _stream(r, 0))
     received: dict[Party, U8] = {}
     for r, route in enumerate(plan):
         n = sizes[route.owner]
@@ -73,7 +73,7 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
             if hop != me:
                 continue
             prev = route.owner if i == 0 else route.hops[i - 1]
-            sub = s.ctx.sub(_stream(s, r, i))
+            sub = s.ctx.sub(_stream(r, i))
             key_in = SELF_ENCRYPTED if i == 0 else MULTI_HOP
             values = key.encrypt(recv_batches(sub, prev, key_in, n, width=VALUE_BYTES,
                                               batch_rows=rows), executor=ex)
@@ -82,13 +82,13 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
             if i == len(route.hops) - 1 and route.receiver == me:
                 received[route.owner] = values
             else:
-                send_batches(s.ctx.sub(_stream(s, r, i + 1)), route.receiver
+                send_batches(s.ctx.sub(_stream(r, i + 1)), route.receiver
                              if i == len(route.hops) - 1 else route.hops[i + 1],
                              MULTI_HOP, values, batch_rows=rows)
             s.tick(f"ring: set of {route.owner}", i + 1, len(route.hops))
         last = len(route.hops) - 1
         if route.receiver == me and route.hops[last] != me:
-            sub = s.ctx.sub(_stream(s, r, last + 1))
+            sub = s.ctx.sub(_stream(r, last + 1))
             received[route.owner] = recv_batches(sub, route.hops[last], MULTI_HOP, n,
                                                  width=VALUE_BYTES, batch_rows=rows)
     return received

@@ -37,6 +37,11 @@ from coalition.protocols.psi.matching import as_keys, contains, match, truncate
 from coalition.protocols.psi.oprf_cache import ClientTableCache
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
+    NS_BLINDED,
+    NS_EVALUATED,
+    NS_TABLE_ADDED,
+    NS_TABLE_FULL,
+    NS_TABLE_REMOVED,
     OPRF_BLINDED,
     OPRF_EVALUATED,
     OPRF_TABLE,
@@ -45,10 +50,8 @@ from coalition.protocols.psi.spec import (
 )
 from coalition.protocols.psi.wire import batch_count, iter_batches, recv_batches
 
-__all__ = ["BLINDED", "EVALUATED", "TABLE_ADDED", "TABLE_FULL", "TABLE_REMOVED", "run_oprf_client"]
+__all__ = ["run_oprf_client"]
 
-TABLE_FULL, TABLE_ADDED, TABLE_REMOVED = "table_full", "table_added", "table_removed"
-BLINDED, EVALUATED = "blinded", "evaluated"
 U8 = npt.NDArray[np.uint8]
 
 
@@ -59,14 +62,14 @@ def _receive_table(s: Session, host_name: str, cache: ClientTableCache | None,
     if not isinstance(info, dict) or info.get("mode") not in ("full", "delta"):
         raise ProtocolError("malformed table info", peer=str(host))
     if info["mode"] == "full":
-        table = recv_batches(s.ctx.sub(TABLE_FULL), host, OPRF_TABLE, int(info["n_total"]),
+        table = recv_batches(s.ctx.sub(NS_TABLE_FULL), host, OPRF_TABLE, int(info["n_total"]),
                              width=width, batch_rows=rows)
     else:
         if cached is None or cached[0] != info["epoch"]:
             raise ProtocolError("server sent a delta for a table we do not hold", peer=str(host))
-        added = recv_batches(s.ctx.sub(TABLE_ADDED), host, OPRF_TABLE, int(info["n_added"]),
+        added = recv_batches(s.ctx.sub(NS_TABLE_ADDED), host, OPRF_TABLE, int(info["n_added"]),
                              width=width, batch_rows=rows)
-        removed = recv_batches(s.ctx.sub(TABLE_REMOVED), host, OPRF_TABLE,
+        removed = recv_batches(s.ctx.sub(NS_TABLE_REMOVED), host, OPRF_TABLE,
                                int(info["n_removed"]), width=width, batch_rows=rows)
         old = cached[2]
         table = np.concatenate([old[~contains(removed, old)], added])
@@ -98,13 +101,13 @@ def run_oprf_client(s: Session, cache: ClientTableCache | None = None) -> PsiRes
     n = len(encoded)
     values: list[U8] = []
     states = []
-    blinded_ctx = s.ctx.sub(BLINDED)
+    blinded_ctx = s.ctx.sub(NS_BLINDED)
     for i, sub in blinded_ctx.iter(batch_count(n, rows)):
         state, blinded = oprf.blind(encoded[i * rows:(i + 1) * rows], executor=ex)
         states.append(state)
         sub.send(host, OPRF_BLINDED, blinded)
         s.tick("blind own IDs", min(n, (i + 1) * rows), n)
-    for i, evaluated in enumerate(iter_batches(s.ctx.sub(EVALUATED), host, OPRF_EVALUATED, n,
+    for i, evaluated in enumerate(iter_batches(s.ctx.sub(NS_EVALUATED), host, OPRF_EVALUATED, n,
                                                width=POINT_BYTES, batch_rows=rows)):
         outs = oprf.unblind_finalize(states[i], evaluated, executor=ex)
         raw = np.frombuffer(b"".join(outs), dtype=np.uint8).reshape(-1, oprf.OUTPUT_BYTES) \

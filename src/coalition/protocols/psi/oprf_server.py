@@ -9,15 +9,13 @@ import numpy.typing as npt
 
 from coalition.crypto.group import POINT_BYTES
 from coalition.protocols.psi.oprf_cache import PrfTable, sorted_rows
-from coalition.protocols.psi.oprf_client import (
-    BLINDED,
-    EVALUATED,
-    TABLE_ADDED,
-    TABLE_FULL,
-    TABLE_REMOVED,
-)
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
+    NS_BLINDED,
+    NS_EVALUATED,
+    NS_TABLE_ADDED,
+    NS_TABLE_FULL,
+    NS_TABLE_REMOVED,
     OPRF_BLINDED,
     OPRF_EVALUATED,
     OPRF_TABLE,
@@ -56,17 +54,17 @@ def run_oprf_server(s: Session, table: PrfTable | None = None) -> PsiResult:
             "mode": "full" if delta is None else "delta"}
     if delta is None:
         s.ctx.send(guest, OPRF_TABLE_INFO, info)
-        _send_sorted(s, TABLE_FULL, mine[order])
+        _send_sorted(s, NS_TABLE_FULL, mine[order])
     else:
         added, removed = delta
         s.ctx.send(guest, OPRF_TABLE_INFO, info | {"n_added": int(added.shape[0]),
                                                    "n_removed": int(removed.shape[0])})
-        _send_sorted(s, TABLE_ADDED, added)
-        _send_sorted(s, TABLE_REMOVED, removed)
+        _send_sorted(s, NS_TABLE_ADDED, added)
+        _send_sorted(s, NS_TABLE_REMOVED, removed)
 
     n_client = int(hello["n"])
-    back = s.ctx.sub(EVALUATED)
-    for i, blinded in enumerate(iter_batches(s.ctx.sub(BLINDED), guest, OPRF_BLINDED, n_client,
+    back = s.ctx.sub(NS_EVALUATED)
+    for i, blinded in enumerate(iter_batches(s.ctx.sub(NS_BLINDED), guest, OPRF_BLINDED, n_client,
                                              width=POINT_BYTES, batch_rows=rows)):
         back.sub(str(i)).send(guest, OPRF_EVALUATED, table.key.evaluate(blinded, executor=ex))
         s.tick("evaluate client elements", min(n_client, (i + 1) * rows), n_client)

@@ -33,6 +33,16 @@ __all__ = [
     "MULTI_HOP",
     "MULTI_HOST_TAGS",
     "MULTI_SIZE",
+    "NS_BLINDED",
+    "NS_DELIVER",
+    "NS_EVALUATED",
+    "NS_GUEST_DOUBLE",
+    "NS_GUEST_SET",
+    "NS_HOST_SET",
+    "NS_HOST_TAGS",
+    "NS_TABLE_ADDED",
+    "NS_TABLE_FULL",
+    "NS_TABLE_REMOVED",
     "OPRF_BLINDED",
     "OPRF_EVALUATED",
     "OPRF_TABLE",
@@ -181,3 +191,15 @@ OPRF_TABLE_INFO = MessageKey("oprf_table_info", "oprf: epoch, version, sizes, fu
 OPRF_TABLE = MessageKey("oprf_table", "oprf: PRF table values (sorted), one batch")
 OPRF_BLINDED = MessageKey("oprf_blinded", "oprf: blinded client elements, one batch")
 OPRF_EVALUATED = MessageKey("oprf_evaluated", "oprf: server-evaluated elements, one batch")
+
+# -- sub-namespaces of the batched streams (``ctx.sub(NAME)``; batches under ``NAME/i``) -------
+NS_GUEST_SET = "guest_set"  # ecdh: the guest's [a]H(x)
+NS_HOST_SET = "host_set"  # ecdh: the host's [b]H(y), shuffled
+NS_GUEST_DOUBLE = "guest_double"  # ecdh: [b][a]H(x), truncated
+NS_TABLE_FULL = "table_full"  # oprf: the whole PRF table, sorted
+NS_TABLE_ADDED = "table_added"  # oprf: PRF values added since the client's version
+NS_TABLE_REMOVED = "table_removed"  # oprf: tombstones since the client's version
+NS_BLINDED = "blinded"  # oprf: client's blinded elements
+NS_EVALUATED = "evaluated"  # oprf: server's evaluated elements
+NS_HOST_TAGS = "host_tags"  # multi-party: tags of the hosts' intersection
+NS_DELIVER = "deliver"  # multi-party, both: the 2-party runs on the intersection
