@@ -1,0 +1,188 @@
+"""Keyword PIR, client role: look up a batch of IDs without revealing them. Protocol and
+leakage: :mod:`.server` (OPRF modes) and :mod:`.ot_decoys_client` (OT with decoys).
+
+The client pins the server's Ed25519 key and checks everything it receives against the signed
+manifest: a download-all copy (full or rebuilt from a delta) must reproduce the Merkle root, and
+each bucket must verify with its proof; a tampered or truncated table raises
+:class:`~coalition.core.errors.CryptoError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from coalition.core.context import Context
+from coalition.core.errors import CryptoError, ProtocolError
+from coalition.core.ids import Party
+from coalition.crypto import oprf
+from coalition.crypto.group import POINT_BYTES
+from coalition.crypto.signing import VerifyKey
+from coalition.protocols.pir import ot_decoys_client
+from coalition.protocols.pir.manifest import (
+    Manifest,
+    bucket_digest,
+    bucket_of,
+    merkle_root_from,
+    table_root,
+)
+from coalition.protocols.pir.records import PRF_BYTES, TAG_BYTES, open_record, tags_chunk
+from coalition.protocols.pir.results import PirResult, PirSummary
+from coalition.protocols.pir.session import (
+    Batch,
+    Hello,
+    check_queries,
+    prepare_batch,
+    recv_manifest,
+)
+from coalition.protocols.pir.spec import (
+    PIR_BLINDED,
+    PIR_BUCKET_REQUEST,
+    PIR_BUCKETS,
+    PIR_EVALUATED,
+    PIR_TABLE,
+    PIR_TABLE_INFO,
+    PirMode,
+    PirParams,
+    padded_size,
+)
+from coalition.protocols.psi.matching import as_keys, contains
+from coalition.protocols.psi.oprf_cache import ClientTableCache
+from coalition.protocols.psi.session import Progress
+from coalition.protocols.psi.wire import metered, recv_batches, send_batches
+
+__all__ = ["run_client"]
+
+U8 = npt.NDArray[np.uint8]
+Answers = tuple[list[bool], list[bytes | None], dict[str, Any]]
+
+
+def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
+               params: PirParams | dict[str, Any] | None = None, table_id: str | None = None,
+               cache: ClientTableCache | None = None,
+               progress: Progress | None = None) -> PirResult:
+    """Look up ``ids`` (query order kept; duplicates allowed) in ``ctx.hosts[0]``'s table."""
+    started = time.perf_counter()
+    p = PirParams.parse(params)
+    inner, meter = metered(ctx, "pir")
+    if len(inner.hosts) != 1:
+        raise ProtocolError("PIR runs between one client (guest) and one server (host)")
+    server = inner.hosts[0]
+    queries = check_queries(ids)
+    cache_name = f"{server}/{table_id or ''}"
+    cached = cache.load(cache_name) if cache is not None and p.mode == PirMode.DOWNLOAD else None
+    Hello(p.mode, padded_size(len(queries), p.min_batch), p.batch_rows,
+          None if cached is None else (cached[0], cached[1]),
+          p.decoys if p.mode == PirMode.OT_DECOYS else 0).send(inner, server)
+    manifest, answer = recv_manifest(inner, server, server_key, table_id)
+    batch = prepare_batch(queries, padded_size(len(queries), p.min_batch), manifest.case)
+    if p.mode == PirMode.OT_DECOYS:
+        hits, payloads, info = ot_decoys_client.lookup(inner, server, batch, manifest, answer,
+                                                       k=p.decoys)
+    else:
+        table = _download(inner, server, manifest, p, cached=cached,
+                          progress=progress) \
+            if p.mode == PirMode.DOWNLOAD else None
+        if table is not None and cache is not None:
+            cache.store(cache_name, manifest.epoch, manifest.version, table[0])
+        hits, payloads, info = _lookup(inner, server, batch, manifest, p, table=table,
+                                        progress=progress)
+    found = [hits[w] for w in batch.where]
+    summary = PirSummary(
+        mode=p.mode.value, queries=len(queries), unique=len(batch.unique), padded=batch.padded,
+        found=sum(found), table_id=manifest.table_id, epoch=manifest.epoch,
+        version=manifest.version, table_transfer=str(info.pop("table_transfer", "none")),
+        seconds=round(time.perf_counter() - started, 4), bytes_sent=meter.bytes_sent,
+        bytes_received=meter.bytes_received, extra=info)
+    return PirResult(queries, found, [payloads[w] for w in batch.where], manifest, summary)
+
+
+def _download(ctx: Context, server: Party, m: Manifest, p: PirParams, *,
+              cached: tuple[str, int, U8] | None,
+              progress: Progress | None) -> tuple[U8, str]:
+    info = ctx.recv(server, PIR_TABLE_INFO)
+    if not isinstance(info, dict) or info.get("mode") not in ("full", "delta"):
+        raise ProtocolError("malformed table info", peer=str(server))
+    width = m.layout.record_bytes
+    added = recv_batches(ctx.sub("added"), server, PIR_TABLE, int(info["n_added"]),
+                         width=width, batch_rows=p.batch_rows)
+    removed = recv_batches(ctx.sub("removed"), server, PIR_TABLE, int(info["n_removed"]),
+                           width=TAG_BYTES, batch_rows=p.batch_rows)
+    if info["mode"] == "full":
+        records = added
+    else:
+        if cached is None or cached[0] != m.epoch or cached[2].shape[1] != width:
+            raise ProtocolError("server sent a delta for a table we do not hold", peer=str(server))
+        old = cached[2]
+        records = np.concatenate([old[~contains(removed, old[:, :TAG_BYTES])], added])
+    records = records[np.argsort(as_keys(records[:, :TAG_BYTES]), kind="stable")]
+    if records.shape[0] != m.rows or table_root(records, m.bucket_bits).hex() != m.root:
+        raise CryptoError("downloaded table does not match the signed manifest",
+                          rows=int(records.shape[0]), expected_rows=m.rows)
+    if progress is not None:
+        progress("download table", 1, 1)
+    return records, str(info["mode"])
+
+
+def _evaluate(ctx: Context, server: Party, batch: Batch, p: PirParams,
+              progress: Progress | None) -> U8:
+    inputs = batch.with_dummies()
+    state, blinded = oprf.blind(inputs, executor=ctx.executor)
+    send_batches(ctx.sub("blinded"), server, PIR_BLINDED, blinded, batch_rows=p.batch_rows)
+    evaluated = recv_batches(ctx.sub("evaluated"), server, PIR_EVALUATED, batch.padded,
+                             width=POINT_BYTES, batch_rows=p.batch_rows)
+    outs = oprf.unblind_finalize(state, evaluated, executor=ctx.executor)
+    if progress is not None:
+        progress("oblivious PRF", 1, 1)
+    return np.frombuffer(b"".join(o[:PRF_BYTES] for o in outs), dtype=np.uint8).reshape(
+        -1, PRF_BYTES)
+
+
+def _fetch_buckets(ctx: Context, server: Party, m: Manifest, tags: U8) -> U8:
+    ctx.send(server, PIR_BUCKET_REQUEST, bucket_of(tags, m.bucket_bits))
+    raw = ctx.recv(server, PIR_BUCKETS)
+    try:
+        index, counts, records, proofs = (raw["index"], raw["counts"], raw["records"],
+                                          raw["proofs"])
+        bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        ok = records.shape == (int(bounds[-1]), m.layout.record_bytes) \
+            and proofs.shape == (index.shape[0], m.bucket_bits, 32)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ProtocolError("malformed buckets", peer=str(server)) from exc
+    if not ok:
+        raise ProtocolError("malformed buckets", peer=str(server))
+    root = bytes.fromhex(m.root)
+    for b, j in enumerate(index.tolist()):
+        part = records[bounds[b]:bounds[b + 1]]
+        proof = [proofs[b, h].tobytes() for h in range(m.bucket_bits)]
+        if merkle_root_from(bucket_digest(int(j), part), int(j), proof) != root:
+            raise CryptoError("bucket does not match the signed manifest", bucket=int(j))
+    return np.asarray(records, dtype=np.uint8)
+
+
+def _lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, p: PirParams,
+            *, table: tuple[U8, str] | None, progress: Progress | None) -> Answers:
+    prfs = _evaluate(ctx, server, batch, p, progress)
+    tags = tags_chunk(prfs)
+    if table is None:
+        records, transfer = _fetch_buckets(ctx, server, m, tags), "buckets"
+    else:
+        records, transfer = table
+    keys = as_keys(records[:, :TAG_BYTES])
+    order = np.argsort(keys, kind="stable")
+    real = as_keys(np.ascontiguousarray(tags[:len(batch.unique)]))  # dummies are not looked up
+    if order.size and real.size:
+        pos = np.minimum(np.searchsorted(keys[order], real), order.size - 1)
+        hit = keys[order[pos]] == real
+    else:
+        pos, hit = np.zeros(real.size, np.int64), np.zeros(real.size, dtype=bool)
+    hits = [bool(h) for h in hit]
+    payloads: list[bytes | None] = [
+        open_record(records[order[pos[i]]].tobytes(), prfs[i].tobytes(), m.layout, m.table_id,
+                    m.epoch) if h else None for i, h in enumerate(hits)]
+    return hits, payloads, {"table_transfer": transfer, "records_received": len(records)}
+

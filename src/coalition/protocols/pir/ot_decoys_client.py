@@ -1,0 +1,55 @@
+"""OT-with-decoys PIR, client role. Protocol and leakage: :mod:`.ot_decoys_server`."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import numpy as np
+
+from coalition.core.context import Context
+from coalition.core.errors import CryptoError, ProtocolError
+from coalition.core.ids import Party
+from coalition.protocols.pir import ot_kn
+from coalition.protocols.pir.decoys import candidates
+from coalition.protocols.pir.manifest import Manifest
+from coalition.protocols.pir.records import unpad_payload
+from coalition.protocols.pir.session import Batch
+from coalition.protocols.pir.spec import PIR_ANSWERS, PIR_CHOICES
+
+__all__ = ["lookup"]
+
+
+def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[str, Any],
+           *, k: int) -> tuple[list[bool], list[bytes | None], dict[str, Any]]:
+    """Hide each unique query among ``k - 1`` decoys and fetch its answer by 1-out-of-k OT."""
+    a_point = answer.get("ot_point")
+    if not isinstance(a_point, bytes):
+        raise ProtocolError("server sent no OT point", peer=str(server))
+    ids: list[str] = []
+    choices: list[int] = []
+    for i in range(batch.padded):
+        real = batch.unique[i] if i < len(batch.unique) else None
+        template = real if real is not None else (
+            secrets.choice(batch.unique) if batch.unique else secrets.token_hex(8))
+        group, position = candidates(real, k, template)
+        ids.extend(group)
+        choices.append(position)
+    scalars, points = ot_kn.receiver_choose(a_point, choices, k)
+    ctx.send(server, PIR_CHOICES, {"ids": ids, "points": points})
+    width = m.layout.plain_bytes + 1
+    raw = ctx.recv(server, PIR_ANSWERS)
+    if (not isinstance(raw, np.ndarray) or raw.dtype != np.uint8
+            or raw.shape != (batch.padded, k, width)):
+        raise ProtocolError("malformed OT answers", peer=str(server))
+    n = len(batch.unique)
+    pads = ot_kn.receiver_pads(a_point, scalars[:n], points[:n], width)
+    mine = raw[np.arange(n), np.asarray(choices[:n], dtype=np.intp)] ^ pads
+    hits: list[bool] = []
+    payloads: list[bytes | None] = []
+    for row in mine:
+        if row[0] not in (0, 1):
+            raise CryptoError("OT answer did not decode (wrong pad or tampered)")
+        hits.append(bool(row[0]))
+        payloads.append(unpad_payload(row[1:].tobytes()) if row[0] else None)
+    return hits, payloads, {"table_transfer": "none", "decoys": k}

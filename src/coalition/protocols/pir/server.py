@@ -1,0 +1,175 @@
+"""Keyword PIR, server (data provider) role: answers one client batch per call.
+
+Keyword PIR from an OPRF (the default; Freedman et al., TCC 2005 "Keyword search and oblivious
+pseudorandom functions"; the OPRF is RFC 9497-style, :mod:`coalition.crypto.oprf`)::
+
+    C -> S : hello (mode, padded batch size m, cached table version)
+    S      : quota check for (client, epoch): refusal, or
+    S -> C : signed manifest (Ed25519 over table id, epoch, version, rows, Merkle root)
+    download:  S -> C : whole encrypted table of the epoch, or the delta since C's copy
+    C -> S : [r_i]H1(x_i) for m padded queries            (fresh blind each)
+    S -> C : [k][r_i]H1(x_i)
+    bucketed:  C -> S : one bucket index per padded query (b-bit tag prefix)
+               S -> C : those buckets' records + Merkle proofs
+    C      : F(k, x) -> tag, key; find the tag, decrypt the record (ChaCha20-Poly1305)
+
+Who learns what (honest-but-curious; one-more-gap-DH for the OPRF):
+
+* the server learns the client's identity, the mode and the padded batch size ``m`` (a power
+  of two >= ``min_batch``); in ``bucketed`` mode also one bucket per padded query, so each real
+  query is hidden among about ``rows / 2**bucket_bits`` rows (k-anonymity; repeated queries of
+  one ID hit the same bucket). Nothing else: blinded elements are uniform in the group;
+* the client learns the table size, the epoch's tags (pseudorandom, unlinkable to IDs without
+  the key), the number of rows changed between versions, and the payloads of the IDs it queried
+  — at most ``m`` OPRF values per batch, bounded per epoch by the server's quota
+  (:mod:`.quota`); it cannot decrypt any other row (each row's key is derived from ``F(k, id)``).
+
+The OT-with-decoys mode (:mod:`.ot_decoys_server`) is dispatched from here too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coalition.core.context import Context
+from coalition.core.errors import ProtocolError
+from coalition.core.ids import Party
+from coalition.crypto.group import POINT_BYTES
+from coalition.protocols.pir import ot_decoys_server
+from coalition.protocols.pir.quota import ServerControls
+from coalition.protocols.pir.records import TAG_BYTES
+from coalition.protocols.pir.session import Hello, send_manifest, send_refusal
+from coalition.protocols.pir.spec import (
+    PIR_BLINDED,
+    PIR_BUCKET_REQUEST,
+    PIR_BUCKETS,
+    PIR_EVALUATED,
+    PIR_TABLE,
+    PIR_TABLE_INFO,
+    PirMode,
+    QuotaExceededError,
+)
+from coalition.protocols.pir.table import PirTable
+from coalition.protocols.psi.session import Progress
+from coalition.protocols.psi.wire import metered, recv_batches, send_batches
+
+__all__ = ["ServeSummary", "run_server"]
+
+ADDED, REMOVED = "added", "removed"
+
+
+@dataclass
+class ServeSummary:
+    """One answered batch, as the server saw it (sizes and timings, no content)."""
+
+    client: str
+    mode: str
+    padded: int
+    epoch: str
+    version: int
+    table_transfer: str
+    online_s: float
+    seconds: float
+    bytes_sent: int
+    bytes_received: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+Handler = Callable[[Context, Party, PirTable, Hello, "Progress | None"], dict[str, Any]]
+
+
+def run_server(ctx: Context, table: PirTable, *, controls: ServerControls | None = None,
+               progress: Progress | None = None) -> ServeSummary:
+    """Answer one batch from ``ctx.guest`` (see module docstring). A refused batch raises
+    :class:`~.spec.QuotaExceededError` after telling the client."""
+    started = time.perf_counter()
+    inner, meter = metered(ctx, "pir")
+    client, controls = inner.guest, controls or ServerControls()
+    hello = Hello.recv(inner, client)
+    try:
+        controls.quota.charge(str(client), table.epoch, hello.n)
+    except QuotaExceededError as exc:
+        send_refusal(inner, client, exc)
+        raise
+    info = _HANDLERS[hello.mode](inner, client, table, hello, progress)
+    controls.log.log(client=str(client), mode=hello.mode.value, size=hello.n,
+                     table_id=table.settings.table_id, epoch=table.epoch, version=table.version)
+    return ServeSummary(client=str(client), mode=hello.mode.value, padded=hello.n,
+                        epoch=table.epoch, version=table.version,
+                        table_transfer=str(info.pop("table_transfer", "none")),
+                        online_s=round(float(info.pop("online_s")), 6),
+                        seconds=round(time.perf_counter() - started, 4),
+                        bytes_sent=meter.bytes_sent, bytes_received=meter.bytes_received,
+                        extra=info)
+
+
+def _evaluate(ctx: Context, client: Party, table: PirTable, hello: Hello) -> float:
+    blinded = recv_batches(ctx.sub("blinded"), client, PIR_BLINDED, hello.n, width=POINT_BYTES,
+                           batch_rows=hello.batch_rows)
+    t0 = time.perf_counter()
+    evaluated = table.prf.key.evaluate(blinded, executor=ctx.executor)
+    online = time.perf_counter() - t0
+    send_batches(ctx.sub("evaluated"), client, PIR_EVALUATED, evaluated,
+                 batch_rows=hello.batch_rows)
+    return online
+
+
+def serve_download(ctx: Context, client: Party, table: PirTable, hello: Hello,
+                   progress: Progress | None) -> dict[str, Any]:
+    """Download mode: the table (or delta), then one OPRF round trip."""
+    send_manifest(ctx, client, table.signed)
+    delta = table.delta_since(*hello.cached) if hello.cached is not None else None
+    if delta is None:
+        added, removed, transfer = table.records, table.records[:0, :TAG_BYTES], "full"
+    else:
+        (added, removed), transfer = delta, "delta"
+    ctx.send(client, PIR_TABLE_INFO, {"mode": transfer, "n_added": int(added.shape[0]),
+                                      "n_removed": int(removed.shape[0])})
+    send_batches(ctx.sub(ADDED), client, PIR_TABLE, added, batch_rows=hello.batch_rows)
+    send_batches(ctx.sub(REMOVED), client, PIR_TABLE, np.ascontiguousarray(removed),
+                 batch_rows=hello.batch_rows)
+    if progress is not None:
+        progress("send table", 1, 1)
+    return {"online_s": _evaluate(ctx, client, table, hello), "table_transfer": transfer,
+            "records_sent": int(added.shape[0])}
+
+
+def serve_bucketed(ctx: Context, client: Party, table: PirTable, hello: Hello,
+                   progress: Progress | None) -> dict[str, Any]:
+    """Bucketed mode: one OPRF round trip, then the requested buckets with proofs."""
+    send_manifest(ctx, client, table.signed)
+    online = _evaluate(ctx, client, table, hello)
+    req = ctx.recv(client, PIR_BUCKET_REQUEST)
+    n_buckets = 1 << table.settings.bucket_bits
+    if (not isinstance(req, np.ndarray) or req.dtype.kind not in "iu" or req.shape != (hello.n,)
+            or (req.size and (req.min() < 0 or req.max() >= n_buckets))):
+        raise ProtocolError("malformed bucket request", peer=str(client))
+    t0 = time.perf_counter()
+    wanted = np.unique(req.astype(np.int64))
+    parts = [table.bucket(int(j)) for j in wanted]
+    records = (np.concatenate([p[0] for p in parts]) if parts else table.records[:0])
+    proofs = np.frombuffer(b"".join(b"".join(p[1]) for p in parts), dtype=np.uint8).reshape(
+        len(parts), table.settings.bucket_bits, 32)
+    ctx.send(client, PIR_BUCKETS, {
+        "index": wanted, "counts": np.array([p[0].shape[0] for p in parts], dtype=np.int64),
+        "records": records, "proofs": proofs})
+    if progress is not None:
+        progress("send buckets", 1, 1)
+    return {"online_s": online + time.perf_counter() - t0, "table_transfer": "buckets",
+            "buckets": int(wanted.size), "records_sent": int(records.shape[0])}
+
+
+_HANDLERS: dict[PirMode, Handler] = {
+    PirMode.DOWNLOAD: serve_download,
+    PirMode.BUCKETED: serve_bucketed,
+    PirMode.OT_DECOYS: ot_decoys_server.serve_ot_decoys,
+}
