@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from coalition.core import Context, Executor, ProtocolError
+from coalition.crypto.paillier import PaillierPublicKey
 from coalition.protocols.secureboost import cipher
 from coalition.protocols.secureboost import histogram as hist
 from coalition.protocols.secureboost.artifact import host_artifact, load_host
@@ -80,6 +81,9 @@ class SecureBoostHost:
         self._bins = self._mapper.transform(X)
         X_valid_arr = None if X_valid is None else np.asarray(X_valid, dtype=np.float64)
         self._pk = ctx.recv(ctx.guest, PUBLIC_KEY)
+        if not isinstance(self._pk, PaillierPublicKey) or self._pk.bits != self.params.key_bits:
+            raise ProtocolError("the guest's public key does not have the agreed size",
+                                expected_bits=self.params.key_bits)
         setup = ctx.recv(ctx.guest, SETUP)
         if setup["params"] != self.params.wire_subset():
             raise ProtocolError("guest and host SecureBoost parameters differ",
@@ -108,12 +112,12 @@ class SecureBoostHost:
     def _fit_tree(self, tctx: Context, t: int, msg: dict[str, Any]) -> None:
         n = self._bins.shape[0]
         rows = np.asarray(msg["rows"], dtype=np.int64)
-        enc = msg["enc"]
-        if enc.public_key != self._pk or rows.size != enc.size or rows.size == 0 or (
-                rows.min() < 0 or rows.max() >= n):
+        raw = cipher.raw(msg["enc"])
+        if msg["enc"].public_key != self._pk or rows.size != raw.size or rows.size == 0 or (
+                rows.min() < 0 or rows.max() >= n or np.unique(rows).size != rows.size):
             raise ProtocolError("gradient message does not match the training rows")
         cts = np.empty(n, dtype=object)
-        cts[rows] = cipher.raw(enc)
+        cts[rows] = raw
         sampled = np.zeros(n, dtype=np.bool_)
         sampled[rows] = True
         state = _TreeState(cts, sampled, int(msg["slot_bits"]), int(msg["slots"]))
