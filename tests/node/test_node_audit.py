@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 
 import typer
@@ -33,7 +35,7 @@ def test_init_and_user_changes_are_audited_and_chained(env: NodeEnv) -> None:
     assert kinds[:2] == ["node.initialised", "user.created"]
     assert kinds.count("user.created") == 4 and kinds.count("auth.login") == 4
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(events))
     r = env.client.get("/api/v1/audit/verify", headers=env.auth(UserRole.AUDITOR))
     assert r.json()["ok"] is True and r.json()["checked"] == len(events)
 
@@ -52,8 +54,6 @@ def test_auditor_exports_json_lines_that_verify_offline(env: NodeEnv) -> None:
     assert r.headers["content-type"].startswith("application/x-ndjson")
     rows = [json.loads(line) for line in r.text.splitlines()]
     prev = audit.GENESIS
-    import datetime as dt
-
     for row in rows:
         recomputed = audit.entry_hash(prev, seq=row["seq"], at=dt.datetime.fromisoformat(row["at"]),
                                       kind=row["kind"], actor=row["actor"], subject=row["subject"],

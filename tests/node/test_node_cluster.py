@@ -112,10 +112,10 @@ def test_three_nodes_connect_and_check_health(cluster: dict[str, dict[str, objec
     creds = grpc.ssl_channel_credentials(root_certificates=bank["certificate_pem"].encode(),
                                          private_key=stranger.key_pem,
                                          certificate_chain=stranger.cert_pem)
-    with grpc.secure_channel(bank["address"], creds,
-                             options=[("grpc.ssl_target_name_override", tls_name("bank"))]) as ch:
-        with pytest.raises(grpc.RpcError) as refused:
-            ch.unary_unary(f"/{SERVICE}/Health")(b"{}", timeout=10)
+    options = [("grpc.ssl_target_name_override", tls_name("bank"))]
+    with grpc.secure_channel(bank["address"], creds, options=options) as ch, \
+            pytest.raises(grpc.RpcError) as refused:
+        ch.unary_unary(f"/{SERVICE}/Health")(b"{}", timeout=10)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
 
     for client in clients.values():

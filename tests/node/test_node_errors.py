@@ -14,7 +14,7 @@ def _is_problem(r, status: int) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
-    assert REQUIRED <= body.keys()
+    assert body.keys() >= REQUIRED
     assert body["status"] == status
     assert body["type"].startswith("urn:coalition:error:")
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 from nodekit import PASSWORD, NodeEnv
-from routes import PUBLIC, api_routes
-
-from routes import RouteCase
+from routes import PUBLIC, RouteCase, api_routes
 
 from coalition.node import create_app
 from coalition.node.auth.permissions import ROLE_PERMISSIONS, Permission, UserRole

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nodekit import FAST_ARGON2
 
 from coalition.core.errors import ConfigError
 from coalition.node.settings import NodeSettings
-from nodekit import FAST_ARGON2
 
 
 def test_load_reads_file_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

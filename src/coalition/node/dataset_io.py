@@ -63,7 +63,10 @@ def _read_parquet(path: Path, limit: int | None) -> pd.DataFrame:
 
 
 def _read_sql(url: str, table: str, limit: int | None) -> pd.DataFrame:
-    engine = sa.create_engine(url)
+    try:
+        engine = sa.create_engine(url)
+    except (SQLAlchemyError, ValueError) as exc:  # unknown dialect or driver not installed
+        raise InputError("unusable database URL", reason=type(exc).__name__) from exc
     try:
         meta = sa.MetaData()
         try:

@@ -15,6 +15,7 @@ from coalition.node.api.schemas import IdPath, Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import Partner
+from coalition.node.identity import normalise_fingerprint
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -89,6 +90,9 @@ class GrantAsk(Strict):
 
 def _register(rt: NodeRuntime, actor: str, *, name: str, address: str, fingerprint: str,
               pem: bytes | None) -> PartnerOut:
+    # Validate what we can before any network traffic.
+    normalise_fingerprint(fingerprint)
+    partners.parse_address(address)
     cert = pem if pem is not None else partners.fetch_certificate(rt, address)
     with rt.db.session() as db:
         return PartnerOut.of(partners.register_partner(
