@@ -63,9 +63,14 @@ Answers = tuple[list[bool], list[bytes | None], dict[str, Any]]
 
 def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
                params: PirParams | dict[str, Any] | None = None, table_id: str | None = None,
-               cache: ClientTableCache | None = None,
+               cache: ClientTableCache | None = None, decoy_pool: Sequence[str] = (),
                progress: Progress | None = None) -> PirResult:
-    """Look up ``ids`` (query order kept; duplicates allowed) in ``ctx.hosts[0]``'s table."""
+    """Look up ``ids`` (query order kept; duplicates allowed) in ``ctx.hosts[0]``'s table.
+
+    ``server_key`` is the server's pinned manifest key; ``table_id`` the table expected;
+    ``cache`` keeps the download-mode table between runs (deltas); ``decoy_pool`` supplies
+    realistic decoys for ``ot_decoys`` (otherwise format-preserving random ones).
+    """
     started = time.perf_counter()
     p = PirParams.parse(params)
     inner, meter = metered(ctx, "pir")
@@ -82,7 +87,8 @@ def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
     batch = prepare_batch(queries, padded_size(len(queries), p.min_batch), manifest.case)
     if p.mode == PirMode.OT_DECOYS:
         hits, payloads, info = ot_decoys_client.lookup(inner, server, batch, manifest, answer,
-                                                       k=p.decoys)
+                                                       k=p.decoys,
+                                                       pool=decoy_pool)
     else:
         table = _download(inner, server, manifest, p, cached=cached,
                           progress=progress) \

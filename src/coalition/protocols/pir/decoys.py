@@ -1,8 +1,10 @@
 """Decoy IDs for the OT-with-decoys mode: each real query travels among ``k - 1`` decoys.
 
-Decoys are format-preserving random strings: every ASCII digit, lower-case and upper-case
-letter of a template ID is replaced by a random one of its class, other characters are kept,
-so ``13800138000`` hides among other 11-digit numbers. Randomness comes from ``secrets``.
+Best decoys are real IDs of the same kind (a ``pool``, say the client's own customer list):
+then they are drawn from the pool. Otherwise they are format-preserving random strings: every
+ASCII digit of a template ID is replaced by a random digit (IDs with no digit: every letter by a
+random letter of its case), other characters are kept, so ``13800138000`` hides among other
+11-digit numbers and ``acct-0042`` among ``acct-NNNN``. Randomness comes from ``secrets``.
 
 What decoys cannot hide (documented in ``docs/pir.md``): the server learns that the query is
 one of the ``k`` candidates; decoys that are not real customers can be recognised by a server
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Sequence
 
 __all__ = ["candidates", "decoy_like"]
 
@@ -22,22 +25,24 @@ _CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
 
 
 def decoy_like(template: str) -> str:
-    """A random string of the same shape as ``template``."""
+    """A random string of the same shape as ``template`` (see module docstring)."""
+    classes = (string.digits,) if any(ch in string.digits for ch in template) else _CLASSES
     out = []
     for ch in template:
-        cls = next((c for c in _CLASSES if ch in c), None)
+        cls = next((c for c in classes if ch in c), None)
         out.append(secrets.choice(cls) if cls is not None else ch)
     return "".join(out)
 
 
-def candidates(real: str | None, k: int, template: str) -> tuple[list[str], int]:
+def candidates(real: str | None, k: int, template: str,
+               pool: Sequence[str] = ()) -> tuple[list[str], int]:
     """``k`` distinct candidates hiding ``real`` at a random position (returned), or ``k``
     decoys and a random position when ``real`` is None (a padding query)."""
     seen = {real} if real is not None else set()
     decoys: list[str] = []
     attempts = 0
     while len(decoys) < k - (real is not None):
-        d = decoy_like(template)
+        d = secrets.choice(pool) if len(pool) > 2 * k else decoy_like(template)
         attempts += 1
         if d not in seen:
             seen.add(d)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,23 +17,26 @@ from coalition.protocols.pir.manifest import Manifest
 from coalition.protocols.pir.records import unpad_payload
 from coalition.protocols.pir.session import Batch
 from coalition.protocols.pir.spec import PIR_ANSWERS, PIR_CHOICES
+from coalition.protocols.psi.canonical import Canonicaliser
 
 __all__ = ["lookup"]
 
 
 def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[str, Any],
-           *, k: int) -> tuple[list[bool], list[bytes | None], dict[str, Any]]:
-    """Hide each unique query among ``k - 1`` decoys and fetch its answer by 1-out-of-k OT."""
+           *, k: int, pool: Sequence[str] = ()) -> tuple[list[bool], list[bytes | None], dict[str, Any]]:
+    """Hide each unique query among ``k - 1`` decoys (from ``pool`` when it is large enough,
+    canonical form) and fetch its answer by 1-out-of-k OT."""
     a_point = answer.get("ot_point")
     if not isinstance(a_point, bytes):
         raise ProtocolError("server sent no OT point", peer=str(server))
+    canon_pool = Canonicaliser(case=m.case).many(pool) if pool else []  # type: ignore[arg-type]
     ids: list[str] = []
     choices: list[int] = []
     for i in range(batch.padded):
         real = batch.unique[i] if i < len(batch.unique) else None
         template = real if real is not None else (
             secrets.choice(batch.unique) if batch.unique else secrets.token_hex(8))
-        group, position = candidates(real, k, template)
+        group, position = candidates(real, k, template, canon_pool)
         ids.extend(group)
         choices.append(position)
     scalars, points = ot_kn.receiver_choose(a_point, choices, k)

@@ -1,0 +1,83 @@
+"""Server-side controls (quota per client per epoch, batch log) and the 1-out-of-k OT."""
+
+import json
+
+import numpy as np
+import pytest
+from pir_support import CLIENT, build, query
+
+from coalition.core.errors import CryptoError, InputError
+from coalition.protocols.pir import QueryLog, QuotaBook, QuotaExceededError, ServerControls, ot_kn
+from coalition.protocols.pir.decoys import candidates, decoy_like
+from coalition.testing import PartyFailure
+
+
+def test_quota_exceeded_is_a_clear_error_on_both_sides(tmp_path):
+    table = build(n=50)
+    controls = ServerControls(QuotaBook(40, tmp_path / "quota.json"),
+                              QueryLog(tmp_path / "batches.jsonl"))
+    query(table, ["cust-00001"], controls=controls)  # padded to 16
+    query(table, ["cust-00002"] * 3, controls=controls, mode="bucketed")  # 32 used
+    with pytest.raises(PartyFailure) as err:
+        query(table, ["cust-00003"], controls=controls)  # 16 more would make 48 > 40
+    failure = err.value.error
+    assert isinstance(failure, QuotaExceededError)
+    assert "quota exceeded" in str(failure) and "8 of 40 left" in str(failure)
+    assert failure.details["limit"] == 40 and failure.details["requested"] == 16
+    assert controls.quota.used(str(CLIENT), table.epoch) == 32  # the refusal counted nothing
+
+    # the count survives a restart; a new epoch starts from zero
+    assert QuotaBook(40, tmp_path / "quota.json").used(str(CLIENT), table.epoch) == 32
+    table.rotate_key()
+    table.sync(["cust-00001"], [b"x"])
+    res, _ = query(table, ["cust-00001"], controls=controls)
+    assert res.found == [True]
+
+    lines = [json.loads(x) for x in (tmp_path / "batches.jsonl").read_text().splitlines()]
+    assert [(x["client"], x["mode"], x["size"]) for x in lines] == [
+        (str(CLIENT), "download", 16), (str(CLIENT), "bucketed", 16), (str(CLIENT), "download", 16)]
+    assert set(lines[0]) == {"client", "mode", "size", "table_id", "epoch", "version", "time"}
+
+
+def test_ot_1_of_k_gives_exactly_the_chosen_pad():
+    a, a_point = ot_kn.sender_setup()
+    choices = [0, 3, 6, 1]
+    scalars, points = ot_kn.receiver_choose(a_point, choices, 7)
+    pads = ot_kn.sender_pads(a, a_point, points, 7, 24)
+    mine = ot_kn.receiver_pads(a_point, scalars, points, 24)
+    for i, c in enumerate(choices):
+        assert np.array_equal(pads[i, c], mine[i])
+        assert sum(np.array_equal(pads[i, j], mine[i]) for j in range(7)) == 1
+    with pytest.raises(InputError):
+        ot_kn.receiver_choose(a_point, [7], 7)
+    with pytest.raises(CryptoError):
+        ot_kn.receiver_choose(b"\x00" * 32, [0], 7)
+
+
+def test_decoys_keep_the_format_and_hide_the_position():
+    assert len(decoy_like("13800138000")) == 11 and decoy_like("13800138000").isdigit()
+    d = decoy_like("acct-0042")
+    assert d.startswith("acct-") and d[5:].isdigit()
+    group, pos = candidates("acct-0042", 10, "acct-0042")
+    assert len(set(group)) == 10 and group[pos] == "acct-0042"
+    pool = [f"p{i}" for i in range(100)]
+    group, pos = candidates("x", 10, "x", pool)
+    assert group[pos] == "x" and all(g in pool for i, g in enumerate(group) if i != pos)
+
+
+def test_ot_decoys_uses_the_pool_and_answers_only_the_choice():
+    table = build(n=60)
+    pool = [f"CUST-{i:05d}" for i in range(60)]
+    res, srv = query(table, ["cust-00005", "cust-99999"], mode="ot_decoys", decoys=4,
+                     min_batch=2)
+    assert res.found == [True, False] and srv.extra["candidates"] == 8
+    from pir_support import SERVER
+
+    from coalition.protocols.pir import run_client, run_server
+    from coalition.testing import run_parties
+
+    out = run_parties({CLIENT: lambda ctx: run_client(ctx, ["cust-00005"], server_key=table.verify_key,
+                                                      params={"mode": "ot_decoys", "decoys": 4},
+                                                      decoy_pool=pool),
+                       SERVER: lambda ctx: run_server(ctx, table)}, timeout=30)
+    assert out[CLIENT].payloads == [b"score=5"]
