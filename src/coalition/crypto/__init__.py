@@ -1,8 +1,39 @@
-"""Cryptographic building blocks: Paillier over GMP, the edwards25519 prime-order group,
-X25519 commutative cipher, blinded OPRF, Ed25519 signatures.
+"""Cryptographic building blocks.
 
-Sub-modules are imported explicitly (``from coalition.crypto.paillier import ...``); importing
-``coalition.crypto.paillier`` registers its key and ciphertext types with the wire codec.
+* :mod:`.paillier` — Paillier over GMP (gmpy2): keys, fixed-point encoding, ``EncryptedArray``
+  with the bucket multi-exponentiation ``X.T @ [[d]]``;
+* :mod:`.group` — the edwards25519 prime-order subgroup via libsodium (PyNaCl): hash-to-group,
+  scalars, scalar multiplication;
+* :mod:`.ecdh` — the X25519 commutative cipher used by ECDH-PSI;
+* :mod:`.oprf` — blinded OPRF in the style of RFC 9497;
+* :mod:`.ot` — Chou–Orlandi base oblivious transfer;
+* :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;
+* :mod:`.signing` — Ed25519 signatures.
+
+Importing this package registers the Paillier key and ciphertext types with the wire codec, so
+any process that decodes messages accepts them.
 """
 
-__all__: list[str] = []
+from coalition.crypto import paillier
+from coalition.crypto.paillier import (
+    DEFAULT_MUL_PRECISION,
+    DEFAULT_PRECISION,
+    EncryptedArray,
+    InsecureKeyWarning,
+    PaillierPrivateKey,
+    PaillierPublicKey,
+    concatenate,
+    generate_keypair,
+)
+
+__all__ = [
+    "DEFAULT_MUL_PRECISION",
+    "DEFAULT_PRECISION",
+    "EncryptedArray",
+    "InsecureKeyWarning",
+    "PaillierPrivateKey",
+    "PaillierPublicKey",
+    "concatenate",
+    "generate_keypair",
+    "paillier",
+]
