@@ -1,21 +1,19 @@
-"""Run every party's role in one process, one thread each, on the in-memory hub.
+"""Standalone mode: every party's role in one process on the in-memory hub.
 
-This is the runtime of *standalone* mode (see DESIGN.md, Runtime): the same role code that
-runs between node processes over gRPC, with the hub in place of the network.
+The same role code that runs between node processes over gRPC (DESIGN.md, Runtime).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from coalition.core.context import Channel, Context, Executor
 from coalition.core.errors import CoalitionError, PeerError
 from coalition.core.ids import Party
-from coalition.transport.memory import MemoryHub
+from coalition.transport.threads import run_threads
 
-__all__ = ["PartyFailedError", "run_local"]
+__all__ = ["PartyFailedError", "raise_root_cause", "run_local"]
 
 
 class PartyFailedError(CoalitionError):
@@ -30,6 +28,18 @@ class PartyFailedError(CoalitionError):
         self.error = error
 
 
+def raise_root_cause(errors: Mapping[Party, BaseException]) -> None:
+    """Raise :class:`PartyFailedError` for the root cause among ``errors``, if any.
+
+    Root causes come before the peer errors they provoked in other parties.
+    """
+    if not errors:
+        return
+    ordered = sorted(errors.items(), key=lambda kv: (isinstance(kv[1], PeerError), kv[0]))
+    party, err = ordered[0]
+    raise PartyFailedError(party, err) from err
+
+
 def run_local(
     roles: Mapping[Party, Callable[[Context], Any]],
     *,
@@ -37,35 +47,7 @@ def run_local(
     wrap: Callable[[Channel], Channel] | None = None,
     executor: Executor | None = None,
 ) -> dict[Party, Any]:
-    """Run ``roles[p](ctx_p)`` for every party, one thread each; return each result.
-
-    If any party raises, every peer waiting on it fails at once with :class:`PeerError`, and
-    the root cause (not the peer errors it provoked) is re-raised as
-    :class:`PartyFailedError` once all threads have finished.
-    """
-    hub = MemoryHub(roles)
-    results: dict[Party, Any] = {}
-    errors: dict[Party, BaseException] = {}
-
-    def target(party: Party) -> None:
-        try:
-            channel: Channel = hub.channel(party)
-            if wrap is not None:
-                channel = wrap(channel)
-            ctx = Context(channel, timeout=timeout, executor=executor)
-            results[party] = roles[party](ctx)
-        except BaseException as exc:  # re-raised below, with the party named
-            errors[party] = exc
-            hub.fail(party, f"{type(exc).__name__}: {exc}")
-
-    threads = [threading.Thread(target=target, args=(p,), name=str(p), daemon=True)
-               for p in sorted(roles)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        ordered = sorted(errors.items(), key=lambda kv: (isinstance(kv[1], PeerError), kv[0]))
-        party, err = ordered[0]
-        raise PartyFailedError(party, err) from err
+    """Run ``roles[p](ctx_p)`` for every party, one thread each; return each result."""
+    results, errors = run_threads(roles, timeout=timeout, wrap=wrap, executor=executor)
+    raise_root_cause(errors)
     return results

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from coalition.core.context import Channel, Context, Executor
-from coalition.core.errors import CoalitionError, ConfigError, PeerError
+from coalition.core.errors import ConfigError
 from coalition.core.ids import Party
-from coalition.transport.base import Flushable
-from coalition.transport.memory import MemoryHub
+from coalition.engine.local import PartyFailedError, raise_root_cause
+from coalition.transport.threads import run_threads
 
 __all__ = ["PartyFailure", "run_parties"]
 
 
-class PartyFailure(CoalitionError):
-    """A party's role function raised; ``party`` names it and ``__cause__`` is the error."""
-
-    code = "testing.party_failed"
-
-    def __init__(self, party: Party, error: BaseException) -> None:
-        super().__init__(f"party {party} failed: {type(error).__name__}: {error}",
-                         party=str(party))
-        self.party = party
-        self.error = error
+# Tests catch the same error standalone mode raises.
+PartyFailure = PartyFailedError
 
 
 def run_parties(
@@ -48,7 +39,7 @@ def run_parties(
     of a failed party are told at once and end with a ``PeerError``).
     """
     if transport == "memory":
-        results, errors = _run_threads(roles, timeout=timeout, wrap=wrap, executor=executor)
+        results, errors = run_threads(roles, timeout=timeout, wrap=wrap, executor=executor)
     elif transport == "grpc":
         # Imported here so memory-only test runs never load grpcio.
         from coalition.testing.processes import run_grpc_parties  # noqa: PLC0415
@@ -56,42 +47,5 @@ def run_parties(
         results, errors = run_grpc_parties(roles, timeout=timeout, wrap=wrap, executor=executor)
     else:
         raise ConfigError("unknown transport", transport=transport)
-    if errors:
-        # Prefer a root cause over the peer errors it caused in other parties.
-        ordered = sorted(errors.items(), key=lambda kv: (isinstance(kv[1], PeerError), kv[0]))
-        party, err = ordered[0]
-        raise PartyFailure(party, err) from err
+    raise_root_cause(errors)
     return results
-
-
-def _run_threads(
-    roles: Mapping[Party, Callable[[Context], Any]],
-    *,
-    timeout: float,
-    wrap: Callable[[Channel], Channel] | None,
-    executor: Executor | None,
-) -> tuple[dict[Party, Any], dict[Party, BaseException]]:
-    hub = MemoryHub(roles)
-    results: dict[Party, Any] = {}
-    errors: dict[Party, BaseException] = {}
-
-    def target(party: Party) -> None:
-        try:
-            channel: Channel = hub.channel(party)
-            if wrap is not None:
-                channel = wrap(channel)
-            ctx = Context(channel, timeout=timeout, executor=executor)
-            results[party] = roles[party](ctx)
-            if isinstance(channel, Flushable):
-                channel.flush(timeout)
-        except BaseException as exc:
-            errors[party] = exc
-            hub.fail(party, f"{type(exc).__name__}: {exc}")
-
-    threads = [threading.Thread(target=target, args=(p,), name=str(p), daemon=True)
-               for p in sorted(roles)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
