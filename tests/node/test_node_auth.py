@@ -106,7 +106,7 @@ def test_change_own_password(env: NodeEnv) -> None:
     headers = env.auth(UserRole.DATA_SCIENTIST)
     r = env.client.post("/api/v1/auth/password", headers=headers,
                         json={"current_password": "wrong-password!", "new_password": "x" * 12})
-    assert r.status_code == 401
+    assert r.status_code == 403
     r = env.client.post("/api/v1/auth/password", headers=headers,
                         json={"current_password": PASSWORD, "new_password": "another-password"})
     assert r.status_code == 200

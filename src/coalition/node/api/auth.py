@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from coalition.core.errors import AuthError
 from coalition.node import users
 from coalition.node.api.deps import Require, client_address, runtime
 from coalition.node.api.schemas import Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.errors import Unauthenticated
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -85,6 +85,6 @@ def change_password(body: PasswordChange, caller: Caller, rt: Runtime, request: 
     with rt.db.session() as db:
         user = users.get_user(db, caller.username)
         if not rt.passwords.verify(user.password_hash, body.current_password):
-            raise Unauthenticated("current password is wrong")
+            raise AuthError("current password is wrong")
         users.change_password(rt, db, caller.actor, caller.username, body.new_password)
     return Ok()
