@@ -46,6 +46,7 @@ from coalition.protocols.secureboost.tree import candidate_table
 __all__ = ["SecureBoostHost"]
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+_TABLE_WARMUP = 32
 
 
 @dataclass
@@ -84,6 +85,9 @@ class SecureBoostHost:
         if not isinstance(self._pk, PaillierPublicKey) or self._pk.bits != self.params.key_bits:
             raise ProtocolError("the guest's public key does not have the agreed size",
                                 expected_bits=self.params.key_bits)
+        # A batch this size makes the key build its fixed-base table once, so every later
+        # re-randomisation of a few packed ciphertexts costs table look-ups, not full powmods.
+        self._pk.encrypt_int(np.zeros(_TABLE_WARMUP, dtype=np.int64))
         setup = ctx.recv(ctx.guest, SETUP)
         if setup["params"] != self.params.wire_subset():
             raise ProtocolError("guest and host SecureBoost parameters differ",
