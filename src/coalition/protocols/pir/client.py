@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from coalition.compute.chunks import chunk_slices
 from coalition.core.context import Context
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.core.ids import Party
@@ -124,8 +125,10 @@ def _download(ctx: Context, server: Party, m: Manifest, p: PirParams, *,
         if cached is None or cached[0] != m.epoch or cached[2].shape[1] != width:
             raise ProtocolError("server sent a delta for a table we do not hold", peer=str(server))
         old = cached[2]
-        records = np.concatenate([old[~contains(removed, old[:, :TAG_BYTES])], added])
-    records = records[np.argsort(as_keys(records[:, :TAG_BYTES]), kind="stable")]
+        kept = old[~contains(removed, old[:, :TAG_BYTES])] if removed.shape[0] else old
+        records = np.concatenate([kept, added]) if added.shape[0] else kept
+    if info["mode"] == "full" or added.shape[0]:
+        records = records[np.argsort(as_keys(records[:, :TAG_BYTES]), kind="stable")]
     if records.shape[0] != m.rows or table_root(records, m.bucket_bits).hex() != m.root:
         raise CryptoError("downloaded table does not match the signed manifest",
                           rows=int(records.shape[0]), expected_rows=m.rows)
@@ -134,14 +137,24 @@ def _download(ctx: Context, server: Party, m: Manifest, p: PirParams, *,
     return records, str(info["mode"])
 
 
+def _unblind(args: tuple[oprf.BlindState, U8]) -> list[bytes]:
+    return oprf.unblind_finalize(*args)
+
+
 def _evaluate(ctx: Context, server: Party, batch: Batch, p: PirParams,
               progress: Progress | None) -> U8:
     inputs = batch.with_dummies()
-    state, blinded = oprf.blind(inputs, executor=ctx.executor)
+    ex = ctx.executor
+    # oprf.blind parallelises only thousands of inputs; a batch is the latency that matters
+    slices = chunk_slices(len(inputs), ex.workers) if len(inputs) >= 64 else [slice(None)]
+    parts = ex.map(oprf.blind, [inputs[sl] for sl in slices])
+    blinded = np.concatenate([b for _, b in parts])
     send_batches(ctx.sub("blinded"), server, PIR_BLINDED, blinded, batch_rows=p.batch_rows)
     evaluated = recv_batches(ctx.sub("evaluated"), server, PIR_EVALUATED, batch.padded,
                              width=POINT_BYTES, batch_rows=p.batch_rows)
-    outs = oprf.unblind_finalize(state, evaluated, executor=ctx.executor)
+    bounds = np.cumsum([0, *[len(st.inputs) for st, _ in parts]])
+    outs = [y for part in ex.map(_unblind, [(st, evaluated[bounds[i]:bounds[i + 1]])
+                                            for i, (st, _) in enumerate(parts)]) for y in part]
     if progress is not None:
         progress("oblivious PRF", 1, 1)
     return np.frombuffer(b"".join(o[:PRF_BYTES] for o in outs), dtype=np.uint8).reshape(
@@ -167,6 +180,8 @@ def _fetch_buckets(ctx: Context, server: Party, m: Manifest, tags: U8) -> U8:
         proof = [proofs[b, h].tobytes() for h in range(m.bucket_bits)]
         if merkle_root_from(bucket_digest(int(j), part), int(j), proof) != root:
             raise CryptoError("bucket does not match the signed manifest", bucket=int(j))
+    if np.any(np.diff(index) <= 0):  # buckets in ascending order keep records tag-sorted
+        raise ProtocolError("buckets out of order", peer=str(server))
     return np.asarray(records, dtype=np.uint8)
 
 
@@ -178,17 +193,16 @@ def _lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, p: PirParams
         records, transfer = _fetch_buckets(ctx, server, m, tags), "buckets"
     else:
         records, transfer = table
-    keys = as_keys(records[:, :TAG_BYTES])
-    order = np.argsort(keys, kind="stable")
+    keys = as_keys(np.ascontiguousarray(records[:, :TAG_BYTES]))  # sorted by tag (verified)
     real = as_keys(np.ascontiguousarray(tags[:len(batch.unique)]))  # dummies are not looked up
-    if order.size and real.size:
-        pos = np.minimum(np.searchsorted(keys[order], real), order.size - 1)
-        hit = keys[order[pos]] == real
+    if keys.size and real.size:
+        pos = np.minimum(np.searchsorted(keys, real), keys.size - 1)
+        hit = keys[pos] == real
     else:
         pos, hit = np.zeros(real.size, np.int64), np.zeros(real.size, dtype=bool)
     hits = [bool(h) for h in hit]
     payloads: list[bytes | None] = [
-        open_record(records[order[pos[i]]].tobytes(), prfs[i].tobytes(), m.layout, m.table_id,
+        open_record(records[pos[i]].tobytes(), prfs[i].tobytes(), m.layout, m.table_id,
                     m.epoch) if h else None for i, h in enumerate(hits)]
     return hits, payloads, {"table_transfer": transfer, "records_received": len(records)}
 

@@ -27,10 +27,17 @@ _CLASSES = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
 def decoy_like(template: str) -> str:
     """A random string of the same shape as ``template`` (see module docstring)."""
     classes = (string.digits,) if any(ch in string.digits for ch in template) else _CLASSES
+    # one draw of random bytes per decoy; bytes >= 130 (= 10 * 13 = 26 * 5) are skipped to stay unbiased
+    pool = [b for b in secrets.token_bytes(2 * len(template) + 16) if b < 130]
     out = []
     for ch in template:
         cls = next((c for c in classes if ch in c), None)
-        out.append(secrets.choice(cls) if cls is not None else ch)
+        if cls is None:
+            out.append(ch)
+            continue
+        if not pool:
+            pool = [b for b in secrets.token_bytes(16) if b < 130]
+        out.append(cls[pool.pop() % len(cls)] if pool else secrets.choice(cls))
     return "".join(out)
 
 

@@ -93,6 +93,12 @@ def pad_payloads(payloads: Sequence[bytes], payload_bytes: int) -> U8:
     """Length-prefixed, zero-padded plaintexts, ``(n, payload_bytes + 2)``."""
     layout = RecordLayout(payload_bytes)
     out = np.zeros((len(payloads), layout.plain_bytes), dtype=np.uint8)
+    lengths = {len(p) for p in payloads}
+    if len(lengths) == 1 and (n := lengths.pop()) <= payload_bytes:  # one numpy copy
+        out[:, :LEN_BYTES] = np.frombuffer(n.to_bytes(LEN_BYTES, "big"), dtype=np.uint8)
+        out[:, LEN_BYTES:LEN_BYTES + n] = np.frombuffer(b"".join(payloads), dtype=np.uint8
+                                                        ).reshape(len(payloads), n)
+        return out
     for i, p in enumerate(payloads):
         if len(p) > payload_bytes:
             raise InputError("payload longer than the table's payload_bytes", row=i,
@@ -122,19 +128,19 @@ def encrypt_chunk(args: tuple[U8, U8, npt.NDArray[np.int64], int, str, str]) -> 
     version, table_id, epoch)``. Module-level, for ``executor.map``."""
     prfs, plains, slots, version, table_id, epoch = args
     layout = RecordLayout(plains.shape[1] - LEN_BYTES)
-    out = np.empty((prfs.shape[0], layout.record_bytes), dtype=np.uint8)
     nonce = version.to_bytes(12, "big")
-    ver = np.frombuffer(version.to_bytes(VERSION_BYTES, "big"), dtype=np.uint8)
+    ver = version.to_bytes(VERSION_BYTES, "big")
     pdata, ptext = prfs.tobytes(), plains.tobytes()
     w = layout.plain_bytes
+    prefix = associated_data(table_id, epoch, b"", b"")
+    rows = []
     for i in range(prfs.shape[0]):
         prf = pdata[i * PRF_BYTES:(i + 1) * PRF_BYTES]
         tag = derive_tag(prf)
         slot = int(slots[i]).to_bytes(SLOT_BYTES, "big")
-        ct = ChaCha20Poly1305(derive_key(prf)).encrypt(
-            nonce, ptext[i * w:(i + 1) * w], associated_data(table_id, epoch, slot, tag))
-        out[i] = np.frombuffer(tag + slot + bytes(ver) + ct, dtype=np.uint8)
-    return out
+        rows.append(tag + slot + ver + ChaCha20Poly1305(derive_key(prf)).encrypt(
+            nonce, ptext[i * w:(i + 1) * w], prefix + slot + tag))
+    return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(-1, layout.record_bytes).copy()
 
 
 def open_record(record: bytes, prf: bytes, layout: RecordLayout, table_id: str,
