@@ -1,7 +1,7 @@
 """KKRT16 PSI benchmark: two processes over the gRPC transport (mTLS on loopback), next to our
 ECDH-PSI and openmined-psi measured in the same run.
 
-    .venv/bin/python benchmarks/psi_kkrt.py --quick   # 100k x 100k; openmined-psi at 20k
+    .venv/bin/python benchmarks/psi_kkrt.py --quick   # 50k x 50k; openmined-psi at 20k
     .venv/bin/python benchmarks/psi_kkrt.py           # + 1M x 1M KKRT and ECDH
 
 Sets: n random 16-hex-digit string IDs each, 50% overlap, delivery ``both``. Ours: wall seconds
@@ -9,7 +9,8 @@ from the first party's start to the last party's end, from raw strings to each p
 result; ``protocol_s`` excludes the PSI package's canonicalisation (NFKC, strip, case fold,
 dedupe: a Python loop over IDs) and counts everything after it: 128-bit item hashing, base
 OTs, cuckoo hashing, extension, hashing, matching, delivery. Bytes on the wire = encoded
-payloads both parties sent. Peak RSS per party process (includes the input ID lists).
+payloads both parties sent. Peak RSS per party process (includes the input ID lists); CPU
+seconds per party process (robust to a loaded machine, unlike wall time).
 Anchors: our ECDH engine (same run, same transport), openmined-psi (P-256 ECDH, one process,
 same run, at 100k, 20k with --quick: it needs ~15 minutes at 1M), and SecretFlow's C++ KKRT figure of 5.3 s at
 1M x 1M on this kind of machine (``shared/BENCHMARKS.md``; not this run, so no ratio).
@@ -59,14 +60,16 @@ def kkrt_party(ctx: Any, *, side: str, n: int) -> dict[str, Any]:
 
     ids = make_ids(n, side)
     params = kkrt_params()
-    start = time.time()
+    start, cpu0 = time.time(), time.process_time()
     idset = IdSet.build(ids)
-    canon_end = time.time()
+    canon_end, cpu1 = time.time(), time.process_time()
     engine = run_kkrt_guest if side == "guest" else run_kkrt_host
     result = engine(open_session(ctx, idset, params, None))
-    end = time.time()
+    end, cpu2 = time.time(), time.process_time()
     return {"start": start, "canon_end": canon_end, "end": end, "size": result.size,
             "sent": result.summary.bytes_sent, "rss_mb": round(peak_rss_mb(), 1),
+            "cpu_s": {"canonicalisation": round(cpu1 - cpu0, 2),
+                      "protocol": round(cpu2 - cpu1, 2)},
             "extra": result.summary.extra}
 
 
@@ -83,7 +86,8 @@ def ecdh_party(ctx: Any, *, side: str, n: int, workers: int) -> dict[str, Any]:
     end = time.time()
     ex.shutdown()
     return {"start": start, "canon_end": start, "end": end, "size": result.size,
-            "sent": result.summary.bytes_sent, "rss_mb": round(peak_rss_mb(), 1), "extra": {}}
+            "sent": result.summary.bytes_sent, "rss_mb": round(peak_rss_mb(), 1), "extra": {},
+            "cpu_s": {}}
 
 
 def run_two(fn: Any, n: int, **kw: Any) -> dict[str, Any]:
@@ -100,7 +104,8 @@ def run_two(fn: Any, n: int, **kw: Any) -> dict[str, Any]:
     return {"wall": max(g["end"], h["end"]) - begin,
             "protocol": max(g["end"], h["end"]) - max(g["canon_end"], h["canon_end"]),
             "bytes": g["sent"] + h["sent"], "guest_to_host": g["sent"], "host_to_guest": h["sent"],
-            "rss": {"guest": g["rss_mb"], "host": h["rss_mb"]}, "extra": g["extra"]}
+            "rss": {"guest": g["rss_mb"], "host": h["rss_mb"]}, "extra": g["extra"],
+            "cpu": {"guest": g["cpu_s"], "host": h["cpu_s"]}}
 
 
 def run_openmined(n: int) -> float:
@@ -127,19 +132,22 @@ def median_run(fn: Any, n: int, reps: int, **kw: Any) -> dict[str, Any]:
     return runs[len(runs) // 2]
 
 
-def bench(n: int, reps: int, workers: int, openmined_n: int | None) -> None:
+def bench(n: int, reps: int, workers: int, openmined_n: int | None, kkrt_only: bool) -> None:
     kkrt = median_run(kkrt_party, n, reps)
-    ecdh = median_run(ecdh_party, n, 1, workers=workers)
+    ecdh = {"wall": None, "bytes": None, "rss": None} if kkrt_only else \
+        median_run(ecdh_party, n, 1, workers=workers)
     common = {"n": n, "n_guest": n, "n_host": n, "overlap": 0.5, "id": "16 hex chars",
               "transport": "grpc+mTLS loopback", "processes": 2, "delivery": "both",
               "reps": reps}
     info = {"protocol_s_excl_canonicalisation": round(kkrt["protocol"], 2),
             "bytes_on_wire": kkrt["bytes"], "guest_to_host_bytes": kkrt["guest_to_host"],
             "host_to_guest_bytes": kkrt["host_to_guest"], "peak_rss_mb": kkrt["rss"],
+            "cpu_s_per_party": kkrt["cpu"],
             "kkrt": kkrt["extra"]}
     emit(f"psi.kkrt.2party.{label(n)}", unit="s", ours=round(kkrt["wall"], 2),
          anchor=f"coalition ECDH-PSI ({workers} workers/party, same run, same transport)",
-         anchor_value=round(ecdh["wall"], 2), higher_is_better=False,
+         anchor_value=None if ecdh["wall"] is None else round(ecdh["wall"], 2),
+         higher_is_better=False,
          params=common, **info,
          ecdh={"bytes_on_wire": ecdh["bytes"], "peak_rss_mb": ecdh["rss"]})
     if n == 1_000_000:
@@ -147,7 +155,7 @@ def bench(n: int, reps: int, workers: int, openmined_n: int | None) -> None:
              anchor="SecretFlow KKRT (C++), 2 processes, this machine kind; not this run",
              anchor_value=SECRETFLOW_KKRT_1M_S, higher_is_better=False, ratio=None,
              params=common, target={"seconds_max": SECRETFLOW_KKRT_1M_S}, **info)
-    if openmined_n is not None:
+    if openmined_n is not None and not kkrt_only:
         small = kkrt if openmined_n == n else median_run(kkrt_party, openmined_n, reps)
         om = run_openmined(openmined_n)
         emit(f"psi.kkrt.vs_openmined.{label(openmined_n)}", unit="s",
@@ -161,17 +169,19 @@ def bench(n: int, reps: int, workers: int, openmined_n: int | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="100k x 100k; openmined at 20k")
+    ap.add_argument("--quick", action="store_true", help="50k x 50k; openmined at 20k")
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2, help="ECDH process-pool workers")
     ap.add_argument("--sizes", type=int, nargs="*", default=None)
     ap.add_argument("--openmined-n", type=int, default=None)
+    ap.add_argument("--kkrt-only", action="store_true", help="skip the anchors (development)")
     args = ap.parse_args()
-    sizes = args.sizes or ([100_000] if args.quick else [100_000, 1_000_000])
+    sizes = args.sizes or ([50_000] if args.quick else [100_000, 1_000_000])
     om_n = args.openmined_n or (20_000 if args.quick else 100_000)
     reps = args.reps or (1 if args.quick else 3)
     for n in sizes:
-        bench(n, reps, args.workers, openmined_n=om_n if n == sizes[0] else None)
+        bench(n, reps, args.workers, openmined_n=om_n if n == sizes[0] else None,
+              kkrt_only=args.kkrt_only)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ def test_both_learn_aligned_rows_and_the_run_is_reported():
     assert extra["bins"] >= 1.45 * 3000 and extra["code_bits"] == 512
     assert extra["chunk_bins"] == 1024 and extra["truncated_bytes"] == 8
     assert h.summary.bytes_received == g.summary.bytes_sent > extra["bins"] * 64
+    default, _ = run(gids, hids)
+    assert default.ids == shared and default.summary.extra["chunk_bins"] == 8192
 
 
 def test_guest_only_delivery_tells_the_host_just_the_size():

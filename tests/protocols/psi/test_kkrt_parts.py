@@ -16,7 +16,7 @@ from coalition.protocols.psi.kkrt.hashing import (
     derive_keys,
     hash_ids,
 )
-from coalition.protocols.psi.kkrt.spec import KkrtSetup
+from coalition.protocols.psi.kkrt.spec import KkrtSetup, default_chunk_bins
 
 
 def _keys():
@@ -148,3 +148,10 @@ def test_setup_validation():
             KkrtSetup.from_wire(bad, 100)
     with pytest.raises(ConfigError):
         KkrtSetup.from_wire(good.to_wire(), 1000)  # fewer bins than items
+
+
+def test_default_chunks_pipeline_small_tables_and_cap_big_ones():
+    assert default_chunk_bins(64) == 8192
+    assert default_chunk_bins(151104) == 18944  # 100k items: 8 chunks
+    assert default_chunk_bins(1537920) == 131072  # 1M items: 12 chunks of 8 MiB
+    assert all(default_chunk_bins(b) % 64 == 0 for b in (64, 1000 * 64, 10**7))

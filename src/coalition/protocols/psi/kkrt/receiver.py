@@ -34,12 +34,12 @@ from coalition.protocols.psi.kkrt.hashing import (
     hash_ids,
 )
 from coalition.protocols.psi.kkrt.spec import (
-    CHUNK_BINS,
     CODE_BITS,
     MAX_TRUNCATION_BYTES,
     SENDER_VALUES,
     U_CHUNK,
     KkrtSetup,
+    default_chunk_bins,
 )
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import Delivery, PsiResult, truncation_bytes
@@ -54,8 +54,9 @@ U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
 
-def run_kkrt_guest(s: Session, *, chunk_bins: int = CHUNK_BINS) -> PsiResult:
-    """Run the receiver role against the single host; see :mod:`.spec`."""
+def run_kkrt_guest(s: Session, *, chunk_bins: int | None = None) -> PsiResult:
+    """Run the receiver role against the single host; see :mod:`.spec`. ``chunk_bins``
+    (a multiple of 64) overrides :func:`~.spec.default_chunk_bins`."""
     hosts = s.ctx.hosts
     if len(hosts) != 1:
         raise ConfigError("KKRT PSI is 2-party; use ECDH for 3 or more parties",
@@ -64,8 +65,9 @@ def run_kkrt_guest(s: Session, *, chunk_bins: int = CHUNK_BINS) -> PsiResult:
         raise ConfigError("KKRT PSI shows the guest the members; use ECDH for cardinality")
     host = hosts[0]
     n = len(s.ids)
-    setup = KkrtSetup(seed=secrets.token_bytes(SEED_BYTES),
-                      bins=bin_count(n, s.params.stat_bits), chunk_bins=chunk_bins)
+    bins = bin_count(n, s.params.stat_bits)
+    setup = KkrtSetup(seed=secrets.token_bytes(SEED_BYTES), bins=bins,
+                      chunk_bins=chunk_bins or default_chunk_bins(bins))
     s.hello_to([host], kkrt=setup.to_wire())
     seeds0, seeds1 = random_ot_send(s.ctx, host, CODE_BITS, name=BASE_OT)
     hello = s.hello_from(host)

@@ -43,7 +43,8 @@ Parameters and bounds (defaults; ``stat_bits`` = 40 from :class:`PsiParams`):
 * **keys**: code, bin hashes, item hash and the hash permutation come from both parties' fresh
   seeds, exchanged after the inputs are fixed (:mod:`.hashing`); base-OT seeds are fresh per
   run and each expands one PRG stream only.
-* **chunk**: bins per streamed matrix chunk (a multiple of 64; ``chunk * 64`` bytes a message);
+* **chunk**: bins per streamed matrix chunk (a multiple of 64; ``chunk * 64`` bytes a message):
+  ``bins / 8`` between 8,192 and 131,072, so the sender has work from the first chunk on;
   rows travel block-major, ``(4, chunk, 2)`` uint64, the layout bulk AES wants.
 """
 
@@ -61,10 +62,13 @@ __all__ = [
     "SENDER_VALUES",
     "U_CHUNK",
     "KkrtSetup",
+    "default_chunk_bins",
 ]
 
 CODE_BITS = 512
-CHUNK_BINS = 1 << 17  # 8 MiB of U per message
+CHUNK_BINS = 1 << 17  # at most 8 MiB of U per message
+MIN_CHUNK_BINS = 1 << 13
+PIPELINE_CHUNKS = 8  # smaller tables are still cut in about this many chunks
 MAX_TRUNCATION_BYTES = 16
 MAX_BINS = 1 << 32
 
@@ -72,6 +76,12 @@ U_CHUNK = MessageKey("kkrt_u", "receiver -> sender: U rows of one chunk, block-m
                                  "(4, bins, 2) uint64")
 SENDER_VALUES = MessageKey("kkrt_values", "sender -> receiver: (n_S, t) uint8 OPRF values, "
                                           "one batch of one hash index")
+
+
+def default_chunk_bins(bins: int) -> int:
+    """Chunk size for a table of ``bins`` bins (see module docstring)."""
+    target = -(-bins // PIPELINE_CHUNKS)
+    return min(CHUNK_BINS, max(MIN_CHUNK_BINS, -(-target // 64) * 64))
 
 
 @dataclass(frozen=True)
