@@ -40,11 +40,14 @@ def test_quota_exceeded_is_a_clear_error_on_both_sides(tmp_path):
 
 
 def test_ot_1_of_k_gives_exactly_the_chosen_pad():
+    for k, r in ((2, 2), (4, 2), (5, 3), (100, 10), (101, 11)):
+        assert ot_kn.radix(k) == r and r * r >= k
     a, a_point = ot_kn.sender_setup()
     choices = [0, 3, 6, 1]
     scalars, points = ot_kn.receiver_choose(a_point, choices, 7)
-    pads = ot_kn.sender_pads(a, a_point, points, 7, 24)
-    mine = ot_kn.receiver_pads(a_point, scalars, points, 24)
+    pads = ot_kn.sender_pads(a, a_point, points, 7, length=24)
+    assert points.shape == (len(choices) * ot_kn.DIGITS, 32) and ot_kn.radix(7) == 3
+    mine = ot_kn.receiver_pads(a_point, scalars, points, choices, k=7, length=24)
     for i, c in enumerate(choices):
         assert np.array_equal(pads[i, c], mine[i])
         assert sum(np.array_equal(pads[i, j], mine[i]) for j in range(7)) == 1
@@ -81,3 +84,22 @@ def test_ot_decoys_uses_the_pool_and_answers_only_the_choice():
                                                       decoy_pool=pool),
                        SERVER: lambda ctx: run_server(ctx, table)}, timeout=30)
     assert out[CLIENT].payloads == [b"score=5"]
+
+
+class _TwoWorkers:
+    workers = 2
+
+    @staticmethod
+    def map(fn, items):
+        return [fn(x) for x in items]
+
+
+def test_ot_pads_split_over_workers_match_the_serial_ones():
+    a, a_point = ot_kn.sender_setup()
+    choices = [i % 9 for i in range(40)]
+    scalars, points = ot_kn.receiver_choose(a_point, choices, 9)
+    serial = ot_kn.sender_pads(a, a_point, points, 9, length=8)
+    split = ot_kn.sender_pads(a, a_point, points, 9, length=8, executor=_TwoWorkers())
+    assert np.array_equal(serial, split)
+    mine = ot_kn.receiver_pads(a_point, scalars, points, choices, k=9, length=8)
+    assert all(np.array_equal(split[i, c], mine[i]) for i, c in enumerate(choices))

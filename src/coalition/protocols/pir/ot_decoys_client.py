@@ -47,7 +47,9 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[
             or raw.shape != (batch.padded, k, width)):
         raise ProtocolError("malformed OT answers", peer=str(server))
     n = len(batch.unique)
-    pads = ot_kn.receiver_pads(a_point, scalars[:n], points[:n], width)
+    pads = ot_kn.receiver_pads(a_point, scalars[:n * ot_kn.DIGITS],
+                                points[:n * ot_kn.DIGITS], choices[:n], k=k,
+                                length=width)
     mine = raw[np.arange(n), np.asarray(choices[:n], dtype=np.intp)] ^ pads
     hits: list[bool] = []
     payloads: list[bytes | None] = []

@@ -49,7 +49,8 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
         ids, points = raw["ids"], raw["points"]
         ok = (isinstance(ids, list) and len(ids) == hello.n * k
               and all(isinstance(x, str) for x in ids) and isinstance(points, np.ndarray)
-              and points.dtype == np.uint8 and points.shape == (hello.n, POINT_BYTES))
+              and points.dtype == np.uint8
+              and points.shape == (hello.n * ot_kn.DIGITS, POINT_BYTES))
     except (KeyError, TypeError) as exc:
         raise ProtocolError("malformed OT choices", peer=str(client)) from exc
     if not ok:
@@ -62,7 +63,8 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
     found, plain = table.lookup_plain(canon)
     messages = np.concatenate([found.astype(np.uint8)[:, None], plain], axis=1)
     width = messages.shape[1]
-    pads = ot_kn.sender_pads(a, a_point, points, k, width)
+    pads = ot_kn.sender_pads(a, a_point, points, k, length=width,
+                             executor=ctx.executor)
     answers = messages.reshape(hello.n, k, width) ^ pads
     online = time.perf_counter() - t0
     ctx.send(client, PIR_ANSWERS, answers)
