@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import demo, psi, version
+from coalition.cli import audit, demo, node, psi, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -18,6 +18,8 @@ app = typer.Typer(
 version.register(app)
 psi.register(app)
 demo.register(app)
+node.register(app)
+audit.register(app)
 
 
 def main() -> None:
