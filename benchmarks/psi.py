@@ -44,7 +44,9 @@ def party(ctx: Any, *, side: str, n: int, workers: int) -> dict[str, Any]:
     result = fn(ctx, ids, {"protocol": "ecdh", "delivery": "both"})
     seconds = time.perf_counter() - t0
     ex.shutdown()
-    return {"seconds": seconds, "size": result.size, "sent": result.summary.bytes_sent,
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return {"seconds": seconds, "cpu_s": cpu, "size": result.size, "sent": result.summary.bytes_sent,
             "rss_mb": round(peak_rss_mb(), 1),
             "workers_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
                                     / 1024.0, 1),
@@ -65,28 +67,31 @@ def run_ours(n: int, workers: int) -> dict[str, Any]:
     if g["size"] != n // 2 or h["size"] != n // 2:
         raise SystemExit(f"wrong intersection size: {g['size']}, {h['size']}")
     return {"seconds": max(g["seconds"], h["seconds"]), "with_startup_s": round(total, 2),
+            "cpu_s": g["cpu_s"] + h["cpu_s"],
             "bytes": g["sent"] + h["sent"], "guest": g, "host": h}
 
 
-def run_openmined(n: int) -> float:
+def run_openmined(n: int) -> tuple[float, float]:
     import private_set_intersection.python as om
 
     client_ids, server_ids = make_ids(n, "guest"), make_ids(n, "host")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     c = om.client.CreateWithNewKey(True)
     s = om.server.CreateWithNewKey(True)
     setup = s.CreateSetupMessage(1e-9, len(client_ids), server_ids, om.DataStructure.RAW)
     response = s.ProcessRequest(c.CreateRequest(client_ids))
     size = len(c.GetIntersection(setup, response))
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if size != n // 2:
         raise SystemExit(f"openmined-psi wrong size {size}")
-    return seconds
+    return seconds, cpu
 
 
 def bench(n: int, reps: int, workers: int, with_anchor: bool = True) -> None:
     ours = [run_ours(n, workers) for _ in range(reps)]
-    anchor = statistics.median(run_openmined(n) for _ in range(reps)) if with_anchor else None
+    anchors = [run_openmined(n) for _ in range(reps)] if with_anchor else []
+    anchor = statistics.median(a[0] for a in anchors) if anchors else None
+    anchor_cpu = statistics.median(a[1] for a in anchors) if anchors else None
     best = sorted(ours, key=lambda r: r["seconds"])[len(ours) // 2]
     label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
     emit(f"psi.ecdh.2party.{label}", unit="s", ours=round(best["seconds"], 2),
@@ -96,7 +101,11 @@ def bench(n: int, reps: int, workers: int, with_anchor: bool = True) -> None:
          params={"n_guest": n, "n_host": n, "overlap": 0.5, "transport": "grpc+mTLS loopback",
                  "processes": 2, "workers_per_party": workers, "reps": reps,
                  "delivery": "both"},
-         bytes_on_wire=best["bytes"], wall_with_process_startup_s=best["with_startup_s"],
+         bytes_on_wire=best["bytes"],
+         # load-independent view on a shared machine: CPU seconds of both parties (+ workers)
+         cpu_seconds={"ours": round(best["cpu_s"], 1),
+                      "anchor": round(anchor_cpu, 1) if anchor_cpu is not None else None},
+         projected_2core_idle_s=round(best["cpu_s"] / 2, 1), wall_with_process_startup_s=best["with_startup_s"],
          truncated_bytes=best["guest"]["truncated_bytes"],
          peak_rss_mb={"guest": best["guest"]["rss_mb"], "host": best["host"]["rss_mb"],
                       "guest_workers": best["guest"]["workers_rss_mb"],
