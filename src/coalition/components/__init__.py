@@ -1,0 +1,69 @@
+"""Components: declared parameters, inputs and outputs around a protocol; the one registry.
+
+Importing this package registers every built-in component in :data:`REGISTRY`
+(``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
+``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``). ``coalition component describe NAME``
+prints a component's declaration with its parameters as JSON Schema.
+"""
+
+from coalition.components import (
+    data_split,
+    evaluate,
+    hetero_lr,
+    hetero_secureboost,
+    homo,
+    predict,
+    psi,
+    reader,
+)
+from coalition.components.artifacts import (
+    Artifact,
+    ArtifactKind,
+    Dataset,
+    DatasetSchema,
+    Metrics,
+    ModelPart,
+    Report,
+    digest,
+    kind_of,
+)
+from coalition.components.base import (
+    Component,
+    Environment,
+    Input,
+    Output,
+    ParamProblem,
+    TaskContext,
+    slots,
+)
+from coalition.components.registry import REGISTRY, Registry, register
+
+__all__ = [
+    "REGISTRY",
+    "Artifact",
+    "ArtifactKind",
+    "Component",
+    "Dataset",
+    "DatasetSchema",
+    "Environment",
+    "Input",
+    "Metrics",
+    "ModelPart",
+    "Output",
+    "ParamProblem",
+    "Registry",
+    "Report",
+    "TaskContext",
+    "data_split",
+    "digest",
+    "evaluate",
+    "hetero_lr",
+    "hetero_secureboost",
+    "homo",
+    "kind_of",
+    "predict",
+    "psi",
+    "reader",
+    "register",
+    "slots",
+]

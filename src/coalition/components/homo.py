@@ -1,0 +1,186 @@
+"""``homo_lr`` / ``homo_nn``: horizontal federated training (parties share the same columns).
+
+Wraps :mod:`coalition.protocols.horizontal`: the job's arbiter aggregates, every guest and host
+is a client training on its own rows (FedAvg and the other strategies, optional secure
+aggregation). Who learns what is the protocol's: clients learn each round's global model; the
+aggregator learns each client's validation metrics and row counts, and its updates unless
+``secure_aggregation`` is on (then only their sum). Before training, each client tells the
+aggregator its feature column names (the shared schema of horizontal FL, public by
+construction), so the aggregator can build the model; mismatched columns fail fast.
+
+Every party ends with the global model. A client given ``test_data`` also outputs
+``predictions`` of it (ID, label if any, ``score``), scored locally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
+from coalition.components.base import Component, Input, Output, TaskContext, slots
+from coalition.components.predict import predictions_frame
+from coalition.components.registry import register
+from coalition.core import MessageKey
+from coalition.core.errors import InputError, ProtocolError
+from coalition.core.ids import Role
+from coalition.protocols.horizontal import (
+    GlobalModel,
+    HorizontalParams,
+    LocalData,
+    SecAggConfig,
+    run_aggregator,
+    run_client,
+)
+from coalition.protocols.horizontal.models import MLP, LogisticRegression, NumpyModel
+from coalition.protocols.horizontal.strategies import STRATEGIES, make_strategy
+
+__all__ = ["SCHEMA", "HomoLR", "HomoLRParams", "HomoNN", "HomoNNParams"]
+
+SCHEMA = MessageKey("homo_schema", "client -> aggregator: feature column names")
+
+_CLIENTS = frozenset({Role.GUEST, Role.HOST})
+_ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
+
+
+class HomoLRParams(BaseModel):
+    """Rounds, local training, aggregation strategy, and the model's shape."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rounds: int = Field(10, ge=1, le=10_000)
+    local_epochs: int = Field(1, ge=1)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(0.1, gt=0.0)
+    strategy: str = Field("fedavg", description=f"one of {sorted(STRATEGIES)}")
+    strategy_options: dict[str, float] = Field(default_factory=dict)
+    clients_per_round: int | None = Field(None, ge=1)
+    min_clients: int = Field(1, ge=1)
+    client_timeout: float = Field(60.0, gt=0.0)
+    secure_aggregation: bool = False
+    n_classes: int = Field(2, ge=2)
+    l2: float = Field(0.0, ge=0.0)
+    seed: int = Field(0, ge=0)
+
+    def horizontal(self) -> HorizontalParams:
+        """The protocol's parameters."""
+        return HorizontalParams(
+            rounds=self.rounds, local_epochs=self.local_epochs, batch_size=self.batch_size,
+            learning_rate=self.learning_rate, clients_per_round=self.clients_per_round,
+            min_clients=self.min_clients, client_timeout=self.client_timeout, seed=self.seed,
+            secagg=SecAggConfig() if self.secure_aggregation else None)
+
+
+class HomoNNParams(HomoLRParams):
+    """:class:`HomoLRParams` plus the hidden layer sizes of the MLP."""
+
+    hidden: list[int] = Field(default_factory=lambda: [16], min_length=1)
+
+
+def _xy(data: Dataset) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    y = data.labels()
+    if not np.all(y == np.round(y)) or y.min() < 0:
+        raise InputError("horizontal classifiers need class indices 0..n_classes-1 as labels")
+    return data.feature_matrix(), y.astype(np.int64)
+
+
+class _Homo(Component):
+    """Shared run logic; subclasses pick the model."""
+
+    Params: ClassVar[type[BaseModel]] = HomoLRParams
+    roles = _ALL
+    required_roles = frozenset({Role.ARBITER})
+    inputs = slots(
+        train_data=Input(ArtifactKind.DATASET, _CLIENTS, doc="the client's training rows"),
+        validate_data=Input(ArtifactKind.DATASET, _CLIENTS, optional=True,
+                               doc="the client's validation rows (metrics per round)"),
+        test_data=Input(ArtifactKind.DATASET, _CLIENTS, optional=True,
+                           doc="rows to score with the final model"),
+    )
+    outputs = slots(
+        model=Output(ArtifactKind.MODEL, _ALL, doc="the global model"),
+        metrics=Output(ArtifactKind.METRICS, frozenset({Role.ARBITER}),
+                          doc="final validation metrics, averaged over clients"),
+        predictions=Output(ArtifactKind.DATASET, _CLIENTS, requires="test_data",
+                              doc="scores of test_data"),
+    )
+
+    @classmethod
+    def build(cls, p: Any, n_features: int) -> NumpyModel:
+        """A fresh model for ``n_features`` columns."""
+        raise NotImplementedError
+
+    def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
+        """Aggregate (arbiter) or train locally (clients)."""
+        roles: dict[Role, Callable[[TaskContext], dict[str, Artifact]]] = {
+            Role.ARBITER: self._aggregate, Role.GUEST: self._client, Role.HOST: self._client}
+        return roles[ctx.role](ctx)
+
+    def _aggregate(self, ctx: TaskContext) -> dict[str, Artifact]:
+        p = ctx.params
+        schemas = ctx.comm.gather(ctx.comm.peers(), SCHEMA)
+        if any(s != schemas[0] for s in schemas) or not schemas or not schemas[0]:
+            raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
+        model = self.build(p, len(schemas[0]))
+        strategy = make_strategy(p.strategy, **p.strategy_options)
+        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.horizontal())
+        return {"model": ModelPart(self.family(), ctx.role, final.to_artifact()),
+                "metrics": Metrics(dict(final.metrics))}
+
+    def _client(self, ctx: TaskContext) -> dict[str, Artifact]:
+        p = ctx.params
+        train = ctx.dataset("train_data")
+        x, y = _xy(train)
+        valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
+        xv, yv = _xy(valid) if valid is not None else (None, None)
+        if ctx.comm.arbiter is None:
+            raise ProtocolError("horizontal training needs the arbiter as aggregator")
+        ctx.comm.send(ctx.comm.arbiter, SCHEMA, train.features)
+        result = run_client(ctx.comm.sub("fit"), self.build(p, x.shape[1]),
+                            LocalData(x, y, xv, yv), p.horizontal())
+        out: dict[str, Artifact] = {
+            "model": ModelPart(self.family(), ctx.role, result.model.to_artifact())}
+        if ctx.has("test_data"):
+            test = ctx.dataset("test_data")
+            out["predictions"] = predictions_frame(test, test.ids(),
+                                                   _scores(result.model, test))
+        return out
+
+
+def _scores(model: GlobalModel, data: Dataset) -> np.ndarray[Any, Any]:
+    proba = model.build().predict_proba(data.feature_matrix())  # type: ignore[attr-defined]
+    probs = np.asarray(proba, dtype=np.float64)
+    return probs[:, 1] if probs.ndim == 2 and probs.shape[1] == 2 else probs
+
+
+@register
+class HomoLR(_Homo):
+    """Horizontal logistic regression."""
+
+    name = "homo_lr"
+    version = "1.0.0"
+    description = "Horizontal logistic regression (FedAvg and friends; optional SecAgg)."
+    Params = HomoLRParams
+
+    @classmethod
+    def build(cls, p: Any, n_features: int) -> NumpyModel:
+        """Logistic regression over ``n_features`` columns."""
+        return LogisticRegression(n_features, p.n_classes, p.l2, p.seed)
+
+
+@register
+class HomoNN(_Homo):
+    """Horizontal multi-layer perceptron."""
+
+    name = "homo_nn"
+    version = "1.0.0"
+    description = "Horizontal MLP classifier (FedAvg and friends; optional SecAgg)."
+    Params = HomoNNParams
+
+    @classmethod
+    def build(cls, p: Any, n_features: int) -> NumpyModel:
+        """An MLP over ``n_features`` columns."""
+        return MLP(n_features, p.n_classes, list(p.hidden), p.l2, p.seed)

@@ -1,0 +1,122 @@
+"""``predict``: score aligned rows jointly with a trained vertical model.
+
+Works with the model parts of ``hetero_lr``, ``hetero_linr`` and ``hetero_secureboost``; each
+party loads its own part. Who learns what is each protocol's prediction step: linear models
+send the guest each host's partial scores ``w_h·x_h``; SecureBoost sends the guest each host's
+go-left bits for its own splits. Hosts learn nothing. Only the guest gets the predictions.
+Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
+class 1, or the regression value); multiclass adds ``score_<k>`` per class and
+``predicted_label``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict
+
+from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, ModelPart
+from coalition.components.base import Component, Input, Output, TaskContext, slots
+from coalition.components.hetero_lr import party_table
+from coalition.components.registry import register
+from coalition.core.errors import InputError
+from coalition.core.ids import Role
+from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
+from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
+
+__all__ = ["SCORE", "Predict", "PredictParams", "predictions_frame"]
+
+SCORE = "score"
+_PARTIES = frozenset({Role.GUEST, Role.HOST})
+
+# A predictor returns (ids, scores) at the guest and None at a host.
+Predictor = Callable[[TaskContext, ModelPart, Dataset],
+                     tuple[list[str], NDArray[np.float64]] | None]
+
+
+class PredictParams(BaseModel):
+    """No parameters: the model part says how to score."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+                  ) -> tuple[list[str], NDArray[np.float64]]:
+    table = party_table(data)  # sorted by ID, as the hosts' tables are
+    part = LinearModelPart.from_artifact(model.data)
+    return table.ids, predict_guest(ctx.comm, part, table)
+
+
+def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data))
+
+
+def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+              ) -> tuple[list[str], NDArray[np.float64]]:
+    est = SecureBoostGuest.from_artifact(model.data)
+    return data.ids(), est.predict(ctx.comm, data.feature_matrix())
+
+
+def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
+
+
+_PREDICTORS: dict[tuple[str, Role], Predictor] = {
+    ("hetero_lr", Role.GUEST): _linear_guest,
+    ("hetero_lr", Role.HOST): _linear_host,
+    ("hetero_linr", Role.GUEST): _linear_guest,
+    ("hetero_linr", Role.HOST): _linear_host,
+    ("hetero_secureboost", Role.GUEST): _sb_guest,
+    ("hetero_secureboost", Role.HOST): _sb_host,
+}
+
+
+def predictions_frame(data: Dataset, ids: list[str], scores: NDArray[np.float64]) -> Dataset:
+    """Predictions as a dataset: ID, the label looked up by ID (if any), score column(s)."""
+    out = pd.DataFrame({data.id_column: ids})
+    if data.label_column is not None:
+        labels = pd.Series(data.frame[data.label_column].to_numpy(), index=data.ids())
+        out[data.label_column] = labels.loc[ids].to_numpy()
+    if scores.ndim == 1:
+        out[SCORE] = scores
+    else:
+        for k in range(scores.shape[1]):
+            out[f"{SCORE}_{k}"] = scores[:, k]
+        out["predicted_label"] = np.argmax(scores, axis=1)
+    return Dataset(out, data.id_column, data.label_column)
+
+
+@register
+class Predict(Component):
+    """Joint scoring with a vertical model."""
+
+    name = "predict"
+    version = "1.0.0"
+    description = "Score aligned rows with a hetero_lr / hetero_linr / hetero_secureboost model."
+    Params = PredictParams
+    roles = _PARTIES
+    required_roles = _PARTIES
+    inputs = slots(
+        model=Input(ArtifactKind.MODEL, _PARTIES, doc="this party's model part"),
+        data=Input(ArtifactKind.DATASET, _PARTIES, doc="aligned rows to score"),
+    )
+    outputs = slots(predictions=Output(ArtifactKind.DATASET, frozenset({Role.GUEST}),
+                                     doc="ID, label (if any), score"))
+
+    def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
+        """Load this party's model part and take part in joint scoring."""
+        model, data = ctx.model("model"), ctx.dataset("data")
+        predictor = _PREDICTORS.get((model.component, ctx.role))
+        if predictor is None:
+            raise InputError("predict cannot score this model part",
+                             component=model.component, role=ctx.role.value,
+                             supported=sorted({c for c, _ in _PREDICTORS}))
+        scored: Any = predictor(ctx, model, data)
+        if scored is None:
+            return {}
+        ids, scores = scored
+        return {"predictions": predictions_frame(data, ids, np.asarray(scores, dtype=np.float64))}

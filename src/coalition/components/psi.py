@@ -1,0 +1,68 @@
+"""``psi``: align the guest's and hosts' tables on their shared IDs (private set intersection).
+
+Wraps :mod:`coalition.protocols.psi` (ECDH over X25519 for two or more parties, or OPRF).
+Delivery is fixed to ``both``: every party learns the intersection, which it needs to keep its
+aligned rows for the vertical tasks that follow. Who learns what is the protocol's: each party
+learns the shared IDs and the other parties' set sizes, nothing about IDs outside the
+intersection. The output keeps this party's rows of the shared IDs, in the one order all
+parties agree on (ascending canonical ID), so row ``i`` is the same entity everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import model_validator
+
+from coalition.components.artifacts import Artifact, ArtifactKind, Metrics
+from coalition.components.base import Component, Input, Output, TaskContext, slots
+from coalition.components.registry import register
+from coalition.core.context import Context
+from coalition.core.ids import Role
+from coalition.protocols.psi import Delivery, PsiParams, PsiResult, run_guest, run_host
+
+__all__ = ["Psi", "PsiComponentParams"]
+
+_PARTIES = frozenset({Role.GUEST, Role.HOST})
+_RUN: dict[Role, Callable[..., PsiResult]] = {Role.GUEST: run_guest, Role.HOST: run_host}
+
+
+class PsiComponentParams(PsiParams):
+    """:class:`~coalition.protocols.psi.PsiParams`, with delivery ``both`` (see module doc)."""
+
+    @model_validator(mode="after")
+    def _everyone_aligns(self) -> PsiComponentParams:
+        if self.delivery != Delivery.BOTH:
+            raise ValueError("the psi component needs delivery 'both': every party keeps "
+                             "its aligned rows for the tasks that follow")
+        return self
+
+
+@register
+class Psi(Component):
+    """Private set intersection, then keep the shared rows in the agreed order."""
+
+    name = "psi"
+    version = "1.0.0"
+    description = "Private set intersection on the ID column; outputs each party's aligned rows."
+    Params = PsiComponentParams
+    roles = _PARTIES
+    required_roles = _PARTIES
+    inputs = slots(data=Input(ArtifactKind.DATASET, _PARTIES, doc="the party's table"))
+    outputs = slots(
+        data=Output(ArtifactKind.DATASET, _PARTIES, doc="rows of shared IDs, agreed order"),
+        metrics=Output(ArtifactKind.METRICS, _PARTIES, doc="input and intersection sizes"),
+    )
+
+    def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
+        """Run this party's PSI role on the ID column."""
+        data = ctx.dataset("data")
+        comm: Context = ctx.comm
+        params: Any = ctx.params
+        result = _RUN[ctx.role](comm, data.frame[data.id_column].astype(str).tolist(),
+                                PsiParams.model_validate(params.model_dump()))
+        aligned = data.with_frame(result.select(data.frame))
+        return {"data": aligned,
+                "metrics": Metrics({"input_rows": float(len(data.frame)),
+                                    "intersection_size": float(result.size)})}
