@@ -75,3 +75,15 @@ def test_duplicate_ids_in_the_table_are_refused():
 
     with pytest.raises(InputError, match="duplicate"):
         build(ids=["a", "A"], payloads=[b"1", b"2"])
+
+
+def test_numeric_query_ids_match_string_rows_and_bad_ids_fail_before_sending():
+    from coalition.core.errors import InputError
+    from coalition.testing import PartyFailure
+
+    t = build(ids=["12", "13"], payloads=[b"a", b"b"])
+    res, _ = query(t, [12, 13.0, "14"])
+    assert res.queries == ["12", "13", "14"] and res.found == [True, True, False]
+    with pytest.raises(PartyFailure) as err:
+        query(t, ["12", None])
+    assert isinstance(err.value.error, InputError) and err.value.error.details["row"] == 1

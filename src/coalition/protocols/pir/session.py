@@ -20,7 +20,7 @@ from coalition.core.ids import Party
 from coalition.crypto.signing import VerifyKey
 from coalition.protocols.pir.manifest import Manifest, SignedManifest
 from coalition.protocols.pir.spec import PIR_HELLO, PIR_MANIFEST, PirMode, QuotaExceededError
-from coalition.protocols.psi.canonical import Canonicaliser
+from coalition.protocols.psi.canonical import Canonicaliser, coerce_id
 
 __all__ = ["Batch", "Hello", "check_queries", "prepare_batch", "recv_manifest", "send_manifest", "send_refusal"]
 
@@ -107,10 +107,10 @@ class Batch:
 
 
 def check_queries(ids: Sequence[Any]) -> list[str]:
-    """Queries as strings, refusing missing IDs before anything is sent."""
-    loose = Canonicaliser(case="keep")
-    loose.many(ids)  # raises InputError naming the first bad row
-    return [str(x) for x in ids]
+    """Queries as strings (``12.0`` from a CSV column becomes ``12``), refusing missing or
+    ambiguous IDs before anything is sent (:class:`InputError` names the first bad row)."""
+    Canonicaliser(case="keep").many(ids)
+    return [coerce_id(x) for x in ids]
 
 
 def prepare_batch(queries: list[str], padded: int, case: str) -> Batch:
