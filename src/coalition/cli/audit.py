@@ -10,7 +10,6 @@ import typer
 
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError
-from coalition.node.audit_tools import export_home, verify_home
 
 __all__ = ["register"]
 
@@ -26,6 +25,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Recompute the hash chain; exit 1 naming the first edited or missing entry."""
+        from coalition.node.audit_tools import verify_home
+
         try:
             result = verify_home(home)
         except CoalitionError as exc:
@@ -48,6 +49,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON lines here.")] = None,
     ) -> None:
         """Write every entry as JSON lines, in chain order."""
+        from coalition.node.audit_tools import export_home
+
         try:
             lines = export_home(home)
         except CoalitionError as exc:

@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coalition.engine.credit_demo import DemoConfig, run_credit_demo
-
 __all__ = ["register"]
 
 
@@ -29,6 +27,8 @@ def register(app: typer.Typer) -> None:
         Standalone mode: every party runs in this one process on the in-memory hub, with the
         same role code the network transport runs. Data is generated in code.
         """
+        from coalition.engine.credit_demo import DemoConfig, run_credit_demo
+
         console = Console(stderr=as_json)
         cfg = DemoConfig(n_bank=customers, n_telco=customers * 5 // 4,
                          n_shared=customers * 3 // 4, trees=trees, key_bits=key_bits)

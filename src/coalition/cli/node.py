@@ -11,11 +11,6 @@ import typer
 
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError, ConfigError, ConflictError, InputError
-from coalition.node.home import init_node
-from coalition.node.identity import load_identity
-from coalition.node.partners import BUNDLE_FORMAT
-from coalition.node.server import run_node
-from coalition.node.settings import NodeSettings
 
 __all__ = ["register"]
 
@@ -49,6 +44,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a node home and its first admin; the password is printed once."""
         try:
+            from coalition.node.home import init_node
+
             result = init_node(home, name, api_port=api_port, peer_port=peer_port,
                                peer_address=peer_address,
                                data_dirs=[d.resolve() for d in data_dir] if data_dir else None)
@@ -74,6 +71,9 @@ def register(app: typer.Typer) -> None:
         """Run the user API and the peer endpoint until SIGTERM/SIGINT."""
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         try:
+            from coalition.node.server import run_node
+            from coalition.node.settings import NodeSettings
+
             settings = NodeSettings.load(home, api_host=host, api_port=port, peer_port=peer_port)
             run_node(settings)
         except CoalitionError as exc:
@@ -86,6 +86,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the partner bundle (name, address, certificate, fingerprint) partners import."""
         try:
+            from coalition.node.identity import load_identity
+            from coalition.node.partners import BUNDLE_FORMAT
+            from coalition.node.settings import NodeSettings
+
             settings = NodeSettings.load(home)
             identity = load_identity(settings.identity_dir)
         except CoalitionError as exc:

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -26,14 +26,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError, ConfigError, InputError
 from coalition.core.ids import Role
-from coalition.protocols.psi.session import Progress as ProgressFn
-from coalition.protocols.psi.standalone import (
-    PartyJob,
-    free_port,
-    mint_certs,
-    run_local_pair,
-    run_party,
-)
+
+if TYPE_CHECKING:
+    from coalition.protocols.psi.session import Progress as ProgressFn
 
 __all__ = ["register"]
 
@@ -86,6 +81,8 @@ def register(app: typer.Typer) -> None:
     def certs(directory: Annotated[Path, typer.Argument(
             help="Folder for ca.crt, guest/ and host/.")]) -> None:
         """Mint a throw-away CA and guest/host certificates for standalone PSI."""
+        from coalition.protocols.psi.standalone import mint_certs
+
         mint_certs(directory)
         typer.echo(f"wrote {directory}/ca.crt, {directory}/guest/, {directory}/host/")
 
@@ -110,6 +107,8 @@ def register(app: typer.Typer) -> None:
         """Run one side of a 2-party PSI against a peer process."""
         if role == Role.ARBITER:
             raise typer.BadParameter("role must be guest or host")
+        from coalition.protocols.psi.standalone import PartyJob, run_party
+
         job = PartyJob(role=role, ids_file=ids, column=column, listen=listen, peer=peer,
                        certs=certs_dir, out=out, case=case, workers=workers, timeout=timeout,
                        params={"protocol": protocol, "delivery": delivery,
@@ -138,6 +137,13 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Run guest and host as two processes over gRPC on loopback (fresh certificates)."""
+        from coalition.protocols.psi.standalone import (
+            PartyJob,
+            free_port,
+            mint_certs,
+            run_local_pair,
+        )
+
         g_port, h_port = free_port(), free_port()
         params = {"protocol": protocol, "delivery": delivery, "on_duplicate": on_duplicate}
         with tempfile.TemporaryDirectory(prefix="coalition-psi-") as tmp:
