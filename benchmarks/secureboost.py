@@ -179,7 +179,8 @@ def run_case(name: str, bits: int, trees: int, reps: int, workers: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="breast, 1024-bit only (< 60 s)")
-    ap.add_argument("--workers", type=int, default=2, help="process pool per party")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="process pool per party (1: in-process; 2 helps on an idle machine)")
     args = ap.parse_args()
     run_case("breast_hetero", 1024, 10, 1 if args.quick else 3, args.workers)
     if args.quick:
