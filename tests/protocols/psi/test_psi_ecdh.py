@@ -69,7 +69,7 @@ def test_mismatched_params_are_refused():
 
 def test_bad_params():
     with pytest.raises(ConfigError):
-        PsiParams.parse({"protocol": "kkrt"})
+        PsiParams.parse({"protocol": "kkrt", "delivery": "cardinality"})
     with pytest.raises(ConfigError):
         PsiParams.parse({"protocol": "oprf", "delivery": "cardinality"})
 
@@ -128,3 +128,8 @@ def test_select_rows_of_own_table():
         h.select(table)
     rows = g.select(pd.DataFrame({"id": GUEST_IDS}))
     assert rows["id"].tolist() == SHARED
+
+
+def test_kkrt_is_reachable_through_the_role_entry_points():
+    g, h = _run(GUEST_IDS, HOST_IDS, {"protocol": "kkrt"})
+    assert g.ids == h.ids == SHARED and g.summary.protocol == "kkrt"

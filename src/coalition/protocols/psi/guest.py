@@ -16,6 +16,7 @@ from coalition.core.errors import ConfigError
 from coalition.protocols.psi.canonical import Canonicaliser
 from coalition.protocols.psi.ecdh_guest import run_ecdh_guest
 from coalition.protocols.psi.inputs import IdSet
+from coalition.protocols.psi.kkrt import run_kkrt_guest
 from coalition.protocols.psi.multi_guest import run_multi_guest
 from coalition.protocols.psi.oprf_cache import ClientTableCache
 from coalition.protocols.psi.oprf_client import run_oprf_client
@@ -49,6 +50,7 @@ def run_guest(ctx: Context, ids: IdSet | Sequence[Any] | Any,
     engines: dict[tuple[PsiProtocol, bool], Engine] = {
         (PsiProtocol.ECDH, False): run_ecdh_guest,
         (PsiProtocol.ECDH, True): run_multi_guest,
+        (PsiProtocol.KKRT, False): run_kkrt_guest,
         (PsiProtocol.OPRF, False): partial(run_oprf_client, cache=table_cache),
     }
     engine = engines.get((p.protocol, len(ctx.hosts) > 1))

@@ -13,6 +13,7 @@ from coalition.protocols.psi.canonical import Canonicaliser
 from coalition.protocols.psi.ecdh_host import run_ecdh_host
 from coalition.protocols.psi.guest import prepare_ids
 from coalition.protocols.psi.inputs import IdSet
+from coalition.protocols.psi.kkrt import run_kkrt_host
 from coalition.protocols.psi.multi_host import run_multi_host
 from coalition.protocols.psi.oprf_cache import PrfTable
 from coalition.protocols.psi.oprf_server import run_oprf_server
@@ -34,6 +35,7 @@ def run_host(ctx: Context, ids: IdSet | Sequence[Any] | Any,
     engines: dict[tuple[PsiProtocol, bool], Callable[[Session], PsiResult]] = {
         (PsiProtocol.ECDH, False): run_ecdh_host,
         (PsiProtocol.ECDH, True): run_multi_host,
+        (PsiProtocol.KKRT, False): run_kkrt_host,
         (PsiProtocol.OPRF, False): partial(run_oprf_server, table=prf_table),
     }
     engine = engines.get((p.protocol, len(ctx.hosts) > 1))

@@ -2,9 +2,9 @@
 protocol, every role).
 
 :class:`PsiParams` is validated once at the boundary (:meth:`PsiParams.parse`) into one
-:class:`~coalition.core.errors.ConfigError`. ``protocol`` picks the engine (``ecdh`` today,
-``oprf`` for unbalanced/periodic runs, ``kkrt`` reserved for OT-extension PSI); ``delivery``
-picks who learns what. Every engine returns the same :class:`PsiResult`.
+:class:`~coalition.core.errors.ConfigError`. ``protocol`` picks the engine (``ecdh``: 2 or 3+
+parties, cardinality-only, interop; ``kkrt``: OT-extension, balanced 2-party; ``oprf``:
+unbalanced/periodic runs with a cached table); ``delivery`` picks who learns what. Every engine returns the same :class:`PsiResult`.
 
 Truncation (second-stage values): comparing ``n_a * n_b`` pairs of ``8 * t``-bit pseudorandom
 values gives a false match with probability at most ``n_a * n_b / 2**(8 t)`` (union bound).
@@ -66,7 +66,7 @@ class PsiProtocol(StrEnum):
 
     ECDH = "ecdh"  # Diffie-Hellman PSI over X25519: 2 parties, and 3+ parties (chained)
     OPRF = "oprf"  # blinded OPRF against a cached PRF table: unbalanced / periodic
-    KKRT = "kkrt"  # OT-extension PSI (Kolesnikov et al. 2016): reserved, not implemented yet
+    KKRT = "kkrt"  # OT-extension PSI (Kolesnikov et al. 2016): balanced 2-party, fastest
 
 
 class Delivery(StrEnum):
@@ -98,10 +98,8 @@ class PsiParams(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> PsiParams:
-        if self.protocol == PsiProtocol.KKRT:
-            raise ValueError("protocol 'kkrt' is not implemented yet; use 'ecdh' or 'oprf'")
-        if self.protocol == PsiProtocol.OPRF and self.delivery == Delivery.CARDINALITY:
-            raise ValueError("OPRF PSI cannot hide members from the client; "
+        if self.protocol != PsiProtocol.ECDH and self.delivery == Delivery.CARDINALITY:
+            raise ValueError(f"{self.protocol.value} PSI cannot hide members from the guest; "
                              "use protocol 'ecdh' for cardinality-only")
         return self
 
