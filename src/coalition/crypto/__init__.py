@@ -10,11 +10,13 @@
 * :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;
 * :mod:`.signing` — Ed25519 signatures.
 
-Importing this package registers the Paillier key and ciphertext types with the wire codec, so
-any process that decodes messages accepts them.
+Importing this package registers the Paillier key and ciphertext types and the Ed25519 verify
+key with the wire codec, so any process that decodes messages accepts them.
 """
 
-from coalition.crypto import paillier
+from coalition.crypto import group, paillier, signing
+from coalition.crypto.ecdh import CommutativeKey
+from coalition.crypto.oprf import OprfServerKey, blind, unblind_finalize
 from coalition.crypto.paillier import (
     DEFAULT_MUL_PRECISION,
     DEFAULT_PRECISION,
@@ -25,8 +27,17 @@ from coalition.crypto.paillier import (
     concatenate,
     generate_keypair,
 )
+from coalition.crypto.signing import SigningKey, VerifyKey
 
 __all__ = [
+    "CommutativeKey",
+    "OprfServerKey",
+    "SigningKey",
+    "VerifyKey",
+    "blind",
+    "group",
+    "signing",
+    "unblind_finalize",
     "DEFAULT_MUL_PRECISION",
     "DEFAULT_PRECISION",
     "EncryptedArray",
