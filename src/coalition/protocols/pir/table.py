@@ -196,6 +196,7 @@ class PirTable:
                 for sl in slices]
         parts: list[U8] = []
         step = max(1, workers)
+        _tick(progress, "encrypt rows", 0, n)
         for i in range(0, len(jobs), step):
             batch = jobs[i:i + step]
             parts.extend(executor.map(encrypt_chunk, batch) if executor is not None
