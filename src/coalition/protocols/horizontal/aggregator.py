@@ -20,8 +20,7 @@ from coalition.protocols.horizontal.collect import gather_until, send_each
 from coalition.protocols.horizontal.dp import PrivacyAccountant, clip, gaussian_noise
 from coalition.protocols.horizontal.models.base import Model
 from coalition.protocols.horizontal.secagg.quantize import decode
-from coalition.protocols.horizontal.secagg.server import run_secagg_server
-from coalition.protocols.horizontal.secagg.spec import RoundAborted
+from coalition.protocols.horizontal.secagg.session import SecureSum, ServerSession
 from coalition.protocols.horizontal.spec import (
     FINAL,
     FINAL_REPORT,
@@ -101,15 +100,9 @@ class _Round:
         combined = self.strategy.combine(np.stack(rows), np.asarray(weights))
         return self._server_noise(combined, len(rows)), who
 
-    def secure(self, ctx: Context, fitters: list[Party],
-               late: list[Party]) -> tuple[Vector | None, list[Party]]:
+    def secure(self, result: SecureSum | None) -> tuple[Vector | None, list[Party]]:
         sa = self.params.secagg
-        if sa is None:
-            return None, []
-        try:
-            result = run_secagg_server(ctx, fitters, self.layout.size + 1, sa,
-                                       self.params.client_timeout, excluded=late)
-        except RoundAborted:
+        if sa is None or result is None:
             return None, []
         sums = decode(result.total, sa.frac_bits, sa.modulus_bits)
         if sums[-1] <= 0:
@@ -125,6 +118,12 @@ class _Round:
         return out
 
 
+def _instruction(fit: bool, weights: dict[str, Any], mu: float,
+                 secagg: dict[str, Any] | None) -> dict[str, Any]:
+    msg = {"task": TASK_FIT if fit else TASK_EVALUATE, "weights": weights, "proximal_mu": mu}
+    return msg if secagg is None else {**msg, "secagg": secagg}
+
+
 def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
                    params: HorizontalParams) -> GlobalModel:
     """Run ``params.rounds`` rounds with every non-arbiter party as a client; return the model.
@@ -136,25 +135,34 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
     layout = ParamLayout.of(model.get_weights())
     vec = layout.flatten(model.get_weights())
     sampler = np.random.default_rng(params.seed)  # sampling is public, not secret
+    samples = [{clients[i] for i in sampler.choice(len(clients), per_round, replace=False)}
+               for _ in range(params.rounds)]
     accountant = PrivacyAccountant(params.dp, per_round, len(clients)) if params.dp else None
     rounds = _Round(params, strategy, layout)
+    session = None
+    if params.secagg is not None:  # key setup of round 0; later rounds' rides on the previous
+        session = ServerSession(ctx.namespace, layout.size + 1, params.secagg, params.rounds,
+                                params.client_timeout)
+        session.setup(ctx.sub("secagg_setup"), clients, samples[0])
     history: list[RoundRecord] = []
     for r, rctx in ctx.sub("round").iter(params.rounds):
-        chosen = {clients[i] for i in sampler.choice(len(clients), per_round, replace=False)}
+        chosen = samples[r]
+        fit = {c for c in chosen if session is None or session.ready(c)}
         current = layout.unflatten(vec)
-        send_each(rctx, {c: {"task": TASK_FIT if c in chosen else TASK_EVALUATE,
-                             "weights": current, "proximal_mu": strategy.proximal_mu}
+        send_each(rctx, {c: _instruction(c in fit, current, strategy.proximal_mu,
+                                         session.inbox(c) if session else None)
                          for c in clients}, ROUND)
         replies = gather_until(rctx, clients, REPLY, params.client_timeout)
         metrics = average_metrics(replies.values())
         for name, value in metrics.items():
             ctx.log_metric(f"val_{name}", value, step=r)
-        fitters = [c for c in clients if c in chosen and c in replies]
-        if params.secagg is None:
-            update, participants = rounds.plain(replies, fitters)
+        if session is None:
+            update, participants = rounds.plain(replies, [c for c in clients
+                                                          if c in fit and c in replies])
         else:
-            late = [c for c in clients if c in chosen and c not in replies]
-            update, participants = rounds.secure(rctx.sub("secagg"), fitters, late)
+            upcoming = samples[r + 1] if r + 1 < params.rounds else set()
+            update, participants = rounds.secure(
+                session.finish(rctx, clients, replies, r, upcoming))
         applied = update is not None and len(participants) >= params.min_clients
         if applied and update is not None:
             candidate = strategy.apply(vec, update)

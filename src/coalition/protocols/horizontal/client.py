@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coalition.core import ConfigError, Context, Party, ProtocolError
 from coalition.protocols.horizontal.artifact import GlobalModel
 from coalition.protocols.horizontal.dp import clip, gaussian_noise
 from coalition.protocols.horizontal.models.base import Model, TrainConfig
-from coalition.protocols.horizontal.secagg.client import ShareKeyCache, run_secagg_client
 from coalition.protocols.horizontal.secagg.quantize import encode
+from coalition.protocols.horizontal.secagg.session import ClientSession
 from coalition.protocols.horizontal.spec import (
     FINAL,
     FINAL_REPORT,
@@ -50,14 +51,14 @@ def _evaluate(model: Model, data: LocalData) -> dict[str, float]:
     return {k: float(v) for k, v in model.evaluate(data.x_val, data.y_val).items()}
 
 
-def _parse_round(msg: Any) -> tuple[str, Weights, float]:
+def _parse_round(msg: Any) -> tuple[str, Weights, float, Any]:
     try:
         task, weights, mu = msg["task"], msg["weights"], float(msg["proximal_mu"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError("malformed round instruction") from exc
     if task not in (TASK_FIT, TASK_EVALUATE) or not isinstance(weights, dict) or mu < 0:
         raise ProtocolError("malformed round instruction", task=task)
-    return task, weights, mu
+    return task, weights, mu, msg.get("secagg")
 
 
 def _local_rng(params: HorizontalParams, party: Party, round_no: int) -> np.random.Generator:
@@ -76,6 +77,29 @@ def _privatise(delta: Vector, params: HorizontalParams, sampled: int) -> Vector:
     return out
 
 
+def _train(model: Model, data: LocalData, params: HorizontalParams, start_weights: Weights, *,
+           mu: float, rng: np.random.Generator) -> tuple[Vector, float]:
+    """Local epochs from ``start_weights``: the update ``w_local − w_global`` and the loss."""
+    layout = ParamLayout.of(start_weights)
+    start = layout.flatten(start_weights)
+    config = TrainConfig(params.local_epochs, params.batch_size, params.learning_rate, mu)
+    loss = model.fit(data.x, data.y, config, rng)
+    out: Vector = layout.flatten(model.get_weights()) - start
+    return out, loss
+
+
+def _quantise(delta: Vector, params: HorizontalParams, weight: int,
+              population: int) -> NDArray[np.uint64]:
+    """The secure-sum input: the fixed-point update scaled by ``weight``, then ``weight``."""
+    sa = params.secagg
+    if sa is None:
+        raise ConfigError("quantisation needs a secagg configuration")
+    return np.concatenate([
+        encode(delta, sa.frac_bits, sa.modulus_bits, scale=weight, max_summands=population),
+        encode(np.ones(1), sa.frac_bits, sa.modulus_bits, scale=weight, max_summands=population),
+    ])
+
+
 def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalParams) -> ClientResult:
     """Take part in every round the aggregator (the job's arbiter) runs."""
     aggregator = ctx.arbiter
@@ -85,35 +109,34 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
     sampled = min(params.clients_per_round or population, population)
     weight = 1 if params.dp is not None else data.num_samples
     trained = 0
-    share_keys = ShareKeyCache() if params.secagg is not None else None
+    session = None
+    if params.secagg is not None:
+        session = ClientSession(str(ctx.party), ctx.namespace, params.secagg.modulus_bits,
+                                params.rounds)
+        session.join(ctx.sub("secagg_setup"), aggregator)
     for r, rctx in ctx.sub("round").iter(params.rounds):
-        task, incoming, mu = _parse_round(rctx.recv(aggregator, ROUND))
+        task, incoming, mu, secagg = _parse_round(rctx.recv(aggregator, ROUND))
         model.set_weights(incoming)
         reply: dict[str, Any] = {"metrics": _evaluate(model, data), "num_val": data.num_val}
         for name, value in reply["metrics"].items():
             rctx.log_metric(f"val_{name}", value, step=r)
-        if task == TASK_EVALUATE:
-            rctx.send(aggregator, REPLY, reply)
-            continue
-        layout = ParamLayout.of(incoming)
-        start = layout.flatten(incoming)
-        config = TrainConfig(params.local_epochs, params.batch_size, params.learning_rate, mu)
-        loss = model.fit(data.x, data.y, config, _local_rng(params, ctx.party, r))
-        rctx.log_metric("train_loss", loss, step=r)
-        delta = _privatise(layout.flatten(model.get_weights()) - start, params, sampled)
-        trained += 1
-        if params.secagg is None:
-            rctx.send(aggregator, REPLY,
-                      {**reply, "update": layout.unflatten(delta), "num_samples": weight})
-            continue
+        vector = None
+        if task == TASK_FIT:
+            delta, loss = _train(model, data, params, incoming, mu=mu,
+                                 rng=_local_rng(params, ctx.party, r))
+            rctx.log_metric("train_loss", loss, step=r)
+            delta = _privatise(delta, params, sampled)
+            trained += 1
+            if session is None:
+                reply |= {"update": ParamLayout.of(incoming).unflatten(delta),
+                          "num_samples": weight}
+            else:
+                vector = _quantise(delta, params, weight, population)
+        if session is not None:
+            reply["secagg"] = session.reply(r, secagg, vector)
         rctx.send(aggregator, REPLY, reply)
-        sa = params.secagg
-        vector = np.concatenate([
-            encode(delta, sa.frac_bits, sa.modulus_bits, scale=weight, max_summands=population),
-            encode(np.ones(1), sa.frac_bits, sa.modulus_bits, scale=weight,
-                   max_summands=population),
-        ])
-        run_secagg_client(rctx.sub("secagg"), aggregator, vector, sa.modulus_bits, share_keys)
+        if session is not None:
+            session.answer(rctx, aggregator)
     final = ctx.recv(aggregator, FINAL)
     if not isinstance(final, dict) or not isinstance(final.get("weights"), dict):
         raise ProtocolError("malformed final model")

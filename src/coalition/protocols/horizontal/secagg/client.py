@@ -1,5 +1,5 @@
-"""Client side of the secure sum: a state machine (:class:`SecAggClient`, no I/O) and the
-driver that runs it over a :class:`~coalition.core.Context`.
+"""Client side of one round's secure sum: a state machine (:class:`SecAggClient`, no I/O; the
+driver is :class:`~.session.ClientSession`).
 
 What the client reveals: two fresh public keys, Shamir shares encrypted to its neighbours, one
 masked vector (uniform in Z_{2^k}^d to anyone lacking the masks), and — after the server names
@@ -15,23 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, CryptoError, Party, ProtocolError
+from coalition.core import CryptoError, ProtocolError
 from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.keys import KeyPair, derive, open_share, seal_share
 from coalition.protocols.horizontal.secagg.prg import expand
 from coalition.protocols.horizontal.secagg.quantize import reduce
-from coalition.protocols.horizontal.secagg.spec import (
-    ADVERTISE,
-    INBOX,
-    MASKED,
-    ROSTER,
-    SHARES,
-    SURVIVORS,
-    UNMASK,
-    is_abort,
-)
 
-__all__ = ["SecAggClient", "ShareKeyCache", "mask_context", "run_secagg_client", "share_context"]
+__all__ = ["SecAggClient", "ShareKeyCache", "mask_context", "share_context"]
 
 
 def mask_context(tag: str) -> bytes:
@@ -172,24 +162,3 @@ class SecAggClient:
             "sk": {v: self._held[v][0] for v in sorted(dropped & group) if v in self._held},
         }
 
-
-def run_secagg_client(ctx: Context, server: Party, vector: NDArray[np.uint64],
-                      modulus_bits: int, share_keys: ShareKeyCache | None = None) -> bool:
-    """Contribute ``vector`` (residues mod 2^k) to the round's secure sum; ``False`` if the
-    server dropped this client or abandoned the round. Pass one ``share_keys`` for all rounds
-    of a job to reuse the share-encryption key."""
-    state = SecAggClient(str(ctx.party), ctx.namespace, modulus_bits, share_keys)
-    ctx.send(server, ADVERTISE, state.advertise())
-    roster = ctx.recv(server, ROSTER)
-    if is_abort(roster):
-        return False
-    ctx.send(server, SHARES, state.share_keys(roster))
-    inbox = ctx.recv(server, INBOX)
-    if is_abort(inbox):
-        return False
-    ctx.send(server, MASKED, {"y": state.mask(inbox, vector)})
-    survivors = ctx.recv(server, SURVIVORS)
-    if is_abort(survivors):
-        return False
-    ctx.send(server, UNMASK, state.unmask(survivors))
-    return True

@@ -1,4 +1,5 @@
-"""Server side of the secure sum: a state machine (:class:`SecAggServer`, no I/O) and its driver.
+"""Server side of one round's secure sum: a state machine (:class:`SecAggServer`, no I/O; the
+driver is :class:`~.session.ServerSession`).
 
 What the server learns: public keys, ciphertexts it cannot open, masked vectors, and finally
 the **sum** of the survivors' inputs — to unmask it, it reconstructs each survivor's self-mask
@@ -10,35 +11,22 @@ clients in some neighbourhood.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, CryptoError, Party
-from coalition.protocols.horizontal.collect import gather_until, send_each
+from coalition.core import CryptoError
 from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.client import mask_context
 from coalition.protocols.horizontal.secagg.graph import neighbourhoods, threshold_for
 from coalition.protocols.horizontal.secagg.keys import KeyPair
 from coalition.protocols.horizontal.secagg.prg import expand
 from coalition.protocols.horizontal.secagg.quantize import reduce
-from coalition.protocols.horizontal.secagg.spec import (
-    ABORT,
-    ADVERTISE,
-    INBOX,
-    MASKED,
-    ROSTER,
-    SHARES,
-    SURVIVORS,
-    UNMASK,
-    RoundAborted,
-)
+from coalition.protocols.horizontal.secagg.spec import RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
 
-__all__ = ["SecAggServer", "SecureSum", "run_secagg_server"]
+__all__ = ["SecAggServer"]
 
 
 def _is_key(v: Any) -> bool:
@@ -138,39 +126,3 @@ class SecAggServer:
                 raise RoundAborted("too few clients left", phase=phase, alive=len(alive),
                                    threshold=self.threshold)
 
-
-@dataclass(frozen=True)
-class SecureSum:
-    """The sum of the participants' vectors (residues mod 2^k) and who contributed."""
-
-    total: NDArray[np.uint64]
-    participants: list[Party]
-
-
-def run_secagg_server(ctx: Context, clients: Sequence[Party], length: int, config: SecAggConfig,
-                      timeout: float, *, excluded: Sequence[Party] = ()) -> SecureSum:
-    """Drive one secure sum over ``clients``; raises :class:`RoundAborted` if it cannot finish.
-
-    ``excluded`` clients (sampled, but already dropped from the round) are told to leave at once.
-    """
-    send_each(ctx, dict.fromkeys(excluded, ABORT), ROSTER)
-    state = SecAggServer(ctx.namespace, length, config)
-    by_name = {str(p): p for p in clients}
-    pending = list(clients)  # clients still waiting for a server message in this round
-
-    def phase(key_in: Any, step: Any, key_out: Any) -> None:
-        got = gather_until(ctx, pending, key_in, timeout)
-        try:
-            payloads = step({str(p): v for p, v in got.items()})
-        except RoundAborted:
-            send_each(ctx, dict.fromkeys(pending, ABORT), key_out)
-            raise
-        send_each(ctx, {p: payloads.get(str(p), ABORT) for p in pending}, key_out)
-        pending[:] = [p for p in pending if str(p) in payloads]
-
-    phase(ADVERTISE, state.roster, ROSTER)
-    phase(SHARES, state.route, INBOX)
-    phase(MASKED, state.survivors, SURVIVORS)
-    responses = gather_until(ctx, pending, UNMASK, timeout)
-    total = state.unmask({str(p): v for p, v in responses.items()})
-    return SecureSum(total, [by_name[u] for u in sorted(state.u3)])

@@ -1,17 +1,19 @@
-"""Message keys and payloads of the secure-sum sub-protocol (one instance per round).
+"""Message keys and payloads of secure aggregation (Bonawitz et al. CCS 2017, §4; semi-honest
+variant without the consistency check), as carried by horizontal FL (see :mod:`.session`).
 
-Phases (Bonawitz et al. CCS 2017, §4; semi-honest variant without the consistency check)::
+The phases of one round's secure sum and their payloads::
 
-    client → server  ADVERTISE  {"c_pk": bytes32, "s_pk": bytes32}          (X25519 public keys)
-    server → client  ROSTER     {"index": {name: x}, "keys": {nbr: {"c_pk", "s_pk"}}, "threshold": t}
-    client → server  SHARES     {nbr: AEAD ciphertext of {src, dst, sk, b}}  (Shamir shares)
-    server → client  INBOX      {"ciphertexts": {src: bytes}, "u2": [names]}
-    client → server  MASKED     {"y": uint64 array}    y = x + PRG(b_u) + Σ_v ±PRG(s_uv)  mod 2^k
-    server → client  SURVIVORS  {"u3": [names], "dropped": [names]}
-    client → server  UNMASK     {"b": {name: share}, "sk": {name: share}}
+    advertise  client → server  {"c_pk": bytes32, "s_pk": bytes32}          (X25519 public keys)
+    roster     server → client  {"index": {name: x}, "keys": {nbr: {"c_pk", "s_pk"}}, "threshold": t}
+    shares     client → server  {nbr: AEAD ciphertext of (s_sk share, b share)}
+    inbox      server → client  {"ciphertexts": {src: bytes}, "u2": [names]}
+    masked     client → server  uint64 array  y = x + PRG(b_u) + Σ_v ±PRG(s_uv)  mod 2^k
+    unmask     server → client  {"u3": [names], "dropped": [names]}
+               client → server  {"b": {name: share}, "sk": {name: share}}
 
-Every server → client payload may instead be ``{"abort": True}``: the client was dropped (it
-answered too late) or the round was abandoned; the client then leaves the round.
+They travel inside three keys of their own (HELLO, REQUEST, RESPONSE) and the FL round's ROUND
+and REPLY messages. A server → client phase payload may instead be ``{"abort": True}``: the
+client was dropped from that sum or the sum was abandoned.
 """
 
 from __future__ import annotations
@@ -22,24 +24,18 @@ from coalition.core import MessageKey, ProtocolError
 
 __all__ = [
     "ABORT",
-    "ADVERTISE",
-    "INBOX",
-    "MASKED",
-    "ROSTER",
-    "SHARES",
-    "SURVIVORS",
-    "UNMASK",
+    "HELLO",
+    "REQUEST",
+    "RESPONSE",
     "RoundAborted",
     "is_abort",
 ]
 
-ADVERTISE = MessageKey("sa_advertise", "client → server: two X25519 public keys")
-ROSTER = MessageKey("sa_roster", "server → client: neighbours' public keys, indices, threshold")
-SHARES = MessageKey("sa_shares", "client → server: encrypted Shamir shares, one per neighbour")
-INBOX = MessageKey("sa_inbox", "server → client: shares addressed to it, and the set U2")
-MASKED = MessageKey("sa_masked", "client → server: masked quantised update")
-SURVIVORS = MessageKey("sa_survivors", "server → client: who sent masked input (U3), who dropped")
-UNMASK = MessageKey("sa_unmask", "client → server: shares of b (survivors) and of s_sk (dropped)")
+HELLO = MessageKey("sa_hello", "client → server, at job start: {'advertise': keys of round 0}")
+REQUEST = MessageKey("sa_request", "server → client: {'unmask': unmask request of this round | "
+                     "abort | None, 'roster': roster of the next round | abort | None}")
+RESPONSE = MessageKey("sa_response", "client → server: {'unmask': shares of b and s_sk, "
+                      "'shares': encrypted shares of the next round} (either may be absent)")
 
 ABORT: dict[str, Any] = {"abort": True}
 
