@@ -156,9 +156,11 @@ def _params(name: str, task: TaskSpec, cls: type[Component], chosen: tuple[Party
             origin.update(dict.fromkeys(values, block))
         raw[party] = merged
         value, problems = cls.check_params(merged)
+        # A whole-set error (cross-field constraint) points at the most specific block.
+        specific = next((b for b, v in reversed(layers) if v), "parameters")
         for prob in problems:
             head = prob.field.split(".", 1)[0]
-            block = origin.get(head, "parameters")
+            block = origin.get(head, "parameters") if prob.field else specific
             where = f"{path}.{block}" + (f".{prob.field}" if prob.field else "")
             msg = prob.message if head in origin or not prob.field else \
                 f"{prob.message} (for {party})"
