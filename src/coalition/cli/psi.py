@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-Protocol = Annotated[str, typer.Option(help="Engine: ecdh or oprf.")]
+Protocol = Annotated[str, typer.Option(help="Engine: auto (kkrt for two parties), kkrt, ecdh or oprf.")]
 Delivery = Annotated[str, typer.Option(help="Who learns: both, guest or cardinality.")]
 Duplicates = Annotated[str, typer.Option(help="Duplicate IDs: dedupe (count them) or error.")]
 Case = Annotated[str, typer.Option(help="Canonical case of IDs: lower, upper or keep.")]
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         certs_dir: Annotated[Path, typer.Option("--certs", help="Made by `psi certs`.")],
         out: Annotated[Path, typer.Option(help="Result CSV (id,row) + .summary.json.")],
         column: Column = None,
-        protocol: Protocol = "ecdh",
+        protocol: Protocol = "auto",
         delivery: Delivery = "both",
         on_duplicate: Duplicates = "dedupe",
         case: Case = "lower",
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[Path, typer.Option(help="Where guest.csv, host.csv go.")] = Path(
             "psi-out"),
         column: Column = None,
-        protocol: Protocol = "ecdh",
+        protocol: Protocol = "auto",
         delivery: Delivery = "both",
         on_duplicate: Duplicates = "dedupe",
         case: Case = "lower",

@@ -4,7 +4,7 @@ A bank (guest: labels + its own features) and a telco (host: its own features) s
 their customers. In one process, on the in-memory hub, with the same role code the network
 transport runs:
 
-1. **PSI** (ECDH over X25519) aligns the shared customers; each side learns only the
+1. **PSI** (KKRT16 OT-extension, the default for two parties) aligns the shared customers; each side learns only the
    intersection;
 2. both sides split the aligned rows into train/test with a seed they agree on;
 3. **SS-LR**: vertical logistic regression over additive secret shares, the arbiter as the
@@ -117,7 +117,7 @@ def run_credit_demo(config: DemoConfig | None = None, on_step: Step | None = Non
                      TELCO: lambda ctx: run_host(ctx, telco["phone"].tolist())})
     result.timings["psi"] = time.perf_counter() - t0
     result.intersection = psi[BANK].size
-    say("psi", f"ECDH-PSI found {psi[BANK].size:,} shared customers "
+    say("psi", f"{psi[BANK].summary.protocol.upper()}-PSI found {psi[BANK].size:,} shared customers "
                f"in {result.timings['psi']:.1f} s")
 
     bank_al, telco_al = _aligned(bank, psi[BANK]), _aligned(telco, psi[TELCO])

@@ -20,6 +20,7 @@ SHARED = sorted(f"user{i}" for i in range(150, 300))
 
 
 def _run(gids, hids, params, recorder=None):
+    params = {"protocol": "ecdh", **params}  # this module tests the ECDH engine
     out = run_parties({G: lambda ctx: run_guest(ctx, gids, params),
                        H: lambda ctx: run_host(ctx, hids, params)},
                       wrap=recorder.wrap if recorder else None, timeout=30)
@@ -133,3 +134,10 @@ def test_select_rows_of_own_table():
 def test_kkrt_is_reachable_through_the_role_entry_points():
     g, h = _run(GUEST_IDS, HOST_IDS, {"protocol": "kkrt"})
     assert g.ids == h.ids == SHARED and g.summary.protocol == "kkrt"
+
+
+@pytest.mark.parametrize(("delivery", "hosts", "engine"), [
+    ("both", 1, "kkrt"), ("guest", 1, "kkrt"), ("cardinality", 1, "ecdh"), ("both", 2, "ecdh")])
+def test_auto_picks_kkrt_for_balanced_two_party_and_ecdh_otherwise(delivery, hosts, engine):
+    assert PsiParams.parse({"delivery": delivery}).for_parties(hosts).protocol.value == engine
+    assert PsiParams.parse({"protocol": "oprf"}).for_parties(1).protocol.value == "oprf"

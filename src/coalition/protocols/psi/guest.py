@@ -46,7 +46,7 @@ def run_guest(ctx: Context, ids: IdSet | Sequence[Any] | Any,
     with ``canonicaliser``. ``progress(stage, done, total)`` is called as batches finish.
     ``table_cache`` (OPRF only): where the server's PRF table is kept between runs.
     """
-    p = PsiParams.parse(params)
+    p = PsiParams.parse(params).for_parties(len(ctx.hosts))
     engines: dict[tuple[PsiProtocol, bool], Engine] = {
         (PsiProtocol.ECDH, False): run_ecdh_guest,
         (PsiProtocol.ECDH, True): run_multi_guest,

@@ -31,7 +31,7 @@ def run_host(ctx: Context, ids: IdSet | Sequence[Any] | Any,
 
     ``prf_table`` (OPRF only): the cached PRF table of this host's IDs; built per run if None.
     """
-    p = PsiParams.parse(params)
+    p = PsiParams.parse(params).for_parties(len(ctx.hosts))
     engines: dict[tuple[PsiProtocol, bool], Callable[[Session], PsiResult]] = {
         (PsiProtocol.ECDH, False): run_ecdh_host,
         (PsiProtocol.ECDH, True): run_multi_host,

@@ -85,7 +85,7 @@ class Session:
     # -- results ------------------------------------------------------------------------------
     def finish(self, size: int, members: IntArray | None) -> PsiResult:
         """Build the result; ``members`` are positions in ``self.ids`` in agreed order."""
-        ids = None if members is None else [self.ids.ids[int(i)] for i in members]
+        ids = None if members is None else [self.ids.ids[i] for i in members.tolist()]
         rows = None if members is None else self.ids.rows[members]
         summary = PsiSummary(
             protocol=self.params.protocol.value, delivery=self.params.delivery.value,
@@ -102,15 +102,20 @@ class Session:
         """Sort positions in ``self.ids`` by canonical ID: the order all learners share."""
         if members.size == 0:
             return members
-        keys = np.array([self.ids.ids[int(i)] for i in members], dtype=object)
-        return members[np.argsort(keys, kind="stable")]
+        return members[self._order_by_id(members)]
+
+    def _order_by_id(self, positions: IntArray) -> IntArray:
+        """Permutation sorting ``positions`` by canonical ID (Python's stable sort on str,
+        not a numpy 'U' dtype, which would drop trailing NULs and could differ by party)."""
+        ids = self.ids.ids
+        keys = [ids[i] for i in positions.tolist()]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
 
     def deliver_as_guest(self, host: Party, mine: IntArray, theirs: IntArray) -> PsiResult:
         """Guest side of delivery: ``mine[i]`` (own position) matched ``theirs[i]`` (position in
         the array ``host`` sent)."""
         if self.params.delivery == Delivery.BOTH:
-            order = np.argsort(np.array([self.ids.ids[int(i)] for i in mine], dtype=object),
-                               kind="stable") if mine.size else np.zeros(0, dtype=np.int64)
+            order = self._order_by_id(mine)
             self.ctx.send(host, RESULT_POSITIONS, theirs[order].astype(np.int64))
             return self.finish(int(mine.size), mine[order])
         self.ctx.send(host, RESULT_SIZE, int(mine.size))
@@ -122,15 +127,23 @@ class Session:
         sent at position ``p``."""
         if self.params.delivery == Delivery.BOTH:
             pos = self.ctx.recv(guest, RESULT_POSITIONS)
-            if (not isinstance(pos, np.ndarray) or pos.ndim != 1 or pos.dtype.kind != "i"
-                    or (pos.size and (pos.min() < 0 or pos.max() >= sent_rows.size))
-                    or np.unique(pos).size != pos.size):
+            if not _valid_positions(pos, sent_rows.size):
                 raise ProtocolError("malformed result positions", peer=str(guest))
             return self.finish(int(pos.size), sent_rows[pos])
         size = self.ctx.recv(guest, RESULT_SIZE)
         if not isinstance(size, int) or not 0 <= size <= len(self.ids):
             raise ProtocolError("malformed intersection size", peer=str(guest))
         return self.finish(size, None)
+
+
+def _valid_positions(pos: object, n: int) -> bool:
+    """Distinct integer positions in ``[0, n)`` (sorting beats ``np.unique`` here)."""
+    if not isinstance(pos, np.ndarray) or pos.ndim != 1 or pos.dtype.kind != "i":
+        return False
+    if pos.size == 0:
+        return True
+    s = np.sort(pos)
+    return bool(s[0] >= 0 and s[-1] < n and not np.any(s[1:] == s[:-1]))
 
 
 def open_session(ctx: Context, ids: IdSet, params: PsiParams,

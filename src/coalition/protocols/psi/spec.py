@@ -67,6 +67,7 @@ class PsiProtocol(StrEnum):
     ECDH = "ecdh"  # Diffie-Hellman PSI over X25519: 2 parties, and 3+ parties (chained)
     OPRF = "oprf"  # blinded OPRF against a cached PRF table: unbalanced / periodic
     KKRT = "kkrt"  # OT-extension PSI (Kolesnikov et al. 2016): balanced 2-party, fastest
+    AUTO = "auto"  # kkrt for 2 parties, ecdh for 3+ parties or cardinality-only
 
 
 class Delivery(StrEnum):
@@ -89,7 +90,7 @@ class PsiParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    protocol: PsiProtocol = PsiProtocol.ECDH
+    protocol: PsiProtocol = PsiProtocol.AUTO
     delivery: Delivery = Delivery.BOTH
     on_duplicate: OnDuplicate = OnDuplicate.DEDUPE
     stat_bits: int = Field(40, ge=20, le=128, description="false-match bound 2^-stat_bits")
@@ -98,7 +99,8 @@ class PsiParams(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> PsiParams:
-        if self.protocol != PsiProtocol.ECDH and self.delivery == Delivery.CARDINALITY:
+        if (self.protocol not in (PsiProtocol.ECDH, PsiProtocol.AUTO)
+                and self.delivery == Delivery.CARDINALITY):
             raise ValueError(f"{self.protocol.value} PSI cannot hide members from the guest; "
                              "use protocol 'ecdh' for cardinality-only")
         return self
@@ -114,6 +116,14 @@ class PsiParams(BaseModel):
             raise ConfigError("invalid PSI parameters",
                               errors=[f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                       for e in exc.errors()]) from exc
+
+    def for_parties(self, n_hosts: int) -> PsiParams:
+        """Resolve ``auto``: KKRT for balanced 2-party PSI, ECDH for 3+ parties or
+        cardinality-only (the only engine that hides members from everyone)."""
+        if self.protocol != PsiProtocol.AUTO:
+            return self
+        fast = n_hosts == 1 and self.delivery != Delivery.CARDINALITY
+        return self.model_copy(update={"protocol": PsiProtocol.KKRT if fast else PsiProtocol.ECDH})
 
     def agreed(self) -> dict[str, Any]:
         """The fields all parties must share (compared in the handshake)."""
