@@ -81,6 +81,15 @@ def _floats(obj):
         yield obj
 
 
+def test_fitted_models_pickle_for_process_runners(breast_model):
+    import pickle
+
+    _, _, fitted = breast_model
+    for model in (fitted["guest"], *fitted["hosts"]):
+        clone = pickle.loads(pickle.dumps(model))
+        assert json.dumps(clone.to_artifact()) == json.dumps(model.to_artifact())
+
+
 def test_feature_importance_per_party(breast_model):
     _, _, fitted = breast_model
     guest = fitted["guest"]

@@ -102,6 +102,7 @@ class SecureBoostGuest:
                                      yvv=yvv, vscore=vscore)
         finally:
             self._prefetch.close()
+            del self._prefetch  # holds a thread: a fitted model stays picklable
         kept_rounds = best_round + 1 if p.early_stopping_rounds else len(trees) // p.trees_per_round
         self.best_iteration_ = best_round if Xv is not None else None
         self.trees_ = trees[: kept_rounds * p.trees_per_round]
