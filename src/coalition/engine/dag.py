@@ -119,8 +119,8 @@ class DagSpec(BaseModel):
 
     def to_document(self) -> dict[str, Any]:
         """The canonical plain form (what YAML/JSON files and the SDK compile to)."""
-        doc = self.model_dump(mode="json", exclude_defaults=True)
-        doc["version"] = self.version
+        doc = {"version": self.version,
+               **self.model_dump(mode="json", exclude_defaults=True, exclude={"tasks"})}
         doc["tasks"] = {name: task.model_dump(mode="json", exclude_defaults=True)
                         for name, task in self.tasks.items()}
         return doc
