@@ -103,6 +103,7 @@ class SecureBoostGuest:
         finally:
             self._prefetch.close()
             del self._prefetch  # holds a thread: a fitted model stays picklable
+            self._sk = None  # one key per training run; inference needs no decryption
         kept_rounds = best_round + 1 if p.early_stopping_rounds else len(trees) // p.trees_per_round
         self.best_iteration_ = best_round if Xv is not None else None
         self.trees_ = trees[: kept_rounds * p.trees_per_round]
