@@ -107,6 +107,12 @@ def test_parameter_errors_point_at_the_block_they_came_from():
     assert "no party of this role" in found["tasks.ev.role_parameters.host"]
 
 
+def test_role_specific_constraints():
+    found = problems(HEAD.replace('{path: h.csv}', '{path: h.csv, label_column: y}'))
+    assert found == {"tasks.read.party_parameters.host:telco.label_column":
+                     "only the guest holds labels"}
+
+
 def test_missing_required_parameters_and_inputs():
     found = problems("""
 name: t

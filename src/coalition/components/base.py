@@ -208,6 +208,11 @@ class Component(ABC):
             return None, [ParamProblem("", str(exc))]
 
     @classmethod
+    def check_role(cls, role: Role, params: Any) -> list[ParamProblem]:
+        """Role-specific constraints on valid parameters (say, only the guest has labels)."""
+        return []
+
+    @classmethod
     def parse_params(cls, raw: Mapping[str, Any]) -> Any:
         """Validated parameters, or one :class:`ConfigError` listing every problem."""
         params, problems = cls.check_params(raw)

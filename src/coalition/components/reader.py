@@ -16,7 +16,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
-from coalition.components.base import Component, Environment, Output, TaskContext, slots
+from coalition.components.base import (
+    Component,
+    Environment,
+    Output,
+    ParamProblem,
+    TaskContext,
+    slots,
+)
 from coalition.components.registry import register
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
@@ -70,6 +77,13 @@ class Reader(Component):
         data=Output(ArtifactKind.DATASET, _ANY, doc="the party's table"),
         metrics=Output(ArtifactKind.METRICS, _ANY, doc="row and column counts"),
     )
+
+    @classmethod
+    def check_role(cls, role: Role, params: ReaderParams) -> list[ParamProblem]:
+        """Only the guest may name a label column."""
+        if params.label_column is not None and role is not Role.GUEST:
+            return [ParamProblem("label_column", "only the guest holds labels")]
+        return []
 
     @classmethod
     def fingerprint(cls, params: ReaderParams, env: Environment) -> str:

@@ -136,13 +136,13 @@ class StandaloneRunner:
                 self._task(report, outcome, TaskState.CANCELLED, "an earlier task failed")
                 continue
             try:
-                inputs, keys = self._prepare(node)
+                keys = self._keys_for(node)
                 outcome.keys = {str(p): k for p, k in keys.items()}
                 hit = all(self.store(p).has(name, k) for p, k in keys.items())
                 if decide(name, selection, all_parties_hit=hit, force=force) is Action.REUSE:
                     self._task(report, outcome, TaskState.REUSED, "cache hit on every party")
                 else:
-                    self._execute(report, node, outcome, inputs, keys)
+                    self._execute(report, node, outcome, keys)
                 self._keys.update({(name, p): k for p, k in keys.items()})
             except CoalitionError as exc:
                 report.error = exc
@@ -154,30 +154,28 @@ class StandaloneRunner:
         self._job(report, final, "" if report.error is None else str(report.error))
         return report
 
-    def _prepare(self, node: TaskNode) -> tuple[dict[Party, dict[str, Artifact]],
-                                                 dict[Party, str]]:
-        inputs: dict[Party, dict[str, Artifact]] = {}
+    def _keys_for(self, node: TaskNode) -> dict[Party, str]:
+        # Digests come from the upstream manifests: deciding reuse reads no data.
         keys: dict[Party, str] = {}
-        version = node.component.version
         for party in node.parties:
-            loaded: dict[str, Artifact] = {}
-            digests: dict[str, str] = {}
-            for slot, ref in node.inputs_for(party).items():
-                up_key = self._keys[(ref.task, party)]
-                store = self.store(party)
-                digests[slot] = store.manifest(ref.task, up_key)[ref.output].digest
-                loaded[slot] = store.load(ref.task, up_key, ref.output)
+            store = self.store(party)
+            digests = {slot: store.manifest(ref.task, self._keys[(ref.task, party)])[
+                ref.output].digest for slot, ref in node.inputs_for(party).items()}
             fingerprint = node.component.fingerprint(node.params[party], self.env)
-            keys[party] = task_key(node.component.name, version, node.document(), digests,
-                                   fingerprint)
-            inputs[party] = loaded
-        return inputs, keys
+            keys[party] = task_key(node.component.name, node.component.version,
+                                   node.document(), digests, fingerprint)
+        return keys
+
+    def _inputs_for(self, node: TaskNode, party: Party) -> dict[str, Artifact]:
+        store = self.store(party)
+        return {slot: store.load(ref.task, self._keys[(ref.task, party)], ref.output)
+                for slot, ref in node.inputs_for(party).items()}
 
     def _execute(self, report: RunReport, node: TaskNode, outcome: TaskOutcome,
-                 inputs: Mapping[Party, Mapping[str, Artifact]],
                  keys: Mapping[Party, str]) -> None:
         self._task(report, outcome, TaskState.RUNNING, "")
-        roles = {p: partial(_party_main, node, p, inputs[p], self.env) for p in node.parties}
+        roles = {p: partial(_party_main, node, p, self._inputs_for(node, p), self.env)
+                 for p in node.parties}
         t0 = time.perf_counter()
         try:  # a party's failure arrives as PartyFailedError naming it and the root cause
             results = run_local(roles, timeout=self.timeout, wrap=self.wrap)

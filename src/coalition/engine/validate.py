@@ -156,6 +156,8 @@ def _params(name: str, task: TaskSpec, cls: type[Component], chosen: tuple[Party
             origin.update(dict.fromkeys(values, block))
         raw[party] = merged
         value, problems = cls.check_params(merged)
+        if value is not None:
+            problems = cls.check_role(party.role, value)
         # A whole-set error (cross-field constraint) points at the most specific block.
         specific = next((b for b, v in reversed(layers) if v), "parameters")
         for prob in problems:
