@@ -10,7 +10,13 @@ Cryptography*, §14.6.3).
 Window = 8 bits was tuned on 2048-bit keys: the random exponent comes straight from
 ``secrets.token_bytes`` with no digit extraction, one row holds 256 entries (a 1024-bit
 exponent mod a 4096-bit modulus needs 128 rows ≈ 18 MB), and a wider window saves at most a
-quarter of the multiplications for 8× the memory.
+quarter of the multiplications for 8× the memory. Measured on this code: w = 10, 11, 12 were
+no faster than 8 — each multiplication then mostly waits for a cache miss.
+
+:meth:`FixedBaseTable.pow_many` is the batch form and the one to use: it walks the table row
+by row for a block of exponents, so a row (256 entries, 64–128 kB) is fetched into cache once
+per block instead of once per exponent — 1.4–1.6× faster than one :meth:`pow_bytes` per
+exponent on a loaded 2-core machine at 2048-bit moduli (``benchmarks/paillier.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ __all__ = ["WINDOW_BITS", "FixedBaseTable", "powmod_bytes"]
 
 WINDOW_BITS = 8
 _ROW = 1 << WINDOW_BITS
+# Exponents per row-major block: the block's accumulators (≤ 512 kB at 4096-bit moduli) and
+# one table row stay in cache together.
+_BLOCK = 512
 
 
 class FixedBaseTable:
@@ -53,6 +62,27 @@ class FixedBaseTable:
         for i in range(1, len(exponent)):
             acc = acc * rows[i][exponent[i]] % m
         return acc
+
+    def pow_many(self, exponents: bytes, count: int) -> list[mpz]:
+        """``[base^a_k mod modulus]`` for ``count`` exponents packed back to back.
+
+        ``exponents`` holds ``count`` little-endian exponents of ``exp_bytes`` bytes each (the
+        layout of one ``secrets.token_bytes(exp_bytes * count)`` call).
+        """
+        nb = self.exp_bytes
+        if count < 0 or len(exponents) != nb * count:
+            raise ValueError("exponents must hold count * exp_bytes bytes")
+        m, rows = self.modulus, self.rows
+        out: list[mpz] = []
+        for start in range(0, count, _BLOCK):
+            block = exponents[start * nb:min(count, start + _BLOCK) * nb]
+            first = rows[0]
+            accs = [first[d] for d in block[0::nb]]
+            for i in range(1, nb):
+                row = rows[i]
+                accs = [a * row[d] % m for a, d in zip(accs, block[i::nb], strict=True)]
+            out.extend(accs)
+        return out
 
     def pow_int(self, exponent: int) -> mpz:
         """``base^exponent mod modulus`` for ``0 <= exponent < 256^exp_bytes``."""

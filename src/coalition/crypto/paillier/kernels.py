@@ -39,12 +39,14 @@ __all__ = [
     "mask_chunk",
 ]
 
-# Below this many exponentiations, a missing table is not worth building (≈ 32k multiplications).
+# A table costs ≈ 32k multiplications to build: it is built once a key has asked for this many
+# exponentiations in total (in one batch or across many small ones).
 SMALL_BATCH = 24
 # Tables are ~20 MB each at 2048 bits; CRT constants are tiny. Parties sharing one process
 # (standalone mode) each hold keys, hence room for several.
 _CACHE_SIZE = {"crt": 32, "pub": 6, "prv": 6}
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_demand: dict[tuple[Any, ...], int] = {}  # exponentiations requested per key, this process
 _lock = threading.Lock()
 
 
@@ -158,17 +160,17 @@ def _encrypt_private(task: EncryptTask) -> list[mpz]:
     nb = exponent_bytes(crt.n)
     rnd = secrets.token_bytes(nb * count)
     n, p2, q2, q2_inv = crt.n, crt.p2, crt.q2, crt.q2_inv
-    tables = _private_tables(crt, task.hs, count >= SMALL_BATCH)
+    tables = _private_tables(crt, task.hs, _wants_table(("prv", int(crt.p), int(task.hs)), count))
+    if tables is None:
+        rp = [powmod_bytes(task.hs, rnd[i * nb:(i + 1) * nb], p2) for i in range(count)]
+        rq = [powmod_bytes(task.hs, rnd[i * nb:(i + 1) * nb], q2) for i in range(count)]
+    else:
+        rp, rq = tables[0].pow_many(rnd, count), tables[1].pow_many(rnd, count)
     out = []
-    for i, m in enumerate(task.plaintexts):
-        a = rnd[i * nb:(i + 1) * nb]
+    for m, a, b in zip(task.plaintexts, rp, rq, strict=True):
         x = 1 + mpz(m) * n
-        if tables is None:
-            cp = x * powmod_bytes(task.hs, a, p2) % p2
-            cq = x * powmod_bytes(task.hs, a, q2) % q2
-        else:
-            cp = x * tables[0].pow_bytes(a) % p2
-            cq = x * tables[1].pow_bytes(a) % q2
+        cp = x * a % p2
+        cq = x * b % q2
         out.append(cq + q2 * ((cp - cq) * q2_inv % p2))
     return out
 
@@ -176,11 +178,22 @@ def _encrypt_private(task: EncryptTask) -> list[mpz]:
 def _public_masks(n: int, hs: int, count: int) -> list[mpz]:
     nb = exponent_bytes(n)
     rnd = secrets.token_bytes(nb * count)
-    table = _public_table(n, hs, count >= SMALL_BATCH)
+    table = _public_table(n, hs, _wants_table(("pub", int(n), int(hs)), count))
     if table is None:
         n2 = mpz(n) * n
         return [powmod_bytes(hs, rnd[i * nb:(i + 1) * nb], n2) for i in range(count)]
-    return [table.pow_bytes(rnd[i * nb:(i + 1) * nb]) for i in range(count)]
+    return table.pow_many(rnd, count)
+
+
+def _wants_table(key: tuple[Any, ...], count: int) -> bool:
+    """Build a missing table once this key has asked for ``SMALL_BATCH`` exponentiations in
+    total: many small batches (re-randomising a 20-entry gradient every round) pay for it too."""
+    with _lock:
+        seen = _demand.get(key, 0) + count
+        _demand[key] = seen
+        if len(_demand) > 64:  # a bounded record of recent keys
+            del _demand[next(iter(_demand))]
+    return seen >= SMALL_BATCH
 
 
 def mask_chunk(task: MaskTask) -> list[mpz]:
