@@ -120,7 +120,7 @@ def main() -> None:
     def progress(stage: str, done: int, total: int) -> None:
         events.append((stage, done, time.perf_counter()))
 
-    table = PirTable(TableSettings("bench", 32, bucket_bits=10 if rows >= 500_000 else 6))
+    table = PirTable(TableSettings("bench", 32, bucket_bits=12 if rows >= 500_000 else 8))
     t0 = time.perf_counter()
     table.sync(ids, payloads, executor=ex, progress=progress)
     build_s = time.perf_counter() - t0

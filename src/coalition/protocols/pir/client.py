@@ -94,7 +94,9 @@ def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
         table = _download(inner, server, manifest, p, cached=cached,
                           progress=progress) \
             if p.mode == PirMode.DOWNLOAD else None
-        if table is not None and cache is not None:
+        unchanged = cached is not None and table is not None and table[1] == "delta" \
+            and (cached[0], cached[1]) == (manifest.epoch, manifest.version)
+        if table is not None and cache is not None and not unchanged:
             cache.store(cache_name, manifest.epoch, manifest.version, table[0])
         hits, payloads, info = _lookup(inner, server, batch, manifest, p, table=table,
                                         progress=progress)
