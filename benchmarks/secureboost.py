@@ -170,6 +170,7 @@ def run_case(name: str, bits: int, trees: int, reps: int, workers: int) -> None:
          baseline="sklearn HistGradientBoostingClassifier (1 thread, joined table)",
          baseline_auc=round(base_auc, 4), baseline_s=round(base_s, 4),
          ratio_vs_recorded=round(anchor_value / per_tree, 2), wall_s=round(wall, 2),
+         per_tree_median_s=round(statistics.median(g_out["tree_seconds"]), 3),
          tree_seconds=[round(t, 3) for t in g_out["tree_seconds"]],
          cpu_s_per_tree=round((g_out["cpu_s"] + h_out["cpu_s"]) / trees, 3),
          fit_cpu_s_per_tree_in_process=round((g_out["fit_cpu_s"] + h_out["fit_cpu_s"]) / trees, 3),
