@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import audit, demo, node, psi, version
+from coalition.cli import audit, component, demo, job, node, psi, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -20,6 +20,8 @@ psi.register(app)
 demo.register(app)
 node.register(app)
 audit.register(app)
+component.register(app)
+job.register(app)
 
 
 def main() -> None:

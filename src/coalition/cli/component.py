@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from coalition.cli.exit_codes import ExitCode
-from coalition.components import REGISTRY
 from coalition.core.errors import NotFoundError
 
 __all__ = ["register"]
@@ -24,6 +23,8 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_(as_json: AsJson = False) -> None:
         """List registered components (name:major, version, roles)."""
+        from coalition.components import REGISTRY
+
         rows = [{"ref": c.ref(), "version": c.version,
                  "roles": sorted(r.value for r in c.roles), "description": c.description}
                 for c in REGISTRY.components()]
@@ -37,6 +38,8 @@ def register(app: typer.Typer) -> None:
     @group.command("describe")
     def describe(name: Annotated[str, typer.Argument(help="name or name:major")]) -> None:
         """Print a component's declaration; its parameters as JSON Schema."""
+        from coalition.components import REGISTRY
+
         try:
             typer.echo(json.dumps(REGISTRY.describe(name), indent=2))
         except NotFoundError as exc:

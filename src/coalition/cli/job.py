@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from coalition.cli.exit_codes import ExitCode
-from coalition.components import Environment
 from coalition.core.errors import CoalitionError, ConfigError, InputError
-from coalition.engine.dag import DagError, load_dag
-from coalition.engine.standalone import StandaloneRunner
-from coalition.engine.states import JobState, Transition
-from coalition.engine.validate import JobGraph, validate_dag
+
+if TYPE_CHECKING:
+    from coalition.engine.states import Transition
+    from coalition.engine.validate import JobGraph
 
 __all__ = ["register"]
 
@@ -23,6 +22,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")
 
 
 def _load(path: Path, as_json: bool) -> JobGraph:
+    from coalition.engine.dag import DagError, load_dag
+    from coalition.engine.validate import validate_dag
+
     try:
         return validate_dag(load_dag(path))
     except DagError as exc:
@@ -84,6 +86,10 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"{t.task:>20}  {t.after}" + (f"  ({t.reason})" if t.reason and
                                                           t.after == "failed" else ""),
                            err=True)
+
+        from coalition.components import Environment
+        from coalition.engine.standalone import StandaloneRunner
+        from coalition.engine.states import JobState
 
         runner = StandaloneRunner(graph, work, env=Environment(lambda ref: base / ref),
                                   on_transition=show)
