@@ -79,58 +79,71 @@ def test_secagg_aggregate_equals_plain(breast, plain_run, neighbours) -> None:
                                atol=N_CLIENTS * 2.0 ** -FRAC_BITS, rtol=0)
 
 
-@pytest.mark.parametrize(("phase", "counted"), [
-    ("secagg_setup/sa_hello", False),    # advertise: keys of round 0 never arrive
-    ("secagg_setup/sa_response", False),  # shares of round 0 never arrive
-    ("round/0/reply", False),            # masked input lost: its masks recovered via s_sk
-    ("round/0/sa_response", True),       # unmask: input counted, the others reveal its b
-])
-def test_secagg_recovers_from_dropout(breast, plain_run, phase, counted) -> None:
-    dropper = client_parties(N_CLIENTS)[1]
-    wrap = PerParty({dropper: drop_sends(phase)})
+@pytest.mark.parametrize(("drops", "counted"), [
+    # no mask key: sits the round out, the fast path runs among the others
+    ({1: "secagg_setup/sa_hello"}, [0, 2, 3, 4]),
+    # masked input lost: the fast-path attempt is discarded, the survivors re-run the sum
+    ({1: "round/0/reply"}, [0, 2, 3, 4]),
+    # ... and a second client drops at each phase of that full-protocol re-run
+    ({1: "round/0/reply", 3: "fallback/sa_advertise"}, [0, 2, 4]),
+    ({1: "round/0/reply", 3: "fallback/sa_shares"}, [0, 2, 4]),
+    ({1: "round/0/reply", 3: "fallback/sa_masked"}, [0, 2, 4]),  # masks recovered via s_sk
+    ({1: "round/0/reply", 3: "fallback/sa_unmask"}, [0, 2, 3, 4]),  # counted; others reveal b
+], ids=["hello", "fast_masked", "full_advertise", "full_shares", "full_masked", "full_unmask"])
+def test_secagg_recovers_from_dropout(breast, plain_run, drops, counted) -> None:
+    parties = client_parties(N_CLIENTS)
+    wrap = PerParty({parties[i]: drop_sends(phase) for i, phase in drops.items()})
     out = run_federation(_make, breast, _params(secagg=SecAggConfig()), FedAvg(), wrap=wrap)
     rec = out[AGG].history[0]
-    expected_parts = client_parties(N_CLIENTS) if counted else \
-        [p for p in client_parties(N_CLIENTS) if p != dropper]
+    expected_parts = [parties[i] for i in counted]
     assert rec.applied
     assert rec.participants == [str(p) for p in expected_parts]
     np.testing.assert_allclose(_flat(out[AGG]), _expected(plain_run, expected_parts),
                                atol=N_CLIENTS * 2.0 ** -FRAC_BITS, rtol=0)
 
 
-def test_secagg_dropout_in_pipelined_setup(breast) -> None:
-    # Round 1's shares ride on round 0's unmask response: losing that response keeps the
-    # client in round 0's sum (its b is rebuilt from the others' shares) but out of round 1's
-    # (a share-phase dropout there); it is back in round 2.
-    dropper = client_parties(N_CLIENTS)[2]
-    wrap = PerParty({dropper: drop_sends("round/0/sa_response")})
+def test_secagg_fallback_then_fast_path_again(breast) -> None:
+    # A dropout costs its round a full-protocol re-run; the next rounds use the fast path again
+    # (the straggler included), and a fallback in the last round precedes the final model.
+    parties = client_parties(N_CLIENTS)
+    wrap = PerParty({parties[2]: drop_sends("round/0/reply"),
+                     parties[4]: drop_sends("round/2/reply")})
     out = run_federation(_make, breast, _params(rounds=3, secagg=SecAggConfig(neighbours=2)),
                          FedAvg(), wrap=wrap)
-    everyone = [str(p) for p in client_parties(N_CLIENTS)]
+    everyone = [str(p) for p in parties]
     history = out[AGG].history
     assert [h.applied for h in history] == [True, True, True]
-    assert history[0].participants == everyone
-    assert history[1].participants == [p for p in everyone if p != str(dropper)]
-    assert history[2].participants == everyone
-    assert out[dropper].rounds_trained == 2  # told to only evaluate in round 1
+    assert history[0].participants == [p for p in everyone if p != str(parties[2])]
+    assert history[1].participants == everyone
+    assert history[2].participants == [p for p in everyone if p != str(parties[4])]
+    assert all(out[p].rounds_trained == 3 for p in parties)
+    np.testing.assert_allclose(_flat(out[parties[0]].model), _flat(out[AGG]))
 
 
 def test_secagg_round_abandoned_below_threshold(breast) -> None:
-    # 5 clients, threshold 3: losing three masked inputs leaves too few to unmask anything.
-    droppers = client_parties(N_CLIENTS)[:3]
-    wrap = PerParty({p: drop_sends("round/0/reply") for p in droppers})
-    out = run_federation(_make, breast, _params(rounds=1, secagg=SecAggConfig()), FedAvg(),
-                         wrap=wrap)
+    # One lost masked input sends the round to the full protocol among 4 (threshold 3); two
+    # more losses there leave too few to unmask anything.
+    parties = client_parties(N_CLIENTS)
+    drops = {parties[0]: drop_sends("round/0/reply")}
+    drops |= {p: drop_sends("fallback/sa_masked") for p in parties[1:3]}
+    out = run_federation(_make, breast, _params(rounds=2, secagg=SecAggConfig()), FedAvg(),
+                         wrap=PerParty(drops))
     history = out[AGG].history
-    assert [h.applied for h in history] == [False]
-    assert not np.any(_flat(out[AGG]))  # the global model never moved
+    assert not history[0].applied and history[0].participants == []
+    assert history[1].applied  # the fast path is back in the next round
     # the surviving clients were told to leave the round and ended normally
-    assert all(out[p].rounds_trained == 1 for p in client_parties(N_CLIENTS))
+    assert all(out[p].rounds_trained == 2 for p in parties)
 
 
-def test_aggregator_never_sees_an_individual_update(breast, plain_run) -> None:
+@pytest.mark.parametrize("fallback", [False, True], ids=["fast_path", "with_fallback"])
+def test_aggregator_never_sees_an_individual_update(breast, plain_run, fallback) -> None:
+    # with a fallback the aggregator holds two differently masked copies of each survivor's
+    # input (fast path and full protocol); neither, nor the sum of the fast-path ones, leaks
     rec = Recorder()
-    run_federation(_make, breast, _params(secagg=SecAggConfig()), FedAvg(), wrap=rec.wrap)
+    dropper = {client_parties(N_CLIENTS)[1]: drop_sends("round/0/reply")} if fallback else {}
+    out = run_federation(_make, breast, _params(secagg=SecAggConfig()), FedAvg(),
+                         wrap=PerParty(dropper, outer=rec.wrap))
+    assert len(out[AGG].history[0].participants) == N_CLIENTS - len(dropper)
     received = rec.received_by(AGG)
     updates = plain_run[0]["updates"]
     for party, (vec, n) in updates.items():
@@ -142,6 +155,13 @@ def test_aggregator_never_sees_an_individual_update(breast, plain_run) -> None:
         assert find_leaks([m for m in received if m.sender == party], nonzero) == []
     assert not any("update" in m.value() for m in received if m.key.endswith("/reply")
                    and isinstance(m.value(), dict))
+    # the fast-path masked inputs sum to the inputs' sum only when nobody is missing
+    masked = {m.sender: m.value()["secagg"]["masked"] for m in received
+              if m.key.endswith("round/0/reply")}
+    fixed_sum = sum((encode(updates[p][0], FRAC_BITS, 64, scale=updates[p][1],
+                            max_summands=N_CLIENTS) for p in masked), np.zeros(31, np.uint64))
+    masked_sum = sum(masked.values(), np.zeros(32, np.uint64))[:31]  # last: the weights
+    assert np.mean(masked_sum == fixed_sum) == (0.0 if fallback else 1.0)
 
 
 def test_no_raw_rows_leave_clients(breast, plain_run) -> None:

@@ -7,9 +7,11 @@ import pytest
 
 from coalition.core import CryptoError, EncodingOverflowError, ProtocolError
 from coalition.protocols.horizontal.secagg import (
+    ClientSession,
     RoundAborted,
     SecAggClient,
     SecAggServer,
+    ServerSession,
     decode,
     encode,
     shamir,
@@ -111,3 +113,27 @@ def test_client_refuses_to_unmask_a_client_twice() -> None:
     clients["a"].mask(inbox["a"], np.zeros(4, np.uint64))
     with pytest.raises(ProtocolError):
         clients["a"].unmask({"u3": ["a", "b"], "dropped": ["b", "c"]})
+
+
+def test_fast_path_masks_cancel_and_never_send_a_bare_input() -> None:
+    cfg = SecAggConfig(neighbours=2)
+    names = [f"c{i}" for i in range(5)]
+    clients = {u: ClientSession(u, "job", 64) for u in names}
+    server = ServerSession(6, cfg, timeout=1.0)
+    server.learn({u: {"m_pk": c.reply(0, None, None)["m_pk"]} for u, c in clients.items()},
+                 field=None)
+    plan = server.plan(names)  # names stand in for parties: the session only uses str()
+    inputs = {u: np.arange(6, dtype=np.uint64) * np.uint64(i + 1) for i, u in enumerate(names)}
+    replies = {u: {"secagg": clients[u].reply(0, plan[u], inputs[u])} for u in names}
+    for u in names:  # every masked input looks nothing like its input
+        assert not np.any(replies[u]["secagg"]["masked"] == inputs[u])
+    total, arrived = server.collect(plan, replies)
+    assert total is not None and arrived == sorted(names)
+    np.testing.assert_array_equal(total.total, sum(inputs.values()))
+    # one missing input: no sum, and what arrived does not add up to the inputs' sum
+    partial = {u: r for u, r in replies.items() if u != "c3"}
+    assert server.collect(plan, partial) == (None, [u for u in sorted(names) if u != "c3"])
+    assert not np.any(sum(r["secagg"]["masked"] for r in partial.values())
+                      == sum(inputs[u] for u in partial))
+    with pytest.raises(ProtocolError):
+        ClientSession("c0", "job", 64).reply(0, {"peers": {}}, inputs["c0"])

@@ -19,8 +19,9 @@ from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
 from coalition.protocols.horizontal.collect import gather_until, send_each
 from coalition.protocols.horizontal.dp import PrivacyAccountant, clip, gaussian_noise
 from coalition.protocols.horizontal.models.base import Model
+from coalition.protocols.horizontal.secagg.full import SecureSum
 from coalition.protocols.horizontal.secagg.quantize import decode
-from coalition.protocols.horizontal.secagg.session import SecureSum, ServerSession
+from coalition.protocols.horizontal.secagg.session import ServerSession, fallback_signal
 from coalition.protocols.horizontal.spec import (
     FINAL,
     FINAL_REPORT,
@@ -140,29 +141,39 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
     accountant = PrivacyAccountant(params.dp, per_round, len(clients)) if params.dp else None
     rounds = _Round(params, strategy, layout)
     session = None
-    if params.secagg is not None:  # key setup of round 0; later rounds' rides on the previous
-        session = ServerSession(ctx.namespace, layout.size + 1, params.secagg, params.rounds,
-                                params.client_timeout)
-        session.setup(ctx.sub("secagg_setup"), clients, samples[0])
+    if params.secagg is not None:  # mask keys, once per job
+        session = ServerSession(layout.size + 1, params.secagg, params.client_timeout)
+        session.setup(ctx.sub("secagg_setup"), clients)
     history: list[RoundRecord] = []
-    for r, rctx in ctx.sub("round").iter(params.rounds):
+    round_ctxs = [rctx for _, rctx in ctx.sub("round").iter(params.rounds)]
+    resumed = False  # a fallback signal took the key of the next instruction
+    for r, rctx in enumerate(round_ctxs):
         chosen = samples[r]
-        fit = {c for c in chosen if session is None or session.ready(c)}
+        plan = session.plan(chosen) if session is not None else {}
+        fit = chosen if session is None else set(plan)
         current = layout.unflatten(vec)
-        send_each(rctx, {c: _instruction(c in fit, current, strategy.proximal_mu,
-                                         session.inbox(c) if session else None)
-                         for c in clients}, ROUND)
+        send_each(rctx.sub("resumed") if resumed else rctx,
+                  {c: _instruction(c in fit, current, strategy.proximal_mu, plan.get(c))
+                   for c in clients}, ROUND)
         replies = gather_until(rctx, clients, REPLY, params.client_timeout)
         metrics = average_metrics(replies.values())
         for name, value in metrics.items():
             ctx.log_metric(f"val_{name}", value, step=r)
+        resumed = False
         if session is None:
             update, participants = rounds.plain(replies, [c for c in clients
                                                           if c in fit and c in replies])
         else:
-            upcoming = samples[r + 1] if r + 1 < params.rounds else set()
-            update, participants = rounds.secure(
-                session.finish(rctx, clients, replies, r, upcoming))
+            session.learn(replies)
+            result, arrived = session.collect(plan, replies)
+            if result is None and len(arrived) >= 2:
+                # tell every client before anything else, then re-run with the survivors
+                after = (round_ctxs[r + 1], ROUND) if r + 1 < params.rounds else (ctx, FINAL)
+                send_each(after[0], {c: fallback_signal(c in arrived) for c in clients},
+                          after[1])
+                resumed = True
+                result = session.fallback(rctx.sub("fallback"), arrived)
+            update, participants = rounds.secure(result)
         applied = update is not None and len(participants) >= params.min_clients
         if applied and update is not None:
             candidate = strategy.apply(vec, update)
@@ -175,7 +186,8 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         history.append(RoundRecord(r, sorted(str(c) for c in chosen),
                                    [str(p) for p in participants], applied, metrics, epsilon))
     final = layout.unflatten(vec)
-    send_each(ctx, {c: {"weights": final} for c in clients}, FINAL)
+    send_each(ctx.sub("resumed") if resumed else ctx, {c: {"weights": final} for c in clients},
+              FINAL)
     final_metrics = average_metrics(gather_until(ctx, clients, FINAL_REPORT,
                                                  params.client_timeout).values())
     for name, value in final_metrics.items():

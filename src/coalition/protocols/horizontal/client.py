@@ -111,11 +111,13 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
     trained = 0
     session = None
     if params.secagg is not None:
-        session = ClientSession(str(ctx.party), ctx.namespace, params.secagg.modulus_bits,
-                                params.rounds)
+        session = ClientSession(str(ctx.party), ctx.namespace, params.secagg.modulus_bits)
         session.join(ctx.sub("secagg_setup"), aggregator)
+    previous = None
     for r, rctx in ctx.sub("round").iter(params.rounds):
-        task, incoming, mu, secagg = _parse_round(rctx.recv(aggregator, ROUND))
+        raw = rctx.recv(aggregator, ROUND) if session is None else \
+            session.instruction(rctx, ROUND, aggregator, previous)
+        task, incoming, mu, secagg = _parse_round(raw)
         model.set_weights(incoming)
         reply: dict[str, Any] = {"metrics": _evaluate(model, data), "num_val": data.num_val}
         for name, value in reply["metrics"].items():
@@ -135,9 +137,9 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
         if session is not None:
             reply["secagg"] = session.reply(r, secagg, vector)
         rctx.send(aggregator, REPLY, reply)
-        if session is not None:
-            session.answer(rctx, aggregator)
-    final = ctx.recv(aggregator, FINAL)
+        previous = rctx
+    final = ctx.recv(aggregator, FINAL) if session is None else \
+        session.instruction(ctx, FINAL, aggregator, previous)
     if not isinstance(final, dict) or not isinstance(final.get("weights"), dict):
         raise ProtocolError("malformed final model")
     model.set_weights(final["weights"])

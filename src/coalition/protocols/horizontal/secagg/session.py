@@ -1,210 +1,179 @@
-"""Secure aggregation across the rounds of one FL job, with key setup one round ahead.
+"""Secure aggregation across the rounds of one FL job: a one-round fast path, and the full
+protocol (:mod:`.full`) only when a masked input goes missing.
 
-The setup phases of a round's secure sum (Bonawitz et al. CCS 2017, rounds 0 and 1: advertise
-keys, distribute encrypted Shamir shares) do not depend on the round's input, so they ride on
-the previous round's messages instead of costing round trips of their own::
+**Fast path.** Each client holds one X25519 *mask key* ``m_u`` for the job, published once. In
+round ``r`` the aggregator names each sampled client's neighbours (complete graph, or the
+random Harary graph of SecAgg+, Bell et al. CCS 2020) and their public keys inside the round
+message; the client answers with ``y_u = x_u + Σ_v ±PRG(HKDF(X25519(m_u, m_v), r))`` inside its
+reply. When every named client answered, the pairwise masks cancel and ``Σ y_u = Σ x_u``: no
+extra message and no extra round trip. This is the one-time-pad scheme of Bonawitz et al.
+(CCS 2017, §3, "masking with one-time pads"), secure when nobody drops: each ``y_u`` is
+uniformly distributed to anyone lacking a mask key of u's edges, and any strict subset of
+inputs keeps the masks across its cut, so the server learns the sum and nothing else.
 
-    job start   client → server  HELLO     keys of round 0
-                server → client  REQUEST   roster of round 0
-                client → server  RESPONSE  shares of round 0
-    round r     server → client  ROUND     global weights + inbox of round r (shares, U2)
-                client → server  REPLY     metrics + masked input of r + keys of round r+1
-                server → client  REQUEST   unmask request of r (U3, dropouts) + roster of r+1
-                client → server  RESPONSE  unmask shares of r + shares of round r+1
+**Dropouts.** Bonawitz et al. recover a dropout's masks by Shamir-sharing its key, which is why
+their protocol adds self masks, shares and an unmasking round. Here the fast-path attempt is
+*discarded* instead: its mask keys are never shared or revealed, so the masked inputs already
+received stay uniformly random (the masks across the cut to the dropout never cancel). The
+survivors then re-submit the same inputs through the full protocol (Bonawitz et al. §4 with
+fresh keys, self masks and Shamir shares, tolerating further dropouts down to the threshold).
+The two attempts use independent keys, so together they reveal at most the survivors' sum.
+Dropout-robustness is therefore that of the full protocol; a round with a dropout costs the
+fast-path attempt plus four round trips. Because the fast-path keys are never revealed, one
+key per job is safe; each round's masks are separated by the round tag in HKDF.
 
-Two round trips per round instead of five. Every secret stays as fresh as in the original
-protocol — a new mask key ``s`` and self-mask seed ``b`` per round, each round's state machine
-(:class:`~.client.SecAggClient`, :class:`~.server.SecAggServer`) unchanged and used once — so
-the guarantees carry over: the server sees exactly the messages of Bonawitz et al. / Bell et
-al., only earlier, and the client still refuses to reveal both ``b`` and ``s_sk`` of one client
-in a round. The unmasking round trip cannot be merged with the next round's broadcast: that
-broadcast is the model the unmasked sum produces. A client that misses a round's messages also
-misses the key setup of the next round and sits that secure sum out (it is an advertise- or
-share-phase dropout of that round, which the protocol tolerates); it is back the round after.
+Semi-honest server, as in the full protocol: it is trusted to choose a random graph and to
+name honest neighbour keys (no signatures or consistency round).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, Party, ProtocolError
-from coalition.protocols.horizontal.collect import gather_until, send_each
-from coalition.protocols.horizontal.secagg.client import SecAggClient, ShareKeyCache
-from coalition.protocols.horizontal.secagg.server import SecAggServer
-from coalition.protocols.horizontal.secagg.spec import (
-    ABORT,
-    HELLO,
-    REQUEST,
-    RESPONSE,
-    RoundAborted,
-    is_abort,
+from coalition.core import Context, MessageKey, Party, ProtocolError
+from coalition.protocols.horizontal.collect import gather_until
+from coalition.protocols.horizontal.secagg.client import ShareKeyCache, mask_context
+from coalition.protocols.horizontal.secagg.full import (
+    SecureSum,
+    run_secagg_client,
+    run_secagg_server,
 )
+from coalition.protocols.horizontal.secagg.graph import neighbourhoods
+from coalition.protocols.horizontal.secagg.keys import KeyPair, derive
+from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.quantize import reduce
+from coalition.protocols.horizontal.secagg.spec import HELLO, RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
 
-__all__ = ["ClientSession", "SecureSum", "ServerSession", "round_tag"]
+__all__ = ["ClientSession", "ServerSession", "fallback_signal", "round_tag"]
+
+_PAIR_CONTEXT = b"coalition/secagg/fast-path pair key"
 
 
 def round_tag(job: str, round_no: int) -> str:
-    """Domain-separation tag of one round's secure sum (HKDF contexts, share AAD)."""
+    """Domain-separation tag of one round's fast-path masks."""
     return f"{job}/secagg/{round_no}"
 
 
-def _real(payload: Any) -> bool:
-    return isinstance(payload, dict) and not is_abort(payload)
+def fallback_signal(included: bool) -> dict[str, bool]:
+    """The payload sent in place of the next instruction when a fast-path sum failed."""
+    return {"fallback": included}
 
 
-@dataclass(frozen=True)
-class SecureSum:
-    """The sum of the participants' vectors (residues mod 2^k) and who contributed."""
+def _is_fallback(msg: Any) -> bool:
+    return isinstance(msg, dict) and set(msg) == {"fallback"} and isinstance(msg["fallback"], bool)
 
-    total: NDArray[np.uint64]
-    participants: list[Party]
+
+def _is_key(v: Any) -> bool:
+    return isinstance(v, bytes) and len(v) == 32
 
 
 class ClientSession:
-    """One client's secure-aggregation state over a job of ``rounds`` rounds."""
+    """One client's secure aggregation over a job: masks each round, re-submits when asked."""
 
-    def __init__(self, name: str, job: str, modulus_bits: int, rounds: int) -> None:
-        self._name, self._job, self._bits, self._rounds = name, job, modulus_bits, rounds
-        self._share_keys = ShareKeyCache()  # one share-encryption key per job
-        self._advertised: SecAggClient | None = None  # keys sent, waiting for a roster
-        self._ready: SecAggClient | None = None  # shares sent: may mask in the coming round
-        self._masked: SecAggClient | None = None  # masked this round, may be asked to unmask
-
-    def _fresh(self, round_no: int) -> dict[str, bytes]:
-        self._advertised = SecAggClient(self._name, round_tag(self._job, round_no), self._bits,
-                                        self._share_keys)
-        return self._advertised.advertise()
+    def __init__(self, name: str, job: str, modulus_bits: int) -> None:
+        self._name, self._job, self._bits = name, job, modulus_bits
+        self._mask_key = KeyPair()  # never shared or revealed: one per job is safe
+        self._pair_keys: dict[bytes, bytes] = {}  # one X25519 agreement per neighbour and job
+        self._share_keys = ShareKeyCache()  # for full-protocol fallbacks
+        self._pending: NDArray[np.uint64] | None = None  # this round's input, until resolved
 
     def join(self, ctx: Context, server: Party) -> None:
-        """Job start: HELLO with round 0's keys, then answer the REQUEST with its roster."""
-        ctx.send(server, HELLO, {"advertise": self._fresh(0)})
-        self.answer(ctx, server)
+        """Job start: publish the mask key."""
+        ctx.send(server, HELLO, {"m_pk": self._mask_key.public})
 
-    def answer(self, ctx: Context, server: Party) -> None:
-        """Receive this round's REQUEST and send the RESPONSE, if there is anything to say."""
-        response = self.respond(ctx.recv(server, REQUEST))
-        if response is not None:
-            ctx.send(server, RESPONSE, response)
-
-    def reply(self, round_no: int, incoming: Any, vector: NDArray[np.uint64] | None) -> dict[str, Any]:
-        """The ``secagg`` part of round ``round_no``'s REPLY: the masked input when fitting
-        (``vector`` given), and keys of the next round."""
-        out: dict[str, Any] = {}
-        state, self._ready = self._ready, None
-        if vector is not None:
-            inbox = incoming.get("inbox") if isinstance(incoming, dict) else None
-            if state is None or not isinstance(inbox, dict) or is_abort(inbox):
-                raise ProtocolError("asked to fit under secagg without this round's key setup",
-                                    round=round_no)
-            out["masked"] = state.mask(inbox, vector)
-            self._masked = state
-        if round_no + 1 < self._rounds:
-            out["advertise"] = self._fresh(round_no + 1)
+    def reply(self, round_no: int, incoming: Any,
+              vector: NDArray[np.uint64] | None) -> dict[str, Any]:
+        """The ``secagg`` part of a REPLY: the mask key, and the masked input when fitting."""
+        out: dict[str, Any] = {"m_pk": self._mask_key.public}
+        if vector is None:
+            return out
+        peers = incoming.get("peers") if isinstance(incoming, dict) else None
+        if not isinstance(peers, dict) or not peers or self._name in peers \
+                or not all(isinstance(v, str) and _is_key(k) for v, k in peers.items()):
+            # never send an input without at least one mask on it
+            raise ProtocolError("secagg round message names no valid neighbours", round=round_no)
+        context = mask_context(round_tag(self._job, round_no))
+        y = vector.astype(np.uint64, copy=True)
+        for v in sorted(peers):
+            pair = self._pair_keys.get(peers[v])
+            if pair is None:
+                pair = self._pair_keys[peers[v]] = self._mask_key.agree(peers[v], _PAIR_CONTEXT)
+            mask = expand(derive(pair, context), y.size, self._bits)
+            if self._name < v:
+                y += mask
+            else:
+                y -= mask
+        self._pending = vector
+        out["masked"] = reduce(y, self._bits)
         return out
 
-    def respond(self, request: Any) -> dict[str, Any] | None:
-        """The RESPONSE to a REQUEST (``None``: nothing to send): unmasking shares of this
-        round and encrypted shares of the next."""
-        if not isinstance(request, dict):
-            raise ProtocolError("malformed secagg request")
-        out: dict[str, Any] = {}
-        masked, self._masked = self._masked, None
-        if masked is not None and _real(request.get("unmask")):
-            out["unmask"] = masked.unmask(request["unmask"])
-        advertised, self._advertised = self._advertised, None
-        if advertised is not None and _real(request.get("roster")):
-            out["shares"] = advertised.share_keys(request["roster"])
-            self._ready = advertised
-        return out or None
+    def instruction(self, ctx: Context, key: MessageKey, server: Party,
+                    previous: Context | None) -> Any:
+        """Receive the next instruction (``key`` in ``ctx``); first re-submit the previous
+        round's input (round context ``previous``) through the full protocol if told to."""
+        msg = ctx.recv(server, key)
+        pending, self._pending = self._pending, None
+        if not _is_fallback(msg):
+            return msg
+        if msg["fallback"] and pending is not None and previous is not None:
+            run_secagg_client(previous.sub("fallback"), server, pending, self._bits,
+                              self._share_keys)
+        return ctx.sub("resumed").recv(server, key)
 
 
 class ServerSession:
-    """The aggregator's side: runs each round's :class:`SecAggServer`, set up one round ahead."""
+    """The aggregator's side: plans each round's fast path and falls back when needed."""
 
-    def __init__(self, job: str, length: int, config: SecAggConfig, rounds: int,
-                 timeout: float) -> None:
-        self.job, self.length, self.cfg = job, length, config
-        self.rounds, self.timeout = rounds, timeout
-        self._state: SecAggServer | None = None  # the coming round's sum, U2 fixed
-        self._inboxes: dict[str, Any] = {}
+    def __init__(self, length: int, config: SecAggConfig, timeout: float) -> None:
+        self.length, self.cfg, self.timeout = length, config, timeout
+        self.keys: dict[str, bytes] = {}
 
-    def ready(self, party: Party) -> bool:
-        """Whether ``party`` finished the coming round's key setup (may contribute)."""
-        return str(party) in self._inboxes
+    def setup(self, ctx: Context, clients: Iterable[Party]) -> None:
+        """Job start: collect the clients' mask keys."""
+        self.learn(gather_until(ctx, clients, HELLO, self.timeout), field=None)
 
-    def inbox(self, party: Party) -> dict[str, Any] | None:
-        """The ``secagg`` part of ``party``'s ROUND message."""
-        box = self._inboxes.get(str(party))
-        return None if box is None else {"inbox": box}
+    def learn(self, messages: Mapping[Party, Any], field: str | None = "secagg") -> None:
+        """Record mask keys from HELLOs, or from REPLYs (clients that missed the start)."""
+        for party, msg in messages.items():
+            body = msg.get(field) if field is not None and isinstance(msg, dict) else msg
+            if isinstance(body, dict) and _is_key(body.get("m_pk")):
+                self.keys.setdefault(str(party), body["m_pk"])
 
-    def setup(self, ctx: Context, clients: Sequence[Party], first: Iterable[Party]) -> None:
-        """Job start: keys of round 0 from its sampled clients, roster, shares."""
-        hellos = gather_until(ctx, list(first), HELLO, self.timeout)
-        self._exchange(ctx, clients, {}, _adverts(hellos), 0)
+    def plan(self, sample: Iterable[Party]) -> dict[Party, dict[str, Any]]:
+        """The ``secagg`` part of each fitting client's round message (clients without a
+        published key sit the round out; fewer than two means no secure sum at all)."""
+        members = {str(p): p for p in sample if str(p) in self.keys}
+        if len(members) < 2:
+            return {}
+        graph = neighbourhoods(list(members), self.cfg.neighbours)
+        return {members[u]: {"peers": {v: self.keys[v] for v in vs}} for u, vs in graph.items()}
 
-    def finish(self, ctx: Context, clients: Sequence[Party], replies: dict[Party, Any],
-               round_no: int, upcoming: Iterable[Party]) -> SecureSum | None:
-        """After round ``round_no``'s REPLYs: unmask its sum (``None`` if abandoned) and set
-        up the next round's sum among its sampled clients ``upcoming``."""
-        state = self._state
-        parts = {str(p): r.get("secagg") for p, r in replies.items() if isinstance(r, dict)}
-        requests: dict[str, Any] = {}
-        if state is not None:
-            masked = {u: {"y": sa.get("masked")} for u, sa in parts.items() if isinstance(sa, dict)}
-            try:
-                requests = state.survivors(masked)
-            except RoundAborted:
-                requests, state = dict.fromkeys(state.u2, ABORT), None
-        nxt = set(map(str, upcoming))
-        adverts = {p: r for p, r in replies.items() if str(p) in nxt}
-        responses = self._exchange(ctx, clients, requests, _adverts(adverts, "secagg"),
-                                   round_no + 1)
-        if state is None:
-            return None
+    def collect(self, plan: Mapping[Party, Any],
+                replies: Mapping[Party, Any]) -> tuple[SecureSum | None, list[Party]]:
+        """The fast-path sum if every planned client answered; else ``None`` and the clients
+        whose masked input did arrive (to re-run through the full protocol)."""
+        if not plan:
+            return None, []
+        total = np.zeros(self.length, dtype=np.uint64)
+        arrived = []
+        for party in sorted(plan):
+            sa = replies[party].get("secagg") if isinstance(replies.get(party), dict) else None
+            y = sa.get("masked") if isinstance(sa, dict) else None
+            if isinstance(y, np.ndarray) and y.dtype == np.uint64 and y.shape == (self.length,):
+                total += y
+                arrived.append(party)
+        if len(arrived) == len(plan):
+            return SecureSum(reduce(total, self.cfg.modulus_bits), arrived), arrived
+        return None, arrived
+
+    def fallback(self, ctx: Context, survivors: list[Party]) -> SecureSum | None:
+        """The survivors' sum by the full protocol, or ``None`` if it had to be abandoned."""
         try:
-            total = state.unmask({u: r.get("unmask") for u, r in responses.items()})
+            return run_secagg_server(ctx, survivors, self.length, self.cfg, self.timeout)
         except RoundAborted:
             return None
-        by_name = {str(p): p for p in clients}
-        return SecureSum(total, [by_name[u] for u in sorted(state.u3)])
-
-    def _exchange(self, ctx: Context, clients: Sequence[Party], requests: dict[str, Any],
-                  adverts: dict[str, Any], next_round: int) -> dict[str, dict[str, Any]]:
-        """One REQUEST/RESPONSE round trip: unmask requests plus the next round's roster."""
-        nxt: SecAggServer | None = None
-        rosters: dict[str, Any] = {}
-        if next_round < self.rounds and adverts:
-            nxt = SecAggServer(round_tag(self.job, next_round), self.length, self.cfg)
-            try:
-                rosters = nxt.roster(adverts)
-            except RoundAborted:
-                nxt, rosters = None, dict.fromkeys(adverts, ABORT)
-        send_each(ctx, {c: {"unmask": requests.get(str(c)), "roster": rosters.get(str(c))}
-                        for c in clients}, REQUEST)
-        expect = [c for c in clients if _real(requests.get(str(c))) or _real(rosters.get(str(c)))]
-        got = {str(p): r for p, r in gather_until(ctx, expect, RESPONSE, self.timeout).items()
-               if isinstance(r, dict)}
-        self._state, self._inboxes = None, {}
-        if nxt is not None:
-            try:
-                self._inboxes = nxt.route({u: r.get("shares") for u, r in got.items()})
-                self._state = nxt
-            except RoundAborted:
-                pass
-        return got
-
-
-def _adverts(messages: dict[Party, Any], field: str | None = None) -> dict[str, Any]:
-    """``{name: public keys}`` from HELLOs (or from REPLYs' ``field``)."""
-    out = {}
-    for party, msg in messages.items():
-        body = msg.get(field) if field is not None and isinstance(msg, dict) else msg
-        if isinstance(body, dict) and "advertise" in body:
-            out[str(party)] = body["advertise"]
-    return out

@@ -1,19 +1,27 @@
-"""Message keys and payloads of secure aggregation (Bonawitz et al. CCS 2017, §4; semi-honest
-variant without the consistency check), as carried by horizontal FL (see :mod:`.session`).
+"""Message keys and payloads of secure aggregation as run by horizontal FL.
 
-The phases of one round's secure sum and their payloads::
+**Fast path** (every round; see :mod:`.session`)::
 
-    advertise  client → server  {"c_pk": bytes32, "s_pk": bytes32}          (X25519 public keys)
-    roster     server → client  {"index": {name: x}, "keys": {nbr: {"c_pk", "s_pk"}}, "threshold": t}
-    shares     client → server  {nbr: AEAD ciphertext of (s_sk share, b share)}
-    inbox      server → client  {"ciphertexts": {src: bytes}, "u2": [names]}
-    masked     client → server  uint64 array  y = x + PRG(b_u) + Σ_v ±PRG(s_uv)  mod 2^k
-    unmask     server → client  {"u3": [names], "dropped": [names]}
-               client → server  {"b": {name: share}, "sk": {name: share}}
+    client → server  HELLO   {"m_pk": bytes32}     at job start: the client's X25519 mask key
+    server → client  ROUND   ... "secagg": {"peers": {nbr: m_pk}}   (the FL round message)
+    client → server  REPLY   ... "secagg": {"masked": uint64 array}
+                             y = x + Σ_v ±PRG(HKDF(X25519(m_u, m_v), round tag))  mod 2^k
 
-They travel inside three keys of their own (HELLO, REQUEST, RESPONSE) and the FL round's ROUND
-and REPLY messages. A server → client phase payload may instead be ``{"abort": True}``: the
-client was dropped from that sum or the sum was abandoned.
+If a masked input is missing, the next ROUND (or FINAL) is ``{"fallback": bool}`` and the
+clients named ``True`` re-run the sum with the **full protocol** (Bonawitz et al. CCS 2017, §4,
+semi-honest variant without the consistency check) under ``round/r/fallback``; the real
+instruction then follows under ``<its namespace>/resumed``. Full-protocol phases::
+
+    client → server  ADVERTISE  {"c_pk": bytes32, "s_pk": bytes32}          (X25519 public keys)
+    server → client  ROSTER     {"index": {name: x}, "keys": {nbr: {"c_pk", "s_pk"}}, "threshold": t}
+    client → server  SHARES     {nbr: AEAD ciphertext of (s_sk share, b share)}  (Shamir shares)
+    server → client  INBOX      {"ciphertexts": {src: bytes}, "u2": [names]}
+    client → server  MASKED     {"y": uint64 array}    y = x + PRG(b_u) + Σ_v ±PRG(s_uv)  mod 2^k
+    server → client  SURVIVORS  {"u3": [names], "dropped": [names]}
+    client → server  UNMASK     {"b": {name: share}, "sk": {name: share}}
+
+Every full-protocol server → client payload may instead be ``{"abort": True}``: the client was
+dropped (it answered too late) or the sum was abandoned; the client then leaves it.
 """
 
 from __future__ import annotations
@@ -24,18 +32,26 @@ from coalition.core import MessageKey, ProtocolError
 
 __all__ = [
     "ABORT",
+    "ADVERTISE",
     "HELLO",
-    "REQUEST",
-    "RESPONSE",
+    "INBOX",
+    "MASKED",
+    "ROSTER",
+    "SHARES",
+    "SURVIVORS",
+    "UNMASK",
     "RoundAborted",
     "is_abort",
 ]
 
-HELLO = MessageKey("sa_hello", "client → server, at job start: {'advertise': keys of round 0}")
-REQUEST = MessageKey("sa_request", "server → client: {'unmask': unmask request of this round | "
-                     "abort | None, 'roster': roster of the next round | abort | None}")
-RESPONSE = MessageKey("sa_response", "client → server: {'unmask': shares of b and s_sk, "
-                      "'shares': encrypted shares of the next round} (either may be absent)")
+HELLO = MessageKey("sa_hello", "client → server, at job start: the client's fast-path mask key")
+ADVERTISE = MessageKey("sa_advertise", "client → server: two X25519 public keys")
+ROSTER = MessageKey("sa_roster", "server → client: neighbours' public keys, indices, threshold")
+SHARES = MessageKey("sa_shares", "client → server: encrypted Shamir shares, one per neighbour")
+INBOX = MessageKey("sa_inbox", "server → client: shares addressed to it, and the set U2")
+MASKED = MessageKey("sa_masked", "client → server: masked quantised update")
+SURVIVORS = MessageKey("sa_survivors", "server → client: who sent masked input (U3), who dropped")
+UNMASK = MessageKey("sa_unmask", "client → server: shares of b (survivors) and of s_sk (dropped)")
 
 ABORT: dict[str, Any] = {"abort": True}
 
