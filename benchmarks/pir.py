@@ -1,7 +1,7 @@
 """PIR benchmark: keyword PIR from an OPRF (download-all and bucketed) and OT-with-decoys
 (k = 100), side by side in one run.
 
-    .venv/bin/python benchmarks/pir.py --quick    # 50k-row table (says so in params)
+    .venv/bin/python benchmarks/pir.py --quick    # 20k-row table (says so in params)
     .venv/bin/python benchmarks/pir.py            # 1,000,000-row table
 
 Table: ``rows`` phone-number-like IDs with a 32-byte payload each, built with a 2-worker process
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    rows = args.rows or (50_000 if args.quick else 1_000_000)
+    rows = args.rows or (20_000 if args.quick else 1_000_000)
     base = {"rows": rows, "payload_bytes": 32, "batch": 1000, "padded": 1024,
             "workers": args.workers, "quick": args.quick,
             **({"note": "--quick: smaller table than the 1M-row target"} if args.quick else {})}
