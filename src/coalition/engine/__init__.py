@@ -8,21 +8,42 @@
 * :mod:`.local` — the in-process party runner; :mod:`.credit_demo` — ``coalition demo``.
 """
 
-from coalition.engine.dag import DagError, DagSpec, Problem, TaskSpec, dump_dag, load_dag, parse_dag
-from coalition.engine.local import PartyFailedError, run_local
-from coalition.engine.plan import CycleError, decide, select, task_key, topological_order
-from coalition.engine.sdk import Pipeline
-from coalition.engine.standalone import RunReport, StandaloneRunner, TaskOutcome
-from coalition.engine.states import (
-    InvalidTransitionError,
-    JobState,
-    TaskState,
-    Transition,
-    advance,
-    job_outcome,
-)
-from coalition.engine.store import ArtifactStore
-from coalition.engine.validate import JobGraph, OutputRef, TaskNode, validate_dag
+# Exports resolve lazily (PEP 562): the in-process party runner (``engine.local``) is imported
+# by every spawned party process, which must not pay for the component registry's imports.
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "DagError": "coalition.engine.dag",
+    "DagSpec": "coalition.engine.dag",
+    "Problem": "coalition.engine.dag",
+    "TaskSpec": "coalition.engine.dag",
+    "dump_dag": "coalition.engine.dag",
+    "load_dag": "coalition.engine.dag",
+    "parse_dag": "coalition.engine.dag",
+    "PartyFailedError": "coalition.engine.local",
+    "run_local": "coalition.engine.local",
+    "CycleError": "coalition.engine.plan",
+    "decide": "coalition.engine.plan",
+    "select": "coalition.engine.plan",
+    "task_key": "coalition.engine.plan",
+    "topological_order": "coalition.engine.plan",
+    "Pipeline": "coalition.engine.sdk",
+    "RunReport": "coalition.engine.standalone",
+    "StandaloneRunner": "coalition.engine.standalone",
+    "TaskOutcome": "coalition.engine.standalone",
+    "InvalidTransitionError": "coalition.engine.states",
+    "JobState": "coalition.engine.states",
+    "TaskState": "coalition.engine.states",
+    "Transition": "coalition.engine.states",
+    "advance": "coalition.engine.states",
+    "job_outcome": "coalition.engine.states",
+    "ArtifactStore": "coalition.engine.store",
+    "JobGraph": "coalition.engine.validate",
+    "OutputRef": "coalition.engine.validate",
+    "TaskNode": "coalition.engine.validate",
+    "validate_dag": "coalition.engine.validate",
+}
 
 __all__ = [
     "ArtifactStore",
@@ -55,3 +76,10 @@ __all__ = [
     "topological_order",
     "validate_dag",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'coalition.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
