@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import audit, component, demo, job, node, psi, version
+from coalition.cli import audit, component, demo, job, node, pir, psi, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 version.register(app)
 psi.register(app)
+pir.register(app)
 demo.register(app)
 node.register(app)
 audit.register(app)

@@ -15,28 +15,14 @@ Typical use, the data provider (server) and the client in two processes::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from coalition.cli.common import fail, progress_bar
 from coalition.cli.exit_codes import ExitCode
-from coalition.core.errors import CoalitionError, ConfigError, InputError
-from coalition.protocols.pir.spec import QuotaExceededError
-from coalition.protocols.pir.standalone import (
-    BuildJob,
-    Endpoint,
-    build_table,
-    load_verify_key,
-    mint_certs,
-    query,
-    serve,
-)
-from coalition.protocols.psi.inputs import read_id_column
-from coalition.protocols.psi.session import Progress as ProgressFn
+from coalition.core.errors import CoalitionError
 
 __all__ = ["register"]
 
@@ -46,31 +32,6 @@ Certs = Annotated[Path, typer.Option("--certs", help="Folder made by `pir certs`
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes for the crypto.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print a JSON summary.")]
 Timeout = Annotated[float, typer.Option(help="Seconds to wait for the other side.")]
-
-
-@contextmanager
-def _bar(enabled: bool) -> Iterator[ProgressFn | None]:
-    if not enabled:
-        yield None
-        return
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=max(total, 1))
-            bar.update(tasks[stage], completed=done if total else 1)
-
-        yield update
-
-
-def _fail(exc: CoalitionError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    if isinstance(exc, InputError | ConfigError):
-        return typer.Exit(int(ExitCode.INPUT))
-    return typer.Exit(int(ExitCode.FAILED))
 
 
 def register(app: typer.Typer) -> None:
@@ -85,6 +46,8 @@ def register(app: typer.Typer) -> None:
               server: Annotated[str, typer.Option(help="Server party name.")] = "server",
               ) -> None:
         """Mint a throw-away CA and client/server certificates for standalone PIR."""
+        from coalition.protocols.pir.standalone import mint_certs
+
         mint_certs(directory, client=client, server=server)
         typer.echo(f"wrote {directory}/ca.crt, {directory}/{client}/, {directory}/{server}/")
 
@@ -105,15 +68,17 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Build (or sync) a server table: OPRF tags and encrypted payloads per row."""
+        from coalition.protocols.pir.standalone import BuildJob, build_table
+
         job = BuildJob(source=source, out=out, table_id=table_id, id_column=id_column,
                        payload_columns=[c.strip() for c in payload.split(",") if c.strip()],
                        payload_bytes=payload_bytes, bucket_bits=bucket_bits, case=case,
                        workers=workers, rotate=rotate)
         try:
-            with _bar(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 stats = build_table(job, progress)
         except CoalitionError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         info = stats.__dict__ | {"verify_key": (out / "verify.key").read_text().strip()}
         typer.echo(json.dumps(info) if as_json else
                    f"table {table_id} v{stats.version}: {stats.rows} rows ({stats.added} added, "
@@ -135,13 +100,15 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Answer batches from one client; every batch logged, quota enforced."""
+        from coalition.protocols.pir.standalone import Endpoint, serve
+
         end = Endpoint(me=name, peer_name=client, listen=listen, peer=peer, certs=certs_dir,
                        timeout=timeout, workers=workers)
         try:
-            with _bar(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 done = serve(table, end, sessions=sessions, quota=quota, progress=progress)
         except CoalitionError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         for item in done:
             if isinstance(item, str):
                 typer.echo(f"refused: {item}", err=True)
@@ -170,12 +137,16 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Look up a batch of IDs; answers in query order with found / not found."""
+        from coalition.protocols.pir.spec import QuotaExceededError
+        from coalition.protocols.pir.standalone import Endpoint, load_verify_key, query
+        from coalition.protocols.psi.inputs import read_id_column
+
         end = Endpoint(me=name, peer_name=server, listen=listen, peer=peer, certs=certs_dir,
                        timeout=timeout, workers=workers)
         try:
             key = load_verify_key(server_key)
             values = read_id_column(ids, column).tolist()
-            with _bar(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 result = query(values, end, server_key=key, out=out, table_id=table_id,
                                cache_dir=cache, progress=progress,
                                params={"mode": mode, "decoys": decoys, "min_batch": min_batch})
@@ -183,7 +154,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(int(ExitCode.FAILED)) from exc
         except CoalitionError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         s = result.summary
         typer.echo(json.dumps(s.to_dict()) if as_json else
                    f"{s.found} of {s.queries} IDs found ({s.mode}, padded to {s.padded}) in "

@@ -15,20 +15,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from coalition.cli.exit_codes import ExitCode
-from coalition.core.errors import CoalitionError, ConfigError, InputError
+from coalition.cli.common import fail, progress_bar
+from coalition.core.errors import CoalitionError
 from coalition.core.ids import Role
-
-if TYPE_CHECKING:
-    from coalition.protocols.psi.session import Progress as ProgressFn
 
 __all__ = ["register"]
 
@@ -39,30 +33,6 @@ Case = Annotated[str, typer.Option(help="Canonical case of IDs: lower, upper or 
 Column = Annotated[str | None, typer.Option(help="ID column (default: the first column).")]
 Workers = Annotated[int, typer.Option(min=1, help="Worker processes for the crypto.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
-
-
-@contextmanager
-def _bar(enabled: bool) -> Iterator[ProgressFn | None]:
-    if not enabled:
-        yield None
-        return
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                  transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=max(total, 1))
-            bar.update(tasks[stage], completed=done if total else 1)
-
-        yield update
-
-
-def _fail(exc: CoalitionError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    code = ExitCode.INPUT if isinstance(exc, InputError | ConfigError) else ExitCode.FAILED
-    return typer.Exit(int(code))
 
 
 def _line(name: str, s: dict[str, Any]) -> str:
@@ -114,10 +84,10 @@ def register(app: typer.Typer) -> None:
                        params={"protocol": protocol, "delivery": delivery,
                                "on_duplicate": on_duplicate})
         try:
-            with _bar(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 result = run_party(job, progress)
         except CoalitionError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
         summary = result.summary.to_dict()
         typer.echo(json.dumps(summary) if as_json else _line(summary["party"], summary))
 
@@ -155,10 +125,10 @@ def register(app: typer.Typer) -> None:
             host = PartyJob(role=Role.HOST, ids_file=host_ids, out=out_dir / "host.csv",
                             listen=f"127.0.0.1:{h_port}", peer=f"127.0.0.1:{g_port}", **common)
             try:
-                with _bar(not as_json) as progress:
+                with progress_bar(not as_json) as progress:
                     summaries = run_local_pair(guest, host, progress)
             except CoalitionError as exc:
-                raise _fail(exc) from exc
+                raise fail(exc) from exc
         if as_json:
             typer.echo(json.dumps(summaries))
             return

@@ -149,13 +149,18 @@ def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
     return b"".join(out)[:length]
 
 
+_IDENTITY = bytes([1]) + bytes(31)  # edwards25519 neutral element (0, 1), encoded
+
+
 def hash_to_group(msg: bytes, dst: bytes) -> bytes:
     """Hash ``msg`` to a subgroup point (random-oracle construction; see module docstring)."""
     uniform = expand_message_xmd(msg, dst, 64)
     p1 = sodium.crypto_core_ed25519_from_uniform(uniform[:32])
     p2 = sodium.crypto_core_ed25519_from_uniform(uniform[32:])
     point = bytes(sodium.crypto_core_ed25519_add(p1, p2))
-    if not is_valid_point(point):  # identity: probability ~2^-252
+    # Both halves lie in the prime-order subgroup by construction, so their sum does too: only
+    # the identity (probability ~2^-252) needs ruling out, not a full subgroup check.
+    if point == _IDENTITY:
         raise CryptoError("hash_to_group produced the identity")
     return point
 
