@@ -1,8 +1,11 @@
 """Horizontal FL benchmark: FedAvg, 10 clients, 5 rounds, scikit-learn digits, a 9,010-parameter
 MLP (64→120→10), over the in-memory hub and over gRPC processes, plain and with SecAgg.
 
-Reports per-round wall time (start-up excluded), start-up time, peak RSS of the whole process
-tree, and accuracy per round; SecAgg overhead = SecAgg round time / plain round time.
+Reports per-round wall time (start-up excluded), start-up time, peak memory of the whole process
+tree (summed RSS, which counts shared libraries once per process, and summed PSS, which splits
+them), and accuracy per round; SecAgg overhead = SecAgg round time / plain round time. The
+gRPC tree is the launching harness plus one process per party (11); Flower's is its
+simulation process plus its Ray workers.
 
 Anchor: Flower 1.42 simulation running the identical workload (same data split, same numpy MLP,
 same local epochs/batch/lr), measured in the same run when a Python with ``flwr[simulation]``
@@ -37,11 +40,26 @@ RECORDED = {"round_s": (0.23, 0.42), "startup_s": (17.0, 34.0), "rss_mb": 2100.0
             "secagg_factor": (1.8, 2.7)}
 
 
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits, read from the CSV it ships without importing scikit-learn (whose
+    import pulls scipy, pandas and pyarrow into the launching process: ~150 MB of RSS that
+    would be charged to whichever framework is measured). Same arrays as ``load_digits``."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")  # locates the package, does not import it
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the benchmark data comes from scikit-learn's digits; install it")
+    root = next(iter(spec.submodule_search_locations))
+    path = Path(root) / "datasets" / "data" / "digits.csv.gz"
+    with gzip.open(path, "rt") as fh:
+        data = np.loadtxt(fh, delimiter=",")
+    return data[:, :-1], data[:, -1].astype(np.int64)
+
+
 def client_splits() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """IID split of digits into 10 clients, each holding 80 % train / 20 % validation."""
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
+    x, y = load_digits()
     x = x / 16.0
     order = np.random.default_rng(SEED).permutation(len(y))
     out = []
@@ -52,33 +70,45 @@ def client_splits() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
 
 class TreeRSS:
-    """Samples the summed RSS of this process and all its descendants every 20 ms."""
+    """Samples the memory of this process and all its descendants: summed RSS every 20 ms
+    (shared library pages count once per process) and summed PSS every 200 ms (shared pages
+    split between the processes mapping them: the tree's real footprint). ``peak_children``:
+    the summed RSS of the descendants only (the parties, without the launching harness)."""
 
     def __init__(self, root_pid: int | None = None) -> None:
         import psutil
 
         self._psutil = psutil
         self.root = psutil.Process(root_pid or os.getpid())
-        self.peak = 0.0
+        self.peak = self.peak_children = self.peak_pss = 0.0
+        self.processes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> float:
-        total = 0
+    def _sample(self, pss: bool) -> None:
         try:
-            procs = [self.root, *self.root.children(recursive=True)]
+            kids = self.root.children(recursive=True)
         except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
-            return 0.0
-        for p in procs:
+            return
+        total = children = proportional = 0
+        for p in [self.root, *kids]:
             try:
-                total += p.memory_info().rss
+                rss = p.memory_info().rss
+                proportional += p.memory_full_info().pss if pss else 0
             except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
                 continue
-        return total / 2**20
+            total += rss
+            children += rss if p is not self.root else 0
+        self.peak = max(self.peak, total / 2**20)
+        self.peak_children = max(self.peak_children, children / 2**20)
+        self.peak_pss = max(self.peak_pss, proportional / 2**20)
+        self.processes = max(self.processes, 1 + len(kids))
 
     def _run(self) -> None:
+        tick = 0
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            self._sample(pss=tick % 10 == 0)
+            tick += 1
             self._stop.wait(0.02)
 
     def __enter__(self) -> TreeRSS:
@@ -88,7 +118,7 @@ class TreeRSS:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._sample())
+        self._sample(pss=True)
 
 
 # --- Coalition side -------------------------------------------------------------------------
@@ -149,7 +179,8 @@ def run_coalition(transport: str, secagg: bool) -> dict[str, Any]:
     bounds = [res["ready"], *res["round_ends"]]
     rounds = [b - a for a, b in itertools.pairwise(bounds)]
     return {"startup_s": res["ready"] - launch, "round_s": rounds, "accuracy": res["accuracy"],
-            "rss_mb": rss.peak, "participants": res["participants"]}
+            "rss_mb": rss.peak, "pss_mb": rss.peak_pss, "parties_rss_mb": rss.peak_children,
+            "processes": rss.processes, "participants": res["participants"]}
 
 
 # --- Flower side (runs inside the flwr venv: numpy, scikit-learn and flwr only) -------------
@@ -280,7 +311,8 @@ def run_flower(python: str, secagg: bool) -> dict[str, Any] | None:
     bounds = [first] + [ends[r] for r in range(1, ROUNDS + 1)]
     return {"startup_s": first - launch,
             "round_s": [b - a for a, b in itertools.pairwise(bounds)],
-            "accuracy": [marks["acc"][str(r)] for r in range(1, ROUNDS + 1)], "rss_mb": rss.peak}
+            "accuracy": [marks["acc"][str(r)] for r in range(1, ROUNDS + 1)], "rss_mb": rss.peak,
+            "pss_mb": rss.peak_pss, "processes": rss.processes}
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -306,10 +338,10 @@ def main() -> None:
         flower_sec = run_flower(args.flwr_python, secagg=True)
     if flower:
         anchor, f_round = "flwr 1.42 simulation (measured, same run)", statistics.median(flower["round_s"])
-        f_start, f_rss = flower["startup_s"], flower["rss_mb"]
+        f_start, f_rss, f_pss = flower["startup_s"], flower["rss_mb"], flower["pss_mb"]
     else:
         anchor = "flwr 1.42 simulation (recorded: 0.23-0.42 s/round, 17-34 s start, 2.1 GB)"
-        f_round, f_start, f_rss = None, None, None
+        f_round, f_start, f_rss, f_pss = None, None, None, None
     if flower_sec and flower:
         sec_anchor = "flwr 1.42 SecAgg+ (measured, same run)"
         f_factor = statistics.median(flower_sec["round_s"]) / f_round
@@ -329,7 +361,8 @@ def main() -> None:
         p_round = statistics.median(t for run in plains for t in run["round_s"])
         s_round = statistics.median(t for run in secs for t in run["round_s"])
         plain["startup_s"] = statistics.median(run["startup_s"] for run in plains)
-        plain["rss_mb"] = max(run["rss_mb"] for run in plains)
+        for field in ("rss_mb", "pss_mb", "parties_rss_mb"):
+            plain[field] = max(run[field] for run in plains)
         params = base | {"transport": transport}
         emit(f"horizontal.round_time.{transport}", unit="s", ours=round(p_round, 4),
              anchor=anchor, anchor_value=f_round, higher_is_better=False, params=params,
@@ -337,9 +370,17 @@ def main() -> None:
              reps=args.reps)
         emit(f"horizontal.startup.{transport}", unit="s", ours=round(plain["startup_s"], 5),
              anchor=anchor, anchor_value=f_start, higher_is_better=False, params=params)
+        scope = {"processes": plain["processes"],
+                 "flower_processes": flower["processes"] if flower else None}
         emit(f"horizontal.peak_rss.{transport}", unit="MB", ours=round(plain["rss_mb"], 1),
              anchor=anchor, anchor_value=f_rss, higher_is_better=False,
-             params=params | {"scope": "whole process tree"})
+             params=params | scope | {"scope": "whole process tree, summed RSS"},
+             parties_only_rss_mb=round(plain["parties_rss_mb"], 1))
+        emit(f"horizontal.peak_pss.{transport}", unit="MB", ours=round(plain["pss_mb"], 1),
+             anchor=anchor, anchor_value=None if f_pss is None else round(f_pss, 1),
+             higher_is_better=False,
+             params=params | scope | {"scope": "whole process tree, summed PSS (shared pages "
+                                               "split between processes)"})
         factor = s_round / p_round
         emit(f"horizontal.secagg_overhead.{transport}", unit="x", ours=round(factor, 3),
              anchor=sec_anchor, anchor_value=None if f_factor is None else round(f_factor, 3),

@@ -3,11 +3,17 @@
 Message flow of one round ``r`` (namespace ``round/r``)::
 
     aggregator → every client   ROUND   {"task": "fit" | "evaluate", "weights": {name: array},
-                                         "proximal_mu": float}
+                                         "proximal_mu": float, "secagg": {"peers": ...}}
     client → aggregator         REPLY   {"metrics": {name: float}, "num_val": int,
-                                         "update": {name: array}, "num_samples": int}
-                                        ("update"/"num_samples" only for "fit" without SecAgg)
-    (with SecAgg: the sampled clients then run the secure-sum phases under ``round/r/secagg``)
+                                         "update": {name: array}, "num_samples": int,
+                                         "secagg": {"m_pk": bytes, "masked": uint64 array}}
+                                        ("update"/"num_samples" only for "fit" without SecAgg;
+                                         "secagg" only with it, "masked" only for "fit")
+
+With SecAgg the clients publish a mask key once (``secagg_setup``), and a round whose masked
+inputs are not all there is re-run by the full protocol under ``round/r/fallback``; the next
+instruction is then preceded by ``{"fallback": bool}`` and sent under ``<namespace>/resumed``
+(see :mod:`coalition.protocols.horizontal.secagg.session`).
 
 and after the last round ``FINAL`` (the final global weights) and ``FINAL_REPORT`` (each client's
 validation metrics of that model).
