@@ -8,8 +8,14 @@ import gmpy2
 import pytest
 from gmpy2 import mpz
 
-from coalition.crypto.paillier import kernels
+from coalition.crypto.paillier import InsecureKeyWarning, generate_keypair, kernels
 from coalition.crypto.paillier.fixedbase import FixedBaseTable
+
+
+@pytest.fixture(scope="module")
+def keys_1024():
+    with pytest.warns(InsecureKeyWarning):
+        return generate_keypair(1024, allow_insecure=True)
 
 
 def test_pow_many_matches_powmod():
@@ -36,3 +42,34 @@ def test_small_batches_build_the_table_once_demand_adds_up():
     masks = kernels._public_masks(n, hs, 8)
     assert key in kernels._cache
     assert all(0 < m < n * n for m in masks)
+
+
+def test_straus_matches_bucket_including_signs_and_zero_columns():
+    import numpy as np
+
+    from coalition.crypto.paillier.multiexp import XtDotTask, xt_dot_chunk
+    from coalition.crypto.paillier.straus import best_group, straus_xt_dot
+
+    mod = mpz(2**127 - 1)
+    rng = np.random.default_rng(5)
+    for rows, cols in ((1, 2), (13, 5), (100, 7)):
+        cs = [mpz(int(b)) for b in rng.integers(2, 2**62, size=rows)]
+        K = rng.integers(-2**20, 2**20, size=(rows, cols))
+        K[:, 0] = 0  # an all-zero column
+        K[rows // 2:, -1] = -K[rows // 2:, -1]
+        want = xt_dot_chunk(XtDotTask(int(mod), cs, K.astype(object)))  # bucket path
+        assert want[0] is None
+        for k in (2, best_group(rows, cols, 21), 9):
+            assert straus_xt_dot(cs, K, mod, k) == want
+    assert straus_xt_dot(cs, np.zeros((100, 3), dtype=np.int64), mod, 4) == [None] * 3
+
+
+def test_uniform_rerandomize_keeps_plaintexts(keys_1024):
+    import numpy as np
+
+    pk, sk = keys_1024
+    enc = pk.encrypt(np.array([1.5, -2.0, 0.0]))
+    fresh = enc.rerandomize(uniform=True)
+    assert fresh.is_masked
+    assert set(fresh.ciphertexts.tolist()).isdisjoint(enc.ciphertexts.tolist())
+    np.testing.assert_array_equal(sk.decrypt(fresh), sk.decrypt(enc))

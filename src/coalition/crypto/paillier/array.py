@@ -11,7 +11,10 @@ so only the key holder can read it. Results computed from masked arrays stay mas
 operation would produce the trivial ciphertext ``1`` (a product by 0, an empty group) a fresh
 encryption of 0 is substituted. The codec refuses unmasked arrays. Circuit privacy is *not*
 automatic: before a result computed from your private data goes to the key holder, call
-:meth:`EncryptedArray.rerandomize` (otherwise its randomness can reveal the multipliers).
+:meth:`EncryptedArray.rerandomize` with ``uniform=True`` (otherwise its randomness can reveal
+the multipliers: the key holder can take discrete logs in small subgroups of ``Z*_p``, so a
+DJN ``hs^a`` factor hides a history from it only when it knows none of the randomness that
+went in).
 
 The class has no ``decrypt``: only :class:`~coalition.crypto.paillier.PaillierPrivateKey` can.
 """
@@ -43,7 +46,12 @@ from coalition.crypto.paillier.encoding import (
     scaled_exponents,
     scaled_integers,
 )
-from coalition.crypto.paillier.kernels import MaskTask, mask_chunk
+from coalition.crypto.paillier.kernels import (
+    MaskTask,
+    UniformMaskTask,
+    mask_chunk,
+    uniform_mask_chunk,
+)
 from coalition.crypto.paillier.reductions import group_products, xt_dot_products
 
 if TYPE_CHECKING:
@@ -248,11 +256,23 @@ class EncryptedArray:
         return self._like(objects(self._fill(cols, self._masked), (mat.shape[1],)),
                           scale=self._scale + bits)
 
-    def rerandomize(self, executor: Executor | None = None) -> EncryptedArray:
-        """Same plaintexts, each ciphertext multiplied by a fresh ``hs^a``; always masked."""
-        n, hs = int(self._pk.n), int(self._pk.hs)
-        out = chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), self._c.ravel().tolist(),
-                          executor)
+    def rerandomize(self, executor: Executor | None = None, *,
+                    uniform: bool = False) -> EncryptedArray:
+        """Same plaintexts, each ciphertext multiplied by a fresh mask; always masked.
+
+        Default: a DJN ``hs^a`` (fixed-base table, fast), which hides from everyone but the key
+        holder. ``uniform=True``: ``r^n`` for a uniform ``r`` in ``Z*_n`` (one full ``powmod``
+        each, ≈ 10× dearer), a uniformly random encryption of the same plaintext even to the
+        key holder — use it for anything computed from your private data that the key holder
+        will decrypt (statistical circuit privacy).
+        """
+        n, flat = int(self._pk.n), self._c.ravel().tolist()
+        if uniform:
+            out = chunked_map(uniform_mask_chunk, lambda cs: UniformMaskTask(n, cs), flat,
+                              executor)
+        else:
+            hs = int(self._pk.hs)
+            out = chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), flat, executor)
         return self._like(objects(out, self.shape), masked=True)
 
     @classmethod

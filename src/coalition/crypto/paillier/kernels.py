@@ -33,10 +33,12 @@ __all__ = [
     "DecryptTask",
     "EncryptTask",
     "MaskTask",
+    "UniformMaskTask",
     "decrypt_chunk",
     "encrypt_chunk",
     "exponent_bytes",
     "mask_chunk",
+    "uniform_mask_chunk",
 ]
 
 # A table costs ≈ 32k multiplications to build: it is built once a key has asked for this many
@@ -134,6 +136,14 @@ class MaskTask:
 
 
 @dataclass(frozen=True)
+class UniformMaskTask:
+    """Multiply each ciphertext by ``r^n`` for a fresh uniform ``r`` in ``Z*_n``."""
+
+    n: int
+    ciphertexts: list[Any]
+
+
+@dataclass(frozen=True)
 class DecryptTask:
     """Decrypt ciphertexts to raw plaintexts in ``[0, n)`` with the primes ``p``, ``q``."""
 
@@ -200,6 +210,25 @@ def mask_chunk(task: MaskTask) -> list[mpz]:
     """``c · hs^a mod n²`` for each ciphertext, each with fresh ``a``."""
     n2 = mpz(task.n) * task.n
     masks = _public_masks(task.n, task.hs, len(task.ciphertexts))
+    return [mpz(c) * r % n2 for c, r in zip(task.ciphertexts, masks, strict=True)]
+
+
+def uniform_mask_chunk(task: UniformMaskTask) -> list[mpz]:
+    """``c · r^n mod n²`` with ``r`` uniform in ``Z*_n`` (Paillier's own randomiser).
+
+    Every valid ciphertext is ``g^m s^n`` for one ``s`` in ``Z*_n``, so the product is a
+    uniformly random encryption of ``m`` whatever ``s`` was: nothing about how ``c`` was
+    computed survives, not even for the key holder. DJN's ``hs^a`` is only computationally
+    hiding, and only from parties without the factorisation.
+    """
+    n = mpz(task.n)
+    n2 = n * n
+    rs: list[mpz] = []
+    while len(rs) < len(task.ciphertexts):
+        r = mpz(secrets.randbelow(task.n - 1) + 1)
+        if gmpy2.gcd(r, n) == 1:  # fails only if r reveals a factor of n
+            rs.append(r)
+    masks = gmpy2.powmod_base_list(rs, n, n2)  # one C loop, GIL released
     return [mpz(c) * r % n2 for c, r in zip(task.ciphertexts, masks, strict=True)]
 
 
