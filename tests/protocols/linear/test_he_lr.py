@@ -10,10 +10,11 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import r2_score, roc_auc_score
 
 from coalition.core import Party
-from coalition.core.errors import ConfigError, PeerError
+from coalition.core.errors import ConfigError, EncodingOverflowError, PeerError, ProtocolError
 from coalition.crypto.paillier import EncryptedArray, InsecureKeyWarning, generate_keypair
 from coalition.protocols.linear import LinearModelPart, LinearParams
 from coalition.protocols.linear.he_guest import HEGuest
+from coalition.protocols.linear.he_mask import decrypt_masked, mask, unmask
 from coalition.testing import PartyFailure, Recorder, find_leaks, run_parties
 
 G, A = Party.guest(), Party.arbiter()
@@ -150,3 +151,22 @@ def test_missing_arbiter_fails_with_typed_error(fate_data):
 
 def _silent(ctx):
     return None
+
+
+def test_masked_gradient_is_packed_exact_and_overflow_checked(known_key):
+    pk, sk = known_key
+    rng = np.random.default_rng(11)
+    d = rng.normal(size=50)
+    for width in (1, 7, 20):
+        x = rng.normal(size=(50, width)) * 3
+        grad = pk.encrypt(d).xt_dot(x)
+        masked, m = mask(grad)
+        assert masked.shape == (-(-width // m.slots),) and m.slots == 7  # 1024-bit key
+        raw = decrypt_masked(sk, masked)
+        assert all(v > 2**100 for v in raw)  # the key holder sees mask-sized numbers
+        np.testing.assert_array_equal(unmask(raw, m), sk.decrypt(grad))
+    with pytest.raises(ProtocolError):
+        unmask([*raw[:-1], -1], m)
+    huge, m = mask(pk.encrypt(np.array([2.0**33])))
+    with pytest.raises(EncodingOverflowError):
+        unmask(decrypt_masked(sk, huge), m)

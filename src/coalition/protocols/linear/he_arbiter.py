@@ -1,10 +1,12 @@
-"""Arbiter of ``protocol: he-arbiter``: holds the Paillier key, decrypts masked values, and
-coordinates (loss, convergence).
+"""Arbiter of ``protocol: he-arbiter``: holds the Paillier key, decrypts masked values, deals
+the hosts' encryptions of zero a batch ahead (:mod:`.he_zeros`), and coordinates (loss,
+convergence).
 
 Who learns what: the arbiter decrypts only gradients masked by their owners (``g + M``,
 statistically independent of ``g``), the epoch's training loss (one host) and, for
 ``early_stop: weight_diff``, each party's squared update norm. It never sees a true gradient,
-weight, feature or label. Unlike FATE 2.x's arbiter it does not update the model: owners do,
+weight, feature or label; what it decrypts arrives uniformly re-randomised, so the zeros it
+dealt tell it nothing. Unlike FATE 2.x's arbiter it does not update the model: owners do,
 which is what keeps their gradients from it.
 """
 
@@ -24,6 +26,7 @@ from coalition.crypto.paillier import (
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.he_common import HEHistory, decide, serve_decrypt, with_loss
 from coalition.protocols.linear.he_spec import EPOCH_LOSS, PUBKEY
+from coalition.protocols.linear.he_zeros import ZeroDealer
 from coalition.protocols.linear.layout import await_layout
 from coalition.protocols.linear.spec import LinearParams
 
@@ -57,8 +60,14 @@ class HEArbiter:
         ctx.send(owners, PUBKEY, pk)
         loss_on = with_loss(p, len(ctx.hosts))
         self.history_ = HEHistory()
-        for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
-            for _, bctx in ectx.sub("batch").iter(len(batches(layout.rows, p, epoch))):
+        epochs = ctx.sub("train").sub("epoch")
+        dealer = ZeroDealer(epochs, sk, ctx.hosts, layout.rows, p, extra=int(loss_on))
+        dealer.deal(0, 0)
+        for epoch, ectx in epochs.iter(p.epochs):
+            n_batches = len(batches(layout.rows, p, epoch))
+            for j, bctx in ectx.sub("batch").iter(n_batches):
+                # the next zeros are made while the owners run their multi-exponentiations
+                dealer.deal_after(epoch, j, n_batches)
                 serve_decrypt(bctx, sk, owners)
             loss = None
             if loss_on:

@@ -132,7 +132,8 @@ class HEGuest:
                     enc_loss = part if enc_loss is None else enc_loss + part
                     const += extra
             if enc_loss is not None:
-                ectx.send(arbiter, EPOCH_LOSS, (enc_loss + const).rerandomize(ctx.executor))
+                ectx.send(arbiter, EPOCH_LOSS,
+                          (enc_loss + const).rerandomize(ctx.executor, uniform=True))
             verdict = report_epoch(ectx, arbiter, p, self.model.w - w0)
             self._record(ctx, epoch, verdict.get("loss"), verdict["keep"])
             if not verdict["keep"]:
@@ -151,7 +152,7 @@ class HEGuest:
         pk, sk = keypair(p)
         ctx.send(ctx.hosts, PUBKEY, pk)
         x = self.model.x
-        ctx.send(ctx.hosts, ENC_XG, pk.encrypt(x, precision=24, executor=ctx.executor))
+        ctx.send(ctx.hosts, ENC_XG, sk.encrypt(x, precision=24, executor=ctx.executor))
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             plan = batches(rows, p, epoch)
             w0, lr = self.model.w.copy(), p.lr_at(epoch)
@@ -160,11 +161,11 @@ class HEGuest:
                 idx = plan[j]
                 u = self.model.score(idx)
                 v = self.k * u + self.c - self.y[idx]
-                bctx.send(ctx.hosts, ENC_V, pk.encrypt(v, executor=ctx.executor))
+                bctx.send(ctx.hosts, ENC_V, sk.encrypt(v, executor=ctx.executor))
                 if self.loss_on:
                     a, extra = loss_terms(p, u, self.y[idx])
                     total += extra
-                    bctx.send(ctx.hosts[0], ENC_LOSS_AUX, pk.encrypt(a, executor=ctx.executor))
+                    bctx.send(ctx.hosts[0], ENC_LOSS_AUX, sk.encrypt(a, executor=ctx.executor))
                 cross = self._decrypt(sk, bctx.recv(ctx.hosts[0], CROSS), ctx)
                 width = x.shape[1]
                 self.model.step(x[idx].T @ v + cross[:width], len(idx), lr)

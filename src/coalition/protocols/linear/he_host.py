@@ -1,13 +1,14 @@
 """Host of the Paillier variants.
 
 ``he-arbiter``: send ``[[k·u_h]]`` (and, with one host, ``[[Σu_h²·c_q]]`` for the loss) to the
-guest, receive ``[[d]]``, compute ``[[X_h^T d]]`` with the multi-exponentiation
+guest — each made by adding the plaintext to an encryption of zero the arbiter dealt a batch
+ahead (:mod:`.he_zeros`) — receive ``[[d]]``, compute ``[[X_h^T d]]`` with the multi-exponentiation
 (``EncryptedArray.xt_dot``), mask it and let the arbiter decrypt ``g + M``.
 
 ``he-guest``: receive ``[[v]] = [[k·u_g + c − y]]`` from the guest and the other hosts'
 ``[[k·u_h']]``; form ``[[d]]``; return ``[[X_g^T k·u_h]]`` (via the first host, summed over
 hosts and re-randomised) so the guest can finish its gradient; have the guest decrypt the
-masked ``[[X_h^T d]]``.
+masked ``[[X_h^T d]]``. Everything sent to the key holder is uniformly re-randomised.
 
 Who learns what: a host only ever holds ciphertexts under another party's key and its own
 plaintext weights and gradient; it learns its own weights, nothing about labels, the guest's
@@ -37,6 +38,7 @@ from coalition.protocols.linear.he_spec import (
     ENC_XG,
     PUBKEY,
 )
+from coalition.protocols.linear.he_zeros import receive_zeros
 from coalition.protocols.linear.layout import announce
 from coalition.protocols.linear.spec import LinearParams
 
@@ -101,10 +103,12 @@ class HEHost:
         lr = p.lr_at(epoch)
         for j, bctx in ectx.sub("batch").iter(len(plan)):
             idx = plan[j]
+            m = len(idx)
+            zeros = receive_zeros(ectx, arbiter, pk, j, m + int(self.loss_on))
             u = self.model.score(idx)
-            bctx.send(guest, ENC_KU, pk.encrypt(self.k * u, executor=ectx.executor))
+            bctx.send(guest, ENC_KU, zeros[:m] + self.k * u)
             if self.loss_on:
-                bctx.send(guest, ENC_Q, pk.encrypt(np.array([self.cq * float(u @ u)])))
+                bctx.send(guest, ENC_Q, zeros[m:] + np.array([self.cq * float(u @ u)]))
             enc_d = _enc(bctx.recv(guest, ENC_D), "d")
             grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)
             self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
@@ -139,7 +143,7 @@ class HEHost:
             if ectx.party == first:
                 for h in others:
                     cross = cross + _enc(bctx.recv(h, CROSS), "cross")
-                bctx.send(guest, CROSS, cross.rerandomize(ectx.executor))
+                bctx.send(guest, CROSS, cross.rerandomize(ectx.executor, uniform=True))
             else:
                 bctx.send(first, CROSS, cross)
             grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)

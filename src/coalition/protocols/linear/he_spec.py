@@ -24,6 +24,7 @@ __all__ = [
     "UNMASKED_RAW",
     "VERDICT",
     "WEIGHT_DIFF",
+    "ZEROS",
 ]
 
 PUBKEY = MessageKey("he_pubkey", "key holder -> all: PaillierPublicKey")
@@ -39,3 +40,4 @@ UNMASKED_RAW = MessageKey("he_raw", "key holder -> owner: decrypted g + M (ints 
 EPOCH_LOSS = MessageKey("he_epoch_loss", "guest -> arbiter, per epoch: [[loss sum]]")
 WEIGHT_DIFF = MessageKey("he_weight_diff", "party -> coordinator, per epoch: |dw_p|^2")
 VERDICT = MessageKey("he_verdict", "coordinator -> all, per epoch: {keep, loss}")
+ZEROS = MessageKey("he_zeros", "arbiter -> each host (he-arbiter), a batch ahead: [[0]] per row")
