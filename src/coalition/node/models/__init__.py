@@ -1,0 +1,17 @@
+"""The model library: versioned, signed model parts on each node (this node's part only).
+
+* :mod:`.registry` — versions, parts on disk, verified loads, protection, comparison;
+* :mod:`.integrity` — SHA-256 digests and Ed25519 signatures of parts (tamper protection);
+* :mod:`.federation` — publishing a version across the guest and its hosts;
+* :mod:`.sources` — finding a part in a job's stored outputs, or in a file;
+* :mod:`.peer` — the peer methods hosts answer.
+
+This package's top level imports nothing that reaches the peer endpoint, so the peer handler
+table can import :mod:`.peer` without an import cycle.
+"""
+
+from coalition.node.models.integrity import ModelTampered
+from coalition.node.models.sources import PartSource
+from coalition.node.models.tables import ModelVersionRow, OnlineSourceRow, ServiceRow
+
+__all__ = ["ModelTampered", "ModelVersionRow", "OnlineSourceRow", "PartSource", "ServiceRow"]

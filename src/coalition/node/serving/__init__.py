@@ -1,0 +1,17 @@
+"""Online and offline inference of federated models.
+
+* :mod:`.service` — the guest: deploy / undeploy, and the predict hot path;
+* :mod:`.host` — the host's peer methods (bind, partial results, release);
+* :mod:`.scoring` — partial results and how the guest combines them, per model family;
+* :mod:`.features` — online feature sources (in-memory index, SQL table);
+* :mod:`.sources` — registered online sources; :mod:`.offline` — batch prediction jobs;
+* :mod:`.metrics` — per-service request metrics for Prometheus; :mod:`.state` — what the
+  hot path reads.
+
+The top level imports nothing that reaches the peer endpoint (see :mod:`coalition.node.models`).
+"""
+
+from coalition.node.serving.metrics import ServiceMetrics, render
+from coalition.node.serving.state import ServingState, state_of
+
+__all__ = ["ServiceMetrics", "ServingState", "render", "state_of"]

@@ -1,0 +1,111 @@
+"""Long-lived mutual-TLS channels to partners for the serving hot path.
+
+``peer_client.call_partner`` opens a channel (and a TLS handshake) per call, which is right
+for rare control calls but costs milliseconds; online inference keeps one channel per partner
+(HTTP/2 multiplexes concurrent calls on it) and reopens it when the partner's address or
+certificate changes. Trust is the same: exactly the partner's pinned certificate and its
+``coalition-<org>`` name.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from coalition.core.errors import (
+    AuthError,
+    CoalitionError,
+    InputError,
+    NotFoundError,
+    PeerError,
+    PeerTimeoutError,
+)
+from coalition.node.db.models import Partner
+from coalition.node.identity import NodeIdentity, tls_name_of_pem
+from coalition.node.peer import SERVICE
+
+__all__ = ["PartnerChannels"]
+
+_ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InputError,
+    grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.PERMISSION_DENIED: AuthError,
+    grpc.StatusCode.UNAUTHENTICATED: AuthError,
+}
+Stub = Callable[..., bytes]
+
+
+def _translate(exc: grpc.RpcError, org: str, method: str, timeout_s: float) -> CoalitionError:
+    code = exc.code()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return PeerTimeoutError(f"partner {org} did not answer within {timeout_s:g} s",
+                                partner=org, method=method, timeout_s=timeout_s)
+    try:
+        info = json.loads(exc.details() or "{}")
+    except ValueError:
+        info = {}
+    message = info.get("message") if isinstance(info, dict) else None
+    if code == grpc.StatusCode.UNAVAILABLE or message is None:
+        return PeerError(f"partner {org} is unreachable", partner=org, method=method,
+                         grpc=code.name)
+    error = _ERRORS.get(code, PeerError)
+    return error(f"partner {org}: {message}", partner=org, remote_code=info.get("code"))
+
+
+class PartnerChannels:
+    """One cached channel per partner; :meth:`call` is thread-safe."""
+
+    def __init__(self, identity: NodeIdentity) -> None:
+        self._identity = identity
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[tuple[str, str], grpc.Channel, dict[str, Stub]]] = {}
+
+    def _stub(self, partner: Partner, method: str) -> Stub:
+        ident = (partner.address, partner.fingerprint)
+        with self._lock:
+            entry = self._open.get(partner.name)
+            if entry is None or entry[0] != ident:
+                if entry is not None:
+                    entry[1].close()
+                creds = grpc.ssl_channel_credentials(
+                    root_certificates=partner.certificate_pem.encode(),
+                    private_key=self._identity.key_pem,
+                    certificate_chain=self._identity.cert_pem)
+                options = [("grpc.ssl_target_name_override",
+                            tls_name_of_pem(partner.certificate_pem.encode()))]
+                entry = (ident, grpc.secure_channel(partner.address, creds, options=options), {})
+                self._open[partner.name] = entry
+            stubs = entry[2]
+            stub = stubs.get(method)
+            if stub is None:
+                stub = stubs[method] = entry[1].unary_unary(f"/{SERVICE}/{method}")
+            return stub
+
+    def call(self, partner: Partner, method: str, payload: dict[str, Any],
+             timeout_s: float) -> dict[str, Any]:
+        """Call ``method``; failures become typed errors (down: ``PeerError``; too slow:
+        ``PeerTimeoutError``; remote typed errors keep their meaning)."""
+        stub = self._stub(partner, method)
+        try:
+            raw = stub(json.dumps(payload).encode(), timeout=timeout_s)
+        except grpc.RpcError as exc:
+            raise _translate(exc, partner.name, method, timeout_s) from None
+        try:
+            result = json.loads(raw)
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):
+            raise PeerError("partner sent a malformed reply", partner=partner.name,
+                            method=method)
+        return result
+
+    def close(self) -> None:
+        """Close every channel."""
+        with self._lock:
+            for _, channel, _ in self._open.values():
+                channel.close()
+            self._open.clear()

@@ -1,0 +1,204 @@
+"""Scoring with loaded model parts, split the way online inference splits it.
+
+A host turns its feature rows into a *partial result* (:class:`HostScorer`); the guest combines
+its own rows with every host's partial result (:class:`GuestScorer`). Who learns what is the
+batch prediction's (``coalition.components.predict``):
+
+* vertical LR / linear regression — a host sends ``w_h·x_h`` per row; the guest adds its own
+  partial score and the intercept and applies the link;
+* SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
+  guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
+* horizontal models — every party holds the whole model; the guest scores alone.
+
+Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coalition.components import ModelPart
+from coalition.core.errors import InputError, ProtocolError
+from coalition.protocols.horizontal import GlobalModel
+from coalition.protocols.linear import LinearModelPart
+from coalition.protocols.linear.predict import sigmoid
+from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
+from coalition.protocols.secureboost.objectives import transform
+from coalition.protocols.secureboost.predict import host_go_left, node_go_left
+from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, walk
+
+__all__ = ["GuestScorer", "HostScorer", "guest_scorer", "host_scorer"]
+
+Matrix = NDArray[np.float64]
+_LINEAR = frozenset({"hetero_lr", "hetero_linr"})
+_TREES = frozenset({"hetero_secureboost"})
+_HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+
+
+class HostScorer:
+    """A host part: rows in, partial result out. ``feature_names`` None = all source columns."""
+
+    feature_names: list[str] | None = None
+
+    def info(self) -> dict[str, Any]:
+        """What the guest needs to read this host's partial results (sent once, at deploy)."""
+        raise NotImplementedError
+
+    def partial(self, X: Matrix) -> dict[str, Any]:
+        """The partial result for rows ``X``."""
+        raise NotImplementedError
+
+
+class _LinearHost(HostScorer):
+    def __init__(self, part: LinearModelPart) -> None:
+        self._part = part
+        self.feature_names = list(part.feature_names)
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": "linear"}
+
+    def partial(self, X: Matrix) -> dict[str, Any]:
+        return {"scores": self._part.partial_score(X).tolist()}
+
+
+class _TreeHost(HostScorer):
+    def __init__(self, model: SecureBoostHost) -> None:
+        self._splits = model.splits_
+        self._keys = sorted(self._splits)
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": "tree", "keys": [list(k) for k in self._keys]}
+
+    def partial(self, X: Matrix) -> dict[str, Any]:
+        bits = host_go_left(self._splits, X)
+        matrix = (np.stack([bits[k] for k in self._keys]) if self._keys
+                  else np.zeros((0, X.shape[0]), dtype=np.bool_))
+        packed = np.packbits(matrix, axis=1)
+        return {"bits": base64.b64encode(packed.tobytes()).decode()}
+
+
+def host_scorer(part: ModelPart) -> HostScorer:
+    """The host-side scorer of a host part."""
+    if part.component in _LINEAR:
+        return _LinearHost(LinearModelPart.from_artifact(part.data))
+    if part.component in _TREES:
+        return _TreeHost(SecureBoostHost.from_artifact(part.data))
+    raise InputError("this model family cannot be served by a host", component=part.component)
+
+
+class GuestScorer:
+    """The guest part: its rows plus every host's partial result in, scores out."""
+
+    feature_names: list[str] | None = None
+    vertical: bool = True
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        """Remember each host's :meth:`HostScorer.info`; ``owners`` maps a training party
+        name to its organisation."""
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        """Scores for the rows (1-D; 2-D ``(rows, classes)`` for multiclass)."""
+        raise NotImplementedError
+
+
+class _LinearGuest(GuestScorer):
+    def __init__(self, part: LinearModelPart) -> None:
+        self._part = part
+        self.feature_names = list(part.feature_names)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        n = X.shape[0]
+        total = (self._part.partial_score(X) if self.feature_names else np.zeros(n)) + (
+            self._part.intercept or 0.0)
+        for org in sorted(partials):
+            scores = np.asarray(partials[org].get("scores"), dtype=np.float64)
+            if scores.shape != (n,):
+                raise ProtocolError("host sent partial scores of the wrong shape", host=org)
+            total = total + scores
+        out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
+        return out
+
+
+class _TreeGuest(GuestScorer):
+    def __init__(self, model: SecureBoostGuest) -> None:
+        self._model = model
+        self._keys: dict[str, list[tuple[int, int]]] = {}
+        self._owners: dict[str, str] = {}
+        depth = model.params.max_depth
+        self._weights = []
+        for tree in model.trees_:
+            w = np.zeros(2 ** (depth + 1))
+            for nid, node in tree.nodes.items():
+                w[nid] = node.weight
+            self._weights.append(w)
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        self._keys = {org: [(int(t), int(n)) for t, n in info.get("keys", [])]
+                      for org, info in infos.items()}
+        self._owners = dict(owners)
+        used = {n.owner for tree in self._model.trees_ for n in tree.split_nodes()}
+        unknown = sorted(used - {GUEST_OWNER} - set(self._owners))
+        if unknown:
+            raise InputError("the trees use splits of parties that are not deployed",
+                             parties=unknown)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        n = X.shape[0]
+        bits: dict[tuple[str, int, int], NDArray[np.bool_]] = {}
+        for org, reply in partials.items():
+            keys = self._keys.get(org, [])
+            if not keys:
+                continue
+            try:
+                raw = np.frombuffer(base64.b64decode(str(reply.get("bits", ""))), dtype=np.uint8)
+                matrix = np.unpackbits(raw.reshape(len(keys), -1), axis=1, count=n)
+            except ValueError as exc:
+                raise ProtocolError("host sent malformed split bits", host=org) from exc
+            for (t, nid), row in zip(keys, matrix, strict=True):
+                bits[(org, t, nid)] = row.astype(np.bool_)
+
+        def go_left(t: int, node: Node) -> NDArray[np.bool_]:
+            if node.owner == GUEST_OWNER:
+                return node_go_left(node, X)
+            found = bits.get((self._owners.get(node.owner, node.owner), t, node.id))
+            if found is None:
+                raise ProtocolError("a host sent no decision for its split", host=node.owner)
+            return found
+
+        leaves = walk(self._model.trees_, n, go_left)
+        score = np.tile(self._model.init_score_, (n, 1))
+        for t, tree in enumerate(self._model.trees_):
+            score[:, tree.klass] += self._weights[t][leaves[:, t]]
+        out: Matrix = transform(self._model.params.objective, score)
+        return out
+
+
+class _HorizontalGuest(GuestScorer):
+    vertical = False
+
+    def __init__(self, model: GlobalModel) -> None:
+        self._model = model.build()
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        probs = np.asarray(self._model.predict_proba(X), dtype=np.float64)  # type: ignore[attr-defined]
+        out: Matrix = probs[:, 1] if probs.ndim == 2 and probs.shape[1] == 2 else probs
+        return out
+
+
+def guest_scorer(part: ModelPart) -> GuestScorer:
+    """The guest-side scorer of a guest part (or of any party's horizontal model)."""
+    if part.component in _HORIZONTAL:
+        return _HorizontalGuest(GlobalModel.from_artifact(part.data))
+    if part.role.value != "guest":
+        raise InputError("only the guest's part of a vertical model can be deployed",
+                         role=part.role.value)
+    if part.component in _LINEAR:
+        return _LinearGuest(LinearModelPart.from_artifact(part.data))
+    if part.component in _TREES:
+        return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
+    raise InputError("this model family cannot be served", component=part.component)

@@ -1,0 +1,273 @@
+"""The guest's side of online inference: deploy, undeploy, and the predict hot path.
+
+``deploy`` verifies this node's part (audited), asks every host to bind the service to its
+part and an online source (``ServingPrepare``), and keeps the scorer, the hosts' channels and
+the guest's feature lookup in memory. ``predict`` then touches no database: guest rows (from
+the request or the guest's online source), one ``ServingPartial`` call per host in parallel on
+a long-lived mTLS channel, combine, and record the request's metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+
+from coalition.core.errors import CoalitionError, ConflictError, InputError, NotFoundError
+from coalition.node import partners
+from coalition.node.db.models import Partner
+from coalition.node.db.types import utcnow
+from coalition.node.events import Event, EventKind, emit
+from coalition.node.models import registry
+from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.channels import PartnerChannels
+from coalition.node.serving.features import Lookup, open_source
+from coalition.node.serving.scoring import GuestScorer, guest_scorer
+from coalition.node.serving.sources import get_source
+from coalition.node.serving.state import Deployed, state_of
+
+__all__ = ["DeployRequest", "channels", "deploy", "guest_rows", "list_services", "predict",
+           "prepare_hosts", "release_hosts", "service_view", "undeploy"]
+
+_PREPARE_TIMEOUT_S = 120.0  # loading a large online source into memory takes a while
+_fanout = ThreadPoolExecutor(max_workers=16, thread_name_prefix="serving-fanout")
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """Serve ``model`` (``version``, newest if None) as ``name``: each host's online source,
+    the guest's own online source (optional: callers may send guest features instead)."""
+
+    name: str
+    model: str
+    version: int | None = None
+    hosts: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    timeout_ms: int = 2000
+
+
+def channels(rt: NodeRuntime) -> PartnerChannels:
+    """The node's long-lived partner channels."""
+    state = state_of(rt)
+    if state.channels is None:
+        with state.lock:
+            if state.channels is None:
+                state.channels = PartnerChannels(rt.identity)
+    return state.channels
+
+
+def _partner(rt: NodeRuntime, org: str) -> Partner:
+    with rt.db.session() as db:
+        partner = partners.get_partner(db, org)
+        db.expunge(partner)
+        return partner
+
+
+def _host_orgs(row: ModelVersionRow) -> dict[str, str]:
+    """Host organisation → its party name in the training job."""
+    return {p["org"]: str(p.get("party") or p["org"]) for p in row.parties
+            if p.get("role") == "host"}
+
+
+def prepare_hosts(rt: NodeRuntime, service: str, row: ModelVersionRow, scorer: GuestScorer, *,
+                  sources: dict[str, dict[str, Any]], transient: bool) -> list[Partner]:
+    """Bind every host; on failure release the ones already bound."""
+    orgs = _host_orgs(row)
+    missing = sorted(set(orgs) - set(sources))
+    extra = sorted(set(sources) - set(orgs))
+    if missing or extra:
+        raise InputError("name a source for exactly the model's hosts", missing=missing,
+                         unexpected=extra)
+    hosts = [_partner(rt, org) for org in sorted(orgs)]
+    infos: dict[str, dict[str, Any]] = {}
+    try:
+        for partner in hosts:
+            infos[partner.name] = channels(rt).call(partner, "ServingPrepare", {
+                "service": service, "model": row.name, "version": row.version,
+                "source": sources[partner.name], "transient": transient}, _PREPARE_TIMEOUT_S)
+        scorer.attach(infos, {party: org for org, party in orgs.items()})
+    except CoalitionError:
+        release_hosts(rt, service, [p for p in hosts if p.name in infos])
+        raise
+    return hosts
+
+
+def release_hosts(rt: NodeRuntime, service: str, hosts: Sequence[Partner]) -> dict[str, bool]:
+    """Ask each host to drop the service; per host, whether it confirmed."""
+    done = {}
+    for partner in hosts:
+        try:
+            channels(rt).call(partner, "ServingRelease", {"service": service},
+                              rt.settings.peer_timeout_s)
+            done[partner.name] = True
+        except CoalitionError:
+            done[partner.name] = False
+    return done
+
+
+def _guest_lookup(rt: NodeRuntime, source: str | None, scorer: GuestScorer) -> Lookup | None:
+    if source is None:
+        return None
+    with rt.db.session() as db:
+        src, dataset = get_source(db, source)
+        db.expunge(dataset)
+        mode = src.mode
+    return open_source(dataset, mode).bind(scorer.feature_names)
+
+
+def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) -> Deployed:
+    row, part = registry.load_verified(rt, actor, req.model, req.version, "deploy")
+    if row.guest != rt.name:
+        raise InputError("only the node that published a model version serves it",
+                         model=row.name, publisher=row.guest)
+    scorer = guest_scorer(part)
+    lookup = _guest_lookup(rt, req.source, scorer)
+    if persist:
+        with rt.db.session() as db:
+            if db.scalars(select(ServiceRow.id).where(ServiceRow.guest == rt.name,
+                                                      ServiceRow.name == req.name)).first():
+                raise ConflictError("a service with this name is deployed", service=req.name)
+    sources = {org: {"online": src} for org, src in req.hosts.items()}
+    hosts = (prepare_hosts(rt, req.name, row, scorer, sources=sources, transient=False)
+             if scorer.vertical else [])
+    if persist:
+        with rt.db.session() as db:
+            db.add(ServiceRow(name=req.name, guest=rt.name, side="guest",
+                              model_version_id=row.id, source=req.source, hosts=dict(req.hosts),
+                              timeout_ms=req.timeout_ms, created_by=actor, created_at=utcnow()))
+            emit(db, Event(EventKind.SERVICE_DEPLOYED, actor, f"service:{rt.name}/{req.name}",
+                           {"model": row.name, "version": row.version, "hosts": req.hosts,
+                            "source": req.source}))
+    deployed = Deployed(req.name, row.name, row.version, scorer, hosts, lookup,
+                        req.timeout_ms / 1000.0)
+    state = state_of(rt)
+    with state.lock:
+        state.services[req.name] = deployed
+    return deployed
+
+
+def deploy(rt: NodeRuntime, actor: str, req: DeployRequest) -> Deployed:
+    """Deploy a model version as a service on this (the guest's) node."""
+    if not 50 <= req.timeout_ms <= 60_000:
+        raise InputError("timeout_ms must be between 50 and 60000")
+    return _activate(rt, actor, req, persist=True)
+
+
+def _restore(rt: NodeRuntime, name: str) -> Deployed:
+    """Rebuild a deployed service after a restart (verifies the part again)."""
+    with rt.db.session() as db:
+        row = db.scalars(select(ServiceRow).where(ServiceRow.guest == rt.name,
+                                                  ServiceRow.name == name,
+                                                  ServiceRow.side == "guest")).first()
+        if row is None:
+            raise NotFoundError("no such service", service=name)
+        version = db.get(ModelVersionRow, row.model_version_id)
+        if version is None:  # pragma: no cover - foreign key
+            raise NotFoundError("the service's model version is gone", service=name)
+        req = DeployRequest(name, version.name, version.version, dict(row.hosts), row.source,
+                            row.timeout_ms)
+    return _activate(rt, "system", req, persist=False)
+
+
+def undeploy(rt: NodeRuntime, actor: str, name: str) -> dict[str, bool]:
+    """Stop serving ``name``; returns, per host, whether it released its binding."""
+    with rt.db.session() as db:
+        row = db.scalars(select(ServiceRow).where(ServiceRow.guest == rt.name,
+                                                  ServiceRow.name == name,
+                                                  ServiceRow.side == "guest")).first()
+        if row is None:
+            raise NotFoundError("no such service", service=name)
+        hosts = sorted(row.hosts)
+        db.delete(row)
+        emit(db, Event(EventKind.SERVICE_UNDEPLOYED, actor, f"service:{rt.name}/{name}"))
+    state = state_of(rt)
+    with state.lock:
+        state.services.pop(name, None)
+    known = []
+    for org in hosts:
+        try:
+            known.append(_partner(rt, org))
+        except NotFoundError:
+            continue
+    released = release_hosts(rt, name, known)
+    return {org: released.get(org, False) for org in hosts}
+
+
+def list_services(rt: NodeRuntime) -> list[dict[str, Any]]:
+    """Services this node serves as guest, with their model versions."""
+    with rt.db.session() as db:
+        rows = db.execute(select(ServiceRow, ModelVersionRow).join(
+            ModelVersionRow, ServiceRow.model_version_id == ModelVersionRow.id).where(
+            ServiceRow.side == "guest").order_by(ServiceRow.name)).all()
+        return [service_view(s, m) for s, m in rows]
+
+
+def service_view(row: ServiceRow, version: ModelVersionRow) -> dict[str, Any]:
+    """A service as the owner's users see it."""
+    return {"name": row.name, "model": version.name, "version": version.version,
+            "component": version.component, "hosts": row.hosts, "source": row.source,
+            "timeout_ms": row.timeout_ms, "created_by": row.created_by,
+            "created_at": row.created_at}
+
+
+def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
+               features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None,
+               ) -> NDArray[np.float64]:
+    """The guest's feature rows: from the request if given, else from its online source."""
+    n = len(ids)
+    if features is not None:
+        if len(features) != n:
+            raise InputError("give one feature row per ID", ids=n, rows=len(features))
+        if features and isinstance(features[0], dict):
+            names = scorer.feature_names
+            if names is None:
+                raise InputError("this model's guest features have no names; send lists in "
+                                 "the training column order")
+            try:
+                rows = [[float(r[c]) for c in names] for r in features if isinstance(r, dict)]
+                return np.array(rows, dtype=np.float64).reshape(n, len(names))
+            except KeyError as exc:
+                raise InputError("a feature row lacks a column", column=str(exc)) from exc
+        return np.asarray(features, dtype=np.float64).reshape(n, -1)
+    if lookup is not None:
+        return lookup(ids)
+    if scorer.feature_names == []:
+        return np.zeros((n, 0))
+    raise InputError("this service has no guest online source: send the guest's features")
+
+
+def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
+            features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
+            ) -> dict[str, Any]:
+    """Score ``ids`` with service ``name`` (the hot path; see module docstring)."""
+    state = state_of(rt)
+    dep = state.services.get(name)
+    if dep is None:
+        dep = _restore(rt, name)
+    metrics = state.metrics_for(name)
+    start = time.perf_counter()
+    try:
+        X = guest_rows(dep.scorer, dep.lookup, ids, features)
+        payload = {"service": name, "ids": list(ids)}
+        chans = channels(rt)
+        if len(dep.hosts) == 1:
+            partials = {dep.hosts[0].name: chans.call(dep.hosts[0], "ServingPartial", payload,
+                                                      dep.timeout_s)}
+        else:
+            futures = {h.name: _fanout.submit(chans.call, h, "ServingPartial", payload,
+                                              dep.timeout_s) for h in dep.hosts}
+            partials = {org: f.result() for org, f in futures.items()}
+        scores = dep.scorer.combine(X, partials)
+    except CoalitionError as exc:
+        metrics.record(time.perf_counter() - start, exc.code)
+        raise
+    metrics.record(time.perf_counter() - start)
+    return {"service": name, "model": dep.model, "version": dep.version, "ids": list(ids),
+            "scores": scores.tolist()}

@@ -1,0 +1,86 @@
+"""In-memory serving state of one running node: deployed services, host bindings, metrics.
+
+The hot path reads only this (no database): services and bindings are built at deploy time,
+with model parts verified and feature sources loaded, and rebuilt lazily from the database
+after a restart. The state hangs off the node runtime (one per runtime, created on first use).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from coalition.node.db.models import Partner
+from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.features import Lookup
+from coalition.node.serving.metrics import ServiceMetrics
+from coalition.node.serving.scoring import GuestScorer, HostScorer
+
+if TYPE_CHECKING:
+    from coalition.node.serving.channels import PartnerChannels
+
+__all__ = ["Deployed", "HostBinding", "ServingState", "state_of"]
+
+
+@dataclass
+class Deployed:
+    """A service this node (the guest) answers: its scorer, hosts and feature lookup."""
+
+    name: str
+    model: str
+    version: int
+    scorer: GuestScorer
+    hosts: list[Partner]
+    lookup: Lookup | None
+    timeout_s: float
+
+
+@dataclass
+class HostBinding:
+    """A partner's service this node (a host) contributes to."""
+
+    model: str
+    version: int
+    scorer: HostScorer
+    lookup: Lookup
+    info: dict[str, Any]
+
+
+@dataclass
+class ServingState:
+    """Everything the serving hot path reads; guarded by ``lock`` for writes."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    services: dict[str, Deployed] = field(default_factory=dict)
+    bindings: dict[tuple[str, str], HostBinding] = field(default_factory=dict)
+    metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
+    channels: PartnerChannels | None = None
+
+    def metrics_for(self, service: str) -> ServiceMetrics:
+        """The metrics of ``service`` (created on first use)."""
+        m = self.metrics.get(service)
+        if m is None:
+            with self.lock:
+                m = self.metrics.setdefault(service, ServiceMetrics())
+        return m
+
+
+_states: dict[int, tuple[weakref.ref[NodeRuntime], ServingState]] = {}
+_states_lock = threading.Lock()
+
+
+def state_of(rt: NodeRuntime) -> ServingState:
+    """The serving state of ``rt`` (each runtime has its own)."""
+    entry = _states.get(id(rt))
+    if entry is not None and entry[0]() is rt:
+        return entry[1]
+    with _states_lock:
+        entry = _states.get(id(rt))
+        if entry is None or entry[0]() is not rt:
+            for key in [k for k, (ref, _) in _states.items() if ref() is None]:
+                del _states[key]
+            entry = (weakref.ref(rt), ServingState())
+            _states[id(rt)] = entry
+        return entry[1]
