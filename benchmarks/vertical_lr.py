@@ -2,7 +2,9 @@
 
 Every party runs in its own process (``run_parties(transport="grpc")``, mTLS on loopback).
 ``ours`` is the guest's training wall time (set-up handshake to final weights; process start-up
-excluded). Anchors cannot run here, so their recorded figures are printed with "recorded" in
+excluded). HE lines also give each party's CPU seconds for the same fit (``cpu_s``, process time
+including its gRPC threads): on a shared, loaded machine wall time mostly measures the load,
+CPU time the work. Anchors cannot run here, so their recorded figures are printed with "recorded" in
 the anchor string, ratio computed against them. scikit-learn's AUC on the joined table is
 measured in the same run, as is a plaintext float run of the same mini-batch schedule with the
 exact sigmoid (the cost of the degree-1 Taylor sigmoid).
@@ -64,18 +66,19 @@ def role(ctx: Context, params: dict[str, Any], table: PartyTable | None, reps: i
     """Train ``reps`` times (the first is a warm-up when reps > 1); report times and bytes."""
     chan = CountingChannel(ctx.channel)
     cctx = Context(chan, namespace=ctx.namespace, executor=ctx.executor, timeout=ctx.timeout)
-    times, model = [], None
+    times, cpus, model = [], [], None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i in range(reps):
             est = estimator_for(params, ctx.role)
-            sent0, t0 = chan.sent, time.perf_counter()
+            sent0, t0, c0 = chan.sent, time.perf_counter(), time.process_time()
             rctx = cctx.sub(f"rep{i}")
             est.fit(rctx) if table is None else est.fit(rctx, table)
             times.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
             sent = chan.sent - sent0
             model = getattr(est, "model_", None)
-    return {"times": times, "sent": sent,
+    return {"times": times, "cpus": cpus, "sent": sent,
             "model": None if model is None else model.to_artifact()}
 
 
@@ -98,6 +101,8 @@ def run(name: str, params: dict[str, Any], reps: int) -> dict[str, Any]:
             "auc": round(float(roc_auc_score(guest.labels, score)), 5),
             "baseline_auc": round(float(roc_auc_score(guest.labels, sk)), 5),
             "bytes": sum(o["sent"] for o in out.values()),
+            "cpu": {str(p.role): round(o["cpus"][-1], 2)
+                    for p, o in out.items()},
             "plain": plain_aucs(guest, host, LinearParams.parse(params))}
 
 
@@ -145,7 +150,8 @@ def he_line(name: str, params: dict[str, Any], bits: int, anchor: tuple[str, flo
                  "parties": "guest+host+arbiter", "transport": "grpc", "epochs": r["epochs"],
                  "batch_size": params.get("batch_size")},
          auc=r["auc"], baseline_auc=r["baseline_auc"],
-         seconds_per_epoch=round(r["seconds"] / r["epochs"], 3), bytes_on_wire=r["bytes"])
+         seconds_per_epoch=round(r["seconds"] / r["epochs"], 3), bytes_on_wire=r["bytes"],
+         cpu_s=r["cpu"])
 
 
 def main(argv: list[str]) -> None:

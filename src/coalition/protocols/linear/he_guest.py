@@ -123,7 +123,7 @@ class HEGuest:
                     enc_d = enc_d + other
                 enc_d = enc_d + (self.k * u + self.c - self.y[idx])
                 bctx.send(ctx.hosts, ENC_D, enc_d)
-                grad = enc_d.xt_dot(self.model.x[idx], executor=ctx.executor)
+                grad = self.model.gradient(enc_d, idx, bctx)
                 self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
                 if self.loss_on:
                     a, extra = loss_terms(p, u, self.y[idx])

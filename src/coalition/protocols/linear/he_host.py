@@ -110,7 +110,7 @@ class HEHost:
             if self.loss_on:
                 bctx.send(guest, ENC_Q, zeros[m:] + np.array([self.cq * float(u @ u)]))
             enc_d = _enc(bctx.recv(guest, ENC_D), "d")
-            grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)
+            grad = self.model.gradient(enc_d, idx, bctx)
             self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
 
     def _batches_key_at_guest(self, ectx: Context, pk: PaillierPublicKey, guest: Party,
@@ -146,5 +146,5 @@ class HEHost:
                 bctx.send(guest, CROSS, cross.rerandomize(ectx.executor, uniform=True))
             else:
                 bctx.send(first, CROSS, cross)
-            grad = enc_d.xt_dot(self.model.x[idx], executor=ectx.executor)
+            grad = self.model.gradient(enc_d, idx, bctx)
             self.model.step(self.model.masked_gradient(bctx, guest, grad), len(idx), lr)
