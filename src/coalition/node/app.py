@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, auth, datasets, grants, node, partners, users
+from coalition.node.api import audit, auth, datasets, grants, jobs, node, partners, users
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.jobs import manager_for
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit))
+ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit, jobs))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -30,6 +31,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = rt
+    manager_for(rt)  # first use fails the jobs a restart interrupted (coalition.node.jobs)
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,

@@ -1,7 +1,7 @@
 """Typed, frozen state-change events and the one function that records them.
 
 Every state change on a node (login, user/role change, API key, partner, dataset, grant,
-approval, and later jobs) calls :func:`emit` in the same database transaction as the change,
+approval, job) calls :func:`emit` in the same database transaction as the change,
 so the change and its audit entry commit or roll back together.
 """
 
@@ -47,6 +47,12 @@ class EventKind(StrEnum):
     GRANT_REVOKED = "grant.revoked"
     POLICY_CREATED = "policy.created"
     POLICY_REMOVED = "policy.removed"
+    JOB_SUBMITTED = "job.submitted"  # a user submitted a job here (this node initiates)
+    JOB_PROPOSED = "job.proposed"  # an initiator proposed a job to this node
+    JOB_DECIDED = "job.decided"  # an organisation accepted, rejected or queued a job
+    JOB_STATE_CHANGED = "job.state_changed"
+    TASK_STATE_CHANGED = "job.task_state_changed"
+    JOB_CANCEL_REQUESTED = "job.cancel_requested"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Each handler receives the calling :class:`Partner` (already authenticated by certificate) and a
 plain JSON payload, and returns plain JSON. Leakage: a partner learns this node's name and
 version, the name/schema/row count of datasets shared with it, and the state of its own grants;
-nothing else (no locations, values, statistics, other partners or users).
+nothing else (no locations, values, statistics, other partners or users). The job methods
+(:mod:`coalition.node.jobs.handlers`) state their own leakage.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import coalition
 from coalition.core.errors import InputError, NotFoundError
 from coalition.node import datasets, grants
 from coalition.node.db.models import Grant, Partner
+from coalition.node.jobs import JOB_HANDLERS
+from coalition.node.jobs.links import JobHandler
 from coalition.node.db.types import utcnow
 from coalition.node.runtime import NodeRuntime
 
@@ -76,9 +79,18 @@ def get_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dic
         return partner_grant_view(db, grant)
 
 
+def _as_peer(fn: JobHandler) -> Handler:
+    """Job handlers take the calling organisation's name (they also serve local calls)."""
+    def handler(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+        return fn(rt, partner.name, payload)
+
+    return handler
+
+
 HANDLERS: dict[str, Handler] = {
     "Health": health,
     "ListDatasets": list_datasets,
     "RequestGrant": request_grant,
     "GetGrant": get_grant,
+    **{name: _as_peer(fn) for name, fn in JOB_HANDLERS.items()},  # see coalition.node.jobs
 }

@@ -44,6 +44,10 @@ class Permission(StrEnum):
     POLICIES_MANAGE = "policies.manage"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    JOBS_READ = "jobs.read"
+    JOBS_SUBMIT = "jobs.submit"
+    JOBS_CANCEL = "jobs.cancel"
+    JOBS_APPROVE = "jobs.approve"
 
 
 _P = Permission
@@ -53,19 +57,20 @@ ROLE_PERMISSIONS: Mapping[UserRole, frozenset[Permission]] = {
         _P.PARTNERS_MANAGE, _P.PARTNERS_CHECK, _P.DATASETS_READ, _P.DATASETS_MANAGE,
         _P.DATASETS_PREVIEW, _P.DATASETS_SHARE, _P.REMOTE_DATASETS_READ, _P.GRANTS_READ,
         _P.GRANTS_REQUEST, _P.GRANTS_DECIDE, _P.POLICIES_MANAGE, _P.AUDIT_READ,
+        _P.JOBS_READ, _P.JOBS_SUBMIT, _P.JOBS_CANCEL, _P.JOBS_APPROVE,
     }),
     UserRole.DATA_SCIENTIST: frozenset({
         _P.NODE_READ, _P.PARTNERS_READ, _P.DATASETS_READ, _P.DATASETS_MANAGE,
         _P.DATASETS_PREVIEW, _P.DATASETS_SHARE, _P.REMOTE_DATASETS_READ, _P.GRANTS_READ,
-        _P.GRANTS_REQUEST,
+        _P.GRANTS_REQUEST, _P.JOBS_READ, _P.JOBS_SUBMIT, _P.JOBS_CANCEL,
     }),
     UserRole.OPERATOR: frozenset({
         _P.NODE_READ, _P.PARTNERS_READ, _P.PARTNERS_MANAGE, _P.PARTNERS_CHECK, _P.DATASETS_READ,
-        _P.GRANTS_READ, _P.GRANTS_DECIDE,
+        _P.GRANTS_READ, _P.GRANTS_DECIDE, _P.JOBS_READ, _P.JOBS_CANCEL, _P.JOBS_APPROVE,
     }),
     UserRole.AUDITOR: frozenset({
         _P.NODE_READ, _P.PARTNERS_READ, _P.DATASETS_READ, _P.GRANTS_READ, _P.AUDIT_READ,
-        _P.AUDIT_EXPORT,
+        _P.AUDIT_EXPORT, _P.JOBS_READ,
     }),
 }
 

@@ -1,0 +1,260 @@
+"""``/jobs``: submit a DAG across nodes, follow it (status, logs, metrics, a live event
+stream), cancel, rerun, and approve or reject partners' jobs that no grant covered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from coalition.engine.states import JobState, is_terminal
+from coalition.node.api.deps import Require, runtime
+from coalition.node.auth.permissions import Permission
+from coalition.node.auth.principal import Principal
+from coalition.node.jobs import repository as repo
+from coalition.node.jobs import service
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+Runtime = Annotated[NodeRuntime, Depends(runtime)]
+Reader = Annotated[Principal, Depends(Require(Permission.JOBS_READ))]
+Submitter = Annotated[Principal, Depends(Require(Permission.JOBS_SUBMIT))]
+Canceller = Annotated[Principal, Depends(Require(Permission.JOBS_CANCEL))]
+Approver = Annotated[Principal, Depends(Require(Permission.JOBS_APPROVE))]
+JobId = Annotated[str, Path(min_length=1, max_length=32, description="job id")]
+_POLL_S = 0.5
+_KEEPALIVE_S = 15.0
+
+
+class Selection(BaseModel):
+    """A partial run: ``only`` one task, ``from`` a task on, ``until`` a task; ``force``
+    reruns the selected tasks even when their outputs are cached."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    only: str | None = Field(default=None, max_length=64)
+    start: str | None = Field(default=None, alias="from", max_length=64)
+    until: str | None = Field(default=None, max_length=64)
+    force: bool = False
+
+    def plain(self) -> dict[str, Any]:
+        """As stored with the job."""
+        return {"only": self.only, "start": self.start, "until": self.until,
+                "force": self.force}
+
+
+class JobSubmit(Selection):
+    """A DAG document (as ``coalition job validate`` reads it) and where each party runs."""
+
+    dag: dict[str, Any]
+    sites: dict[str, str] = Field(default_factory=dict, description="party (role:name) -> "
+                                  "organisation; default: the organisation named like the party")
+    timeout_s: float = Field(default=600.0, ge=1.0, le=7 * 86400.0,
+                             description="how long a party waits for a peer's message")
+
+
+class Reason(BaseModel):
+    """An optional note (required to reject)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class OrgOut(BaseModel):
+    """An organisation's answer to the proposal."""
+
+    org: str
+    parties: list[str]
+    status: str
+    reason: str
+
+
+class TaskOut(BaseModel):
+    """One task's state."""
+
+    name: str
+    state: str
+    error: str
+    seconds: float | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class JobOut(BaseModel):
+    """A job as this node sees it."""
+
+    id: str
+    name: str
+    initiator: str
+    state: str
+    error: str
+    rerun_of: str | None
+    sites: dict[str, str]
+    selection: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    finished_at: dt.datetime | None
+    organisations: list[OrgOut]
+    tasks: list[TaskOut]
+
+
+class LogOut(BaseModel):
+    """One log line."""
+
+    id: int
+    task: str | None
+    party: str | None
+    level: str
+    message: str
+    at: dt.datetime
+
+
+class MetricOut(BaseModel):
+    """One metric point."""
+
+    id: int
+    task: str
+    party: str
+    name: str
+    step: int | None
+    value: float
+    at: dt.datetime
+
+
+def _view(rt: NodeRuntime, job_id: str) -> JobOut:
+    return JobOut(**repo.read(rt, lambda db: repo.job_view(db, repo.get_job(db, job_id))))
+
+
+@router.post("", response_model=JobOut, status_code=201, summary="Submit a job")
+def submit(body: JobSubmit, caller: Submitter, rt: Runtime) -> JobOut:
+    """Validate the DAG, record the job here (the initiator) and propose it to partners."""
+    job_id = service.submit(rt, caller.actor, body.dag, sites=body.sites,
+                            selection=body.plain(), timeout_s=body.timeout_s)
+    return _view(rt, job_id)
+
+
+@router.get("", response_model=list[JobOut], summary="List jobs")
+def list_jobs(_: Reader, rt: Runtime,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[JobOut]:
+    """Newest first: jobs initiated here and partners' jobs this node takes part in."""
+    return repo.read(rt, lambda db: [JobOut(**repo.job_view(db, j))
+                                     for j in repo.list_jobs(db, limit)])
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="Job status")
+def get_job(job_id: JobId, _: Reader, rt: Runtime) -> JobOut:
+    """The job, each organisation's answer and each task's state."""
+    return _view(rt, job_id)
+
+
+def _logs(rt: NodeRuntime, job_id: str, after: int, task: str | None) -> list[LogOut]:
+    def rows(db: Any) -> list[LogOut]:
+        repo.get_job(db, job_id)
+        return [LogOut(id=r.id, task=r.task, party=r.party, level=r.level,
+                       message=r.message, at=r.at)
+                for r in repo.logs(db, job_id, after=after, task=task)]
+
+    return repo.read(rt, rows)
+
+
+def _metrics(rt: NodeRuntime, job_id: str, after: int) -> list[MetricOut]:
+    def rows(db: Any) -> list[MetricOut]:
+        repo.get_job(db, job_id)
+        return [MetricOut(id=m.id, task=m.task, party=m.party, name=m.name, step=m.step,
+                          value=m.value, at=m.at)
+                for m in repo.metrics(db, job_id, after=after)]
+
+    return repo.read(rt, rows)
+
+
+@router.get("/{job_id}/logs", response_model=list[LogOut], summary="Job logs")
+def logs(job_id: JobId, _: Reader, rt: Runtime,
+         task: Annotated[str | None, Query(max_length=64)] = None,
+         after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[LogOut]:
+    """Scheduler events and this node's workers' output (``after``: the last id seen)."""
+    return _logs(rt, job_id, after, task)
+
+
+@router.get("/{job_id}/metrics", response_model=list[MetricOut], summary="Metric series")
+def metrics(job_id: JobId, _: Reader, rt: Runtime,
+            after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[MetricOut]:
+    """Metric points (loss per epoch, AUC, ...) of the job's parties known here."""
+    return _metrics(rt, job_id, after)
+
+
+def _sse(event: str, data: BaseModel) -> str:
+    return f"event: {event}\ndata: {data.model_dump_json()}\n\n"
+
+
+def _stream(rt: NodeRuntime, job_id: str) -> Iterator[str]:
+    last_view, last_log, last_metric, quiet_since = "", 0, 0, time.monotonic()
+    while True:
+        view = _view(rt, job_id)
+        new_logs = _logs(rt, job_id, last_log, None)
+        new_points = _metrics(rt, job_id, last_metric)
+        out = [_sse("log", r) for r in new_logs] + [_sse("metric", m) for m in new_points]
+        last_log = new_logs[-1].id if new_logs else last_log
+        last_metric = new_points[-1].id if new_points else last_metric
+        text = view.model_dump_json()
+        if text != last_view:
+            out.append(_sse("job", view))
+            last_view = text
+        if out:
+            quiet_since = time.monotonic()
+            yield "".join(out)
+        elif time.monotonic() - quiet_since > _KEEPALIVE_S:
+            quiet_since = time.monotonic()
+            yield ": keepalive\n\n"
+        if is_terminal(JobState(view.state)):
+            yield "event: end\ndata: {}\n\n"
+            return
+        time.sleep(_POLL_S)
+
+
+@router.get("/{job_id}/events", summary="Live job events (server-sent events)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "`job` (status), `log`, `metric` events, then "
+                                            "`end` once the job is finished"}})
+def events(job_id: JobId, _: Reader, rt: Runtime) -> StreamingResponse:
+    """Stream status changes, log lines and metric points until the job ends."""
+    _view(rt, job_id)  # 404 before the stream starts
+    return StreamingResponse(_stream(rt, job_id), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")
+def cancel(job_id: JobId, body: Reason, caller: Canceller, rt: Runtime) -> JobOut:
+    """Cancel everywhere (asked of the initiator when this node only takes part)."""
+    service.cancel(rt, caller.actor, job_id, body.reason)
+    return _view(rt, job_id)
+
+
+@router.post("/{job_id}/rerun", response_model=JobOut, status_code=201, summary="Rerun a job")
+def rerun(job_id: JobId, body: Selection, caller: Submitter, rt: Runtime) -> JobOut:
+    """A new job from this one's document; unchanged upstream outputs are reused."""
+    return _view(rt, service.rerun(rt, caller.actor, job_id, body.plain()))
+
+
+@router.post("/{job_id}/approve", response_model=JobOut, summary="Approve a partner's job")
+def approve(job_id: JobId, body: Reason, caller: Approver, rt: Runtime) -> JobOut:
+    """Take part in a job that no grant covered."""
+    service.approve(rt, caller.actor, job_id, body.reason)
+    return _view(rt, job_id)
+
+
+@router.post("/{job_id}/reject", response_model=JobOut, summary="Reject a partner's job")
+def reject(job_id: JobId, body: Reason, caller: Approver, rt: Runtime) -> JobOut:
+    """Refuse a job that no grant covered; it fails everywhere with the reason."""
+    service.reject(rt, caller.actor, job_id, body.reason)
+    return _view(rt, job_id)

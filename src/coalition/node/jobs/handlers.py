@@ -1,0 +1,269 @@
+"""Peer methods for jobs, one function each; registered on the peer endpoint and for local calls.
+
+Initiator → participant: ``JobPropose`` (the whole job; answered with accept, reject or wait,
+plus the per-job party endpoints), ``JobStart`` (every party's endpoint), ``TaskPrepare``
+(whether each local party's cache key hits — keys never leave the node), ``TaskRun`` (start
+the local workers) and ``JobUpdate`` (mirror a job or task state). Participant → initiator:
+``JobDecision`` (a person approved or rejected a waiting job), ``TaskReport`` (a party's
+outcome, with its metric points) and ``JobCancel``. Each checks that the caller is the job's
+initiator, or an organisation taking part, as the method requires.
+
+Leakage: a participant learns the job document (DAG, parameters, sites) and states; the
+initiator learns each party's outcome, error message and metric points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coalition.core.errors import AuthError, ConflictError, InputError
+from coalition.core.ids import Party
+from coalition.engine.dag import parse_dag
+from coalition.engine.plan import select
+from coalition.engine.states import JobState, TaskState, is_terminal
+from coalition.engine.validate import validate_dag
+from coalition.node.events import Event, EventKind, emit
+from coalition.node.jobs import local, scheduler
+from coalition.node.jobs import repository as repo
+from coalition.node.jobs.certs import check_endpoint, mint_endpoint
+from coalition.node.jobs.consent import verdict
+from coalition.node.jobs.links import JobHandler
+from coalition.node.jobs.manager import TaskReport, manager_for
+from coalition.node.jobs.models import JobRow
+from coalition.node.partners import get_partner
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["JOB_HANDLERS", "mint_local_endpoints", "verify_endpoints"]
+
+
+def _str(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise InputError(f"field {name!r} must be a non-empty string")
+    return value
+
+
+def _job_from(rt: NodeRuntime, caller: str, payload: dict[str, Any], *,
+              initiator_only: bool) -> JobRow:
+    job = repo.read(rt, lambda db: repo.get_job(db, _str(payload, "job_id")))
+    allowed = {job.initiator} if initiator_only else set(job.sites.values())
+    if caller not in allowed:
+        raise AuthError("not your job to drive", job=job.id)
+    return job
+
+
+def mint_local_endpoints(rt: NodeRuntime, job: JobRow) -> dict[str, Any]:
+    """Endpoints (port + node-issued certificate) for each party this node runs."""
+    return {p: mint_endpoint(rt, job.id, Party.parse(p)).to_dict()
+            for p, org in sorted(job.sites.items()) if org == rt.name}
+
+
+def verify_endpoints(db: Session, rt: NodeRuntime, job: JobRow,
+                     endpoints: dict[str, Any]) -> None:
+    """Every party has an endpoint whose certificate its siting organisation issued."""
+    for party, org in job.sites.items():
+        ep = endpoints.get(party)
+        if not isinstance(ep, dict) or not isinstance(ep.get("cert_pem"), str) \
+                or not isinstance(ep.get("address"), str):
+            raise InputError("missing endpoint", party=party)
+        org_pem = rt.identity.cert_pem if org == rt.name else \
+            get_partner(db, org).certificate_pem.encode()
+        check_endpoint(Party.parse(party), ep["cert_pem"].encode(), org_pem)
+
+
+def propose(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Take (or refuse) a proposed job; see :mod:`.consent`."""
+    p = payload.get("job")
+    if not isinstance(p, dict) or p.get("initiator") != caller:
+        raise AuthError("only the initiator proposes its job")
+    graph = validate_dag(parse_dag(p.get("dag") or {}))
+    sites = p.get("sites")
+    if not isinstance(sites, dict) or set(sites) != {str(x) for x in graph.parties} \
+            or rt.name not in sites.values():
+        raise InputError("sites must map every party of the job, some of them to this node")
+    selection = p.get("selection") or {}
+    needed = select(graph.deps(), only=selection.get("only"), start=selection.get("start"),
+                    until=selection.get("until")).needed
+    job_id = _str(p, "id")
+
+    def take(db: Session) -> dict[str, Any]:
+        job = db.get(JobRow, job_id)
+        if job is None and caller != rt.name:
+            orgs: dict[str, list[str]] = {}
+            for party, org in sites.items():
+                orgs.setdefault(str(org), []).append(str(party))
+            job = repo.create_job(db, job_id=job_id, name=str(p.get("name")), initiator=caller,
+                                  dag=p["dag"], sites=sites, selection=selection,
+                                  timeout_s=float(p.get("timeout_s") or 600.0),
+                                  created_by=f"partner:{caller}", rerun_of=p.get("rerun_of"),
+                                  task_names=needed, orgs=orgs)
+            emit(db, Event(EventKind.JOB_PROPOSED, f"partner:{caller}", f"job:{job_id}",
+                           {"name": job.name, "tasks": list(needed)}))
+        elif job is None or (caller != rt.name and job.state != JobState.PENDING):
+            raise ConflictError("job already proposed", id=job_id)
+        v = verdict(db, graph, sites, rt.name, caller)
+        endpoints = mint_local_endpoints(rt, job) if v.status == "accepted" else {}
+        job.endpoints = {**job.endpoints, **endpoints}
+        repo.set_party(db, job_id, rt.name, v.status, v.reason, "system")
+        if caller != rt.name and v.status == "waiting_approval":
+            repo.move_job(db, job, JobState.WAITING_APPROVAL, v.reason, "system")
+        if caller != rt.name and v.status == "rejected":
+            repo.move_job(db, job, JobState.FAILED, v.reason, "system")
+        repo.add_log(db, job_id, f"proposal from {caller}: {v.status} ({v.reason})")
+        return {"status": v.status, "reason": v.reason, "endpoints": endpoints}
+
+    return repo.write(rt, take)
+
+
+def start(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Record every party's endpoint (each certificate checked) and mark the job running."""
+    job = _job_from(rt, caller, payload, initiator_only=True)
+    endpoints = payload.get("endpoints")
+    if not isinstance(endpoints, dict):
+        raise InputError("field 'endpoints' must be an object")
+
+    def go(db: Session) -> None:
+        row = repo.get_job(db, job.id)
+        verify_endpoints(db, rt, row, endpoints)
+        row.endpoints = endpoints
+        repo.move_job(db, row, JobState.RUNNING, "", f"partner:{caller}")
+
+    repo.write(rt, go)
+    return {}
+
+
+def _running(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> JobRow:
+    job = _job_from(rt, caller, payload, initiator_only=True)
+    if job.state != JobState.RUNNING or manager_for(rt).stopped(job.id):
+        raise ConflictError(f"job is {job.state} here: {job.error}".rstrip(": "), id=job.id)
+    return job
+
+
+def prepare(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Whether each local party's cache key of the task hits."""
+    job = _running(rt, caller, payload)
+    graph = manager_for(rt).graph(job)
+    return {"hits": local.prepare(rt, job, graph, _task_of(graph.tasks, payload))}
+
+
+def run(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Start the local parties' workers of the task."""
+    job = _running(rt, caller, payload)
+    manager = manager_for(rt)
+    graph = manager.graph(job)
+    return {"started": local.launch(rt, manager, job, graph, _task_of(graph.tasks, payload))}
+
+
+def _task_of(tasks: Any, payload: dict[str, Any]) -> str:
+    task = _str(payload, "task")
+    if task not in tasks:
+        raise InputError("no such task in the job", task=task)
+    return task
+
+
+def update(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Mirror the initiator's job or task state; a failed or cancelled job stops here too."""
+    job = _job_from(rt, caller, payload, initiator_only=True)
+    reason, task = str(payload.get("reason") or ""), payload.get("task")
+    actor = f"partner:{caller}"
+    if "task_state" in payload:
+        target_task = TaskState(_str(payload, "task_state"))
+        task_name = _task_of(manager_for(rt).graph(job).tasks, payload)
+
+        def mirror_task(db: Session) -> None:
+            target = target_task
+            task = task_name
+            if target in (TaskState.SUCCEEDED, TaskState.FAILED):
+                repo.move_task(db, job.id, task, TaskState.RUNNING, "", actor)
+            repo.move_task(db, job.id, task, target, reason, actor)
+
+        repo.write(rt, mirror_task)
+        return {}
+    target = JobState(_str(payload, "state"))
+    if is_terminal(target) and target is not JobState.SUCCEEDED:
+        manager_for(rt).stop(job.id)
+        task_name = task if isinstance(task, str) else None
+        repo.write(rt, lambda db: scheduler.close_job(db, repo.get_job(db, job.id), target,
+                                                      reason, actor, task_name))
+    else:
+        repo.write(rt, lambda db: repo.move_job(db, repo.get_job(db, job.id), target, reason,
+                                                actor))
+    return {}
+
+
+def report(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A party's outcome of a task (at the initiator)."""
+    job = _job_from(rt, caller, payload, initiator_only=False)
+    party, task = _str(payload, "party"), _str(payload, "task")
+    if job.initiator != rt.name or job.sites.get(party) != caller:
+        raise AuthError("party is not run by the caller", party=party)
+    ok = bool(payload.get("ok"))
+    points = payload.get("metrics") if caller != rt.name else []
+
+    def record(db: Session) -> None:
+        for m in points if isinstance(points, list) else []:
+            if isinstance(m, dict) and isinstance(m.get("value"), int | float):
+                step = m.get("step")
+                repo.add_metric(db, job.id, task, party, str(m.get("name")), m["value"],
+                                step if isinstance(step, int) else None)
+        repo.add_log(db, job.id, f"{party}: " + ("done" if ok else
+                                                 f"failed: {payload.get('error')}"),
+                     level="info" if ok else "error", task=task, party=party)
+
+    repo.write(rt, record)
+    manager_for(rt).report(job.id, task, TaskReport(
+        party, ok, str(payload.get("error") or ""), str(payload.get("code") or ""),
+        float(payload.get("seconds") or 0.0)))
+    return {}
+
+
+def decision(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A participant's late answer (after a person decided there)."""
+    job = _job_from(rt, caller, payload, initiator_only=False)
+    status, reason = _str(payload, "status"), str(payload.get("reason") or "")
+    if job.initiator != rt.name or status not in ("accepted", "rejected"):
+        raise InputError("decisions go to the initiator: accepted or rejected")
+    endpoints = payload.get("endpoints") if status == "accepted" else {}
+
+    def record(db: Session) -> bool:
+        row = repo.get_job(db, job.id)
+        row.endpoints = {**row.endpoints, **(endpoints if isinstance(endpoints, dict) else {})}
+        repo.set_party(db, job.id, caller, status, reason, f"partner:{caller}")
+        return all(p.status == "accepted" for p in repo.parties(db, job.id))
+
+    ready = repo.write(rt, record)
+    if status == "rejected":
+        scheduler.fail(rt, job.id, f"rejected by {caller}: {reason}")
+    elif ready and job.state == JobState.WAITING_APPROVAL:
+        manager_for(rt).spawn(job.id, scheduler.run_tasks, rt, job.id)
+    return {}
+
+
+def cancel(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A participant asks the initiator to cancel (or, after its restart, to fail) the job."""
+    job = _job_from(rt, caller, payload, initiator_only=False)
+    reason = str(payload.get("reason") or f"cancelled at {caller}")
+    repo.write(rt, lambda db: emit(db, Event(EventKind.JOB_CANCEL_REQUESTED,
+                                             f"partner:{caller}", f"job:{job.id}",
+                                             {"reason": reason})))
+    if payload.get("fail"):
+        task = payload.get("task")
+        scheduler.fail(rt, job.id, reason, task=task if isinstance(task, str) else None,
+                       actor=f"partner:{caller}")
+    else:
+        scheduler.cancel(rt, job.id, reason, f"partner:{caller}")
+    return {}
+
+
+JOB_HANDLERS: dict[str, JobHandler] = {
+    "JobPropose": propose,
+    "JobStart": start,
+    "TaskPrepare": prepare,
+    "TaskRun": run,
+    "JobUpdate": update,
+    "TaskReport": report,
+    "JobDecision": decision,
+    "JobCancel": cancel,
+}

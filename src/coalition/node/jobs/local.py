@@ -1,0 +1,236 @@
+"""This node's share of a task: cache keys, dataset resolution, worker processes, reports.
+
+Layout under the node home::
+
+    artifacts/<role>-<name>/<task>/<key>/   each local party's ArtifactStore, shared by all
+                                            jobs: keys are content hashes, so a rerun (a new
+                                            job) reuses unchanged upstream outputs
+    jobs/<job>/keys/<role>-<name>.{key,crt} per-job party key and certificate (:mod:`.certs`)
+    jobs/<job>/work/<task>.<role>-<name>.json   the worker's spec
+    jobs/<job>/inputs/<dataset>.parquet     SQL datasets exported for the reader
+
+Cache keys stay on this node (they are digests of its data): the initiator only learns, per
+party, whether the key hit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coalition.core.errors import CoalitionError, InputError
+from coalition.core.ids import Party
+from coalition.engine.plan import task_key
+from coalition.engine.store import ArtifactStore
+from coalition.engine.validate import JobGraph, TaskNode
+from coalition.node import dataset_io
+from coalition.node.datasets import get_dataset
+from coalition.node.jobs import links
+from coalition.node.jobs import repository as repo
+from coalition.node.jobs.certs import job_dir, key_paths
+from coalition.node.jobs.derived import register_outputs
+from coalition.node.jobs.manager import JobManager
+from coalition.node.jobs.models import JobRow
+from coalition.node.partners import get_partner
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
+
+_LOG_TAIL = 20
+
+
+def store_for(rt: NodeRuntime, party: Party) -> ArtifactStore:
+    """The party's artifact store on this node."""
+    return ArtifactStore(rt.settings.home / "artifacts" / f"{party.role.value}-{party.name}")
+
+
+def local_parties(rt: NodeRuntime, job: JobRow, node: TaskNode) -> list[Party]:
+    """The task's parties this node runs."""
+    return [p for p in node.parties if job.sites.get(str(p)) == rt.name]
+
+
+def dataset_refs(node: TaskNode, party: Party) -> list[str]:
+    """Names of registered datasets the party's role reads (the ``path`` parameter, which is
+    how :mod:`coalition.components.reader` names its table on a node)."""
+    path = node.raw_params.get(party, {}).get("path")
+    return [path] if isinstance(path, str) else []
+
+
+def _resolve(rt: NodeRuntime, db: Session, job_id: str, name: str) -> Path:
+    row = get_dataset(db, name)
+    if row.kind != "sql":
+        return Path(row.location)
+    out = job_dir(rt, job_id) / "inputs" / f"{name}.parquet"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        dataset_io.load_frame(row.kind, row.location, row.table, row.id_column).to_parquet(
+            out, index=False)
+    return out
+
+
+def _upstream_keys(db: Session, job_id: str, node: TaskNode, party: Party) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for ref in node.inputs_for(party).values():
+        key = repo.get_task(db, job_id, ref.task).keys.get(str(party))
+        if key is None:
+            raise InputError("upstream task has no output for this party", task=ref.task,
+                             party=str(party))
+        keys[ref.task] = key
+    return keys
+
+
+def prepare(rt: NodeRuntime, job: JobRow, graph: JobGraph, task: str) -> dict[str, bool]:
+    """Compute and record each local party's cache key; return whether each one hits."""
+    from coalition.components import Environment
+
+    node = graph.tasks[task]
+    with rt.db.session() as db:
+        keys: dict[str, str] = {}
+        for party in local_parties(rt, job, node):
+            ups = _upstream_keys(db, job.id, node, party)
+            store = store_for(rt, party)
+            digests = {slot: store.manifest(ref.task, ups[ref.task])[ref.output].digest
+                       for slot, ref in node.inputs_for(party).items()}
+            env = Environment(lambda name: _resolve(rt, db, job.id, name))
+            fingerprint = node.component.fingerprint(node.params[party], env)
+            keys[str(party)] = task_key(node.component.name, node.component.version,
+                                        node.document(), digests, fingerprint)
+
+    def record(db: Session) -> None:
+        row = repo.get_task(db, job.id, task)
+        row.keys = {**row.keys, **keys}
+
+    repo.write(rt, record)
+    return {p: store_for(rt, Party.parse(p)).has(task, k) for p, k in keys.items()}
+
+
+def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Party
+          ) -> dict[str, Any]:
+    ups = _upstream_keys(db, job.id, node, party)
+    inputs = {slot: {"task": ref.task, "key": ups[ref.task], "output": ref.output}
+              for slot, ref in node.inputs_for(party).items()}
+    org_certs: dict[str, str] = {}
+    for p in node.parties:
+        org = job.sites[str(p)]
+        org_certs[str(p)] = (rt.identity.cert_pem.decode() if org == rt.name
+                             else get_partner(db, org).certificate_pem)
+    endpoints = job.endpoints
+    key_file, cert_file = key_paths(rt, job.id, party)
+    return {
+        "job": job.id, "task": node.name, "party": str(party), "dag": job.dag,
+        "key": repo.get_task(db, job.id, node.name).keys[str(party)], "inputs": inputs,
+        "store": str(store_for(rt, party).root),
+        "datasets": {n: str(_resolve(rt, db, job.id, n)) for n in dataset_refs(node, party)},
+        "listen": f"{rt.settings.peer_host}:{endpoints[str(party)]['address'].rpartition(':')[2]}",
+        "peers": {str(p): endpoints[str(p)]["address"] for p in node.parties if p != party},
+        "key_file": str(key_file), "cert_file": str(cert_file),
+        "roots_pem": "".join(sorted(set(org_certs.values()))),
+        "pins": {p: _fingerprint(endpoints[p]["cert_pem"]) for p in org_certs},
+        "peer_roots": org_certs, "timeout": job.timeout_s, "parent_pid": os.getpid(),
+    }
+
+
+def _fingerprint(pem: str) -> str:
+    from coalition.transport.tls import cert_fingerprint
+
+    return cert_fingerprint(pem.encode())
+
+
+def launch(rt: NodeRuntime, manager: JobManager, job: JobRow, graph: JobGraph,
+           task: str) -> list[str]:
+    """Start a worker for each local party of ``task`` (one thread watches each)."""
+    node = graph.tasks[task]
+    parties = local_parties(rt, job, node)
+    for party in parties:
+        manager.spawn(f"{job.id}-{task}-{party}", _run_worker, rt, manager, job, node, party)
+    return [str(p) for p in parties]
+
+
+def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
+                party: Party) -> None:
+    t0 = time.monotonic()
+    outcome: dict[str, Any] = {"ok": False, "error": "", "code": ""}
+    try:
+        outcome = _supervise(rt, manager, job, node, party)
+        if outcome["ok"]:
+            def register(db: Session) -> list[str]:
+                return register_outputs(db, job.id, node.name, party, store_for(rt, party),
+                                        repo.get_task(db, job.id, node.name).keys[str(party)])
+
+            for name in repo.write(rt, register):
+                repo.write(rt, lambda db, n=name: repo.add_log(
+                    db, job.id, f"registered derived dataset {n}", task=node.name,
+                    party=str(party)))
+    except CoalitionError as exc:
+        outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "code": exc.code}
+    payload = {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
+               "seconds": time.monotonic() - t0, "metrics": outcome.pop("metrics", [])}
+    try:
+        links.call(rt, job.initiator, "TaskReport", payload)
+    except CoalitionError as exc:
+        repo.write(rt, lambda db: repo.add_log(
+            db, job.id, f"could not report to the initiator: {exc}", level="error",
+            task=node.name, party=str(party)))
+
+
+def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
+               party: Party) -> dict[str, Any]:
+    spec = repo.read(rt, lambda db: _spec(rt, db, job, node, party))
+    path = job_dir(rt, job.id) / "work" / f"{node.name}.{party.role.value}-{party.name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
+        [sys.executable, "-m", "coalition.node.jobs.worker", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    if not manager.track(job.id, node.name, str(party), proc):
+        proc.wait()
+        return {"ok": False, "error": "the job was stopped", "code": "job.cancelled"}
+    result: dict[str, Any] | None = None
+    metrics: list[dict[str, Any]] = []
+    tail: list[str] = []
+    assert proc.stdout is not None  # noqa: S101 (stdout=PIPE above)
+    try:
+        for line in proc.stdout:
+            msg = _parse(line)
+            if msg is not None and "metric" in msg:
+                point = {"name": str(msg["metric"]), "value": float(msg["value"]),
+                         "step": msg.get("step")}
+                metrics.append(point)
+                repo.write(rt, lambda db, p=point: repo.add_metric(
+                    db, job.id, node.name, str(party), p["name"], p["value"], p["step"]))
+            elif msg is not None and "result" in msg:
+                result = msg
+            elif line.strip():
+                tail = [*tail[-_LOG_TAIL:], line.rstrip()]
+                repo.write(rt, lambda db, text=line.rstrip(): repo.add_log(
+                    db, job.id, text, task=node.name, party=str(party)))
+        code = proc.wait()
+    finally:
+        manager.untrack(job.id, node.name, str(party))
+    if result is not None and result.get("result") == "ok" and code == 0:
+        return {"ok": True, "error": "", "code": "", "metrics": metrics}
+    if result is not None and result.get("result") == "error":
+        return {"ok": False, "error": str(result.get("error")), "code": str(result.get("code")),
+                "metrics": metrics}
+    why = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}")
+    last = f"; last output: {tail[-1]}" if tail else ""
+    return {"ok": False, "error": f"worker process of {party} {why}{last}",
+            "code": "job.worker_died", "metrics": metrics}
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        msg = json.loads(line)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None

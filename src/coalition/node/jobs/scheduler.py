@@ -1,0 +1,239 @@
+"""The initiator's side of a job: propose, start, drive the tasks in order, finish or fail.
+
+One background thread per job (:func:`drive`). Every organisation of the job — this node
+included — is reached through :func:`~.links.call`, so the initiator runs its own parties the
+way its partners run theirs. Per task, in topological order over the run's selection
+(:func:`~coalition.engine.plan.select`): ask each organisation whether each of its parties'
+cache keys hits (``TaskPrepare``); reuse the task if every party hits and the task is not a
+target of a partial run (:func:`~coalition.engine.plan.decide`); otherwise start every party's
+worker (``TaskRun``) and wait for every party's report. The first failure fails the task and
+the job everywhere, with the root cause (a party's own error is preferred over the peer errors
+it provoked in the others); workers still running are killed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coalition.core.errors import CoalitionError, ConflictError, PeerError
+from coalition.engine.plan import Action, decide, select
+from coalition.engine.states import JobState, TaskState, is_terminal
+from coalition.node.jobs import links
+from coalition.node.jobs import repository as repo
+from coalition.node.jobs.manager import TaskReport, manager_for
+from coalition.node.jobs.models import JobRow
+from coalition.node.runtime import NodeRuntime
+
+__all__ = ["announce_restart", "cancel", "close_job", "drive", "fail", "run_tasks"]
+
+log = logging.getLogger("coalition.node.jobs")
+_WORKER_MARGIN_S = 120.0  # worker start-up and output storage, beyond the protocol timeout
+
+
+def _orgs(job: JobRow) -> list[str]:
+    return sorted(set(job.sites.values()))
+
+
+def _selection(job: JobRow) -> dict[str, Any]:
+    s = job.selection
+    return {"only": s.get("only"), "start": s.get("start"), "until": s.get("until")}
+
+
+def _notify(rt: NodeRuntime, job: JobRow, payload: dict[str, Any]) -> None:
+    """Mirror a state change at every other organisation (best effort, logged)."""
+    for org in _orgs(job):
+        if org == rt.name:
+            continue
+        try:
+            links.call(rt, org, "JobUpdate", {"job_id": job.id, **payload})
+        except CoalitionError as exc:
+            repo.write(rt, lambda db, o=org, e=exc: repo.add_log(
+                db, job.id, f"could not update {o}: {e}", level="warning"))
+
+
+def _log(rt: NodeRuntime, job_id: str, message: str, *, level: str = "info",
+         task: str | None = None) -> None:
+    repo.write(rt, lambda db: repo.add_log(db, job_id, message, level=level, task=task))
+
+
+def drive(rt: NodeRuntime, job_id: str) -> None:
+    """Propose the job to every organisation, then run it if all accepted."""
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    proposal = {"id": job.id, "name": job.name, "initiator": job.initiator, "dag": job.dag,
+                "sites": job.sites, "selection": job.selection, "timeout_s": job.timeout_s,
+                "rerun_of": job.rerun_of}
+    endpoints: dict[str, Any] = {}
+    for org in _orgs(job):
+        try:
+            reply = links.call(rt, org, "JobPropose", {"job": proposal})
+            status, reason = str(reply["status"]), str(reply.get("reason", ""))
+            endpoints.update(reply.get("endpoints") or {})
+        except CoalitionError as exc:
+            status, reason = "rejected", f"{org} could not take the proposal: {exc}"
+        if org != rt.name:
+            repo.write(rt, lambda db, o=org, s=status, r=reason: repo.set_party(
+                db, job_id, o, s, r, f"partner:{o}"))
+        _log(rt, job_id, f"{org}: {status}" + (f" ({reason})" if reason else ""))
+        if status == "rejected":
+            fail(rt, job_id, f"rejected by {org}: {reason}")
+            return
+
+    def merge(db: Session) -> bool:
+        row = repo.get_job(db, job_id)
+        row.endpoints = {**row.endpoints, **endpoints}
+        waiting = any(p.status != "accepted" for p in repo.parties(db, job_id))
+        if waiting:
+            repo.move_job(db, row, JobState.WAITING_APPROVAL,
+                          "waiting for approval at a partner", "system")
+        return waiting
+
+    if not repo.write(rt, merge):
+        run_tasks(rt, job_id)
+
+
+def run_tasks(rt: NodeRuntime, job_id: str) -> None:
+    """Start the accepted job everywhere and drive its tasks (see the module docstring)."""
+    manager = manager_for(rt)
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    try:
+        for org in _orgs(job):
+            links.call(rt, org, "JobStart", {"job_id": job_id, "endpoints": job.endpoints})
+    except CoalitionError as exc:
+        fail(rt, job_id, f"could not start the job: {exc}")
+        return
+    _notify(rt, job, {"state": JobState.RUNNING.value, "reason": ""})
+    graph = manager.graph(job)
+    selection = select(graph.deps(), **_selection(job))
+    force = bool(job.selection.get("force", False))
+    for name in selection.needed:
+        if manager.stopped(job_id):
+            return
+        node = graph.tasks[name]
+        parties = {str(p) for p in node.parties}
+        task_orgs = sorted({job.sites[p] for p in parties})
+        msg = {"job_id": job_id, "task": name}
+        try:
+            hits: dict[str, bool] = {}
+            for org in task_orgs:
+                hits.update(links.call(rt, org, "TaskPrepare", msg)["hits"])
+            hit = set(hits) == parties and all(hits.values())
+            if decide(name, selection, all_parties_hit=hit, force=force) is Action.REUSE:
+                _task(rt, job, name, TaskState.REUSED, "cache hit on every party")
+                continue
+            _task(rt, job, name, TaskState.RUNNING, "")
+            for org in task_orgs:
+                links.call(rt, org, "TaskRun", msg)
+        except CoalitionError as exc:
+            fail(rt, job_id, f"task {name}: {exc}", task=name)
+            return
+        reports = manager.wait_reports(job_id, name, parties, job.timeout_s + _WORKER_MARGIN_S)
+        if manager.stopped(job_id):
+            return
+        cause = _cause(reports, parties)
+        if cause is not None:
+            fail(rt, job_id, f"task {name}: {cause}", task=name)
+            return
+        _task(rt, job, name, TaskState.SUCCEEDED, "",
+              seconds=max((r.seconds for r in reports.values()), default=0.0))
+    _finish(rt, job)
+
+
+def _cause(reports: dict[str, TaskReport], parties: set[str]) -> str | None:
+    failed = sorted((r for r in reports.values() if not r.ok),
+                    key=lambda r: (r.code.startswith("peer.") or r.code == "job.cancelled",
+                                   r.party))
+    if failed:
+        return f"party {failed[0].party} failed: {failed[0].error}"
+    missing = sorted(parties - set(reports))
+    if missing:
+        return "no report from " + ", ".join(missing) + " in time"
+    return None
+
+
+def _task(rt: NodeRuntime, job: JobRow, task: str, state: TaskState, reason: str, *,
+          seconds: float | None = None) -> None:
+    def move(db: Session) -> None:
+        repo.move_task(db, job.id, task, state, reason, "system", seconds=seconds)
+        repo.add_log(db, job.id, f"task {task}: {state.value}", task=task)
+
+    repo.write(rt, move)
+    _notify(rt, job, {"task": task, "task_state": state.value, "reason": reason})
+
+
+def _finish(rt: NodeRuntime, job: JobRow) -> None:
+    def done(db: Session) -> bool:
+        return repo.move_job(db, repo.get_job(db, job.id), JobState.SUCCEEDED, "", "system")
+
+    if repo.write(rt, done):
+        _log(rt, job.id, "job succeeded")
+        _notify(rt, job, {"state": JobState.SUCCEEDED.value, "reason": ""})
+
+
+def close_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str,
+           task: str | None) -> bool:
+    """Every unfinished task ends (the named one failed, the rest cancelled), then the job."""
+    if is_terminal(JobState(job.state)):
+        return False
+    for row in repo.tasks(db, job.id):
+        if row.task == task and target is JobState.FAILED:
+            if row.state == TaskState.PENDING:
+                repo.move_task(db, job.id, row.task, TaskState.RUNNING, "", actor)
+            repo.move_task(db, job.id, row.task, TaskState.FAILED, reason, actor)
+        else:
+            repo.move_task(db, job.id, row.task, TaskState.CANCELLED,
+                           reason if target is JobState.CANCELLED else "an earlier task failed",
+                           actor)
+    repo.move_job(db, job, target, reason, actor)
+    repo.add_log(db, job.id, f"job {target.value}: {reason}",
+                 level="error" if target is JobState.FAILED else "warning", task=task)
+    return True
+
+
+def fail(rt: NodeRuntime, job_id: str, reason: str, *, task: str | None = None,
+         actor: str = "system") -> None:
+    """Fail the job here and everywhere, killing its workers."""
+    changed = repo.write(rt, lambda db: close_job(db, repo.get_job(db, job_id), JobState.FAILED,
+                                               reason, actor, task))
+    manager_for(rt).stop(job_id)
+    if changed:
+        job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+        _notify(rt, job, {"state": JobState.FAILED.value, "reason": reason, "task": task})
+
+
+def cancel(rt: NodeRuntime, job_id: str, reason: str, actor: str) -> None:
+    """Cancel at the initiator (and everywhere), or ask the initiator to; a participant that
+    cannot reach the initiator still stops its own workers and marks the job cancelled."""
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    if is_terminal(JobState(job.state)):
+        raise ConflictError(f"job is already {job.state}", id=job_id)
+    if job.initiator != rt.name:
+        try:
+            links.call(rt, job.initiator, "JobCancel", {"job_id": job_id, "reason": reason})
+            return
+        except PeerError as exc:
+            reason = f"{reason} (initiator unreachable: {exc})"
+    changed = repo.write(rt, lambda db: close_job(db, repo.get_job(db, job_id),
+                                               JobState.CANCELLED, reason, actor, None))
+    manager_for(rt).stop(job_id)
+    if changed and job.initiator == rt.name:
+        _notify(rt, job, {"state": JobState.CANCELLED.value, "reason": reason})
+
+
+def announce_restart(rt: NodeRuntime, failed: list[tuple[str, str, list[str]]]) -> None:
+    """After :func:`~.manager.recover`: tell the other organisations of each failed job."""
+    for job_id, initiator, running in failed:
+        job = repo.read(rt, lambda db, j=job_id: repo.get_job(db, j))
+        cause = job.error
+        try:
+            if initiator == rt.name:
+                _notify(rt, job, {"state": JobState.FAILED.value, "reason": cause,
+                                  "task": running[0] if running else None})
+            else:
+                links.call(rt, initiator, "JobCancel",
+                           {"job_id": job_id, "reason": cause, "fail": True,
+                            "task": running[0] if running else None})
+        except CoalitionError as exc:
+            log.warning("could not announce the restart for job %s: %s", job_id, exc)

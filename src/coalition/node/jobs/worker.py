@@ -1,0 +1,137 @@
+"""One party's role of one task, in its own process: ``python -m coalition.node.jobs.worker SPEC``.
+
+The node writes a JSON spec (job, task, party, cache key, input artifact references, the
+datasets it resolved, the party's listen address, its peers' addresses and the per-job
+certificates of :mod:`.certs`) and starts this module. The worker rebuilds the validated DAG,
+loads its inputs from the party's :class:`~coalition.engine.store.ArtifactStore`, opens the
+gRPC transport (namespace = job id, task id = task name), runs the component's role, and saves
+the outputs under the key. It never opens the node's database.
+
+It talks to the node through stdout, one JSON object per line: ``{"metric": ...}`` for each
+metric point, ``{"result": "ok"}`` or ``{"result": "error", ...}`` at the end; any other line
+(library output, tracebacks) is kept as a log line. A watchdog ends the worker if the node
+process that started it dies, so a killed node leaves no orphan holding a port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from coalition.components import Artifact, Environment, Metrics, TaskContext, kind_of
+from coalition.core.context import Context
+from coalition.core.errors import CoalitionError, InputError, ProtocolError
+from coalition.core.ids import Party
+from coalition.engine.dag import parse_dag
+from coalition.engine.standalone import expected_outputs
+from coalition.engine.store import ArtifactStore
+from coalition.engine.validate import TaskNode, validate_dag
+from coalition.transport.grpc import open_grpc_context
+from coalition.transport.tls import NodeIdentity, Trust
+
+__all__ = ["main", "run_role"]
+
+_OUT_LOCK = threading.Lock()
+
+
+def _emit(obj: Mapping[str, Any]) -> None:
+    with _OUT_LOCK:
+        sys.stdout.write(json.dumps(obj, default=float) + "\n")
+        sys.stdout.flush()
+
+
+class _StdoutMetrics:
+    """Metric sink that streams each point to the node as it is logged."""
+
+    def log(self, name: str, value: float, *, step: int | None = None,
+            namespace: str = "") -> None:
+        _emit({"metric": name, "value": float(value), "step": step})
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(70)  # the node is gone: nobody will read our outputs
+        time.sleep(0.5)
+
+
+def run_role(node: TaskNode, party: Party, inputs: Mapping[str, Artifact], env: Environment,
+             comm: Context) -> dict[str, Artifact]:
+    """Run ``party``'s role of ``node`` and check it returned exactly its declared outputs."""
+    ctx = TaskContext(comm.sub("task").sub(node.name), node.name, node.params[party], inputs,
+                      env)
+    outputs = dict(node.component().run(ctx))
+    want = expected_outputs(node, party)
+    if set(outputs) != want:
+        raise ProtocolError("component returned other outputs than it declares",
+                            task=node.name, party=str(party), expected=sorted(want),
+                            got=sorted(outputs))
+    for name, artifact in outputs.items():
+        if kind_of(artifact) is not node.component.outputs[name].kind:
+            raise ProtocolError("output of the wrong kind", task=node.name, output=name)
+    return outputs
+
+
+def _trust(spec: Mapping[str, Any]) -> Trust:
+    return Trust(spec["roots_pem"].encode(),
+                 {Party.parse(p): fp for p, fp in spec["pins"].items()},
+                 {Party.parse(p): pem.encode() for p, pem in spec["peer_roots"].items()})
+
+
+def _resolver(datasets: Mapping[str, str]) -> Environment:
+    def resolve(name: str) -> Path:
+        if name not in datasets:
+            raise InputError("dataset not resolved by the node for this task", dataset=name)
+        return Path(datasets[name])
+
+    return Environment(resolve)
+
+
+def execute(spec: Mapping[str, Any]) -> None:
+    """Run the task described by ``spec`` (see the module docstring)."""
+    graph = validate_dag(parse_dag(spec["dag"]))
+    node = graph.tasks[spec["task"]]
+    party = Party.parse(spec["party"])
+    store = ArtifactStore(Path(spec["store"]))
+    inputs = {slot: store.load(ref["task"], ref["key"], ref["output"])
+              for slot, ref in spec["inputs"].items()}
+    identity = NodeIdentity(party, Path(spec["key_file"]).read_bytes(),
+                            Path(spec["cert_file"]).read_bytes())
+    peers = {Party.parse(p): addr for p, addr in spec["peers"].items()}
+    with open_grpc_context(party, listen=spec["listen"], peers=peers, identity=identity,
+                           trust=_trust(spec), job_id=spec["job"], task_id=spec["task"],
+                           timeout=float(spec["timeout"]), metrics=_StdoutMetrics()) as ctx:
+        outputs = run_role(node, party, inputs, _resolver(spec["datasets"]), ctx)
+    store.save(node.name, spec["key"], outputs,
+               {"component": node.component.ref(), "version": node.component.version,
+                "job": spec["job"]})
+    for artifact in outputs.values():
+        if isinstance(artifact, Metrics):
+            for name, value in artifact.values.items():
+                _emit({"metric": name, "value": value, "step": None})
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; the exit status is 0 on success, 1 on a typed failure."""
+    spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    threading.Thread(target=_watch_parent, args=(int(spec["parent_pid"]),), daemon=True).start()
+    try:
+        execute(spec)
+    except CoalitionError as exc:
+        _emit({"result": "error", "code": exc.code, "error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    except Exception as exc:  # noqa: BLE001 (a component bug must still reach the node typed)
+        _emit({"result": "error", "code": "internal", "error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    _emit({"result": "ok"})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
