@@ -19,6 +19,7 @@ import grpc
 from coalition.core.errors import (
     AuthError,
     CoalitionError,
+    ConflictError,
     InputError,
     NotFoundError,
     PeerError,
@@ -26,6 +27,7 @@ from coalition.core.errors import (
 )
 from coalition.node.db.models import Partner
 from coalition.node.identity import NodeIdentity, tls_name_of_pem
+from coalition.node.models.integrity import ModelTampered
 from coalition.node.peer import SERVICE
 
 __all__ = ["PartnerChannels"]
@@ -35,7 +37,10 @@ _ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
     grpc.StatusCode.NOT_FOUND: NotFoundError,
     grpc.StatusCode.PERMISSION_DENIED: AuthError,
     grpc.StatusCode.UNAUTHENTICATED: AuthError,
+    grpc.StatusCode.ALREADY_EXISTS: ConflictError,
 }
+# Remote errors whose meaning must survive the hop exactly (a tampered host part is an alert).
+_BY_REMOTE_CODE: dict[str, type[CoalitionError]] = {ModelTampered.code: ModelTampered}
 Stub = Callable[..., bytes]
 
 
@@ -52,7 +57,7 @@ def _translate(exc: grpc.RpcError, org: str, method: str, timeout_s: float) -> C
     if code == grpc.StatusCode.UNAVAILABLE or message is None:
         return PeerError(f"partner {org} is unreachable", partner=org, method=method,
                          grpc=code.name)
-    error = _ERRORS.get(code, PeerError)
+    error = _BY_REMOTE_CODE.get(str(info.get("code")), _ERRORS.get(code, PeerError))
     return error(f"partner {org}: {message}", partner=org, remote_code=info.get("code"))
 
 

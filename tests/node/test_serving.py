@@ -1,0 +1,260 @@
+"""Online and offline inference between two in-process nodes over the real peer endpoint
+(gRPC, mutual TLS): bank is the guest (labels + 10 features), telco the host (20 features)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from nodekit import make_env
+from servingkit import (
+    GUEST,
+    Peer,
+    connect,
+    grant_predict,
+    reference_scores,
+    register_dataset,
+    split_breast,
+    tables,
+    train_lr,
+    train_sb,
+    write_part,
+)
+
+from coalition.node.auth.permissions import UserRole
+from coalition.node.peer import PeerEndpoint
+
+HOST = "telco"
+
+
+@dataclass
+class Trained:
+    folder: Path
+    csvs: dict[str, Path]
+    files: dict[tuple[str, str], Path]  # (family, org) -> part file
+    reference: dict[str, dict[str, float]]  # family -> id -> score
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> Trained:
+    folder = tmp_path_factory.mktemp("serving-data")
+    for org in (GUEST, HOST):
+        (folder / org).mkdir()
+    csvs = split_breast(fate_data, {GUEST: folder / GUEST, HOST: folder / HOST}, rows=120)
+    t = tables(csvs)
+    files, reference = {}, {}
+    for family, train in (("lr", train_lr), ("sb", train_sb)):
+        parts = train(t)
+        reference[family] = reference_scores(parts, t)
+        for org, part in parts.items():
+            files[(family, org)] = write_part(part, folder / org / f"{family}.msgpack")
+    return Trained(folder, csvs, files, reference)
+
+
+@pytest.fixture
+def pair(tmp_path: Path, trained: Trained) -> Iterator[tuple[Peer, Peer]]:
+    peers = []
+    for org in (GUEST, HOST):
+        env = make_env(tmp_path / org, org, data_dirs=[trained.folder / org])
+        peers.append(Peer(env, PeerEndpoint(env.rt).start()))
+    bank, telco = peers
+    connect(bank, telco)
+    register_dataset(bank, "crm", trained.csvs[GUEST], label="y")
+    register_dataset(telco, "usage", trained.csvs[HOST])
+    for node, dataset in ((bank, "crm"), (telco, "usage")):
+        r = node.api("POST", "/online-sources", json={"name": f"{dataset}-online",
+                                                      "dataset": dataset, "mode": "index"})
+        assert r.status_code == 201, r.text
+    grant_predict(bank, telco, "usage")
+    yield bank, telco
+    for p in peers:
+        p.endpoint.stop(0)
+        p.env.close()
+
+
+def _publish(bank: Peer, trained: Trained, family: str, name: str = "credit") -> dict[str, Any]:
+    r = bank.api("POST", "/models", json={
+        "name": name, "source": {"artifact": str(trained.files[(family, GUEST)])},
+        "hosts": {HOST: {"artifact": str(trained.files[(family, HOST)])}},
+        "params": {"family": family}, "metrics": {"auc": 0.9}})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def _deploy(bank: Peer, name: str = "scoring", model: str = "credit",
+            source: str | None = "crm-online") -> Any:
+    return bank.api("POST", "/services", json={"name": name, "model": model,
+                                               "hosts": {HOST: "usage-online"}, "source": source,
+                                               "timeout_ms": 3000})
+
+
+def _predict(bank: Peer, ids: list[str], service: str = "scoring", **kw: Any) -> Any:
+    return bank.api("POST", f"/services/{service}/predict", json={"ids": ids, **kw})
+
+
+def _audit_kinds(node: Peer) -> list[str]:
+    r = node.api("GET", "/audit/events?limit=500")
+    assert r.status_code == 200, r.text
+    return [e["kind"] for e in r.json()]
+
+
+@pytest.mark.parametrize("family", ["lr", "sb"])
+def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
+                                                        trained: Trained, family: str) -> None:
+    bank, telco = pair
+    version = _publish(bank, trained, family)
+    assert version["version"] == 1 and version["protected"] and version["signer"]
+    assert {p["org"]: p["role"] for p in version["parties"]} == {GUEST: "guest", HOST: "host"}
+    host_view = telco.api("GET", "/models/credit/versions/1").json()
+    assert host_view["role"] == "host" and host_view["guest"] == GUEST
+    assert host_view["sha256"] == next(p["sha256"] for p in version["parties"] if p["org"] == HOST)
+
+    r = _deploy(bank)
+    assert r.status_code == 201, r.text
+    reference = trained.reference[family]
+    ids = sorted(reference)[:7]
+    r = _predict(bank, ids)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == "credit" and body["version"] == 1 and body["ids"] == ids
+    np.testing.assert_allclose(body["scores"], [reference[i] for i in ids], rtol=0, atol=1e-12)
+    single = _predict(bank, [ids[0]]).json()["scores"]
+    np.testing.assert_allclose(single, [reference[ids[0]]], rtol=0, atol=1e-12)
+
+    # Offline inference over the registered datasets gives the same scores, as a dataset.
+    r = bank.api("POST", "/predictions", json={"model": "credit", "dataset": "crm",
+                                                "hosts": {HOST: "usage"}, "output": "scored"})
+    assert r.status_code == 201, r.text
+    assert r.json()["rows"] == len(reference)
+    csv = bank.api("GET", "/predictions/scored/download?format=csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    frame = pd.read_csv(io.StringIO(csv.text), dtype={"id": str})
+    offline = dict(zip(frame["id"], frame["score"], strict=True))
+    np.testing.assert_allclose([offline[i] for i in ids], body["scores"], rtol=0, atol=1e-12)
+    parquet = bank.api("GET", "/predictions/scored/download?format=parquet")
+    assert pd.read_parquet(io.BytesIO(parquet.content)).shape[0] == len(reference)
+
+    metrics = bank.env.client.get("/metrics", headers=bank.env.auth())
+    assert metrics.status_code == 200
+    assert 'coalition_service_requests_total{service="scoring"} 2' in metrics.text
+    assert 'coalition_service_latency_seconds{service="scoring",quantile="0.99"}' in metrics.text
+    assert {"model.published", "model.verified", "service.deployed"} <= set(_audit_kinds(bank))
+    assert {"model.published", "model.verified", "service.deployed"} <= set(_audit_kinds(telco))
+
+
+def test_guest_features_in_the_request(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    bank, _ = pair
+    _publish(bank, trained, "lr")
+    assert _deploy(bank, source=None).status_code == 201
+    frame = pd.read_csv(trained.csvs[GUEST], dtype={"id": str}).set_index("id")
+    ids = sorted(trained.reference["lr"])[:3]
+    rows = [{k: float(v) for k, v in frame.loc[i].drop("y").items()} for i in ids]
+    r = _predict(bank, ids, features=rows)
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["scores"], [trained.reference["lr"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+    r = _predict(bank, ids)  # no guest source and no features: a clear 422
+    assert r.status_code == 422 and "guest" in r.json()["detail"]
+
+
+def test_tampered_part_is_refused_with_an_alert(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    bank, telco = pair
+    _publish(bank, trained, "lr")
+    part = telco.env.home / "models" / "credit" / "1" / "part.msgpack"
+    blob = bytearray(part.read_bytes())
+    blob[-3] ^= 0x01
+    part.write_bytes(bytes(blob))
+    r = _deploy(bank)
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "model.tampered" and HOST in r.json()["detail"]
+    assert "model.tampered" in _audit_kinds(telco)
+    r = telco.api("POST", "/models/credit/versions/1/verify")
+    assert r.status_code == 409 and "SHA-256" in r.json()["detail"]
+    # The guest's own part still verifies.
+    assert bank.api("POST", "/models/credit/versions/1/verify").json()["ok"] is True
+
+
+def test_host_down_is_a_typed_error_within_the_timeout(pair: tuple[Peer, Peer],
+                                                       trained: Trained) -> None:
+    bank, telco = pair
+    _publish(bank, trained, "lr")
+    assert _deploy(bank).status_code == 201
+    ids = sorted(trained.reference["lr"])[:1]
+    assert _predict(bank, ids).status_code == 200
+    telco.endpoint.stop(0)
+    r = _predict(bank, ids)
+    assert r.status_code in (502, 504), r.text
+    assert r.json()["code"] in ("peer.unavailable", "peer.timeout")
+    assert HOST in r.json()["detail"]
+    metrics = bank.env.client.get("/metrics", headers=bank.env.auth()).text
+    assert 'coalition_service_errors_total{service="scoring",code="peer.' in metrics
+
+
+def test_unauthorised_callers_are_refused(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    bank, _ = pair
+    _publish(bank, trained, "lr")
+    assert _deploy(bank).status_code == 201
+    ids = sorted(trained.reference["lr"])[:2]
+    url = "/api/v1/services/scoring/predict"
+    assert bank.env.client.post(url, json={"ids": ids}).status_code == 401
+    bad = {"Authorization": "Bearer ck_0000000000000000_nope"}
+    assert bank.env.client.post(url, json={"ids": ids}, headers=bad).status_code == 401
+    r = bank.env.client.post(url, json={"ids": ids}, headers=bank.env.auth(UserRole.AUDITOR))
+    assert r.status_code == 403 and r.json()["details"]["permission"] == "services.predict"
+    assert bank.api("POST", "/users", json={"username": "crm", "role": "data_scientist",
+                                            "kind": "api"}).status_code == 201
+    keys = {}
+    for scope in ("services.read", "services.predict"):
+        r = bank.api("POST", "/api-keys", json={"username": "crm", "scopes": [scope]})
+        keys[scope] = {"Authorization": f"Bearer {r.json()['key']}"}
+    assert bank.env.client.post(url, json={"ids": ids}, headers=keys["services.read"]).status_code == 403
+    r = bank.env.client.post(url, json={"ids": ids}, headers=keys["services.predict"])
+    assert r.status_code == 200, r.text
+
+
+def test_delete_refused_while_deployed_then_undeploy(pair: tuple[Peer, Peer],
+                                                     trained: Trained) -> None:
+    bank, telco = pair
+    _publish(bank, trained, "lr")
+    assert _deploy(bank).status_code == 201
+    r = bank.api("DELETE", "/models/credit/versions/1")
+    assert r.status_code == 409 and "undeploy" in r.json()["detail"]
+    assert telco.api("DELETE", "/models/credit/versions/1").status_code == 409
+    assert [s["name"] for s in bank.api("GET", "/services").json()] == ["scoring"]
+    r = bank.api("DELETE", "/services/scoring")
+    assert r.status_code == 200 and r.json()["hosts"] == {HOST: True}
+    assert _predict(bank, ["1"]).status_code == 404
+    r = bank.api("DELETE", "/models/credit/versions/1")
+    assert r.status_code == 200 and r.json()["hosts"] == {HOST: True}
+    assert telco.api("GET", "/models").json() == []
+    assert "service.undeployed" in _audit_kinds(telco)
+
+
+def test_host_refuses_without_a_predict_grant(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    bank, telco = pair
+    register_dataset(telco, "usage2", trained.csvs[HOST])
+    assert telco.api("POST", "/online-sources", json={"name": "usage2-online",
+                                                      "dataset": "usage2"}).status_code == 201
+    _publish(bank, trained, "lr")
+    r = bank.api("POST", "/services", json={"name": "s", "model": "credit",
+                                            "hosts": {HOST: "usage2-online"}})
+    assert r.status_code == 403, r.text
+    assert "grant" in r.json()["detail"]
+    assert bank.api("GET", "/services").json() == []
+
+
+def test_unknown_ids_and_wrong_hosts_are_clear_errors(pair: tuple[Peer, Peer],
+                                                      trained: Trained) -> None:
+    bank, _ = pair
+    _publish(bank, trained, "lr")
+    r = bank.api("POST", "/services", json={"name": "s", "model": "credit", "hosts": {}})
+    assert r.status_code == 422 and r.json()["details"]["missing"] == [HOST]
+    assert _deploy(bank).status_code == 201
+    r = _predict(bank, ["no-such-id"])
+    assert r.status_code == 404 and r.json()["details"]["missing"] == 1
