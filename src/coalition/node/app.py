@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 import coalition
 from coalition.node.api import audit, auth, datasets, grants, jobs, node, partners, users
+from coalition.node.api import models, services  # model library, serving (coalition.node.serving)
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.jobs import manager_for
 from coalition.node.runtime import NodeRuntime
@@ -13,7 +14,8 @@ from coalition.node.runtime import NodeRuntime
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit, jobs))
+ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit, jobs,
+                                   models, services))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -39,6 +41,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)
+    app.include_router(services.metrics_router)  # Prometheus /metrics, outside the versioned API
     _add_problem_schema(app)
     return app
 

@@ -47,6 +47,16 @@ class EventKind(StrEnum):
     GRANT_REVOKED = "grant.revoked"
     POLICY_CREATED = "policy.created"
     POLICY_REMOVED = "policy.removed"
+    MODEL_PUBLISHED = "model.published"
+    MODEL_DELETED = "model.deleted"
+    MODEL_PROTECTION_CHANGED = "model.protection_changed"
+    MODEL_VERIFIED = "model.verified"
+    MODEL_TAMPERED = "model.tampered"  # alert: a stored part failed its digest or signature
+    ONLINE_SOURCE_REGISTERED = "online_source.registered"
+    ONLINE_SOURCE_REMOVED = "online_source.removed"
+    SERVICE_DEPLOYED = "service.deployed"
+    SERVICE_UNDEPLOYED = "service.undeployed"
+    PREDICTIONS_WRITTEN = "predictions.written"  # offline inference made a derived dataset
     JOB_SUBMITTED = "job.submitted"  # a user submitted a job here (this node initiates)
     JOB_PROPOSED = "job.proposed"  # an initiator proposed a job to this node
     JOB_DECIDED = "job.decided"  # an organisation accepted, rejected or queued a job

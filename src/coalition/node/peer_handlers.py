@@ -19,6 +19,8 @@ from coalition.node import datasets, grants
 from coalition.node.db.models import Grant, Partner
 from coalition.node.jobs import JOB_HANDLERS
 from coalition.node.jobs.links import JobHandler
+from coalition.node.models.peer import MODEL_HANDLERS
+from coalition.node.serving.host import SERVING_HANDLERS
 from coalition.node.db.types import utcnow
 from coalition.node.runtime import NodeRuntime
 
@@ -93,4 +95,6 @@ HANDLERS: dict[str, Handler] = {
     "RequestGrant": request_grant,
     "GetGrant": get_grant,
     **{name: _as_peer(fn) for name, fn in JOB_HANDLERS.items()},  # see coalition.node.jobs
+    **MODEL_HANDLERS,  # see coalition.node.models.peer
+    **SERVING_HANDLERS,  # see coalition.node.serving.host
 }
