@@ -73,3 +73,25 @@ def test_uniform_rerandomize_keeps_plaintexts(keys_1024):
     assert fresh.is_masked
     assert set(fresh.ciphertexts.tolist()).isdisjoint(enc.ciphertexts.tolist())
     np.testing.assert_array_equal(sk.decrypt(fresh), sk.decrypt(enc))
+
+
+def test_precomputed_randomisers_are_used_once(keys_1024):
+    import numpy as np
+
+    pk, sk = keys_1024
+    x = np.array([0.25, -3.0, 7.5, 0.0, 1e6])
+    sk.precompute(3)
+    pk.precompute(4)
+    assert len(pk.pool) == 7
+    first = sk.encrypt(x)  # 5 from the pool
+    second = pk.encrypt(x)  # 2 from the pool, 3 made now
+    assert len(pk.pool) == 0
+    np.testing.assert_allclose(sk.decrypt(first), x, atol=2.0**-40, rtol=0)
+    np.testing.assert_allclose(sk.decrypt(second), x, atol=2.0**-40, rtol=0)
+    cts = [*first.ciphertexts.tolist(), *second.ciphertexts.tolist()]
+    assert len(set(cts)) == len(cts)  # no randomiser served twice
+    pk.precompute(5)
+    again = first.rerandomize()
+    assert len(pk.pool) == 0
+    assert set(again.ciphertexts.tolist()).isdisjoint(cts)
+    np.testing.assert_array_equal(sk.decrypt(again), sk.decrypt(first))

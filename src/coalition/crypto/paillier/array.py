@@ -31,7 +31,6 @@ from gmpy2 import mpz
 
 from coalition.core import Executor
 from coalition.core.errors import CryptoError, InputError
-from coalition.crypto.paillier.dispatch import chunked_map
 from coalition.crypto.paillier.elementwise import (
     inverses,
     objects,
@@ -46,12 +45,8 @@ from coalition.crypto.paillier.encoding import (
     scaled_exponents,
     scaled_integers,
 )
-from coalition.crypto.paillier.kernels import (
-    MaskTask,
-    UniformMaskTask,
-    mask_chunk,
-    uniform_mask_chunk,
-)
+from coalition.crypto.paillier.kernels import MaskTask, mask_chunk
+from coalition.crypto.paillier.pool import remask
 from coalition.crypto.paillier.reductions import group_products, xt_dot_products
 
 if TYPE_CHECKING:
@@ -266,13 +261,7 @@ class EncryptedArray:
         key holder — use it for anything computed from your private data that the key holder
         will decrypt (statistical circuit privacy).
         """
-        n, flat = int(self._pk.n), self._c.ravel().tolist()
-        if uniform:
-            out = chunked_map(uniform_mask_chunk, lambda cs: UniformMaskTask(n, cs), flat,
-                              executor)
-        else:
-            hs = int(self._pk.hs)
-            out = chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), flat, executor)
+        out = remask(self._pk, self._c.ravel().tolist(), uniform=uniform, executor=executor)
         return self._like(objects(out, self.shape), masked=True)
 
     @classmethod

@@ -34,7 +34,15 @@ from coalition.crypto.paillier.encoding import (
     is_integer_valued,
     scaled_integers,
 )
-from coalition.crypto.paillier.kernels import DecryptTask, EncryptTask, decrypt_chunk, encrypt_chunk
+from coalition.crypto.paillier.kernels import (
+    DecryptTask,
+    EncryptTask,
+    MaskTask,
+    decrypt_chunk,
+    encrypt_chunk,
+    mask_chunk,
+)
+from coalition.crypto.paillier.pool import RandomizerPool
 
 __all__ = [
     "DEFAULT_BITS",
@@ -62,7 +70,7 @@ class PaillierPublicKey:
     fixed-base table built for its ``hs`` is reused by every array that arrives under it.
     """
 
-    __slots__ = ("__weakref__", "_hs", "n", "nsquare")
+    __slots__ = ("__weakref__", "_hs", "n", "nsquare", "pool")
 
     def __init__(self, n: int) -> None:
         n = int(n)
@@ -71,6 +79,7 @@ class PaillierPublicKey:
         self.n = mpz(n)
         self.nsquare = self.n * self.n
         self._hs: mpz | None = None
+        self.pool = RandomizerPool()  # see :meth:`precompute`
 
     @classmethod
     def from_n(cls, n: int) -> PaillierPublicKey:
@@ -112,6 +121,16 @@ class PaillierPublicKey:
                     executor: Executor | None = None) -> EncryptedArray:
         """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``; e.g. packed plaintexts)."""
         return _encrypt(self, _raw_ints(values, self.n), 0, rerandomize, executor)
+
+    def precompute(self, count: int, *, executor: Executor | None = None) -> None:
+        """Offline phase: make ``count`` randomisers ``hs^a`` now, for later encryptions.
+
+        ``encrypt``, ``encrypt_int`` and ``EncryptedArray.rerandomize()`` (DJN) under this key
+        object use pooled randomisers first (each once), at one multiplication per value.
+        """
+        n, hs = int(self.n), int(self.hs)
+        self.pool.add(chunked_map(mask_chunk, lambda cs: MaskTask(n, hs, cs), [1] * count,
+                                  executor))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PaillierPublicKey) and self.n == other.n
@@ -157,6 +176,13 @@ class PaillierPrivateKey:
         """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``)."""
         return _encrypt(self.public_key, _raw_ints(values, self.public_key.n), 0, rerandomize,
                         executor, p=int(self._p), q=int(self._q))
+
+    def precompute(self, count: int, *, executor: Executor | None = None) -> None:
+        """Like :meth:`PaillierPublicKey.precompute`, ~1.4× faster by CRT."""
+        pk, p, q = self.public_key, int(self._p), int(self._q)
+        n, hs = int(pk.n), int(pk.hs)
+        pk.pool.add(chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, hs, ms, True, p, q),
+                                [0] * count, executor))
 
     def decrypt_int(self, enc: EncryptedArray, *,
                     executor: Executor | None = None) -> npt.NDArray[np.object_]:
@@ -206,8 +232,11 @@ def _encrypt(pk: PaillierPublicKey, ints: npt.NDArray[np.object_], scale: int, m
     n = int(pk.n)
     hs = int(pk.hs) if masked else 0
     flat = [v % n for v in ints.ravel().tolist()]
-    cs = chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, hs, ms, masked, p, q), flat,
-                     executor)
+    pooled = pk.pool.take(len(flat)) if masked else []
+    nn, n2 = pk.n, pk.nsquare
+    cs = [(1 + mpz(m) * nn) * r % n2 for m, r in zip(flat, pooled, strict=False)]
+    cs += chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, hs, ms, masked, p, q),
+                      flat[len(pooled):], executor) if len(pooled) < len(flat) else []
     out = np.empty(len(cs), dtype=object)
     out[:] = cs
     return EncryptedArray(pk, out.reshape(ints.shape), scale, masked)
