@@ -1,0 +1,67 @@
+"""``coalition service``: deploy, list, call and undeploy online inference services."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from coalition.cli.model import AsJson, NodeApi, Token, Url
+
+__all__ = ["register"]
+
+_DEFAULT_URL = "http://127.0.0.1:8470"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``service`` command group to ``app``."""
+    group = typer.Typer(help="Online inference services on the guest's node.",
+                        no_args_is_help=True)
+    app.add_typer(group, name="service")
+
+    @group.command("deploy")
+    def deploy(  # noqa: PLR0917 (typer maps each parameter to an option)
+        name: str, token: Token, url: Url = _DEFAULT_URL,
+        model: Annotated[str, typer.Option(help="Model name.")] = "",
+        version: Annotated[int | None, typer.Option(help="Version (newest if omitted).")] = None,
+        host: Annotated[list[str] | None, typer.Option(
+            help="ORG=ONLINE_SOURCE on that host; repeatable.")] = None,
+        source: Annotated[str | None, typer.Option(help="This node's online source.")] = None,
+        timeout_ms: Annotated[int, typer.Option(help="Per-request host timeout.")] = 2000,
+        as_json: AsJson = False,
+    ) -> None:
+        """Serve a model version (its parts are verified; each host binds its source)."""
+        hosts = dict(h.split("=", 1) for h in host or [] if "=" in h)
+        out = NodeApi(url, token).call("POST", "/services", {
+            "name": name, "model": model, "version": version, "hosts": hosts,
+            "source": source, "timeout_ms": timeout_ms})
+        typer.echo(json.dumps(out, default=str) if as_json else
+                   f"service {out['name']} serves {out['model']} v{out['version']}")
+
+    @group.command("list")
+    def list_(token: Token, url: Url = _DEFAULT_URL, as_json: AsJson = False) -> None:
+        """Deployed services."""
+        out = NodeApi(url, token).call("GET", "/services")
+        if as_json:
+            typer.echo(json.dumps(out, default=str))
+            return
+        for s in out:
+            typer.echo(f"{s['name']}  {s['model']} v{s['version']}  hosts {s['hosts']}")
+
+    @group.command("call")
+    def call(name: str, ids: list[str], token: Token, url: Url = _DEFAULT_URL,
+             as_json: AsJson = False) -> None:
+        """Score one or more IDs."""
+        out = NodeApi(url, token).call("POST", f"/services/{name}/predict", {"ids": ids})
+        if as_json:
+            typer.echo(json.dumps(out))
+            return
+        for i, score in zip(out["ids"], out["scores"], strict=True):
+            typer.echo(f"{i}\t{score}")
+
+    @group.command("undeploy")
+    def undeploy(name: str, token: Token, url: Url = _DEFAULT_URL) -> None:
+        """Stop serving; hosts drop their bindings."""
+        out = NodeApi(url, token).call("DELETE", f"/services/{name}")
+        typer.echo(f"undeployed {name}; hosts released: {out['hosts'] or '-'}")
