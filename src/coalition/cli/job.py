@@ -1,10 +1,16 @@
-"""``coalition job validate|run-local``: check a DAG file, or run it all in this process."""
+"""``coalition job``: check a DAG file or run it in this process (``validate``, ``run-local``);
+run it across nodes through a node's API (``submit``, ``status``, ``watch``, ``logs``,
+``cancel``, ``rerun``, ``list``, ``approve``, ``reject``).
+
+The remote commands take ``--node URL`` (or ``COALITION_NODE_URL``) and ``--token`` (a session
+token or API key, or ``COALITION_TOKEN``); they only call the API and print what it returns.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +25,19 @@ __all__ = ["register"]
 
 DagFile = Annotated[Path, typer.Argument(help="DAG file (.yaml, .yml or .json).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+NodeUrl = Annotated[str, typer.Option("--node", envvar="COALITION_NODE_URL",
+                                      help="The node's API URL.")]
+Token = Annotated[str, typer.Option("--token", envvar="COALITION_TOKEN",
+                                    help="Session token or API key.")]
+JobId = Annotated[str, typer.Argument(help="Job id.")]
+Start = Annotated[str | None, typer.Option("--from", help="Run this task and everything "
+                                           "downstream.")]
+Only = Annotated[str | None, typer.Option("--only", help="Run just this task.")]
+Until = Annotated[str | None, typer.Option("--until", help="Run up to this task.")]
+Force = Annotated[bool, typer.Option("--force", help="Rerun selected tasks even if cached.")]
+Watch = Annotated[bool, typer.Option("--watch", help="Follow the job until it ends.")]
+_DEFAULT_NODE = "http://127.0.0.1:8470"
+_FINAL = {"succeeded": ExitCode.OK, "failed": ExitCode.FAILED, "cancelled": ExitCode.FAILED}
 
 
 def _load(path: Path, as_json: bool) -> JobGraph:
@@ -42,10 +61,117 @@ def _exit_code(exc: CoalitionError) -> ExitCode:
     return ExitCode.INPUT if isinstance(cause, ConfigError | InputError) else ExitCode.FAILED
 
 
+def _api(node: str, token: str, method: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
+    try:
+        r = httpx.request(method, f"{node.rstrip('/')}/api/v1{path}", timeout=120,
+                          headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    except httpx.TransportError as exc:
+        typer.echo(f"error: cannot reach {node}: {exc}", err=True)
+        raise typer.Exit(ExitCode.FAILED) from exc
+    if r.status_code >= 400:
+        try:
+            body = r.json()
+            text = f"{body.get('title', r.status_code)}: {body.get('detail', '')}"
+            text += "".join(f"\n  {e.get('path', '')}: {e.get('message', e)}"
+                            for e in body.get("errors", []) if isinstance(e, dict))
+        except ValueError:
+            text = r.text
+        typer.echo(f"error: {text}", err=True)
+        raise typer.Exit(ExitCode.INPUT if r.status_code in (400, 422) else ExitCode.FAILED)
+    return r.json()
+
+
+def _print_job(job: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(job, indent=2))
+        return
+    from rich.console import Console
+
+    Console().print(_job_table(job))
+
+
+def _job_table(job: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"job {job['id']} ({job['name']}): {job['state']}"
+                  + (f" — {job['error']}" if job.get("error") else ""))
+    for col in ("task", "state", "seconds", "error"):
+        table.add_column(col)
+    for t in job["tasks"]:
+        table.add_row(t["name"], t["state"], "" if t["seconds"] is None else
+                      f"{t['seconds']:.1f}", t["error"][:80])
+    return table
+
+
+def _metrics_table(points: dict[tuple[str, str, str], tuple[int | None, float]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="metrics (latest)")
+    for col in ("task", "party", "metric", "step", "value"):
+        table.add_column(col)
+    for (task, party, name), (step, value) in sorted(points.items()):
+        table.add_row(task, party, name, "" if step is None else str(step), f"{value:.4g}")
+    return table
+
+
+def _watch(node: str, token: str, job_id: str) -> dict[str, Any]:
+    """Follow the server-sent events until the job ends; return the final job."""
+    import httpx
+    from rich.console import Group
+    from rich.live import Live
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"
+                                                                              "/{task.total}"))
+    progress = bar.add_task(job_id, total=None)
+    job: dict[str, Any] = _api(node, token, "GET", f"/jobs/{job_id}")
+    points: dict[tuple[str, str, str], tuple[int | None, float]] = {}
+    done = {"succeeded", "reused", "failed", "cancelled"}
+
+    def render() -> Any:
+        bar.update(progress, total=len(job["tasks"]), description=f"{job['name']}: "
+                   f"{job['state']}", completed=sum(t["state"] in done for t in job["tasks"]))
+        return Group(bar, _job_table(job), _metrics_table(points))
+
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{node.rstrip('/')}/api/v1/jobs/{job_id}/events"
+    with Live(render(), refresh_per_second=4, transient=False) as live, \
+            httpx.stream("GET", url, headers=headers, timeout=None) as stream:
+        event = ""
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event in ("job", "metric"):
+                data = json.loads(line[6:])
+                if event == "job":
+                    job = data
+                else:
+                    points[(data["task"], data["party"], data["name"])] = (data["step"],
+                                                                           data["value"])
+                live.update(render())
+            elif event == "end":
+                break
+    return job
+
+
+def _finish(node: str, token: str, job: dict[str, Any], *, watch: bool, as_json: bool) -> None:
+    if watch and not as_json:
+        job = _watch(node, token, job["id"])
+        raise typer.Exit(_FINAL.get(job["state"], ExitCode.FAILED))
+    if as_json:
+        typer.echo(json.dumps(job, indent=2))
+    else:
+        typer.echo(f"job {job['id']} ({job['name']}): {job['state']}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``job`` command group to ``app``."""
-    group = typer.Typer(help="Job DAGs: validate and run.", no_args_is_help=True)
+    group = typer.Typer(help="Job DAGs: validate, run here, or run across nodes.",
+                        no_args_is_help=True)
     app.add_typer(group, name="job")
+    _register_remote(group)
 
     @group.command("validate")
     def validate(dag: DagFile, as_json: AsJson = False) -> None:
@@ -104,3 +230,103 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"job {graph.name}: {report.state.value}; outputs under {work}")
         if report.state is not JobState.SUCCEEDED and report.error is not None:
             raise typer.Exit(_exit_code(report.error))
+
+
+def _register_remote(group: typer.Typer) -> None:
+    @group.command("submit")
+    def submit(  # noqa: PLR0917 (typer maps each parameter to an option)
+        dag: DagFile,
+        node: NodeUrl = _DEFAULT_NODE,
+        token: Token = "",
+        site: Annotated[list[str] | None, typer.Option(
+            "--site", help="role:name=org — run a party at that organisation (default: the "
+                           "organisation named like the party).")] = None,
+        start: Start = None, only: Only = None, until: Until = None, force: Force = False,
+        timeout: Annotated[float, typer.Option(help="Seconds a party waits for a peer.")
+                           ] = 600.0,
+        watch: Watch = False,
+        as_json: AsJson = False,
+    ) -> None:
+        """Submit a DAG at this node (the initiator), which proposes it to its partners."""
+        from coalition.engine.dag import load_dag
+
+        graph = _load(dag, as_json)
+        sites = dict(s.split("=", 1) for s in site or [] if "=" in s)
+        if len(sites) != len(site or []):
+            typer.echo("error: --site takes role:name=org", err=True)
+            raise typer.Exit(ExitCode.USAGE)
+        body = {"dag": load_dag(dag).to_document(), "sites": sites, "only": only,
+                "from": start, "until": until, "force": force, "timeout_s": timeout}
+        job = _api(node, token, "POST", "/jobs", json=body)
+        if not as_json:
+            typer.echo(f"submitted {graph.name} as job {job['id']}", err=True)
+        _finish(node, token, job, watch=watch, as_json=as_json)
+
+    @group.command("status")
+    def status(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+               as_json: AsJson = False) -> None:
+        """The job's state, each organisation's answer and each task's state."""
+        _print_job(_api(node, token, "GET", f"/jobs/{job_id}"), as_json)
+
+    @group.command("list")
+    def list_jobs(node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+                  as_json: AsJson = False) -> None:
+        """Jobs this node initiated or takes part in, newest first."""
+        jobs = _api(node, token, "GET", "/jobs")
+        if as_json:
+            typer.echo(json.dumps(jobs, indent=2))
+        for j in [] if as_json else jobs:
+            typer.echo(f"{j['id']}  {j['state']:<17} {j['name']}  (initiator {j['initiator']})")
+
+    @group.command("watch")
+    def watch_job(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "") -> None:
+        """Follow a job live: task progress and a metrics table, until it ends."""
+        job = _watch(node, token, job_id)
+        raise typer.Exit(_FINAL.get(job["state"], ExitCode.FAILED))
+
+    @group.command("logs")
+    def logs(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+             task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
+             as_json: AsJson = False) -> None:
+        """Scheduler events and this node's workers' output."""
+        rows = _api(node, token, "GET", f"/jobs/{job_id}/logs",
+                    params={"task": task} if task else {})
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+        for r in [] if as_json else rows:
+            where = "/".join(x for x in (r["task"], r["party"]) if x)
+            typer.echo(f"{r['at']} {r['level']:<7} {where:<30} {r['message']}")
+
+    @group.command("cancel")
+    def cancel(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+               reason: Annotated[str, typer.Option(help="Why.")] = "",
+               as_json: AsJson = False) -> None:
+        """Cancel a job everywhere (from any participating node)."""
+        _print_job(_api(node, token, "POST", f"/jobs/{job_id}/cancel",
+                        json={"reason": reason}), as_json)
+
+    @group.command("rerun")
+    def rerun(  # noqa: PLR0917 (typer maps each parameter to an option)
+        job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+        start: Start = None, only: Only = None, until: Until = None, force: Force = False,
+        watch: Watch = False, as_json: AsJson = False,
+    ) -> None:
+        """Run a job again as a new job; unchanged upstream outputs are reused."""
+        job = _api(node, token, "POST", f"/jobs/{job_id}/rerun", json={
+            "only": only, "from": start, "until": until, "force": force})
+        _finish(node, token, job, watch=watch, as_json=as_json)
+
+    @group.command("approve")
+    def approve(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+                reason: Annotated[str, typer.Option(help="A note.")] = "") -> None:
+        """Take part in a partner's job that no grant covered."""
+        job = _api(node, token, "POST", f"/jobs/{job_id}/approve", json={"reason": reason})
+        typer.echo(f"job {job['id']}: approved here ({job['state']})")
+
+    @group.command("reject")
+    def reject(job_id: JobId,
+               reason: Annotated[str, typer.Option(help="Why (required).")],
+               node: NodeUrl = _DEFAULT_NODE, token: Token = "") -> None:
+        """Refuse a partner's job that no grant covered; it fails everywhere."""
+        job = _api(node, token, "POST", f"/jobs/{job_id}/reject", json={"reason": reason})
+        typer.echo(f"job {job['id']}: rejected ({job['state']})")

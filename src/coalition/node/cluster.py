@@ -18,6 +18,7 @@ token. ``fast_password_hashing`` lowers Argon2's cost — for throwaway clusters
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -133,7 +134,7 @@ class Cluster:
 def _spawn(home: Path) -> subprocess.Popen[bytes]:
     log = (home / "node.log").open("ab")
     try:
-        return subprocess.Popen(  # noqa: S603 (our interpreter, our module)
+        return subprocess.Popen(
             [sys.executable, "-m", "coalition.node.cluster", str(home)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     finally:
@@ -185,8 +186,6 @@ def start_cluster(root: Path, names: Iterable[str], *, data_dirs: Iterable[Path]
             _wait_up(handle, timeout)
             handle.token = _login(handle.url, handle.admin_password)
         bundles = {n: h.call("GET", "/node/identity") for n, h in nodes.items()}
-        import json
-
         for name, handle in nodes.items():
             for other, bundle in bundles.items():
                 if other != name:

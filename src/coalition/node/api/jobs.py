@@ -4,7 +4,6 @@ stream), cancel, rerun, and approve or reject partners' jobs that no grant cover
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any

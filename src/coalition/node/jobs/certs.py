@@ -57,7 +57,7 @@ class Endpoint:
 
 
 def job_dir(rt: NodeRuntime, job_id: str) -> Path:
-    """This node's private folder for one job (keys, worker specs, exported inputs)."""
+    """The node's private folder for one job (keys, worker specs, exported inputs)."""
     return rt.settings.home / "jobs" / job_id
 
 

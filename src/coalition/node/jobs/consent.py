@@ -37,7 +37,7 @@ _LOCAL_ONLY = {"reader"}
 
 @dataclass(frozen=True)
 class Verdict:
-    """This node's answer to a proposal."""
+    """The node's answer to a proposal."""
 
     status: str
     reason: str

@@ -29,8 +29,8 @@ def derived_name(task: str, output: str, key: str) -> str:
     return f"{task}.{output}"[:51] + f".{key[:12]}"
 
 
-def register_outputs(db: Session, job_id: str, task: str, party: Party, store: ArtifactStore,
-                     key: str) -> list[str]:
+def register_outputs(db: Session, job_id: str, task: str, party: Party, *,
+                     store: ArtifactStore, key: str) -> list[str]:
     """Register each dataset output of ``task`` stored under ``key``; return the new names."""
     added: list[str] = []
     for output, stored in store.manifest(task, key).items():

@@ -14,7 +14,7 @@ initiator learns each party's outcome, error message and metric points.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,16 @@ def _str(payload: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InputError(f"field {name!r} must be a non-empty string")
     return value
+
+
+E = TypeVar("E", JobState, TaskState)
+
+
+def _enum(cls: type[E], value: str) -> E:
+    try:
+        return cls(value)
+    except ValueError as exc:
+        raise InputError("unknown state", state=value) from exc
 
 
 def _job_from(rt: NodeRuntime, caller: str, payload: dict[str, Any], *,
@@ -169,24 +179,22 @@ def update(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, A
     reason, task = str(payload.get("reason") or ""), payload.get("task")
     actor = f"partner:{caller}"
     if "task_state" in payload:
-        target_task = TaskState(_str(payload, "task_state"))
+        target_task = _enum(TaskState, _str(payload, "task_state"))
         task_name = _task_of(manager_for(rt).graph(job).tasks, payload)
 
         def mirror_task(db: Session) -> None:
-            target = target_task
-            task = task_name
-            if target in (TaskState.SUCCEEDED, TaskState.FAILED):
-                repo.move_task(db, job.id, task, TaskState.RUNNING, "", actor)
-            repo.move_task(db, job.id, task, target, reason, actor)
+            if target_task in (TaskState.SUCCEEDED, TaskState.FAILED):
+                repo.move_task(db, job.id, task_name, TaskState.RUNNING, "", actor)
+            repo.move_task(db, job.id, task_name, target_task, reason, actor)
 
         repo.write(rt, mirror_task)
         return {}
-    target = JobState(_str(payload, "state"))
+    target = _enum(JobState, _str(payload, "state"))
     if is_terminal(target) and target is not JobState.SUCCEEDED:
         manager_for(rt).stop(job.id)
-        task_name = task if isinstance(task, str) else None
+        failed_task = task if isinstance(task, str) else None
         repo.write(rt, lambda db: scheduler.close_job(db, repo.get_job(db, job.id), target,
-                                                      reason, actor, task_name))
+                                                      reason, actor, task=failed_task))
     else:
         repo.write(rt, lambda db: repo.move_job(db, repo.get_job(db, job.id), target, reason,
                                                 actor))
@@ -206,8 +214,8 @@ def report(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, A
         for m in points if isinstance(points, list) else []:
             if isinstance(m, dict) and isinstance(m.get("value"), int | float):
                 step = m.get("step")
-                repo.add_metric(db, job.id, task, party, str(m.get("name")), m["value"],
-                                step if isinstance(step, int) else None)
+                repo.add_metric(db, job.id, task, party, name=str(m.get("name")),
+                                value=m["value"], step=step if isinstance(step, int) else None)
         repo.add_log(db, job.id, f"{party}: " + ("done" if ok else
                                                  f"failed: {payload.get('error')}"),
                      level="info" if ok else "error", task=task, party=party)

@@ -28,7 +28,7 @@ def call(rt: NodeRuntime, org: str, method: str, payload: dict[str, Any]) -> dic
     if org == rt.name:
         return _LOCAL[method](rt, rt.name, payload)
     # peer_client imports the peer endpoint, which imports the handlers that import us.
-    from coalition.node.peer_client import call_partner
+    from coalition.node.peer_client import call_partner  # noqa: PLC0415
 
     with rt.db.session() as db:
         partner = get_partner(db, org)

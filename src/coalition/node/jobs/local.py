@@ -1,4 +1,4 @@
-"""This node's share of a task: cache keys, dataset resolution, worker processes, reports.
+"""The local share of a task: cache keys, dataset resolution, worker processes, reports.
 
 Layout under the node home::
 
@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coalition.components import Environment
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.plan import task_key
@@ -41,6 +42,7 @@ from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.models import JobRow
 from coalition.node.partners import get_partner
 from coalition.node.runtime import NodeRuntime
+from coalition.transport.tls import cert_fingerprint
 
 __all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
 
@@ -89,8 +91,6 @@ def _upstream_keys(db: Session, job_id: str, node: TaskNode, party: Party) -> di
 
 def prepare(rt: NodeRuntime, job: JobRow, graph: JobGraph, task: str) -> dict[str, bool]:
     """Compute and record each local party's cache key; return whether each one hits."""
-    from coalition.components import Environment
-
     node = graph.tasks[task]
     with rt.db.session() as db:
         keys: dict[str, str] = {}
@@ -139,8 +139,6 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
 
 
 def _fingerprint(pem: str) -> str:
-    from coalition.transport.tls import cert_fingerprint
-
     return cert_fingerprint(pem.encode())
 
 
@@ -162,13 +160,13 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
         outcome = _supervise(rt, manager, job, node, party)
         if outcome["ok"]:
             def register(db: Session) -> list[str]:
-                return register_outputs(db, job.id, node.name, party, store_for(rt, party),
-                                        repo.get_task(db, job.id, node.name).keys[str(party)])
+                return register_outputs(
+                    db, job.id, node.name, party, store=store_for(rt, party),
+                    key=repo.get_task(db, job.id, node.name).keys[str(party)])
 
             for name in repo.write(rt, register):
-                repo.write(rt, lambda db, n=name: repo.add_log(
-                    db, job.id, f"registered derived dataset {n}", task=node.name,
-                    party=str(party)))
+                repo.log(rt, job.id, f"registered derived dataset {name}", task=node.name,
+                         party=str(party))
     except CoalitionError as exc:
         outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "code": exc.code}
     payload = {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
@@ -176,9 +174,8 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
     try:
         links.call(rt, job.initiator, "TaskReport", payload)
     except CoalitionError as exc:
-        repo.write(rt, lambda db: repo.add_log(
-            db, job.id, f"could not report to the initiator: {exc}", level="error",
-            task=node.name, party=str(party)))
+        repo.log(rt, job.id, f"could not report to the initiator: {exc}", level="error",
+                 task=node.name, party=str(party))
 
 
 def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
@@ -187,7 +184,7 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
     path = job_dir(rt, job.id) / "work" / f"{node.name}.{party.role.value}-{party.name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec), encoding="utf-8")
-    proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, no shell)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "coalition.node.jobs.worker", str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     if not manager.track(job.id, node.name, str(party), proc):
@@ -196,22 +193,19 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
     result: dict[str, Any] | None = None
     metrics: list[dict[str, Any]] = []
     tail: list[str] = []
-    assert proc.stdout is not None  # noqa: S101 (stdout=PIPE above)
     try:
-        for line in proc.stdout:
+        for line in proc.stdout or ():
             msg = _parse(line)
             if msg is not None and "metric" in msg:
                 point = {"name": str(msg["metric"]), "value": float(msg["value"]),
-                         "step": msg.get("step")}
+                         "step": msg.get("step") if isinstance(msg.get("step"), int) else None}
                 metrics.append(point)
-                repo.write(rt, lambda db, p=point: repo.add_metric(
-                    db, job.id, node.name, str(party), p["name"], p["value"], p["step"]))
+                _metric(rt, job.id, node.name, str(party), point)
             elif msg is not None and "result" in msg:
                 result = msg
             elif line.strip():
                 tail = [*tail[-_LOG_TAIL:], line.rstrip()]
-                repo.write(rt, lambda db, text=line.rstrip(): repo.add_log(
-                    db, job.id, text, task=node.name, party=str(party)))
+                repo.log(rt, job.id, line.rstrip(), task=node.name, party=str(party))
         code = proc.wait()
     finally:
         manager.untrack(job.id, node.name, str(party))
@@ -224,6 +218,11 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
     last = f"; last output: {tail[-1]}" if tail else ""
     return {"ok": False, "error": f"worker process of {party} {why}{last}",
             "code": "job.worker_died", "metrics": metrics}
+
+
+def _metric(rt: NodeRuntime, job_id: str, task: str, party: str, point: dict[str, Any]) -> None:
+    repo.write(rt, lambda db: repo.add_metric(db, job_id, task, party, name=point["name"],
+                                              value=point["value"], step=point["step"]))
 
 
 def _parse(line: str) -> dict[str, Any] | None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from coalition.engine.dag import parse_dag
 from coalition.engine.states import JobState, TaskState
 from coalition.engine.validate import JobGraph, validate_dag
@@ -165,8 +167,6 @@ def recover(rt: NodeRuntime, manager: JobManager) -> None:
     cause = f"node {rt.name} restarted while the job ran"
 
     def fail_all(db: Any) -> list[tuple[str, str, list[str]]]:
-        from sqlalchemy import select
-
         out = []
         for job in db.scalars(select(JobRow).where(JobRow.state.in_(_ACTIVE))):
             running = [t.task for t in repo.tasks(db, job.id) if t.state == TaskState.RUNNING]
@@ -180,6 +180,6 @@ def recover(rt: NodeRuntime, manager: JobManager) -> None:
 
     failed = repo.write(rt, fail_all)
     if failed:
-        from coalition.node.jobs.scheduler import announce_restart
+        from coalition.node.jobs.scheduler import announce_restart  # noqa: PLC0415 (cycle)
 
         manager.spawn("recover", announce_restart, rt, failed)

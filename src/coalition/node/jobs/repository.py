@@ -41,6 +41,7 @@ __all__ = [
     "get_task",
     "job_view",
     "list_jobs",
+    "log",
     "logs",
     "metrics",
     "move_job",
@@ -131,7 +132,8 @@ def parties(db: Session, job_id: str) -> list[JobPartyRow]:
                            .order_by(JobPartyRow.org)))
 
 
-def set_party(db: Session, job_id: str, org: str, status: str, reason: str, actor: str) -> None:
+def set_party(db: Session, job_id: str, org: str, status: str, reason: str,  # noqa: PLR0917
+              actor: str) -> None:
     """Record an organisation's answer to the proposal (audited)."""
     row = db.scalars(select(JobPartyRow).where(JobPartyRow.job_id == job_id,
                                                JobPartyRow.org == org)).first()
@@ -161,8 +163,8 @@ def move_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str
     return True
 
 
-def move_task(db: Session, job_id: str, task: str, target: TaskState, reason: str, actor: str,
-              *, seconds: float | None = None) -> bool:
+def move_task(db: Session, job_id: str, task: str, target: TaskState,  # noqa: PLR0917
+              reason: str, actor: str, *, seconds: float | None = None) -> bool:
     """Move one task to ``target``; ``False`` (and no write) if the machine refuses."""
     row = get_task(db, job_id, task)
     current = TaskState(row.state)
@@ -191,7 +193,13 @@ def add_log(db: Session, job_id: str, message: str, *, level: str = "info",
                      message=message[:20000], at=utcnow()))
 
 
-def add_metric(db: Session, job_id: str, task: str, party: str, name: str, value: float,
+def log(rt: NodeRuntime, job_id: str, message: str, *, level: str = "info",
+        task: str | None = None, party: str | None = None) -> None:
+    """Append one log line in its own transaction."""
+    write(rt, lambda db: add_log(db, job_id, message, level=level, task=task, party=party))
+
+
+def add_metric(db: Session, job_id: str, task: str, party: str, *, name: str, value: float,
                step: int | None) -> None:
     """Append one metric point."""
     db.add(JobMetricRow(job_id=job_id, task=task, party=party, name=name[:128], step=step,

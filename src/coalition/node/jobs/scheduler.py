@@ -50,13 +50,7 @@ def _notify(rt: NodeRuntime, job: JobRow, payload: dict[str, Any]) -> None:
         try:
             links.call(rt, org, "JobUpdate", {"job_id": job.id, **payload})
         except CoalitionError as exc:
-            repo.write(rt, lambda db, o=org, e=exc: repo.add_log(
-                db, job.id, f"could not update {o}: {e}", level="warning"))
-
-
-def _log(rt: NodeRuntime, job_id: str, message: str, *, level: str = "info",
-         task: str | None = None) -> None:
-    repo.write(rt, lambda db: repo.add_log(db, job_id, message, level=level, task=task))
+            repo.log(rt, job.id, f"could not update {org}: {exc}", level="warning")
 
 
 def drive(rt: NodeRuntime, job_id: str) -> None:
@@ -74,9 +68,8 @@ def drive(rt: NodeRuntime, job_id: str) -> None:
         except CoalitionError as exc:
             status, reason = "rejected", f"{org} could not take the proposal: {exc}"
         if org != rt.name:
-            repo.write(rt, lambda db, o=org, s=status, r=reason: repo.set_party(
-                db, job_id, o, s, r, f"partner:{o}"))
-        _log(rt, job_id, f"{org}: {status}" + (f" ({reason})" if reason else ""))
+            _answer(rt, job_id, org, status, reason)
+        repo.log(rt, job_id, f"{org}: {status}" + (f" ({reason})" if reason else ""))
         if status == "rejected":
             fail(rt, job_id, f"rejected by {org}: {reason}")
             return
@@ -92,6 +85,10 @@ def drive(rt: NodeRuntime, job_id: str) -> None:
 
     if not repo.write(rt, merge):
         run_tasks(rt, job_id)
+
+
+def _answer(rt: NodeRuntime, job_id: str, org: str, status: str, reason: str) -> None:
+    repo.write(rt, lambda db: repo.set_party(db, job_id, org, status, reason, f"partner:{org}"))
 
 
 def run_tasks(rt: NodeRuntime, job_id: str) -> None:
@@ -168,12 +165,12 @@ def _finish(rt: NodeRuntime, job: JobRow) -> None:
         return repo.move_job(db, repo.get_job(db, job.id), JobState.SUCCEEDED, "", "system")
 
     if repo.write(rt, done):
-        _log(rt, job.id, "job succeeded")
+        repo.log(rt, job.id, "job succeeded")
         _notify(rt, job, {"state": JobState.SUCCEEDED.value, "reason": ""})
 
 
-def close_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str,
-           task: str | None) -> bool:
+def close_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str, *,
+              task: str | None) -> bool:
     """Every unfinished task ends (the named one failed, the rest cancelled), then the job."""
     if is_terminal(JobState(job.state)):
         return False
@@ -196,7 +193,7 @@ def fail(rt: NodeRuntime, job_id: str, reason: str, *, task: str | None = None,
          actor: str = "system") -> None:
     """Fail the job here and everywhere, killing its workers."""
     changed = repo.write(rt, lambda db: close_job(db, repo.get_job(db, job_id), JobState.FAILED,
-                                               reason, actor, task))
+                                                  reason, actor, task=task))
     manager_for(rt).stop(job_id)
     if changed:
         job = repo.read(rt, lambda db: repo.get_job(db, job_id))
@@ -216,16 +213,20 @@ def cancel(rt: NodeRuntime, job_id: str, reason: str, actor: str) -> None:
         except PeerError as exc:
             reason = f"{reason} (initiator unreachable: {exc})"
     changed = repo.write(rt, lambda db: close_job(db, repo.get_job(db, job_id),
-                                               JobState.CANCELLED, reason, actor, None))
+                                                  JobState.CANCELLED, reason, actor, task=None))
     manager_for(rt).stop(job_id)
     if changed and job.initiator == rt.name:
         _notify(rt, job, {"state": JobState.CANCELLED.value, "reason": reason})
 
 
+def _job(rt: NodeRuntime, job_id: str) -> JobRow:
+    return repo.read(rt, lambda db: repo.get_job(db, job_id))
+
+
 def announce_restart(rt: NodeRuntime, failed: list[tuple[str, str, list[str]]]) -> None:
     """After :func:`~.manager.recover`: tell the other organisations of each failed job."""
     for job_id, initiator, running in failed:
-        job = repo.read(rt, lambda db, j=job_id: repo.get_job(db, j))
+        job = _job(rt, job_id)
         cause = job.error
         try:
             if initiator == rt.name:

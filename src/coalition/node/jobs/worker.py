@@ -126,7 +126,7 @@ def main(argv: list[str]) -> int:
     except CoalitionError as exc:
         _emit({"result": "error", "code": exc.code, "error": f"{type(exc).__name__}: {exc}"})
         return 1
-    except Exception as exc:  # noqa: BLE001 (a component bug must still reach the node typed)
+    except Exception as exc:  # a component bug must still reach the node, typed
         _emit({"result": "error", "code": "internal", "error": f"{type(exc).__name__}: {exc}"})
         return 1
     _emit({"result": "ok"})

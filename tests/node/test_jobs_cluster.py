@@ -1,0 +1,234 @@
+"""Jobs across three real node processes (bank: guest, telco: host, coordinator: arbiter),
+connected with the local-cluster helper; every party runs in its own worker process and the
+parties talk over the gRPC transport with per-job certificates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from coalition.engine.synthetic import make_credit_scenario
+from coalition.node.cluster import Cluster, NodeHandle, start_cluster
+
+pytestmark = pytest.mark.slow
+
+ORGS = ("bank", "telco", "coordinator")
+FINAL = {"succeeded", "failed", "cancelled"}
+KINDS = ["hetero_lr", "predict", "psi"]
+
+
+def dag(lr_epochs: int = 2, *, telco_dataset: str = "telco") -> dict[str, Any]:
+    """Read -> PSI -> HE logistic regression (key at the arbiter) -> predict -> evaluate."""
+    return {
+        "version": 1, "name": "credit",
+        "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
+        "tasks": {
+            "read": {"component": "reader", "parameters": {"id_column": "phone"},
+                     "role_parameters": {"guest": {"label_column": "default"}},
+                     "party_parameters": {"guest:bank": {"path": "bank"},
+                                          "host:telco": {"path": telco_dataset}}},
+            "align": {"component": "psi", "parameters": {"protocol": "ecdh"},
+                      "inputs": {"data": "read.data"}},
+            "lr": {"component": "hetero_lr", "inputs": {"train_data": "align.data"},
+                   "parameters": {"protocol": "he-arbiter", "key_bits": 1024,
+                                  "allow_insecure_key": True, "epochs": lr_epochs,
+                                  "batch_size": 512}},
+            "predict": {"component": "predict",
+                        "inputs": {"model": "lr.model", "data": "align.data"}},
+            "evaluate": {"component": "evaluate", "parameters": {"task": "binary"},
+                         "inputs": {"data": "predict.predictions"}},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("cluster")
+    data = root / "data"
+    data.mkdir()
+    scenario = make_credit_scenario(300, 350, 200, seed=7)
+    scenario.bank.to_csv(data / "bank.csv", index=False)
+    scenario.telco.to_csv(data / "telco.csv", index=False)
+    scenario.telco.to_csv(data / "telco_secret.csv", index=False)
+    scenario.telco.to_csv(data / "telco_new.csv", index=False)
+    with start_cluster(root, ORGS, data_dirs=[data], fast_password_hashing=True) as made:
+        made.register_dataset("bank", "bank", data / "bank.csv", id_column="phone",
+                              label_column="default")
+        for name in ("telco", "telco_secret", "telco_new"):
+            made.register_dataset("telco", name, data / f"{name}.csv", id_column="phone")
+        made.grant("telco", "telco", to="bank", kinds=KINDS)
+        yield made
+
+
+def wait(node: NodeHandle, job_id: str, until: set[str] = FINAL,
+         deadline_s: float = 240) -> dict[str, Any]:
+    end = time.monotonic() + deadline_s
+    while True:
+        job: dict[str, Any] = node.call("GET", f"/jobs/{job_id}")
+        if job["state"] in until or time.monotonic() > end:
+            return job
+        time.sleep(0.3)
+
+
+def wait_task(node: NodeHandle, job_id: str, task: str, state: str) -> None:
+    end = time.monotonic() + 240
+    while time.monotonic() < end:
+        job = node.call("GET", f"/jobs/{job_id}")
+        if {t["name"]: t["state"] for t in job["tasks"]}[task] == state or job["state"] in FINAL:
+            return
+        time.sleep(0.2)
+
+
+def states(job: dict[str, Any]) -> dict[str, str]:
+    return {t["name"]: t["state"] for t in job["tasks"]}
+
+
+def workers(node: NodeHandle, job_id: str) -> list[psutil.Process]:
+    """Live worker processes of ``node`` for ``job_id``."""
+    found = []
+    for child in psutil.Process(node.process.pid).children():
+        try:
+            if any(f"{job_id}" in part for part in child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def specs(node: NodeHandle, job_id: str) -> set[str]:
+    """Worker specs ``node`` wrote for ``job_id`` (one per party and task it ran)."""
+    folder = node.home / "jobs" / job_id / "work"
+    return {p.name for p in folder.glob("*.json")} if folder.is_dir() else set()
+
+
+def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None:
+    bank = cluster["bank"]
+    job = bank.call("POST", "/jobs", json={"dag": dag(), "timeout_s": 60})
+    assert job["state"] in ("pending", "running")
+    done = wait(bank, job["id"])
+    assert done["state"] == "succeeded", done
+    assert set(states(done).values()) == {"succeeded"}
+    assert {o["org"]: o["status"] for o in done["organisations"]} == dict.fromkeys(ORGS,
+                                                                                  "accepted")
+    # The participants mirror the initiator's states; each ran only its own parties.
+    for org in ("telco", "coordinator"):
+        assert wait(cluster[org], job["id"])["state"] == "succeeded"
+    assert specs(cluster["coordinator"], job["id"]) == {"lr.arbiter-coordinator.json"}
+    assert "read.host-telco.json" in specs(cluster["telco"], job["id"])
+    assert not any("telco" in s for s in specs(bank, job["id"]))
+    # Dataset outputs are registered as derived datasets on their owner's node only.
+    telco_sets = {d["name"] for d in cluster["telco"].call("GET", "/datasets")}
+    assert any(n.startswith("align.data.") for n in telco_sets)
+    assert not any(n.startswith("align.data.") for n in
+                   {d["name"] for d in cluster["coordinator"].call("GET", "/datasets")})
+    # Metrics flow to the initiator: AUC from evaluate, sizes from PSI.
+    names = {m["name"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
+    assert {"auc", "loss"} <= names
+    # The event stream replays the job and ends.
+    with httpx.Client(base_url=f"{bank.url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Bearer {bank.token}"}) as client:
+        text = client.get(f"/jobs/{job['id']}/events").text
+    assert "event: job" in text and "event: metric" in text and text.endswith(
+        "event: end\ndata: {}\n\n")
+
+    rerun = bank.call("POST", f"/jobs/{job['id']}/rerun", json={"from": "predict"})
+    assert rerun["rerun_of"] == job["id"]
+    again = wait(bank, rerun["id"])
+    assert again["state"] == "succeeded", again
+    assert states(again) == {"read": "reused", "align": "reused", "lr": "reused",
+                             "predict": "succeeded", "evaluate": "succeeded"}
+    # No worker was started for the reused tasks on any node.
+    ran = set().union(*(specs(cluster[o], rerun["id"]) for o in ORGS))
+    assert ran == {"predict.guest-bank.json", "predict.host-telco.json",
+                   "evaluate.guest-bank.json"}
+
+
+def test_rejected_grant_stops_the_job_before_any_data_is_read(cluster: Cluster) -> None:
+    bank, telco = cluster["bank"], cluster["telco"]
+    telco.call("PUT", "/datasets/telco_secret/partners/bank")
+    asked = bank.call("POST", "/partners/telco/grant-requests", json={
+        "dataset": "telco_secret", "purpose": "scoring", "component_kinds": KINDS,
+        "valid_until": _in_days(10)})
+    telco.call("POST", f"/grants/{asked['id']}/reject", json={"reason": "not for scoring"})
+    job = bank.call("POST", "/jobs", json={"dag": dag(telco_dataset="telco_secret")})
+    done = wait(bank, job["id"])
+    assert done["state"] == "failed"
+    assert "rejected by telco" in done["error"] and "not for scoring" in done["error"]
+    assert set(states(done).values()) == {"cancelled"}
+    assert wait(telco, job["id"])["state"] == "failed"
+    for org in ORGS:  # no worker ran anywhere: nothing read the data
+        assert specs(cluster[org], job["id"]) == set()
+
+
+def _in_days(days: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + days * 86400))
+
+
+def test_job_without_grant_waits_for_approval_then_runs(cluster: Cluster) -> None:
+    bank, telco = cluster["bank"], cluster["telco"]
+    document = dag(telco_dataset="telco_new")
+    for name in ("lr", "predict", "evaluate"):
+        del document["tasks"][name]
+    job = bank.call("POST", "/jobs", json={"dag": document})
+    assert wait(bank, job["id"], {"waiting_approval", *FINAL})["state"] == "waiting_approval"
+    assert wait(telco, job["id"], {"waiting_approval"})["state"] == "waiting_approval"
+    telco.call("POST", f"/jobs/{job['id']}/approve", json={"reason": "one-off"})
+    assert wait(bank, job["id"])["state"] == "succeeded"
+
+
+def _long_job(cluster: Cluster) -> str:
+    """A job whose ``lr`` task runs long enough to interfere with (upstream reused)."""
+    job = cluster["bank"].call("POST", "/jobs", json={"dag": dag(lr_epochs=500),
+                                                      "only": "lr", "timeout_s": 60})
+    wait_task(cluster["bank"], job["id"], "lr", "running")
+    end = time.monotonic() + 60
+    while not workers(cluster["telco"], job["id"]) and time.monotonic() < end:
+        time.sleep(0.1)
+    return str(job["id"])
+
+
+def test_cancel_from_a_participant_stops_the_job_everywhere(cluster: Cluster) -> None:
+    job_id = _long_job(cluster)
+    cluster["telco"].call("POST", f"/jobs/{job_id}/cancel", json={"reason": "enough"})
+    done = wait(cluster["bank"], job_id)
+    assert done["state"] == "cancelled"
+    assert states(done)["lr"] == "cancelled"
+    for org in ORGS:
+        assert wait(cluster[org], job_id)["state"] == "cancelled"
+    end = time.monotonic() + 30
+    while any(workers(cluster[o], job_id) for o in ORGS) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert not any(workers(cluster[o], job_id) for o in ORGS)
+
+
+def test_killed_worker_fails_the_job_with_the_cause(cluster: Cluster) -> None:
+    job_id = _long_job(cluster)
+    (victim,) = workers(cluster["telco"], job_id)
+    os.kill(victim.pid, signal.SIGKILL)
+    done = wait(cluster["bank"], job_id)
+    assert done["state"] == "failed"
+    assert "host:telco" in done["error"] and "SIGKILL" in done["error"], done["error"]
+    assert states(done)["lr"] == "failed"
+    assert wait(cluster["coordinator"], job_id)["state"] == "failed"
+
+
+def test_a_node_restart_fails_its_running_job_which_can_be_rerun(cluster: Cluster) -> None:
+    job_id = _long_job(cluster)
+    cluster["telco"].process.kill()
+    cluster["telco"].process.wait()
+    cluster.restart("telco")
+    telco_view = cluster["telco"].call("GET", f"/jobs/{job_id}")
+    assert telco_view["state"] == "failed" and "restarted" in telco_view["error"]
+    done = wait(cluster["bank"], job_id)
+    assert done["state"] == "failed" and "telco restarted" in done["error"], done
+    rerun = cluster["bank"].call("POST", f"/jobs/{job_id}/rerun", json={"until": "align"})
+    again = wait(cluster["bank"], rerun["id"])
+    assert again["state"] == "succeeded"
+    assert states(again) == {"read": "succeeded", "align": "succeeded"}
