@@ -24,8 +24,9 @@ typecheck: install
 layers: install
 	$(VENV)/bin/lint-imports
 
+# Two workers (one per core here); tests of one file share a worker and its fixtures.
 pytest: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 test: lint typecheck layers pytest
 
