@@ -1,8 +1,9 @@
-"""One party's role of one task, in its own process: ``python -m coalition.node.jobs.worker SPEC``.
+"""One party's role of one task, in its own process: ``python -P .../jobs/worker.py SPEC``.
 
 The node writes a JSON spec (job, task, party, cache key, input artifact references, the
 datasets it resolved, the party's listen address, its peers' addresses and the per-job
-certificates of :mod:`.certs`) and starts this module. The worker rebuilds the validated DAG,
+certificates of :mod:`.certs`) and runs this file as a script (so the worker imports the
+components, engine and transport, but not the node's web app or database). The worker rebuilds the validated DAG,
 loads its inputs from the party's :class:`~coalition.engine.store.ArtifactStore`, opens the
 gRPC transport (namespace = job id, task id = task name), runs the component's role, and saves
 the outputs under the key. It never opens the node's database.
