@@ -4,6 +4,7 @@ parties talk over the gRPC transport with per-job certificates."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -13,7 +14,10 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from coalition.cli import job as job_cli
 from coalition.engine.synthetic import make_credit_scenario
 from coalition.node.cluster import Cluster, NodeHandle, start_cluster
 
@@ -137,6 +141,15 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
         text = client.get(f"/jobs/{job['id']}/events").text
     assert "event: job" in text and "event: metric" in text and text.endswith(
         "event: end\ndata: {}\n\n")
+
+    # The CLI follows the same job through the API (watch ends at once: the job is over).
+    env = {"COALITION_NODE_URL": bank.url, "COALITION_TOKEN": bank.token}
+    app = typer.Typer()
+    job_cli.register(app)
+    shown = CliRunner().invoke(app, ["job", "watch", job["id"]], env=env)
+    assert shown.exit_code == 0 and "auc" in shown.output, shown.output
+    listed = CliRunner().invoke(app, ["job", "status", job["id"], "--json"], env=env)
+    assert json.loads(listed.output)["state"] == "succeeded"
 
     rerun = bank.call("POST", f"/jobs/{job['id']}/rerun", json={"from": "predict"})
     assert rerun["rerun_of"] == job["id"]
