@@ -1,18 +1,41 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from coalition.cli.app import app
 
 
-def test_demo_runs_the_whole_pipeline_and_reports_json():
-    res = CliRunner().invoke(app, ["demo", "--json", "--trees", "1", "--customers", "400"])
+def _summary(output: str) -> dict:
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_standalone_demo_runs_the_whole_pipeline_and_reports_json():
+    res = CliRunner().invoke(app, ["demo", "--standalone", "--json", "--trees", "1",
+                                   "--customers", "400"])
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    summary = _summary(res.stdout)
+    assert summary["mode"] == "standalone"
     assert summary["intersection"] == summary["true_overlap"] == 300
     for name, metrics in summary["models"].items():
         assert 0.55 < metrics["auc"] <= 1.0, name
     assert set(summary["timings_s"]) == {"psi", "ss-lr", "secureboost"}
+
+
+@pytest.mark.slow
+def test_network_demo_runs_across_three_node_processes_and_exits(tmp_path):
+    res = CliRunner().invoke(app, ["demo", "--exit", "--json", "--trees", "1",
+                                   "--customers", "400", "--dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    summary = _summary(res.stdout)
+    assert summary["mode"] == "network" and summary["state"] == "succeeded", summary
+    assert summary["intersection"] == 300
+    assert set(summary["nodes"]) == {"bank", "telco", "carmaker"}
+    for name, metrics in summary["models"].items():
+        assert 0.55 < metrics["auc"] <= 1.0, name
+    # each organisation's node kept its own home, database and log
+    for org in ("bank", "telco", "carmaker"):
+        assert (tmp_path / "nodes" / org / "node.log").is_file()
 
 
 def test_version_json():
