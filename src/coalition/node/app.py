@@ -5,8 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, auth, datasets, grants, jobs, node, partners, users
-from coalition.node.api import models, services  # model library, serving (coalition.node.serving)
+from coalition.node.api import (  # model library, serving (coalition.node.serving)
+    audit,
+    auth,
+    datasets,
+    grants,
+    jobs,
+    models,
+    node,
+    partners,
+    services,
+    users,
+)
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.jobs import manager_for
 from coalition.node.runtime import NodeRuntime

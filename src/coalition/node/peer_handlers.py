@@ -17,12 +17,12 @@ import coalition
 from coalition.core.errors import InputError, NotFoundError
 from coalition.node import datasets, grants
 from coalition.node.db.models import Grant, Partner
+from coalition.node.db.types import utcnow
 from coalition.node.jobs import JOB_HANDLERS
 from coalition.node.jobs.links import JobHandler
 from coalition.node.models.peer import MODEL_HANDLERS
-from coalition.node.serving.host import SERVING_HANDLERS
-from coalition.node.db.types import utcnow
 from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.host import SERVING_HANDLERS
 
 __all__ = ["HANDLERS", "partner_grant_view"]
 
