@@ -16,6 +16,7 @@ from nodekit import NodeEnv, make_env
 from schemathesis.checks import not_a_server_error
 
 from coalition.node import create_app
+from coalition.node.auth.permissions import ROLE_PERMISSIONS, UserRole
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,8 @@ def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NodeEnv
     node = make_env(tmp_path_factory.mktemp("fuzz") / "bank", peer_timeout_s=1.0)
     admin = node.auth()
     node.client.post("/api/v1/users", headers=admin, json={"username": "fuzz", "role": "admin", "kind": "api"})
-    scopes = ["node.read", "users.read", "users.manage", "api_keys.manage", "partners.read",
-              "partners.manage", "partners.check", "datasets.read", "datasets.manage",
-              "datasets.preview", "datasets.share", "remote_datasets.read", "grants.read",
-              "grants.request", "grants.decide", "policies.manage", "audit.read"]
+    # every route an admin key may reach, new ones included
+    scopes = sorted(p.value for p in ROLE_PERMISSIONS[UserRole.ADMIN])
     key = node.client.post("/api/v1/api-keys", headers=admin,
                            json={"username": "fuzz", "scopes": scopes}).json()["key"]
     data = Path(str(node.home)) / "data" / "d.csv"

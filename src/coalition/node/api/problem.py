@@ -24,6 +24,7 @@ from coalition.node.errors import RateLimited, Unauthenticated
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem"]
 
 PROBLEM_JSON = "application/problem+json"
+_BASE_FIELDS = frozenset({"type", "title", "status", "detail", "code"})
 log = logging.getLogger("coalition.node.api")
 
 
@@ -45,7 +46,9 @@ def _coalition(_: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.details["retry_after_s"])
     if exc.http_status >= 500:
         log.error("request failed: %s", exc)
-    extra = {"details": exc.details} if exc.details else {}
+    # The error's own problem body (core) carries details and any structured ``errors`` list
+    # (a DAG's validation problems, say); the title here is the HTTP phrase.
+    extra = {k: v for k, v in exc.to_problem().items() if k not in _BASE_FIELDS}
     return problem(exc.http_status, exc.code, exc.message, headers or None, **extra)
 
 
