@@ -44,10 +44,10 @@ def test_small_batches_build_the_table_once_demand_adds_up():
     assert all(0 < m < n * n for m in masks)
 
 
-def test_straus_matches_bucket_including_signs_and_zero_columns():
+def test_straus_and_offset_match_bucket_including_signs_and_zero_columns():
     import numpy as np
 
-    from coalition.crypto.paillier.multiexp import XtDotTask, xt_dot_chunk
+    from coalition.crypto.paillier.multiexp import XtDotTask, _offset_xt_dot, xt_dot_chunk
     from coalition.crypto.paillier.straus import best_group, straus_xt_dot
 
     mod = mpz(2**127 - 1)
@@ -61,6 +61,8 @@ def test_straus_matches_bucket_including_signs_and_zero_columns():
         assert want[0] is None
         for k in (2, best_group(rows, cols, 21), 9):
             assert straus_xt_dot(cs, K, mod, k) == want
+        assert _offset_xt_dot(cs, K, mod, int(np.abs(K).max()).bit_length()) == want
+        assert xt_dot_chunk(XtDotTask(int(mod), cs, K)) == want  # whichever path is cheapest
     assert straus_xt_dot(cs, np.zeros((100, 3), dtype=np.int64), mod, 4) == [None] * 3
 
 

@@ -13,9 +13,11 @@ N = 10,000 and b ≈ 28).
 Negative ``x_ij`` use ``c_i^-1`` with ``|x_ij|``: each ciphertext is inverted at most once,
 and only if its row has a negative entry, however many columns use it.
 
-:func:`xt_dot_chunk` picks, by multiplication count, between one bucket multi-exponentiation
-per column and Straus subset tables shared by all columns (:mod:`.straus`); the latter wins
-for mini-batch shapes (``N`` in the hundreds, ``F·b`` in the hundreds).
+:func:`xt_dot_chunk` picks, by multiplication count, between that, the same on exponents
+shifted by ``2^b`` (no inversions; ``(Π c_i)^(2^b)`` divided out once — wins when most rows
+have a negative entry and an inversion costs ~6–9 multiplications), and Straus subset tables
+shared by all columns (:mod:`.straus`, best for mini-batch shapes: ``N`` and ``F·b`` both in
+the hundreds).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from gmpy2 import mpz
 from coalition.core.errors import CryptoError
 from coalition.crypto.paillier.straus import best_group, straus_cost, straus_xt_dot
 
-__all__ = ["XtDotTask", "bucket_cost", "choose_window", "multiexp", "xt_dot_chunk"]
+__all__ = ["XtDotTask", "bucket_cost", "choose_window", "multiexp", "offset_cost", "xt_dot_chunk"]
 
 _MAX_WINDOW = 16
 _INVERT_COST = 8  # one gmpy2.invert mod n² ≈ 8 multiplications (measured at 2048-bit n²)
@@ -53,6 +55,32 @@ def bucket_cost(K: npt.NDArray[np.int64]) -> int:
             w = choose_window(nnz, bits)
             total += -(-bits // w) * (nnz + (1 << (w + 1))) + bits
     return total
+
+
+def offset_cost(rows: int, cols: int, bits: int) -> int:
+    """Multiplications of the bucket method on ``K + 2^bits`` (no inversions, one correction)."""
+    w = choose_window(rows, bits + 1)
+    return cols * (-(-(bits + 1) // w) * (rows + (1 << (w + 1))) + bits + 1) + rows + bits
+
+
+def _offset_xt_dot(cs: list[mpz], K: npt.NDArray[np.int64], n2: mpz, bits: int
+                   ) -> list[mpz | None]:
+    """Bucket method on non-negative ``K + 2^bits``; ``(Π c_i)^(2^bits)`` divided out once."""
+    offset = 1 << bits
+    Kp = K + np.int64(offset)
+    total = mpz(1)
+    for c in cs:
+        total = total * c % n2
+    try:
+        correction = gmpy2.powmod(total, -offset, n2)
+    except ZeroDivisionError as exc:
+        raise CryptoError("ciphertext is not invertible mod n²") from exc
+    nonzero = np.any(K != 0, axis=0).tolist()
+    out: list[mpz | None] = []
+    for j in range(K.shape[1]):
+        acc = multiexp(cs, Kp[:, j], n2) if nonzero[j] else None
+        out.append(None if acc is None else acc * correction % n2)
+    return out
 
 
 def _bit_lengths(values: npt.NDArray[np.int64]) -> list[int]:
@@ -108,11 +136,17 @@ def xt_dot_chunk(task: XtDotTask) -> list[mpz | None]:
     n2 = mpz(task.nsquare)
     K = task.exponents
     cs = [mpz(c) for c in task.ciphertexts]
-    if K.dtype == np.int64 and K.size and K.shape[1] > 1:
+    if K.dtype == np.int64 and K.size:
+        rows, cols = K.shape
         bits = int(np.abs(K).max()).bit_length()
-        k = best_group(K.shape[0], K.shape[1], bits)
-        if straus_cost(K.shape[0], K.shape[1], bits, k) < bucket_cost(K):
+        k = best_group(rows, cols, bits)
+        costs = {"bucket": bucket_cost(K), "straus": straus_cost(rows, cols, bits, k),
+                 "offset": offset_cost(rows, cols, bits)}
+        pick = min(costs, key=costs.__getitem__)
+        if pick == "straus":
             return straus_xt_dot(cs, K, n2, k)
+        if pick == "offset":
+            return _offset_xt_dot(cs, K, n2, bits)
     negative = K < 0
     inverses: dict[int, mpz] = {}
     try:
