@@ -24,8 +24,9 @@ from coalition.node.runtime import NodeRuntime
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
-ROUTERS = tuple(m.router for m in (auth, node, users, partners, datasets, grants, audit, jobs,
-                                   models, services))
+# ``services`` first: routes are matched in order, and its predict route is the hot path.
+ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
+                                   jobs, models))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -4,13 +4,14 @@
 part and an online source (``ServingPrepare``), and keeps the scorer, the hosts' channels and
 the guest's feature lookup in memory. ``predict`` then touches no database: guest rows (from
 the request or the guest's online source), one ``ServingPartial`` call per host in parallel on
-a long-lived mTLS channel, combine, and record the request's metrics.
+a long-lived mTLS channel, combine, and record the request's metrics. Concurrent requests share
+host calls (:mod:`.batching`: no added delay; a failed batch is retried request by request).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from coalition.node.events import Event, EventKind, emit
 from coalition.node.models import registry
 from coalition.node.models.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.batching import Batcher
 from coalition.node.serving.channels import PartnerChannels
 from coalition.node.serving.features import Lookup, open_source
 from coalition.node.serving.scoring import GuestScorer, guest_scorer
@@ -36,6 +38,7 @@ from coalition.node.serving.state import Deployed, state_of
 __all__ = ["DeployRequest", "channels", "deploy", "guest_rows", "list_services", "predict",
            "prepare_hosts", "release_hosts", "service_view", "undeploy"]
 
+Matrix = NDArray[np.float64]
 _PREPARE_TIMEOUT_S = 120.0  # loading a large online source into memory takes a while
 _fanout = ThreadPoolExecutor(max_workers=16, thread_name_prefix="serving-fanout")
 
@@ -147,6 +150,7 @@ def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) ->
                             "source": req.source}))
     deployed = Deployed(req.name, row.name, row.version, scorer, hosts, lookup,
                         req.timeout_ms / 1000.0)
+    deployed.batcher = Batcher(_joint_scores(rt, deployed))
     state = state_of(rt)
     with state.lock:
         state.services[req.name] = deployed
@@ -243,6 +247,24 @@ def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
     raise InputError("this service has no guest online source: send the guest's features")
 
 
+def _joint_scores(rt: NodeRuntime, dep: Deployed) -> Callable[[list[str], Matrix], Matrix]:
+    """One round: every host's partial result for ``ids`` (in parallel), then combine."""
+    chans = channels(rt)
+
+    def score(ids: list[str], X: Matrix) -> Matrix:
+        payload = {"service": dep.name, "ids": ids}
+        if len(dep.hosts) == 1:
+            host = dep.hosts[0]
+            partials = {host.name: chans.call(host, "ServingPartial", payload, dep.timeout_s)}
+        else:
+            futures = {h.name: _fanout.submit(chans.call, h, "ServingPartial", payload,
+                                              dep.timeout_s) for h in dep.hosts}
+            partials = {org: f.result() for org, f in futures.items()}
+        return dep.scorer.combine(X, partials)
+
+    return score
+
+
 def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
             features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
             ) -> dict[str, Any]:
@@ -255,16 +277,8 @@ def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
     start = time.perf_counter()
     try:
         X = guest_rows(dep.scorer, dep.lookup, ids, features)
-        payload = {"service": name, "ids": list(ids)}
-        chans = channels(rt)
-        if len(dep.hosts) == 1:
-            partials = {dep.hosts[0].name: chans.call(dep.hosts[0], "ServingPartial", payload,
-                                                      dep.timeout_s)}
-        else:
-            futures = {h.name: _fanout.submit(chans.call, h, "ServingPartial", payload,
-                                              dep.timeout_s) for h in dep.hosts}
-            partials = {org: f.result() for org, f in futures.items()}
-        scores = dep.scorer.combine(X, partials)
+        scores = (dep.batcher.submit(list(ids), X) if dep.batcher is not None
+                  else _joint_scores(rt, dep)(list(ids), X))
     except CoalitionError as exc:
         metrics.record(time.perf_counter() - start, exc.code)
         raise

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from coalition.node.db.models import Partner
 from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup
 from coalition.node.serving.metrics import ServiceMetrics
 from coalition.node.serving.scoring import GuestScorer, HostScorer
@@ -35,6 +36,7 @@ class Deployed:
     hosts: list[Partner]
     lookup: Lookup | None
     timeout_s: float
+    batcher: Batcher | None = None
 
 
 @dataclass
