@@ -27,5 +27,12 @@ def raw(enc: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
 
 def wrap_masked(pk: PaillierPublicKey, cts: np.ndarray[Any, np.dtype[np.object_]],
                 executor: Executor | None) -> EncryptedArray:
-    """Raw ciphertexts computed here, re-randomised so they can go to the key holder."""
-    return EncryptedArray(pk, cts, 0, masked=False).rerandomize(executor)
+    """Raw ciphertexts computed here, re-randomised so they can go to the key holder.
+
+    ``uniform=True`` (a full ``r^n``): the guest holds the factorisation and knows the
+    randomness of its own gradient encryptions, so a DJN-style mask would let it test
+    hypotheses about which rows a sum covers (residuosity of the quotient); a uniform ``r``
+    makes each sent ciphertext a fresh encryption of its plaintext even to the key holder.
+    The cost (one ``powmod`` each) is paid on packed candidate sums only.
+    """
+    return EncryptedArray(pk, cts, 0, masked=False).rerandomize(executor, uniform=True)
