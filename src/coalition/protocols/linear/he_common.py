@@ -34,6 +34,8 @@ __all__ = [
     "HEHistory",
     "LocalModel",
     "decide",
+    "expect_encrypted",
+    "he_params",
     "loss_terms",
     "serve_decrypt",
     "with_loss",
@@ -51,6 +53,21 @@ class HEHistory:
     loss: list[float] = field(default_factory=list)
     epochs: int = 0
     converged: bool = False
+
+
+def expect_encrypted(value: object, what: str) -> EncryptedArray:
+    """``value`` as an :class:`EncryptedArray`, or a :class:`ProtocolError` naming ``what``."""
+    if not isinstance(value, EncryptedArray):
+        raise ProtocolError("expected an encrypted array", field=what)
+    return value
+
+
+def he_params(params: LinearParams | dict[str, object] | None, role: str) -> LinearParams:
+    """Validated parameters of an HE role (``ss`` belongs to the SS role classes)."""
+    parsed = LinearParams.parse(params)
+    if parsed.protocol == "ss":
+        raise ConfigError(f"{role} runs the he-arbiter / he-guest protocols")
+    return parsed
 
 
 def with_loss(params: LinearParams, hosts: int) -> bool:

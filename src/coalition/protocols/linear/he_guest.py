@@ -35,6 +35,8 @@ from coalition.protocols.linear.he_common import (
     HEHistory,
     LocalModel,
     decide,
+    expect_encrypted,
+    he_params,
     loss_terms,
     report_epoch,
     serve_decrypt,
@@ -59,12 +61,6 @@ __all__ = ["HEGuest"]
 FloatArray = NDArray[np.float64]
 
 
-def _enc(value: object, what: str) -> EncryptedArray:
-    if not isinstance(value, EncryptedArray):
-        raise ProtocolError("expected an encrypted array", field=what)
-    return value
-
-
 class HEGuest:
     """``HEGuest(params).fit(ctx, table).model_`` for ``he-arbiter`` and ``he-guest``."""
 
@@ -72,9 +68,7 @@ class HEGuest:
     history_: HEHistory
 
     def __init__(self, params: LinearParams | dict[str, object] | None = None) -> None:
-        self.params = LinearParams.parse(params)
-        if self.params.protocol == "ss":
-            raise ConfigError("HEGuest runs the he-arbiter / he-guest protocols")
+        self.params = he_params(params, "HEGuest")
 
     def fit(self, ctx: Context, table: PartyTable) -> HEGuest:
         """Train jointly; returns ``self`` with the guest's weights and intercept."""
@@ -117,7 +111,7 @@ class HEGuest:
             for j, bctx in ectx.sub("batch").iter(len(plan)):
                 idx = plan[j]
                 u = self.model.score(idx)
-                kus = [_enc(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
+                kus = [expect_encrypted(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
                 enc_d = kus[0]
                 for other in kus[1:]:
                     enc_d = enc_d + other
@@ -127,7 +121,7 @@ class HEGuest:
                 self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
                 if self.loss_on:
                     a, extra = loss_terms(p, u, self.y[idx])
-                    q = _enc(bctx.recv(ctx.hosts[0], ENC_Q), "q")
+                    q = expect_encrypted(bctx.recv(ctx.hosts[0], ENC_Q), "q")
                     part = kus[0].xt_dot(a[:, None], executor=ctx.executor) + q
                     enc_loss = part if enc_loss is None else enc_loss + part
                     const += extra
@@ -181,4 +175,4 @@ class HEGuest:
 
     @staticmethod
     def _decrypt(sk: PaillierPrivateKey, value: object, ctx: Context) -> FloatArray:
-        return sk.decrypt(_enc(value, "cross"), executor=ctx.executor)
+        return sk.decrypt(expect_encrypted(value, "cross"), executor=ctx.executor)

@@ -23,11 +23,18 @@ import numpy as np
 
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
-from coalition.crypto.paillier import EncryptedArray, PaillierPublicKey, concatenate
+from coalition.crypto.paillier import PaillierPublicKey, concatenate
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design
-from coalition.protocols.linear.he_common import HEHistory, LocalModel, report_epoch, with_loss
+from coalition.protocols.linear.he_common import (
+    HEHistory,
+    LocalModel,
+    expect_encrypted,
+    he_params,
+    report_epoch,
+    with_loss,
+)
 from coalition.protocols.linear.he_spec import (
     CROSS,
     ENC_D,
@@ -45,12 +52,6 @@ from coalition.protocols.linear.spec import LinearParams
 __all__ = ["HEHost"]
 
 
-def _enc(value: object, what: str) -> EncryptedArray:
-    if not isinstance(value, EncryptedArray):
-        raise ProtocolError("expected an encrypted array", field=what)
-    return value
-
-
 class HEHost:
     """``HEHost(params).fit(ctx, table).model_`` holds this host's weights only."""
 
@@ -58,9 +59,7 @@ class HEHost:
     history_: HEHistory
 
     def __init__(self, params: LinearParams | dict[str, object] | None = None) -> None:
-        self.params = LinearParams.parse(params)
-        if self.params.protocol == "ss":
-            raise ConfigError("HEHost runs the he-arbiter / he-guest protocols")
+        self.params = he_params(params, "HEHost")
 
     def fit(self, ctx: Context, table: PartyTable) -> HEHost:
         """Train jointly; returns ``self``."""
@@ -81,7 +80,7 @@ class HEHost:
         run: dict[str, Callable[[Context, PaillierPublicKey, Party, int], None]] = {
             "he-arbiter": self._batches_with_arbiter, "he-guest": self._batches_key_at_guest}
         self._rows = layout.rows
-        self._enc_xg = (_enc(ctx.recv(ctx.guest, ENC_XG), "xg") if p.protocol == "he-guest"
+        self._enc_xg = (expect_encrypted(ctx.recv(ctx.guest, ENC_XG), "xg") if p.protocol == "he-guest"
                         else None)
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             w0 = self.model.w.copy()
@@ -109,7 +108,7 @@ class HEHost:
             bctx.send(guest, ENC_KU, zeros[:m] + self.k * u)
             if self.loss_on:
                 bctx.send(guest, ENC_Q, zeros[m:] + np.array([self.cq * float(u @ u)]))
-            enc_d = _enc(bctx.recv(guest, ENC_D), "d")
+            enc_d = expect_encrypted(bctx.recv(guest, ENC_D), "d")
             grad = self.model.gradient(enc_d, idx, bctx)
             self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
 
@@ -127,22 +126,22 @@ class HEHost:
             ku = self.k * self.model.score(idx)
             if others:
                 bctx.send(others, ENC_KU, pk.encrypt(ku, executor=ectx.executor))
-            enc_d = _enc(bctx.recv(guest, ENC_V), "v") + ku
+            enc_d = expect_encrypted(bctx.recv(guest, ENC_V), "v") + ku
             for h in others:
-                enc_d = enc_d + _enc(bctx.recv(h, ENC_KU), "ku")
+                enc_d = enc_d + expect_encrypted(bctx.recv(h, ENC_KU), "ku")
             xg = enc_xg[idx]
             # X_g^T (k u_h) column by column: one bucket multi-exponentiation each
             parts = [xg[:, c].xt_dot(ku[:, None], executor=ectx.executor)
                      for c in range(xg.shape[1])]
             if self.loss_on:
-                enc_a = _enc(bctx.recv(guest, ENC_LOSS_AUX), "a")
+                enc_a = expect_encrypted(bctx.recv(guest, ENC_LOSS_AUX), "a")
                 u = ku / self.k
                 parts.append(enc_a.xt_dot(ku[:, None], executor=ectx.executor)
                              + pk.encrypt(np.array([self.cq * float(u @ u)])))
             cross = concatenate(parts)
             if ectx.party == first:
                 for h in others:
-                    cross = cross + _enc(bctx.recv(h, CROSS), "cross")
+                    cross = cross + expect_encrypted(bctx.recv(h, CROSS), "cross")
                 bctx.send(guest, CROSS, cross.rerandomize(ectx.executor, uniform=True))
             else:
                 bctx.send(first, CROSS, cross)
