@@ -173,3 +173,38 @@ def grant_predict(guest: Any, host: Any, dataset: str) -> None:
 
 __all__ = ["GUEST", "Peer", "connect", "grant_predict", "reference_scores", "register_dataset",
            "split_breast", "tables", "train_lr", "train_sb", "write_part", "Role"]
+
+
+CREDIT_DAG = Path(__file__).resolve().parents[2] / "examples" / "jobs" / "credit_risk.yaml"
+
+
+def record_job(rt: Any, job_id: str, *, parts: dict[str, ModelPart], state: str = "succeeded",
+               metrics: dict[str, float] | None = None) -> None:
+    """Write what a finished multi-node job leaves on one node: the job and task rows (task
+    ``lr`` of the credit-risk example, run by bank and telco) and this node's parties' model
+    outputs in their artifact stores. ``parts`` maps ``role:name`` to the part."""
+    import yaml
+
+    from coalition.engine.store import ArtifactStore
+    from coalition.node.db.types import utcnow
+    from coalition.node.jobs import repository as repo
+    from coalition.node.jobs.local import store_for
+    from coalition.node.jobs.models import JobMetricRow
+
+    sites = {"guest:bank": "bank", "host:telco": "telco", "arbiter:coordinator": "bank"}
+    dag = yaml.safe_load(CREDIT_DAG.read_text())
+    with rt.db.session() as db:
+        repo.create_job(db, job_id=job_id, name="credit_risk", initiator="bank", dag=dag,
+                        sites=sites, selection={}, timeout_s=600, created_by="user:admin",
+                        rerun_of=None, task_names=list(dag["tasks"]),
+                        orgs={"bank": ["guest:bank", "arbiter:coordinator"],
+                              "telco": ["host:telco"]})
+        task = repo.get_task(db, job_id, "lr")
+        task.state = state
+        task.keys = {party: f"{job_id}-{party.replace(':', '-')}" for party in sites}
+        for name, value in (metrics or {}).items():
+            db.add(JobMetricRow(job_id=job_id, task="lr", party="guest:bank", name=name,
+                                step=None, value=value, at=utcnow()))
+    for party, part in parts.items():
+        store: ArtifactStore = store_for(rt, Party.parse(party))
+        store.save("lr", f"{job_id}-{party.replace(':', '-')}", {"model": part})

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 from nodekit import NodeEnv
 
-from coalition.components import Metrics, ModelPart
+from coalition.components import ModelPart
 from coalition.core.ids import Role
 from coalition.crypto.signing import SigningKey
-from coalition.engine.store import ArtifactStore
 from coalition.node.auth.permissions import UserRole
 from coalition.node.models.integrity import ModelTampered, check_part, signed_record
 from coalition.node.models.keys import signing_key
@@ -66,16 +65,18 @@ def test_publish_list_view_compare(env: NodeEnv) -> None:
     assert "model.published" in _kinds(env)
 
 
-def test_publish_from_a_jobs_stored_task_output(env: NodeEnv) -> None:
-    store = ArtifactStore(env.home / "jobs" / "job-42" / "guest-bank")
-    store.save("train_lr", "k1", {"model": _part([0.5]), "metrics": Metrics({"auc": 0.7})})
-    r = _publish(env, {"job_id": "job-42", "task": "train_lr"})
-    assert r.status_code == 201, r.text
-    assert r.json()["job_id"] == "job-42" and r.json()["task"] == "train_lr"
-    r = _publish(env, {"job_id": "job-42", "task": "no_such_task"})
-    assert r.status_code == 404
-    r = _publish(env, {"job_id": "job-42"})
-    assert r.status_code == 422
+def test_publishing_from_a_task_needs_a_succeeded_task_here(env: NodeEnv) -> None:
+    from servingkit import record_job
+
+    record_job(env.rt, "job-1", parts={"guest:bank": _part([0.5])}, state="running")
+    r = _publish(env, {"job_id": "job-1", "task": "lr"})
+    assert r.status_code == 409 and r.json()["details"]["state"] == "running"
+    assert _publish(env, {"job_id": "job-404", "task": "lr"}).status_code == 404
+    assert _publish(env, {"job_id": "job-1", "task": "nope"}).status_code == 404
+    assert _publish(env, {"job_id": "job-1"}).status_code == 422
+    record_job(env.rt, "job-2", parts={}, state="succeeded")
+    r = _publish(env, {"job_id": "job-2", "task": "lr"})
+    assert r.status_code == 404 and "no single model output" in r.json()["detail"]
 
 
 def test_paths_outside_the_data_folders_are_refused(env: NodeEnv, tmp_path: Path) -> None:

@@ -258,3 +258,27 @@ def test_unknown_ids_and_wrong_hosts_are_clear_errors(pair: tuple[Peer, Peer],
     assert _deploy(bank).status_code == 201
     r = _predict(bank, ["no-such-id"])
     assert r.status_code == 404 and r.json()["details"]["missing"] == 1
+
+
+def test_publish_from_a_succeeded_training_task(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    from servingkit import record_job
+
+    from coalition.node.models.sources import read_part_file
+
+    bank, telco = pair
+    parts = {org: read_part_file(trained.files[("lr", org)]) for org in (GUEST, HOST)}
+    record_job(bank.env.rt, "job-7", parts={"guest:bank": parts[GUEST]}, metrics={"auc": 0.93})
+    record_job(telco.env.rt, "job-7", parts={"host:telco": parts[HOST]})
+    r = bank.api("POST", "/models", json={"name": "credit",
+                                          "source": {"job_id": "job-7", "task": "lr"}})
+    assert r.status_code == 201, r.text
+    v = r.json()
+    assert v["job_id"] == "job-7" and v["task"] == "lr" and len(v["dag_hash"]) == 64
+    assert v["params"]["protocol"] == "ss" and v["metrics"] == {"auc": 0.93}
+    assert {p["org"]: p["party"] for p in v["parties"] if p["role"] == "host"} == {HOST: HOST}
+    host_view = telco.api("GET", "/models/credit/versions/1").json()
+    assert host_view["dag_hash"] == v["dag_hash"] and host_view["job_id"] == "job-7"
+    assert _deploy(bank).status_code == 201
+    ids = sorted(trained.reference["lr"])[:4]
+    np.testing.assert_allclose(_predict(bank, ids).json()["scores"],
+                               [trained.reference["lr"][i] for i in ids], rtol=0, atol=1e-12)

@@ -46,8 +46,15 @@ def _host_call(rt: NodeRuntime, org: str, method: str, payload: dict[str, Any]) 
 
 def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow:
     """Store every party's part of one version; all or nothing (hosts are rolled back)."""
-    part = resolve_part(rt.settings, req.source)
-    meta = {"job_id": req.source.job_id, "task": req.source.task, **req.meta}
+    found = resolve_part(rt, req.source)
+    part = found.part
+    # What the job records (DAG hash, parameters, metrics) wins over what the caller typed.
+    meta = {"job_id": req.source.job_id, "task": req.source.task,
+            **{k: v for k, v in req.meta.items() if v not in (None, "", {})}, **found.meta}
+    by_job = req.source.job_id is not None
+    # From a job, the hosts are the job's: each loads its own output of the same task.
+    hosts = dict(req.hosts) or ({org: req.source for org in found.hosts} if by_job else {})
+    party_names = {**found.hosts, **req.host_parties}
     with rt.db.session() as db:
         version = registry.next_version(db, req.name)
     blob_sha = registry.part_digest_of(part)
@@ -55,7 +62,7 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
     parties: list[dict[str, Any]] = [own]
     done: list[str] = []
     try:
-        for org, source in sorted(req.hosts.items()):
+        for org, source in sorted(hosts.items()):
             reply = _host_call(rt, org, "ModelPartPublish", {
                 "name": req.name, "version": version, "source": source.to_dict(),
                 "meta": meta, "protected": req.protected, "guest_part": own})
@@ -63,7 +70,7 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
                 raise InputError("host sent a malformed publish reply", host=org)
             done.append(org)
             parties.append({"org": org, "role": reply["role"], "sha256": reply["sha256"],
-                            "party": req.host_parties.get(org, org)})
+                            "party": party_names.get(org, org)})
         with rt.db.session() as db:
             row = registry.publish_local(rt, db, actor, name=req.name, version=version,
                                          part=part, guest=rt.name, parties=parties, meta=meta,

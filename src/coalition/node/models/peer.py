@@ -37,7 +37,10 @@ def publish_part(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> 
     source, meta, guest = payload.get("source"), payload.get("meta"), payload.get("guest_part")
     if not isinstance(source, dict) or not isinstance(meta, dict) or not isinstance(guest, dict):
         raise InputError("source, meta and guest_part must be objects")
-    part = resolve_part(rt.settings, PartSource.from_dict(source))
+    found = resolve_part(rt, PartSource.from_dict(source))
+    if found.orgs and partner.name not in found.orgs:
+        raise AuthError("you took no part in this job", job_id=source.get("job_id"))
+    part = found.part
     if part.role is not Role.HOST:
         raise InputError("the named part is not a host part", role=part.role.value)
     guest_entry = {"org": partner.name, "role": str(guest.get("role")),
@@ -47,8 +50,8 @@ def publish_part(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> 
         row = registry.publish_local(
             rt, db, actor, name=_str(payload, "name"), version=_int(payload, "version"),
             part=part, guest=partner.name, parties=[guest_entry],
-            meta={k: meta.get(k) for k in ("job_id", "task", "dag_hash", "params", "metrics",
-                                           "description")},
+            meta={**{k: meta.get(k) for k in ("job_id", "task", "dag_hash", "params", "metrics",
+                                              "description")}, **found.meta},
             protected=bool(payload.get("protected", True)))
         return {"sha256": row.part_sha256, "role": row.role}
 

@@ -1,9 +1,11 @@
-"""Where a model part to publish comes from: a training task's stored output, or a file.
+"""Where a model part to publish comes from: a succeeded training task, or a file.
 
-Task outputs live in an :class:`~coalition.engine.store.ArtifactStore` per job under the node
-home (``home/jobs/<job id>/``, any depth): :func:`find_task_part` finds the newest stored
-``model`` output of the named task there. A file source is a model part written by an
-artifact store (``*.msgpack``, the wire codec, never pickle) inside the node's data folders.
+A task's outputs live in each local party's :class:`~coalition.engine.store.ArtifactStore`
+(``coalition.node.jobs.local``), under the cache key the job recorded for that party;
+:func:`find_task_part` loads this node's ``model`` output of the task and reads the DAG hash,
+the task's parameters and its metrics from the job. A file source is a model part written by
+an artifact store (``*.msgpack``, the wire codec, never pickle) inside the node's data or job
+folders.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from coalition.components import ArtifactKind, ModelPart
 from coalition.core import codec
-from coalition.core.errors import CodecError, InputError, NotFoundError
-from coalition.core.ids import Role
-from coalition.engine.store import ArtifactStore
+from coalition.core.errors import CodecError, ConflictError, InputError, NotFoundError
+from coalition.core.ids import Party, Role
+from coalition.engine import dag as dags
+from coalition.engine.validate import validate_dag
+from coalition.node.jobs import repository as repo
+from coalition.node.jobs.local import store_for
+from coalition.node.jobs.models import JobMetricRow
+from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import NodeSettings
 
-__all__ = ["PartSource", "find_task_part", "jobs_root", "read_part_file", "resolve_part"]
-
-_MANIFEST = "manifest.json"
+__all__ = ["PartSource", "TaskPart", "find_task_part", "jobs_root", "read_part_file",
+           "resolve_part"]
 
 
 @dataclass(frozen=True)
@@ -68,26 +77,56 @@ def read_part_file(path: Path) -> ModelPart:
         raise InputError("not a model part file", path=str(path)) from exc
 
 
-def find_task_part(settings: NodeSettings, job_id: str, task: str,
-                   output: str = "model") -> ModelPart:
-    """The newest stored ``output`` (a model part) of ``task`` in job ``job_id`` here."""
-    if not job_id.replace("-", "").replace("_", "").isalnum():
-        raise InputError("malformed job id")
-    root = jobs_root(settings) / job_id
-    found: list[tuple[float, Path, str]] = []
-    for manifest in root.rglob(f"{task}/*/{_MANIFEST}") if root.is_dir() else []:
-        store_root, key = manifest.parent.parent.parent, manifest.parent.name
-        entry = ArtifactStore(store_root).manifest(task, key).get(output)
+@dataclass(frozen=True)
+class TaskPart:
+    """A succeeded task's model part on this node, with what the job says about it."""
+
+    part: ModelPart
+    party: str  # ``role:name`` in the job
+    meta: dict[str, Any]
+    hosts: dict[str, str]  # host organisation -> its party name in the job
+    orgs: frozenset[str] = frozenset()  # every organisation of the job (empty for a file)
+
+
+def find_task_part(rt: NodeRuntime, job_id: str, task: str, output: str = "model") -> TaskPart:
+    """The node's own stored ``output`` of ``task`` in job ``job_id``; the task must have
+    succeeded (or been reused from the cache). Also returns the DAG hash, the task's
+    parameters and metrics, and which organisations ran the hosts."""
+    with rt.db.session() as db:
+        job = repo.get_job(db, job_id)
+        row = repo.get_task(db, job_id, task)
+        if row.state not in ("succeeded", "reused"):
+            raise ConflictError("the training task has not succeeded", job=job_id, task=task,
+                                state=row.state)
+        sites, keys, document = dict(job.sites), dict(row.keys), dict(job.dag)
+        metrics = _task_metrics(db, job_id, task)
+    local = [Party.parse(p) for p, org in sites.items() if org == rt.name and p in keys]
+    found: list[tuple[Party, ModelPart]] = []
+    for party in local:
+        store, key = store_for(rt, party), keys[str(party)]
+        entry = store.manifest(task, key).get(output) if store.has(task, key) else None
         if entry is not None and entry.kind is ArtifactKind.MODEL:
-            found.append((manifest.stat().st_mtime, store_root, key))
-    if not found:
-        raise NotFoundError("no model output of this task is stored on this node",
-                            job_id=job_id, task=task, output=output)
-    _, store_root, key = max(found)
-    part = ArtifactStore(store_root).load(task, key, output)
-    if not isinstance(part, ModelPart):  # pragma: no cover - kind checked above
-        raise InputError("task output is not a model part", task=task, output=output)
-    return part
+            loaded = store.load(task, key, output)
+            if isinstance(loaded, ModelPart):
+                found.append((party, loaded))
+    if len(found) != 1:  # e.g. an arbiter-only node, or a job that ran two parties here
+        raise NotFoundError("this node holds no single model output of the task",
+                            job_id=job_id, task=task, output=output, parts=len(found))
+    party, part = found[0]
+    spec = dags.parse_dag(document)
+    task_spec = spec.tasks.get(task)
+    params = dict(task_spec.parameters) if task_spec is not None else {}
+    hosts = {org: Party.parse(p).name for p, org in sites.items()
+             if p.startswith("host:") and org != rt.name}
+    meta = {"dag_hash": validate_dag(spec).digest(), "params": params, "metrics": metrics}
+    return TaskPart(part, str(party), meta, hosts, frozenset(sites.values()))
+
+
+def _task_metrics(db: Session, job_id: str, task: str) -> dict[str, float]:
+    """The last value of each metric the job recorded for the task."""
+    rows = db.scalars(select(JobMetricRow).where(
+        JobMetricRow.job_id == job_id, JobMetricRow.task == task).order_by(JobMetricRow.id))
+    return {r.name: float(r.value) for r in rows}
 
 
 def _allowed(settings: NodeSettings, path: Path) -> Path:
@@ -99,8 +138,9 @@ def _allowed(settings: NodeSettings, path: Path) -> Path:
     return resolved
 
 
-def resolve_part(settings: NodeSettings, source: PartSource) -> ModelPart:
+def resolve_part(rt: NodeRuntime, source: PartSource) -> TaskPart:
     """Load the model part ``source`` names, from this node's disk only."""
     if source.artifact is not None:
-        return read_part_file(_allowed(settings, Path(source.artifact)))
-    return find_task_part(settings, str(source.job_id), str(source.task), source.output)
+        part = read_part_file(_allowed(rt.settings, Path(source.artifact)))
+        return TaskPart(part, part.role.value, {}, {})
+    return find_task_part(rt, str(source.job_id), str(source.task), source.output)
