@@ -282,3 +282,57 @@ def test_publish_from_a_succeeded_training_task(pair: tuple[Peer, Peer], trained
     ids = sorted(trained.reference["lr"])[:4]
     np.testing.assert_allclose(_predict(bank, ids).json()["scores"],
                                [trained.reference["lr"][i] for i in ids], rtol=0, atol=1e-12)
+
+
+def test_host_serves_from_a_sql_table(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    import sqlalchemy as sa
+
+    bank, telco = pair
+    db = trained.folder / HOST / f"features-{id(pair)}.db"
+    engine = sa.create_engine(f"sqlite:///{db}")
+    pd.read_csv(trained.csvs[HOST]).to_sql("usage", engine, index=False)
+    engine.dispose()
+    r = telco.api("POST", "/datasets", json={"name": "usage_sql", "kind": "sql",
+                                             "location": f"sqlite:///{db}", "table": "usage",
+                                             "id_column": "id"})
+    assert r.status_code == 201, r.text
+    assert telco.api("POST", "/online-sources", json={
+        "name": "usage-sql", "dataset": "usage_sql", "mode": "sql"}).status_code == 201
+    grant_predict(bank, telco, "usage_sql")
+    _publish(bank, trained, "sb")
+    r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
+                                            "source": "crm-online", "hosts": {HOST: "usage-sql"}})
+    assert r.status_code == 201, r.text
+    ids = sorted(trained.reference["sb"])[-5:]
+    r = _predict(bank, ids)
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["scores"], [trained.reference["sb"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+    assert _predict(bank, ["123456789"]).json()["details"]["missing"] == 1
+
+
+def test_horizontal_model_is_served_locally(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    from servingkit import write_part
+
+    from coalition.components import ModelPart
+    from coalition.core.ids import Role
+    from coalition.protocols.horizontal import GlobalModel
+    from coalition.protocols.horizontal.models.linear import LogisticRegression
+
+    bank, _ = pair
+    frame = pd.read_csv(trained.csvs[GUEST], dtype={"id": str})
+    features = frame.drop(columns=["id", "y"]).to_numpy(float)
+    model = LogisticRegression(features.shape[1])
+    model.set_weights({k: np.full_like(v, 0.1) for k, v in model.get_weights().items()})
+    artifact = GlobalModel(model.describe(), model.get_weights()).to_artifact()
+    part = ModelPart("homo_lr", Role.GUEST, artifact)
+    path = write_part(part, trained.folder / GUEST / "homo.msgpack")
+    r = bank.api("POST", "/models", json={"name": "homo", "source": {"artifact": str(path)}})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "local", "model": "homo",
+                                            "source": "crm-online"})
+    assert r.status_code == 201, r.text
+    r = _predict(bank, frame["id"].tolist()[:3], service="local")
+    assert r.status_code == 200, r.text
+    expected = model.predict_proba(features[:3])  # binary: P(class 1) per row
+    np.testing.assert_allclose(r.json()["scores"], expected, rtol=0, atol=1e-12)
