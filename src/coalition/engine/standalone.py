@@ -37,7 +37,7 @@ from coalition.engine.states import (
 from coalition.engine.store import ArtifactStore
 from coalition.engine.validate import JobGraph, TaskNode
 
-__all__ = ["RunReport", "StandaloneRunner", "TaskOutcome", "expected_outputs"]
+__all__ = ["RunReport", "StandaloneRunner", "TaskOutcome", "expected_outputs", "run_role"]
 
 
 @dataclass
@@ -81,8 +81,10 @@ def expected_outputs(node: TaskNode, party: Party) -> set[str]:
                                             or out.requires in node.inputs)}
 
 
-def _party_main(node: TaskNode, party: Party, inputs: Mapping[str, Artifact],
-                env: Environment, comm: Context) -> dict[str, Artifact]:
+def run_role(node: TaskNode, party: Party, inputs: Mapping[str, Artifact],
+             env: Environment, comm: Context) -> dict[str, Artifact]:
+    """Run ``party``'s role of ``node`` and check it returned exactly its declared outputs
+    (standalone threads and node worker processes alike)."""
     ctx = TaskContext(comm.sub("task").sub(node.name), node.name, node.params[party],
                       inputs, env)
     outputs = dict(node.component().run(ctx))
@@ -174,7 +176,7 @@ class StandaloneRunner:
     def _execute(self, report: RunReport, node: TaskNode, outcome: TaskOutcome,
                  keys: Mapping[Party, str]) -> None:
         self._task(report, outcome, TaskState.RUNNING, "")
-        roles = {p: partial(_party_main, node, p, self._inputs_for(node, p), self.env)
+        roles = {p: partial(run_role, node, p, self._inputs_for(node, p), self.env)
                  for p in node.parties}
         t0 = time.perf_counter()
         try:  # a party's failure arrives as PartyFailedError naming it and the root cause

@@ -25,14 +25,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from coalition.components import Artifact, Environment, Metrics, TaskContext, kind_of
-from coalition.core.context import Context
-from coalition.core.errors import CoalitionError, InputError, ProtocolError
+from coalition.components import Environment, Metrics
+from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.dag import parse_dag
-from coalition.engine.standalone import expected_outputs
+from coalition.engine.standalone import run_role
 from coalition.engine.store import ArtifactStore
-from coalition.engine.validate import TaskNode, validate_dag
+from coalition.engine.validate import validate_dag
 from coalition.transport.grpc import open_grpc_context
 from coalition.transport.tls import NodeIdentity, Trust
 
@@ -60,23 +59,6 @@ def _watch_parent(parent: int) -> None:
         if os.getppid() != parent:
             os._exit(70)  # the node is gone: nobody will read our outputs
         time.sleep(0.5)
-
-
-def run_role(node: TaskNode, party: Party, inputs: Mapping[str, Artifact], env: Environment,
-             comm: Context) -> dict[str, Artifact]:
-    """Run ``party``'s role of ``node`` and check it returned exactly its declared outputs."""
-    ctx = TaskContext(comm.sub("task").sub(node.name), node.name, node.params[party], inputs,
-                      env)
-    outputs = dict(node.component().run(ctx))
-    want = expected_outputs(node, party)
-    if set(outputs) != want:
-        raise ProtocolError("component returned other outputs than it declares",
-                            task=node.name, party=str(party), expected=sorted(want),
-                            got=sorted(outputs))
-    for name, artifact in outputs.items():
-        if kind_of(artifact) is not node.component.outputs[name].kind:
-            raise ProtocolError("output of the wrong kind", task=node.name, output=name)
-    return outputs
 
 
 def _trust(spec: Mapping[str, Any]) -> Trust:
