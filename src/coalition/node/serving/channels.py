@@ -81,7 +81,11 @@ class PartnerChannels:
                     private_key=self._identity.key_pem,
                     certificate_chain=self._identity.cert_pem)
                 options = [("grpc.ssl_target_name_override",
-                            tls_name_of_pem(partner.certificate_pem.encode()))]
+                            tls_name_of_pem(partner.certificate_pem.encode())),
+                           # A host back from a restart is used again within a second or two,
+                           # not after gRPC's default reconnect backoff (up to two minutes).
+                           ("grpc.initial_reconnect_backoff_ms", 200),
+                           ("grpc.max_reconnect_backoff_ms", 2000)]
                 entry = (ident, grpc.secure_channel(partner.address, creds, options=options), {})
                 self._open[partner.name] = entry
             stubs = entry[2]
