@@ -182,10 +182,9 @@ class OfflineOut(BaseModel):
              responses={200: {"model": PredictOut, "description": "Scores per ID"}})
 async def predict(name: NamePath, body: PredictIn, _: Predictor, request: Request) -> Response:
     """Joint scores for the IDs, with the model version that produced them."""
-    # The hot path: async so that FastAPI spends one thread hop (the blocking peer calls), not
-    # one per sync dependency; serialised here to skip response-model re-validation.
-    out = await run_in_threadpool(service.predict, runtime(request), name, body.ids,
-                                  body.features)
+    # The hot path runs on the event loop (see coalition.node.serving.service.predict), and
+    # is serialised here to skip response-model re-validation.
+    out = await service.predict(runtime(request), name, body.ids, body.features)
     return Response(json.dumps(out), media_type="application/json")
 
 

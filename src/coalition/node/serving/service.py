@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from coalition.core.errors import CoalitionError, ConflictError, InputError, NotFoundError
 from coalition.node import partners
@@ -115,14 +116,15 @@ def release_hosts(rt: NodeRuntime, service: str, hosts: Sequence[Partner]) -> di
     return done
 
 
-def _guest_lookup(rt: NodeRuntime, source: str | None, scorer: GuestScorer) -> Lookup | None:
+def _guest_lookup(rt: NodeRuntime, source: str | None, scorer: GuestScorer
+                  ) -> tuple[Lookup | None, bool]:
     if source is None:
-        return None
+        return None, False
     with rt.db.session() as db:
         src, dataset = get_source(db, source)
         db.expunge(dataset)
         mode = src.mode
-    return open_source(dataset, mode).bind(scorer.feature_names)
+    return open_source(dataset, mode).bind(scorer.feature_names), mode == "sql"
 
 
 def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) -> Deployed:
@@ -131,7 +133,7 @@ def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) ->
         raise InputError("only the node that published a model version serves it",
                          model=row.name, publisher=row.guest)
     scorer = guest_scorer(part)
-    lookup = _guest_lookup(rt, req.source, scorer)
+    lookup, blocks = _guest_lookup(rt, req.source, scorer)
     if persist:
         with rt.db.session() as db:
             if db.scalars(select(ServiceRow.id).where(ServiceRow.guest == rt.name,
@@ -149,7 +151,7 @@ def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) ->
                            {"model": row.name, "version": row.version, "hosts": req.hosts,
                             "source": req.source}))
     deployed = Deployed(req.name, row.name, row.version, scorer, hosts, lookup,
-                        req.timeout_ms / 1000.0)
+                        req.timeout_ms / 1000.0, lookup_blocks=blocks)
     deployed.batcher = Batcher(_joint_scores(rt, deployed))
     state = state_of(rt)
     with state.lock:
@@ -265,20 +267,24 @@ def _joint_scores(rt: NodeRuntime, dep: Deployed) -> Callable[[list[str], Matrix
     return score
 
 
-def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
-            features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
-            ) -> dict[str, Any]:
-    """Score ``ids`` with service ``name`` (the hot path; see module docstring)."""
+async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
+                  features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
+                  ) -> dict[str, Any]:
+    """Score ``ids`` with service ``name`` (the hot path; see module docstring). Runs on the
+    event loop; only the peer calls (one per batch) and SQL lookups go to worker threads."""
     state = state_of(rt)
     dep = state.services.get(name)
     if dep is None:
-        dep = _restore(rt, name)
+        dep = await run_in_threadpool(_restore, rt, name)
     metrics = state.metrics_for(name)
     start = time.perf_counter()
     try:
-        X = guest_rows(dep.scorer, dep.lookup, ids, features)
-        scores = (dep.batcher.submit(list(ids), X) if dep.batcher is not None
-                  else _joint_scores(rt, dep)(list(ids), X))
+        if dep.lookup_blocks and features is None:
+            X = await run_in_threadpool(guest_rows, dep.scorer, dep.lookup, ids, None)
+        else:
+            X = guest_rows(dep.scorer, dep.lookup, ids, features)
+        batcher = dep.batcher or Batcher(_joint_scores(rt, dep))
+        scores = await batcher.submit(list(ids), X)
     except CoalitionError as exc:
         metrics.record(time.perf_counter() - start, exc.code)
         raise

@@ -37,6 +37,7 @@ class Deployed:
     lookup: Lookup | None
     timeout_s: float
     batcher: Batcher | None = None
+    lookup_blocks: bool = False  # a SQL source: look rows up off the event loop
 
 
 @dataclass
