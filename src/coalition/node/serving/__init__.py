@@ -5,6 +5,8 @@
 * :mod:`.scoring` — partial results and how the guest combines them, per model family;
 * :mod:`.features` — online feature sources (in-memory index, SQL table);
 * :mod:`.sources` — registered online sources; :mod:`.offline` — batch prediction jobs;
+* :mod:`.batching` — concurrent requests share host calls (no batching window);
+* :mod:`.channels` — long-lived mTLS channels to partners;
 * :mod:`.metrics` — per-service request metrics for Prometheus; :mod:`.state` — what the
   hot path reads.
 
