@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from coalition.cli.exit_codes import ExitCode
 from coalition.cli.model import AsJson, NodeApi, Token, Url
 
 __all__ = ["register"]
@@ -32,7 +33,14 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Serve a model version (its parts are verified; each host binds its source)."""
-        hosts = dict(h.split("=", 1) for h in host or [] if "=" in h)
+        if not model:
+            typer.echo("error: --model is required", err=True)
+            raise typer.Exit(ExitCode.USAGE)
+        bad = [h for h in host or [] if "=" not in h]
+        if bad:
+            typer.echo(f"error: --host must look like ORG=ONLINE_SOURCE (got {bad[0]!r})", err=True)
+            raise typer.Exit(ExitCode.USAGE)
+        hosts = dict(h.split("=", 1) for h in host or [])
         out = NodeApi(url, token).call("POST", "/services", {
             "name": name, "model": model, "version": version, "hosts": hosts,
             "source": source, "timeout_ms": timeout_ms})
