@@ -227,6 +227,8 @@ def test_delete_refused_while_deployed_then_undeploy(pair: tuple[Peer, Peer],
     assert r.status_code == 409 and "undeploy" in r.json()["detail"]
     assert telco.api("DELETE", "/models/credit/versions/1").status_code == 409
     assert [s["name"] for s in bank.api("GET", "/services").json()] == ["scoring"]
+    bound = telco.api("GET", "/services").json()
+    assert [(s["side"], s["guest"], s["source"]) for s in bound] == [("host", GUEST, "usage-online")]
     r = bank.api("DELETE", "/services/scoring")
     assert r.status_code == 200 and r.json()["hosts"] == {HOST: True}
     assert _predict(bank, ["1"]).status_code == 404

@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(out, default=str))
             return
         for s in out:
-            typer.echo(f"{s['name']}  {s['model']} v{s['version']}  hosts {s['hosts']}")
+            where = f"hosts {s['hosts']}" if s["side"] == "guest" else f"for {s['guest']}"
+            typer.echo(f"{s['name']}  {s['model']} v{s['version']}  {s['side']}  {where}")
 
     @group.command("call")
     def call(name: str, ids: list[str], token: Token, url: Url = _DEFAULT_URL,

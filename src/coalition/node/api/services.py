@@ -102,9 +102,12 @@ class DeployIn(Strict):
 
 
 class ServiceOut(BaseModel):
-    """A deployed service."""
+    """A deployed service: served here (``side`` guest) or a partner's that this node answers
+    for from ``source`` (``side`` host; ``guest`` is the partner)."""
 
     name: str
+    side: str
+    guest: str
     model: str
     version: int
     component: str
@@ -205,7 +208,7 @@ def deploy(body: DeployIn, caller: Manager, rt: Runtime) -> ServiceOut:
 
 
 def _service(rt: NodeRuntime, name: str) -> ServiceOut:
-    found = [s for s in service.list_services(rt) if s["name"] == name]
+    found = [s for s in service.list_services(rt) if s["name"] == name and s["side"] == "guest"]
     if not found:
         raise NotFoundError("no such service", service=name)
     return ServiceOut.model_validate(found[0])

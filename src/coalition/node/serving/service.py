@@ -207,17 +207,19 @@ def undeploy(rt: NodeRuntime, actor: str, name: str) -> dict[str, bool]:
 
 
 def list_services(rt: NodeRuntime) -> list[dict[str, Any]]:
-    """Services this node serves as guest, with their model versions."""
+    """Services this node serves (``side`` guest) and partners' services it answers for with
+    its own data (``side`` host, ``guest`` names the partner)."""
     with rt.db.session() as db:
         rows = db.execute(select(ServiceRow, ModelVersionRow).join(
-            ModelVersionRow, ServiceRow.model_version_id == ModelVersionRow.id).where(
-            ServiceRow.side == "guest").order_by(ServiceRow.name)).all()
+            ModelVersionRow, ServiceRow.model_version_id == ModelVersionRow.id).order_by(
+            ServiceRow.side, ServiceRow.guest, ServiceRow.name)).all()
         return [service_view(s, m) for s, m in rows]
 
 
 def service_view(row: ServiceRow, version: ModelVersionRow) -> dict[str, Any]:
     """A service as the owner's users see it."""
-    return {"name": row.name, "model": version.name, "version": version.version,
+    return {"name": row.name, "side": row.side, "guest": row.guest,
+            "model": version.name, "version": version.version,
             "component": version.component, "hosts": row.hosts, "source": row.source,
             "timeout_ms": row.timeout_ms, "created_by": row.created_by,
             "created_at": row.created_at}
