@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import audit, component, demo, job, node, pir, psi, version
+from coalition.cli import audit, component, demo, job, model, node, pir, psi, service, version
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -23,6 +23,8 @@ node.register(app)
 audit.register(app)
 component.register(app)
 job.register(app)
+model.register(app)
+service.register(app)
 
 
 def main() -> None:
