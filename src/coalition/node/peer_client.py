@@ -7,6 +7,7 @@ name in it, so the address may be an IP, a load balancer or a tunnel.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -25,7 +26,7 @@ from coalition.node.identity import tls_name_of_pem
 from coalition.node.peer import SERVICE
 from coalition.node.runtime import NodeRuntime
 
-__all__ = ["call_partner"]
+__all__ = ["call_partner", "translate_rpc_error"]
 
 _ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InputError,
@@ -33,23 +34,30 @@ _ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
     grpc.StatusCode.ALREADY_EXISTS: ConflictError,
     grpc.StatusCode.PERMISSION_DENIED: AuthError,
     grpc.StatusCode.UNAUTHENTICATED: AuthError,
-    grpc.StatusCode.DEADLINE_EXCEEDED: PeerTimeoutError,
 }
 
 
-def _translate(exc: grpc.RpcError, partner: Partner, method: str) -> CoalitionError:
+def translate_rpc_error(exc: grpc.RpcError, org: str, method: str, timeout_s: float,
+                        by_remote_code: Mapping[str, type[CoalitionError]] | None = None,
+                        ) -> CoalitionError:
+    """A failed peer call as a local typed error: too slow → :class:`PeerTimeoutError`; down
+    or refusing our certificate → :class:`PeerError`; a remote typed error keeps its kind
+    (by gRPC status, or exactly by its code where ``by_remote_code`` names it)."""
     code = exc.code()
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return PeerTimeoutError(f"partner {org} did not answer within {timeout_s:g} s",
+                                partner=org, method=method, timeout_s=timeout_s)
     try:
         info = json.loads(exc.details() or "{}")
     except ValueError:
         info = {}
     message = info.get("message") if isinstance(info, dict) else None
-    remote = info.get("code") if isinstance(info, dict) else None
     if code == grpc.StatusCode.UNAVAILABLE or message is None:
-        return PeerError(f"partner {partner.name} unreachable or refused the TLS handshake",
-                         partner=partner.name, method=method, grpc=code.name)
-    error = _ERRORS.get(code, PeerError)
-    return error(f"partner {partner.name}: {message}", partner=partner.name, remote_code=remote)
+        return PeerError(f"partner {org} unreachable or refused the TLS handshake",
+                         partner=org, method=method, grpc=code.name)
+    remote = info.get("code")
+    error = (by_remote_code or {}).get(str(remote), _ERRORS.get(code, PeerError))
+    return error(f"partner {org}: {message}", partner=org, remote_code=remote)
 
 
 def call_partner(rt: NodeRuntime, partner: Partner, method: str,
@@ -64,7 +72,8 @@ def call_partner(rt: NodeRuntime, partner: Partner, method: str,
         try:
             raw = stub(json.dumps(payload or {}).encode(), timeout=rt.settings.peer_timeout_s)
         except grpc.RpcError as exc:
-            raise _translate(exc, partner, method) from None
+            raise translate_rpc_error(exc, partner.name, method,
+                                      rt.settings.peer_timeout_s) from None
     result = json.loads(raw)
     if not isinstance(result, dict):
         raise PeerError("partner sent a malformed reply", partner=partner.name, method=method)

@@ -16,49 +16,18 @@ from typing import Any
 
 import grpc
 
-from coalition.core.errors import (
-    AuthError,
-    CoalitionError,
-    ConflictError,
-    InputError,
-    NotFoundError,
-    PeerError,
-    PeerTimeoutError,
-)
+from coalition.core.errors import CoalitionError, PeerError
 from coalition.node.db.models import Partner
 from coalition.node.identity import NodeIdentity, tls_name_of_pem
 from coalition.node.models.integrity import ModelTampered
 from coalition.node.peer import SERVICE
+from coalition.node.peer_client import translate_rpc_error
 
 __all__ = ["PartnerChannels"]
 
-_ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InputError,
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.PERMISSION_DENIED: AuthError,
-    grpc.StatusCode.UNAUTHENTICATED: AuthError,
-    grpc.StatusCode.ALREADY_EXISTS: ConflictError,
-}
 # Remote errors whose meaning must survive the hop exactly (a tampered host part is an alert).
 _BY_REMOTE_CODE: dict[str, type[CoalitionError]] = {ModelTampered.code: ModelTampered}
 Stub = Callable[..., bytes]
-
-
-def _translate(exc: grpc.RpcError, org: str, method: str, timeout_s: float) -> CoalitionError:
-    code = exc.code()
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return PeerTimeoutError(f"partner {org} did not answer within {timeout_s:g} s",
-                                partner=org, method=method, timeout_s=timeout_s)
-    try:
-        info = json.loads(exc.details() or "{}")
-    except ValueError:
-        info = {}
-    message = info.get("message") if isinstance(info, dict) else None
-    if code == grpc.StatusCode.UNAVAILABLE or message is None:
-        return PeerError(f"partner {org} is unreachable", partner=org, method=method,
-                         grpc=code.name)
-    error = _BY_REMOTE_CODE.get(str(info.get("code")), _ERRORS.get(code, PeerError))
-    return error(f"partner {org}: {message}", partner=org, remote_code=info.get("code"))
 
 
 class PartnerChannels:
@@ -102,7 +71,8 @@ class PartnerChannels:
         try:
             raw = stub(json.dumps(payload).encode(), timeout=timeout_s)
         except grpc.RpcError as exc:
-            raise _translate(exc, partner.name, method, timeout_s) from None
+            raise translate_rpc_error(exc, partner.name, method, timeout_s,
+                                      _BY_REMOTE_CODE) from None
         try:
             result = json.loads(raw)
         except ValueError:
