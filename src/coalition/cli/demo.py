@@ -86,7 +86,8 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
         models = {label: {"auc": result.metrics.get(task, {}).get("auc"),
                           "ks": result.metrics.get(task, {}).get("ks")}
                   for task, label in _MODELS.items()}
-        intersection = result.metrics.get("align", {}).get("intersection_size")
+        size = result.metrics.get("align", {}).get("intersection_size")
+        intersection = None if size is None else int(size)
         if opts.as_json:
             typer.echo(json.dumps({"mode": "network", "job": result.job_id,
                                    "state": result.state, "error": result.error,
