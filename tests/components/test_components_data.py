@@ -61,12 +61,14 @@ def test_reader_fingerprint_follows_file_content(tmp_path):
 
 def test_stratified_positions_keep_class_ratios():
     y = np.array([0.0] * 70 + [1.0] * 30)
-    test = split_positions(100, y, 0.2, seed=3)
+    test = split_positions(100, y, 0.2, key=bytes(32))
     assert test.size == 20 and (y[test] == 1).sum() == 6
     assert np.all(np.diff(test) > 0)
-    assert not np.array_equal(test, split_positions(100, y, 0.2, seed=4))
+    assert np.array_equal(test, split_positions(100, y, 0.2, key=bytes(32)))
+    assert not np.array_equal(test, split_positions(100, y, 0.2, key=bytes([1]) * 32))
+    assert not np.array_equal(test, split_positions(100, y, 0.2))  # fresh secret key
     with pytest.raises(InputError):
-        split_positions(3, None, 0.1, seed=0)
+        split_positions(3, None, 0.1)
 
 
 def _aligned(n=60, seed=0):

@@ -2,19 +2,29 @@
 
 Vertical mode (after PSI, every party holds the same rows in the same order): the guest, who
 holds the labels, draws the split — within each class independently when ``stratified`` —
-and sends each host the positions of the test rows. Who learns what: hosts learn which aligned
-rows are test rows. Stratification draws the same fraction from every class, so a row's
-membership says nothing about its label beyond rounding of per-class counts; no label, feature
-or count per class crosses the wire.
+from a fresh secret 256-bit key (``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`),
+and sends each host the positions of the test rows.
 
-Horizontal mode: each party splits its own rows locally (stratified by its own labels);
-nothing is sent.
+Who learns what. Hosts learn the number of aligned rows and which rows are test rows — that is
+all the message holds. They do not learn the key, so they cannot replay the per-class draws:
+under a uniformly random stratified split a row's membership is independent of its label except
+for per-class rounding, and the test-set size ``Σ_c round(test_size · n_c)`` (up to one row per
+class away from ``round(test_size · n)``) is the only trace of the class counts. The guest
+learns nothing from hosts. The partition is not reproducible from the job parameters; the
+``seed`` parameter is accepted so existing jobs parse, and ignored.
 
-The split is drawn from ``seed`` (a public, agreed parameter: the partition is not a secret).
+Why the key is secret (security finding 4): with a public seed, the permutation of a class of
+``n_c`` rows depends only on the seed and ``n_c``, so a host that enumerates ``n_c``, replays the
+draws and keeps the labellings consistent with the positions it received recovers the class
+counts and a large share of the labels with certainty (``tests/security/test_proto_data_split.py``).
+
+Horizontal mode: each party splits its own rows locally (stratified by its own labels), from
+its own secret key; nothing is sent.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -28,6 +38,7 @@ from coalition.components.registry import register
 from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
+from coalition.crypto.prg import KEY_BYTES, expand
 
 __all__ = ["TEST_ROWS", "DataSplit", "SplitParams", "split_positions"]
 
@@ -44,18 +55,26 @@ class SplitParams(BaseModel):
 
     test_size: float = Field(0.3, gt=0.0, lt=1.0, description="fraction of rows held out")
     stratified: bool = Field(True, description="same fraction from every class (needs labels)")
-    seed: int = Field(0, ge=0, description="public seed of the split")
+    seed: int | None = Field(None, ge=0, description=(
+        "ignored: the label holder draws the split from a secret CSPRNG key (a public seed "
+        "let hosts replay the draws and recover labels); accepted so existing jobs parse"))
     mode: Literal["vertical", "horizontal"] = "vertical"
 
 
 def split_positions(n_rows: int, labels: NDArray[np.float64] | None, test_size: float,
-                    seed: int) -> IntArray:
-    """Sorted test-row positions: ``round(test_size * n)`` per class (or overall)."""
-    rng = np.random.default_rng(seed)
+                    key: bytes | None = None) -> IntArray:
+    """Sorted test-row positions: ``round(test_size * n)`` per class (or overall).
+
+    Each row gets a 64-bit word of the ChaCha20 stream of ``key`` (default: a fresh secret key
+    from ``secrets``; pass one only to reproduce a split in tests); within each class the rows
+    with the smallest words are the test rows — a uniformly random subset of the class.
+    """
+    words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows)
     groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
                               [np.flatnonzero(labels == c).astype(np.int64)
                                for c in np.unique(labels)])
-    test = [rng.permutation(g)[: round(len(g) * test_size)] for g in groups]
+    test = [g[np.argsort(words[g], kind="stable")[: round(len(g) * test_size)]]
+            for g in groups]
     out = np.sort(np.concatenate(test)) if test else np.zeros(0, dtype=np.int64)
     if out.size in (0, n_rows):
         raise InputError("split leaves the train or the test set empty", rows=n_rows,
@@ -72,7 +91,7 @@ def _own_labels(data: Dataset, p: SplitParams) -> NDArray[np.float64] | None:
 
 
 def _guest(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
-    test = split_positions(len(data.frame), _own_labels(data, p), p.test_size, p.seed)
+    test = split_positions(len(data.frame), _own_labels(data, p), p.test_size)
     ctx.comm.send(ctx.comm.hosts, TEST_ROWS, {"n_rows": len(data.frame), "test": test})
     return test
 
@@ -92,7 +111,7 @@ def _host(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
 
 
 def _local(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
-    return split_positions(len(data.frame), _own_labels(data, p), p.test_size, p.seed)
+    return split_positions(len(data.frame), _own_labels(data, p), p.test_size)
 
 
 _VERTICAL: dict[Role, Callable[[TaskContext, Dataset, SplitParams], IntArray]] = {

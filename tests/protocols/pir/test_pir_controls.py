@@ -7,7 +7,14 @@ import pytest
 from pir_support import CLIENT, build, query
 
 from coalition.core.errors import CryptoError, InputError
-from coalition.protocols.pir import QueryLog, QuotaBook, QuotaExceededError, ServerControls, ot_kn
+from coalition.protocols.pir import (
+    PublicDecoyPool,
+    QueryLog,
+    QuotaBook,
+    QuotaExceededError,
+    ServerControls,
+    ot_kn,
+)
 from coalition.protocols.pir.decoys import candidates, decoy_like
 from coalition.testing import PartyFailure
 
@@ -70,7 +77,7 @@ def test_decoys_keep_the_format_and_hide_the_position():
 
 def test_ot_decoys_uses_the_pool_and_answers_only_the_choice():
     table = build(n=60)
-    pool = [f"CUST-{i:05d}" for i in range(60)]
+    pool = PublicDecoyPool([f"CUST-{i:05d}" for i in range(60)], source="test directory")
     res, srv = query(table, ["cust-00005", "cust-99999"], mode="ot_decoys", decoys=4,
                      min_batch=2)
     assert res.found == [True, False] and srv.extra["candidates"] == 8

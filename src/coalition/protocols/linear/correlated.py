@@ -1,8 +1,11 @@
 """Correlated randomness for the secret-shared model: seed-expanded Beaver matrix triples.
 
-Every random share a computing party needs is expanded locally from a 128-bit seed with the
-Philox counter-based generator, keyed by ``(seed, purpose, epoch, batch)`` (Salmon et al.,
-"Parallel random numbers: as easy as 1, 2, 3", SC 2011). So the dealer sends party 0 only its
+Every random share a computing party needs is expanded locally from a secret 128-bit seed by a
+CSPRNG: one key per ``(purpose, epoch, batch)`` by HKDF-SHA256 (RFC 5869) from the seed, its
+ChaCha20 keystream (RFC 8439) as the ring elements (:class:`coalition.crypto.prg.Stream`, the
+construction SecAgg uses). A party that sees some expanded shares (opened masks ``E = X − U``,
+for instance) learns nothing about the other streams of the seed, which a statistical generator
+such as Philox, whose key is the seed itself, does not promise. So the dealer sends party 0 only its
 seed, and party 1 its seed plus the one correction per triple that cannot be random
 (``c1 = a·b − c0``): a pseudo-random-share dealer as in SPDZ2k/SEMI2K's "trusted third party"
 mode, which halves and often removes dealer bandwidth.
@@ -21,6 +24,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from coalition.core.errors import CryptoError
+from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.linear.fixedpoint import Ring
 
 __all__ = ["BatchTriples", "Purpose", "ShareStream", "dealer_corrections", "dw_pair",
@@ -47,18 +52,26 @@ def new_seed() -> int:
     return secrets.randbits(128)
 
 
+SALT = b"coalition/ss-lr/correlated/v2"  # HKDF salt: domain of every SS-LR stream
+LABEL = b"ss-lr"
+
+
 class ShareStream:
-    """Deterministic uniform ring elements expanded from one seed."""
+    """Deterministic uniform ring elements expanded from one secret 128-bit seed.
+
+    The stream of ``(purpose, *index)`` is ``ChaCha20(HKDF-SHA256(seed, SALT,
+    purpose_info(LABEL, purpose, *index)))`` read as little-endian ``uint64`` words.
+    """
 
     def __init__(self, seed: int) -> None:
-        self._words = [(seed >> (32 * i)) & 0xFFFFFFFF for i in range(4)]
+        if not 0 <= seed < 1 << 128:
+            raise CryptoError("share-stream seed must be a 128-bit integer")
+        self._stream = Stream(seed.to_bytes(16, "big"), SALT)
 
     def ring(self, purpose: Purpose, *index: int, shape: tuple[int, ...] = ()) -> Ring:
         """Uniform elements of Z_2^64 for ``(purpose, *index)``."""
-        seq = np.random.SeedSequence([*self._words, int(purpose), *index])
-        gen = np.random.Philox(seq)
         size = int(np.prod(shape)) if shape else 1
-        raw = gen.random_raw(size).astype(np.uint64)
+        raw = self._stream.words(purpose_info(LABEL, int(purpose), *index), size)
         return raw.reshape(shape) if shape else raw.reshape(())
 
 

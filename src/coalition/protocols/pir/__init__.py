@@ -10,6 +10,7 @@ small download), ``ot_decoys`` (the query among k decoys, 1-out-of-k OT). Leakag
 """
 
 from coalition.protocols.pir.client import run_client
+from coalition.protocols.pir.decoys import PublicDecoyPool
 from coalition.protocols.pir.manifest import Manifest, SignedManifest
 from coalition.protocols.pir.quota import BatchRecord, QueryLog, QuotaBook, ServerControls
 from coalition.protocols.pir.results import PirResult, PirSummary, write_results
@@ -26,6 +27,7 @@ __all__ = [
     "PirResult",
     "PirSummary",
     "PirTable",
+    "PublicDecoyPool",
     "QueryLog",
     "QuotaBook",
     "QuotaExceededError",

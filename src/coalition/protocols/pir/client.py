@@ -24,6 +24,7 @@ from coalition.crypto import oprf
 from coalition.crypto.group import POINT_BYTES
 from coalition.crypto.signing import VerifyKey
 from coalition.protocols.pir import ot_decoys_client
+from coalition.protocols.pir.decoys import PublicDecoyPool, check_pool
 from coalition.protocols.pir.manifest import (
     Manifest,
     bucket_digest,
@@ -64,14 +65,18 @@ Answers = tuple[list[bool], list[bytes | None], dict[str, Any]]
 
 def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
                params: PirParams | dict[str, Any] | None = None, table_id: str | None = None,
-               cache: ClientTableCache | None = None, decoy_pool: Sequence[str] = (),
+               cache: ClientTableCache | None = None, decoy_pool: PublicDecoyPool | None = None,
                progress: Progress | None = None) -> PirResult:
     """Look up ``ids`` (query order kept; duplicates allowed) in ``ctx.hosts[0]``'s table.
 
     ``server_key`` is the server's pinned manifest key; ``table_id`` the table expected;
-    ``cache`` keeps the download-mode table between runs (deltas); ``decoy_pool`` supplies
-    realistic decoys for ``ot_decoys`` (otherwise format-preserving random ones).
+    ``cache`` keeps the download-mode table between runs (deltas). ``ot_decoys`` sends every
+    decoy in clear: by default they are format-preserving random strings (``secrets``); a
+    ``decoy_pool`` must be a :class:`~.decoys.PublicDecoyPool` of public or synthetic IDs —
+    never the client's customer list — since the server sees every entry drawn (a plain list is
+    refused with :class:`ConfigError`).
     """
+    pool = check_pool(decoy_pool)
     started = time.perf_counter()
     p = PirParams.parse(params)
     inner, meter = metered(ctx, "pir")
@@ -89,7 +94,7 @@ def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
     if p.mode == PirMode.OT_DECOYS:
         hits, payloads, info = ot_decoys_client.lookup(inner, server, batch, manifest, answer,
                                                        k=p.decoys,
-                                                       pool=decoy_pool)
+                                                       pool=pool)
     else:
         table = _download(inner, server, manifest, p, cached=cached,
                           progress=progress) \

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from coalition.core.context import Context
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.core.ids import Party
 from coalition.protocols.pir import ot_kn
-from coalition.protocols.pir.decoys import candidates
+from coalition.protocols.pir.decoys import PublicDecoyPool, candidates
 from coalition.protocols.pir.manifest import Manifest
 from coalition.protocols.pir.records import unpad_payload
 from coalition.protocols.pir.session import Batch
@@ -23,20 +22,24 @@ __all__ = ["lookup"]
 
 
 def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[str, Any],
-           *, k: int, pool: Sequence[str] = ()) -> tuple[list[bool], list[bytes | None], dict[str, Any]]:
-    """Hide each unique query among ``k - 1`` decoys (from ``pool`` when it is large enough,
-    canonical form) and fetch its answer by 1-out-of-k OT."""
+           *, k: int, pool: PublicDecoyPool | None = None
+           ) -> tuple[list[bool], list[bytes | None], dict[str, Any]]:
+    """Hide each unique query among ``k - 1`` decoys (format-preserving random strings, or
+    from a public ``pool`` when it is large enough, canonical form; never another query of the
+    batch) and fetch its answer by 1-out-of-k OT."""
     a_point = answer.get("ot_point")
     if not isinstance(a_point, bytes):
         raise ProtocolError("server sent no OT point", peer=str(server))
-    canon_pool = Canonicaliser(case=m.case).many(pool) if pool else []  # type: ignore[arg-type]
+    canon_pool = (Canonicaliser(case=m.case).many(list(pool.ids))  # type: ignore[arg-type]
+                  if pool and pool.ids else [])
+    queried = frozenset(batch.unique)
     ids: list[str] = []
     choices: list[int] = []
     for i in range(batch.padded):
         real = batch.unique[i] if i < len(batch.unique) else None
         template = real if real is not None else (
             secrets.choice(batch.unique) if batch.unique else secrets.token_hex(8))
-        group, position = candidates(real, k, template, canon_pool)
+        group, position = candidates(real, k, template, canon_pool, exclude=queried)
         ids.extend(group)
         choices.append(position)
     scalars, points = ot_kn.receiver_choose(a_point, choices, k)

@@ -5,6 +5,12 @@ What the client reveals: two fresh public keys, Shamir shares encrypted to its n
 masked vector (uniform in Z_{2^k}^d to anyone lacking the masks), and — after the server names
 survivors and dropouts — shares of survivors' self-mask seeds and of dropouts' key-agreement
 keys, never both for the same client (checked here, Bonawitz et al. §4 round 4).
+
+The client does not trust the threshold the server announces: it must be a strict majority of
+the client's group (itself and the neighbours the server named), ``size/2 < t <= size``, or the
+client refuses before sharing anything. With ``t <= size/2`` a server that tells one half of the
+group "u survived" and the other half "u dropped" collects ``t`` shares of both ``b_u`` and
+``s_u`` and unmasks u's input (security finding 18).
 """
 
 from __future__ import annotations
@@ -107,6 +113,10 @@ class SecAggClient:
         group = [self.name, *self._neighbours]
         if self.name in self._neighbours or any(v not in self._index for v in group):
             raise ProtocolError("secagg roster is inconsistent")
+        if not len(group) < 2 * self._threshold <= 2 * len(group):
+            # before any share is made: a minority threshold lets the server unmask this input
+            raise ProtocolError("secagg threshold must be a strict majority of the group",
+                                threshold=self._threshold, group=len(group))
         xs = {v: self._index[v] for v in group}
         sk_shares = shamir.split(self._s.to_int(), xs.values(), self._threshold)
         b_shares = shamir.split(int.from_bytes(self._b, "big"), xs.values(), self._threshold)

@@ -23,7 +23,10 @@ fast-path attempt plus four round trips. Because the fast-path keys are never re
 key per job is safe; each round's masks are separated by the round tag in HKDF.
 
 Semi-honest server, as in the full protocol: it is trusted to choose a random graph and to
-name honest neighbour keys (no signatures or consistency round).
+name honest neighbour keys (no signatures or consistency round). What a hostile server cannot
+do: the fast path shares nothing, so there is no threshold to lower; the full protocol's
+clients refuse a threshold that is not a strict majority of their group (finding 18), and the
+server refuses a configuration that would announce one (``threshold_fraction < 0.5``).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, MessageKey, Party, ProtocolError
+from coalition.core import ConfigError, Context, MessageKey, Party, ProtocolError
 from coalition.protocols.horizontal.collect import gather_until
 from coalition.protocols.horizontal.secagg.client import ShareKeyCache, mask_context
 from coalition.protocols.horizontal.secagg.full import (
@@ -130,6 +133,10 @@ class ServerSession:
     """The aggregator's side: plans each round's fast path and falls back when needed."""
 
     def __init__(self, length: int, config: SecAggConfig, timeout: float) -> None:
+        if config.threshold_fraction < 0.5:
+            # floor(f*size) + 1 is a strict majority only for f >= 1/2; clients would refuse it
+            raise ConfigError("secagg threshold_fraction must be at least 0.5",
+                              threshold_fraction=config.threshold_fraction)
         self.length, self.cfg, self.timeout = length, config, timeout
         self.keys: dict[str, bytes] = {}
 

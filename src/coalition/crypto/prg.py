@@ -1,0 +1,80 @@
+"""Seed expansion: a CSPRNG stream per purpose, keyed through HKDF, expanded with ChaCha20.
+
+* :func:`derive` — HKDF-SHA256 (RFC 5869): ``Extract`` once per secret seed (:class:`Stream`
+  keeps the PRK), then ``Expand`` with an ``info`` string per purpose into a 32-byte key. Two
+  purposes (or two seeds) give computationally independent keys.
+* :func:`expand` — the ChaCha20 keystream (RFC 8439, OpenSSL through ``cryptography``) of a
+  32-byte key under the all-zero nonce and counter, read as little-endian ``uint64`` words and
+  reduced modulo ``2**modulus_bits``. Each key is used for exactly one stream, so the fixed nonce
+  is safe (a key is never reused with another message).
+
+This is the construction SecAgg has always used for its masks; the secret-shared linear model
+(Beaver triples and masks) and the guest's secret ``data_split`` permutation use it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+
+import numpy as np
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+from numpy.typing import NDArray
+
+from coalition.core.errors import CryptoError
+
+__all__ = ["KEY_BYTES", "Stream", "derive", "expand", "purpose_info"]
+
+KEY_BYTES = 32
+_NONCE = bytes(16)  # 4-byte block counter + 12-byte nonce, both zero: one stream per key
+
+
+def expand(seed: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.uint64]:
+    """``length`` pseudo-random integers in ``[0, 2**modulus_bits)``: the ChaCha20 keystream
+    of the 32-byte key ``seed`` (see module docstring)."""
+    if len(seed) != KEY_BYTES:
+        raise CryptoError("PRG seed must be 32 bytes", length=len(seed))
+    if length < 0 or not 1 <= modulus_bits <= 64:
+        raise CryptoError("bad PRG request", length=length, modulus_bits=modulus_bits)
+    enc = Cipher(algorithms.ChaCha20(seed, _NONCE), mode=None).encryptor()
+    # Little-endian on every platform, so all parties expand a seed to the same integers.
+    words = np.frombuffer(enc.update(bytes(8 * length)), dtype="<u8").astype(np.uint64, copy=False)
+    if modulus_bits < 64:
+        return np.bitwise_and(words, np.uint64((1 << modulus_bits) - 1))
+    return words
+
+
+def derive(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    """HKDF-SHA256(ikm, salt, info) -> 32 bytes (RFC 5869 Extract-then-Expand)."""
+    return Stream(ikm, salt).key(info)
+
+
+def purpose_info(label: bytes, *index: int) -> bytes:
+    """An unambiguous ``info`` string: ``label``, its length, then each index as 8 bytes."""
+    if any(i < 0 or i >= 1 << 64 for i in index):
+        raise CryptoError("PRG index out of range")
+    return struct.pack(">H", len(label)) + label + struct.pack(f">{len(index)}Q", *index)
+
+
+class Stream:
+    """Independent CSPRNG streams from one secret seed, one per ``info`` (purpose and index).
+
+    ``PRK = HMAC-SHA256(salt, seed)`` is computed once (RFC 5869 §2.2); each stream's key is
+    ``HKDF-Expand(PRK, info, 32)`` (§2.3) and its words are :func:`expand` of that key.
+    """
+
+    def __init__(self, seed: bytes, salt: bytes) -> None:
+        if len(seed) < 16:
+            raise CryptoError("PRG seed must have at least 128 bits", length=len(seed))
+        self._prk = hmac.new(salt, seed, hashlib.sha256).digest()
+
+    def key(self, info: bytes) -> bytes:
+        """The 32-byte key of the stream ``info``."""
+        return HKDFExpand(hashes.SHA256(), KEY_BYTES, info).derive(self._prk)
+
+    def words(self, info: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.uint64]:
+        """``length`` words of the stream ``info``."""
+        return expand(self.key(info), length, modulus_bits)
