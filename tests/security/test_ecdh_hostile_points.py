@@ -3,9 +3,10 @@
 The attacker plays a partner through the real protocol roles: its channel rewrites one row of
 the stage-one batch it sends (what an honest party would send as ``[k]H(x)``) into a small-order
 point, a point with a torsion component, a twist point or a non-canonical encoding. Such values
-are the classic levers against DH with a secret key (small-subgroup / invalid-curve attacks,
-Lim–Lee 1997): ``[k]`` applied to them tells the attacker ``k`` modulo a small order, or lets it
-test membership in ways the protocol does not allow. The victim must refuse the batch with a
+are the classic levers against DH with a secret key (small-subgroup / invalid-point attacks,
+Lim–Lee 1997); X25519's clamping and twist security blunt them against the key itself, but the
+victim would still apply its key outside the prime-order group its privacy argument assumes
+and hand the results back. The victim must refuse the batch with a
 typed :class:`CryptoError` (code ``crypto.failed``) that does not echo the value, apply its key
 to nothing, and send nothing further. On 3deb866 (X25519 on any u) only the values whose product
 is all-zero were refused; twist, torsion and non-canonical values were used with the key.

@@ -1,13 +1,13 @@
 """Multi-party ECDH-PSI (1 guest + 2 or more hosts), guest role: the intersection of all sets.
 
 Every party ``P`` holds an X25519 key ``k_P`` on the prime-order group of
-:mod:`coalition.crypto.ecdh` (every value received is validated); a *tag* is ``T(x) = [Π k_P] H(x)``. Each set
-travels the ring of :mod:`.multi_ring` until every key has been applied. The first host (the
-*combiner*) receives every host's tags, secretly shuffled, intersects them, and sends the
-guest the tags of ``∩ hosts``; the guest, which got its own tags back in its own order,
-matches them. Delivery then follows ``params.delivery``; for ``both``, the guest runs the
-2-party ECDH-PSI (``both``) with each host on the final intersection ``I`` only, so each host
-learns ``I`` and its own rows in it.
+:mod:`coalition.crypto.ecdh` (every value received is validated as a group element); a *tag*
+is ``T(x) = [Π k_P] H(x)``. Each set travels the ring of :mod:`.multi_ring` until every key
+has been applied. The first host (the *combiner*) receives every host's tags, secretly
+shuffled, intersects them, and sends the guest the tags of ``∩ hosts``; the guest, which got
+its own tags back in its own order, matches them. Delivery then follows ``params.delivery``;
+for ``both``, the guest runs the 2-party ECDH-PSI (``both``) with each host on the final
+intersection ``I`` only, so each host learns ``I`` and its own rows in it.
 
 Who learns what (honest-but-curious, no collusion, DDH):
 
