@@ -30,7 +30,10 @@ re-checks subgroup membership on every call.
 canonical (``u < p``), ``u ≠ -1``, and the Edwards point with ``y = (u - 1)/(u + 1)`` passes
 libsodium's ``crypto_core_ed25519_is_valid_point`` (on the curve — which excludes every twist
 ``u`` — in the prime-order subgroup, not of small order, so not the identity). A failure
-raises :class:`CryptoError` naming only the row index, before any secret touches the batch.
+raises :class:`CryptoError` naming only the row index (never the value); nothing computed from
+the batch is returned, so nothing derived from it can be sent. Every key is a multiple of the
+cofactor and Curve25519 is twist-secure (Bernstein 2006), so such values could not reveal the
+key even unchecked; the check keeps the protocol inside the group its proof assumes.
 Our own hashed values are in ``G`` by construction and are not re-checked.
 
 Batch API: values are ``(n, 32)`` ``uint8`` arrays. The ``*_chunk`` functions are module-level
@@ -198,7 +201,7 @@ class CommutativeKey:
 
     :meth:`hash_encrypt` applies the key to our own hashed IDs (stage one); :meth:`encrypt`
     applies it to a peer's values and validates them first (any invalid row:
-    :class:`CryptoError`, nothing computed). The order in which keys are applied does not
+    :class:`CryptoError`, nothing returned). The order in which keys are applied does not
     change the result.
     """
 
