@@ -3,6 +3,7 @@ loopback) against openmined-psi on the same sets, measured in the same run.
 
     .venv/bin/python benchmarks/psi.py --quick   # ECDH + KKRT at 100k, KKRT at 1M, openmined 100k
     .venv/bin/python benchmarks/psi.py           # + ECDH at 1M, 3 repetitions at 100k
+    .venv/bin/python benchmarks/psi.py --quick --only ecdh   # ECDH 100k + openmined anchor only
 
 Sets: n random 16-hex-digit string IDs per party, 50% overlap, delivery ``both``. Ours: wall
 seconds from the first party's start to the last party's end, raw strings to each party's
@@ -131,16 +132,20 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2, help="ECDH process-pool workers per party")
     ap.add_argument("--no-anchor", action="store_true", help="skip openmined-psi (ratio null)")
+    ap.add_argument("--only", choices=("ecdh", "kkrt"), default=None,
+                    help="run only this engine at 100k (with the anchor); no 1M lines")
     args = ap.parse_args()
     small, big = 100_000, 1_000_000
     reps = args.reps or (1 if args.quick else 3)
     om = None if args.no_anchor else run_openmined(small)
     om_name = ("openmined-psi 2.0 (P-256 ECDH, 1 process, same sets, same run)" if om is not None
                else "openmined-psi: not measured in this run (--no-anchor)")
-    for protocol in ("ecdh", "kkrt"):
+    for protocol in ("ecdh", "kkrt") if args.only is None else (args.only,):
         run = median_run(small, protocol, reps, args.workers)
         line(protocol, small, run, anchor=om_name, anchor_value=om, reps=reps,
              workers=args.workers, target={"ratio_min": 4.0})
+    if args.only is not None:
+        return
     kkrt_1m = median_run(big, "kkrt", 1, args.workers)
     ecdh_1m = None if args.quick else median_run(big, "ecdh", 1, args.workers)
     line("kkrt", big, kkrt_1m, reps=1, workers=args.workers,

@@ -4,7 +4,8 @@
   with the bucket multi-exponentiation ``X.T @ [[d]]``;
 * :mod:`.group` — the edwards25519 prime-order subgroup via libsodium (PyNaCl): hash-to-group,
   scalars, scalar multiplication;
-* :mod:`.ecdh` — the X25519 commutative cipher used by ECDH-PSI;
+* :mod:`.ecdh` — the commutative cipher of ECDH-PSI: hash into the prime-order subgroup of
+  Curve25519, X25519 scalar multiplication, validation of every peer value;
 * :mod:`.oprf` — blinded OPRF in the style of RFC 9497;
 * :mod:`.ot` — Chou–Orlandi base oblivious transfer;
 * :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;

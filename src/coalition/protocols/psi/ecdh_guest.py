@@ -1,7 +1,7 @@
 """ECDH-PSI, 2 parties, guest role (Meadows 1986; Huberman, Franklin, Hogg 1999).
 
-Guest ``G`` (IDs ``X``, key ``a``) and host ``H`` (IDs ``Y``, key ``b``), ``H`` = X25519 hashing
-(:mod:`coalition.crypto.ecdh`)::
+Guest ``G`` (IDs ``X``, key ``a``) and host ``H`` (IDs ``Y``, key ``b``); ``H`` hashes into the
+prime-order subgroup of Curve25519 and ``[k]`` is X25519 (:mod:`coalition.crypto.ecdh`)::
 
     G -> H : [a]H(x) for x in X                  (guest order, batches)
     H -> G : [b]H(y) for y in Y                  (secretly shuffled by H, batches)
@@ -9,7 +9,12 @@ Guest ``G`` (IDs ``X``, key ``a``) and host ``H`` (IDs ``Y``, key ``b``), ``H`` 
     G      : trunc_t([a][b]H(y)), match
     G -> H : positions of matches (both) or the size (guest, cardinality)
 
-Who learns what (honest-but-curious, DDH on Curve25519):
+Every 32-byte value received from the peer is checked to be an element of the prime-order group
+(not the identity) before our key touches it; anything else ends the run with
+:class:`~coalition.core.errors.CryptoError` and nothing more is sent. Both sides announce the
+hash/group suite in the hello; a peer on another suite is refused (:class:`ConfigError`).
+
+Who learns what (honest-but-curious, DDH in the prime-order group, ``H`` a random oracle):
 
 * both learn ``|X|`` and ``|Y|``;
 * ``both``: each learns ``X ∩ Y`` and its own rows in it — nothing about other members;
@@ -23,11 +28,13 @@ Neither learns the other's non-shared IDs or row order. ``t`` is
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from coalition.core.errors import ProtocolError
+from coalition.core.errors import ConfigError, ProtocolError
 from coalition.core.ids import Party
-from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey
+from coalition.crypto.ecdh import SUITE, VALUE_BYTES, CommutativeKey
 from coalition.protocols.psi.matching import match, truncate
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
@@ -41,7 +48,14 @@ from coalition.protocols.psi.spec import (
 )
 from coalition.protocols.psi.wire import batch_count, iter_batches, recv_batches
 
-__all__ = ["ecdh_pair_guest", "run_ecdh_guest", "send_self_encrypted"]
+__all__ = ["check_suite", "ecdh_pair_guest", "run_ecdh_guest", "send_self_encrypted"]
+
+
+def check_suite(hello: dict[str, Any], peer: Party) -> None:
+    """Refuse a peer whose hello names another ECDH suite (or none: a pre-v2 peer, whose
+    hash leaks a curve/twist bit per ID and would only give an empty intersection)."""
+    if hello.get("suite") != SUITE:
+        raise ConfigError("peer uses another ECDH-PSI suite", peer=str(peer), ours=SUITE)
 
 
 def send_self_encrypted(s: Session, to: list[Party], key: CommutativeKey,
@@ -65,8 +79,10 @@ def run_ecdh_guest(s: Session) -> PsiResult:
 
 def ecdh_pair_guest(s: Session, host: Party) -> PsiResult:
     """The guest side against one named ``host`` (also used by multi-party delivery)."""
-    s.hello_to([host])
-    n_g, n_h = len(s.ids), s.hello_from(host)["n"]
+    s.hello_to([host], suite=SUITE)
+    hello = s.hello_from(host)
+    check_suite(hello, host)
+    n_g, n_h = len(s.ids), hello["n"]
     width = truncation_bytes(n_g, n_h, s.params.stat_bits)
     s.extra["truncated_bytes"] = width
     key = CommutativeKey.generate()

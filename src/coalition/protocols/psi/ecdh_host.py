@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey
-from coalition.protocols.psi.ecdh_guest import send_self_encrypted
+from coalition.crypto.ecdh import SUITE, VALUE_BYTES, CommutativeKey
+from coalition.protocols.psi.ecdh_guest import check_suite, send_self_encrypted
 from coalition.protocols.psi.matching import truncate
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import (
@@ -26,8 +26,10 @@ __all__ = ["run_ecdh_host"]
 def run_ecdh_host(s: Session) -> PsiResult:
     """Run the host side; see :mod:`.ecdh_guest`."""
     guest = s.ctx.guest
-    n_g = s.hello_from(guest)["n"]
-    s.hello_to([guest])
+    hello = s.hello_from(guest)
+    check_suite(hello, guest)
+    n_g = hello["n"]
+    s.hello_to([guest], suite=SUITE)
     n_h = len(s.ids)
     width = truncation_bytes(n_g, n_h, s.params.stat_bits)
     s.extra["truncated_bytes"] = width

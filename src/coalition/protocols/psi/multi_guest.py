@@ -1,12 +1,13 @@
 """Multi-party ECDH-PSI (1 guest + 2 or more hosts), guest role: the intersection of all sets.
 
-Every party ``P`` holds an X25519 key ``k_P``; a *tag* is ``T(x) = [Π k_P] H(x)``. Each set
-travels the ring of :mod:`.multi_ring` until every key has been applied. The first host (the
-*combiner*) receives every host's tags, secretly shuffled, intersects them, and sends the
-guest the tags of ``∩ hosts``; the guest, which got its own tags back in its own order,
-matches them. Delivery then follows ``params.delivery``; for ``both``, the guest runs the
-2-party ECDH-PSI (``both``) with each host on the final intersection ``I`` only, so each host
-learns ``I`` and its own rows in it.
+Every party ``P`` holds an X25519 key ``k_P`` on the prime-order group of
+:mod:`coalition.crypto.ecdh` (every value received is validated as a group element); a *tag*
+is ``T(x) = [Π k_P] H(x)``. Each set travels the ring of :mod:`.multi_ring` until every key
+has been applied. The first host (the *combiner*) receives every host's tags, secretly
+shuffled, intersects them, and sends the guest the tags of ``∩ hosts``; the guest, which got
+its own tags back in its own order, matches them. Delivery then follows ``params.delivery``;
+for ``both``, the guest runs the 2-party ECDH-PSI (``both``) with each host on the final
+intersection ``I`` only, so each host learns ``I`` and its own rows in it.
 
 Who learns what (honest-but-curious, no collusion, DDH):
 
@@ -25,8 +26,8 @@ Collusion between the guest and the combiner reveals which of the guest's IDs ar
 from __future__ import annotations
 
 from coalition.core.errors import ProtocolError
-from coalition.crypto.ecdh import CommutativeKey
-from coalition.protocols.psi.ecdh_guest import ecdh_pair_guest
+from coalition.crypto.ecdh import SUITE, CommutativeKey
+from coalition.protocols.psi.ecdh_guest import check_suite, ecdh_pair_guest
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import match, truncate
 from coalition.protocols.psi.multi_ring import routes, run_ring
@@ -51,8 +52,11 @@ def run_multi_guest(s: Session) -> PsiResult:
     hosts = s.ctx.hosts
     if len(hosts) < 2:
         raise ProtocolError("multi-party PSI needs at least two hosts", hosts=len(hosts))
-    s.hello_to(hosts)
-    sizes = {s.ctx.party: len(s.ids)} | {h: s.hello_from(h)["n"] for h in hosts}
+    s.hello_to(hosts, suite=SUITE)
+    hellos = {h: s.hello_from(h) for h in hosts}
+    for h, hello in hellos.items():
+        check_suite(hello, h)
+    sizes = {s.ctx.party: len(s.ids)} | {h: hello["n"] for h, hello in hellos.items()}
     s.ctx.send(hosts, MULTI_SIZE, {str(p): n for p, n in sizes.items()})
     total = sum(sizes.values())
     width = truncation_bytes(total, total, s.params.stat_bits)

@@ -7,7 +7,8 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.core.errors import ProtocolError
-from coalition.crypto.ecdh import CommutativeKey
+from coalition.crypto.ecdh import SUITE, CommutativeKey
+from coalition.protocols.psi.ecdh_guest import check_suite
 from coalition.protocols.psi.ecdh_host import run_ecdh_host
 from coalition.protocols.psi.matching import as_keys, truncate
 from coalition.protocols.psi.multi_ring import routes, run_ring
@@ -29,8 +30,8 @@ __all__ = ["run_multi_host"]
 def run_multi_host(s: Session) -> PsiResult:
     """Run a host side; see :mod:`.multi_guest`."""
     guest, hosts, me = s.ctx.guest, s.ctx.hosts, s.ctx.party
-    s.hello_from(guest)
-    s.hello_to([guest])
+    check_suite(s.hello_from(guest), guest)
+    s.hello_to([guest], suite=SUITE)
     raw = s.ctx.recv(guest, MULTI_SIZE)
     parties = [guest, *hosts]
     if not isinstance(raw, dict) or set(raw) != {str(p) for p in parties} or any(

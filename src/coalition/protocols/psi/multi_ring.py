@@ -1,5 +1,7 @@
 """The ring of multi-party ECDH-PSI: every set visits every other party once, each applying its
-X25519 key (and, where stated, a secret shuffle), until it reaches its final receiver.
+X25519 key (and, where stated, a secret shuffle), until it reaches its final receiver. Every
+hop validates what it receives as prime-order group elements before applying its key
+(:meth:`CommutativeKey.encrypt`), and so does the final receiver.
 
 Routes, with hosts sorted and the first host as the *combiner*:
 
@@ -20,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.core.ids import Party
-from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey
+from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey, validate_values
 from coalition.protocols.psi.ecdh_guest import send_self_encrypted
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import MULTI_HOP, SELF_ENCRYPTED
@@ -89,6 +91,7 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
         last = len(route.hops) - 1
         if route.receiver == me and route.hops[last] != me:
             sub = s.ctx.sub(_stream(r, last + 1))
-            received[route.owner] = recv_batches(sub, route.hops[last], MULTI_HOP, n,
-                                                 width=VALUE_BYTES, batch_rows=rows)
+            received[route.owner] = validate_values(
+                recv_batches(sub, route.hops[last], MULTI_HOP, n, width=VALUE_BYTES,
+                             batch_rows=rows), executor=ex)
     return received
