@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
 from coalition.engine.validate import JobGraph, TaskNode
+from coalition.protocols.linear import MIN_HE_BATCH_FACTOR
 
 __all__ = [
     "MIN_CLIENT_ORGS",
@@ -56,8 +57,6 @@ __all__ = [
     "variant_of",
 ]
 
-#: The floor of ``he_batch_factor``: settings may raise it, nothing lowers it.
-MIN_HE_BATCH_FACTOR = 10
 #: The floor of ``min_client_orgs``: one client's "aggregate" is its update.
 MIN_CLIENT_ORGS = 2
 
