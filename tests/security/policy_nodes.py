@@ -25,7 +25,7 @@ from coalition.node.partners import get_partner  # noqa: E402
 from coalition.node.peer import PeerEndpoint  # noqa: E402
 from coalition.node.peer_client import call_partner  # noqa: E402
 
-__all__ = ["Pair", "dag", "open_pair"]
+__all__ = ["NodeEnv", "Pair", "dag", "make_env", "open_pair"]
 
 
 @dataclass
