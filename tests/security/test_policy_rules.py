@@ -16,8 +16,6 @@ import pytest
 from policy_nodes import Pair, dag, make_env, open_pair
 from pydantic import ValidationError
 
-from coalition.core.errors import ConfigError
-from coalition.engine.policy import PrivacyPolicy
 from coalition.node.auth.permissions import UserRole
 from coalition.node.settings import NodeSettings
 
@@ -140,8 +138,6 @@ def test_floors_cannot_be_lowered(tmp_path: Path) -> None:
         NodeSettings(home=tmp_path, name="n", policy_min_he_batch_factor=9)
     with pytest.raises(ValidationError):
         NodeSettings(home=tmp_path, name="n", policy_min_client_orgs=1)
-    with pytest.raises(ConfigError):
-        PrivacyPolicy(he_batch_factor=1)
 
 
 def test_horizontal_without_secagg_is_refused(pair: Pair) -> None:
