@@ -17,13 +17,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
 
-from nodekit import NodeEnv, make_env  # noqa: E402
+from nodekit import NodeEnv, make_env
 
-from coalition.node.auth.permissions import UserRole  # noqa: E402
-from coalition.node.jobs import local  # noqa: E402
-from coalition.node.partners import get_partner  # noqa: E402
-from coalition.node.peer import PeerEndpoint  # noqa: E402
-from coalition.node.peer_client import call_partner  # noqa: E402
+from coalition.node.auth.permissions import UserRole
+from coalition.node.jobs import local
+from coalition.node.partners import get_partner
+from coalition.node.peer import PeerEndpoint
+from coalition.node.peer_client import call_partner
 
 __all__ = ["NodeEnv", "Pair", "dag", "make_env", "open_pair"]
 
