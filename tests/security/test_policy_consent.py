@@ -15,8 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from policy_nodes import Pair, dag, open_pair
+from typer.testing import CliRunner
 
+from coalition.cli import job as job_cli
 from coalition.core.errors import CoalitionError
 
 READER_ONLY = {"guest": ["bank"], "host": ["telco"]}
@@ -78,3 +81,30 @@ def test_initiator_must_run_a_party_of_its_job(pair: Pair) -> None:
     assert reply["status"] == "rejected" and "initiator" in reply["reason"]
     assert pair.job_state(job_id) == "failed"
     assert pair.launched == []
+
+
+def test_approval_view_shows_every_site_and_parameter(pair: Pair,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person asked to approve sees where every party runs and with which parameters
+    (party blocks included), in the API and in ``coalition job show``."""
+    document = dag({"guest": ["bank"], "host": ["telco"], "arbiter": ["c"]},
+                   {"guest:bank": "mine", "host:telco": "usage"},
+                   {"component": "hetero_lr", "parameters": {"protocol": "he-arbiter"},
+                    "party_parameters": {"host:telco": {"batch_size": 480}}})
+    sites = {**SITES, "arbiter:c": "carmaker"}
+    job_id, reply = pair.propose(document, sites)
+    assert reply["status"] == "waiting_approval"
+    job = pair.telco.env.client.get(f"/api/v1/jobs/{job_id}",
+                                    headers=pair.telco.env.auth()).json()
+    train = next(t for t in job["review"] if t["task"] == "train")
+    assert train["variant"] == "hetero_lr:he-arbiter"
+    seen = {p["party"]: (p["site"], p["parameters"]) for p in train["parties"]}
+    assert seen == {"guest:bank": ("bank", {"protocol": "he-arbiter"}),
+                    "host:telco": ("telco", {"protocol": "he-arbiter", "batch_size": 480}),
+                    "arbiter:c": ("carmaker", {"protocol": "he-arbiter"})}
+    monkeypatch.setattr(job_cli, "_api", lambda *a, **k: job)
+    app = typer.Typer()
+    job_cli.register(app)
+    out = CliRunner().invoke(app, ["job", "show", job_id, "--token", "x"],
+                             env={"COLUMNS": "200"}).output
+    assert "hetero_lr:he-arbiter" in out and "carmaker" in out and '"batch_size": 480' in out

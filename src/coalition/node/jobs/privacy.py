@@ -11,18 +11,34 @@ the DAG and sites being checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalition.core.errors import NotFoundError
-from coalition.engine.policy import GrantTerms, PrivacyPolicy
-from coalition.engine.validate import JobGraph
+from coalition.core.errors import ConfigError, NotFoundError
+from coalition.engine.dag import parse_dag
+from coalition.engine.policy import GrantTerms, PrivacyPolicy, variant_of
+from coalition.engine.validate import JobGraph, validate_dag
 from coalition.node.datasets import get_dataset
 from coalition.node.db.models import Grant
 from coalition.node.jobs.local import dataset_refs
 from coalition.node.settings import NodeSettings
 
-__all__ = ["feature_counts", "policy_for", "submit_policy"]
+__all__ = ["feature_counts", "policy_for", "review", "submit_policy"]
+
+
+def review(document: dict[str, Any], sites: Mapping[str, str]) -> list[dict[str, Any]]:
+    """What an approver must see: per task, the component variant and every party's site and
+    effective parameters (shared, role and party blocks merged)."""
+    try:
+        graph = validate_dag(parse_dag(document))
+    except ConfigError:
+        return []  # rows hold validated documents; one from an older registry may not be
+    return [{"task": name, "component": node.component.ref(), "variant": variant_of(node),
+             "parties": [{"party": str(p), "site": sites.get(str(p), ""),
+                          "parameters": dict(node.raw_params.get(p, {}))}
+                         for p in node.parties]}
+            for name, node in graph.tasks.items()]
 
 
 def submit_policy(db: Session, settings: NodeSettings, graph: JobGraph,
