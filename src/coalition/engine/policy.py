@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +60,9 @@ __all__ = [
 #: The floor of ``min_client_orgs``: one client's "aggregate" is its update.
 MIN_CLIENT_ORGS = 2
 
+_Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
+_Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
 _LINEAR = frozenset({"hetero_lr", "hetero_linr"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 
@@ -75,10 +78,11 @@ class GrantTerms(BaseModel):
 
     allow_guest_dealer: bool = Field(False, description="ss LR without an arbiter")
     allow_label_sampling: bool = Field(False, description="SecureBoost goss")
-    variants: list[str] | None = Field(
-        None, description="allowed 'component' or 'component:variant' (None: any)")
-    coordinators: list[str] | None = Field(
-        None, description="organisations allowed to run the arbiter (None: any distinct one)")
+    variants: list[_Variant] | None = Field(
+        None, max_length=64, description="allowed 'component' or 'component:variant' (None: any)")
+    coordinators: list[_Org] | None = Field(
+        None, max_length=64,
+        description="organisations allowed to run the arbiter (None: any distinct one)")
     min_batch_size: int | None = Field(None, ge=1, description="LR batch_size at least this")
 
     @classmethod
