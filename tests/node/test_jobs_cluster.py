@@ -186,6 +186,9 @@ def _in_days(days: int) -> str:
 
 def test_job_without_grant_waits_for_approval_then_runs(cluster: Cluster) -> None:
     bank, telco = cluster["bank"], cluster["telco"]
+    # shared but not granted: a person decides (an unshared dataset is refused outright,
+    # with the same answer as a missing one)
+    telco.call("PUT", "/datasets/telco_new/partners/bank")
     document = dag(telco_dataset="telco_new")
     for name in ("lr", "predict", "evaluate"):
         del document["tasks"][name]

@@ -62,16 +62,17 @@ def test_unknown_jobs_are_404_everywhere(shared_env: NodeEnv) -> None:
 def test_consent_needs_a_grant_for_every_downstream_use() -> None:
     graph = validate_dag(load_dag(EXAMPLE))
     uses = required_uses(graph, SITES, "telco")
-    assert uses == {"data/telco.csv": {"psi", "data_split", "hetero_secureboost", "hetero_lr",
-                                       "predict"}}
+    assert uses == {"data/telco.csv": {"reader", "psi", "data_split", "hetero_secureboost",
+                                       "hetero_lr", "predict"}}
     assert required_uses(graph, SITES, "coordinator") == {}
 
 
 def test_verdicts_without_data_or_for_own_data(env: NodeEnv) -> None:
     graph = validate_dag(load_dag(EXAMPLE))
     with env.rt.db.session() as db:
-        assert verdict(db, graph, SITES, "coordinator", "bank").status == "accepted"
-        missing = verdict(db, graph, SITES, "bank", "bank")
+        settings = env.rt.settings
+        assert verdict(db, graph, SITES, "coordinator", "bank", settings).status == "accepted"
+        missing = verdict(db, graph, SITES, "bank", "bank", settings)
     assert missing.status == "rejected" and "not registered" in missing.reason
 
 

@@ -268,6 +268,28 @@ def _register_remote(group: typer.Typer) -> None:
         """The job's state, each organisation's answer and each task's state."""
         _print_job(_api(node, token, "GET", f"/jobs/{job_id}"), as_json)
 
+    @group.command("show")
+    def show(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+             as_json: AsJson = False) -> None:
+        """Everything an approver decides on: every task's variant, and each party's site
+        and parameters."""
+        job = _api(node, token, "GET", f"/jobs/{job_id}")
+        if as_json:
+            typer.echo(json.dumps(job, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"job {job['id']} ({job['name']}) from {job['initiator']}: "
+                            f"{job['state']}")
+        for col in ("task", "variant", "party", "site", "parameters"):
+            table.add_column(col)
+        for t in job.get("review") or []:
+            for p in t["parties"]:
+                table.add_row(t["task"], t["variant"], p["party"], p["site"],
+                              json.dumps(p["parameters"], sort_keys=True))
+        Console().print(table)
+
     @group.command("list")
     def list_jobs(node: NodeUrl = _DEFAULT_NODE, token: Token = "",
                   as_json: AsJson = False) -> None:

@@ -2,9 +2,10 @@
 
 Wraps :mod:`coalition.protocols.horizontal`: the job's arbiter aggregates, every guest and host
 is a client training on its own rows (FedAvg and the other strategies, optional secure
-aggregation). Who learns what is the protocol's: clients learn each round's global model; the
-aggregator learns each client's validation metrics and row counts, and its updates unless
-``secure_aggregation`` is on (then only their sum). Before training, each client tells the
+aggregation, on by default). Who learns what is the protocol's: clients learn each round's
+global model; the aggregator learns each client's validation metrics and row counts, and only
+the sum of the updates (with ``secure_aggregation: false`` it would see each client's update;
+the node's privacy policy refuses such jobs). Before training, each client tells the
 aggregator its feature column names (the shared schema of horizontal FL, public by
 construction), so the aggregator can build the model; mismatched columns fail fast.
 
@@ -60,7 +61,7 @@ class HomoLRParams(BaseModel):
     clients_per_round: int | None = Field(None, ge=1)
     min_clients: int = Field(1, ge=1)
     client_timeout: float = Field(60.0, gt=0.0)
-    secure_aggregation: bool = False
+    secure_aggregation: bool = Field(True, description="SecAgg (the node policy requires it)")
     n_classes: int = Field(2, ge=2)
     l2: float = Field(0.0, ge=0.0)
     seed: int = Field(0, ge=0)

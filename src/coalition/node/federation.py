@@ -51,11 +51,13 @@ def remote_datasets(rt: NodeRuntime, name: str) -> list[dict[str, Any]]:
 
 
 def ask_grant(rt: NodeRuntime, actor: str, name: str, *, dataset: str, purpose: str,
-              component_kinds: list[str], valid_until: dt.datetime) -> dict[str, Any]:
-    """Ask the partner for a grant on one of its datasets; returns the partner's grant view."""
+              component_kinds: list[str], valid_until: dt.datetime,
+              terms: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ask the partner for a grant on one of its datasets (with privacy-policy ``terms``,
+    e.g. ``allow_guest_dealer``); returns the partner's grant view."""
     reply = call_partner(rt, _partner(rt, name), "RequestGrant", {
         "dataset": dataset, "purpose": purpose, "component_kinds": component_kinds,
-        "valid_until": valid_until.isoformat()})
+        "valid_until": valid_until.isoformat(), "terms": terms or {}})
     with rt.db.session() as db:
         emit(db, Event(EventKind.GRANT_ASKED, actor, f"partner:{name}",
                        {"dataset": dataset, "grant": reply.get("id"), "status": reply.get("status"),

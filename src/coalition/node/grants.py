@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
+from coalition.engine.policy import GrantTerms
 from coalition.node.datasets import get_dataset, visible_to
 from coalition.node.db.models import Dataset, Grant, Partner, Policy
 from coalition.node.db.types import utcnow
@@ -30,6 +33,7 @@ __all__ = [
     "decide",
     "effective_status",
     "get_grant",
+    "grant_terms",
     "grant_view",
     "list_grants",
     "list_policies",
@@ -61,6 +65,20 @@ def _check_kinds(kinds: list[str]) -> list[str]:
     return sorted(set(kinds))
 
 
+def _check_terms(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    try:
+        terms = GrantTerms.model_validate(dict(raw or {}))
+    except ValidationError as exc:
+        raise InputError("invalid grant terms", problems=[
+            f"{'.'.join(map(str, e['loc'])) or 'terms'}: {e['msg']}" for e in exc.errors()]) from exc
+    return terms.model_dump(mode="json", exclude_defaults=True)
+
+
+def grant_terms(grant: Grant) -> GrantTerms:
+    """The grant's terms (privacy-policy allowances and restrictions)."""
+    return GrantTerms.model_validate(grant.terms or {})
+
+
 def effective_status(grant: Grant, now: dt.datetime | None = None) -> GrantStatus:
     """The stored status, or ``expired`` for an approved grant past its end date."""
     status = GrantStatus(grant.status)
@@ -75,7 +93,8 @@ def grant_view(db: Session, grant: Grant) -> dict[str, Any]:
     return {
         "id": grant.id, "dataset": dataset.name if dataset else None,
         "partner": partner.name if partner else None, "purpose": grant.purpose,
-        "component_kinds": grant.component_kinds, "valid_until": grant.valid_until,
+        "component_kinds": grant.component_kinds, "terms": grant.terms or {},
+        "valid_until": grant.valid_until,
         "status": str(effective_status(grant)), "reason": grant.reason,
         "decided_by": grant.decided_by, "decided_at": grant.decided_at,
         "created_at": grant.created_at,
@@ -88,14 +107,20 @@ def _matching_policy(db: Session, grant: Grant) -> Policy | None:
     for policy in candidates:
         if policy.partner_id not in (None, grant.partner_id):
             continue
-        if set(grant.component_kinds) <= set(policy.component_kinds) and days <= policy.max_days:
+        if set(grant.component_kinds) <= set(policy.component_kinds) and days <= policy.max_days \
+                and grant_terms(grant).within(GrantTerms.model_validate(policy.terms or {})):
             return policy
     return None
 
 
 def request_grant(db: Session, partner: Partner, dataset_name: str, *, purpose: str,
-                  component_kinds: list[str], valid_until: dt.datetime) -> Grant:
+                  component_kinds: list[str], valid_until: dt.datetime,
+                  terms: Mapping[str, Any] | None = None) -> Grant:
     """Record a partner's request; a matching standing policy approves it at once.
+
+    ``terms`` (:class:`~coalition.engine.policy.GrantTerms`) are the allowances the partner
+    asks for (e.g. ``allow_guest_dealer``); a standing policy approves only requests whose
+    terms it covers.
 
     A dataset not shared with the partner is reported as missing, so requests cannot probe
     which datasets exist.
@@ -111,15 +136,18 @@ def request_grant(db: Session, partner: Partner, dataset_name: str, *, purpose: 
     if not now < valid_until <= now + dt.timedelta(days=MAX_GRANT_DAYS):
         raise InputError(f"valid_until must be in the next {MAX_GRANT_DAYS} days")
     grant = Grant(dataset_id=dataset.id, partner_id=partner.id, purpose=purpose.strip(),
-                  component_kinds=_check_kinds(component_kinds), valid_until=valid_until,
-                  status=GrantStatus.PENDING.value, reason="", created_at=now)
+                  component_kinds=_check_kinds(component_kinds), terms=_check_terms(terms),
+                  valid_until=valid_until, status=GrantStatus.PENDING.value, reason="", created_at=now)
     db.add(grant)
     db.flush()
     emit(db, Event(EventKind.GRANT_REQUESTED, f"partner:{partner.name}", f"grant:{grant.id}",
                    {"dataset": dataset_name, "kinds": grant.component_kinds,
-                    "valid_until": valid_until.isoformat()}))
+                    "terms": grant.terms, "valid_until": valid_until.isoformat()}))
     policy = _matching_policy(db, grant)
     if policy is not None:
+        ceiling = GrantTerms.model_validate(policy.terms or {})
+        grant.terms = grant_terms(grant).under(ceiling).model_dump(mode="json",
+                                                                   exclude_defaults=True)
         _set_decision(db, grant, GrantStatus.APPROVED, f"policy:{policy.id}",
                       f"standing policy {policy.id}")
     return grant
@@ -147,8 +175,10 @@ def list_grants(db: Session, status: GrantStatus | None = None) -> list[Grant]:
     return rows if status is None else [g for g in rows if effective_status(g) == status]
 
 
-def decide(db: Session, actor: str, grant_id: int, approve: bool, reason: str) -> Grant:
-    """Approve or reject a pending grant; a rejection must give a reason."""
+def decide(db: Session, actor: str, grant_id: int, approve: bool, reason: str, *,
+           terms: Mapping[str, Any] | None = None) -> Grant:
+    """Approve or reject a pending grant; a rejection must give a reason. ``terms``, if given,
+    replace the requested ones on approval (the owner decides what it allows)."""
     grant = get_grant(db, grant_id)
     if grant.status != GrantStatus.PENDING:
         raise ConflictError("grant is not pending", id=grant_id, status=grant.status)
@@ -156,6 +186,8 @@ def decide(db: Session, actor: str, grant_id: int, approve: bool, reason: str) -
         raise InputError("a rejection needs a reason")
     if approve and grant.valid_until <= utcnow():
         raise ConflictError("the requested period has already ended", id=grant_id)
+    if approve and terms is not None:
+        grant.terms = _check_terms(terms)
     _set_decision(db, grant, GrantStatus.APPROVED if approve else GrantStatus.REJECTED, actor,
                   reason.strip())
     return grant
@@ -187,20 +219,23 @@ def check_grant(db: Session, partner_name: str, dataset_name: str, component_kin
 
 
 def create_policy(db: Session, actor: str, dataset_name: str, *, partner_name: str | None,
-                  component_kinds: list[str], max_days: int) -> Policy:
-    """A standing approval for requests within ``component_kinds`` and ``max_days``."""
+                  component_kinds: list[str], max_days: int,
+                  terms: Mapping[str, Any] | None = None) -> Policy:
+    """A standing approval for requests within ``component_kinds``, ``max_days`` and
+    ``terms`` (the most a request may ask for; default: no allowances)."""
     if not 0 < max_days <= MAX_GRANT_DAYS:
         raise InputError(f"max_days must be 1..{MAX_GRANT_DAYS}")
     dataset = get_dataset(db, dataset_name)
     partner = get_partner(db, partner_name) if partner_name is not None else None
     policy = Policy(dataset_id=dataset.id, partner_id=partner.id if partner else None,
-                    component_kinds=_check_kinds(component_kinds), max_days=max_days,
-                    created_by=actor, created_at=utcnow())
+                    component_kinds=_check_kinds(component_kinds), terms=_check_terms(terms),
+                    max_days=max_days, created_by=actor, created_at=utcnow())
     db.add(policy)
     db.flush()
     emit(db, Event(EventKind.POLICY_CREATED, actor, f"policy:{policy.id}",
                    {"dataset": dataset_name, "partner": partner_name,
-                    "kinds": policy.component_kinds, "max_days": max_days}))
+                    "kinds": policy.component_kinds, "terms": policy.terms,
+                    "max_days": max_days}))
     return policy
 
 

@@ -39,8 +39,8 @@ def _field(payload: dict[str, Any], name: str, kind: type) -> Any:
 def partner_grant_view(db: Any, grant: Grant) -> dict[str, Any]:
     """A grant as its requesting partner may see it (no internal user names)."""
     view = grants.grant_view(db, grant)
-    return {k: view[k] for k in ("id", "dataset", "purpose", "component_kinds", "valid_until",
-                                 "status", "reason", "decided_at", "created_at")}
+    return {k: view[k] for k in ("id", "dataset", "purpose", "component_kinds", "terms",
+                                 "valid_until", "status", "reason", "decided_at", "created_at")}
 
 
 def health(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
@@ -64,10 +64,13 @@ def request_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) ->
     kinds = _field(payload, "component_kinds", list)
     if not all(isinstance(k, str) for k in kinds):
         raise InputError("component_kinds must be strings")
+    terms = payload.get("terms") or {}
+    if not isinstance(terms, dict):
+        raise InputError("terms must be an object")
     with rt.db.session() as db:
         grant = grants.request_grant(db, partner, _field(payload, "dataset", str),
                                      purpose=_field(payload, "purpose", str),
-                                     component_kinds=kinds, valid_until=until)
+                                     component_kinds=kinds, valid_until=until, terms=terms)
         return partner_grant_view(db, grant)
 
 

@@ -49,6 +49,10 @@ class NodeSettings(BaseSettings):
     # Folders datasets may be registered from (besides ``home/data``): a user with the
     # datasets.manage permission must not be able to read arbitrary files of the node's host.
     data_dirs: list[Path] = Field(default_factory=list)
+    # Privacy policy (coalition.engine.policy), checked before this node accepts any job.
+    # Both may only be raised above their floors (10 and 2); see docs/security.md "policy".
+    policy_min_he_batch_factor: int = Field(default=10, ge=10)
+    policy_min_client_orgs: int = Field(default=2, ge=2)
 
     @classmethod
     def settings_customise_sources(

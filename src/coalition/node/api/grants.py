@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from coalition.engine.policy import GrantTerms
 from coalition.node import grants
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import IdPath, Name, Ok, Strict
@@ -35,6 +36,7 @@ class GrantOut(BaseModel):
     partner: str | None
     purpose: str
     component_kinds: list[str]
+    terms: dict[str, Any]
     valid_until: dt.datetime
     status: GrantStatus
     reason: str
@@ -47,6 +49,8 @@ class Decision(Strict):
     """An optional note on approval; a reason is required to reject or revoke."""
 
     reason: str = Field(default="", max_length=2000)
+    terms: GrantTerms | None = Field(
+        None, description="on approval: the privacy-policy terms granted (default: as asked)")
 
 
 class PolicyCreate(Strict):
@@ -57,6 +61,9 @@ class PolicyCreate(Strict):
     partner: Name | None = None
     component_kinds: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]] = Field(min_length=1)
     max_days: int = Field(ge=1, le=grants.MAX_GRANT_DAYS)
+    terms: GrantTerms = Field(default_factory=GrantTerms,
+                              description="the most a request may ask for (allowances, "
+                                          "restrictions copied into the grants it approves)")
 
 
 class PolicyOut(BaseModel):
@@ -66,6 +73,7 @@ class PolicyOut(BaseModel):
     dataset: str | None
     partner: str | None
     component_kinds: list[str]
+    terms: dict[str, Any]
     max_days: int
     created_by: str
     created_at: dt.datetime
@@ -76,7 +84,7 @@ def _policy_out(db: Session, p: Policy) -> PolicyOut:
     partner = db.get(Partner, p.partner_id) if p.partner_id is not None else None
     return PolicyOut(id=p.id, dataset=dataset.name if dataset else None,
                      partner=partner.name if partner else None, component_kinds=p.component_kinds,
-                     max_days=p.max_days, created_by=p.created_by, created_at=p.created_at)
+                     terms=p.terms or {}, max_days=p.max_days, created_by=p.created_by, created_at=p.created_at)
 
 
 @router.get("/grants", response_model=list[GrantOut], summary="List grants")
@@ -106,7 +114,10 @@ def get_grant(grant_id: IdPath, _: Reader, rt: Runtime) -> GrantOut:
 def approve(grant_id: IdPath, body: Decision, caller: Decider, rt: Runtime) -> GrantOut:
     """Approve a pending request."""
     with rt.db.session() as db:
-        grant = grants.decide(db, caller.actor, grant_id, True, body.reason)
+        terms = None if body.terms is None else body.terms.model_dump(mode="json",
+                                                                      exclude_defaults=True)
+        grant = grants.decide(db, caller.actor, grant_id, True, body.reason,
+                              terms=terms)
         return GrantOut(**grants.grant_view(db, grant))
 
 
@@ -139,7 +150,9 @@ def create_policy(body: PolicyCreate, caller: PolicyManager, rt: Runtime) -> Pol
     with rt.db.session() as db:
         policy = grants.create_policy(db, caller.actor, body.dataset, partner_name=body.partner,
                                       component_kinds=list(body.component_kinds),
-                                      max_days=body.max_days)
+                                      max_days=body.max_days,
+                                      terms=body.terms.model_dump(mode="json",
+                                                                  exclude_defaults=True))
         return _policy_out(db, policy)
 
 

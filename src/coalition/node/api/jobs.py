@@ -16,8 +16,8 @@ from coalition.engine.states import JobState, is_terminal
 from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
+from coalition.node.jobs import privacy, service
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs import service
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -88,8 +88,26 @@ class TaskOut(BaseModel):
     finished_at: dt.datetime | None
 
 
+class PartyReview(BaseModel):
+    """One party of a task: where it runs and the parameters it runs with."""
+
+    party: str
+    site: str
+    parameters: dict[str, Any]
+
+
+class TaskReview(BaseModel):
+    """One task as an approver must see it (``variant`` as grants' terms name it)."""
+
+    task: str
+    component: str
+    variant: str
+    parties: list[PartyReview]
+
+
 class JobOut(BaseModel):
-    """A job as this node sees it."""
+    """A job as this node sees it; ``review`` (job detail only): the full sites and
+    parameters of every task, what a person approving the job decides on."""
 
     id: str
     name: str
@@ -105,6 +123,7 @@ class JobOut(BaseModel):
     finished_at: dt.datetime | None
     organisations: list[OrgOut]
     tasks: list[TaskOut]
+    review: list[TaskReview] | None = None
 
 
 class LogOut(BaseModel):
@@ -134,6 +153,13 @@ def _view(rt: NodeRuntime, job_id: str) -> JobOut:
     return JobOut(**repo.read(rt, lambda db: repo.job_view(db, repo.get_job(db, job_id))))
 
 
+def _detail(rt: NodeRuntime, job_id: str) -> JobOut:
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    out = _view(rt, job_id)
+    out.review = [TaskReview(**t) for t in privacy.review(job.dag, job.sites)]
+    return out
+
+
 @router.post("", response_model=JobOut, status_code=201, summary="Submit a job")
 def submit(body: JobSubmit, caller: Submitter, rt: Runtime) -> JobOut:
     """Validate the DAG, record the job here (the initiator) and propose it to partners."""
@@ -152,8 +178,9 @@ def list_jobs(_: Reader, rt: Runtime,
 
 @router.get("/{job_id}", response_model=JobOut, summary="Job status")
 def get_job(job_id: JobId, _: Reader, rt: Runtime) -> JobOut:
-    """The job, each organisation's answer and each task's state."""
-    return _view(rt, job_id)
+    """The job, each organisation's answer, each task's state, and the full sites and
+    parameters of every task (``review``: what an approver decides on)."""
+    return _detail(rt, job_id)
 
 
 def _logs(rt: NodeRuntime, job_id: str, after: int, task: str | None) -> list[LogOut]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, BaseModel, Field
 
+from coalition.engine.policy import GrantTerms
 from coalition.node import federation, partners
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import IdPath, Name, NamePath, Ok, Strict
@@ -86,6 +87,8 @@ class GrantAsk(Strict):
     purpose: str = Field(min_length=1, max_length=2000)
     component_kinds: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.:-]{0,63}$")]] = Field(min_length=1)
     valid_until: AwareDatetime
+    terms: GrantTerms = Field(default_factory=GrantTerms,
+                              description="privacy-policy allowances asked for")
 
 
 def _register(rt: NodeRuntime, actor: str, *, name: str, address: str, fingerprint: str,
@@ -154,7 +157,8 @@ def ask_grant(name: NamePath, body: GrantAsk, caller: Requester, rt: Runtime) ->
     """Returns the partner's grant record (pending, or approved by its standing policy)."""
     return federation.ask_grant(rt, caller.actor, name, dataset=body.dataset, purpose=body.purpose,
                                 component_kinds=list(body.component_kinds),
-                                valid_until=body.valid_until)
+                                valid_until=body.valid_until,
+                                terms=body.terms.model_dump(mode="json", exclude_defaults=True))
 
 
 @router.get("/{name}/grant-requests/{grant_id}", summary="State of a grant we asked for")

@@ -127,6 +127,8 @@ class Grant(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(Text)
     component_kinds: Mapped[list[str]] = mapped_column(JSON)
+    # coalition.engine.policy.GrantTerms: allowances and restrictions beyond the kinds
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     valid_until: Mapped[dt.datetime] = mapped_column(_TS)
     status: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -143,6 +145,8 @@ class Policy(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
     component_kinds: Mapped[list[str]] = mapped_column(JSON)
+    # the most a request may ask for (GrantTerms); approved grants carry the request's terms
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     max_days: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(_TS)

@@ -113,7 +113,7 @@ def propose(rt: NodeRuntime, caller: str, payload: dict[str, Any]) -> dict[str, 
                            {"name": job.name, "tasks": list(needed)}))
         elif job is None or (caller != rt.name and job.state != JobState.PENDING):
             raise ConflictError("job already proposed", id=job_id)
-        v = verdict(db, graph, sites, rt.name, caller)
+        v = verdict(db, graph, sites, rt.name, caller, rt.settings)
         endpoints = mint_local_endpoints(rt, job) if v.status == "accepted" else {}
         job.endpoints = {**job.endpoints, **endpoints}
         repo.set_party(db, job_id, rt.name, v.status, v.reason, "system")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import ConflictError, InputError
 from coalition.engine.dag import parse_dag
 from coalition.engine.plan import select
+from coalition.engine.policy import PolicyError, check
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
 from coalition.node.events import Event, EventKind, emit
@@ -25,6 +26,7 @@ from coalition.node.jobs import repository as repo
 from coalition.node.jobs.handlers import mint_local_endpoints
 from coalition.node.jobs.manager import manager_for
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.privacy import submit_policy
 from coalition.node.partners import list_partners
 from coalition.node.runtime import NodeRuntime
 
@@ -59,6 +61,11 @@ def submit(rt: NodeRuntime, actor: str, document: dict[str, Any], *,
 
     def create(db: Session) -> None:
         where = _sites(db, rt, [str(p) for p in graph.parties], sites or {})
+        # fail fast: the job-wide rules every participant will check (allowances are each
+        # data owner's to give, from its grants, so they are checked there)
+        violations = check(graph, where, submit_policy(db, rt.settings, graph, where, rt.name))
+        if violations:
+            raise PolicyError(violations)
         orgs: dict[str, list[str]] = {}
         for party, org in where.items():
             orgs.setdefault(org, []).append(party)

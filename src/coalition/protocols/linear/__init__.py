@@ -18,12 +18,13 @@ from coalition.protocols.linear.he_guest import HEGuest
 from coalition.protocols.linear.he_host import HEHost
 from coalition.protocols.linear.predict import predict_guest, predict_host
 from coalition.protocols.linear.roles import estimator_for
-from coalition.protocols.linear.spec import LinearParams
+from coalition.protocols.linear.spec import MIN_HE_BATCH_FACTOR, LinearParams
 from coalition.protocols.linear.ss_dealer import SSDealer
 from coalition.protocols.linear.ss_guest import SSGuest
 from coalition.protocols.linear.ss_host import SSHost
 
 __all__ = [
+    "MIN_HE_BATCH_FACTOR",
     "HEArbiter",
     "HEGuest",
     "HEHost",

@@ -24,7 +24,13 @@ from coalition.crypto.paillier import (
     generate_keypair,
 )
 from coalition.protocols.linear.batching import batches
-from coalition.protocols.linear.he_common import HEHistory, decide, serve_decrypt, with_loss
+from coalition.protocols.linear.he_common import (
+    HEHistory,
+    check_batch_floor,
+    decide,
+    serve_decrypt,
+    with_loss,
+)
 from coalition.protocols.linear.he_spec import EPOCH_LOSS, PUBKEY
 from coalition.protocols.linear.he_zeros import ZeroDealer
 from coalition.protocols.linear.layout import await_layout
@@ -55,6 +61,7 @@ class HEArbiter:
         if not ctx.hosts:
             raise ConfigError("vertical LR needs at least one host")
         layout = await_layout(ctx)
+        check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         pk, sk = keypair(p)
         owners = [ctx.guest, *ctx.hosts]
         ctx.send(owners, PUBKEY, pk)

@@ -26,13 +26,15 @@ from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
 from coalition.protocols.linear.he_mask import decrypt_masked, mask, unmask
 from coalition.protocols.linear.he_spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
+from coalition.protocols.linear.layout import Layout
 from coalition.protocols.linear.optim import PlainOptimizer
-from coalition.protocols.linear.spec import LinearParams
+from coalition.protocols.linear.spec import MIN_HE_BATCH_FACTOR, LinearParams
 
 __all__ = [
     "FEATURE_PRECISION",
     "HEHistory",
     "LocalModel",
+    "check_batch_floor",
     "decide",
     "expect_encrypted",
     "he_params",
@@ -68,6 +70,27 @@ def he_params(params: LinearParams | dict[str, object] | None, role: str) -> Lin
     if parsed.protocol == "ss":
         raise ConfigError(f"{role} runs the he-arbiter / he-guest protocols")
     return parsed
+
+
+def check_batch_floor(params: LinearParams, layout: Layout, guest: Party,
+                      hosts: list[Party]) -> None:
+    """Refuse a batch an observer could solve for the residuals (labels) of.
+
+    Every host sees ``X_h^T d`` per batch; with ``he-guest`` the guest also sees
+    ``X_g^T k·u_H`` (the hosts' scores). A batch of ``B`` rows gives an observer with ``w``
+    columns ``w`` linear equations in ``B`` unknowns: with ``B <= w`` (``batch_size: 1`` is the
+    extreme) it reads ``d`` and so every label of the batch. The configured batch (or the full
+    table) must reach :data:`MIN_HE_BATCH_FACTOR` × the widest observer's columns, and no batch,
+    the last short one included, may have as few rows as that observer has columns.
+    """
+    observers = [*hosts, *([guest] if params.protocol == "he-guest" else [])]
+    widest = max(layout.width(p) for p in observers)
+    size = params.effective_batch(layout.rows)
+    tail = layout.rows % size or size
+    if size < MIN_HE_BATCH_FACTOR * widest or tail <= widest:
+        raise ConfigError("batch too small for Paillier LR: an observer of per-batch "
+                          "gradients could solve for the labels", batch_size=size,
+                          minimum=MIN_HE_BATCH_FACTOR * widest)
 
 
 def with_loss(params: LinearParams, hosts: int) -> bool:

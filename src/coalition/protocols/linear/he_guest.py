@@ -34,6 +34,7 @@ from coalition.protocols.linear.he_arbiter import keypair
 from coalition.protocols.linear.he_common import (
     HEHistory,
     LocalModel,
+    check_batch_floor,
     decide,
     expect_encrypted,
     he_params,
@@ -78,6 +79,7 @@ class HEGuest:
         self.y = guest_labels(table, p.task)
         scaler, x = design(table, p.fit_intercept)
         layout = collect_layout(ctx, table, x.shape[1])
+        check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         reg = np.ones(x.shape[1])
         if p.fit_intercept:
             reg[-1] = 0.0

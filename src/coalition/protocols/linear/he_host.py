@@ -30,6 +30,7 @@ from coalition.protocols.linear.data import PartyTable, design
 from coalition.protocols.linear.he_common import (
     HEHistory,
     LocalModel,
+    check_batch_floor,
     expect_encrypted,
     he_params,
     report_epoch,
@@ -66,6 +67,7 @@ class HEHost:
         p = self.params
         scaler, x = design(table, fit_intercept=False)
         layout = announce(ctx, table)
+        check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         self.model = LocalModel(p, x, np.ones(x.shape[1]))
         self.k = 0.25 if p.task == "logistic" else 1.0
         self.cq = 0.125 if p.task == "logistic" else 0.5

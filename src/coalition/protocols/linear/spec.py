@@ -14,10 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from coalition.core.errors import ConfigError
 
-__all__ = ["LinearParams", "Protocol", "Task"]
+__all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Task"]
 
 Task = Literal["logistic", "linear"]
 Protocol = Literal["ss", "he-arbiter", "he-guest"]
+
+#: Paillier variants: a party that sees a per-batch aggregate over ``w`` of its own columns
+#: (``X^T d``) gets ``w`` equations in the batch's unknowns (residuals, hence labels), so a
+#: batch must have at least this many times as many rows as the widest observer has columns.
+#: The privacy policy (``coalition.engine.policy``) may raise it, nothing lowers it.
+MIN_HE_BATCH_FACTOR = 10
 
 #: Optimisers whose update is linear in the gradient: they run on secret shares without any
 #: extra secure multiplication. Adam/RMSprop need a secure square root and division.

@@ -1,0 +1,299 @@
+"""The privacy policy: which jobs a participant may accept, checked on the job document alone.
+
+Pure (no database, no network): :func:`check` takes the validated :class:`JobGraph`, the sites
+(party → organisation) and a :class:`PrivacyPolicy`, and returns **every** violation as a typed
+:class:`Violation` (a stable rule code, the task, a message that names the rule and the job's
+own parameters, never data). Every participant runs it on its own node before it accepts a
+proposal (``coalition.node.jobs.consent``), and the initiator runs it at submit to fail fast.
+
+Rules (defaults in brackets; see ``docs/security.md`` "policy"):
+
+* ``policy.coordinator_cosited`` — an arbiter (SS Beaver-triple dealer, HE key holder,
+  horizontal aggregator) must sit at an organisation that runs no data party of the task: a
+  dealer that also holds data opens the other side's shares, a key holder decrypts the
+  residuals (labels), an aggregator sees its own clients' updates in the clear.
+* ``policy.ss_guest_dealer`` — ``hetero_lr``/``hetero_linr`` with ``protocol: ss`` and no
+  arbiter makes the guest the dealer, which lets it recover the hosts' (standardised)
+  features; allowed only where the host's owner granted ``allow_guest_dealer``.
+* ``policy.he_batch_size`` — Paillier LR: every party that sees per-batch aggregates
+  (``X_h^T d`` at hosts, and ``X_g^T k·u_h`` at the guest for ``he-guest``) could solve for the
+  batch's residuals (labels) or scores when the batch has about as many rows as it has
+  features; ``batch_size`` must be at least ``he_batch_factor`` [10, never lower] × the
+  widest observer's feature count (as far as this node knows it; the roles check the exact
+  widths again at run time).
+* ``policy.label_sampling`` — SecureBoost ``sampling: goss`` keeps the rows with the largest
+  gradients, i.e. by label in tree 0: hosts learn labels from which rows they are sent; only
+  where the label owner granted ``allow_label_sampling``.
+* ``policy.secagg_required`` / ``policy.too_few_clients`` — horizontal jobs need secure
+  aggregation and at least ``min_client_orgs`` [2] distinct client organisations (also per
+  round, ``clients_per_round``).
+* ``policy.variant_not_granted`` / ``policy.coordinator_not_granted`` /
+  ``policy.batch_below_grant`` — the owner's grants (:class:`GrantTerms`) may restrict the
+  component variants, the organisations allowed to coordinate, and a minimum batch size; these
+  apply to the tasks in which the owner's parties take part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coalition.core.errors import ConfigError
+from coalition.core.ids import Party, Role
+from coalition.engine.validate import JobGraph, TaskNode
+from coalition.protocols.linear import MIN_HE_BATCH_FACTOR
+
+__all__ = [
+    "MIN_CLIENT_ORGS",
+    "MIN_HE_BATCH_FACTOR",
+    "GrantTerms",
+    "PolicyError",
+    "PrivacyPolicy",
+    "Violation",
+    "check",
+    "variant_of",
+]
+
+#: The floor of ``min_client_orgs``: one client's "aggregate" is its update.
+MIN_CLIENT_ORGS = 2
+
+_Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
+_Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+_LINEAR = frozenset({"hetero_lr", "hetero_linr"})
+_HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+
+
+class GrantTerms(BaseModel):
+    """What an owner's grant allows beyond the component kinds (stored as JSON on the grant).
+
+    Allowances default to off; restrictions default to none. Several grants combine with
+    :meth:`combine`: an allowance holds only if every grant gives it, restrictions intersect.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allow_guest_dealer: bool = Field(False, description="ss LR without an arbiter")
+    allow_label_sampling: bool = Field(False, description="SecureBoost goss")
+    variants: list[_Variant] | None = Field(
+        None, max_length=64, description="allowed 'component' or 'component:variant' (None: any)")
+    coordinators: list[_Org] | None = Field(
+        None, max_length=64,
+        description="organisations allowed to run the arbiter (None: any distinct one)")
+    min_batch_size: int | None = Field(None, ge=1, description="LR batch_size at least this")
+
+    @classmethod
+    def own_data(cls) -> GrantTerms:
+        """Terms for an owner's own job: it chose the settings itself."""
+        return cls(allow_guest_dealer=True, allow_label_sampling=True)
+
+    def combine(self, other: GrantTerms) -> GrantTerms:
+        """Terms that satisfy both ``self`` and ``other``."""
+        def meet(a: list[str] | None, b: list[str] | None) -> list[str] | None:
+            return b if a is None else a if b is None else sorted(set(a) & set(b))
+
+        floors = [v for v in (self.min_batch_size, other.min_batch_size) if v is not None]
+        return GrantTerms(
+            allow_guest_dealer=self.allow_guest_dealer and other.allow_guest_dealer,
+            allow_label_sampling=self.allow_label_sampling and other.allow_label_sampling,
+            variants=meet(self.variants, other.variants),
+            coordinators=meet(self.coordinators, other.coordinators),
+            min_batch_size=max(floors) if floors else None)
+
+    def within(self, ceiling: GrantTerms) -> bool:
+        """Whether these (requested) terms ask for no allowance ``ceiling`` does not give."""
+        return (ceiling.allow_guest_dealer or not self.allow_guest_dealer) and \
+            (ceiling.allow_label_sampling or not self.allow_label_sampling)
+
+    def under(self, ceiling: GrantTerms) -> GrantTerms:
+        """The requested allowances with ``ceiling``'s restrictions added (what a standing
+        policy approves)."""
+        return self.combine(ceiling.model_copy(update={
+            "allow_guest_dealer": True, "allow_label_sampling": True}))
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """Thresholds (node settings) and, for the evaluating owner, its grants' terms.
+
+    ``owner`` is the organisation whose data ``terms`` protect (``None`` at submit: only the
+    job-wide rules are checked). ``feature_counts`` maps ``str(party)`` to the number of
+    features the node knows that party reads (its own datasets); unknown parties count as 1.
+    """
+
+    he_batch_factor: int = MIN_HE_BATCH_FACTOR
+    min_client_orgs: int = MIN_CLIENT_ORGS
+    owner: str | None = None
+    terms: GrantTerms = field(default_factory=GrantTerms.own_data)
+    feature_counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # configurable upward only: a lower setting is a configuration error, not a choice
+        if self.he_batch_factor < MIN_HE_BATCH_FACTOR or self.min_client_orgs < MIN_CLIENT_ORGS:
+            raise ConfigError("privacy thresholds may only be raised",
+                              he_batch_factor=self.he_batch_factor,
+                              min_client_orgs=self.min_client_orgs)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: stable ``rule`` code, the ``task``, a message without data."""
+
+    rule: str
+    task: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} (task {self.task}): {self.message}"
+
+
+class PolicyError(ConfigError):
+    """A job breaks the privacy policy; ``violations`` lists every broken rule."""
+
+    code = "policy.violation"
+
+    def __init__(self, violations: list[Violation]) -> None:
+        super().__init__("the job breaks the privacy policy:\n  "
+                         + "\n  ".join(str(v) for v in violations))
+        self.violations = violations
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_problem(self) -> dict[str, Any]:
+        """RFC 9457 body with the violations as ``errors``."""
+        return {**super().to_problem(), "errors": [
+            {"rule": v.rule, "task": v.task, "message": v.message} for v in self.violations]}
+
+
+def _param(node: TaskNode, party: Party, name: str) -> Any:
+    return getattr(node.params.get(party), name, None)
+
+
+def _values(node: TaskNode, name: str) -> list[Any]:
+    """The parameter as every party of the task was given it (party blocks may differ)."""
+    return [_param(node, p, name) for p in node.parties]
+
+
+def _data(node: TaskNode) -> list[Party]:
+    return [p for p in node.parties if p.role is not Role.ARBITER]
+
+
+def _arbiters(node: TaskNode) -> list[Party]:
+    return [p for p in node.parties if p.role is Role.ARBITER]
+
+
+def variant_of(node: TaskNode) -> str:
+    """``component:variant`` — what grants' ``variants`` name (the guest's view of it)."""
+    name = node.component.name
+    if name in _LINEAR:
+        protocol = str(_values(node, "protocol")[0])
+        dealt = protocol == "ss" and not _arbiters(node)
+        return f"{name}:{'ss-guest-dealer' if dealt else protocol}"
+    if name == "hetero_secureboost":
+        return f"{name}:{_values(node, 'sampling')[0]}"
+    if name in _HORIZONTAL:
+        return f"{name}:{'secagg' if all(_values(node, 'secure_aggregation')) else 'plain'}"
+    protocol = _values(node, "protocol")[0]
+    value = getattr(protocol, "value", protocol)
+    return f"{name}:{value if value is not None else 'default'}"
+
+
+def _coordinator(name: str, node: TaskNode, sites: Mapping[str, str]) -> list[Violation]:
+    data_orgs = {sites[str(p)] for p in _data(node)}
+    return [Violation("policy.coordinator_cosited", name,
+                      f"the arbiter {a} is sited at {sites[str(a)]}, which also runs a data "
+                      "party of the task; site it at an organisation holding no data here")
+            for a in _arbiters(node) if sites[str(a)] in data_orgs]
+
+
+def _linear(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+            ) -> list[Violation]:
+    out: list[Violation] = []
+    protocols = set(_values(node, "protocol"))
+    guests = {sites[str(p)] for p in node.parties if p.role is Role.GUEST}
+    if "ss" in protocols and not _arbiters(node) and not policy.terms.allow_guest_dealer:
+        at_risk = [h for h in node.parties if h.role is Role.HOST
+                   and sites[str(h)] == policy.owner and sites[str(h)] not in guests]
+        if at_risk:
+            out.append(Violation("policy.ss_guest_dealer", name, "protocol 'ss' without an "
+                                 "arbiter makes the guest the dealer; the grant of "
+                                 f"{policy.owner} does not allow guest dealing"))
+    he = {p for p in protocols if p in ("he-arbiter", "he-guest")}
+    if he:
+        observers = [p for p in _data(node) if p.role is Role.HOST or "he-guest" in he]
+        width = max((policy.feature_counts.get(str(p), 1) for p in observers), default=1)
+        floor = policy.he_batch_factor * width
+        small = [b for b in _values(node, "batch_size") if b is not None and b < floor]
+        if small:
+            out.append(Violation("policy.he_batch_size", name,
+                                 f"batch_size {min(small)} is below the floor {floor} "
+                                 f"({policy.he_batch_factor} x the widest observer's features)"))
+    return out
+
+
+def _secureboost(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+                 ) -> list[Violation]:
+    label_owners = {sites[str(p)] for p in node.parties if p.role is Role.GUEST}
+    if "goss" in _values(node, "sampling") and policy.owner in label_owners \
+            and not policy.terms.allow_label_sampling:
+        return [Violation("policy.label_sampling", name, "sampling 'goss' selects rows by "
+                          f"gradient (label); the grant of {policy.owner} does not allow "
+                          "label-dependent sampling")]
+    return []
+
+
+def _horizontal(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+                ) -> list[Violation]:
+    out: list[Violation] = []
+    if not all(_values(node, "secure_aggregation")):
+        out.append(Violation("policy.secagg_required", name,
+                             "horizontal training needs secure_aggregation: true"))
+    orgs = {sites[str(p)] for p in _data(node)}
+    per_round = [c for c in _values(node, "clients_per_round") if c is not None]
+    if len(orgs) < policy.min_client_orgs or any(c < policy.min_client_orgs for c in per_round):
+        out.append(Violation("policy.too_few_clients", name,
+                             f"needs at least {policy.min_client_orgs} distinct client "
+                             "organisations, in the job and in every round"))
+    return out
+
+
+_RULES = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
+          **dict.fromkeys(_HORIZONTAL, _horizontal)}
+
+
+def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+             ) -> list[Violation]:
+    terms, out = policy.terms, list[Violation]()
+    if policy.owner not in {sites[str(p)] for p in node.parties}:
+        return out
+    variant = variant_of(node)
+    if terms.variants is not None and not {variant, node.component.name} & set(terms.variants):
+        out.append(Violation("policy.variant_not_granted", name,
+                             f"{variant} is not among the variants {policy.owner} granted"))
+    if terms.coordinators is not None:
+        out += [Violation("policy.coordinator_not_granted", name,
+                          f"{policy.owner} did not grant {sites[str(a)]} the arbiter's role")
+                for a in _arbiters(node) if sites[str(a)] not in terms.coordinators]
+    if terms.min_batch_size is not None and node.component.name in _LINEAR:
+        sizes = [b for b in _values(node, "batch_size") if b is not None]
+        if any(b < terms.min_batch_size for b in sizes):
+            out.append(Violation("policy.batch_below_grant", name,
+                                 f"batch_size is below the {terms.min_batch_size} rows "
+                                 f"{policy.owner} granted"))
+    return out
+
+
+def check(graph: JobGraph, sites: Mapping[str, str], policy: PrivacyPolicy) -> list[Violation]:
+    """Every violation of ``policy`` by the job (empty: the policy accepts it)."""
+    out: list[Violation] = []
+    for name, node in graph.tasks.items():
+        out += _coordinator(name, node, sites)
+        rule = _RULES.get(node.component.name)
+        if rule is not None:
+            out += rule(name, node, sites, policy)
+        out += _granted(name, node, sites, policy)
+    return out
