@@ -221,6 +221,8 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
                 repo.log(rt, job.id, line.rstrip(), task=node.name, party=str(party))
         code = proc.wait()
     finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
         manager.untrack(job.id, node.name, str(party))
     if result is not None and result.get("result") == "ok" and code == 0:
         return {"ok": True, "error": "", "code": "", "metrics": metrics}
