@@ -152,3 +152,52 @@ def test_party_certificate_of_one_job_is_refused_for_another(pair: tuple[Node, N
     with pytest.raises(AuthError, match="not bound to this job"):
         check_endpoint(Party.guest("bank"), guest_j1.cert_pem.encode(),
                        bank.rt.identity.cert_pem, j2)
+
+
+def test_third_party_certificate_of_another_job_is_refused(tmp_path: Path) -> None:
+    """bank relays telco's (genuine, telco-issued) job-1 certificate to carmaker for job 2."""
+    bank = start_node(tmp_path / "bank", "bank")
+    telco = start_node(tmp_path / "telco", "telco")
+    carmaker = start_node(tmp_path / "carmaker", "carmaker")
+    nodes = (bank, telco, carmaker)
+    try:
+        for a in nodes:
+            for b in nodes:
+                if a is not b:
+                    connect(a, b)
+        for host, name in ((telco, "usage"), (carmaker, "fleet")):
+            register_dataset(host, name, ROWS, share_with="bank")
+            until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat()
+            g = call(bank, host, "RequestGrant", {"dataset": name, "purpose": "match",
+                                                  "component_kinds": ["psi"],
+                                                  "valid_until": until})
+            assert host.env.client.post(f"/api/v1/grants/{g['id']}/approve",
+                                        headers=host.env.auth(), json={}).status_code == 200
+        doc = {"version": 1, "name": "probe",
+               "parties": {"guest": ["bank"], "host": ["telco", "carmaker"]},
+               "tasks": {"read": {"component": "reader", "parameters": {"id_column": "id"},
+                                  "party_parameters": {"guest:bank": {"path": "mine"},
+                                                       "host:telco": {"path": "usage"},
+                                                       "host:carmaker": {"path": "fleet"}}},
+                         "align": {"component": "psi", "parameters": {"protocol": "ecdh"},
+                                   "inputs": {"data": "read.data"}}}}
+        sites = {"guest:bank": "bank", "host:telco": "telco", "host:carmaker": "carmaker"}
+        j1, j2 = secrets.token_hex(8), secrets.token_hex(8)
+        replies = {(j, h.name): call(bank, h, "JobPropose",
+                                     proposal(j, "bank", h.name, dag=doc, sites=sites))
+                   for j in (j1, j2) for h in (telco, carmaker)}
+        assert {r["status"] for r in replies.values()} == {"accepted"}
+        guest = mint_endpoint(bank.rt, j2, Party.guest("bank")).to_dict()
+        endpoints = {"guest:bank": guest,
+                     "host:carmaker": replies[(j2, "carmaker")]["endpoints"]["host:carmaker"],
+                     "host:telco": replies[(j1, "telco")]["endpoints"]["host:telco"]}
+        with pytest.raises(AuthError, match="not bound to this job"):
+            call(bank, carmaker, "JobStart", {"job_id": j2, "endpoints": endpoints})
+        assert _state(carmaker, j2) == "pending"
+        # With telco's job-2 certificate the same start goes through.
+        endpoints["host:telco"] = replies[(j2, "telco")]["endpoints"]["host:telco"]
+        call(bank, carmaker, "JobStart", {"job_id": j2, "endpoints": endpoints})
+        assert _state(carmaker, j2) == "running"
+    finally:
+        for n in nodes:
+            n.close()
