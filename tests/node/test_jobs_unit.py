@@ -26,6 +26,7 @@ from coalition.node.settings import NodeSettings
 from coalition.transport.tls import cert_fingerprint
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jobs" / "credit_risk.yaml"
+J1 = "00000000000000a1"
 SITES = {"guest:bank": "bank", "host:telco": "telco", "arbiter:coordinator": "coordinator"}
 
 
@@ -51,12 +52,15 @@ def test_submit_rejects_invalid_dags_and_unknown_sites(shared_env: NodeEnv) -> N
 def test_unknown_jobs_are_404_everywhere(shared_env: NodeEnv) -> None:
     auth = shared_env.auth()
     assert shared_env.client.get("/api/v1/jobs", headers=auth).json() == []
-    for method, path in (("GET", "/jobs/nope"), ("GET", "/jobs/nope/logs"),
-                         ("GET", "/jobs/nope/metrics"), ("GET", "/jobs/nope/events"),
-                         ("POST", "/jobs/nope/cancel"), ("POST", "/jobs/nope/rerun"),
-                         ("POST", "/jobs/nope/approve")):
-        r = shared_env.client.request(method, f"/api/v1{path}", headers=auth, json={})
+    routes = (("GET", ""), ("GET", "/logs"), ("GET", "/metrics"), ("GET", "/events"),
+              ("POST", "/cancel"), ("POST", "/rerun"), ("POST", "/approve"))
+    for method, path in routes:
+        r = shared_env.client.request(method, f"/api/v1/jobs/0123456789abcdef{path}",
+                                      headers=auth, json={})
         assert r.status_code == 404, (path, r.text)
+        # A malformed id never reaches a lookup (ids name folders on every node).
+        r = shared_env.client.request(method, f"/api/v1/jobs/nope{path}", headers=auth, json={})
+        assert r.status_code == 422, (path, r.text)
 
 
 def test_consent_needs_a_grant_for_every_downstream_use() -> None:
@@ -80,18 +84,19 @@ def test_party_certificates_are_issued_by_the_node_key(tmp_path: Path) -> None:
     bank, telco = make_env(tmp_path / "b", "bank"), make_env(tmp_path / "t", "telco")
     try:
         guest = Party.guest("bank")
-        ep = mint_endpoint(bank.rt, "j1", guest)
+        ep = mint_endpoint(bank.rt, J1, guest)
         assert ep.address.startswith("127.0.0.1:")
-        check_endpoint(guest, ep.cert_pem.encode(), bank.rt.identity.cert_pem)
+        check_endpoint(guest, ep.cert_pem.encode(), bank.rt.identity.cert_pem, J1)
         with pytest.raises(AuthError, match="issued"):
-            check_endpoint(guest, ep.cert_pem.encode(), telco.rt.identity.cert_pem)
+            check_endpoint(guest, ep.cert_pem.encode(), telco.rt.identity.cert_pem, J1)
         with pytest.raises(AuthError, match="another party"):
-            check_endpoint(Party.host("bank"), ep.cert_pem.encode(), bank.rt.identity.cert_pem)
+            check_endpoint(Party.host("bank"), ep.cert_pem.encode(), bank.rt.identity.cert_pem,
+                           J1)
         trust = transport_trust({guest: ep.cert_pem.encode()},
                                 {guest: bank.rt.identity.cert_pem})
         assert trust.pins == {guest: cert_fingerprint(ep.cert_pem.encode())}
         assert trust.roots_for(guest) == bank.rt.identity.cert_pem
-        key = (tmp_path / "b" / "jobs" / "j1" / "keys" / "guest-bank.key")
+        key = (tmp_path / "b" / "jobs" / J1 / "keys" / "guest-bank.key")
         assert key.stat().st_mode & 0o077 == 0
     finally:
         bank.close()
@@ -132,9 +137,12 @@ def _cli() -> typer.Typer:
 
 def test_cli_remote_commands_report_unreachable_nodes_and_bad_dags(tmp_path: Path) -> None:
     runner = CliRunner()
-    r = runner.invoke(_cli(), ["job", "status", "abc", "--node", "http://127.0.0.1:9",
+    r = runner.invoke(_cli(), ["job", "status", J1, "--node", "http://127.0.0.1:9",
                                "--token", "x"])
     assert r.exit_code == 1 and "cannot reach" in r.output
+    # A malformed id is refused before any request (it would be spliced into the URL).
+    r = runner.invoke(_cli(), ["job", "status", "../users", "--node", "http://127.0.0.1:9"])
+    assert r.exit_code == 3 and "16 lowercase hex digits" in r.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: x\nparties: {guest: [a]}\ntasks: {}\n")
     r = runner.invoke(_cli(), ["job", "submit", str(bad), "--node", "http://127.0.0.1:9"])

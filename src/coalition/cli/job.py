@@ -29,7 +29,20 @@ NodeUrl = Annotated[str, typer.Option("--node", envvar="COALITION_NODE_URL",
                                       help="The node's API URL.")]
 Token = Annotated[str, typer.Option("--token", envvar="COALITION_TOKEN",
                                     help="Session token or API key.")]
-JobId = Annotated[str, typer.Argument(help="Job id.")]
+
+
+def _job_id(value: str) -> str:
+    """The CLI refuses a malformed job id before it reaches a URL (``../users`` would)."""
+    from coalition.core.ids import check_job_id
+
+    try:
+        return check_job_id(value)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(ExitCode.INPUT) from exc
+
+
+JobId = Annotated[str, typer.Argument(help="Job id (16 hex digits).", callback=_job_id)]
 Start = Annotated[str | None, typer.Option("--from", help="Run this task and everything "
                                            "downstream.")]
 Only = Annotated[str | None, typer.Option("--only", help="Run just this task.")]

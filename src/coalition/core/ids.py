@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from coalition.core.errors import ConfigError
+from coalition.core.errors import ConfigError, InputError
 
-__all__ = ["Party", "Role"]
+__all__ = ["JOB_ID_PATTERN", "Party", "Role", "check_job_id"]
+
+JOB_ID_PATTERN = r"^[0-9a-f]{16}$"
+"""A job id: 16 lowercase hex digits (``secrets.token_hex(8)``). Ids name folders on every
+node of a job, so nothing else (``J1/.``, ``../x``) may ever be accepted as one."""
+_JOB_ID = re.compile(JOB_ID_PATTERN)
+
+
+def check_job_id(value: object) -> str:
+    """``value`` if it is a well-formed job id, else :class:`InputError` (value not echoed)."""
+    if not isinstance(value, str) or _JOB_ID.fullmatch(value) is None:
+        raise InputError("a job id is 16 lowercase hex digits")
+    return value
 
 
 class Role(StrEnum):

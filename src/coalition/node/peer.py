@@ -8,7 +8,15 @@ registered partner, which names the calling organisation; a partner removed a mo
 refused even on a connection opened before.
 
 Messages are UTF-8 JSON objects (plain values only), one method per operation; errors travel as
-gRPC status codes with the typed error's code and message in the details.
+gRPC status codes with the typed error's code and message in the details — never an error's
+details or an untyped exception's text, which stay in this node's log (a fixed ``internal``
+answer crosses instead).
+
+Limits per partner (:mod:`coalition.node.limits`): requests larger than
+``peer_max_request_bytes`` are refused by gRPC itself, and control methods (everything but the
+serving hot path, which has its own quotas) spend a token of the caller's
+``peer_rate_per_minute``/``peer_rate_burst`` bucket; refusals are ``RESOURCE_EXHAUSTED`` with
+the typed ``limit.exceeded`` code.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from coalition.core.errors import CoalitionError, ConfigError
 from coalition.node import partners
 from coalition.node.db.models import Partner
 from coalition.node.identity import fingerprint_of_pem
-from coalition.node.peer_handlers import HANDLERS
+from coalition.node.limits import RateLimiter
+from coalition.node.peer_handlers import HANDLERS, UNMETERED
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["SERVICE", "PeerEndpoint", "status_for"]
@@ -39,7 +48,8 @@ _BY_FINGERPRINT = sa.select(Partner.__table__).where(
     Partner.__table__.c.fingerprint == sa.bindparam("fp"))
 _STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
            403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
-           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT}
+           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT,
+           429: grpc.StatusCode.RESOURCE_EXHAUSTED}
 
 
 def status_for(exc: CoalitionError) -> grpc.StatusCode:
@@ -61,6 +71,7 @@ class PeerEndpoint:
         self._roots: bytes | None = None
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
+        self._rate = RateLimiter(rt.settings.peer_rate_per_minute, rt.settings.peer_rate_burst)
         self.port = 0
 
     def _certificate_config(self) -> Any:
@@ -80,9 +91,12 @@ class PeerEndpoint:
         """Bind ``peer_host:peer_port`` (0 picks a free port, see :attr:`port`) and serve."""
         settings = self._rt.settings
         server = grpc.server(ThreadPoolExecutor(self._max_workers, thread_name_prefix="node-peer"),
-                             options=[("grpc.so_reuseport", 0)])
+                             options=[("grpc.so_reuseport", 0),
+                                      ("grpc.max_receive_message_length",
+                                       settings.peer_max_request_bytes)])
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
-            name: grpc.unary_unary_rpc_method_handler(self._wrap(fn)) for name, fn in HANDLERS.items()
+            name: grpc.unary_unary_rpc_method_handler(self._wrap(fn, metered=name not in UNMETERED))
+            for name, fn in HANDLERS.items()
         }),))
         creds = grpc.dynamic_ssl_server_credentials(
             self._certificate_config(), self._certificate_config,
@@ -116,10 +130,16 @@ class PeerEndpoint:
                    "certificate is not a registered partner")
         return Partner(**row)
 
-    def _wrap(self, fn: Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]]
-              ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+    def _wrap(self, fn: Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]], *,
+              metered: bool = True) -> Callable[[bytes, grpc.ServicerContext], bytes]:
         def handler(request: bytes, context: grpc.ServicerContext) -> bytes:
             partner = self._caller(context)
+            try:
+                if metered:
+                    self._rate.take(partner.name)
+            except CoalitionError as exc:
+                log.warning("rate limit: refused a call from partner %s", partner.name)
+                _abort(context, status_for(exc), exc.code, exc.message)
             try:
                 payload = json.loads(request or b"{}")
                 if not isinstance(payload, dict):
@@ -130,6 +150,9 @@ class PeerEndpoint:
                 result = fn(self._rt, partner, payload)
             except CoalitionError as exc:
                 _abort(context, status_for(exc), exc.code, exc.message)
+            except Exception:  # untyped: its text may hold paths or values; it stays here
+                log.exception("peer call from %s failed", partner.name)
+                _abort(context, grpc.StatusCode.INTERNAL, "internal", "internal error")
             return json.dumps(result, default=str).encode()
 
         return handler

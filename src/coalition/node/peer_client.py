@@ -23,6 +23,7 @@ from coalition.core.errors import (
 )
 from coalition.node.db.models import Partner
 from coalition.node.identity import tls_name_of_pem
+from coalition.node.limits import LimitError
 from coalition.node.peer import SERVICE
 from coalition.node.runtime import NodeRuntime
 
@@ -34,6 +35,7 @@ _ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
     grpc.StatusCode.ALREADY_EXISTS: ConflictError,
     grpc.StatusCode.PERMISSION_DENIED: AuthError,
     grpc.StatusCode.UNAUTHENTICATED: AuthError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: LimitError,
 }
 
 
@@ -52,6 +54,9 @@ def translate_rpc_error(exc: grpc.RpcError, org: str, method: str, timeout_s: fl
     except ValueError:
         info = {}
     message = info.get("message") if isinstance(info, dict) else None
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and message is None:  # gRPC's size cap
+        return LimitError(f"partner {org} refused the request as too large", partner=org,
+                          method=method)
     if code == grpc.StatusCode.UNAVAILABLE or message is None:
         return PeerError(f"partner {org} unreachable or refused the TLS handshake",
                          partner=org, method=method, grpc=code.name)

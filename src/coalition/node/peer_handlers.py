@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 import coalition
 from coalition.core.errors import InputError, NotFoundError
 from coalition.node import datasets, grants
@@ -20,11 +22,12 @@ from coalition.node.db.models import Grant, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.jobs import JOB_HANDLERS
 from coalition.node.jobs.links import JobHandler
+from coalition.node.limits import LimitError
 from coalition.node.models.peer import MODEL_HANDLERS
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.host import SERVING_HANDLERS
 
-__all__ = ["HANDLERS", "partner_grant_view"]
+__all__ = ["HANDLERS", "UNMETERED", "partner_grant_view"]
 
 Handler = Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]]
 
@@ -68,10 +71,20 @@ def request_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) ->
     if not isinstance(terms, dict):
         raise InputError("terms must be an object")
     with rt.db.session() as db:
+        _check_pending_grants(rt, db, partner)
         grant = grants.request_grant(db, partner, _field(payload, "dataset", str),
                                      purpose=_field(payload, "purpose", str),
                                      component_kinds=kinds, valid_until=until, terms=terms)
         return partner_grant_view(db, grant)
+
+
+def _check_pending_grants(rt: NodeRuntime, db: Any, partner: Partner) -> None:
+    """At most ``grant_max_pending_per_partner`` requests of one partner wait for a person."""
+    cap = rt.settings.grant_max_pending_per_partner
+    pending = db.scalar(sa.select(sa.func.count()).select_from(Grant).where(
+        Grant.partner_id == partner.id, Grant.status == grants.GrantStatus.PENDING.value))
+    if int(pending or 0) >= cap:
+        raise LimitError("too many of your grant requests are pending here", max_pending=cap)
 
 
 def get_grant(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +104,9 @@ def _as_peer(fn: JobHandler) -> Handler:
 
     return handler
 
+
+UNMETERED = frozenset(SERVING_HANDLERS)
+"""Methods outside the per-partner call rate: online serving, which has its own quotas."""
 
 HANDLERS: dict[str, Handler] = {
     "Health": health,

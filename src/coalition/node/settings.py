@@ -54,6 +54,17 @@ class NodeSettings(BaseSettings):
     policy_min_he_batch_factor: int = Field(default=10, ge=10)
     policy_min_client_orgs: int = Field(default=2, ge=2)
 
+    # What one partner may make this node hold or do over the peer endpoint (see
+    # coalition.node.limits); refusals are typed (limit.exceeded / input.invalid).
+    peer_max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    peer_rate_per_minute: float = Field(default=600.0, gt=0)  # control calls, not serving
+    peer_rate_burst: int = Field(default=600, ge=1)
+    job_max_pending_per_partner: int = Field(default=20, ge=1)  # proposals not yet started
+    grant_max_pending_per_partner: int = Field(default=20, ge=1)
+    job_max_tasks: int = Field(default=200, ge=1)
+    job_max_parties: int = Field(default=64, ge=2)
+    job_max_timeout_s: float = Field(default=86400.0, ge=1.0)  # a proposal's timeout_s is clamped
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -41,10 +41,12 @@ from coalition.core.errors import AuthError, ConfigError
 from coalition.core.ids import Party
 
 __all__ = [
+    "JOB_URN_PREFIX",
     "CertificateAuthority",
     "NodeIdentity",
     "Trust",
     "cert_fingerprint",
+    "cert_job",
     "cert_party",
     "generate_ca",
     "issue_node_cert",
@@ -175,6 +177,27 @@ def cert_party(cert_pem: bytes) -> Party:
         raise AuthError("certificate does not name a party") from exc
 
 
+JOB_URN_PREFIX = "urn:coalition:job:"
+
+
+def cert_job(cert_pem: bytes) -> str | None:
+    """The job a certificate is bound to (its ``urn:coalition:job:`` SAN URI), or ``None``;
+    :class:`AuthError` if it names more than one job or cannot be read."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem)
+    except ValueError as exc:
+        raise AuthError("certificate cannot be read") from exc
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    jobs = [u[len(JOB_URN_PREFIX):] for u in san.get_values_for_type(
+        x509.UniformResourceIdentifier) if u.startswith(JOB_URN_PREFIX)]
+    if len(jobs) > 1:
+        raise AuthError("certificate is bound to more than one job")
+    return jobs[0] if jobs else None
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -211,10 +234,14 @@ def issue_node_cert(
     days: int = 365,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
+    job_id: str | None = None,
 ) -> NodeIdentity:
     """A node key and certificate for ``party`` signed by ``ca`` (client and server use).
 
     ``not_before``/``not_after`` override the validity window (tests mint expired ones).
+    ``job_id`` binds the certificate to one job: a SAN URI ``urn:coalition:job:<id>``
+    (:func:`cert_job` reads it back), so a certificate minted for one job cannot be presented
+    for another.
     """
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
@@ -223,8 +250,8 @@ def issue_node_cert(
     key = ec.generate_private_key(ec.SECP256R1())
     start = not_before or _now() - dt.timedelta(minutes=5)
     end = not_after or start + dt.timedelta(days=days)
-    cert = _node_builder(party, key, ca_cert.subject, start, end, ca=False).sign(
-        ca_key, hashes.SHA256())
+    cert = _node_builder(party, key, ca_cert.subject, start, end, ca=False,
+                         job_id=job_id).sign(ca_key, hashes.SHA256())
     return NodeIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -240,7 +267,11 @@ def self_signed_node_cert(party: Party, *, days: int = 365) -> NodeIdentity:
 
 
 def _node_builder(party: Party, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
-                  start: dt.datetime, end: dt.datetime, *, ca: bool) -> x509.CertificateBuilder:
+                  start: dt.datetime, end: dt.datetime, *, ca: bool,
+                  job_id: str | None = None) -> x509.CertificateBuilder:
+    names: list[x509.GeneralName] = [x509.DNSName(party_dns_name(party))]
+    if job_id is not None:
+        names.append(x509.UniformResourceIdentifier(f"{JOB_URN_PREFIX}{job_id}"))
     return (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(party))]))
@@ -249,8 +280,7 @@ def _node_builder(party: Party, key: ec.EllipticCurvePrivateKey, issuer: x509.Na
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(party_dns_name(party))]),
-                       critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None),
                        critical=True)
         .add_extension(x509.KeyUsage(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.core.ids import JOB_ID_PATTERN
 from coalition.engine.states import JobState, is_terminal
 from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
@@ -28,7 +29,8 @@ Reader = Annotated[Principal, Depends(Require(Permission.JOBS_READ))]
 Submitter = Annotated[Principal, Depends(Require(Permission.JOBS_SUBMIT))]
 Canceller = Annotated[Principal, Depends(Require(Permission.JOBS_CANCEL))]
 Approver = Annotated[Principal, Depends(Require(Permission.JOBS_APPROVE))]
-JobId = Annotated[str, Path(min_length=1, max_length=32, description="job id")]
+# Checked before any lookup: an id names a folder on every node of the job.
+JobId = Annotated[str, Path(pattern=JOB_ID_PATTERN, description="job id (16 hex digits)")]
 _POLL_S = 0.5
 _KEEPALIVE_S = 15.0
 

@@ -10,7 +10,10 @@ Layout under the node home::
     jobs/<job>/inputs/<dataset>.parquet     SQL datasets exported for the reader
 
 Cache keys stay on this node (they are digests of its data): the initiator only learns, per
-party, whether the key hit.
+party, whether the key hit. A task's worker starts at most once per (job, task, party),
+however often ``TaskRun`` is called. What a worker's failure tells the initiator is a typed
+code and message only (:mod:`.public`); its output, traceback and exit status stay in this
+node's job log.
 """
 
 from __future__ import annotations
@@ -36,17 +39,17 @@ from coalition.node import dataset_io
 from coalition.node.datasets import get_dataset
 from coalition.node.jobs import links
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs.certs import job_dir, key_paths
+from coalition.node.jobs.certs import check_endpoint, job_path, key_paths
 from coalition.node.jobs.derived import register_outputs
 from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.public import public_error
 from coalition.node.partners import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 
 __all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
 
-_LOG_TAIL = 20
 _WORKER = Path(__file__).with_name("worker.py")
 
 
@@ -71,7 +74,7 @@ def _resolve(rt: NodeRuntime, db: Session, job_id: str, name: str) -> Path:
     row = get_dataset(db, name)
     if row.kind != "sql":
         return Path(row.location)
-    out = job_dir(rt, job_id) / "inputs" / f"{name}.parquet"
+    out = job_path(rt, job_id, "inputs", f"{name}.parquet")
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         dataset_io.load_frame(row.kind, row.location, row.table, row.id_column).to_parquet(
@@ -124,6 +127,9 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
         org_certs[str(p)] = (rt.identity.cert_pem.decode() if org == rt.name
                              else get_partner(db, org).certificate_pem)
     endpoints = job.endpoints
+    for name, org_pem in org_certs.items():  # pins only certificates bound to this very job
+        check_endpoint(Party.parse(name), endpoints[name]["cert_pem"].encode(),
+                       org_pem.encode(), job.id)
     key_file, cert_file = key_paths(rt, job.id, party)
     return {
         "job": job.id, "task": node.name, "party": str(party), "dag": job.dag,
@@ -145,11 +151,14 @@ def _fingerprint(pem: str) -> str:
 
 def launch(rt: NodeRuntime, manager: JobManager, job: JobRow, graph: JobGraph,
            task: str) -> list[str]:
-    """Start a worker for each local party of ``task`` (one thread watches each)."""
+    """Start a worker for each local party of ``task`` (one thread watches each), once per
+    (job, task, party): a repeated call starts nothing and returns the same parties."""
     node = graph.tasks[task]
     parties = local_parties(rt, job, node)
     for party in parties:
-        manager.spawn(f"{job.id}-{task}-{party}", _run_worker, rt, manager, job, node, party)
+        if manager.claim(job.id, task, str(party)):
+            manager.spawn(f"{job.id}-{task}-{party}", _run_worker, rt, manager, job, node,
+                          party)
     return [str(p) for p in parties]
 
 
@@ -168,8 +177,11 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
             for name in repo.write(rt, register):
                 repo.log(rt, job.id, f"registered derived dataset {name}", task=node.name,
                          party=str(party))
-    except CoalitionError as exc:
-        outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "code": exc.code}
+    except Exception as exc:
+        repo.log(rt, job.id, f"worker of {party} failed: {type(exc).__name__}: {exc}",
+                 level="error", task=node.name, party=str(party))
+        code, message = public_error(exc)
+        outcome = {"ok": False, "error": message, "code": code}
     payload = {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
                "seconds": time.monotonic() - t0, "metrics": outcome.pop("metrics", [])}
     try:
@@ -182,7 +194,7 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
 def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
                party: Party) -> dict[str, Any]:
     spec = repo.read(rt, lambda db: _spec(rt, db, job, node, party))
-    path = job_dir(rt, job.id) / "work" / f"{node.name}.{party.role.value}-{party.name}.json"
+    path = job_path(rt, job.id, "work", f"{node.name}.{party.role.value}-{party.name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec), encoding="utf-8")
     # Run as a script (-P: without its folder on sys.path) rather than with -m, which would
@@ -195,7 +207,6 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
         return {"ok": False, "error": "the job was stopped", "code": "job.cancelled"}
     result: dict[str, Any] | None = None
     metrics: list[dict[str, Any]] = []
-    tail: list[str] = []
     try:
         for line in proc.stdout or ():
             msg = _parse(line)
@@ -207,19 +218,20 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
             elif msg is not None and "result" in msg:
                 result = msg
             elif line.strip():
-                tail = [*tail[-_LOG_TAIL:], line.rstrip()]
                 repo.log(rt, job.id, line.rstrip(), task=node.name, party=str(party))
         code = proc.wait()
     finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
         manager.untrack(job.id, node.name, str(party))
     if result is not None and result.get("result") == "ok" and code == 0:
         return {"ok": True, "error": "", "code": "", "metrics": metrics}
     if result is not None and result.get("result") == "error":
-        return {"ok": False, "error": str(result.get("error")), "code": str(result.get("code")),
-                "metrics": metrics}
+        return {"ok": False, "error": str(result.get("error"))[:2000],
+                "code": str(result.get("code"))[:64], "metrics": metrics}
     why = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}")
-    last = f"; last output: {tail[-1]}" if tail else ""
-    return {"ok": False, "error": f"worker process of {party} {why}{last}",
+    # The last output line may quote data: it is in the local log (above), never sent.
+    return {"ok": False, "error": f"worker process of {party} {why}",
             "code": "job.worker_died", "metrics": metrics}
 
 

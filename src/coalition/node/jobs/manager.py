@@ -52,6 +52,7 @@ class JobManager:
         self._procs: dict[tuple[str, str, str], subprocess.Popen[str]] = {}
         self._stopped: set[str] = set()
         self._graphs: dict[str, JobGraph] = {}
+        self._launched: set[tuple[str, str, str]] = set()
 
     def spawn(self, name: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
         """Run ``fn(*args)`` in a daemon thread; an escaping error is logged, not lost."""
@@ -105,6 +106,16 @@ class JobManager:
                 self._cond.wait(0.2)
 
     # -- workers (every node) ----------------------------------------------------------------
+
+    def claim(self, job_id: str, task: str, party: str) -> bool:
+        """``True`` the first time a worker of (job, task, party) is asked for, ``False``
+        after: a task runs once per job, so a repeated ``TaskRun`` never starts a second
+        worker (a rerun is a new job)."""
+        with self._cond:
+            if (job_id, task, party) in self._launched:
+                return False
+            self._launched.add((job_id, task, party))
+            return True
 
     def track(self, job_id: str, task: str, party: str, proc: subprocess.Popen[str]) -> bool:
         """Remember a started worker; ``False`` (and the worker killed) if the job stopped."""

@@ -9,6 +9,9 @@ target of a partial run (:func:`~coalition.engine.plan.decide`); otherwise start
 worker (``TaskRun``) and wait for every party's report. The first failure fails the task and
 the job everywhere, with the root cause (a party's own error is preferred over the peer errors
 it provoked in the others); workers still running are killed.
+
+A failure reason is mirrored to every organisation, so it is built from typed codes and
+messages only (:func:`~.public.public_error`); the full local error goes to this node's log.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from coalition.node.jobs import links
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import TaskReport, manager_for
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.public import public_error
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["announce_restart", "cancel", "close_job", "drive", "fail", "run_tasks"]
@@ -63,10 +67,14 @@ def drive(rt: NodeRuntime, job_id: str) -> None:
     for org in _orgs(job):
         try:
             reply = links.call(rt, org, "JobPropose", {"job": proposal})
-            status, reason = str(reply["status"]), str(reply.get("reason", ""))
-            endpoints.update(reply.get("endpoints") or {})
+            status, reason = str(reply["status"]), str(reply.get("reason", ""))[:2000]
+            given = reply.get("endpoints")
+            # An organisation speaks for the parties sited at it only.
+            endpoints.update({k: v for k, v in (given if isinstance(given, dict) else {})
+                              .items() if job.sites.get(k) == org})
         except CoalitionError as exc:
-            status, reason = "rejected", f"{org} could not take the proposal: {exc}"
+            _local(rt, job_id, f"{org} could not take the proposal", exc)
+            status, reason = "rejected", f"{org} could not take the proposal: {_public(exc)}"
         if org != rt.name:
             _answer(rt, job_id, org, status, reason)
         repo.log(rt, job_id, f"{org}: {status}" + (f" ({reason})" if reason else ""))
@@ -99,7 +107,8 @@ def run_tasks(rt: NodeRuntime, job_id: str) -> None:
         for org in _orgs(job):
             links.call(rt, org, "JobStart", {"job_id": job_id, "endpoints": job.endpoints})
     except CoalitionError as exc:
-        fail(rt, job_id, f"could not start the job: {exc}")
+        _local(rt, job_id, "could not start the job", exc)
+        fail(rt, job_id, f"could not start the job: {_public(exc)}")
         return
     _notify(rt, job, {"state": JobState.RUNNING.value, "reason": ""})
     graph = manager.graph(job)
@@ -124,7 +133,8 @@ def run_tasks(rt: NodeRuntime, job_id: str) -> None:
             for org in task_orgs:
                 links.call(rt, org, "TaskRun", msg)
         except CoalitionError as exc:
-            fail(rt, job_id, f"task {name}: {exc}", task=name)
+            _local(rt, job_id, f"task {name}", exc)
+            fail(rt, job_id, f"task {name}: {_public(exc)}", task=name)
             return
         reports = manager.wait_reports(job_id, name, parties, job.timeout_s + _WORKER_MARGIN_S)
         if manager.stopped(job_id):
@@ -136,6 +146,15 @@ def run_tasks(rt: NodeRuntime, job_id: str) -> None:
         _task(rt, job, name, TaskState.SUCCEEDED, "",
               seconds=max((r.seconds for r in reports.values()), default=0.0))
     _finish(rt, job)
+
+
+def _public(exc: BaseException) -> str:
+    return public_error(exc)[1]
+
+
+def _local(rt: NodeRuntime, job_id: str, what: str, exc: BaseException) -> None:
+    """The full error (details included) in this node's own log only."""
+    repo.log(rt, job_id, f"{what}: {type(exc).__name__}: {exc}", level="error")
 
 
 def _cause(reports: dict[str, TaskReport], parties: set[str]) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, InputError
+from coalition.core.ids import check_job_id
 from coalition.engine.dag import parse_dag
 from coalition.engine.plan import select
 from coalition.engine.policy import PolicyError, check
@@ -86,6 +87,7 @@ def submit(rt: NodeRuntime, actor: str, document: dict[str, Any], *,
 
 def rerun(rt: NodeRuntime, actor: str, job_id: str, selection: dict[str, Any]) -> str:
     """A new job from ``job_id``'s document and sites (at the initiator only)."""
+    check_job_id(job_id)
     job = repo.read(rt, lambda db: repo.get_job(db, job_id))
     if job.initiator != rt.name:
         raise ConflictError("rerun a job at its initiator", initiator=job.initiator)
@@ -95,12 +97,14 @@ def rerun(rt: NodeRuntime, actor: str, job_id: str, selection: dict[str, Any]) -
 
 def cancel(rt: NodeRuntime, actor: str, job_id: str, reason: str) -> None:
     """Cancel from any participating node (see :func:`~.scheduler.cancel`)."""
+    check_job_id(job_id)
     repo.write(rt, lambda db: emit(db, Event(EventKind.JOB_CANCEL_REQUESTED, actor,
                                              f"job:{job_id}", {"reason": reason})))
     scheduler.cancel(rt, job_id, reason or f"cancelled by {actor}", actor)
 
 
 def _waiting(rt: NodeRuntime, job_id: str) -> JobRow:
+    check_job_id(job_id)
     job = repo.read(rt, lambda db: repo.get_job(db, job_id))
     if job.initiator == rt.name or job.state != JobState.WAITING_APPROVAL:
         raise ConflictError("only a partner's job waiting for approval here can be decided",

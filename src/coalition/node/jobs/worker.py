@@ -10,7 +10,9 @@ the outputs under the key. It never opens the node's database.
 
 It talks to the node through stdout, one JSON object per line: ``{"metric": ...}`` for each
 metric point, ``{"result": "ok"}`` or ``{"result": "error", ...}`` at the end; any other line
-(library output, tracebacks) is kept as a log line. A watchdog ends the worker if the node
+(library output, tracebacks) is kept as a log line on this node only. The error result holds
+only what may cross to the initiator: a typed error's code and message, or ``internal`` and a
+fixed message for an untyped exception (its text and traceback go to the local log). A watchdog ends the worker if the node
 process that started it dies, so a killed node leaves no orphan holding a port.
 """
 
@@ -21,6 +23,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,18 @@ from coalition.transport.tls import NodeIdentity, Trust
 __all__ = ["main", "run_role"]
 
 _OUT_LOCK = threading.Lock()
+_MAX_MESSAGE = 2000
+# Kept equal to coalition.node.jobs.public.INTERNAL_MESSAGE (not imported: the worker does
+# not import the node package).
+_INTERNAL = "internal error (details are in the node's own log)"
+
+
+def _local_log(exc: BaseException) -> None:
+    """The full failure, for this node's job log only (never sent to a partner)."""
+    text = "".join(traceback.format_exception(exc))
+    with _OUT_LOCK:  # prefixed: no line of it can parse as a protocol line ("{...}")
+        sys.stdout.write("".join(f"| {line}\n" for line in text.splitlines()))
+        sys.stdout.flush()
 
 
 def _emit(obj: Mapping[str, Any]) -> None:
@@ -107,10 +122,12 @@ def main(argv: list[str]) -> int:
     try:
         execute(spec)
     except CoalitionError as exc:
-        _emit({"result": "error", "code": exc.code, "error": f"{type(exc).__name__}: {exc}"})
+        _local_log(exc)
+        _emit({"result": "error", "code": exc.code, "error": exc.message[:_MAX_MESSAGE]})
         return 1
     except Exception as exc:  # a component bug must still reach the node, typed
-        _emit({"result": "error", "code": "internal", "error": f"{type(exc).__name__}: {exc}"})
+        _local_log(exc)
+        _emit({"result": "error", "code": "internal", "error": _INTERNAL})
         return 1
     _emit({"result": "ok"})
     return 0
