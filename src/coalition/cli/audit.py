@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         home: Annotated[Path, typer.Argument(help="Node home.")],
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Recompute the hash chain; exit 1 naming the first edited or missing entry."""
+        """Check the chain, its MACs and the signed checkpoint; exit 1 naming the first bad entry."""
         from coalition.node.audit_tools import verify_home
 
         try:
@@ -34,9 +34,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(ExitCode.INPUT) from None
         if as_json:
             typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "head": result.head,
-                                   "first_bad": result.first_bad, "reason": result.reason}))
+                                   "first_bad": result.first_bad, "reason": result.reason,
+                                   "checkpoint": result.checkpoint, "legacy": result.legacy}))
         elif result.ok:
-            typer.echo(f"audit trail intact: {result.checked} entries, head {result.head}")
+            typer.echo(f"audit trail intact: {result.checked} entries, head {result.head}, "
+                       f"signed checkpoint at entry {result.checkpoint}"
+                       + (f" ({result.legacy} entries from before the key)" if result.legacy else ""))
         else:
             typer.echo(f"audit trail BROKEN at entry {result.first_bad}: {result.reason} "
                        f"({result.checked} entries verified before it)", err=True)

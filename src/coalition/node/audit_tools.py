@@ -1,4 +1,8 @@
-"""Offline audit operations on a node home (used by ``coalition audit``), no server needed."""
+"""Offline audit operations on a node home (used by ``coalition audit``), no server needed.
+
+Verification reads the audit key and the signed checkpoint from their files (see
+:mod:`coalition.node.audit_seal`); it never creates them and never writes to the database.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 
 from coalition.node import audit
 from coalition.node.api.audit import event_dict
+from coalition.node.audit_start import open_seal
 from coalition.node.db.engine import Database
 from coalition.node.settings import NodeSettings
 
@@ -19,11 +24,13 @@ def _database(home: Path) -> Database:
 
 
 def verify_home(home: Path) -> audit.VerifyResult:
-    """Verify the audit chain of the node living in ``home``."""
-    db = _database(home)
+    """Verify the chain, its MACs and the latest signed checkpoint of the node in ``home``."""
+    settings = NodeSettings.load(home)
+    seal = open_seal(settings, create=False)
+    db = Database(settings.db_url)
     try:
         with db.session() as session:
-            return audit.verify(session)
+            return audit.verify(session, seal)
     finally:
         db.dispose()
 
