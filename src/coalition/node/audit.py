@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from coalition.core.errors import ConfigError, CoalitionError
+from coalition.core.errors import CoalitionError, ConfigError
 from coalition.node.audit_seal import AuditSeal, Checkpoint
 from coalition.node.db.models import AuditEvent
 from coalition.node.db.types import utcnow
@@ -184,7 +184,8 @@ def verify(session: Session, seal: AuditSeal | None = None) -> VerifyResult:
         if cp is not None and row.seq == cp.seq:
             at_cp = row.hash
         prev, expected, checked = row.hash, expected + 1, checked + 1
-    return _against_checkpoint(checked, prev, legacy, keyed, cp, cp_error, at_cp)
+    return _against_checkpoint(checked, prev, legacy=legacy, keyed=keyed, cp=cp, cp_error=cp_error,
+                               at_cp=at_cp)
 
 
 def _reanchors(row: AuditEvent, legacy: int, prev: str) -> bool:
@@ -193,8 +194,8 @@ def _reanchors(row: AuditEvent, legacy: int, prev: str) -> bool:
             and details.get("legacy_head") == prev)
 
 
-def _against_checkpoint(checked: int, head: str, legacy: int, keyed: bool, cp: Checkpoint | None,
-                        cp_error: str, at_cp: str | None) -> VerifyResult:
+def _against_checkpoint(checked: int, head: str, *, legacy: int, keyed: bool,
+                        cp: Checkpoint | None, cp_error: str, at_cp: str | None) -> VerifyResult:
     def fail(seq: int | None, why: str) -> VerifyResult:
         return VerifyResult(False, checked, head, seq, why, cp.seq if cp else None, legacy,
                             "checkpoint")

@@ -36,8 +36,7 @@ def open_seal(settings: NodeSettings, *, create: bool = True) -> AuditSeal:
     A missing key next to an existing checkpoint means the key was lost or removed: refused,
     since a new key would silently re-seal whatever is in the database.
     """
-    # Imported here: the models package imports the runtime, which imports this module.
-    from coalition.node.models.keys import signing_key
+    from coalition.node.models.keys import signing_key  # noqa: PLC0415 (models imports runtime)
 
     path, cp_path = settings.audit_key_path, settings.audit_checkpoint_path
     if path.exists() or not create:
