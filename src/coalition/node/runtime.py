@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coalition.node.at_rest import HOME_INFO, seal_stored_credentials, secure_home
 from coalition.node.audit import SEAL_INFO
 from coalition.node.audit_seal import AuditSeal
 from coalition.node.audit_start import check_at_start, open_seal
@@ -33,13 +34,15 @@ class NodeRuntime:
     @classmethod
     def open(cls, settings: NodeSettings, *, migrate: bool = True) -> NodeRuntime:
         """Connect to the database (applying migrations), load the identity, check the trail."""
+        secure_home(settings)  # umask 0o077 before the database file is created
         db = Database(settings.db_url)
         if migrate:
             db.migrate()
         seal = open_seal(settings)
-        db.set_session_info(**{SEAL_INFO: seal})
+        db.set_session_info(**{SEAL_INFO: seal, HOME_INFO: settings.home})
         try:
             check_at_start(db, seal, settings)
+            seal_stored_credentials(db, settings)
         except BaseException:
             db.dispose()
             raise

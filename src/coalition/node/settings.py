@@ -56,6 +56,8 @@ class NodeSettings(BaseSettings):
     audit_checkpoint_every: int = Field(default=20, ge=1, le=100_000)
     # At start a broken trail either stops the node ("refuse") or is recorded as an alert.
     audit_on_tamper: Literal["refuse", "alert"] = "refuse"
+    # Key that encrypts SQL dataset passwords stored in the database (docs/security.md "audit").
+    credentials_key_file: Path | None = None  # default: home/identity/credentials.key
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +117,11 @@ class NodeSettings(BaseSettings):
     def audit_checkpoint_path(self) -> Path:
         """The latest signed audit checkpoint (mode 0600)."""
         return self.audit_checkpoint_file or self.identity_dir / "audit-checkpoint.json"
+
+    @property
+    def credentials_key_path(self) -> Path:
+        """The key file that seals SQL dataset passwords (mode 0600)."""
+        return self.credentials_key_file or self.identity_dir / "credentials.key"
 
     @property
     def advertised_peer_address(self) -> str:
