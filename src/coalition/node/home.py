@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coalition.core.errors import ConflictError
 from coalition.node import users
+from coalition.node.at_rest import NODE_UMASK
 from coalition.node.auth.passwords import generate_password
 from coalition.node.auth.permissions import UserRole
 from coalition.node.events import Event, EventKind, emit
@@ -41,8 +43,9 @@ def init_node(home: Path, name: str, *, admin_username: str = "admin",
     """
     if (home / SETTINGS_FILE).exists():
         raise ConflictError("a node already lives here", home=str(home))
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "data").mkdir(exist_ok=True)
+    os.umask(NODE_UMASK)  # private from the first file on (docs/security.md, finding 11)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (home / "data").mkdir(exist_ok=True, mode=0o700)
     config = NodeSettings(home=home, name=name, **{k: v for k, v in settings.items() if v is not None})
     identity = create_identity(config.identity_dir, name)
     config.save()
