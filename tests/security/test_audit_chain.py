@@ -29,6 +29,7 @@ from coalition.node import NodeRuntime, audit
 from coalition.node.auth.permissions import UserRole
 from coalition.node.db.engine import Database
 from coalition.node.db.models import AuditEvent
+from coalition.node.events import Event, EventKind, emit
 from coalition.node.settings import NodeSettings
 
 _stopped: set[int] = set()
@@ -203,3 +204,25 @@ def test_alert_mode_starts_and_records_the_break(tmp_path: Path) -> None:
         rt.close()
     # The alert does not bless the broken trail: verification still fails.
     assert _cli_verify(home)[0] == 1
+
+
+def test_alert_mode_never_signs_over_a_truncation(tmp_path: Path) -> None:
+    # Alert mode keeps the node running; later checkpoints must not re-bless a shortened trail.
+    node = make_env(tmp_path / "bank", audit_on_tamper="alert", audit_checkpoint_every=2)
+    home = node.home
+    node.close()
+    db = _raw_db(home)
+    with db.session() as s:
+        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None
+        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - 3))
+    db.dispose()
+    rt = NodeRuntime.open(NodeSettings.load(home))
+    try:
+        for i in range(10):  # enough new entries to pass the old checkpoint several times over
+            with rt.db.session() as s:
+                emit(s, Event(EventKind.PARTNER_HEALTH_CHECKED, "system", f"partner:p{i}"))
+    finally:
+        rt.close()
+    code, out = _cli_verify(home)
+    assert code == 1 and out["checkpoint"] == last

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ __all__ = [
     "verify",
 ]
 
+log = logging.getLogger("coalition.node.audit")
 GENESIS = "0" * 64
 REANCHORED = "audit.reanchored"
 SEAL_INFO = "audit_seal"  # key of the :class:`AuditSeal` in ``Session.info``
@@ -64,8 +66,12 @@ def seal_of(session: Session) -> AuditSeal:
 
 def _after_commit(session: Session) -> None:
     head = session.info.pop(_HEAD_INFO, None)
-    if head is not None:
+    if head is None:
+        return
+    try:
         seal_of(session).committed(*head)
+    except OSError as exc:  # the change is committed; a missed checkpoint only widens the window
+        log.error("cannot write the audit checkpoint: %s", exc)
 
 
 def _after_rollback(session: Session) -> None:

@@ -107,6 +107,7 @@ class AuditSeal:
     node: str
     every: int
     latest: tuple[int, str] | None = None  # newest entry this process saw committed
+    frozen: bool = False  # set when the trail failed verification: sign nothing over it
 
     def mac(self, entry_hash: str) -> str:
         """HMAC-SHA256 of an entry's chained hash, lowercase hex."""
@@ -148,6 +149,8 @@ class AuditSeal:
 
     def checkpoint(self, seq: int, head: str) -> Checkpoint | None:
         """Sign ``(seq, head)`` and replace the checkpoint file, never moving it backwards."""
+        if self.frozen:
+            return None
         with _lock_for(self.checkpoint_path):
             last = self._file_seq()
             if last is not None and seq <= last:

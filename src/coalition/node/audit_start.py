@@ -68,6 +68,7 @@ def check_at_start(db: Database, seal: AuditSeal, settings: NodeSettings) -> aud
         if settings.audit_on_tamper == "refuse":
             raise AuditTrailBroken("audit trail failed verification; run `coalition audit verify`",
                                    first_bad=result.first_bad, reason=result.reason)
+        seal.frozen = True  # new checkpoints over a broken trail would erase truncation evidence
         with db.session() as session:
             emit(session, Event(EventKind.AUDIT_TAMPER_DETECTED, "system", f"node:{settings.name}",
                                 {"first_bad": result.first_bad, "reason": result.reason}))
