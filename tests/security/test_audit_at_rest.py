@@ -7,6 +7,7 @@ exported to ``home/jobs/<job>/inputs`` stayed there for ever.
 
 from __future__ import annotations
 
+import os
 import stat
 import sys
 from collections.abc import Iterator
@@ -169,3 +170,23 @@ def test_job_inputs_are_removed_when_the_job_ends(env: NodeEnv, end: str) -> Non
     repo.write(env.rt, finish)
     assert not inputs.exists()
     assert (job_dir(env.rt, JOB) / "keys").is_dir()  # only the exported inputs go
+
+
+def test_cli_audit_export_is_private_whatever_the_shell_umask(env: NodeEnv, tmp_path: Path) -> None:
+    from typer import Typer
+    from typer.testing import CliRunner
+
+    from coalition.cli import audit as audit_cli
+
+    app = Typer()
+    audit_cli.register(app)
+    out = tmp_path / "trail.jsonl"
+    out.write_text("")
+    out.chmod(0o644)
+    previous = os.umask(0o022)  # an operator's usual shell
+    try:
+        result = CliRunner().invoke(app, ["audit", "export", str(env.home), "--out", str(out)])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

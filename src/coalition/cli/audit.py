@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -63,5 +64,9 @@ def register(app: typer.Typer) -> None:
             for line in lines:
                 typer.echo(line)
         else:
-            out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            # The trail names every user, partner and dataset: private whatever the shell's umask.
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("".join(f"{line}\n" for line in lines))
             typer.echo(f"wrote {len(lines)} entries to {out}")
