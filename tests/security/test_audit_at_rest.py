@@ -7,6 +7,7 @@ exported to ``home/jobs/<job>/inputs`` stayed there for ever.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -190,3 +191,33 @@ def test_cli_audit_export_is_private_whatever_the_shell_umask(env: NodeEnv, tmp_
         os.umask(previous)
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_partner_sees_no_password_through_the_peer_endpoint(tmp_path: Path) -> None:
+    # bank (a partner with a share) lists telco's datasets over gRPC + mTLS; telco's node.db
+    # and every view of the dataset stay free of the password.
+    from coalition.node.peer import PeerEndpoint
+
+    telco, bank = make_env(tmp_path / "telco", "telco"), make_env(tmp_path / "bank", "bank")
+    endpoints = [PeerEndpoint(telco.rt).start(), PeerEndpoint(bank.rt).start()]
+    try:
+        for me, other, ep in ((bank, telco, endpoints[0]), (telco, bank, endpoints[1])):
+            bundle = other.client.get("/api/v1/node/identity", headers=other.auth()).json()
+            r = me.client.post("/api/v1/partners/import", headers=me.auth(UserRole.OPERATOR),
+                               json={"bundle": json.dumps(bundle),
+                                     "address": f"127.0.0.1:{ep.port}"})
+            assert r.status_code == 201, r.text
+        _sql_dataset(telco)
+        r = telco.client.put("/api/v1/datasets/crm/partners/bank", headers=telco.auth())
+        assert r.status_code == 200, r.text
+        seen = bank.client.get("/api/v1/partners/telco/datasets",
+                               headers=bank.auth(UserRole.DATA_SCIENTIST))
+        assert seen.status_code == 200 and [d["name"] for d in seen.json()] == ["crm"]
+        assert PASSWORD not in seen.text
+        assert PASSWORD.encode() not in _home_bytes(bank.home)
+        assert PASSWORD.encode() not in _home_bytes(telco.home)
+    finally:
+        for ep in endpoints:
+            ep.stop(0)
+        telco.close()
+        bank.close()

@@ -161,7 +161,7 @@ def verify(session: Session, seal: AuditSeal | None = None) -> VerifyResult:
     try:
         cp = seal.read_checkpoint()
     except CoalitionError:
-        cp, cp_error = None, "the signed checkpoint is missing its valid signature"
+        cp, cp_error = None, "the checkpoint file is unreadable or its signature is not the node's"
     else:
         cp_error = ""
     at_cp: str | None = None
