@@ -226,3 +226,27 @@ def test_alert_mode_never_signs_over_a_truncation(tmp_path: Path) -> None:
         rt.close()
     code, out = _cli_verify(home)
     assert code == 1 and out["checkpoint"] == last
+
+
+def test_operator_accepts_a_truncation_on_record_but_never_a_forgery(env: NodeEnv) -> None:
+    home = env.home
+    _stop(env)
+    db = _raw_db(home)
+    with db.session() as s:
+        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None
+        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - 2))
+    app = typer.Typer()
+    audit_cli.register(app)
+    r = CliRunner().invoke(app, ["audit", "accept", str(home), "--reason", "disk restore"])
+    assert r.exit_code == 0, r.output
+    assert _cli_verify(home)[0] == 0
+    with db.session() as s:
+        accepted = s.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert accepted is not None and accepted.kind == "audit.accepted"
+        assert accepted.details["old_checkpoint"] == last
+        # A forged entry (no key) is never accepted.
+        s.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="user:mallory"))
+    db.dispose()
+    r = CliRunner().invoke(app, ["audit", "accept", str(home), "--reason", "please"])
+    assert r.exit_code == 1 and "cannot be accepted" in r.output

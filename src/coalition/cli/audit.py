@@ -47,6 +47,28 @@ def register(app: typer.Typer) -> None:
         if not result.ok:
             raise typer.Exit(ExitCode.FAILED)
 
+    @group.command("accept")
+    def accept(
+        home: Annotated[Path, typer.Argument(help="Node home (node stopped).")],
+        reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the trail).")],
+    ) -> None:
+        """After investigating, accept a truncated trail or a lost checkpoint and re-sign it.
+
+        Entries that fail their hash, link or MAC are never accepted.
+        """
+        from coalition.node.audit_tools import accept_home
+
+        try:
+            result = accept_home(home, reason)
+        except CoalitionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(ExitCode.FAILED) from None
+        if not result.ok:
+            typer.echo(f"audit trail still BROKEN: {result.reason}", err=True)
+            raise typer.Exit(ExitCode.FAILED)
+        typer.echo(f"accepted: {result.checked} entries, signed checkpoint at entry "
+                   f"{result.checkpoint}")
+
     @group.command("export")
     def export(
         home: Annotated[Path, typer.Argument(help="Node home.")],

@@ -168,6 +168,15 @@ class AuditSeal:
             os.replace(tmp, self.checkpoint_path)  # atomic: a crash leaves the old or the new
             return cp
 
+    def force_checkpoint(self, seq: int, head: str) -> Checkpoint:
+        """Replace the checkpoint even with a lower ``seq`` (operator acceptance only)."""
+        with _lock_for(self.checkpoint_path):
+            self.checkpoint_path.unlink(missing_ok=True)
+        cp = self.checkpoint(seq, head)
+        if cp is None:
+            raise ConfigError("audit checkpoint could not be written")
+        return cp
+
     def _file_seq(self) -> int | None:
         try:
             return int(json.loads(self.checkpoint_path.read_text(encoding="utf-8"))["seq"])
