@@ -72,7 +72,9 @@ class NodeEnv:
 def make_env(home: Path, name: str = "bank", data_dirs: list[Path] | None = None,
              **settings: Any) -> NodeEnv:
     """Create a node home with fast Argon2, open it, and log in one user per role."""
-    result = init_node(home, name, peer_port=0, data_dirs=data_dirs, **FAST_ARGON2, **settings)
+    # The first auditor comes with init: later ones need a second person's approval.
+    result = init_node(home, name, peer_port=0, data_dirs=data_dirs, auditor_username="auditor",
+                       auditor_password=PASSWORD, **FAST_ARGON2, **settings)
     rt = NodeRuntime.open(NodeSettings.load(home))
     client = ApiClient(create_app(rt))
     token = client.post("/api/v1/auth/login",
@@ -81,10 +83,11 @@ def make_env(home: Path, name: str = "bank", data_dirs: list[Path] | None = None
     for role in UserRole:
         if role == UserRole.ADMIN:
             continue
-        r = client.post("/api/v1/users", headers={"Authorization": f"Bearer {token}"},
-                        json={"username": role.value, "role": role.value, "password": PASSWORD})
-        if r.status_code != 201:
-            raise RuntimeError(r.text)
+        if role != UserRole.AUDITOR:
+            r = client.post("/api/v1/users", headers={"Authorization": f"Bearer {token}"},
+                            json={"username": role.value, "role": role.value, "password": PASSWORD})
+            if r.status_code != 201:
+                raise RuntimeError(r.text)
         tokens[role] = client.post("/api/v1/auth/login", json={
             "username": role.value, "password": PASSWORD}).json()["token"]
     return NodeEnv(home, rt, client, result.admin_password, tokens)

@@ -14,7 +14,7 @@ from coalition.node.app import API_PREFIX, ROUTERS
 from coalition.node.auth.permissions import Permission
 
 PUBLIC = {("POST", "/api/v1/auth/login")}
-_SAMPLES = {"key_id": "0" * 16, "grant_id": "1", "policy_id": "1"}
+_SAMPLES = {"key_id": "0" * 16, "grant_id": "1", "policy_id": "1", "request_id": "1"}
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,9 @@ def test_deleted_entry_is_named(env: NodeEnv) -> None:
     assert out["first_bad"] == 5 and "missing" in out["reason"]
 
 
-def test_rehashed_edit_breaks_the_next_link(env: NodeEnv) -> None:
-    # A forger who edits an entry and recomputes its own hash still breaks the next entry.
+def test_rehashed_edit_is_named(env: NodeEnv) -> None:
+    # A forger who edits an entry and recomputes its own hash cannot recompute its MAC (no key):
+    # the edited entry itself is named (before the audit key, the next link was the first break).
     with env.rt.db.session() as db:
         row = db.get(AuditEvent, 2)
         assert row is not None
@@ -98,7 +99,7 @@ def test_rehashed_edit_breaks_the_next_link(env: NodeEnv) -> None:
                                     actor=row.actor, subject=row.subject, details=row.details)
     with env.rt.db.session() as db:
         result = audit.verify(db)
-    assert not result.ok and result.first_bad == 3
+    assert not result.ok and result.first_bad == 2 and "MAC" in result.reason
 
 
 def test_cli_export(env: NodeEnv) -> None:

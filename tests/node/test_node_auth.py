@@ -98,7 +98,14 @@ def test_admin_cannot_lock_themselves_out(env: NodeEnv) -> None:
 
 def test_role_change_takes_effect_at_once(env: NodeEnv) -> None:
     assert env.client.get("/api/v1/audit/events", headers=env.auth(UserRole.OPERATOR)).status_code == 403
-    env.client.patch("/api/v1/users/operator", headers=env.auth(), json={"role": "auditor"})
+    # Issue 16 finding 14: becoming an auditor needs a second approval (here: the auditor's).
+    r = env.client.patch("/api/v1/users/operator", headers=env.auth(), json={"role": "auditor"})
+    assert r.status_code == 409
+    r = env.client.post("/api/v1/auditor-requests", headers=env.auth(),
+                        json={"action": "role", "username": "operator", "role": "auditor"})
+    assert r.status_code == 202
+    approve = f"/api/v1/auditor-requests/{r.json()['id']}/approve"
+    assert env.client.post(approve, headers=env.auth(UserRole.AUDITOR)).status_code == 200
     assert env.client.get("/api/v1/audit/events", headers=env.auth(UserRole.OPERATOR)).status_code == 200
 
 

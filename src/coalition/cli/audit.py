@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
         home: Annotated[Path, typer.Argument(help="Node home.")],
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Recompute the hash chain; exit 1 naming the first edited or missing entry."""
+        """Check the chain, its MACs and the signed checkpoint; exit 1 naming the first bad entry."""
         from coalition.node.audit_tools import verify_home
 
         try:
@@ -34,14 +35,39 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(ExitCode.INPUT) from None
         if as_json:
             typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "head": result.head,
-                                   "first_bad": result.first_bad, "reason": result.reason}))
+                                   "first_bad": result.first_bad, "reason": result.reason,
+                                   "checkpoint": result.checkpoint, "legacy": result.legacy}))
         elif result.ok:
-            typer.echo(f"audit trail intact: {result.checked} entries, head {result.head}")
+            typer.echo(f"audit trail intact: {result.checked} entries, head {result.head}, "
+                       f"signed checkpoint at entry {result.checkpoint}"
+                       + (f" ({result.legacy} entries from before the key)" if result.legacy else ""))
         else:
             typer.echo(f"audit trail BROKEN at entry {result.first_bad}: {result.reason} "
                        f"({result.checked} entries verified before it)", err=True)
         if not result.ok:
             raise typer.Exit(ExitCode.FAILED)
+
+    @group.command("accept")
+    def accept(
+        home: Annotated[Path, typer.Argument(help="Node home (node stopped).")],
+        reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the trail).")],
+    ) -> None:
+        """After investigating, accept a truncated trail or a lost checkpoint and re-sign it.
+
+        Entries that fail their hash, link or MAC are never accepted.
+        """
+        from coalition.node.audit_tools import accept_home
+
+        try:
+            result = accept_home(home, reason)
+        except CoalitionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(ExitCode.FAILED) from None
+        if not result.ok:
+            typer.echo(f"audit trail still BROKEN: {result.reason}", err=True)
+            raise typer.Exit(ExitCode.FAILED)
+        typer.echo(f"accepted: {result.checked} entries, signed checkpoint at entry "
+                   f"{result.checkpoint}")
 
     @group.command("export")
     def export(
@@ -60,5 +86,9 @@ def register(app: typer.Typer) -> None:
             for line in lines:
                 typer.echo(line)
         else:
-            out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+            # The trail names every user, partner and dataset: private whatever the shell's umask.
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("".join(f"{line}\n" for line in lines))
             typer.echo(f"wrote {len(lines)} entries to {out}")

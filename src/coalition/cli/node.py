@@ -40,19 +40,26 @@ def register(app: typer.Typer) -> None:
             help="host:port partners dial, if not the peer host and port.")] = None,
         data_dir: Annotated[list[Path] | None, typer.Option(
             help="Folder datasets may be registered from (repeatable).")] = None,
+        auditor: Annotated[str | None, typer.Option(
+            help="Also create the first auditor (later ones need a second approval).")] = None,
         as_json: AsJson = False,
     ) -> None:
-        """Create a node home and its first admin; the password is printed once."""
+        """Create a node home and its first admin (and auditor); passwords are printed once."""
         try:
             from coalition.node.home import init_node
 
             result = init_node(home, name, api_port=api_port, peer_port=peer_port,
                                peer_address=peer_address,
-                               data_dirs=[d.resolve() for d in data_dir] if data_dir else None)
+                               data_dirs=[d.resolve() for d in data_dir] if data_dir else None,
+                               auditor_username=auditor)
         except CoalitionError as exc:
             raise _fail(exc) from None
-        info = {"home": str(home), "name": name, "fingerprint": result.fingerprint,
-                "admin_username": result.admin_username, "admin_password": result.admin_password}
+        info: dict[str, str | None] = {
+            "home": str(home), "name": name, "fingerprint": result.fingerprint,
+            "admin_username": result.admin_username, "admin_password": result.admin_password}
+        if result.auditor_username:
+            info |= {"auditor_username": result.auditor_username,
+                     "auditor_password": result.auditor_password}
         if as_json:
             typer.echo(json.dumps(info))
             return
@@ -60,6 +67,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"certificate fingerprint: {result.fingerprint}")
         typer.echo(f"admin user: {result.admin_username}")
         typer.echo(f"admin password (shown once, store it now): {result.admin_password}")
+        if result.auditor_username:
+            typer.echo(f"auditor user: {result.auditor_username}")
+            typer.echo(f"auditor password (shown once, give it to the auditor): "
+                       f"{result.auditor_password}")
 
     @group.command("start")
     def start(

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError
+from coalition.node import credentials
 
 __all__ = ["KINDS", "Inspection", "inspect_frame", "load_frame", "statistics", "to_records"]
 
@@ -64,7 +65,7 @@ def _read_parquet(path: Path, limit: int | None) -> pd.DataFrame:
 
 def _read_sql(url: str, table: str, limit: int | None) -> pd.DataFrame:
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(credentials.open_url(url))  # decrypted only to connect
     except (SQLAlchemyError, ValueError) as exc:  # unknown dialect or driver not installed
         raise InputError("unusable database URL", reason=type(exc).__name__) from exc
     try:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, InputError, NotFoundError
-from coalition.node import dataset_io
+from coalition.node import credentials, dataset_io
 from coalition.node.db.models import Dataset, DatasetShare, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
@@ -58,11 +58,14 @@ def _normalise_location(settings: NodeSettings, kind: str, location: str) -> str
         raise InputError("not a SQLAlchemy database URL") from exc
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         _check_allowed(settings, Path(url.database))
-    return location
+    # The password never reaches the database: sealed under a key file (finding 11).
+    key = credentials.load_or_create_key(settings.credentials_key_path)
+    credentials.register_key(key)
+    return credentials.seal_url(key, location)
 
 
 def safe_location(dataset: Dataset) -> str:
-    """The location for display: SQL URLs with their password hidden."""
+    """The location for display: SQL URLs with their (sealed) password shown as ``***``."""
     if dataset.kind != "sql":
         return dataset.location
     return sa.make_url(dataset.location).render_as_string(hide_password=True)

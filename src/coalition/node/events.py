@@ -63,6 +63,12 @@ class EventKind(StrEnum):
     JOB_STATE_CHANGED = "job.state_changed"
     TASK_STATE_CHANGED = "job.task_state_changed"
     JOB_CANCEL_REQUESTED = "job.cancel_requested"
+    AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
+    AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
+    AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed
+    AUDITOR_CHANGE_REQUESTED = "user.auditor_change_requested"
+    AUDITOR_CHANGE_APPROVED = "user.auditor_change_approved"
+    AUDITOR_CHANGE_REJECTED = "user.auditor_change_rejected"
 
 
 @dataclass(frozen=True)

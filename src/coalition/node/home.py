@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coalition.core.errors import ConflictError
 from coalition.node import users
+from coalition.node.at_rest import NODE_UMASK
 from coalition.node.auth.passwords import generate_password
 from coalition.node.auth.permissions import UserRole
 from coalition.node.events import Event, EventKind, emit
@@ -26,15 +28,24 @@ class InitResult:
     fingerprint: str
     admin_username: str
     admin_password: str
+    auditor_username: str | None = None
+    auditor_password: str | None = None
 
 
 def init_node(home: Path, name: str, *, admin_username: str = "admin",
+              auditor_username: str | None = None, auditor_password: str | None = None,
               **settings: Any) -> InitResult:
-    """Create ``home`` for organisation ``name``; refuses to overwrite an existing node."""
+    """Create ``home`` for organisation ``name``; refuses to overwrite an existing node.
+
+    ``auditor_username`` creates the first auditor too: later auditors need one administrator
+    to ask and a second administrator or an existing auditor to approve, which a node with a
+    single administrator could never do. ``auditor_password`` defaults to a generated one.
+    """
     if (home / SETTINGS_FILE).exists():
         raise ConflictError("a node already lives here", home=str(home))
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "data").mkdir(exist_ok=True)
+    os.umask(NODE_UMASK)  # private from the first file on (docs/security.md, finding 11)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (home / "data").mkdir(exist_ok=True, mode=0o700)
     config = NodeSettings(home=home, name=name, **{k: v for k, v in settings.items() if v is not None})
     identity = create_identity(config.identity_dir, name)
     config.save()
@@ -46,6 +57,12 @@ def init_node(home: Path, name: str, *, admin_username: str = "admin",
                            {"fingerprint": identity.fingerprint}))
             users.create_user(rt, db, "system", username=admin_username, role=UserRole.ADMIN,
                               kind=users.HUMAN, password=password)
+            if auditor_username is not None:
+                auditor_password = auditor_password or generate_password()
+                users.create_user(rt, db, "system", username=auditor_username,
+                                  role=UserRole.AUDITOR, kind=users.HUMAN,
+                                  password=auditor_password, bootstrap=True)
     finally:
         rt.close()
-    return InitResult(config, identity.fingerprint, admin_username, password)
+    return InitResult(config, identity.fingerprint, admin_username, password,
+                      auditor_username, auditor_password if auditor_username else None)

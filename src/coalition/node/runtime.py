@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coalition.node.at_rest import HOME_INFO, seal_stored_credentials, secure_home
+from coalition.node.audit import SEAL_INFO
+from coalition.node.audit_seal import AuditSeal
+from coalition.node.audit_start import check_at_start, open_seal
 from coalition.node.auth.passwords import Passwords
 from coalition.node.auth.ratelimit import SlidingWindow
 from coalition.node.db.engine import Database
@@ -21,6 +25,7 @@ class NodeRuntime:
     db: Database
     identity: NodeIdentity
     passwords: Passwords
+    audit_seal: AuditSeal
     login_limiter: SlidingWindow = field(init=False)
 
     def __post_init__(self) -> None:
@@ -28,10 +33,19 @@ class NodeRuntime:
 
     @classmethod
     def open(cls, settings: NodeSettings, *, migrate: bool = True) -> NodeRuntime:
-        """Connect to the database (applying migrations) and load the identity."""
+        """Connect to the database (applying migrations), load the identity, check the trail."""
+        secure_home(settings)  # umask 0o077 before the database file is created
         db = Database(settings.db_url)
         if migrate:
             db.migrate()
+        seal = open_seal(settings)
+        db.set_session_info(**{SEAL_INFO: seal, HOME_INFO: settings.home})
+        try:
+            check_at_start(db, seal, settings)
+            seal_stored_credentials(db, settings)
+        except BaseException:
+            db.dispose()
+            raise
         return cls(
             settings=settings,
             db=db,
@@ -39,6 +53,7 @@ class NodeRuntime:
             passwords=Passwords(
                 settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism
             ),
+            audit_seal=seal,
         )
 
     @property
@@ -47,5 +62,6 @@ class NodeRuntime:
         return self.settings.name
 
     def close(self) -> None:
-        """Release database connections."""
+        """Sign a last audit checkpoint and release database connections."""
+        self.audit_seal.checkpoint_latest()
         self.db.dispose()

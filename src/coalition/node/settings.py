@@ -11,7 +11,7 @@ tests lower them through the same fields to stay fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import argon2
 import yaml
@@ -65,6 +65,16 @@ class NodeSettings(BaseSettings):
     job_max_parties: int = Field(default=64, ge=2)
     job_max_timeout_s: float = Field(default=86400.0, ge=1.0)  # a proposal's timeout_s is clamped
 
+    # Audit sealing (docs/security.md "audit"): the MAC key and the latest signed checkpoint live
+    # outside the database; put them on another volume to keep them from a database attacker.
+    audit_key_file: Path | None = None  # default: home/identity/audit.key
+    audit_checkpoint_file: Path | None = None  # default: home/identity/audit-checkpoint.json
+    audit_checkpoint_every: int = Field(default=20, ge=1, le=100_000)
+    # At start a broken trail either stops the node ("refuse") or is recorded as an alert.
+    audit_on_tamper: Literal["refuse", "alert"] = "refuse"
+    # Key that encrypts SQL dataset passwords stored in the database (docs/security.md "audit").
+    credentials_key_file: Path | None = None  # default: home/identity/credentials.key
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -113,6 +123,21 @@ class NodeSettings(BaseSettings):
     def identity_dir(self) -> Path:
         """Where the node key and certificate live."""
         return self.home / "identity"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The audit MAC key file (mode 0600)."""
+        return self.audit_key_file or self.identity_dir / "audit.key"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        """The latest signed audit checkpoint (mode 0600)."""
+        return self.audit_checkpoint_file or self.identity_dir / "audit-checkpoint.json"
+
+    @property
+    def credentials_key_path(self) -> Path:
+        """The key file that seals SQL dataset passwords (mode 0600)."""
+        return self.credentials_key_file or self.identity_dir / "credentials.key"
 
     @property
     def advertised_peer_address(self) -> str:

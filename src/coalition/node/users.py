@@ -18,6 +18,7 @@ from coalition.node.auth.principal import Principal
 from coalition.node.auth.tokens import issue_api_key, issue_session, revoke_sessions
 from coalition.node.db.models import ApiKey, User
 from coalition.node.db.types import utcnow
+from coalition.node.duties import check_create, check_password_reset, check_role_change
 from coalition.node.errors import RateLimited, Unauthenticated
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.runtime import NodeRuntime
@@ -53,8 +54,14 @@ def list_users(db: Session) -> list[User]:
 
 
 def create_user(rt: NodeRuntime, db: Session, actor: str, *, username: str, role: UserRole,
-                kind: str, password: str | None) -> User:
-    """Add a person (with ``password``) or an API user (kind ``api``, no password)."""
+                kind: str, password: str | None, bootstrap: bool = False) -> User:
+    """Add a person (with ``password``) or an API user (kind ``api``, no password).
+
+    Auditors need a second approval (:mod:`coalition.node.auditor_requests`), except with
+    ``bootstrap`` (``node init`` only: whoever runs it holds the node's files anyway).
+    """
+    if not bootstrap:
+        check_create(role, kind)
     if db.scalars(select(User.id).where(User.username == username)).first() is not None:
         raise ConflictError("username already taken", username=username)
     if kind == HUMAN and password is None:
@@ -73,6 +80,7 @@ def update_user(db: Session, actor: Principal, username: str, role: UserRole | N
                 disabled: bool | None) -> User:
     """Change a user's role or disable/enable them; disabling revokes their sessions."""
     user = get_user(db, username)
+    check_role_change(user.role, role)
     if user.id == actor.user_id and (disabled or (role is not None and role != UserRole.ADMIN)):
         raise ConflictError("administrators cannot demote or disable themselves")
     changes: dict[str, object] = {}
@@ -94,6 +102,7 @@ def change_password(rt: NodeRuntime, db: Session, actor: str, username: str, new
     user = get_user(db, username)
     if user.kind != HUMAN:
         raise InputError("API users have no password")
+    check_password_reset(user.role, own=actor == f"user:{username}")
     user.password_hash = rt.passwords.hash(new)
     user.failed_logins, user.locked_until = 0, None
     revoke_sessions(db, user.id)

@@ -37,6 +37,7 @@ class EventOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    mac: str | None = None
 
 
 class Verification(BaseModel):
@@ -47,13 +48,14 @@ class Verification(BaseModel):
     head: str
     first_bad: int | None
     reason: str
+    checkpoint: int | None = None
 
 
 def event_dict(row: AuditEvent) -> dict[str, Any]:
     """An entry as plain JSON values (the export format)."""
     return {"seq": row.seq, "at": row.at.isoformat(), "kind": row.kind, "actor": row.actor,
             "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash,
-            "hash": row.hash}
+            "hash": row.hash, "mac": row.mac}
 
 
 @router.get("/events", response_model=list[EventOut], summary="List audit events")
@@ -82,8 +84,9 @@ def export(_: Exporter, rt: Runtime) -> StreamingResponse:
 
 @router.get("/verify", response_model=Verification, summary="Verify the hash chain")
 def verify(_: Reader, rt: Runtime) -> Verification:
-    """Recompute every hash; names the first missing or altered entry."""
+    """Recompute every hash and MAC and check the signed checkpoint; names the first bad entry."""
     with rt.db.session() as db:
         result = audit.verify(db)
     return Verification(ok=result.ok, checked=result.checked, head=result.head,
-                        first_bad=result.first_bad, reason=result.reason)
+                        first_bad=result.first_bad, reason=result.reason,
+                        checkpoint=result.checkpoint)

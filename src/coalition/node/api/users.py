@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from coalition.node import users
+from coalition.node import auditor_requests, users
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission, UserRole
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import ApiKey, User
+from coalition.node.db.models import ApiKey, AuditorRequest, User
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -23,6 +23,8 @@ Runtime = Annotated[NodeRuntime, Depends(runtime)]
 Reader = Annotated[Principal, Depends(Require(Permission.USERS_READ))]
 Manager = Annotated[Principal, Depends(Require(Permission.USERS_MANAGE))]
 KeyManager = Annotated[Principal, Depends(Require(Permission.API_KEYS_MANAGE))]
+Approver = Annotated[Principal, Depends(Require(Permission.AUDITORS_APPROVE))]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class UserOut(BaseModel):
@@ -107,6 +109,37 @@ class ApiKeyCreated(ApiKeyOut):
     key: str
 
 
+class AuditorRequestCreate(Strict):
+    """A change to an auditor account: ``create`` (with ``password``), ``role`` (to or from
+    ``auditor``) or ``password`` (reset an auditor's password)."""
+
+    action: Literal["create", "role", "password"]
+    username: Name
+    role: UserRole | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=1024)
+
+
+class AuditorRequestOut(BaseModel):
+    """A request and its decision (never the password or its hash)."""
+
+    id: int
+    action: str
+    username: str
+    role: str | None
+    status: str
+    requested_by: str
+    decided_by: str | None
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: AuditorRequest) -> AuditorRequestOut:
+        """From the ORM row."""
+        return cls(id=row.id, action=row.action, username=row.username, role=row.role,
+                   status=row.status, requested_by=row.requested_by, decided_by=row.decided_by,
+                   created_at=row.created_at, decided_at=row.decided_at)
+
+
 @router.get("/users", response_model=list[UserOut], summary="List users")
 def list_users(_: Reader, rt: Runtime) -> list[UserOut]:
     """Every user, by name."""
@@ -177,3 +210,43 @@ def revoke_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")], caller: 
         key = users.revoke_api_key(db, caller.actor, key_id)
         user = db.get(User, key.user_id)
         return ApiKeyOut.of(key, user.username if user else "")
+
+
+@router.get("/auditor-requests", response_model=list[AuditorRequestOut],
+            summary="List auditor-account requests")
+def list_auditor_requests(_: Approver, rt: Runtime,
+                          status: Literal["pending", "approved", "rejected"] | None = None,
+                          ) -> list[AuditorRequestOut]:
+    """Requests to create, re-role or reset auditor accounts, newest first."""
+    with rt.db.session() as db:
+        return [AuditorRequestOut.of(r) for r in auditor_requests.list_requests(db, status)]
+
+
+@router.post("/auditor-requests", response_model=AuditorRequestOut, status_code=202,
+             summary="Ask for a change to an auditor account")
+def request_auditor_change(body: AuditorRequestCreate, caller: Manager,
+                           rt: Runtime) -> AuditorRequestOut:
+    """Nothing changes until a different administrator or an auditor approves."""
+    with rt.db.session() as db:
+        row = auditor_requests.request_change(rt, db, caller, action=body.action,
+                                              username=body.username, role=body.role,
+                                              password=body.password)
+        return AuditorRequestOut.of(row)
+
+
+@router.post("/auditor-requests/{request_id}/approve", response_model=AuditorRequestOut,
+             summary="Approve an auditor-account request (not your own)")
+def approve_auditor_change(request_id: RequestId, caller: Approver,
+                           rt: Runtime) -> AuditorRequestOut:
+    """Apply the change; the requester's own approval is refused."""
+    with rt.db.session() as db:
+        return AuditorRequestOut.of(auditor_requests.approve(db, caller, request_id))
+
+
+@router.post("/auditor-requests/{request_id}/reject", response_model=AuditorRequestOut,
+             summary="Reject an auditor-account request")
+def reject_auditor_change(request_id: RequestId, caller: Approver,
+                          rt: Runtime) -> AuditorRequestOut:
+    """Close the request without any change."""
+    with rt.db.session() as db:
+        return AuditorRequestOut.of(auditor_requests.reject(db, caller, request_id))

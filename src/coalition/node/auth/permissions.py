@@ -3,7 +3,8 @@
 Every API route declares exactly one :class:`Permission`; the table below is the only place that
 says which role holds it, and ``tests/node/test_permissions.py`` checks every route against it
 for every role. Separation of duties: administrators manage people and partners but cannot export
-the audit trail; auditors read everything audit-related and change nothing.
+the audit trail; auditors read everything audit-related and change nothing except approving (as
+the second person) changes to auditor accounts, which no administrator makes alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Permission(StrEnum):
     NODE_READ = "node.read"
     USERS_READ = "users.read"
     USERS_MANAGE = "users.manage"
+    AUDITORS_APPROVE = "users.approve_auditor"  # second approval of auditor-account changes
     API_KEYS_MANAGE = "api_keys.manage"
     PARTNERS_READ = "partners.read"
     PARTNERS_MANAGE = "partners.manage"
@@ -58,7 +60,8 @@ class Permission(StrEnum):
 _P = Permission
 ROLE_PERMISSIONS: Mapping[UserRole, frozenset[Permission]] = {
     UserRole.ADMIN: frozenset({
-        _P.NODE_READ, _P.USERS_READ, _P.USERS_MANAGE, _P.API_KEYS_MANAGE, _P.PARTNERS_READ,
+        _P.NODE_READ, _P.USERS_READ, _P.USERS_MANAGE, _P.AUDITORS_APPROVE, _P.API_KEYS_MANAGE,
+        _P.PARTNERS_READ,
         _P.PARTNERS_MANAGE, _P.PARTNERS_CHECK, _P.DATASETS_READ, _P.DATASETS_MANAGE,
         _P.DATASETS_PREVIEW, _P.DATASETS_SHARE, _P.REMOTE_DATASETS_READ, _P.GRANTS_READ,
         _P.GRANTS_REQUEST, _P.GRANTS_DECIDE, _P.POLICIES_MANAGE, _P.AUDIT_READ,
@@ -78,7 +81,7 @@ ROLE_PERMISSIONS: Mapping[UserRole, frozenset[Permission]] = {
     }),
     UserRole.AUDITOR: frozenset({
         _P.NODE_READ, _P.PARTNERS_READ, _P.DATASETS_READ, _P.GRANTS_READ, _P.AUDIT_READ,
-        _P.AUDIT_EXPORT, _P.JOBS_READ,
+        _P.AUDIT_EXPORT, _P.JOBS_READ, _P.AUDITORS_APPROVE,
         _P.MODELS_READ, _P.SERVICES_READ,
     }),
 }

@@ -45,6 +45,10 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
+    def set_session_info(self, **info: Any) -> None:
+        """Objects every new session carries in ``Session.info`` (e.g. the audit seal)."""
+        self._factory.configure(info=info)
+
     def migrate(self) -> None:
         """Apply pending migrations."""
         migrate(self.engine)

@@ -17,6 +17,7 @@ from coalition.node.db.types import UTCDateTime
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "AuditorRequest",
     "Base",
     "Dataset",
     "DatasetShare",
@@ -153,7 +154,11 @@ class Policy(Base):
 
 
 class AuditEvent(Base):
-    """One append-only audit entry; ``hash`` chains it to the previous entry's ``hash``."""
+    """One append-only audit entry; ``hash`` chains it to the previous entry's ``hash``.
+
+    ``mac`` is HMAC-SHA256 of ``hash`` under the audit key kept outside the database (NULL only
+    for entries written before the chain was keyed).
+    """
 
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -164,3 +169,25 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditorRequest(Base):
+    """A pending change to an auditor account; a second admin or an auditor must approve it.
+
+    ``action`` is ``create``, ``role`` (to or from auditor) or ``password``; a new password is
+    kept only as its Argon2 hash until the request is approved.
+    """
+
+    __tablename__ = "auditor_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(_TS)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(_TS)

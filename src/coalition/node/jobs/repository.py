@@ -28,6 +28,7 @@ from coalition.engine.states import (
     advance,
     is_terminal,
 )
+from coalition.node.at_rest import remove_inputs_after_commit
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.jobs.models import JobLogRow, JobMetricRow, JobPartyRow, JobRow, JobTaskRow
@@ -158,6 +159,7 @@ def move_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str
         job.error = reason
     if is_terminal(target):
         job.finished_at = job.updated_at
+        remove_inputs_after_commit(db, job.id)  # exported inputs must not outlive the job
     emit(db, Event(EventKind.JOB_STATE_CHANGED, actor, f"job:{job.id}",
                    {"from": t.before, "to": t.after, "reason": reason}))
     return True

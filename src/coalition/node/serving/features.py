@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError, NotFoundError
-from coalition.node import dataset_io
+from coalition.node import credentials, dataset_io
 from coalition.node.db.models import Dataset
 
 __all__ = ["MODES", "FeatureSource", "IndexSource", "Lookup", "SqlSource", "open_source"]
@@ -96,7 +96,7 @@ class SqlSource(FeatureSource):
         if dataset.kind != "sql" or not dataset.table:
             raise InputError("sql mode needs a dataset registered from a SQL table",
                              dataset=dataset.name)
-        self._engine = sa.create_engine(dataset.location)
+        self._engine = sa.create_engine(credentials.open_url(dataset.location))
         try:
             self._table = sa.Table(dataset.table, sa.MetaData(), autoload_with=self._engine)
         except SQLAlchemyError as exc:
