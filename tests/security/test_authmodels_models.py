@@ -129,3 +129,38 @@ def test_partner_cannot_publish_a_file_it_picks_on_the_host(pair: tuple[Peer, Pe
     reply = _attack(bank, "ModelPartPublish",
                     _publish_payload("agreed", 1, {"artifact": "agreed.msgpack"}))
     assert reply["role"] == "host"
+
+
+def _record_job_of_others(rt: Any, job_id: str, part: ModelPart) -> None:
+    """A finished job on telco in which carmaker ran the guest and bank only a host."""
+    import yaml
+    from servingkit import CREDIT_DAG
+
+    from coalition.core.ids import Party
+    from coalition.node.jobs import repository as repo
+    from coalition.node.jobs.local import store_for
+
+    sites = {"guest:carmaker": "carmaker", "host:bank": "bank", "host:telco": "telco"}
+    dag = yaml.safe_load(CREDIT_DAG.read_text())
+    with rt.db.session() as db:
+        repo.create_job(db, job_id=job_id, name="credit_risk", initiator="carmaker", dag=dag,
+                        sites=sites, selection={}, timeout_s=600, created_by="partner:carmaker",
+                        rerun_of=None, task_names=list(dag["tasks"]),
+                        orgs={org: [p] for p, org in sites.items()})
+        task = repo.get_task(db, job_id, "lr")
+        task.state = "succeeded"
+        task.keys = {p: f"{job_id}-{p.replace(':', '-')}" for p in sites}
+    store_for(rt, Party.parse("host:telco")).save("lr", f"{job_id}-host-telco", {"model": part})
+
+
+def test_partner_cannot_publish_the_output_of_a_job_it_did_not_lead(
+        pair: tuple[Peer, Peer]) -> None:
+    bank, telco = pair
+    other = "0ddba11000000001"
+    _record_job_of_others(telco.env.rt, other, _part(Role.HOST, [2.0, 7.0]))
+    for job in (other, "0ddba11000000404"):  # a job of others, a job unknown here: one answer
+        with pytest.raises(CoalitionError) as caught:
+            _attack(bank, "ModelPartPublish",
+                    _publish_payload("taken", 1, {"job_id": job, "task": "lr"}))
+        assert caught.value.code.startswith("auth"), caught.value.code
+    assert telco.api("GET", "/models").json() == []

@@ -26,7 +26,6 @@ __all__ = [
     "change_password",
     "create_api_key",
     "create_user",
-    "flush_login_failures",
     "get_user",
     "list_api_keys",
     "list_users",
@@ -154,17 +153,12 @@ def _count_failure(db: Session, rt: NodeRuntime, username: str, client: str, *,
                         "window": "opened", "window_s": rt.settings.login_audit_window_s}))
 
 
-def _audit_failures(db: Session, rt: NodeRuntime, *, force: bool = False) -> None:
-    summary = rt.login_failures.due(force=force)
+def _audit_failures(db: Session, rt: NodeRuntime) -> None:
+    """Audit the last window's summary once it has closed."""
+    summary = rt.login_failures.due()
     if summary is not None:
         emit(db, Event(EventKind.LOGIN_FAILED, "anonymous", "auth:login",
                        {**summary, "window": "closed"}))
-
-
-def flush_login_failures(rt: NodeRuntime) -> None:
-    """Audit the open window's failures now (e.g. before shutdown or when reading the trail)."""
-    with rt.db.session() as db:
-        _audit_failures(db, rt, force=True)
 
 
 def logout(db: Session, principal: Principal) -> None:
