@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,10 +79,17 @@ def pair(tmp_path: Path, trained: Trained) -> Iterator[tuple[Peer, Peer]]:
         p.env.close()
 
 
-def _publish(bank: Peer, trained: Trained, family: str, name: str = "credit") -> dict[str, Any]:
+def _publish(bank: Peer, trained: Trained, family: str, *, telco: Peer,
+             name: str = "credit") -> dict[str, Any]:
+    # A host publishes a partner's part from a file only out of the drop folder its own
+    # operators keep for that partner (issue 16, finding 13).
+    host_file = f"{family}.msgpack"
+    drop = telco.env.home / "partner-parts" / GUEST
+    drop.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(trained.files[(family, HOST)], drop / host_file)
     r = bank.api("POST", "/models", json={
         "name": name, "source": {"artifact": str(trained.files[(family, GUEST)])},
-        "hosts": {HOST: {"artifact": str(trained.files[(family, HOST)])}},
+        "hosts": {HOST: {"artifact": host_file}},
         "params": {"family": family}, "metrics": {"auc": 0.9}})
     assert r.status_code == 201, r.text
     return dict(r.json())
@@ -108,10 +116,10 @@ def _audit_kinds(node: Peer) -> list[str]:
 def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
                                                         trained: Trained, family: str) -> None:
     bank, telco = pair
-    version = _publish(bank, trained, family)
+    version = _publish(bank, trained, family, telco=telco)
     assert version["version"] == 1 and version["protected"] and version["signer"]
     assert {p["org"]: p["role"] for p in version["parties"]} == {GUEST: "guest", HOST: "host"}
-    host_view = telco.api("GET", "/models/credit/versions/1").json()
+    host_view = telco.api("GET", f"/models/{GUEST}:credit/versions/1").json()
     assert host_view["role"] == "host" and host_view["guest"] == GUEST
     assert host_view["sha256"] == next(p["sha256"] for p in version["parties"] if p["org"] == HOST)
 
@@ -149,8 +157,8 @@ def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
 
 
 def test_guest_features_in_the_request(pair: tuple[Peer, Peer], trained: Trained) -> None:
-    bank, _ = pair
-    _publish(bank, trained, "lr")
+    bank, telco = pair
+    _publish(bank, trained, "lr", telco=telco)
     assert _deploy(bank, source=None).status_code == 201
     frame = pd.read_csv(trained.csvs[GUEST], dtype={"id": str}).set_index("id")
     ids = sorted(trained.reference["lr"])[:3]
@@ -165,8 +173,8 @@ def test_guest_features_in_the_request(pair: tuple[Peer, Peer], trained: Trained
 
 def test_tampered_part_is_refused_with_an_alert(pair: tuple[Peer, Peer], trained: Trained) -> None:
     bank, telco = pair
-    _publish(bank, trained, "lr")
-    part = telco.env.home / "models" / "credit" / "1" / "part.msgpack"
+    _publish(bank, trained, "lr", telco=telco)
+    part = telco.env.home / "models" / "_partners" / GUEST / "credit" / "1" / "part.msgpack"
     blob = bytearray(part.read_bytes())
     blob[-3] ^= 0x01
     part.write_bytes(bytes(blob))
@@ -174,7 +182,7 @@ def test_tampered_part_is_refused_with_an_alert(pair: tuple[Peer, Peer], trained
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "model.tampered" and HOST in r.json()["detail"]
     assert "model.tampered" in _audit_kinds(telco)
-    r = telco.api("POST", "/models/credit/versions/1/verify")
+    r = telco.api("POST", f"/models/{GUEST}:credit/versions/1/verify")
     assert r.status_code == 409 and "SHA-256" in r.json()["detail"]
     # The guest's own part still verifies.
     assert bank.api("POST", "/models/credit/versions/1/verify").json()["ok"] is True
@@ -183,7 +191,7 @@ def test_tampered_part_is_refused_with_an_alert(pair: tuple[Peer, Peer], trained
 def test_host_down_is_a_typed_error_within_the_timeout(pair: tuple[Peer, Peer],
                                                        trained: Trained) -> None:
     bank, telco = pair
-    _publish(bank, trained, "lr")
+    _publish(bank, trained, "lr", telco=telco)
     assert _deploy(bank).status_code == 201
     ids = sorted(trained.reference["lr"])[:1]
     assert _predict(bank, ids).status_code == 200
@@ -197,8 +205,8 @@ def test_host_down_is_a_typed_error_within_the_timeout(pair: tuple[Peer, Peer],
 
 
 def test_unauthorised_callers_are_refused(pair: tuple[Peer, Peer], trained: Trained) -> None:
-    bank, _ = pair
-    _publish(bank, trained, "lr")
+    bank, telco = pair
+    _publish(bank, trained, "lr", telco=telco)
     assert _deploy(bank).status_code == 201
     ids = sorted(trained.reference["lr"])[:2]
     url = "/api/v1/services/scoring/predict"
@@ -221,11 +229,11 @@ def test_unauthorised_callers_are_refused(pair: tuple[Peer, Peer], trained: Trai
 def test_delete_refused_while_deployed_then_undeploy(pair: tuple[Peer, Peer],
                                                      trained: Trained) -> None:
     bank, telco = pair
-    _publish(bank, trained, "lr")
+    _publish(bank, trained, "lr", telco=telco)
     assert _deploy(bank).status_code == 201
     r = bank.api("DELETE", "/models/credit/versions/1")
     assert r.status_code == 409 and "undeploy" in r.json()["detail"]
-    assert telco.api("DELETE", "/models/credit/versions/1").status_code == 409
+    assert telco.api("DELETE", f"/models/{GUEST}:credit/versions/1").status_code == 409
     assert [s["name"] for s in bank.api("GET", "/services").json()] == ["scoring"]
     bound = telco.api("GET", "/services").json()
     assert [(s["side"], s["guest"], s["source"]) for s in bound] == [("host", GUEST, "usage-online")]
@@ -243,7 +251,7 @@ def test_host_refuses_without_a_predict_grant(pair: tuple[Peer, Peer], trained: 
     register_dataset(telco, "usage2", trained.csvs[HOST])
     assert telco.api("POST", "/online-sources", json={"name": "usage2-online",
                                                       "dataset": "usage2"}).status_code == 201
-    _publish(bank, trained, "lr")
+    _publish(bank, trained, "lr", telco=telco)
     r = bank.api("POST", "/services", json={"name": "s", "model": "credit",
                                             "hosts": {HOST: "usage2-online"}})
     assert r.status_code == 403, r.text
@@ -253,8 +261,8 @@ def test_host_refuses_without_a_predict_grant(pair: tuple[Peer, Peer], trained: 
 
 def test_unknown_ids_and_wrong_hosts_are_clear_errors(pair: tuple[Peer, Peer],
                                                       trained: Trained) -> None:
-    bank, _ = pair
-    _publish(bank, trained, "lr")
+    bank, telco = pair
+    _publish(bank, trained, "lr", telco=telco)
     r = bank.api("POST", "/services", json={"name": "s", "model": "credit", "hosts": {}})
     assert r.status_code == 422 and r.json()["details"]["missing"] == [HOST]
     assert _deploy(bank).status_code == 201
@@ -278,7 +286,7 @@ def test_publish_from_a_succeeded_training_task(pair: tuple[Peer, Peer], trained
     assert v["job_id"] == "job-7" and v["task"] == "lr" and len(v["dag_hash"]) == 64
     assert v["params"]["protocol"] == "ss" and v["metrics"] == {"auc": 0.93}
     assert {p["org"]: p["party"] for p in v["parties"] if p["role"] == "host"} == {HOST: HOST}
-    host_view = telco.api("GET", "/models/credit/versions/1").json()
+    host_view = telco.api("GET", f"/models/{GUEST}:credit/versions/1").json()
     assert host_view["dag_hash"] == v["dag_hash"] and host_view["job_id"] == "job-7"
     assert _deploy(bank).status_code == 201
     ids = sorted(trained.reference["lr"])[:4]
@@ -301,7 +309,7 @@ def test_host_serves_from_a_sql_table(pair: tuple[Peer, Peer], trained: Trained)
     assert telco.api("POST", "/online-sources", json={
         "name": "usage-sql", "dataset": "usage_sql", "mode": "sql"}).status_code == 201
     grant_predict(bank, telco, "usage_sql")
-    _publish(bank, trained, "sb")
+    _publish(bank, trained, "sb", telco=telco)
     r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
                                             "source": "crm-online", "hosts": {HOST: "usage-sql"}})
     assert r.status_code == 201, r.text

@@ -117,7 +117,12 @@ def test_publish_deploy_call_undeploy_across_three_processes(cluster: dict[str, 
     t = tables(csvs)
     parts = train_lr(t)
     reference = reference_scores(parts, t)
-    files = {org: write_part(p, cluster[org].home / "data" / "lr.msgpack") for org, p in parts.items()}
+    # Hosts publish a partner's part file only from the drop folder kept for that partner.
+    drops = {org: cluster[org].home / ("data" if org == GUEST else f"partner-parts/{GUEST}")
+             for org in parts}
+    for folder in drops.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    files = {org: write_part(p, drops[org] / "lr.msgpack") for org, p in parts.items()}
     register_dataset(bank, "crm", csvs[GUEST], label="y")
     assert bank.api("POST", "/online-sources", json={"name": "crm-online",
                                                      "dataset": "crm"}).status_code == 201
@@ -134,7 +139,7 @@ def test_publish_deploy_call_undeploy_across_three_processes(cluster: dict[str, 
     assert out.returncode == 0, out.stderr
     assert {p["org"] for p in json.loads(out.stdout)["parties"]} == {GUEST, *HOSTS}
     for org in HOSTS:
-        shown = cluster[org].as_user("model", "show", "credit", "1", "--json")
+        shown = cluster[org].as_user("model", "show", f"{GUEST}:credit", "1", "--json")
         assert json.loads(shown.stdout)["role"] == "host", shown.stderr
     out = bank.as_user("service", "deploy", "scoring", "--model", "credit", "--source",
                        "crm-online", *[f"--host={o}=features-online" for o in HOSTS])
@@ -157,12 +162,13 @@ def test_publish_deploy_call_undeploy_across_three_processes(cluster: dict[str, 
     r = httpx.post(f"{bank.url}/api/v1/services/scoring/predict", json={"ids": ids})
     assert r.status_code == 401
     # A tampered host part is refused when a service loads it.
-    part = cluster["carmaker"].home / "models" / "credit" / "1" / "part.msgpack"
+    part = (cluster["carmaker"].home / "models" / "_partners" / GUEST / "credit" / "1"
+            / "part.msgpack")
     part.write_bytes(part.read_bytes()[:-1] + b"\x00")
     out = bank.as_user("service", "deploy", "scoring2", "--model", "credit", "--source",
                        "crm-online", *[f"--host={o}=features-online" for o in HOSTS])
     assert out.returncode == 3 and "model.tampered" in out.stderr
-    out = cluster["carmaker"].as_user("model", "verify", "credit", "1")
+    out = cluster["carmaker"].as_user("model", "verify", f"{GUEST}:credit", "1")
     assert out.returncode == 3 and "SHA-256" in out.stderr
     # A host that is down gives a typed error, not a hang.
     carmaker = cluster["carmaker"].proc

@@ -109,7 +109,8 @@ def register(app: typer.Typer) -> None:
         job: Annotated[str | None, typer.Option(help="Training job id.")] = None,
         task: Annotated[str | None, typer.Option(help="Training task name.")] = None,
         host: Annotated[list[str] | None, typer.Option(
-            help="ORG (same job/task) or ORG=PATH (part file on that host); repeatable.")] = None,
+            help="ORG (same job/task) or ORG=FILE (in the drop folder that host keeps for "
+            "this node: home/partner-parts/<this org>/); repeatable.")] = None,
         party: Annotated[list[str] | None, typer.Option(
             help="ORG=PARTY: the host's party name in the job, if not its org name.")] = None,
         param: Annotated[list[str] | None, typer.Option(help="KEY=VALUE; repeatable.")] = None,

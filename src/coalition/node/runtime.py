@@ -9,7 +9,7 @@ from coalition.node.audit import SEAL_INFO
 from coalition.node.audit_seal import AuditSeal
 from coalition.node.audit_start import check_at_start, open_seal
 from coalition.node.auth.passwords import Passwords
-from coalition.node.auth.ratelimit import SlidingWindow
+from coalition.node.auth.ratelimit import Backoff, FailureTally, SlidingWindow, StreamSlots
 from coalition.node.db.engine import Database
 from coalition.node.identity import NodeIdentity, load_identity
 from coalition.node.settings import NodeSettings
@@ -26,10 +26,17 @@ class NodeRuntime:
     identity: NodeIdentity
     passwords: Passwords
     audit_seal: AuditSeal
-    login_limiter: SlidingWindow = field(init=False)
+    login_limiter: SlidingWindow = field(init=False)  # per client address
+    login_backoff: Backoff = field(init=False)  # per (username, client)
+    login_failures: FailureTally = field(init=False)  # audit rows per window
+    event_streams: StreamSlots = field(init=False)  # live job event streams
 
     def __post_init__(self) -> None:
-        self.login_limiter = SlidingWindow(self.settings.login_rate_per_minute, 60.0)
+        s = self.settings
+        self.login_limiter = SlidingWindow(s.login_rate_per_minute, 60.0)
+        self.login_backoff = Backoff(s.login_max_failures, s.login_backoff_base_s, s.lockout_s)
+        self.login_failures = FailureTally(s.login_audit_window_s)
+        self.event_streams = StreamSlots(s.event_streams_per_user, s.event_streams_total)
 
     @classmethod
     def open(cls, settings: NodeSettings, *, migrate: bool = True) -> NodeRuntime:

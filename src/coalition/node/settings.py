@@ -10,6 +10,7 @@ tests lower them through the same fields to stay fast.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,9 +44,22 @@ class NodeSettings(BaseSettings):
     argon2_memory_cost: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
     argon2_parallelism: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
+    # Login throttling (coalition.node.auth.ratelimit): per (username, client) the first
+    # ``login_max_failures`` attempts are immediate, then each waits twice as long as the last,
+    # from ``login_backoff_base_s`` up to ``lockout_s``; never a hard lock of the account.
     login_max_failures: int = Field(default=5, ge=1)
+    login_backoff_base_s: float = Field(default=1.0, gt=0)
     lockout_s: int = Field(default=15 * 60, ge=1)
-    login_rate_per_minute: int = Field(default=20, ge=1)
+    login_rate_per_minute: int = Field(default=20, ge=1)  # per client address, any username
+    login_audit_window_s: int = Field(default=300, ge=1)  # failed logins: one audit row per window
+    # Reverse proxies (CIDRs) whose X-Forwarded-For is believed; empty: the socket peer is the
+    # client. List only proxies you run: a listed address can claim to be any client.
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+    # Live job event streams (server-sent events) open at once, per user and in all.
+    event_streams_per_user: int = Field(default=4, ge=1)
+    event_streams_total: int = Field(default=64, ge=1)
+    # Tamper protection of model parts partners publish here: this node's choice, never theirs.
+    partner_models_protected: bool = True
     # Folders datasets may be registered from (besides ``home/data``): a user with the
     # datasets.manage permission must not be able to read arbitrary files of the node's host.
     data_dirs: list[Path] = Field(default_factory=list)

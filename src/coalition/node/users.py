@@ -118,43 +118,56 @@ def revoke_user_sessions(db: Session, actor: str, username: str) -> int:
 
 
 def login(rt: NodeRuntime, username: str, password: str, client: str) -> tuple[str, dt.datetime, User]:
-    """Check a password, with per-address rate limiting and per-account lockout.
+    """Check a password, throttled per client address and per (username, client).
 
-    Failures are committed (and audited) before the error is raised, so they count even though
-    the request fails.
+    Contract: the answer to a failed or throttled attempt does not depend on whether
+    ``username`` exists, is disabled or is an API user — same status, body and headers, one
+    Argon2 verification (against a dummy hash for unknown users), no per-user database write.
+    There is no hard lock: an attacker guessing at ``admin`` from one client slows down only
+    that client (see :class:`~coalition.node.auth.ratelimit.Backoff`). Failures are audited in
+    aggregate: the first failure of a window at once, then one summary row per window.
     """
-    wait = max(rt.login_limiter.hit(f"addr:{client}"), rt.login_limiter.hit(f"user:{username}"))
-    if wait > 0:
-        raise RateLimited("too many login attempts", retry_after_s=math.ceil(wait))
-    settings = rt.settings
     failure: AuthError
+    key = (username, client)
     with rt.db.session() as db:
-        user = db.scalars(select(User).where(User.username == username)).first()
-        now = utcnow()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            wait_s = math.ceil((user.locked_until - now).total_seconds())
-            failure = RateLimited("account temporarily locked", retry_after_s=wait_s)
+        _audit_failures(db, rt)
+        wait = max(rt.login_limiter.hit(f"addr:{client}"), rt.login_backoff.attempt(key))
+        if wait > 0:
+            failure = RateLimited("too many login attempts", retry_after_s=math.ceil(wait))
+            _count_failure(db, rt, username, client, throttled=True)
         else:
+            user = db.scalars(select(User).where(User.username == username)).first()
             usable = user is not None and user.kind == HUMAN and not user.disabled
             stored = user.password_hash if user is not None and usable else None
             if rt.passwords.verify(stored, password) and user is not None:
+                rt.login_backoff.succeeded(key)
                 user.failed_logins, user.locked_until = 0, None
                 if rt.passwords.needs_rehash(user.password_hash or ""):
                     user.password_hash = rt.passwords.hash(password)
-                token, expires = issue_session(db, user, settings.session_ttl_s)
+                token, expires = issue_session(db, user, rt.settings.session_ttl_s)
                 emit(db, Event(EventKind.LOGIN_SUCCEEDED, f"user:{username}", f"user:{username}",
                                {"client": client}))
                 return token, expires, user
             failure = Unauthenticated("wrong username or password")
-            emit(db, Event(EventKind.LOGIN_FAILED, "anonymous", f"user:{username}", {"client": client}))
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= settings.login_max_failures:
-                    user.failed_logins = 0
-                    user.locked_until = now + dt.timedelta(seconds=settings.lockout_s)
-                    emit(db, Event(EventKind.ACCOUNT_LOCKED, "system", f"user:{username}",
-                                   {"seconds": settings.lockout_s}))
+            _count_failure(db, rt, username, client, throttled=False)
     raise failure
+
+
+def _count_failure(db: Session, rt: NodeRuntime, username: str, client: str, *,
+                   throttled: bool) -> None:
+    """Tally a failure; audit it at once only when it opens a window (bounded audit volume)."""
+    if rt.login_failures.add(username, client, throttled=throttled):
+        emit(db, Event(EventKind.LOGIN_FAILED, "anonymous", f"user:{username}",
+                       {"client": client, "failures": 1, "throttled": throttled,
+                        "window": "opened", "window_s": rt.settings.login_audit_window_s}))
+
+
+def _audit_failures(db: Session, rt: NodeRuntime) -> None:
+    """Audit the last window's summary once it has closed."""
+    summary = rt.login_failures.due()
+    if summary is not None:
+        emit(db, Event(EventKind.LOGIN_FAILED, "anonymous", "auth:login",
+                       {**summary, "window": "closed"}))
 
 
 def logout(db: Session, principal: Principal) -> None:

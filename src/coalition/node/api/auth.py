@@ -58,7 +58,8 @@ class PasswordChange(Strict):
 
 @router.post("/login", response_model=LoginResponse, summary="Log in with a password")
 def login(body: LoginRequest, request: Request, rt: Runtime) -> LoginResponse:
-    """Start a session; repeated failures lock the account for a while."""
+    """Start a session. Failed and throttled attempts get the same answer whether or not the
+    user exists; repeated failures from one client slow that client down (429 + Retry-After)."""
     token, expires, user = users.login(rt, body.username, body.password, client_address(request))
     return LoginResponse(token=token, expires_at=expires, username=user.username, role=user.role)
 

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coalition.core.errors import AuthError
+from coalition.node.auth.clientip import client_ip
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.auth.tokens import authenticate
@@ -30,8 +31,11 @@ def runtime(request: Request) -> NodeRuntime:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address, for rate limiting and the audit trail."""
-    return request.client.host if request.client else "unknown"
+    """The caller's address, for rate limiting and the audit trail: the socket peer, or behind
+    a trusted proxy (``trusted_proxies``) the rightmost untrusted ``X-Forwarded-For`` hop."""
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.getlist("x-forwarded-for"),
+                     runtime(request).settings.trusted_proxies)
 
 
 class Require:

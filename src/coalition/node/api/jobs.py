@@ -3,20 +3,26 @@ stream), cancel, rerun, and approve or reject partners' jobs that no grant cover
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+import anyio
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
 
 from coalition.core.ids import JOB_ID_PATTERN
 from coalition.engine.states import JobState, is_terminal
 from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
+from coalition.node.errors import RateLimited
 from coalition.node.jobs import privacy, service
 from coalition.node.jobs import repository as repo
 from coalition.node.runtime import NodeRuntime
@@ -224,12 +230,33 @@ def _sse(event: str, data: BaseModel) -> str:
     return f"event: {event}\ndata: {data.model_dump_json()}\n\n"
 
 
-def _stream(rt: NodeRuntime, job_id: str) -> Iterator[str]:
-    last_view, last_log, last_metric, quiet_since = "", 0, 0, time.monotonic()
-    while True:
-        view = _view(rt, job_id)
-        new_logs = _logs(rt, job_id, last_log, None)
-        new_points = _metrics(rt, job_id, last_metric)
+# Event streams poll the database through at most this many worker threads in all, whatever
+# the number of open streams: a stream is a coroutine, not a thread (issue 16, finding 15).
+_POLL_THREADS = 2
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary())
+
+
+def _poll_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()  # a limiter belongs to one event loop
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(_POLL_THREADS)
+    return limiter
+
+
+def _poll(rt: NodeRuntime, job_id: str, after_log: int,
+          after_metric: int) -> tuple[JobOut, list[LogOut], list[MetricOut]]:
+    """One short read: the job, and its log lines and metric points after the last seen."""
+    return _view(rt, job_id), _logs(rt, job_id, after_log, None), _metrics(rt, job_id, after_metric)
+
+
+async def _stream(rt: NodeRuntime, request: Request, job_id: str) -> AsyncIterator[str]:
+    last_view, last_log, last_metric = "", 0, 0
+    quiet_since = time.monotonic()
+    while not await request.is_disconnected():
+        view, new_logs, new_points = await anyio.to_thread.run_sync(
+            _poll, rt, job_id, last_log, last_metric, limiter=_poll_limiter())
         out = [_sse("log", r) for r in new_logs] + [_sse("metric", m) for m in new_points]
         last_log = new_logs[-1].id if new_logs else last_log
         last_metric = new_points[-1].id if new_points else last_metric
@@ -246,19 +273,41 @@ def _stream(rt: NodeRuntime, job_id: str) -> Iterator[str]:
         if is_terminal(JobState(view.state)):
             yield "event: end\ndata: {}\n\n"
             return
-        time.sleep(_POLL_S)
+        await anyio.sleep(_POLL_S)
+
+
+class _SlotStream(StreamingResponse):
+    """A streaming response that gives its stream slot back however it ends (job over,
+    client gone, server shutting down)."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None]) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache"})
+        self._release: Callable[[], None] | None = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
 
 
 @router.get("/{job_id}/events", summary="Live job events (server-sent events)",
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "`job` (status), `log`, `metric` events, then "
-                                            "`end` once the job is finished"}})
-def events(job_id: JobId, _: Reader, rt: Runtime) -> StreamingResponse:
-    """Stream status changes, log lines and metric points until the job ends."""
-    _view(rt, job_id)  # 404 before the stream starts
-    return StreamingResponse(_stream(rt, job_id), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+                                            "`end` once the job is finished"},
+                       429: {"description": "too many event streams open for this user"}})
+async def events(job_id: JobId, caller: Reader, rt: Runtime, request: Request) -> StreamingResponse:
+    """Stream status changes, log lines and metric points until the job ends or the client
+    goes; at most ``event_streams_per_user`` streams per user (429 beyond)."""
+    await anyio.to_thread.run_sync(_view, rt, job_id, limiter=_poll_limiter())  # 404 first
+    user = caller.username
+    if not rt.event_streams.acquire(user):
+        raise RateLimited("too many open event streams", retry_after_s=int(_KEEPALIVE_S))
+    return _SlotStream(_stream(rt, request, job_id), partial(rt.event_streams.release, user))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, summary="Cancel a job")

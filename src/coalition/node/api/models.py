@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, model_validator
 
 from coalition.node.api.deps import Require, runtime
-from coalition.node.api.schemas import Name, NamePath, Strict
+from coalition.node.api.schemas import Name, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.models import PartSource, federation, registry
@@ -23,6 +23,10 @@ Runtime = Annotated[NodeRuntime, Depends(runtime)]
 Reader = Annotated[Principal, Depends(Require(Permission.MODELS_READ))]
 Manager = Annotated[Principal, Depends(Require(Permission.MODELS_MANAGE))]
 VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_PLAIN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+# This node's models are plain names; parts partners published here are ``<partner>:<name>``.
+NamePath = Annotated[str, Path(pattern=rf"^({_PLAIN}:)?{_PLAIN}$",
+                               description="a model name, or <partner>:<name>")]
 
 
 class SourceIn(Strict):
@@ -133,7 +137,7 @@ def _out(row: ModelVersionRow) -> VersionOut:
 
 @router.get("", response_model=list[VersionOut], summary="List model versions")
 def list_models(_: Reader, rt: Runtime,
-                name: Annotated[str | None, Query(max_length=64)] = None) -> list[VersionOut]:
+                name: Annotated[str | None, Query(max_length=129)] = None) -> list[VersionOut]:
     """Every version on this node (of one model with ``?name=``)."""
     with rt.db.session() as db:
         return [_out(r) for r in registry.list_versions(db, name)]

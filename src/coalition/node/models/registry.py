@@ -37,6 +37,7 @@ __all__ = [
     "load_verified",
     "next_version",
     "part_digest_of",
+    "partner_model",
     "publish_local",
     "set_protection",
     "subject",
@@ -44,6 +45,26 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SEP = ":"  # in no model or organisation name, so ``<partner>:<name>`` cannot be forged
+_PARTNERS_DIR = "_partners"  # not a valid model name: no clash with this node's own folders
+
+
+def partner_model(partner: str, name: str) -> str:
+    """The local name of model ``name`` published here by ``partner``: ``<partner>:<name>``.
+
+    A partner's parts live in its own namespace, so it can neither overwrite nor shadow this
+    node's own models or another partner's, whatever name and version it sends.
+    """
+    if not _NAME.match(partner) or not _NAME.match(name):
+        raise InputError("model and organisation names are letters, digits, _ . - (max 64)")
+    return f"{partner}{_SEP}{name}"
+
+
+def _folder(rt: NodeRuntime, name: str, version: int) -> Path:
+    partner, sep, plain = name.rpartition(_SEP)
+    if sep:
+        return _models_dir(rt) / _PARTNERS_DIR / partner / plain / str(version)
+    return _models_dir(rt) / name / str(version)
 
 
 def subject(name: str, version: int) -> str:
@@ -76,15 +97,17 @@ def next_version(db: Session, name: str) -> int:
 def publish_local(rt: NodeRuntime, db: Session, actor: str, *, name: str, version: int,
                   part: ModelPart, guest: str, parties: list[dict[str, Any]],
                   meta: dict[str, Any], protected: bool = True) -> ModelVersionRow:
-    """Store this node's ``part`` of ``name`` ``version`` (digest, signature if protected)."""
-    if not _NAME.match(name):
+    """Store this node's ``part`` of ``name`` ``version`` (digest, signature if protected);
+    ``name`` is a plain name, or ``<partner>:<name>`` for a part a partner published here."""
+    partner, sep, plain = name.rpartition(_SEP)
+    if not _NAME.match(plain) or (sep and not _NAME.match(partner)):
         raise InputError("model names are letters, digits, _ . - (max 64)")
     if db.scalars(select(ModelVersionRow.id).where(
             ModelVersionRow.name == name, ModelVersionRow.version == version)).first():
         raise ConflictError("model version already exists here", model=name, version=version)
     blob = encode_part(part)
     sha = part_digest(blob)
-    folder = _models_dir(rt) / name / str(version)
+    folder = _folder(rt, name, version)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "part.msgpack").write_bytes(blob)
     key = signing_key(rt.settings)

@@ -25,14 +25,15 @@ class ModelVersionRow(Base):
     """One version of a federated model as this node sees it, plus this node's part.
 
     ``parties`` lists every part: ``{"org", "role", "sha256"}``; ``guest`` is the organisation
-    that published the version (the one that serves it). ``part_signature`` is the node's
+    that published the version (the one that serves it). A part a partner published here is
+    named ``<partner>:<name>`` (see :func:`~coalition.node.models.registry.partner_model`). ``part_signature`` is the node's
     Ed25519 signature over the part's canonical record (null while protection is off).
     """
 
     __tablename__ = "model_versions"
     __table_args__ = (UniqueConstraint("name", "version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(129), index=True)  # <partner>:<name> (0008)
     version: Mapped[int] = mapped_column(Integer)
     component: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))

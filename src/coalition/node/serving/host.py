@@ -43,8 +43,9 @@ def _str(payload: dict[str, Any], key: str) -> str:
 
 def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, version: int,
           source: dict[str, Any], persist: bool) -> HostBinding:
+    local = registry.partner_model(partner.name, model)  # the partner's namespace here
     with rt.db.session() as db:
-        row = registry.get_version(db, model, version)
+        row = registry.get_version(db, local, version)
         if row.guest != partner.name or row.role != "host":
             raise AuthError("no host part of this model version was published by you",
                             model=model, version=version)
@@ -59,7 +60,7 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
         db.expunge(dataset)
         version_id = row.id
     actor = f"partner:{partner.name}"
-    _, part = registry.load_verified(rt, actor, model, version, "serve")
+    _, part = registry.load_verified(rt, actor, local, version, "serve")
     scorer = host_scorer(part)
     binding = HostBinding(model, version, scorer,
                           open_source(dataset, mode).bind(scorer.feature_names), scorer.info())
