@@ -39,7 +39,8 @@ _BY_FINGERPRINT = sa.select(Partner.__table__).where(
     Partner.__table__.c.fingerprint == sa.bindparam("fp"))
 _STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
            403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
-           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT}
+           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT,
+           429: grpc.StatusCode.RESOURCE_EXHAUSTED}
 
 
 def status_for(exc: CoalitionError) -> grpc.StatusCode:
@@ -47,8 +48,12 @@ def status_for(exc: CoalitionError) -> grpc.StatusCode:
     return _STATUS.get(exc.http_status, grpc.StatusCode.INTERNAL)
 
 
-def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str) -> NoReturn:
-    context.abort(code, json.dumps({"code": error_code, "message": message}))
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str,
+           retry_after_s: Any = None) -> NoReturn:
+    info: dict[str, Any] = {"code": error_code, "message": message}
+    if isinstance(retry_after_s, int):  # a rate limit: the caller may retry after this
+        info["retry_after_s"] = retry_after_s
+    context.abort(code, json.dumps(info))
     raise RuntimeError("grpc abort returned")  # pragma: no cover (abort always raises)
 
 
@@ -129,7 +134,8 @@ class PeerEndpoint:
             try:
                 result = fn(self._rt, partner, payload)
             except CoalitionError as exc:
-                _abort(context, status_for(exc), exc.code, exc.message)
+                _abort(context, status_for(exc), exc.code, exc.message,
+                       exc.details.get("retry_after_s"))
             return json.dumps(result, default=str).encode()
 
         return handler
