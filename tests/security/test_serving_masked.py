@@ -1,0 +1,160 @@
+"""Issue 16, finding 19, online: the guest's node received each host's ``w_h·x_h`` per row
+from ``ServingPartial``. Played as the guest over the real peer endpoints (gRPC, mutual TLS)
+between three in-process nodes: bank (guest), telco and carmaker (10 host features each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from servingattack import GUEST, Peer, call_as, connect, grant_predict, peer, register_dataset
+from servingkit import reference_scores, split_breast, tables, train_lr, write_part
+
+from coalition.components import ModelPart
+from coalition.core.errors import AuthError
+from coalition.core.ids import Role
+from coalition.node.serving.maskkeys import signed_public
+from coalition.node.serving.service import channels
+from coalition.protocols.linear import LinearModelPart, Standardizer
+from coalition.protocols.linear.masking import FRAC_BITS, decode_sum, encode_partial
+from coalition.protocols.linear.predict import sigmoid
+
+HOSTS = ("carmaker", "telco")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("masked")
+    for org in (GUEST, *HOSTS):
+        (folder / org).mkdir()
+    csvs = split_breast(fate_data, {o: folder / o for o in (GUEST, *HOSTS)}, rows=120)
+    t = tables(csvs)
+    parts = train_lr(t)
+    return {"folder": folder, "csvs": csvs, "tables": t, "parts": parts,
+            "reference": reference_scores(parts, t),
+            "files": {o: write_part(p, folder / o / "lr.msgpack") for o, p in parts.items()}}
+
+
+@pytest.fixture
+def trio(tmp_path: Path, trained: dict[str, Any]) -> Iterator[dict[str, Peer]]:
+    nodes = {o: peer(tmp_path / o, o, trained["folder"] / o) for o in (GUEST, *HOSTS)}
+    for org in HOSTS:
+        connect(nodes[GUEST], nodes[org])
+    connect(nodes[HOSTS[0]], nodes[HOSTS[1]])  # hosts pin each other's certificates
+    register_dataset(nodes[GUEST], "crm", trained["csvs"][GUEST], label="y")
+    for org in HOSTS:
+        register_dataset(nodes[org], "features", trained["csvs"][org])
+        r = nodes[org].api("POST", "/online-sources", json={"name": "features-online",
+                                                           "dataset": "features"})
+        assert r.status_code == 201, r.text
+        grant_predict(nodes[GUEST], nodes[org], "features")
+    assert nodes[GUEST].api("POST", "/online-sources", json={
+        "name": "crm-online", "dataset": "crm"}).status_code == 201
+    yield nodes
+    for p in nodes.values():
+        p.endpoint.stop(0)
+        p.env.close()
+
+
+def test_guest_receives_only_masked_partials_that_sum_right(
+        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+    bank = trio[GUEST]
+    wire: list[tuple[str, str, dict[str, Any]]] = []
+    chans = channels(bank.env.rt)
+    real = chans.call
+
+    def recording(partner: Any, method: str, payload: dict[str, Any], timeout_s: float
+                  ) -> dict[str, Any]:
+        reply = real(partner, method, payload, timeout_s)
+        wire.append((partner.name, method, reply))
+        return reply
+
+    chans.call = recording  # type: ignore[method-assign]
+    r = bank.api("POST", "/models", json={
+        "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
+        "hosts": {o: {"artifact": str(trained["files"][o])} for o in HOSTS}})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
+                                            "source": "crm-online",
+                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    assert r.status_code == 201, r.text
+    ids = sorted(trained["reference"])[:9]
+    r = bank.api("POST", "/services/scoring/predict", json={"ids": ids})
+    assert r.status_code == 200, r.text
+
+    replies = {org: reply for org, method, reply in wire if method == "ServingPartial"}
+    assert set(replies) == set(HOSTS)
+    t, parts = trained["tables"], trained["parts"]
+    rows = {o: pd.DataFrame(t[o].features, index=t[o].ids).loc[ids].to_numpy() for o in HOSTS}
+    plain = {o: LinearModelPart.from_artifact(parts[o].data).partial_score(rows[o])
+             for o in HOSTS}
+    masked = {}
+    for org, reply in replies.items():
+        assert "scores" not in reply  # the old reply: w_h·x_h per row, in the clear
+        masked[org] = np.array(reply["masked"], dtype=np.uint64)
+        assert not np.any(masked[org] == encode_partial(plain[org]))
+        assert not np.any(np.isclose(masked[org].view(np.int64) / 2.0**FRAC_BITS, plain[org],
+                                     atol=1e-3))
+    np.testing.assert_allclose(decode_sum(list(masked.values())), sum(plain.values()),
+                               rtol=0, atol=1e-11)
+    # Deploy replies carry public keys and signatures only.
+    for _, method, reply in wire:
+        if method == "ServingPrepare":
+            assert set(reply.get("mask_key", {})) == {"public", "signature"}
+    # Scores: the old plaintext batch prediction to 1e-9, the batch protocol to 1e-12.
+    g = LinearModelPart.from_artifact(parts[GUEST].data)
+    grows = pd.DataFrame(t[GUEST].features, index=t[GUEST].ids).loc[ids].to_numpy()
+    old = sigmoid(g.partial_score(grows) + (g.intercept or 0.0) + sum(plain.values()))
+    np.testing.assert_allclose(r.json()["scores"], old, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(r.json()["scores"], [trained["reference"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+
+    # A hostile guest substitutes a key of its own for carmaker's: telco checks it against
+    # the certificate it pinned for carmaker and refuses.
+    forged = signed_public(bank.env.rt.identity, HOSTS[0], (GUEST, "scoring", "credit", 1))
+    with pytest.raises(AuthError):
+        call_as(bank, trio[HOSTS[1]], "ServingKeys",
+                {"service": "scoring", "keys": {HOSTS[0]: forged}})
+    # ... and naming itself (or nobody) as a co-host does not get it the keys either.
+    with pytest.raises(Exception, match="co-host"):
+        call_as(bank, trio[HOSTS[1]], "ServingPrepare", {
+            "service": "other", "model": "credit", "version": 1,
+            "source": {"online": "features-online"}, "cohosts": [GUEST]})
+
+
+def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str, Any]) -> None:
+    folder = trained["folder"]
+    bank = peer(tmp_path / GUEST, GUEST, folder / GUEST)
+    telco = peer(tmp_path / "telco", "telco", folder / "telco")
+    try:
+        connect(bank, telco)
+        csv = pd.read_csv(trained["csvs"]["telco"])
+        one = folder / "telco" / "one.csv"
+        csv[["id", csv.columns[1]]].to_csv(one, index=False)
+        register_dataset(telco, "one", one)
+        assert telco.api("POST", "/online-sources", json={"name": "one-online",
+                                                          "dataset": "one"}).status_code == 201
+        grant_predict(bank, telco, "one")
+        x = csv[[csv.columns[1]]].to_numpy(float)
+        host = LinearModelPart("host", "logistic", "ss", [str(csv.columns[1])],
+                               np.array([0.7]), Standardizer().fit(x))
+        files = {GUEST: trained["files"][GUEST],
+                 "telco": write_part(ModelPart("hetero_lr", Role.HOST, host.to_artifact()),
+                                     folder / "telco" / "one.msgpack")}
+        r = bank.api("POST", "/models", json={
+            "name": "thin", "source": {"artifact": str(files[GUEST])},
+            "hosts": {"telco": {"artifact": str(files["telco"])}}})
+        assert r.status_code == 201, r.text
+        r = bank.api("POST", "/services", json={"name": "s", "model": "thin",
+                                                "hosts": {"telco": "one-online"}})
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "policy.min_serving_features"
+        assert bank.api("GET", "/services").json() == []
+    finally:
+        for p in (bank, telco):
+            p.endpoint.stop(0)
+            p.env.close()
