@@ -17,10 +17,8 @@ from servingkit import reference_scores, split_breast, tables, train_lr, write_p
 from coalition.components import ModelPart
 from coalition.core.errors import AuthError
 from coalition.core.ids import Role
-from coalition.node.serving.maskkeys import signed_public
 from coalition.node.serving.service import channels
 from coalition.protocols.linear import LinearModelPart, Standardizer
-from coalition.protocols.linear.masking import FRAC_BITS, decode_sum, encode_partial
 from coalition.protocols.linear.predict import sigmoid
 
 HOSTS = ("carmaker", "telco")
@@ -92,9 +90,14 @@ def test_guest_receives_only_masked_partials_that_sum_right(
     rows = {o: pd.DataFrame(t[o].features, index=t[o].ids).loc[ids].to_numpy() for o in HOSTS}
     plain = {o: LinearModelPart.from_artifact(parts[o].data).partial_score(rows[o])
              for o in HOSTS}
+    for reply in replies.values():
+        assert "scores" not in reply  # the old reply: w_h·x_h per row, in the clear
+
+    from coalition.node.serving.maskkeys import signed_public
+    from coalition.protocols.linear.masking import FRAC_BITS, decode_sum, encode_partial
+
     masked = {}
     for org, reply in replies.items():
-        assert "scores" not in reply  # the old reply: w_h·x_h per row, in the clear
         masked[org] = np.array(reply["masked"], dtype=np.uint64)
         assert not np.any(masked[org] == encode_partial(plain[org]))
         assert not np.any(np.isclose(masked[org].view(np.int64) / 2.0**FRAC_BITS, plain[org],
