@@ -112,14 +112,22 @@ def test_hostile_guest_cannot_tell_members_from_the_host_answers(
     assert scores.shape == (len(probe),) and set(reply) == {"scores"}
 
     host_rows = pd.read_csv(trained.host_csv, dtype={"id": str}).set_index("id")
-    by_row = trained.host_part.partial_score(host_rows[trained.host_part.feature_names]
-                                             .to_numpy(float))
+    x = host_rows[trained.host_part.feature_names].to_numpy(float)
+    by_row = trained.host_part.partial_score(x)
     member_values = dict(zip(host_rows.index, by_row, strict=True))
+    # Per-feature contributions w_j·z_j: a row built from the columns' own values scores
+    # between the sums of their minima and maxima.
+    contrib = trained.host_part.scaler.transform(x) * trained.host_part.weights
+    low, high = contrib.min(axis=0).sum(), contrib.max(axis=0).sum()
+    decoys = []
     for i, value in zip(probe, scores, strict=True):
         if i in member_values:  # members: their own partial score
             assert value == pytest.approx(member_values[i], abs=1e-12)
-        else:  # non-members: exactly a value some member has (a decoy row), not a marker
-            assert np.min(np.abs(by_row - value)) < 1e-12
+        else:  # non-members: a plausible value, not a marker and not a copy of a member's
+            assert low - 1e-9 <= value <= high + 1e-9
+            assert np.min(np.abs(by_row - value)) > 1e-9
+            decoys.append(value)
+    assert len(set(decoys)) == len(decoys)
     # Asking again gives the same answers (a fresh random decoy would mark non-members), and
     # a member's answer does not depend on its neighbours.
     again = call_as(bank, telco, "ServingPartial", {"service": "scoring", "ids": probe[::-1]})

@@ -10,10 +10,10 @@ Errors name columns and counts, never IDs or values.
 
 Unknown IDs never fail a lookup (a failing batch would be a membership test for whoever sends
 IDs). A lookup answers every ID with a row and a ``found`` flag. Bound with a *decoy key* (the
-host's side), the row of an unknown ID is a real row of the source chosen by a keyed hash of
-the ID (:class:`DecoyRing`: the successor of ``HMAC-SHA256(key, id)`` among the keyed hashes
-of the source's own IDs, so the choice is deterministic — asking again gives the same answer —
-and stays put when rows are added elsewhere); its partial result is distributed like a member's.
+host's side), the row of an unknown ID is synthetic (:class:`DecoyRows`): each of its features
+is that column's value in a source row picked by a keyed PRF of the ID, so it is deterministic
+(asking again gives the same answer), every feature lies in its column's support, and the row
+mixes members without copying one (no partial result repeats a member's exactly).
 Without a decoy key (the guest's own source) an unknown ID gets a zero row, and the guest uses
 ``found`` to answer "not found" for it.
 """
@@ -33,8 +33,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from coalition.core.errors import InputError
 from coalition.node import dataset_io
 from coalition.node.db.models import Dataset
+from coalition.protocols.linear.masking import stream_masks
 
-__all__ = ["MODES", "DecoyRing", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
+__all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
            "open_source"]
 
 MODES = ("index", "sql")
@@ -44,26 +45,27 @@ Lookup = Callable[[Sequence[str]], Rows]
 _SQL_DECOY_POOL = 4096  # rows a SQL source keeps in memory to answer unknown IDs
 
 
-def _hashes(key: bytes, ids: Sequence[str]) -> NDArray[np.uint64]:
-    raw = b"".join(hmac.new(key, i.encode(), hashlib.sha256).digest()[:8] for i in ids)
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64)
+class DecoyRows:
+    """Synthetic rows for unknown IDs: column ``j`` of the decoy row of ``id`` is column ``j``
+    of source row ``PRG(HMAC-SHA256(key, id))_j mod n`` (ChaCha20, RFC 8439), so each feature
+    is drawn from that column's own values, the row mixes different members (its partial
+    result matches no member's exactly), and the same ID always gets the same row."""
 
-
-class DecoyRing:
-    """Maps any ID to one of ``n`` source rows by consistent hashing under a secret key."""
-
-    def __init__(self, key: bytes, row_ids: Sequence[str]) -> None:
+    def __init__(self, key: bytes, matrix: NDArray[np.float64]) -> None:
         self._key = key
-        hashes = _hashes(key, row_ids)
-        self._order = np.argsort(hashes, kind="stable")
-        self._sorted = hashes[self._order]
+        self._matrix = matrix
 
-    def positions(self, ids: Sequence[str]) -> NDArray[np.intp]:
-        """The row position standing in for each ID."""
-        if not len(self._sorted):
+    def rows(self, ids: Sequence[str]) -> NDArray[np.float64]:
+        """One decoy row per ID."""
+        n, m = self._matrix.shape
+        if n == 0:
             raise InputError("the online feature source is empty")
-        idx = np.searchsorted(self._sorted, _hashes(self._key, ids)) % len(self._sorted)
-        out: NDArray[np.intp] = self._order[idx]
+        picks = np.empty((len(ids), m), dtype=np.intp)
+        for r, i in enumerate(ids):
+            seed = hmac.new(self._key, i.encode(), hashlib.sha256).digest()
+            words = stream_masks(seed, m)
+            picks[r] = (words % np.uint64(n)).astype(np.intp)
+        out: NDArray[np.float64] = self._matrix[picks, np.arange(m)]
         return out
 
 
@@ -111,19 +113,18 @@ class IndexSource(FeatureSource):
             raise InputError("non-numeric feature column in the online source",
                              dataset=self.dataset) from exc
         pos = self._pos
-        ring = DecoyRing(decoy_key, list(pos)) if decoy_key is not None else None
+        decoys = DecoyRows(decoy_key, matrix) if decoy_key is not None else None
 
         def lookup(ids: Sequence[str]) -> Rows:
             rows = np.fromiter((pos.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
             found = rows >= 0
-            if not found.all():
-                if ring is None:
-                    out = np.zeros((len(ids), len(cols)))
-                    out[found] = matrix[rows[found]]
-                    return out, found
-                missing = [i for i, f in zip(ids, found, strict=True) if not f]
-                rows[~found] = ring.positions(missing)
-            return matrix[rows], found
+            if found.all():
+                return matrix[rows], found
+            out = np.zeros((len(ids), len(cols)))
+            out[found] = matrix[rows[found]]
+            if decoys is not None:
+                out[~found] = decoys.rows([i for i, f in zip(ids, found, strict=True) if not f])
+            return out, found
 
         return lookup
 
@@ -144,7 +145,7 @@ class SqlSource(FeatureSource):
         self._id = self._table.c[dataset.id_column]
         self._id_type: Any = self._id.type.python_type if hasattr(self._id.type, "python_type") else str
 
-    def _pool(self, cols: list[Any]) -> tuple[list[str], NDArray[np.float64]]:
+    def _pool(self, cols: list[Any]) -> NDArray[np.float64]:
         """Up to :data:`_SQL_DECOY_POOL` rows held in memory to stand in for unknown IDs (read
         once at bind time, so an unknown ID costs no extra query)."""
         query = sa.select(self._id, *cols).order_by(self._id).limit(_SQL_DECOY_POOL)
@@ -153,17 +154,13 @@ class SqlSource(FeatureSource):
                 rows = conn.execute(query).all()
         except SQLAlchemyError as exc:
             raise InputError("online SQL lookup failed", reason=type(exc).__name__) from exc
-        matrix = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(cols))
-        return [str(r[0]) for r in rows], matrix
+        return np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(cols))
 
     def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
         """Rows by ID from one ``SELECT ... WHERE id IN (...)`` per call."""
         cols = [self._table.c[self.columns[i]] for i in self.positions(names)]
         query = sa.select(self._id, *cols).where(self._id.in_(sa.bindparam("ids", expanding=True)))
-        ring, pool = None, np.zeros((0, len(cols)))
-        if decoy_key is not None:
-            pool_ids, pool = self._pool(cols)
-            ring = DecoyRing(decoy_key, pool_ids)
+        decoys = DecoyRows(decoy_key, self._pool(cols)) if decoy_key is not None else None
 
         def key(i: str) -> Any:
             try:
@@ -188,9 +185,8 @@ class SqlSource(FeatureSource):
             if found.any():
                 out[found] = np.array([by_id[str(k)] for k, f in zip(keys, found, strict=True)
                                        if f], dtype=np.float64).reshape(-1, len(cols))
-            if ring is not None and not found.all():
-                missing = [i for i, f in zip(ids, found, strict=True) if not f]
-                out[~found] = pool[ring.positions(missing)]
+            if decoys is not None and not found.all():
+                out[~found] = decoys.rows([i for i, f in zip(ids, found, strict=True) if not f])
             return out, found
 
         return lookup
