@@ -13,7 +13,8 @@ IDs). A lookup answers every ID with a row and a ``found`` flag. Bound with a *d
 host's side), the row of an unknown ID is synthetic (:class:`DecoyRows`): each of its features
 is that column's value in a source row picked by a keyed PRF of the ID, so it is deterministic
 (asking again gives the same answer), every feature lies in its column's support, and the row
-mixes members without copying one (no partial result repeats a member's exactly).
+mixes members without copying one (no partial result repeats a member's exactly). Decoys are
+computed for every asked ID, so a lookup's cost does not depend on membership.
 Without a decoy key (the guest's own source) an unknown ID gets a zero row, and the guest uses
 ``found`` to answer "not found" for it.
 """
@@ -21,7 +22,6 @@ Without a decoy key (the guest's own source) an unknown ID gets a zero row, and 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +33,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from coalition.core.errors import InputError
 from coalition.node import dataset_io
 from coalition.node.db.models import Dataset
-from coalition.protocols.linear.masking import stream_masks
 
 __all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
            "open_source"]
@@ -47,9 +46,11 @@ _SQL_DECOY_POOL = 4096  # rows a SQL source keeps in memory to answer unknown ID
 
 class DecoyRows:
     """Synthetic rows for unknown IDs: column ``j`` of the decoy row of ``id`` is column ``j``
-    of source row ``PRG(HMAC-SHA256(key, id))_j mod n`` (ChaCha20, RFC 8439), so each feature
-    is drawn from that column's own values, the row mixes different members (its partial
-    result matches no member's exactly), and the same ID always gets the same row."""
+    of source row ``w_j mod n``, where ``w`` is the output of SHAKE-256 (FIPS 202) on the key
+    and the length-prefixed ID — a keyed PRF (a sponge with a secret prefix, as KMAC, NIST SP
+    800-185). Each feature is drawn from that column's own values, the row mixes different
+    members (its partial result matches no member's exactly), and the same ID always gets the
+    same row."""
 
     def __init__(self, key: bytes, matrix: NDArray[np.float64]) -> None:
         self._key = key
@@ -60,11 +61,15 @@ class DecoyRows:
         n, m = self._matrix.shape
         if n == 0:
             raise InputError("the online feature source is empty")
-        picks = np.empty((len(ids), m), dtype=np.intp)
-        for r, i in enumerate(ids):
-            seed = hmac.new(self._key, i.encode(), hashlib.sha256).digest()
-            words = stream_masks(seed, m)
-            picks[r] = (words % np.uint64(n)).astype(np.intp)
+        prefix = hashlib.shake_256(self._key)
+        raw = bytearray()
+        for i in ids:
+            h = prefix.copy()
+            b = i.encode()
+            h.update(len(b).to_bytes(4, "big") + b)
+            raw += h.digest(8 * m)
+        words = np.frombuffer(bytes(raw), dtype="<u8").reshape(len(ids), m)
+        picks = (words % np.uint64(n)).astype(np.intp)
         out: NDArray[np.float64] = self._matrix[picks, np.arange(m)]
         return out
 
@@ -118,12 +123,13 @@ class IndexSource(FeatureSource):
         def lookup(ids: Sequence[str]) -> Rows:
             rows = np.fromiter((pos.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
             found = rows >= 0
-            if found.all():
-                return matrix[rows], found
+            if decoys is not None:
+                # Decoys are drawn for every ID, member or not, so the work (and the time a
+                # partner can measure) does not depend on membership.
+                fake = decoys.rows(ids)
+                return np.where(found[:, None], matrix[np.where(found, rows, 0)], fake), found
             out = np.zeros((len(ids), len(cols)))
             out[found] = matrix[rows[found]]
-            if decoys is not None:
-                out[~found] = decoys.rows([i for i, f in zip(ids, found, strict=True) if not f])
             return out, found
 
         return lookup
@@ -185,8 +191,8 @@ class SqlSource(FeatureSource):
             if found.any():
                 out[found] = np.array([by_id[str(k)] for k, f in zip(keys, found, strict=True)
                                        if f], dtype=np.float64).reshape(-1, len(cols))
-            if decoys is not None and not found.all():
-                out[~found] = decoys.rows([i for i, f in zip(ids, found, strict=True) if not f])
+            if decoys is not None:  # for every ID, as in the index source
+                out = np.where(found[:, None], out, decoys.rows(ids))
             return out, found
 
         return lookup
