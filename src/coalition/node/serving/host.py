@@ -47,7 +47,7 @@ from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import HostBinding, state_of
 from coalition.protocols.linear.predict import TooFewFeatures
 
-__all__ = ["GRANT_KIND", "SERVING_HANDLERS", "admit", "flush_volume", "ledger"]
+__all__ = ["GRANT_KIND", "SERVING_HANDLERS", "admit", "audit_refusal", "flush_volume", "ledger"]
 
 GRANT_KIND = "predict"
 _MAX_IDS = 100_000

@@ -42,8 +42,8 @@ from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.channels import PartnerChannels
 from coalition.node.serving.features import Lookup, open_source
-from coalition.node.serving.host import admit
-from coalition.node.serving.limits import Limits
+from coalition.node.serving.host import audit_refusal, flush_volume, ledger
+from coalition.node.serving.limits import Limits, ServingRefused
 from coalition.node.serving.scoring import GuestScorer, guest_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import Deployed, state_of
@@ -308,6 +308,22 @@ def _key_limits(rt: NodeRuntime, dep: Deployed) -> Limits:
                                 s.serving_key_burst_ids)
 
 
+async def _admit_key(rt: NodeRuntime, dep: Deployed, caller: str, n: int) -> None:
+    """Spend ``caller``'s budget on the event loop (memory only); the rare audit writes (a
+    finished window, the window's first refusal) go to a worker thread."""
+    book = ledger(rt)
+    if book.due():
+        await run_in_threadpool(flush_volume, rt)
+    try:
+        book.admit(("guest", caller, dep.name), ("guest", caller, dep.name), n,
+                   _key_limits(rt, dep))
+    except ServingRefused as refusal:
+        if refusal.first_in_window:
+            await run_in_threadpool(partial(audit_refusal, rt, refusal, side="guest",
+                                            subject=caller, guest=rt.name, service=dep.name))
+        raise
+
+
 async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
                   features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
                   caller: str | None = None) -> dict[str, Any]:
@@ -324,9 +340,7 @@ async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
     start = time.perf_counter()
     try:
         if caller is not None:
-            await run_in_threadpool(partial(
-                admit, rt, side="guest", bucket=("guest", caller, name), subject=caller,
-                guest=rt.name, service=name, n=len(ids), limits=_key_limits(rt, dep)))
+            await _admit_key(rt, dep, caller, len(ids))
         if dep.lookup_blocks and features is None:
             X, found = await run_in_threadpool(guest_rows, dep.scorer, dep.lookup, ids, None)
         else:
