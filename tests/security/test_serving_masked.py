@@ -116,6 +116,16 @@ def test_guest_receives_only_masked_partials_that_sum_right(
     np.testing.assert_allclose(r.json()["scores"], [trained["reference"][i] for i in ids],
                                rtol=0, atol=1e-12)
 
+    # The hosts restart (bindings rebuilt from the database): the pair keys come back from
+    # the stored, re-verified public keys and the scores are unchanged.
+    from coalition.node.serving.state import state_of
+
+    for org in HOSTS:
+        state_of(trio[org].env.rt).bindings.clear()
+    again = bank.api("POST", "/services/scoring/predict", json={"ids": ids})
+    assert again.status_code == 200, again.text
+    np.testing.assert_allclose(again.json()["scores"], r.json()["scores"], rtol=0, atol=1e-12)
+
     # A hostile guest substitutes a key of its own for carmaker's: telco checks it against
     # the certificate it pinned for carmaker and refuses.
     forged = signed_public(bank.env.rt.identity, HOSTS[0], (GUEST, "scoring", "credit", 1))
@@ -161,3 +171,21 @@ def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str,
         for p in (bank, telco):
             p.endpoint.stop(0)
             p.env.close()
+
+
+def test_hosts_that_cannot_verify_each_other_refuse_to_serve(
+        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+    """Without a pinned certificate for its co-host, telco cannot tell a co-host's masking key
+    from one the guest made up, so it refuses the deploy (rather than serve in the clear)."""
+    bank, telco = trio[GUEST], trio[HOSTS[1]]
+    assert telco.api("DELETE", f"/partners/{HOSTS[0]}").status_code == 200
+    r = bank.api("POST", "/models", json={
+        "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
+        "hosts": {o: {"artifact": str(trained["files"][o])} for o in HOSTS}})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
+                                            "source": "crm-online",
+                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    assert r.status_code == 403, r.text
+    assert "co-host" in r.json()["detail"] and HOSTS[1] in r.json()["detail"]
+    assert bank.api("GET", "/services").json() == []
