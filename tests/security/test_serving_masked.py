@@ -189,3 +189,42 @@ def test_hosts_that_cannot_verify_each_other_refuse_to_serve(
     assert r.status_code == 403, r.text
     assert "co-host" in r.json()["detail"] and HOSTS[1] in r.json()["detail"]
     assert bank.api("GET", "/services").json() == []
+
+
+def test_guest_cannot_present_a_multi_host_model_as_single_host(
+        tmp_path: Path, trained: dict[str, Any]) -> None:
+    """telco took part in the training job with carmaker as the other host; a guest that
+    deploys the model naming no co-host (to get telco's partial scores in the clear) is
+    refused, because telco knows the job's hosts from its own record."""
+    from servingkit import record_job
+
+    from coalition.node.jobs.models import JobRow
+    from coalition.node.models.sources import read_part_file
+
+    folder = trained["folder"]
+    bank = peer(tmp_path / GUEST, GUEST, folder / GUEST)
+    telco = peer(tmp_path / "telco", "telco", folder / "telco")
+    try:
+        connect(bank, telco)
+        register_dataset(telco, "features", trained["csvs"]["telco"])
+        assert telco.api("POST", "/online-sources", json={
+            "name": "features-online", "dataset": "features"}).status_code == 201
+        grant_predict(bank, telco, "features")
+        parts = {o: read_part_file(trained["files"][o]) for o in (GUEST, "telco")}
+        record_job(bank.env.rt, "job-9", parts={"guest:bank": parts[GUEST]})
+        record_job(telco.env.rt, "job-9", parts={"host:telco": parts["telco"]})
+        with telco.env.rt.db.session() as db:  # telco's own record: two hosts trained
+            job = db.get(JobRow, "job-9")
+            assert job is not None
+            job.sites = {**job.sites, "host:carmaker": "carmaker"}
+        r = bank.api("POST", "/models", json={"name": "credit",
+                                              "source": {"job_id": "job-9", "task": "lr"}})
+        assert r.status_code == 201, r.text
+        r = bank.api("POST", "/services", json={"name": "s", "model": "credit",
+                                                "hosts": {"telco": "features-online"}})
+        assert r.status_code == 403, r.text
+        assert "co-hosts differ" in r.json()["detail"]
+    finally:
+        for p in (bank, telco):
+            p.endpoint.stop(0)
+            p.env.close()

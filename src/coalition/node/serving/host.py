@@ -29,6 +29,7 @@ import json
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
 from coalition.node import grants, partners
@@ -36,6 +37,7 @@ from coalition.node.datasets import get_dataset
 from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
+from coalition.node.jobs.models import JobRow
 from coalition.node.models import registry
 from coalition.node.models.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
@@ -70,6 +72,14 @@ def _cohosts(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> tupl
     return cohosts
 
 
+def _job_hosts(db: Session, job_id: str | None, me: str) -> set[str] | None:
+    """The other host organisations of the training job, if this node has its record."""
+    job = db.get(JobRow, job_id) if job_id else None
+    if job is None:
+        return None
+    return {org for party, org in job.sites.items() if party.startswith("host:")} - {me}
+
+
 def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, version: int,
           source: dict[str, Any], persist: bool, cohosts: tuple[str, ...] = ()) -> HostBinding:
     with rt.db.session() as db:
@@ -85,6 +95,13 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
         else:
             raise InputError("source must name an online source (or, offline, a dataset)")
         grants.check_grant(db, partner.name, dataset.name, GRANT_KIND)
+        trained_with = _job_hosts(db, row.job_id, rt.name)
+        if trained_with is not None and set(cohosts) != trained_with:
+            # The guest names the co-hosts; where this node took part in the training job it
+            # knows them, and a guest that calls a multi-host model single-host (to get this
+            # host's partial in the clear) is refused.
+            raise AuthError("the co-hosts differ from the hosts of the job that trained this "
+                            "model", model=model, version=version)
         db.expunge(dataset)
         version_id = row.id
     actor = f"partner:{partner.name}"
