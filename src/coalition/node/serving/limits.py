@@ -17,7 +17,8 @@ service, the counts of requests, IDs, refused requests and refused IDs over a wi
 on :meth:`QueryLedger.drain`); the first refusal of a subject in a window is written at once
 (with the counts so far), so an operator sees a partner or key hitting its limits without
 waiting. State is in memory, per node process: a restart resets buckets and the day's quota (a
-partner cannot restart the host), and counts of an unfinished window are lost in a crash.
+partner cannot restart the host); counts of an unfinished window are written at a clean
+shutdown (``coalition.node.server``) and lost in a crash.
 """
 
 from __future__ import annotations
