@@ -66,8 +66,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(out))
             return
-        for i, score in zip(out["ids"], out["scores"], strict=True):
-            typer.echo(f"{i}\t{score}")
+        found = out.get("found") or [True] * len(out["ids"])
+        for i, score, known in zip(out["ids"], out["scores"], found, strict=True):
+            typer.echo(f"{i}\t{score if known else 'not found'}")
 
     @group.command("undeploy")
     def undeploy(name: str, token: Token, url: Url = _DEFAULT_URL) -> None:

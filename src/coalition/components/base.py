@@ -90,6 +90,9 @@ class Environment:
     """
 
     resolve_data: Callable[[str], Path] = _cwd_resolver
+    #: A host refuses to send partial scores of a linear part with fewer features than this
+    #: (the node's ``policy_min_serving_features``; see ``coalition.protocols.linear.predict``).
+    policy_min_serving_features: int = 2
 
 
 @dataclass(frozen=True)

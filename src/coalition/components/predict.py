@@ -2,8 +2,12 @@
 
 Works with the model parts of ``hetero_lr``, ``hetero_linr`` and ``hetero_secureboost``; each
 party loads its own part. Who learns what is each protocol's prediction step: linear models
-send the guest each host's partial scores ``w_h·x_h``; SecureBoost sends the guest each host's
-go-left bits for its own splits. Hosts learn nothing. Only the guest gets the predictions.
+send the guest each host's partial scores ``w_h·x_h`` — with several hosts only masked values
+whose sum the guest can decode (pairwise masks agreed between hosts), with one host in the
+clear, and a host refuses parts with fewer features than its
+``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
+sends the guest each host's go-left bits for its own splits. Hosts learn nothing. Only the
+guest gets the predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and
 ``predicted_label``.
@@ -52,7 +56,8 @@ def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 
 
 def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
-    predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data))
+    predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data),
+                 min_features=ctx.env.policy_min_serving_features)
 
 
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset

@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     SERVICE_DEPLOYED = "service.deployed"
     SERVICE_UNDEPLOYED = "service.undeployed"
     PREDICTIONS_WRITTEN = "predictions.written"  # offline inference made a derived dataset
+    SERVICE_QUERY_VOLUME = "service.query_volume"  # aggregate counts per key/partner per window
+    SERVICE_QUERY_REFUSED = "service.query_refused"  # first quota/rate refusal in a window
     JOB_SUBMITTED = "job.submitted"  # a user submitted a job here (this node initiates)
     JOB_PROPOSED = "job.proposed"  # an initiator proposed a job to this node
     JOB_DECIDED = "job.decided"  # an organisation accepted, rejected or queued a job

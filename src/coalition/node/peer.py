@@ -57,8 +57,12 @@ def status_for(exc: CoalitionError) -> grpc.StatusCode:
     return _STATUS.get(exc.http_status, grpc.StatusCode.INTERNAL)
 
 
-def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str) -> NoReturn:
-    context.abort(code, json.dumps({"code": error_code, "message": message}))
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str,
+           retry_after_s: Any = None) -> NoReturn:
+    info: dict[str, Any] = {"code": error_code, "message": message}
+    if isinstance(retry_after_s, int):  # a rate limit: the caller may retry after this
+        info["retry_after_s"] = retry_after_s
+    context.abort(code, json.dumps(info))
     raise RuntimeError("grpc abort returned")  # pragma: no cover (abort always raises)
 
 
@@ -149,7 +153,8 @@ class PeerEndpoint:
             try:
                 result = fn(self._rt, partner, payload)
             except CoalitionError as exc:
-                _abort(context, status_for(exc), exc.code, exc.message)
+                _abort(context, status_for(exc), exc.code, exc.message,
+                       exc.details.get("retry_after_s"))
             except Exception:  # untyped: its text may hold paths or values; it stays here
                 log.exception("peer call from %s failed", partner.name)
                 _abort(context, grpc.StatusCode.INTERNAL, "internal", "internal error")

@@ -2,21 +2,25 @@
 
 uvicorn owns the signal handlers while it serves: SIGTERM or SIGINT make it finish in-flight
 requests and return. It then re-raises the signal to the handler that was installed before it
-started; ours only records it, so the peer endpoint stops (short grace period), the database
-connections close, and the process exits with status 0.
+started; ours only records it, so the peer endpoint stops (short grace period), the serving
+query volume of the unfinished audit window is written, the database connections close, and the
+process exits with status 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 from types import FrameType
 
 import uvicorn
 
+from coalition.core.errors import CoalitionError
 from coalition.node.app import create_app
 from coalition.node.peer import PeerEndpoint
 from coalition.node.runtime import NodeRuntime
+from coalition.node.serving.host import flush_volume
 from coalition.node.settings import NodeSettings
 
 __all__ = ["run_node"]
@@ -41,6 +45,8 @@ def run_node(settings: NodeSettings) -> None:
         uvicorn.Server(config).run()
     finally:
         peer.stop()
+        with contextlib.suppress(CoalitionError):  # the audit must not block the shutdown
+            flush_volume(rt)
         rt.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

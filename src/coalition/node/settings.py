@@ -89,6 +89,23 @@ class NodeSettings(BaseSettings):
     # Key that encrypts SQL dataset passwords stored in the database (docs/security.md "audit").
     credentials_key_file: Path | None = None  # default: home/identity/credentials.key
 
+    # Serving (finding 7 of issue 16): quotas (IDs per UTC day) and token-bucket rates (IDs per
+    # second, burst) per partner asking this node (a host) for partial results, and per API
+    # key or session calling a service's predict route here (a deploy may set its own).
+    serving_partner_ids_per_day: int = Field(default=10_000_000, ge=1)
+    serving_partner_ids_per_s: float = Field(default=20_000.0, gt=0)
+    serving_partner_burst_ids: int = Field(default=40_000, ge=1)
+    # Per-partner overrides: {org: {ids_per_day, ids_per_s, burst_ids}} (missing keys: defaults).
+    serving_partner_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
+    serving_key_ids_per_day: int = Field(default=2_000_000, ge=1)
+    serving_key_ids_per_s: float = Field(default=2_000.0, gt=0)
+    serving_key_burst_ids: int = Field(default=4_000, ge=1)
+    # Query volume is audited as one aggregate per subject and service per window.
+    serving_audit_window_s: int = Field(default=3600, ge=1)
+    # Finding 19: a host refuses to serve or predict with a linear model part of fewer
+    # features than this (with one host the guest sees w_h·x_h per row).
+    policy_min_serving_features: int = Field(default=2, ge=1)
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -32,6 +32,7 @@ from coalition.node.auth.tokens import authenticate
 from coalition.node.errors import Unauthenticated
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import offline, service, sources
+from coalition.node.serving.limits import Limits
 from coalition.node.serving.metrics import render
 from coalition.node.serving.state import state_of
 
@@ -90,8 +91,17 @@ Previewer = Annotated[Principal, Depends(Require(Permission.DATASETS_PREVIEW))]
 IdStr = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+class LimitsIn(Strict):
+    """A service's quota (IDs per UTC day) and rate (token bucket) per API key or session."""
+
+    ids_per_day: int = Field(ge=1, le=10**12)
+    ids_per_s: float = Field(gt=0, le=10**9)
+    burst_ids: int = Field(ge=1, le=10**9)
+
+
 class DeployIn(Strict):
-    """Serve a model version: each host's online source and, optionally, the guest's."""
+    """Serve a model version: each host's online source and, optionally, the guest's; the
+    quota and rate each API key gets (default: the node's ``serving_key_*`` settings)."""
 
     name: Name
     model: Name
@@ -99,6 +109,7 @@ class DeployIn(Strict):
     hosts: dict[str, Name] = Field(default_factory=dict, max_length=32)
     source: Name | None = None
     timeout_ms: int = Field(default=2000, ge=50, le=60_000)
+    limits: LimitsIn | None = None
 
 
 class ServiceOut(BaseModel):
@@ -114,6 +125,7 @@ class ServiceOut(BaseModel):
     hosts: dict[str, str]
     source: str | None
     timeout_ms: int
+    limits: dict[str, float] | None = None
     created_by: str
     created_at: dt.datetime
 
@@ -134,13 +146,16 @@ class PredictIn(Strict):
 
 
 class PredictOut(BaseModel):
-    """Scores per ID (class probabilities per ID for multiclass) and the model version."""
+    """Scores per ID (class probabilities per ID for multiclass) and the model version.
+    ``found`` says, from this node's own data only, whether it knows each ID (score null when
+    not); hosts' membership is never revealed (see ``docs/serving.md``)."""
 
     service: str
     model: str
     version: int
     ids: list[str]
-    scores: list[float] | list[list[float]]
+    scores: list[float | None] | list[list[float] | None]
+    found: list[bool]
 
 
 class SourceIn(Strict):
@@ -183,11 +198,14 @@ class OfflineOut(BaseModel):
 # First in the router: routes are matched in order, and this one is the hot path.
 @router.post("/services/{name}/predict", tags=["services"], summary="Score IDs",
              responses={200: {"model": PredictOut, "description": "Scores per ID"}})
-async def predict(name: NamePath, body: PredictIn, _: Predictor, request: Request) -> Response:
-    """Joint scores for the IDs, with the model version that produced them."""
+async def predict(name: NamePath, body: PredictIn, caller: Predictor,
+                  request: Request) -> Response:
+    """Joint scores for the IDs, with the model version that produced them. Each API key (or
+    session) spends its quota and rate on the service: 429 with ``Retry-After`` when out."""
     # The hot path runs on the event loop (see coalition.node.serving.service.predict), and
     # is serialised here to skip response-model re-validation.
-    out = await service.predict(runtime(request), name, body.ids, body.features)
+    subject = f"key:{caller.key_id}" if caller.key_id else caller.actor
+    out = await service.predict(runtime(request), name, body.ids, body.features, subject)
     return Response(json.dumps(out), media_type="application/json")
 
 
@@ -202,8 +220,11 @@ def list_services(_: Reader, rt: Runtime) -> list[ServiceOut]:
              summary="Deploy a model version")
 def deploy(body: DeployIn, caller: Manager, rt: Runtime) -> ServiceOut:
     """Verify the parts, bind every host to its online source, start serving."""
+    limits = (Limits(body.limits.ids_per_day, body.limits.ids_per_s, body.limits.burst_ids)
+              if body.limits else None)
     service.deploy(rt, caller.actor, service.DeployRequest(
-        body.name, body.model, body.version, dict(body.hosts), body.source, body.timeout_ms))
+        body.name, body.model, body.version, dict(body.hosts), body.source, body.timeout_ms,
+        limits))
     return _service(rt, body.name)
 
 

@@ -142,6 +142,7 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
         "roots_pem": "".join(sorted(set(org_certs.values()))),
         "pins": {p: _fingerprint(endpoints[p]["cert_pem"]) for p in org_certs},
         "peer_roots": org_certs, "timeout": job.timeout_s, "parent_pid": os.getpid(),
+        "policy_min_serving_features": rt.settings.policy_min_serving_features,
     }
 
 

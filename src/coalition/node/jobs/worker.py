@@ -82,13 +82,14 @@ def _trust(spec: Mapping[str, Any]) -> Trust:
                  {Party.parse(p): pem.encode() for p, pem in spec["peer_roots"].items()})
 
 
-def _resolver(datasets: Mapping[str, str]) -> Environment:
+def _resolver(datasets: Mapping[str, str], min_serving_features: int = 2) -> Environment:
     def resolve(name: str) -> Path:
         if name not in datasets:
             raise InputError("dataset not resolved by the node for this task", dataset=name)
         return Path(datasets[name])
 
-    return Environment(resolve)
+    # The node's policy_min_serving_features reaches the predict component (issue 16, #19).
+    return Environment(resolve, policy_min_serving_features=min_serving_features)
 
 
 def execute(spec: Mapping[str, Any]) -> None:
@@ -105,7 +106,8 @@ def execute(spec: Mapping[str, Any]) -> None:
     with open_grpc_context(party, listen=spec["listen"], peers=peers, identity=identity,
                            trust=_trust(spec), job_id=spec["job"], task_id=spec["task"],
                            timeout=float(spec["timeout"]), metrics=_StdoutMetrics()) as ctx:
-        outputs = run_role(node, party, inputs, _resolver(spec["datasets"]), ctx)
+        env = _resolver(spec["datasets"], int(spec.get("policy_min_serving_features", 2)))
+        outputs = run_role(node, party, inputs, env, ctx)
     store.save(node.name, spec["key"], outputs,
                {"component": node.component.ref(), "version": node.component.version,
                 "job": spec["job"]})

@@ -71,7 +71,8 @@ class OnlineSourceRow(Base):
 class ServiceRow(Base):
     """A deployed model version. On the guest (``side`` ``guest``) ``hosts`` maps each host
     organisation to the online source it serves from; on a host (``side`` ``host``) the row
-    records which partner's service this node answers for, and from which source."""
+    records which partner's service this node answers for, and from which source, and
+    ``hosts`` holds the co-hosts' signed public masking keys (JSON strings, public values)."""
 
     __tablename__ = "services"
     __table_args__ = (UniqueConstraint("guest", "name"),)
@@ -83,5 +84,7 @@ class ServiceRow(Base):
     source: Mapped[str | None] = mapped_column(String(64))
     hosts: Mapped[dict[str, str]] = mapped_column(JSON)
     timeout_ms: Mapped[int] = mapped_column(Integer)
+    # Guest side: this service's quota and rate per API key (None: the node's defaults).
+    limits: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True, default=None)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(_TS)

@@ -6,7 +6,8 @@ everything queued goes out as the next batch. A lone request is sent at once, so
 waits on a timer; under concurrency the hosts get one call per batch instead of one per
 request, and the guest spends one thread hop per batch (the same idea as dynamic batching in
 inference servers, without the window). If a batch of several requests fails, each request is
-retried alone, so one unknown ID cannot fail its neighbours.
+retried alone, so one bad request cannot fail its neighbours — except on a host's quota or
+rate refusal, which fails the whole batch at once (retrying would only spend more quota).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 from starlette.concurrency import run_in_threadpool
 
 from coalition.core.errors import CoalitionError
+from coalition.node.errors import RateLimited
 
 __all__ = ["Batcher"]
 
@@ -73,8 +75,9 @@ class Batcher:
                 rows = np.concatenate([p[1] for p in batch])
             scores = await run_in_threadpool(self._score, ids, rows)
         except CoalitionError as exc:
-            if len(batch) == 1:
-                _settle(batch[0][2], error=exc)
+            if len(batch) == 1 or isinstance(exc, RateLimited):
+                for p in batch:
+                    _settle(p[2], error=exc)
                 return
             for p in batch:
                 await self._alone(p)

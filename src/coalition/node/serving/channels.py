@@ -18,16 +18,30 @@ import grpc
 
 from coalition.core.errors import CoalitionError, PeerError
 from coalition.node.db.models import Partner
+from coalition.node.errors import RateLimited
 from coalition.node.identity import NodeIdentity, tls_name_of_pem
 from coalition.node.models.integrity import ModelTampered
 from coalition.node.peer import SERVICE
 from coalition.node.peer_client import translate_rpc_error
+from coalition.node.serving.limits import ServingQuotaExceeded, ServingRateLimited
+from coalition.protocols.linear.predict import TooFewFeatures
 
 __all__ = ["PartnerChannels"]
 
 # Remote errors whose meaning must survive the hop exactly (a tampered host part is an alert).
-_BY_REMOTE_CODE: dict[str, type[CoalitionError]] = {ModelTampered.code: ModelTampered}
+# A host's quota/rate refusal stays a 429 (with its Retry-After) for the guest's caller.
+_BY_REMOTE_CODE: dict[str, type[CoalitionError]] = {
+    ModelTampered.code: ModelTampered, ServingRateLimited.code: ServingRateLimited,
+    ServingQuotaExceeded.code: ServingQuotaExceeded, TooFewFeatures.code: TooFewFeatures}
 Stub = Callable[..., bytes]
+
+
+def _retry_after(exc: grpc.RpcError) -> int:
+    try:
+        value = json.loads(exc.details() or "{}").get("retry_after_s")
+    except (ValueError, AttributeError):
+        value = None
+    return value if isinstance(value, int) and 0 < value <= 86_400 else 1
 
 
 class PartnerChannels:
@@ -71,8 +85,10 @@ class PartnerChannels:
         try:
             raw = stub(json.dumps(payload).encode(), timeout=timeout_s)
         except grpc.RpcError as exc:
-            raise translate_rpc_error(exc, partner.name, method, timeout_s,
-                                      _BY_REMOTE_CODE) from None
+            error = translate_rpc_error(exc, partner.name, method, timeout_s, _BY_REMOTE_CODE)
+            if isinstance(error, RateLimited):
+                error.details["retry_after_s"] = _retry_after(exc)
+            raise error from None
         try:
             result = json.loads(raw)
         except ValueError:

@@ -7,10 +7,21 @@
 
 Both bind to the model's feature columns once (:meth:`bind`), so a request does no name work.
 Errors name columns and counts, never IDs or values.
+
+Unknown IDs never fail a lookup (a failing batch would be a membership test for whoever sends
+IDs). A lookup answers every ID with a row and a ``found`` flag. Bound with a *decoy key* (the
+host's side), the row of an unknown ID is synthetic (:class:`DecoyRows`): each of its features
+is that column's value in a source row picked by a keyed PRF of the ID, so it is deterministic
+(asking again gives the same answer), every feature lies in its column's support, and the row
+mixes members without copying one (no partial result repeats a member's exactly). Decoys are
+computed for every asked ID, so a lookup's cost does not depend on membership.
+Without a decoy key (the guest's own source) an unknown ID gets a zero row, and the guest uses
+``found`` to answer "not found" for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,18 +30,48 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.exc import SQLAlchemyError
 
-from coalition.core.errors import InputError, NotFoundError
+from coalition.core.errors import InputError
 from coalition.node import credentials, dataset_io
 from coalition.node.db.models import Dataset
 
-__all__ = ["MODES", "FeatureSource", "IndexSource", "Lookup", "SqlSource", "open_source"]
+__all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
+           "open_source"]
 
 MODES = ("index", "sql")
-Lookup = Callable[[Sequence[str]], NDArray[np.float64]]
+#: Feature rows (one per asked ID, in order) and whether each ID is in the source.
+Rows = tuple[NDArray[np.float64], NDArray[np.bool_]]
+Lookup = Callable[[Sequence[str]], Rows]
+_SQL_DECOY_POOL = 4096  # rows a SQL source keeps in memory to answer unknown IDs
 
 
-def _missing(n: int) -> NotFoundError:
-    return NotFoundError("IDs not found in the online feature source", missing=n)
+class DecoyRows:
+    """Synthetic rows for unknown IDs: column ``j`` of the decoy row of ``id`` is column ``j``
+    of source row ``w_j mod n``, where ``w`` is the output of SHAKE-256 (FIPS 202) on the key
+    and the length-prefixed ID — a keyed PRF (a sponge with a secret prefix, as KMAC, NIST SP
+    800-185). Each feature is drawn from that column's own values, the row mixes different
+    members (its partial result matches no member's exactly), and the same ID always gets the
+    same row."""
+
+    def __init__(self, key: bytes, matrix: NDArray[np.float64]) -> None:
+        self._key = key
+        self._matrix = matrix
+
+    def rows(self, ids: Sequence[str]) -> NDArray[np.float64]:
+        """One decoy row per ID."""
+        n, m = self._matrix.shape
+        if n == 0:
+            raise InputError("the online feature source is empty")
+        prefix = hashlib.shake_256(self._key)
+        raw = bytearray()
+        for i in ids:
+            h = prefix.copy()
+            b = i.encode()
+            h.update(len(b).to_bytes(4, "big") + b)
+            raw += h.digest(8 * m)
+        words = np.frombuffer(bytes(raw), dtype="<u8").reshape(len(ids), m)
+        picks = (words % np.uint64(n)).astype(np.intp)
+        out: NDArray[np.float64] = self._matrix[picks, np.arange(m)]
+        return out
 
 
 class FeatureSource:
@@ -52,8 +93,9 @@ class FeatureSource:
                              dataset=self.dataset, columns=absent)
         return [where[n] for n in names]
 
-    def bind(self, names: Sequence[str] | None) -> Lookup:
-        """A function from IDs to the rows of ``names`` (see :meth:`positions`)."""
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
+        """A function from IDs to the rows of ``names`` (see :meth:`positions`) and their
+        ``found`` flags; unknown IDs get decoy rows under ``decoy_key`` (zero rows without)."""
         raise NotImplementedError
 
 
@@ -67,7 +109,7 @@ class IndexSource(FeatureSource):
         self._pos = {str(v): i for i, v in enumerate(frame[dataset.id_column].tolist())}
         self._frame = frame[self.columns]
 
-    def bind(self, names: Sequence[str] | None) -> Lookup:
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
         """Rows by ID from a float matrix of just the bound columns."""
         cols = [self.columns[i] for i in self.positions(names)]
         try:
@@ -76,14 +118,19 @@ class IndexSource(FeatureSource):
             raise InputError("non-numeric feature column in the online source",
                              dataset=self.dataset) from exc
         pos = self._pos
+        decoys = DecoyRows(decoy_key, matrix) if decoy_key is not None else None
 
-        def lookup(ids: Sequence[str]) -> NDArray[np.float64]:
-            rows = [pos.get(i, -1) for i in ids]
-            missing = rows.count(-1)
-            if missing:
-                raise _missing(missing)
-            out: NDArray[np.float64] = matrix[rows]
-            return out
+        def lookup(ids: Sequence[str]) -> Rows:
+            rows = np.fromiter((pos.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
+            found = rows >= 0
+            if decoys is not None:
+                # Decoys are drawn for every ID, member or not, so the work (and the time a
+                # partner can measure) does not depend on membership.
+                fake = decoys.rows(ids)
+                return np.where(found[:, None], matrix[np.where(found, rows, 0)], fake), found
+            out = np.zeros((len(ids), len(cols)))
+            out[found] = matrix[rows[found]]
+            return out, found
 
         return lookup
 
@@ -104,26 +151,49 @@ class SqlSource(FeatureSource):
         self._id = self._table.c[dataset.id_column]
         self._id_type: Any = self._id.type.python_type if hasattr(self._id.type, "python_type") else str
 
-    def bind(self, names: Sequence[str] | None) -> Lookup:
+    def _pool(self, cols: list[Any]) -> NDArray[np.float64]:
+        """Up to :data:`_SQL_DECOY_POOL` rows held in memory to stand in for unknown IDs (read
+        once at bind time, so an unknown ID costs no extra query)."""
+        query = sa.select(self._id, *cols).order_by(self._id).limit(_SQL_DECOY_POOL)
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise InputError("online SQL lookup failed", reason=type(exc).__name__) from exc
+        return np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(cols))
+
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
         """Rows by ID from one ``SELECT ... WHERE id IN (...)`` per call."""
         cols = [self._table.c[self.columns[i]] for i in self.positions(names)]
         query = sa.select(self._id, *cols).where(self._id.in_(sa.bindparam("ids", expanding=True)))
+        decoys = DecoyRows(decoy_key, self._pool(cols)) if decoy_key is not None else None
 
-        def lookup(ids: Sequence[str]) -> NDArray[np.float64]:
+        def key(i: str) -> Any:
             try:
-                keys = [self._id_type(i) for i in ids]
-            except (TypeError, ValueError) as exc:
-                raise _missing(len(ids)) from exc
-            try:
-                with self._engine.connect() as conn:
-                    rows = conn.execute(query, {"ids": keys}).all()
-            except SQLAlchemyError as exc:
-                raise InputError("online SQL lookup failed", reason=type(exc).__name__) from exc
-            found = {str(r[0]): r[1:] for r in rows}
-            if len(found) < len(set(ids)):
-                raise _missing(len(set(ids)) - len(found))
-            out = np.array([found[str(k)] for k in keys], dtype=np.float64)
-            return out.reshape(len(ids), len(cols))
+                return self._id_type(i)
+            except (TypeError, ValueError):
+                return None  # cannot be in the table: answered as unknown
+
+        def lookup(ids: Sequence[str]) -> Rows:
+            keys = [key(i) for i in ids]
+            wanted = [k for k in keys if k is not None]
+            rows = []
+            if wanted:
+                try:
+                    with self._engine.connect() as conn:
+                        rows = list(conn.execute(query, {"ids": wanted}).all())
+                except SQLAlchemyError as exc:
+                    raise InputError("online SQL lookup failed",
+                                     reason=type(exc).__name__) from exc
+            by_id = {str(r[0]): r[1:] for r in rows}
+            found = np.array([k is not None and str(k) in by_id for k in keys], dtype=np.bool_)
+            out = np.zeros((len(ids), len(cols)))
+            if found.any():
+                out[found] = np.array([by_id[str(k)] for k, f in zip(keys, found, strict=True)
+                                       if f], dtype=np.float64).reshape(-1, len(cols))
+            if decoys is not None:  # for every ID, as in the index source
+                out = np.where(found[:, None], out, decoys.rows(ids))
+            return out, found
 
         return lookup
 

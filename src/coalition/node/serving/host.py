@@ -3,32 +3,53 @@
 ``ServingPrepare`` binds a partner's service to this node's part of the model version (loaded
 and verified once) and to a feature source (an online source, or for offline prediction a
 dataset); ``ServingPartial`` answers one request: rows by ID → partial result; and
-``ServingRelease`` drops the binding. Every binding needs an approved ``predict`` grant for
-the dataset. Leakage: the partner learns the partial results (see :mod:`.scoring`) and whether
-its IDs exist here; it never learns feature values, thresholds or weights.
+``ServingRelease`` drops the binding; ``ServingKeys`` hands a multi-host linear binding the
+co-hosts' signed masking keys (:mod:`.maskkeys`). Every binding needs an approved ``predict``
+grant for the dataset.
+
+Leakage and limits (issue 16, findings 7 and 19):
+
+* unknown IDs are answered with decoy rows (:mod:`.features`), so no answer and no error says
+  whether an ID is a member here;
+* every ``ServingPartial`` spends the calling partner's quota and rate (all its services
+  together; :mod:`.limits`); refusals are typed (``serving.rate_limited`` /
+  ``serving.quota_exceeded``, gRPC ``RESOURCE_EXHAUSTED``) and counted, volume is audited as
+  aggregates;
+* a linear part with fewer features than ``policy_min_serving_features`` is refused at bind;
+* with co-hosts, linear partial results are masked so the guest sees only their sum.
+
+The partner learns the (summed) partial results (see :mod:`.scoring`); it never learns
+feature values, thresholds or weights.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from coalition.core.errors import AuthError, InputError, NotFoundError
-from coalition.node import grants
+from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
+from coalition.node import grants, partners
 from coalition.node.datasets import get_dataset
 from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
+from coalition.node.jobs.models import JobRow
 from coalition.node.models import registry
 from coalition.node.models.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import open_source
+from coalition.node.serving.limits import Limits, QueryLedger, ServingRefused
+from coalition.node.serving.maskkeys import decoy_key, pair_keys, signed_public
 from coalition.node.serving.scoring import host_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import HostBinding, state_of
+from coalition.protocols.linear.predict import TooFewFeatures
 
-__all__ = ["GRANT_KIND", "SERVING_HANDLERS"]
+__all__ = ["GRANT_KIND", "SERVING_HANDLERS", "admit", "audit_refusal", "flush_volume", "ledger"]
 
 GRANT_KIND = "predict"
 _MAX_IDS = 100_000
@@ -41,8 +62,26 @@ def _str(payload: dict[str, Any], key: str) -> str:
     return value
 
 
+def _cohosts(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> tuple[str, ...]:
+    raw = payload.get("cohosts", [])
+    if not isinstance(raw, list) or not all(isinstance(o, str) and o for o in raw):
+        raise InputError("cohosts must be a list of organisation names")
+    cohosts = tuple(sorted(set(raw)))
+    if rt.name in cohosts or partner.name in cohosts:
+        raise InputError("co-hosts are the model's other hosts: neither the guest nor this node")
+    return cohosts
+
+
+def _job_hosts(db: Session, job_id: str | None, me: str) -> set[str] | None:
+    """The other host organisations of the training job, if this node has its record."""
+    job = db.get(JobRow, job_id) if job_id else None
+    if job is None:
+        return None
+    return {org for party, org in job.sites.items() if party.startswith("host:")} - {me}
+
+
 def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, version: int,
-          source: dict[str, Any], persist: bool) -> HostBinding:
+          source: dict[str, Any], persist: bool, cohosts: tuple[str, ...] = ()) -> HostBinding:
     local = registry.partner_model(partner.name, model)  # the partner's namespace here
     with rt.db.session() as db:
         row = registry.get_version(db, local, version)
@@ -57,13 +96,38 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
         else:
             raise InputError("source must name an online source (or, offline, a dataset)")
         grants.check_grant(db, partner.name, dataset.name, GRANT_KIND)
+        trained_with = _job_hosts(db, row.job_id, rt.name)
+        if trained_with is not None and set(cohosts) != trained_with:
+            # The guest names the co-hosts; where this node took part in the training job it
+            # knows them, and a guest that calls a multi-host model single-host (to get this
+            # host's partial in the clear) is refused.
+            raise AuthError("the co-hosts differ from the hosts of the job that trained this "
+                            "model", model=model, version=version)
         db.expunge(dataset)
         version_id = row.id
     actor = f"partner:{partner.name}"
     _, part = registry.load_verified(rt, actor, local, version, "serve")
     scorer = host_scorer(part)
-    binding = HostBinding(model, version, scorer,
-                          open_source(dataset, mode).bind(scorer.feature_names), scorer.info())
+    minimum = rt.settings.policy_min_serving_features
+    if scorer.maskable and len(scorer.feature_names or []) < minimum:
+        raise TooFewFeatures("this node's policy refuses to serve a model part with fewer "
+                             "features than its minimum",
+                             features=len(scorer.feature_names or []), minimum=minimum)
+    info = scorer.info()
+    if cohosts and scorer.maskable:
+        with rt.db.session() as db:
+            for org in cohosts:  # masking keys are checked against pinned certificates
+                try:
+                    partners.get_partner(db, org)
+                except NotFoundError as exc:
+                    raise AuthError("every co-host must be a registered partner of this node "
+                                    "(its certificate verifies the masking keys)",
+                                    host=org) from exc
+        info = {**info, "mask_key": signed_public(rt.identity, rt.name,
+                                                  (partner.name, service, model, version))}
+    lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity))
+    binding = HostBinding(model, version, scorer, lookup, info,
+                          cohosts if scorer.maskable else ())
     if persist:
         with rt.db.session() as db:
             old = db.scalars(select(ServiceRow).where(
@@ -77,6 +141,8 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
             elif old.model_version_id != version_id or old.source != online:
                 raise InputError("this service is already bound to another model or source",
                                  service=service)
+            elif set(old.hosts) != set(binding.cohosts):
+                old.hosts = {}  # a new set of co-hosts: keys again (ServingKeys)
     with state_of(rt).lock:
         state_of(rt).bindings[(partner.name, service)] = binding
     return binding
@@ -89,8 +155,42 @@ def prepare(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[
     if not isinstance(version, int) or not isinstance(source, dict):
         raise InputError("version must be an integer and source an object")
     binding = _bind(rt, partner, _str(payload, "service"), model=_str(payload, "model"),
-                    version=version, source=source, persist=not payload.get("transient", False))
+                    version=version, source=source, persist=not payload.get("transient", False),
+                    cohosts=_cohosts(rt, partner, payload))
     return binding.info
+
+
+def _set_keys(rt: NodeRuntime, partner: Partner, service: str, binding: HostBinding,
+              signed: dict[str, Any]) -> None:
+    if set(signed) != set(binding.cohosts):
+        raise InputError("send one masking key per co-host", expected=list(binding.cohosts))
+    with rt.db.session() as db:
+        certs = {org: partners.get_partner(db, org).certificate_pem for org in binding.cohosts}
+    keys = pair_keys(rt.identity, rt.name, (partner.name, service, binding.model,
+                                             binding.version),
+                     {org: (certs[org], signed[org]) for org in binding.cohosts})
+    with state_of(rt).lock:
+        binding.pair_keys = keys
+
+
+def set_keys(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+    """Take the co-hosts' signed masking keys (relayed by the guest; each verified against the
+    certificate this node pinned for that co-host) and derive the pair keys."""
+    service = _str(payload, "service")
+    signed = payload.get("keys")
+    if not isinstance(signed, dict) or not all(isinstance(v, dict) for v in signed.values()):
+        raise InputError("keys must map each co-host to its signed key")
+    binding = state_of(rt).bindings.get((partner.name, service))
+    if binding is None:
+        binding = _restore(rt, partner, service)
+    _set_keys(rt, partner, service, binding, signed)
+    with rt.db.session() as db:  # kept (public values) to rebuild the keys after a restart
+        row = db.scalars(select(ServiceRow).where(
+            ServiceRow.guest == partner.name, ServiceRow.name == service,
+            ServiceRow.side == "host")).first()
+        if row is not None:
+            row.hosts = {org: json.dumps(v) for org, v in signed.items()}
+    return {"ok": True}
 
 
 def _restore(rt: NodeRuntime, partner: Partner, service: str) -> HostBinding:
@@ -104,8 +204,69 @@ def _restore(rt: NodeRuntime, partner: Partner, service: str) -> HostBinding:
         if version is None or row.source is None:  # pragma: no cover - foreign key
             raise NotFoundError("the service's model version is gone", service=service)
         model, number, source = version.name, version.version, row.source
-    return _bind(rt, partner, service, model=model, version=number, source={"online": source},
-                 persist=True)
+        stored = {org: json.loads(v) for org, v in (row.hosts or {}).items()}
+    binding = _bind(rt, partner, service, model=model, version=number,
+                    source={"online": source}, persist=True, cohosts=tuple(sorted(stored)))
+    if binding.cohosts:
+        _set_keys(rt, partner, service, binding, stored)
+    return binding
+
+
+def _limits(rt: NodeRuntime, org: str) -> Limits:
+    s = rt.settings
+    own = s.serving_partner_limits.get(org, {})
+    return Limits(int(own.get("ids_per_day", s.serving_partner_ids_per_day)),
+                  float(own.get("ids_per_s", s.serving_partner_ids_per_s)),
+                  int(own.get("burst_ids", s.serving_partner_burst_ids)))
+
+
+def ledger(rt: NodeRuntime) -> QueryLedger:
+    """The node's serving ledger (quotas, rates, volume counters)."""
+    state = state_of(rt)
+    if state.ledger is None:
+        with state.lock:
+            if state.ledger is None:
+                state.ledger = QueryLedger(float(rt.settings.serving_audit_window_s))
+    return state.ledger
+
+
+def flush_volume(rt: NodeRuntime) -> int:
+    """Write the finished window's aggregates (one audit event per subject and service)."""
+    rows = ledger(rt).drain()
+    if rows:
+        with rt.db.session() as db:
+            for r in rows:
+                actor = f"partner:{r['subject']}" if r["side"] == "host" else r["subject"]
+                guest = r["subject"] if r["side"] == "host" else rt.name
+                emit(db, Event(EventKind.SERVICE_QUERY_VOLUME, actor,
+                               f"service:{guest}/{r['service']}", r))
+    return len(rows)
+
+
+def audit_refusal(rt: NodeRuntime, refusal: ServingRefused, *, side: str, subject: str,
+                  guest: str, service: str) -> None:
+    """The first refusal of a subject in a window, with the window's counts so far."""
+    counts = ledger(rt).snapshot((side, subject, service))
+    actor = f"partner:{subject}" if side == "host" else subject
+    with rt.db.session() as db:
+        emit(db, Event(EventKind.SERVICE_QUERY_REFUSED, actor, f"service:{guest}/{service}",
+                       {"side": side, "code": refusal.code, **counts}))
+
+
+def admit(rt: NodeRuntime, *, side: str, bucket: tuple[str, ...], subject: str, guest: str,
+          service: str, n: int, limits: Limits) -> None:
+    """Spend quota and rate for ``n`` IDs or raise the typed refusal (audited as aggregates)."""
+    book = ledger(rt)
+    if book.due():
+        with contextlib.suppress(CoalitionError):  # the audit must not stop serving
+            flush_volume(rt)
+    try:
+        book.admit(bucket, (side, subject, service), n, limits)
+    except ServingRefused as refusal:
+        if refusal.first_in_window:
+            audit_refusal(rt, refusal, side=side, subject=subject, guest=guest,
+                          service=service)
+        raise
 
 
 def partial(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
@@ -114,10 +275,16 @@ def partial(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[
     ids = payload.get("ids")
     if not isinstance(service, str) or not isinstance(ids, list) or not 0 < len(ids) <= _MAX_IDS:
         raise InputError(f"service must be a string and ids a list of 1..{_MAX_IDS} IDs")
+    admit(rt, side="host", bucket=("host", partner.name), subject=partner.name,
+          guest=partner.name, service=service, n=len(ids), limits=_limits(rt, partner.name))
     binding = state_of(rt).bindings.get((partner.name, service))
     if binding is None:
         binding = _restore(rt, partner, service)
-    return binding.scorer.partial(binding.lookup([str(i) for i in ids]))
+    if binding.cohosts and not binding.pair_keys:
+        raise InputError("this service's masking keys have not been exchanged", service=service)
+    keys = [str(i) for i in ids]
+    rows, _ = binding.lookup(keys)  # unknown IDs: decoy rows, never an error
+    return binding.scorer.partial(rows, keys, rt.name, binding.pair_keys)
 
 
 def release(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
@@ -137,4 +304,4 @@ def release(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[
 
 
 SERVING_HANDLERS = {"ServingPrepare": prepare, "ServingPartial": partial,
-                    "ServingRelease": release}
+                    "ServingRelease": release, "ServingKeys": set_keys}

@@ -4,13 +4,17 @@ A host turns its feature rows into a *partial result* (:class:`HostScorer`); the
 its own rows with every host's partial result (:class:`GuestScorer`). Who learns what is the
 batch prediction's (``coalition.components.predict``):
 
-* vertical LR / linear regression — a host sends ``w_h·x_h`` per row; the guest adds its own
+* vertical LR / linear regression — a single host sends ``w_h·x_h`` per row; several hosts
+  send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
+  hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
 * horizontal models — every party holds the whole model; the guest scores alone.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
+A host answers unknown IDs with decoy rows (:mod:`.features`), so partial results never say
+whether an ID is a member.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from coalition.components import ModelPart
 from coalition.core.errors import InputError, ProtocolError
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.linear import LinearModelPart
+from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
 from coalition.protocols.linear.predict import sigmoid
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 from coalition.protocols.secureboost.objectives import transform
@@ -44,17 +49,22 @@ class HostScorer:
     """A host part: rows in, partial result out. ``feature_names`` None = all source columns."""
 
     feature_names: list[str] | None = None
+    maskable = False  # partial results can be masked between hosts (linear models)
 
     def info(self) -> dict[str, Any]:
         """What the guest needs to read this host's partial results (sent once, at deploy)."""
         raise NotImplementedError
 
-    def partial(self, X: Matrix) -> dict[str, Any]:
-        """The partial result for rows ``X``."""
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        """The partial result for rows ``X`` of ``ids``; masked with ``pair_keys`` (one per
+        co-host, see :mod:`.maskkeys`) where the family supports it and there are any."""
         raise NotImplementedError
 
 
 class _LinearHost(HostScorer):
+    maskable = True
+
     def __init__(self, part: LinearModelPart) -> None:
         self._part = part
         self.feature_names = list(part.feature_names)
@@ -62,8 +72,13 @@ class _LinearHost(HostScorer):
     def info(self) -> dict[str, Any]:
         return {"kind": "linear"}
 
-    def partial(self, X: Matrix) -> dict[str, Any]:
-        return {"scores": self._part.partial_score(X).tolist()}
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        scores = self._part.partial_score(X)
+        if not pair_keys:
+            return {"scores": scores.tolist()}
+        masks = {org: id_masks(key, ids) for org, key in pair_keys.items()}
+        return {"masked": mask(me, encode_partial(scores), masks).tolist()}
 
 
 class _TreeHost(HostScorer):
@@ -74,7 +89,8 @@ class _TreeHost(HostScorer):
     def info(self) -> dict[str, Any]:
         return {"kind": "tree", "keys": [list(k) for k in self._keys]}
 
-    def partial(self, X: Matrix) -> dict[str, Any]:
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
         bits = host_go_left(self._splits, X)
         matrix = (np.stack([bits[k] for k in self._keys]) if self._keys
                   else np.zeros((0, X.shape[0]), dtype=np.bool_))
@@ -115,11 +131,26 @@ class _LinearGuest(GuestScorer):
         n = X.shape[0]
         total = (self._part.partial_score(X) if self.feature_names else np.zeros(n)) + (
             self._part.intercept or 0.0)
+        masked = []
         for org in sorted(partials):
-            scores = np.asarray(partials[org].get("scores"), dtype=np.float64)
+            reply = partials[org]
+            if "masked" in reply:
+                try:
+                    values = np.array(reply["masked"], dtype=np.uint64)
+                except (TypeError, ValueError, OverflowError) as exc:
+                    raise ProtocolError("host sent malformed masked scores", host=org) from exc
+                if values.shape != (n,):
+                    raise ProtocolError("host sent partial scores of the wrong shape", host=org)
+                masked.append(values)
+                continue
+            scores = np.asarray(reply.get("scores"), dtype=np.float64)
             if scores.shape != (n,):
                 raise ProtocolError("host sent partial scores of the wrong shape", host=org)
             total = total + scores
+        if masked:
+            if len(masked) < 2:
+                raise ProtocolError("a masked partial score came without its co-hosts'")
+            total = total + decode_sum(masked)
         out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
         return out
 

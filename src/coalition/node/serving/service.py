@@ -6,6 +6,15 @@ the guest's feature lookup in memory. ``predict`` then touches no database: gues
 the request or the guest's online source), one ``ServingPartial`` call per host in parallel on
 a long-lived mTLS channel, combine, and record the request's metrics. Concurrent requests share
 host calls (:mod:`.batching`: no added delay; a failed batch is retried request by request).
+
+Issue 16: each API key (or session) spends a quota and a rate per service (the deploy's
+``limits`` or the node's ``serving_key_*`` defaults; refusals are HTTP 429 with
+``Retry-After``; volume audited as aggregates, :mod:`.limits`). A response marks each ID
+``found`` only from the guest's own data (its online source, or rows sent in the request):
+hosts answer every ID (decoys for IDs they lack), so no batch fails on an ID unknown at a host
+and nothing in a response says whether a host knows an ID. With several linear hosts, deploy
+exchanges the hosts' signed masking keys (:mod:`.maskkeys`), so this node only ever sees the
+sum of their partial scores.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,6 +42,8 @@ from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.channels import PartnerChannels
 from coalition.node.serving.features import Lookup, open_source
+from coalition.node.serving.host import audit_refusal, flush_volume, ledger
+from coalition.node.serving.limits import Limits, ServingRefused
 from coalition.node.serving.scoring import GuestScorer, guest_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import Deployed, state_of
@@ -55,6 +67,7 @@ class DeployRequest:
     hosts: dict[str, str] = field(default_factory=dict)
     source: str | None = None
     timeout_ms: int = 2000
+    limits: Limits | None = None  # per API key or session; None: the node's defaults
 
 
 def channels(rt: NodeRuntime) -> PartnerChannels:
@@ -95,7 +108,16 @@ def prepare_hosts(rt: NodeRuntime, service: str, row: ModelVersionRow, scorer: G
         for partner in hosts:
             infos[partner.name] = channels(rt).call(partner, "ServingPrepare", {
                 "service": service, "model": row.name, "version": row.version,
-                "source": sources[partner.name], "transient": transient}, _PREPARE_TIMEOUT_S)
+                "source": sources[partner.name], "transient": transient,
+                "cohosts": sorted(set(orgs) - {partner.name})}, _PREPARE_TIMEOUT_S)
+        signed = {org: info["mask_key"] for org, info in infos.items()
+                  if isinstance(info.get("mask_key"), dict)}
+        if signed:  # several linear hosts: relay each host's signed key to the others
+            for partner in hosts:
+                channels(rt).call(partner, "ServingKeys", {
+                    "service": service,
+                    "keys": {o: k for o, k in signed.items() if o != partner.name}},
+                    _PREPARE_TIMEOUT_S)
         scorer.attach(infos, {party: org for org, party in orgs.items()})
     except CoalitionError:
         release_hosts(rt, service, [p for p in hosts if p.name in infos])
@@ -146,12 +168,13 @@ def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) ->
         with rt.db.session() as db:
             db.add(ServiceRow(name=req.name, guest=rt.name, side="guest",
                               model_version_id=row.id, source=req.source, hosts=dict(req.hosts),
-                              timeout_ms=req.timeout_ms, created_by=actor, created_at=utcnow()))
+                              timeout_ms=req.timeout_ms, created_by=actor, created_at=utcnow(),
+                              limits=req.limits.as_dict() if req.limits else None))
             emit(db, Event(EventKind.SERVICE_DEPLOYED, actor, f"service:{rt.name}/{req.name}",
                            {"model": row.name, "version": row.version, "hosts": req.hosts,
                             "source": req.source}))
     deployed = Deployed(req.name, row.name, row.version, scorer, hosts, lookup,
-                        req.timeout_ms / 1000.0, lookup_blocks=blocks)
+                        req.timeout_ms / 1000.0, lookup_blocks=blocks, limits=req.limits)
     deployed.batcher = Batcher(_joint_scores(rt, deployed))
     state = state_of(rt)
     with state.lock:
@@ -177,8 +200,10 @@ def _restore(rt: NodeRuntime, name: str) -> Deployed:
         version = db.get(ModelVersionRow, row.model_version_id)
         if version is None:  # pragma: no cover - foreign key
             raise NotFoundError("the service's model version is gone", service=name)
+        limits = (Limits(int(row.limits["ids_per_day"]), float(row.limits["ids_per_s"]),
+                         int(row.limits["burst_ids"])) if row.limits else None)
         req = DeployRequest(name, version.name, version.version, dict(row.hosts), row.source,
-                            row.timeout_ms)
+                            row.timeout_ms, limits)
     return _activate(rt, "system", req, persist=False)
 
 
@@ -221,15 +246,25 @@ def service_view(row: ServiceRow, version: ModelVersionRow) -> dict[str, Any]:
     return {"name": row.name, "side": row.side, "guest": row.guest,
             "model": version.name, "version": version.version,
             "component": version.component, "hosts": row.hosts, "source": row.source,
-            "timeout_ms": row.timeout_ms, "created_by": row.created_by,
+            "timeout_ms": row.timeout_ms, "limits": row.limits, "created_by": row.created_by,
             "created_at": row.created_at}
 
 
 def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
                features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None,
-               ) -> NDArray[np.float64]:
-    """The guest's feature rows: from the request if given, else from its online source."""
+               ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """The guest's feature rows and which IDs it knows: rows from the request if given (all
+    known), else from its online source (unknown IDs: zero rows, not found)."""
     n = len(ids)
+    known = np.ones(n, dtype=np.bool_)
+    if features is None and lookup is not None:
+        return lookup(ids)
+    return _request_rows(scorer, n, features), known
+
+
+def _request_rows(scorer: GuestScorer, n: int,
+                  features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None,
+                  ) -> NDArray[np.float64]:
     if features is not None:
         if len(features) != n:
             raise InputError("give one feature row per ID", ids=n, rows=len(features))
@@ -244,8 +279,6 @@ def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
             except KeyError as exc:
                 raise InputError("a feature row lacks a column", column=str(exc)) from exc
         return np.asarray(features, dtype=np.float64).reshape(n, -1)
-    if lookup is not None:
-        return lookup(ids)
     if scorer.feature_names == []:
         return np.zeros((n, 0))
     raise InputError("this service has no guest online source: send the guest's features")
@@ -269,11 +302,36 @@ def _joint_scores(rt: NodeRuntime, dep: Deployed) -> Callable[[list[str], Matrix
     return score
 
 
+def _key_limits(rt: NodeRuntime, dep: Deployed) -> Limits:
+    s = rt.settings
+    return dep.limits or Limits(s.serving_key_ids_per_day, s.serving_key_ids_per_s,
+                                s.serving_key_burst_ids)
+
+
+async def _admit_key(rt: NodeRuntime, dep: Deployed, caller: str, n: int) -> None:
+    """Spend ``caller``'s budget on the event loop (memory only); the rare audit writes (a
+    finished window, the window's first refusal) go to a worker thread."""
+    book = ledger(rt)
+    if book.due():
+        await run_in_threadpool(flush_volume, rt)
+    try:
+        book.admit(("guest", caller, dep.name), ("guest", caller, dep.name), n,
+                   _key_limits(rt, dep))
+    except ServingRefused as refusal:
+        if refusal.first_in_window:
+            await run_in_threadpool(partial(audit_refusal, rt, refusal, side="guest",
+                                            subject=caller, guest=rt.name, service=dep.name))
+        raise
+
+
 async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
                   features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
-                  ) -> dict[str, Any]:
+                  caller: str | None = None) -> dict[str, Any]:
     """Score ``ids`` with service ``name`` (the hot path; see module docstring). Runs on the
-    event loop; only the peer calls (one per batch) and SQL lookups go to worker threads."""
+    event loop; only the peer calls (one per batch) and SQL lookups go to worker threads.
+    ``caller`` (``key:<id>`` or ``user:<name>``) spends its quota and rate on this service.
+    IDs the guest does not know come back ``found: false`` with a null score and are not
+    sent to the hosts."""
     state = state_of(rt)
     dep = state.services.get(name)
     if dep is None:
@@ -281,15 +339,22 @@ async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
     metrics = state.metrics_for(name)
     start = time.perf_counter()
     try:
+        if caller is not None:
+            await _admit_key(rt, dep, caller, len(ids))
         if dep.lookup_blocks and features is None:
-            X = await run_in_threadpool(guest_rows, dep.scorer, dep.lookup, ids, None)
+            X, found = await run_in_threadpool(guest_rows, dep.scorer, dep.lookup, ids, None)
         else:
-            X = guest_rows(dep.scorer, dep.lookup, ids, features)
-        batcher = dep.batcher or Batcher(_joint_scores(rt, dep))
-        scores = await batcher.submit(list(ids), X)
+            X, found = guest_rows(dep.scorer, dep.lookup, ids, features)
+        known = [i for i, f in zip(ids, found, strict=True) if f]
+        scored: list[Any] = [None] * len(ids)
+        if known:
+            batcher = dep.batcher or Batcher(_joint_scores(rt, dep))
+            scores = (await batcher.submit(known, X[found])).tolist()
+            for pos, score in zip(np.flatnonzero(found), scores, strict=True):
+                scored[pos] = score
     except CoalitionError as exc:
         metrics.record(time.perf_counter() - start, exc.code)
         raise
     metrics.record(time.perf_counter() - start)
     return {"service": name, "model": dep.model, "version": dep.version, "ids": list(ids),
-            "scores": scores.tolist()}
+            "scores": scored, "found": found.tolist()}

@@ -16,6 +16,7 @@ from coalition.node.db.models import Partner
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup
+from coalition.node.serving.limits import Limits, QueryLedger
 from coalition.node.serving.metrics import ServiceMetrics
 from coalition.node.serving.scoring import GuestScorer, HostScorer
 
@@ -38,6 +39,7 @@ class Deployed:
     timeout_s: float
     batcher: Batcher | None = None
     lookup_blocks: bool = False  # a SQL source: look rows up off the event loop
+    limits: Limits | None = None  # per API key or session; None: the node's defaults
 
 
 @dataclass
@@ -49,6 +51,8 @@ class HostBinding:
     scorer: HostScorer
     lookup: Lookup
     info: dict[str, Any]
+    cohosts: tuple[str, ...] = ()  # the other hosts; partial results wait for pair keys
+    pair_keys: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +64,7 @@ class ServingState:
     bindings: dict[tuple[str, str], HostBinding] = field(default_factory=dict)
     metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
     channels: PartnerChannels | None = None
+    ledger: QueryLedger | None = None
 
     def metrics_for(self, service: str) -> ServiceMetrics:
         """The metrics of ``service`` (created on first use)."""

@@ -1,0 +1,27 @@
+"""Serving: a service's own quota and rate for the API keys that call it (issue 16, finding 7).
+
+Revision ID: 0007_serving_limits
+Revises: 0003_models
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_serving_limits"
+down_revision: str | None = "0003_models"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    """Add ``services.limits`` (NULL: the node's defaults)."""
+    with op.batch_alter_table("services") as batch:
+        batch.add_column(sa.Column("limits", sa.JSON, nullable=True))
+
+
+def downgrade() -> None:
+    """Drop ``services.limits``."""
+    with op.batch_alter_table("services") as batch:
+        batch.drop_column("limits")

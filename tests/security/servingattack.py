@@ -1,0 +1,42 @@
+"""Helpers for the serving attack tests: in-process nodes with real gRPC + mTLS peer endpoints
+(the node test kit's), trained parts, and direct peer calls as a hostile partner makes them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
+
+from nodekit import make_env
+from servingkit import GUEST, Peer, connect, grant_predict, register_dataset
+
+from coalition.node import partners
+from coalition.node.db.models import Partner
+from coalition.node.peer import PeerEndpoint
+from coalition.node.serving.service import channels
+
+__all__ = ["GUEST", "Peer", "call_as", "connect", "grant_predict", "partner_row", "peer",
+           "register_dataset"]
+
+
+def peer(home: Path, name: str, data: Path, **settings: Any) -> Peer:
+    """A node with its peer endpoint started."""
+    env = make_env(home, name, data_dirs=[data], **settings)
+    return Peer(env, PeerEndpoint(env.rt).start())
+
+
+def partner_row(node: Peer, org: str) -> Partner:
+    """``org`` as ``node`` has it registered (pinned certificate, address)."""
+    with node.env.rt.db.session() as db:
+        row = partners.get_partner(db, org)
+        db.expunge(row)
+        return row
+
+
+def call_as(attacker: Peer, target: Peer, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Call ``method`` on ``target``'s peer endpoint with ``attacker``'s node identity (mutual
+    TLS), exactly as the attacker's node would."""
+    return channels(attacker.env.rt).call(partner_row(attacker, target.name), method, payload,
+                                          10.0)
