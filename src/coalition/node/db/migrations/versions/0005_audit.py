@@ -3,8 +3,8 @@
 Existing entries keep ``mac`` NULL; the node re-anchors them under its new key at its first
 start (an ``audit.reanchored`` entry), since the key lives outside the database.
 
-Revision ID: 0006_audit
-Revises: 0003_models
+Revision ID: 0005_audit
+Revises: 0004_policy
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_audit"
-down_revision: str | None = "0003_models"
+revision = "0005_audit"
+down_revision: str | None = "0004_policy"
 branch_labels: str | None = None
 depends_on: str | None = None
 

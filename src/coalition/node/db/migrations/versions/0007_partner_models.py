@@ -1,7 +1,7 @@
 """Partner-published model parts are namespaced ``<partner>:<name>``: widen the name column.
 
-Revision ID: 0008_partner_models
-Revises: 0003_models
+Revision ID: 0007_partner_models
+Revises: 0006_serving_limits
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_partner_models"
-down_revision: str | None = "0003_models"
+revision = "0007_partner_models"
+down_revision: str | None = "0006_serving_limits"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
 """Serving: a service's own quota and rate for the API keys that call it (issue 16, finding 7).
 
-Revision ID: 0007_serving_limits
-Revises: 0003_models
+Revision ID: 0006_serving_limits
+Revises: 0005_audit
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_serving_limits"
-down_revision: str | None = "0003_models"
+revision = "0006_serving_limits"
+down_revision: str | None = "0005_audit"
 branch_labels: str | None = None
 depends_on: str | None = None
 
