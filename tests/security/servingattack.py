@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,27 @@ from coalition.node.db.models import Partner
 from coalition.node.peer import PeerEndpoint
 from coalition.node.serving.service import channels
 
-__all__ = ["GUEST", "Peer", "call_as", "connect", "grant_predict", "partner_row", "peer",
-           "register_dataset"]
+__all__ = ["GUEST", "Peer", "call_as", "connect", "drop_parts", "grant_predict", "partner_row",
+           "peer", "register_dataset"]
 
 
 def peer(home: Path, name: str, data: Path, **settings: Any) -> Peer:
     """A node with its peer endpoint started."""
     env = make_env(home, name, data_dirs=[data], **settings)
     return Peer(env, PeerEndpoint(env.rt).start())
+
+
+def drop_parts(hosts: dict[str, Peer], files: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Put each host's part file in the folder that host's operators keep for the guest's parts
+    (a host publishes a partner's part from a file only from there, issue 16 finding 13) and
+    return the ``hosts`` block of a publish request naming them."""
+    block = {}
+    for org, node in hosts.items():
+        drop = node.env.home / "partner-parts" / GUEST
+        drop.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files[org], drop / files[org].name)
+        block[org] = {"artifact": files[org].name}
+    return block
 
 
 def partner_row(node: Peer, org: str) -> Partner:

@@ -11,7 +11,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from servingattack import GUEST, Peer, call_as, connect, grant_predict, peer, register_dataset
+from servingattack import (
+    GUEST,
+    Peer,
+    call_as,
+    connect,
+    drop_parts,
+    grant_predict,
+    peer,
+    register_dataset,
+)
 from servingkit import reference_scores, split_breast, tables, train_lr, write_part
 
 from coalition.components import ModelPart
@@ -74,7 +83,7 @@ def test_guest_receives_only_masked_partials_that_sum_right(
     chans.call = recording  # type: ignore[method-assign]
     r = bank.api("POST", "/models", json={
         "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
-        "hosts": {o: {"artifact": str(trained["files"][o])} for o in HOSTS}})
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["files"])})
     assert r.status_code == 201, r.text
     r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
                                             "source": "crm-online",
@@ -160,7 +169,7 @@ def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str,
                                      folder / "telco" / "one.msgpack")}
         r = bank.api("POST", "/models", json={
             "name": "thin", "source": {"artifact": str(files[GUEST])},
-            "hosts": {"telco": {"artifact": str(files["telco"])}}})
+            "hosts": drop_parts({"telco": telco}, files)})
         assert r.status_code == 201, r.text
         r = bank.api("POST", "/services", json={"name": "s", "model": "thin",
                                                 "hosts": {"telco": "one-online"}})
@@ -181,7 +190,7 @@ def test_hosts_that_cannot_verify_each_other_refuse_to_serve(
     assert telco.api("DELETE", f"/partners/{HOSTS[0]}").status_code == 200
     r = bank.api("POST", "/models", json={
         "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
-        "hosts": {o: {"artifact": str(trained["files"][o])} for o in HOSTS}})
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["files"])})
     assert r.status_code == 201, r.text
     r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
                                             "source": "crm-online",

@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from servingattack import GUEST, Peer, call_as, connect, grant_predict, peer, register_dataset
+from servingattack import (
+    GUEST,
+    Peer,
+    call_as,
+    connect,
+    drop_parts,
+    grant_predict,
+    peer,
+    register_dataset,
+)
 from servingkit import split_breast, tables, train_lr, write_part
 
 from coalition.core.errors import CoalitionError
@@ -67,7 +76,7 @@ def _pair(tmp: Path, trained: Trained, **host_settings: Any) -> tuple[Peer, Peer
     grant_predict(bank, telco, "usage")
     r = bank.api("POST", "/models", json={
         "name": "credit", "source": {"artifact": str(trained.files[GUEST])},
-        "hosts": {HOST: {"artifact": str(trained.files[HOST])}}, "params": {"family": "lr"}})
+        "hosts": drop_parts({HOST: telco}, trained.files), "params": {"family": "lr"}})
     assert r.status_code == 201, r.text
     return bank, telco
 

@@ -44,7 +44,7 @@ def credit_dag(trees: int, key_bits: int) -> dict[str, Any]:
                                           "host:telco": {"path": "telco_subscribers"}}},
             "align": {"component": "psi", "inputs": {"data": "read.data"}},
             "split": {"component": "data_split", "inputs": {"data": "align.data"},
-                      "parameters": {"test_size": 0.3, "stratified": True, "seed": 7}},
+                      "parameters": {"test_size": 0.3, "stratified": True}},
             "secureboost": {"component": "hetero_secureboost", "inputs": model_inputs,
                             "parameters": {"num_trees": trees, "max_depth": 3,
                                            "learning_rate": 0.3, "key_bits": key_bits}},

@@ -73,6 +73,8 @@ class ChaosChannel:
         self._cond = threading.Condition()
         self._pending = 0
         self._latest: dict[Party, int] = {}
+        # Per message: copies still in flight, and the first failure if no copy got through.
+        self._inflight: dict[tuple[Party, int], tuple[int, bool, BaseException | None]] = {}
         self.stats = ChaosStats()
 
     @property
@@ -95,19 +97,29 @@ class ChaosChannel:
             self.stats.sent += 1
             self.stats.duplicated += copies - 1
             self._pending += copies
+            self._inflight[(env.receiver, env.seq)] = (copies, False, None)
         for delay in delays:
             timer = threading.Timer(delay, self._deliver, args=(env, payload))
             timer.daemon = True
             timer.start()
 
     def _deliver(self, env: Envelope, payload: bytes) -> None:
+        error: BaseException | None = None
         try:
             self._inner.push(env, payload)
         except BaseException as exc:
-            with self._cond:
-                self.stats.errors.append(exc)
+            error = exc
         finally:
             with self._cond:
+                # A message fails only if no copy got through: a duplicate refused by a
+                # receiver that already has the message (and may have finished) is harmless.
+                left, delivered, first = self._inflight.pop((env.receiver, env.seq))
+                delivered = delivered or error is None
+                first = first or error
+                if left > 1:
+                    self._inflight[(env.receiver, env.seq)] = (left - 1, delivered, first)
+                elif not delivered and first is not None:
+                    self.stats.errors.append(first)
                 latest = self._latest.get(env.receiver, 0)
                 if env.seq < latest:
                     self.stats.overtaken += 1

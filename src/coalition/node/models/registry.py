@@ -39,6 +39,7 @@ __all__ = [
     "part_digest_of",
     "partner_model",
     "publish_local",
+    "published_name",
     "set_protection",
     "subject",
     "view",
@@ -58,6 +59,14 @@ def partner_model(partner: str, name: str) -> str:
     if not _NAME.match(partner) or not _NAME.match(name):
         raise InputError("model and organisation names are letters, digits, _ . - (max 64)")
     return f"{partner}{_SEP}{name}"
+
+
+def published_name(partner: str, local: str) -> str:
+    """The name ``partner`` published under, from the local name ``<partner>:<name>``."""
+    owner, sep, plain = local.rpartition(_SEP)
+    if not sep or owner != partner:
+        raise InputError("this model was not published by the partner", model=local)
+    return plain
 
 
 def _folder(rt: NodeRuntime, name: str, version: int) -> Path:

@@ -203,7 +203,8 @@ def _restore(rt: NodeRuntime, partner: Partner, service: str) -> HostBinding:
         version = db.get(ModelVersionRow, row.model_version_id)
         if version is None or row.source is None:  # pragma: no cover - foreign key
             raise NotFoundError("the service's model version is gone", service=service)
-        model, number, source = version.name, version.version, row.source
+        model = registry.published_name(partner.name, version.name)
+        number, source = version.version, row.source
         stored = {org: json.loads(v) for org, v in (row.hosts or {}).items()}
     binding = _bind(rt, partner, service, model=model, version=number,
                     source={"online": source}, persist=True, cohosts=tuple(sorted(stored)))
