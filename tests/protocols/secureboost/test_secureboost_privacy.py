@@ -87,3 +87,38 @@ def test_candidate_sums_reach_the_guest_only_encrypted(recorded):
     for host in (Party.host("h1"), Party.host("h2")):
         for m in rec.sent_by(host):
             assert not [x for x in _leaves(m.value()) if isinstance(x, float)], m.key
+
+
+def _first_sample(fed, data, seed: int) -> np.ndarray:
+    rec = Recorder()
+    p = fed.params(num_trees=1, max_depth=2, sampling="random", subsample=0.6, seed=seed)
+    fed.fit(p, data, wrap=rec.wrap)
+    grads = [m.value() for m in rec.sent_by(G)
+             if m.receiver == Party.host("h1") and m.key.endswith("/gradients")]
+    return np.asarray(grads[0]["rows"])
+
+
+def test_sampled_rows_are_not_a_function_of_the_public_seed(load_hetero, federation):
+    """Hosts see which rows the guest samples. Before, the draw was numpy's PCG64 seeded with the
+    job's ``seed`` (chosen by the initiator, read by every party), so anyone could replay it;
+    now the guest keys a ChaCha20 stream from ``secrets`` and the seed is ignored."""
+    data = load_hetero("breast_hetero")
+    fed = federation(2)
+    first, second = _first_sample(fed, data, 0), _first_sample(fed, data, 0)
+    n, k = data.y.size, round(0.6 * data.y.size)
+    replay = np.sort(np.random.default_rng(0).choice(n, k, replace=False))
+    assert first.size == second.size == k
+    assert not np.array_equal(first, replay)  # 3deb866: equal (the seed fixed the sample)
+    assert not np.array_equal(first, second)
+
+
+def test_goss_keeps_top_gradients_and_draws_the_rest_by_the_smallest_words():
+    from coalition.protocols.secureboost.sampling import sample_rows
+    from coalition.protocols.secureboost.spec import SecureBoostParams
+
+    p = SecureBoostParams(sampling="goss", goss_top_rate=0.2, goss_other_rate=0.2)
+    g = np.array([5.0, -4.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    words = np.array([9, 8, 7, 1, 6, 2, 5, 4, 3, 0], dtype=np.uint64)
+    rows, mult = sample_rows(p, g, words)
+    assert rows.tolist() == [0, 1, 3, 9]  # the two largest |g|, then the two smallest words
+    assert mult.tolist() == [1.0, 1.0, 4.0, 4.0]  # (1 - a) / b

@@ -20,6 +20,7 @@ import numpy as np
 
 from coalition.core import Context, InputError, ProtocolError
 from coalition.crypto.paillier import PaillierPrivateKey, generate_keypair
+from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.secureboost.artifact import guest_artifact, load_guest
 from coalition.protocols.secureboost.binning import BinMapper
 from coalition.protocols.secureboost.objectives import (
@@ -46,6 +47,8 @@ from coalition.protocols.secureboost.spec import (
 )
 from coalition.protocols.secureboost.splitting import Best, best_candidate, own_candidates
 from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, Tree, left_child, walk
+
+SAMPLING_SALT = b"coalition/secureboost/sampling/v1"
 
 __all__ = ["SecureBoostGuest"]
 
@@ -89,7 +92,9 @@ class SecureBoostGuest:
         ctx.send(ctx.hosts, PUBLIC_KEY, pk)
         ctx.send(ctx.hosts, SETUP, {"params": p.wire_subset(), "n_rows": int(yv.size),
                                     "n_valid": 0 if Xv is None else int(Xv.shape[0])})
-        self._rng = np.random.default_rng(p.seed if p.seed is not None else secrets.randbits(128))
+        # Row sampling keys its own stream from secrets; the job's ``seed`` is public (ignored).
+        self._sampling = Stream(secrets.token_bytes(32), SAMPLING_SALT)
+        self._draws = 0
         self.init_score_ = init_score(p.objective, yv, p.num_class)
         score = np.tile(self.init_score_, (yv.size, 1))
         vscore = None if Xv is None else np.tile(self.init_score_, (Xv.shape[0], 1))
@@ -149,7 +154,9 @@ class SecureBoostGuest:
     def _grow(self, tctx: Context, g: FloatArray, h: FloatArray, klass: int, *,
               prefetch: bool) -> tuple[Tree, IntArray]:
         p, sk, n = self.params, self._key(), g.size
-        rows, mult = sample_rows(p, g, self._rng)
+        self._draws += 1
+        words = self._sampling.words(purpose_info(b"rows", self._draws), n)
+        rows, mult = sample_rows(p, g, words)
         gs, hs = g[rows] * mult, h[rows] * mult
         packer = GHPacker.fit(gs, hs, n=int(sk.public_key.n), precision_bits=p.precision_bits)
         enc = self._prefetch.encrypt(packer.encode_rows(gs, hs),

@@ -4,6 +4,10 @@ GOSS (Ke et al., "LightGBM", NeurIPS 2017 §3): keep the ``a·N`` rows with the 
 ``|g|``, draw ``b·N`` of the others uniformly and weight them by ``(1-a)/b`` so gradient sums
 stay unbiased. Only the guest samples; hosts learn which rows were drawn (the encrypted
 gradients arrive for those rows only).
+
+The uniform draws are the rows with the smallest words of a ChaCha20 stream the guest keys from
+``secrets`` (:class:`coalition.crypto.prg.Stream`, one stream per tree): never from a seed in
+the job, which its initiator picks and every party reads.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coalition.protocols.secureboost.spec import SecureBoostParams
 
@@ -29,20 +34,29 @@ def sample_size(params: SecureBoostParams, n: int) -> int:
     return n
 
 
+def _smallest(words: NDArray[np.uint64], k: int) -> NDArray[np.intp]:
+    """Positions of the ``k`` smallest words: a uniform ``k``-subset for independent uniform
+    words (ties, at 2^-64 per pair, break by position)."""
+    return np.argsort(words, kind="stable")[:k]
+
+
 def sample_rows(params: SecureBoostParams, g: FloatArray,
-                rng: np.random.Generator) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
-    """Sorted sampled row indices and each one's gradient/hessian multiplier."""
+                words: NDArray[np.uint64]) -> tuple[np.ndarray[Any, np.dtype[np.int64]], FloatArray]:
+    """Sorted sampled row indices and each one's gradient/hessian multiplier; ``words`` holds
+    one secret uniform 64-bit word per row."""
     n = g.size
+    if words.shape != (n,):
+        raise ValueError("sample_rows needs one random word per row")
     if params.sampling == "random":
         k = max(1, round(params.subsample * n))
-        rows = np.sort(rng.choice(n, k, replace=False)).astype(np.int64)
+        rows = np.sort(_smallest(words, k)).astype(np.int64)
         return rows, np.ones(rows.size)
     if params.sampling == "goss":
         top_k = max(1, round(params.goss_top_rate * n))
         other_k = max(1, round(params.goss_other_rate * n))
         order = np.argsort(-np.abs(g), kind="stable")
         top, rest = order[:top_k], order[top_k:]
-        other = rng.choice(rest, min(other_k, rest.size), replace=False)
+        other = rest[_smallest(words[rest], min(other_k, rest.size))]
         rows = np.concatenate([top, other]).astype(np.int64)
         mult = np.concatenate([np.ones(top.size),
                                np.full(other.size, (1 - params.goss_top_rate)

@@ -75,7 +75,9 @@ class SecureBoostParams(BaseModel):
     allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits")
     precision_bits: int = Field(12, ge=4, le=52,
                                 description="fixed-point bits of |g|max and hmax per row")
-    seed: int | None = Field(None, description="sampling seed (tests); None draws from secrets")
+    seed: int | None = Field(None, description=(
+        "ignored: the guest draws row samples from a secret CSPRNG key (a seed in the job is "
+        "public); accepted so existing jobs parse"))
 
     @model_validator(mode="after")
     def _check(self) -> SecureBoostParams:
