@@ -4,17 +4,21 @@ Arrivals are keyed by ``(sender, full_key)``. A second arrival with the same key
 sequence number is a retransmission and is dropped (even after the first was read); the same
 key with another sequence number means the sender's protocol sent a key twice, which is a
 :class:`~coalition.core.errors.ProtocolError`. Readers wait with a timeout, and learn at once
-when the sender is known to have failed.
+when the sender is known to have failed. A sender may have at most ``max_unread`` messages
+waiting here; beyond that an arrival is refused with
+:class:`~coalition.transport.spool.ReceiverFull` (the sender retries), so a peer cannot make
+this party hold messages it never reads without bound.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from coalition.core.errors import PeerError, PeerTimeoutError, ProtocolError
 from coalition.core.ids import Party
 from coalition.transport.envelope import Envelope
-from coalition.transport.spool import Held
+from coalition.transport.spool import Held, ReceiverFull
 
 __all__ = ["Mailbox"]
 
@@ -22,8 +26,10 @@ __all__ = ["Mailbox"]
 class Mailbox:
     """Messages addressed to one party in one job task (thread-safe)."""
 
-    def __init__(self, receiver: Party) -> None:
+    def __init__(self, receiver: Party, *, max_unread: int = 100_000) -> None:
         self.receiver = receiver
+        self.max_unread = max_unread
+        self._unread: Counter[Party] = Counter()
         self._waiting: dict[tuple[Party, str], Held] = {}
         self._seen: dict[tuple[Party, str], int] = {}
         self._failed: dict[Party, str] = {}
@@ -42,6 +48,11 @@ class Mailbox:
                 raise ProtocolError("message key sent twice to the same peer",
                                     peer=str(env.receiver), key=env.full_key,
                                     sender=str(env.sender))
+            if self._unread[env.sender] >= self.max_unread:
+                held.discard()  # not marked seen: the sender's retry is filed once there is room
+                raise ReceiverFull("too many unread messages from this sender",
+                                   sender=str(env.sender), max_unread=self.max_unread)
+            self._unread[env.sender] += 1
             self._seen[slot] = env.seq
             self._waiting[slot] = held
             self._cond.notify_all()
@@ -54,6 +65,8 @@ class Mailbox:
             arrived = self._cond.wait_for(
                 lambda: slot in self._waiting or sender in self._failed, timeout=timeout)
             held = self._waiting.pop(slot, None)
+            if held is not None:
+                self._unread[sender] -= 1
             if held is None and sender in self._failed:
                 raise PeerError("peer failed before sending", peer=str(sender), key=key,
                                 reason=self._failed[sender])
@@ -73,5 +86,6 @@ class Mailbox:
         with self._cond:
             self._closed = True
             held, self._waiting = list(self._waiting.values()), {}
+            self._unread.clear()
         for h in held:
             h.discard()

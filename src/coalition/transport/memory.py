@@ -10,6 +10,7 @@ numbers, duplicate dropping, typed timeouts), so both pass one contract suite::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 
 from coalition.core.errors import ConfigError
@@ -32,7 +33,8 @@ class MemoryHub:
             raise ConfigError("a hub needs at least one party")
         self.job, self.task = job, task
         self._spool = Spool(memory_budget=_UNBOUNDED, spill_threshold=_UNBOUNDED)
-        self._boxes = {p: Mailbox(p) for p in self._parties}
+        # One process, no hostile peer: no cap on unread messages.
+        self._boxes = {p: Mailbox(p, max_unread=sys.maxsize) for p in self._parties}
 
     @property
     def parties(self) -> tuple[Party, ...]:

@@ -7,6 +7,10 @@ to keep twice in RAM. :class:`Spool` keeps payloads in memory while the bytes he
 it once (the file is read straight into one ``bytes`` object) and deletes the file; a chunked
 payload kept in memory is assembled in place (:class:`~coalition.transport.buffer.PayloadBuffer`),
 so neither path holds a full payload twice.
+
+Spilled payloads count against ``disk_budget``: a payload that would exceed it is refused with
+:class:`ReceiverFull` (the sender backs off and retries while the reader catches up), so a peer
+that sends faster than this party reads, or sends what it never reads, cannot fill the disk.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from coalition.core.errors import ConfigError, PeerError
+from coalition.core.errors import CoalitionError, ConfigError, PeerError
 from coalition.transport.buffer import PayloadBuffer
 
-__all__ = ["Held", "Spool", "SpoolWriter"]
+__all__ = ["Held", "ReceiverFull", "Spool", "SpoolWriter"]
 
 MiB = 1024 * 1024
 
@@ -43,16 +47,26 @@ class Held(Protocol):
         ...
 
 
+class ReceiverFull(CoalitionError):
+    """The receiver holds as much unread data from peers as it allows; retry later."""
+
+    code = "limit.exceeded"
+    http_status = 429
+
+
 class Spool:
     """Holds payloads for mailboxes under a shared memory budget (see module docstring)."""
 
     def __init__(self, *, memory_budget: int = 1024 * MiB, spill_threshold: int = 512 * MiB,
-                 directory: Path | None = None) -> None:
-        if memory_budget < 0 or spill_threshold < 1:
-            raise ConfigError("spool budget must be >= 0 and threshold >= 1",
-                              memory_budget=memory_budget, spill_threshold=spill_threshold)
+                 directory: Path | None = None, disk_budget: int = 16 * 1024 * MiB) -> None:
+        if memory_budget < 0 or spill_threshold < 1 or disk_budget < 0:
+            raise ConfigError("spool budgets must be >= 0 and threshold >= 1",
+                              memory_budget=memory_budget, spill_threshold=spill_threshold,
+                              disk_budget=disk_budget)
         self.memory_budget = memory_budget
         self.spill_threshold = spill_threshold
+        self.disk_budget = disk_budget
+        self._on_disk = 0
         self._parent = directory
         self._dir: Path | None = None
         self._in_memory = 0
@@ -75,6 +89,22 @@ class Spool:
     def _release(self, size: int) -> None:
         with self._lock:
             self._in_memory -= size
+
+    @property
+    def on_disk(self) -> int:
+        """Bytes of spilled payloads not yet read or dropped."""
+        return self._on_disk
+
+    def _reserve_disk(self, size: int) -> None:
+        with self._lock:
+            if self._on_disk + size > self.disk_budget:
+                raise ReceiverFull("the receiver's spill space for unread payloads is full",
+                                   size=size, disk_budget=self.disk_budget)
+            self._on_disk += size
+
+    def _release_disk(self, size: int) -> None:
+        with self._lock:
+            self._on_disk -= size
 
     def _new_file(self) -> tuple[int, Path]:
         with self._lock:
@@ -116,7 +146,12 @@ class SpoolWriter:
         self._path: Path | None = None
         self._reserved = not spill
         if spill:
-            self._fd, self._path = spool._new_file()
+            spool._reserve_disk(size)
+            try:
+                self._fd, self._path = spool._new_file()
+            except BaseException:
+                spool._release_disk(size)
+                raise
         else:
             self._buffer = PayloadBuffer(size)
 
@@ -152,7 +187,7 @@ class SpoolWriter:
         path, self._path = self._path, None
         if path is None:
             raise ConfigError("spool writer finished twice")
-        return _OnDisk(path, self._size)
+        return _OnDisk(self._spool, path, self._size)
 
     def abort(self) -> None:
         """Drop whatever arrived (a broken stream)."""
@@ -164,6 +199,7 @@ class SpoolWriter:
             return
         os.close(self._fd)
         self._fd = None
+        self._spool._release_disk(self._size)
         if self._path is not None:
             self._path.unlink(missing_ok=True)
             self._path = None
@@ -189,17 +225,26 @@ class _InMemory:
 
 
 class _OnDisk:
-    def __init__(self, path: Path, size: int) -> None:
-        self._path = path
+    def __init__(self, spool: Spool, path: Path, size: int) -> None:
+        self._spool = spool
+        self._path: Path | None = path
         self.size = size
 
+    def _drop(self) -> None:
+        path, self._path = self._path, None
+        if path is not None:
+            path.unlink(missing_ok=True)
+            self._spool._release_disk(self.size)
+
     def read(self) -> bytes:
+        if self._path is None:
+            raise ConfigError("payload read twice")
         with self._path.open("rb", buffering=0) as f:
             payload = f.read()  # readall: one allocation of the file's size
-        self._path.unlink(missing_ok=True)
+        self._drop()
         if len(payload) != self.size:
             raise PeerError("spilled payload truncated", size=self.size, read=len(payload))
         return payload
 
     def discard(self) -> None:
-        self._path.unlink(missing_ok=True)
+        self._drop()

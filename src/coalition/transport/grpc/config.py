@@ -22,7 +22,12 @@ class NetworkConfig:
     exponential retry delays (with jitter). ``memory_budget``/``spill_threshold``/``spill_dir``:
     the receiving :class:`~coalition.transport.spool.Spool` — unread payloads stay in memory up
     to ``memory_budget`` bytes in all; any payload of ``spill_threshold`` bytes or more, or one
-    that would exceed the budget, is written to a file in ``spill_dir`` as it streams in. ``max_workers``: server threads.
+    that would exceed the budget, is written to a file in ``spill_dir`` as it streams in;
+    spilled payloads may take ``disk_budget`` bytes in all. ``max_unread``: messages one sender
+    may have waiting unread in one mailbox; ``max_mailboxes``: mailboxes peers' arrivals may
+    open (one per job task and local party). Beyond any of these a message is refused with
+    ``RESOURCE_EXHAUSTED`` and its sender retries until ``send_timeout``. ``max_workers``:
+    server threads.
     ``grace``: seconds in-flight calls get when a server stops.
     """
 
@@ -33,6 +38,9 @@ class NetworkConfig:
     memory_budget: int = 1024 * MiB
     spill_threshold: int = 512 * MiB
     spill_dir: Path | None = None
+    disk_budget: int = 16 * 1024 * MiB
+    max_unread: int = 100_000
+    max_mailboxes: int = 10_000
     max_workers: int = 8
     grace: float = 1.0
 
@@ -42,6 +50,8 @@ class NetworkConfig:
                               chunk_bytes=self.chunk_bytes)
         if self.send_timeout <= 0 or self.backoff_initial <= 0 or self.backoff_max <= 0:
             raise ConfigError("timeouts and backoff must be positive")
+        if self.disk_budget < 0 or self.max_unread < 1 or self.max_mailboxes < 1:
+            raise ConfigError("disk_budget must be >= 0, max_unread and max_mailboxes >= 1")
         if self.max_workers < 2:
             raise ConfigError("the peer server needs at least two worker threads")
 

@@ -29,7 +29,7 @@ from coalition.transport.envelope import Envelope
 from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.wire import ENVELOPE_MD, SERVICE
 from coalition.transport.mailbox import Mailbox
-from coalition.transport.spool import Held, Spool, SpoolWriter
+from coalition.transport.spool import Held, ReceiverFull, Spool, SpoolWriter
 from coalition.transport.tls import NodeIdentity, Trust
 
 __all__ = ["PeerServer"]
@@ -56,7 +56,8 @@ class PeerServer:
         self._listen = listen
         self._spool = Spool(memory_budget=self.config.memory_budget,
                             spill_threshold=self.config.spill_threshold,
-                            directory=self.config.spill_dir)
+                            directory=self.config.spill_dir,
+                            disk_budget=self.config.disk_budget)
         self._boxes: dict[tuple[str, str, Party], Mailbox] = {}
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
@@ -117,14 +118,19 @@ class PeerServer:
         self.stop()
 
     # -- mailboxes ----------------------------------------------------------------------------
-    def mailbox(self, job: str, task: str, party: Party) -> Mailbox:
-        """The mailbox of a local party for one job task (created on first use)."""
+    def mailbox(self, job: str, task: str, party: Party, *, arrival: bool = False) -> Mailbox:
+        """The mailbox of a local party for one job task (created on first use; an arrival
+        from a peer may open at most ``max_mailboxes`` of them)."""
         if party not in self.parties:
             raise ConfigError("party is not served by this node", party=str(party))
         with self._lock:
             box = self._boxes.get((job, task, party))
             if box is None:
-                box = self._boxes[(job, task, party)] = Mailbox(party)
+                if arrival and len(self._boxes) >= self.config.max_mailboxes:
+                    raise ReceiverFull("too many job tasks opened by peers",
+                                       max_mailboxes=self.config.max_mailboxes)
+                box = self._boxes[(job, task, party)] = Mailbox(
+                    party, max_unread=self.config.max_unread)
             return box
 
     def release(self, job: str, task: str, party: Party) -> None:
@@ -148,7 +154,10 @@ class PeerServer:
             _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         if env.receiver not in self.parties:
             _abort(context, grpc.StatusCode.NOT_FOUND, f"{env.receiver} is not served here")
-        return env, self.mailbox(env.job, env.task, env.receiver)
+        try:
+            return env, self.mailbox(env.job, env.task, env.receiver, arrival=True)
+        except ReceiverFull as exc:
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
 
     def _file(self, context: grpc.ServicerContext, box: Mailbox, env: Envelope,
               held: Held) -> bytes:
@@ -157,17 +166,26 @@ class PeerServer:
         except ProtocolError as exc:
             log.warning("refused message: %s", exc)
             _abort(context, grpc.StatusCode.ALREADY_EXISTS, str(exc))
+        except ReceiverFull as exc:  # the sender retries (backpressure)
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         return _EMPTY
 
     def _push(self, request: bytes, context: grpc.ServicerContext) -> bytes:
         env, box = self._admit(context)
         if len(request) != env.size:
             _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "payload size differs from envelope")
-        return self._file(context, box, env, self._spool.hold(request))
+        try:
+            held = self._spool.hold(request)
+        except ReceiverFull as exc:
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        return self._file(context, box, env, held)
 
     def _push_stream(self, chunks: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
         env, box = self._admit(context)
-        writer: SpoolWriter = self._spool.writer(env.size)
+        try:
+            writer: SpoolWriter = self._spool.writer(env.size)
+        except ReceiverFull as exc:
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         try:
             for chunk in chunks:
                 writer.write(chunk)
