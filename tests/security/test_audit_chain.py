@@ -124,17 +124,23 @@ def test_forged_entry_without_the_key_is_detected(env: NodeEnv) -> None:
     assert code == 1 and out["first_bad"] == seq
 
 
+def _drop_newest(home: Path, n: int) -> int:
+    """Delete the newest ``n`` audit rows straight from the database; the old head's seq."""
+    db = _raw_db(home)
+    with db.session() as s:
+        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None
+        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - n))
+    db.dispose()
+    return last
+
+
 def test_truncation_before_a_checkpoint_is_detected(env: NodeEnv) -> None:
     # The node signs a checkpoint of its head when it stops; the attacker then drops the newest
     # three entries (e.g. its own logins), which leaves a perfectly linked, shorter chain.
     home = env.home
     _stop(env)
-    db = _raw_db(home)
-    with db.session() as s:
-        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
-        assert last is not None
-        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - 3))
-    db.dispose()
+    last = _drop_newest(home, 3)
     code, out = _cli_verify(home)
     assert code == 1 and out["first_bad"] == last - 2 and "truncated" in str(out["reason"])
     with pytest.raises(CoalitionError, match="audit trail"):
@@ -211,12 +217,7 @@ def test_alert_mode_never_signs_over_a_truncation(tmp_path: Path) -> None:
     node = make_env(tmp_path / "bank", audit_on_tamper="alert", audit_checkpoint_every=2)
     home = node.home
     node.close()
-    db = _raw_db(home)
-    with db.session() as s:
-        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
-        assert last is not None
-        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - 3))
-    db.dispose()
+    last = _drop_newest(home, 3)
     rt = NodeRuntime.open(NodeSettings.load(home))
     try:
         for i in range(10):  # enough new entries to pass the old checkpoint several times over
@@ -231,11 +232,8 @@ def test_alert_mode_never_signs_over_a_truncation(tmp_path: Path) -> None:
 def test_operator_accepts_a_truncation_on_record_but_never_a_forgery(env: NodeEnv) -> None:
     home = env.home
     _stop(env)
+    last = _drop_newest(home, 2)
     db = _raw_db(home)
-    with db.session() as s:
-        last = s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).first()
-        assert last is not None
-        s.execute(delete(AuditEvent).where(AuditEvent.seq > last - 2))
     app = typer.Typer()
     audit_cli.register(app)
     r = CliRunner().invoke(app, ["audit", "accept", str(home), "--reason", "disk restore"])

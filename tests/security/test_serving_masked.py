@@ -67,6 +67,18 @@ def trio(tmp_path: Path, trained: dict[str, Any]) -> Iterator[dict[str, Peer]]:
         p.env.close()
 
 
+def _publish_and_deploy(trio: dict[str, Peer], trained: dict[str, Any]) -> Any:
+    """The guest publishes the two-host model and deploys service ``scoring``; the reply."""
+    bank = trio[GUEST]
+    r = bank.api("POST", "/models", json={
+        "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["files"])})
+    assert r.status_code == 201, r.text
+    return bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
+                                               "source": "crm-online",
+                                               "hosts": dict.fromkeys(HOSTS, "features-online")})
+
+
 def test_guest_receives_only_masked_partials_that_sum_right(
         trio: dict[str, Peer], trained: dict[str, Any]) -> None:
     bank = trio[GUEST]
@@ -81,13 +93,7 @@ def test_guest_receives_only_masked_partials_that_sum_right(
         return reply
 
     chans.call = recording  # type: ignore[method-assign]
-    r = bank.api("POST", "/models", json={
-        "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
-        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["files"])})
-    assert r.status_code == 201, r.text
-    r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
-                                            "source": "crm-online",
-                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    r = _publish_and_deploy(trio, trained)
     assert r.status_code == 201, r.text
     ids = sorted(trained["reference"])[:9]
     r = bank.api("POST", "/services/scoring/predict", json={"ids": ids})
@@ -188,13 +194,7 @@ def test_hosts_that_cannot_verify_each_other_refuse_to_serve(
     from one the guest made up, so it refuses the deploy (rather than serve in the clear)."""
     bank, telco = trio[GUEST], trio[HOSTS[1]]
     assert telco.api("DELETE", f"/partners/{HOSTS[0]}").status_code == 200
-    r = bank.api("POST", "/models", json={
-        "name": "credit", "source": {"artifact": str(trained["files"][GUEST])},
-        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["files"])})
-    assert r.status_code == 201, r.text
-    r = bank.api("POST", "/services", json={"name": "scoring", "model": "credit",
-                                            "source": "crm-online",
-                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    r = _publish_and_deploy(trio, trained)
     assert r.status_code == 403, r.text
     assert "co-host" in r.json()["detail"] and HOSTS[1] in r.json()["detail"]
     assert bank.api("GET", "/services").json() == []
