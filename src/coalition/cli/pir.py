@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
               server: Annotated[str, typer.Option(help="Server party name.")] = "server",
               ) -> None:
         """Mint a throw-away CA and client/server certificates for standalone PIR."""
-        from coalition.protocols.pir.standalone import mint_certs
+        from coalition.engine.direct.pir import mint_certs
 
         mint_certs(directory, client=client, server=server)
         typer.echo(f"wrote {directory}/ca.crt, {directory}/{client}/, {directory}/{server}/")
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Build (or sync) a server table: OPRF tags and encrypted payloads per row."""
-        from coalition.protocols.pir.standalone import BuildJob, build_table
+        from coalition.engine.direct.pir import BuildJob, build_table
 
         job = BuildJob(source=source, out=out, table_id=table_id, id_column=id_column,
                        payload_columns=[c.strip() for c in payload.split(",") if c.strip()],
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Answer batches from one client; every batch logged, quota enforced."""
-        from coalition.protocols.pir.standalone import Endpoint, serve
+        from coalition.engine.direct.pir import Endpoint, serve
 
         end = Endpoint(me=name, peer_name=client, listen=listen, peer=peer, certs=certs_dir,
                        timeout=timeout, workers=workers)
@@ -137,8 +137,8 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Look up a batch of IDs; answers in query order with found / not found."""
+        from coalition.engine.direct.pir import Endpoint, load_verify_key, query
         from coalition.protocols.pir.spec import QuotaExceededError
-        from coalition.protocols.pir.standalone import Endpoint, load_verify_key, query
         from coalition.protocols.psi.inputs import read_id_column
 
         end = Endpoint(me=name, peer_name=server, listen=listen, peer=peer, certs=certs_dir,

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
     def certs(directory: Annotated[Path, typer.Argument(
             help="Folder for ca.crt, guest/ and host/.")]) -> None:
         """Mint a throw-away CA and guest/host certificates for standalone PSI."""
-        from coalition.protocols.psi.standalone import mint_certs
+        from coalition.engine.direct.psi import mint_certs
 
         mint_certs(directory)
         typer.echo(f"wrote {directory}/ca.crt, {directory}/guest/, {directory}/host/")
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         """Run one side of a 2-party PSI against a peer process."""
         if role == Role.ARBITER:
             raise typer.BadParameter("role must be guest or host")
-        from coalition.protocols.psi.standalone import PartyJob, run_party
+        from coalition.engine.direct.psi import PartyJob, run_party
 
         job = PartyJob(role=role, ids_file=ids, column=column, listen=listen, peer=peer,
                        certs=certs_dir, out=out, case=case, workers=workers, timeout=timeout,
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
     ) -> None:
         """Run guest and host as two processes over gRPC on loopback (fresh certificates)."""
-        from coalition.protocols.psi.standalone import (
+        from coalition.engine.direct.psi import (
             PartyJob,
             free_port,
             mint_certs,

@@ -11,9 +11,9 @@ from pir_support import CLIENT, SERVER
 from typer.testing import CliRunner
 
 from coalition.cli.pir import register
+from coalition.engine.direct.pir import Endpoint, serve
+from coalition.engine.direct.psi import free_port
 from coalition.protocols.pir import PirTable, TableSettings, run_client, run_server
-from coalition.protocols.pir.standalone import Endpoint, serve
-from coalition.protocols.psi.standalone import free_port
 from coalition.testing import run_parties
 
 

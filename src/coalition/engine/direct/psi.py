@@ -1,5 +1,5 @@
-"""Standalone PSI between two processes over the gRPC transport (mutual TLS), before nodes
-exist: what ``coalition psi`` runs.
+"""PSI between two processes over the gRPC transport (mutual TLS), without nodes: what
+``coalition psi`` runs.
 
 ``mint_certs(dir)`` writes a throw-away federation CA and one certificate per party
 (``dir/ca.crt``, ``dir/guest/node.{key,crt}``, ``dir/host/node.{key,crt}``); give each side's

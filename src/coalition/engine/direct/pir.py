@@ -1,5 +1,5 @@
-"""Standalone PIR between two processes over the gRPC transport (mutual TLS), before nodes
-exist: what ``coalition pir`` runs.
+"""PIR between two processes over the gRPC transport (mutual TLS), without nodes: what
+``coalition pir`` runs.
 
 * :func:`mint_certs` — a throw-away CA plus one certificate for the server and one for the
   client (``dir/ca.crt``, ``dir/<name>/node.{key,crt}``).
