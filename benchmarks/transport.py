@@ -43,7 +43,7 @@ from _common import emit
 
 from coalition.core.ids import Party
 from coalition.transport.grpc import NetworkConfig, PeerServer, open_grpc_context
-from coalition.transport.tls import NodeIdentity, Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import PartyIdentity, Trust, generate_ca, issue_party_cert
 from coalition.transport.tls import party_dns_name as dns
 
 MiB = 1024 * 1024
@@ -83,7 +83,7 @@ def serve_commands(conn: Connection, ping: Callable[[bytes], None],
 
 
 # -- ours ---------------------------------------------------------------------------------------
-def ours_party(party: Party, ident: NodeIdentity, trust: Trust, config: NetworkConfig,
+def ours_party(party: Party, ident: PartyIdentity, trust: Trust, config: NetworkConfig,
                conn: Connection) -> None:
     with PeerServer("127.0.0.1:0", ident, trust, config=config) as server:
         conn.send(server.port)
@@ -117,7 +117,7 @@ def _upload(chunks: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
     return str(len(b"".join(list(chunks)))).encode()
 
 
-def _server(ident: NodeIdentity, ca_pem: bytes, handlers: dict[str, Any]) -> tuple[Any, int]:
+def _server(ident: PartyIdentity, ca_pem: bytes, handlers: dict[str, Any]) -> tuple[Any, int]:
     server = grpc.server(ThreadPoolExecutor(8), options=[
         ("grpc.max_receive_message_length", CHUNK + MiB)])
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench", handlers),))
@@ -128,14 +128,14 @@ def _server(ident: NodeIdentity, ca_pem: bytes, handlers: dict[str, Any]) -> tup
     return server, port
 
 
-def _client(ident: NodeIdentity, ca_pem: bytes, peer: Party, address: str) -> grpc.Channel:
+def _client(ident: PartyIdentity, ca_pem: bytes, peer: Party, address: str) -> grpc.Channel:
     creds = grpc.ssl_channel_credentials(ca_pem, ident.key_pem, ident.cert_pem)
     return grpc.secure_channel(address, creds, options=[
         ("grpc.ssl_target_name_override", dns(peer)),
         ("grpc.max_send_message_length", CHUNK + MiB)])
 
 
-def echo_party(party: Party, ident: NodeIdentity, ca_pem: bytes, conn: Connection) -> None:
+def echo_party(party: Party, ident: PartyIdentity, ca_pem: bytes, conn: Connection) -> None:
     if party == H:
         server, port = _server(ident, ca_pem, {
             "Echo": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req),
@@ -164,7 +164,7 @@ def echo_party(party: Party, ident: NodeIdentity, ca_pem: bytes, conn: Connectio
 
 
 # -- anchor 2: bare grpcio with our message pattern (two one-way calls) -------------------------
-def pingpong_party(party: Party, ident: NodeIdentity, ca_pem: bytes, conn: Connection) -> None:
+def pingpong_party(party: Party, ident: PartyIdentity, ca_pem: bytes, conn: Connection) -> None:
     inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
 
     def push(req: bytes, ctx: grpc.ServicerContext) -> bytes:
@@ -224,7 +224,7 @@ class System:
 
 
 def pair_args(ca: Any, *extra: Any) -> dict[Party, tuple[Any, ...]]:
-    return {p: (issue_node_cert(ca, p), *extra) for p in (G, H)}
+    return {p: (issue_party_cert(ca, p), *extra) for p in (G, H)}
 
 
 def pct(values: list[float], q: float) -> float:

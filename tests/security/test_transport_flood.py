@@ -17,12 +17,12 @@ import pytest
 
 from coalition.core import Party, PeerError
 from coalition.transport.grpc import GrpcChannel, NetworkConfig, PeerServer
-from coalition.transport.tls import Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import Trust, generate_ca, issue_party_cert
 
 G, H = Party.guest(), Party.host("mallory")
 CA = generate_ca("flood test CA")
 TRUST = Trust.federation(CA.cert_pem)
-IDS = {G: issue_node_cert(CA, G), H: issue_node_cert(CA, H)}
+IDS = {G: issue_party_cert(CA, G), H: issue_party_cert(CA, H)}
 MiB = 1024 * 1024
 QUICK = {"send_timeout": 0.6, "backoff_initial": 0.05, "backoff_max": 0.1}
 

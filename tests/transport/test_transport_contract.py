@@ -29,7 +29,7 @@ from coalition.core import (
 from coalition.testing import Chaos, ChaosChannel
 from coalition.transport import MemoryHub, SealingChannel
 from coalition.transport.grpc import GrpcChannel, NetworkConfig, PeerServer
-from coalition.transport.tls import Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import Trust, generate_ca, issue_party_cert
 
 G, H1, H2, A = Party.guest(), Party.host("h1"), Party.host("h2"), Party.arbiter()
 K = MessageKey("k")
@@ -272,7 +272,7 @@ _CA = generate_ca("contract test CA")
 
 class TestGrpcTransport(ChannelContract):
     ca = _CA
-    ids: ClassVar[dict[Party, Any]] = {p: issue_node_cert(_CA, p) for p in (G, H1, H2, A)}
+    ids: ClassVar[dict[Party, Any]] = {p: issue_party_cert(_CA, p) for p in (G, H1, H2, A)}
     config = NetworkConfig(send_timeout=10.0, grace=0.1)
 
     @contextmanager

@@ -12,12 +12,12 @@ import pytest
 
 from coalition.core import ConfigError, Context, MessageKey, Party, PeerError
 from coalition.transport.grpc import GrpcChannel, NetworkConfig, PeerServer, open_grpc_context
-from coalition.transport.tls import Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import Trust, generate_ca, issue_party_cert
 
 G, H = Party.guest(), Party.host("h1")
 CA = generate_ca("network test CA")
 TRUST = Trust.federation(CA.cert_pem)
-IDS = {G: issue_node_cert(CA, G), H: issue_node_cert(CA, H)}
+IDS = {G: issue_party_cert(CA, G), H: issue_party_cert(CA, H)}
 KEY = MessageKey("value")
 REPLY = MessageKey("reply")
 MiB = 1024 * 1024

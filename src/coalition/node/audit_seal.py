@@ -26,7 +26,7 @@ import json
 import os
 import secrets
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from coalition.core.errors import ConfigError, CryptoError
@@ -101,7 +101,7 @@ class Checkpoint:
 class AuditSeal:
     """The MAC key, the checkpoint signer and where the latest checkpoint lives."""
 
-    mac_key: bytes
+    mac_key: bytes = field(repr=False)  # a secret: never in a repr or a log line
     signer: SigningKey
     checkpoint_path: Path
     node: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -42,12 +42,20 @@ _CERT_FILE = "node.crt"
 _VALIDITY = dt.timedelta(days=730)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class NodeIdentity:
-    """The node's private key and certificate, both PEM."""
+    """The node's (organisation's) long-term private key and certificate, both PEM. Its
+    ``repr`` names the certificate by fingerprint and never shows the key."""
 
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)
     cert_pem: bytes
+
+    def __repr__(self) -> str:
+        try:
+            shown = self.fingerprint
+        except CryptoError:  # a repr must never raise
+            shown = "<unreadable>"
+        return f"NodeIdentity(cert_sha256={shown})"
 
     @property
     def fingerprint(self) -> str:

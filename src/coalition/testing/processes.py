@@ -23,7 +23,7 @@ from coalition.core.context import Channel, Context, Executor
 from coalition.core.errors import CoalitionError, ConfigError, PeerError
 from coalition.core.ids import Party
 from coalition.transport.grpc import PeerServer, open_grpc_context
-from coalition.transport.tls import NodeIdentity, Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import PartyIdentity, Trust, generate_ca, issue_party_cert
 
 __all__ = ["run_grpc_parties"]
 
@@ -43,7 +43,7 @@ def _portable(exc: BaseException) -> BaseException:
 class _Spec:
     party: Party
     fn: Callable[[Context], Any]
-    identity: NodeIdentity
+    identity: PartyIdentity
     trust: Trust
     timeout: float
     wrap: Callable[[Channel], Channel] | None
@@ -115,7 +115,7 @@ def run_grpc_parties(
         for party in sorted(roles):
             parent_end, child_end = mp.Pipe()
             proc = mp.Process(target=_party_main, name=f"party-{party}", args=(
-                _Spec(party, roles[party], issue_node_cert(ca, party), trust, timeout, wrap,
+                _Spec(party, roles[party], issue_party_cert(ca, party), trust, timeout, wrap,
                       executor), child_end))
             proc.start()
             child_end.close()

@@ -1,6 +1,7 @@
-"""Node identities and trust for mutual TLS (RFC 8446 over gRPC; X.509 per RFC 5280).
+"""Party identities and trust for mutual TLS (RFC 8446 over gRPC; X.509 per RFC 5280).
 
-Every node holds a private key and a certificate whose subject common name is its party id
+The transport authenticates *parties* (``role:name``), not nodes: every party of a run holds a
+:class:`PartyIdentity`, a private key and a certificate whose subject common name is its party id
 (``host:telco``) and whose DNS subject-alternative name is :func:`party_dns_name` of that id.
 The DNS name is what a client verifies when it dials a peer, so a certificate issued to one
 party can never pass as another's server; the common name is what the peer server compares
@@ -14,11 +15,12 @@ Partners are trusted in one of two ways (:class:`Trust`):
   (``Trust.pinned({party: cert_pem})``); a connection presenting any other certificate is
   refused, even a valid one from the same issuer.
 
-Helpers to mint a CA and node certificates (ECDSA P-256, via ``cryptography``/OpenSSL) serve
-tests and the ``coalition`` setup commands::
+Helpers to mint a CA and party certificates (ECDSA P-256, via ``cryptography``/OpenSSL) serve
+tests, the ``coalition psi``/``pir`` commands, and nodes, which issue one per job party with
+their own node key (:mod:`coalition.node.jobs.certs`)::
 
     ca = generate_ca("federation")
-    guest = issue_node_cert(ca, Party.guest())
+    guest = issue_party_cert(ca, Party.guest())
     trust = Trust.federation(ca.cert_pem)
 """
 
@@ -43,15 +45,15 @@ from coalition.core.ids import Party
 __all__ = [
     "JOB_URN_PREFIX",
     "CertificateAuthority",
-    "NodeIdentity",
+    "PartyIdentity",
     "Trust",
     "cert_fingerprint",
     "cert_job",
     "cert_party",
     "generate_ca",
-    "issue_node_cert",
+    "issue_party_cert",
     "party_dns_name",
-    "self_signed_node_cert",
+    "self_signed_party_cert",
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -66,21 +68,31 @@ def party_dns_name(party: Party) -> str:
     return f"{name}.{party.role.value}.{_DNS_SUFFIX}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CertificateAuthority:
-    """A CA's key and self-signed certificate (PEM)."""
+    """A CA's key and self-signed certificate (PEM). Its ``repr`` names the certificate by
+    fingerprint and never shows the key."""
 
     key_pem: bytes = field(repr=False)
     cert_pem: bytes
 
+    def __repr__(self) -> str:
+        return f"CertificateAuthority(cert_sha256={_safe_fingerprint(self.cert_pem)})"
 
-@dataclass(frozen=True)
-class NodeIdentity:
-    """One node's private key and certificate chain (PEM), speaking for ``party``."""
+
+@dataclass(frozen=True, repr=False)
+class PartyIdentity:
+    """One party's private key and certificate chain (PEM), speaking for ``party`` in a run
+    (a node issues one per job party; ``coalition psi``/``pir`` mint them for a pair). Its
+    ``repr`` names the party and the certificate by fingerprint and never shows the key."""
 
     party: Party
     key_pem: bytes = field(repr=False)
     cert_pem: bytes
+
+    def __repr__(self) -> str:
+        return (f"PartyIdentity(party={self.party!s}, "
+                f"cert_sha256={_safe_fingerprint(self.cert_pem)})")
 
     def save(self, directory: Path) -> tuple[Path, Path]:
         """Write ``node.key`` (mode 0600) and ``node.crt`` into ``directory``."""
@@ -92,7 +104,7 @@ class NodeIdentity:
         return key_path, cert_path
 
     @classmethod
-    def load(cls, key_path: Path, cert_path: Path) -> NodeIdentity:
+    def load(cls, key_path: Path, cert_path: Path) -> PartyIdentity:
         """Read a key and certificate; the party is the certificate's common name."""
         key_pem, cert_pem = key_path.read_bytes(), cert_path.read_bytes()
         return cls(cert_party(cert_pem), key_pem, cert_pem)
@@ -100,7 +112,7 @@ class NodeIdentity:
 
 @dataclass(frozen=True)
 class Trust:
-    """Which partner certificates this node accepts (see the module docstring).
+    """Which partner certificates a party accepts (see the module docstring).
 
     ``roots_pem`` anchors TLS verification of clients; ``pins`` (party -> SHA-256
     fingerprint), when set, additionally requires each party's exact certificate;
@@ -120,7 +132,7 @@ class Trust:
 
     @classmethod
     def pinned(cls, certs: Mapping[Party, bytes]) -> Trust:
-        """Accept exactly these self-signed certificates (:func:`self_signed_node_cert`)."""
+        """Accept exactly these self-signed certificates (:func:`self_signed_party_cert`)."""
         if not certs:
             raise ConfigError("pinned trust needs at least one certificate")
         return cls(b"".join(certs[p] for p in sorted(certs)), _pins(certs), dict(certs))
@@ -158,6 +170,14 @@ def _pins(certs: Mapping[Party, bytes]) -> dict[Party, str]:
                               party=str(party), subject=str(cert_party(pem)))
         pins[party] = cert_fingerprint(pem)
     return pins
+
+
+def _safe_fingerprint(cert_pem: bytes) -> str:
+    # A repr must never raise: an unreadable certificate is shown as such.
+    try:
+        return cert_fingerprint(cert_pem)
+    except ValueError:
+        return "<unreadable>"
 
 
 def cert_fingerprint(cert_pem: bytes) -> str:
@@ -227,7 +247,7 @@ def generate_ca(name: str = "coalition federation", *, days: int = 3650) -> Cert
     return CertificateAuthority(_key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
 
 
-def issue_node_cert(
+def issue_party_cert(
     ca: CertificateAuthority,
     party: Party,
     *,
@@ -235,8 +255,8 @@ def issue_node_cert(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     job_id: str | None = None,
-) -> NodeIdentity:
-    """A node key and certificate for ``party`` signed by ``ca`` (client and server use).
+) -> PartyIdentity:
+    """A party key and certificate for ``party`` signed by ``ca`` (client and server use).
 
     ``not_before``/``not_after`` override the validity window (tests mint expired ones).
     ``job_id`` binds the certificate to one job: a SAN URI ``urn:coalition:job:<id>``
@@ -250,23 +270,23 @@ def issue_node_cert(
     key = ec.generate_private_key(ec.SECP256R1())
     start = not_before or _now() - dt.timedelta(minutes=5)
     end = not_after or start + dt.timedelta(days=days)
-    cert = _node_builder(party, key, ca_cert.subject, start, end, ca=False,
+    cert = _party_builder(party, key, ca_cert.subject, start, end, ca=False,
                          job_id=job_id).sign(ca_key, hashes.SHA256())
-    return NodeIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+    return PartyIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
 
 
-def self_signed_node_cert(party: Party, *, days: int = 365) -> NodeIdentity:
-    """A self-signed node certificate for pinned trust (:meth:`Trust.pinned`)."""
+def self_signed_party_cert(party: Party, *, days: int = 365) -> PartyIdentity:
+    """A self-signed party certificate for pinned trust (:meth:`Trust.pinned`)."""
     key = ec.generate_private_key(ec.SECP256R1())
     start = _now() - dt.timedelta(minutes=5)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(party))])
     # A pinned certificate is its own trust anchor, hence CA:TRUE with path length 0.
-    cert = _node_builder(party, key, subject, start, start + dt.timedelta(days=days),
+    cert = _party_builder(party, key, subject, start, start + dt.timedelta(days=days),
                          ca=True).sign(key, hashes.SHA256())
-    return NodeIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
+    return PartyIdentity(party, _key_pem(key), cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _node_builder(party: Party, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
+def _party_builder(party: Party, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
                   start: dt.datetime, end: dt.datetime, *, ca: bool,
                   job_id: str | None = None) -> x509.CertificateBuilder:
     names: list[x509.GeneralName] = [x509.DNSName(party_dns_name(party))]

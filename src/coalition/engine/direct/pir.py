@@ -36,7 +36,7 @@ from coalition.protocols.pir.table import PirTable, TableStats
 from coalition.protocols.psi.oprf_cache import ClientTableCache
 from coalition.protocols.psi.session import Progress
 from coalition.transport.grpc import open_grpc_context
-from coalition.transport.tls import NodeIdentity, Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import PartyIdentity, Trust, generate_ca, issue_party_cert
 
 __all__ = ["BuildJob", "Endpoint", "build_table", "load_verify_key", "mint_certs", "query",
            "serve"]
@@ -47,8 +47,8 @@ def mint_certs(directory: Path, *, client: str = "client", server: str = "server
     ca = generate_ca("coalition pir standalone")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "ca.crt").write_bytes(ca.cert_pem)
-    issue_node_cert(ca, Party.guest(client)).save(directory / client)
-    issue_node_cert(ca, Party.host(server)).save(directory / server)
+    issue_party_cert(ca, Party.guest(client)).save(directory / client)
+    issue_party_cert(ca, Party.host(server)).save(directory / server)
 
 
 @dataclass(frozen=True)
@@ -123,11 +123,11 @@ class Endpoint:
     workers: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def credentials(self) -> tuple[NodeIdentity, Trust]:
+    def credentials(self) -> tuple[PartyIdentity, Trust]:
         """The identity of ``me`` and the federation trust, from ``certs``."""
         folder = self.certs / self.me
         try:
-            identity = NodeIdentity.load(folder / "node.key", folder / "node.crt")
+            identity = PartyIdentity.load(folder / "node.key", folder / "node.crt")
             trust = Trust.federation((self.certs / "ca.crt").read_bytes())
         except OSError as exc:
             raise ConfigError("certificates not found; run `coalition pir certs DIR` first",

@@ -31,7 +31,7 @@ from coalition.protocols.psi.inputs import IdSet, read_id_column
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.spec import PsiParams, PsiResult
 from coalition.transport.grpc import open_grpc_context
-from coalition.transport.tls import NodeIdentity, Trust, generate_ca, issue_node_cert
+from coalition.transport.tls import PartyIdentity, Trust, generate_ca, issue_party_cert
 
 __all__ = ["PartyJob", "free_port", "mint_certs", "run_local_pair", "run_party", "write_result"]
 
@@ -48,7 +48,7 @@ def mint_certs(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "ca.crt").write_bytes(ca.cert_pem)
     for party in (GUEST, HOST):
-        issue_node_cert(ca, party).save(directory / party.role.value)
+        issue_party_cert(ca, party).save(directory / party.role.value)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def run_party(job: PartyJob, progress: Progress | None = None) -> PsiResult:
                       on_duplicate=params.on_duplicate)
     folder = job.certs / job.role.value
     try:
-        identity = NodeIdentity.load(folder / "node.key", folder / "node.crt")
+        identity = PartyIdentity.load(folder / "node.key", folder / "node.crt")
         trust = Trust.federation((job.certs / "ca.crt").read_bytes())
     except OSError as exc:
         raise ConfigError("certificates not found; run `coalition psi certs DIR` first",

@@ -39,7 +39,7 @@ from coalition.transport.tls import (
     cert_fingerprint,
     cert_job,
     cert_party,
-    issue_node_cert,
+    issue_party_cert,
 )
 
 __all__ = ["Endpoint", "check_endpoint", "free_port", "job_dir", "job_path", "mint_endpoint",
@@ -96,7 +96,7 @@ def mint_endpoint(rt: NodeRuntime, job_id: str, party: Party) -> Endpoint:
     for its worker."""
     key_path, cert_path = key_paths(rt, job_id, party)
     ca = CertificateAuthority(rt.identity.key_pem, rt.identity.cert_pem)
-    ident = issue_node_cert(ca, party, days=_PARTY_CERT_DAYS, job_id=job_id)
+    ident = issue_party_cert(ca, party, days=_PARTY_CERT_DAYS, job_id=job_id)
     key_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:

@@ -36,7 +36,7 @@ from coalition.engine.standalone import run_role
 from coalition.engine.store import ArtifactStore
 from coalition.engine.validate import validate_dag
 from coalition.transport.grpc import open_grpc_context
-from coalition.transport.tls import NodeIdentity, Trust
+from coalition.transport.tls import PartyIdentity, Trust
 
 __all__ = ["main", "run_role"]
 
@@ -100,7 +100,7 @@ def execute(spec: Mapping[str, Any]) -> None:
     store = ArtifactStore(Path(spec["store"]))
     inputs = {slot: store.load(ref["task"], ref["key"], ref["output"])
               for slot, ref in spec["inputs"].items()}
-    identity = NodeIdentity(party, Path(spec["key_file"]).read_bytes(),
+    identity = PartyIdentity(party, Path(spec["key_file"]).read_bytes(),
                             Path(spec["cert_file"]).read_bytes())
     peers = {Party.parse(p): addr for p, addr in spec["peers"].items()}
     with open_grpc_context(party, listen=spec["listen"], peers=peers, identity=identity,

@@ -52,7 +52,7 @@ class HostBinding:
     lookup: Lookup
     info: dict[str, Any]
     cohosts: tuple[str, ...] = ()  # the other hosts; partial results wait for pair keys
-    pair_keys: dict[str, bytes] = field(default_factory=dict)
+    pair_keys: dict[str, bytes] = field(default_factory=dict, repr=False)  # secrets
 
 
 @dataclass

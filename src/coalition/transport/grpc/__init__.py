@@ -11,10 +11,10 @@ One party in one process, the way the CLI and benchmarks use it::
 
     from coalition.core import Party
     from coalition.transport.grpc import open_grpc_context
-    from coalition.transport.tls import Trust, generate_ca, issue_node_cert
+    from coalition.transport.tls import Trust, generate_ca, issue_party_cert
 
-    ca = generate_ca()                        # or load the federation's CA and node cert
-    me = issue_node_cert(ca, Party.guest())
+    ca = generate_ca()                        # or load the federation's CA and your party cert
+    me = issue_party_cert(ca, Party.guest())
     with open_grpc_context(
         Party.guest(), listen="0.0.0.0:9001",
         peers={Party.host("telco"): "telco.example:9001"},

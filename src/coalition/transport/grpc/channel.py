@@ -10,7 +10,7 @@ from coalition.transport.envelope import Envelope, Outbox
 from coalition.transport.grpc.client import PeerClient
 from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.server import PeerServer
-from coalition.transport.tls import NodeIdentity, Trust
+from coalition.transport.tls import PartyIdentity, Trust
 
 __all__ = ["GrpcChannel"]
 
@@ -23,10 +23,10 @@ class GrpcChannel:
     """
 
     def __init__(self, server: PeerServer, party: Party, peers: Mapping[Party, str], *,
-                 identity: NodeIdentity, trust: Trust, job: str = "job", task: str = "task",
+                 identity: PartyIdentity, trust: Trust, job: str = "job", task: str = "task",
                  config: NetworkConfig | None = None) -> None:
         if identity.party != party:
-            raise ConfigError("node identity does not speak for the party",
+            raise ConfigError("party identity does not speak for the party",
                               party=str(party), identity=str(identity.party))
         if party in peers:
             raise ConfigError("a party is not its own peer", party=str(party))

@@ -28,7 +28,7 @@ from coalition.transport.grpc.wire import (
     RETRYABLE,
     error_for,
 )
-from coalition.transport.tls import NodeIdentity, Trust, party_dns_name
+from coalition.transport.tls import PartyIdentity, Trust, party_dns_name
 
 __all__ = ["PeerClient"]
 
@@ -42,7 +42,7 @@ _TLS_REFUSALS = ("Hostname Verification Check failed", "CERTIFICATE_VERIFY_FAILE
 class PeerClient:
     """Pushes messages to ``peer`` at ``address`` (``host:port``) over mutual TLS."""
 
-    def __init__(self, peer: Party, address: str, identity: NodeIdentity, trust: Trust,
+    def __init__(self, peer: Party, address: str, identity: PartyIdentity, trust: Trust,
                  config: NetworkConfig | None = None) -> None:
         if ":" not in address:
             raise ConfigError("peer address must be host:port", peer=str(peer), address=address)

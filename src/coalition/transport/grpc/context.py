@@ -11,7 +11,7 @@ from coalition.transport.base import Flushable
 from coalition.transport.grpc.channel import GrpcChannel
 from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.server import PeerServer
-from coalition.transport.tls import NodeIdentity, Trust
+from coalition.transport.tls import PartyIdentity, Trust
 
 __all__ = ["open_grpc_context"]
 
@@ -22,7 +22,7 @@ def open_grpc_context(
     *,
     listen: str,
     peers: Mapping[Party, str],
-    identity: NodeIdentity,
+    identity: PartyIdentity,
     trust: Trust,
     job_id: str = "job",
     task_id: str = "task",

@@ -30,7 +30,7 @@ from coalition.transport.grpc.config import NetworkConfig
 from coalition.transport.grpc.wire import ENVELOPE_MD, SERVICE
 from coalition.transport.mailbox import Mailbox
 from coalition.transport.spool import Held, ReceiverFull, Spool, SpoolWriter
-from coalition.transport.tls import NodeIdentity, Trust
+from coalition.transport.tls import PartyIdentity, Trust
 
 __all__ = ["PeerServer"]
 
@@ -46,7 +46,7 @@ class PeerServer:
     are the local parties it receives for (default: the identity's party).
     """
 
-    def __init__(self, listen: str, identity: NodeIdentity, trust: Trust, *,
+    def __init__(self, listen: str, identity: PartyIdentity, trust: Trust, *,
                  parties: Iterable[Party] | None = None,
                  config: NetworkConfig | None = None) -> None:
         self.config = config or NetworkConfig()
