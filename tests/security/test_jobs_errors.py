@@ -22,9 +22,11 @@ from coalition.core.errors import InputError
 from coalition.core.ids import Party
 from coalition.engine.dag import parse_dag
 from coalition.engine.validate import validate_dag
+from coalition.engine.worker import WorkerSpec, WorkerTrust
+from coalition.engine.worker import process as worker
 from coalition.node import peer_handlers
 from coalition.node.auth.permissions import UserRole
-from coalition.node.jobs import links, local, worker
+from coalition.node.jobs import links, local
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import manager_for
 from coalition.node.partners import get_partner
@@ -91,7 +93,11 @@ def test_worker_result_carries_only_typed_code_and_message(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"parent_pid": os.getppid()}))
+    WorkerSpec(job=secrets.token_hex(8), task="read", party="host:telco", dag={}, key="k",
+               store=tmp_path / "store", listen="127.0.0.1:1", peers={"guest:bank": "x:1"},
+               key_file=tmp_path / "k.pem", cert_file=tmp_path / "c.pem",
+               trust=WorkerTrust(roots_pem="", pins={}, peer_roots={}), timeout=1.0,
+               parent_pid=os.getppid()).write(spec)
     secret = "cell value 4711-SECRET at /srv/host/patients.csv"
 
     def results(exc: Exception) -> list[dict[str, Any]]:

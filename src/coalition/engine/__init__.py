@@ -4,7 +4,10 @@
 * :mod:`.validate` — checks a document against the component registry → :class:`JobGraph`;
 * :mod:`.plan` — order, partial-run selection and content-hash cache keys;
 * :mod:`.states` — the job/task state machine;
+* :mod:`.role` — one party's role of one task (:func:`~.role.run_role`), what every runner runs;
 * :mod:`.standalone` — runs a validated job with every party in this process;
+* :mod:`.worker` — one role in its own process (``python -P -m coalition.engine.worker SPEC``,
+  a typed spec in, typed lines out), as nodes launch it;
 * :mod:`.local` — the in-process party runner; :mod:`.credit_demo` — ``coalition demo``;
 * :mod:`.direct` — one PSI/PIR role in this process over gRPC, without nodes (``coalition
   psi``/``pir``).

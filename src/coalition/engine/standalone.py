@@ -21,12 +21,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from coalition.components import Artifact, Environment, TaskContext, kind_of
-from coalition.core.context import Channel, Context
-from coalition.core.errors import CoalitionError, ProtocolError
+from coalition.components import Artifact, Environment
+from coalition.core.context import Channel
+from coalition.core.errors import CoalitionError
 from coalition.core.ids import Party
 from coalition.engine.local import run_local
 from coalition.engine.plan import Action, decide, select, task_key
+from coalition.engine.role import run_role
 from coalition.engine.states import (
     JobState,
     TaskState,
@@ -37,7 +38,7 @@ from coalition.engine.states import (
 from coalition.engine.store import ArtifactStore
 from coalition.engine.validate import JobGraph, TaskNode
 
-__all__ = ["RunReport", "StandaloneRunner", "TaskOutcome", "expected_outputs", "run_role"]
+__all__ = ["RunReport", "StandaloneRunner", "TaskOutcome"]
 
 
 @dataclass
@@ -72,31 +73,6 @@ class RunReport:
                 "tasks": {n: {"state": t.state.value, "seconds": round(t.seconds, 3),
                               "keys": t.keys, "error": t.error}
                           for n, t in self.tasks.items()}}
-
-
-def expected_outputs(node: TaskNode, party: Party) -> set[str]:
-    """The outputs ``party`` must produce in ``node``."""
-    return {name for name, out in node.component.outputs.items()
-            if party.role in out.roles and (out.requires is None
-                                            or out.requires in node.inputs)}
-
-
-def run_role(node: TaskNode, party: Party, inputs: Mapping[str, Artifact],
-             env: Environment, comm: Context) -> dict[str, Artifact]:
-    """Run ``party``'s role of ``node`` and check it returned exactly its declared outputs
-    (standalone threads and node worker processes alike)."""
-    ctx = TaskContext(comm.sub("task").sub(node.name), node.name, node.params[party],
-                      inputs, env)
-    outputs = dict(node.component().run(ctx))
-    want = expected_outputs(node, party)
-    if set(outputs) != want:
-        raise ProtocolError("component returned other outputs than it declares",
-                            task=node.name, party=str(party), expected=sorted(want),
-                            got=sorted(outputs))
-    for name, artifact in outputs.items():
-        if kind_of(artifact) is not node.component.outputs[name].kind:
-            raise ProtocolError("output of the wrong kind", task=node.name, output=name)
-    return outputs
 
 
 class StandaloneRunner:

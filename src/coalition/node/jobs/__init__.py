@@ -6,7 +6,7 @@
 * :mod:`.consent` — grants over every dataset a proposed job reads;
 * :mod:`.certs` — per-job party certificates issued by node keys (node ↔ transport trust);
 * :mod:`.local` — this node's share of a task: cache keys, worker processes, reports;
-* :mod:`.worker` — one party's role of one task in its own process, over gRPC;
+* the worker process itself is :mod:`coalition.engine.worker` (run by :mod:`.local`);
 * :mod:`.derived` — dataset outputs registered as derived datasets;
 * :mod:`.repository` / :mod:`.models` — the job tables; :mod:`.manager` — live state, restart.
 """

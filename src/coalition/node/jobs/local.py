@@ -6,7 +6,7 @@ Layout under the node home::
                                             jobs: keys are content hashes, so a rerun (a new
                                             job) reuses unchanged upstream outputs
     jobs/<job>/keys/<role>-<name>.{key,crt} per-job party key and certificate (:mod:`.certs`)
-    jobs/<job>/work/<task>.<role>-<name>.json   the worker's spec
+    jobs/<job>/work/<task>.<role>-<name>.json   the worker's spec (a WorkerSpec)
     jobs/<job>/inputs/<dataset>.parquet     SQL datasets exported for the reader
 
 Cache keys stay on this node (they are digests of its data): the initiator only learns, per
@@ -14,15 +14,18 @@ party, whether the key hit. A task's worker starts at most once per (job, task, 
 however often ``TaskRun`` is called. What a worker's failure tells the initiator is a typed
 code and message only (:mod:`.public`); its output, traceback and exit status stay in this
 node's job log.
+
+The worker itself is engine code (:mod:`coalition.engine.worker`): this module supplies what
+only the node knows (keys from its database, datasets it resolved, the job's certificates) as
+a typed :class:`~coalition.engine.worker.WorkerSpec` and runs ``python -P -m
+coalition.engine.worker SPEC``, reading back the worker's typed stdout lines.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,15 @@ from coalition.core.ids import Party
 from coalition.engine.plan import task_key
 from coalition.engine.store import ArtifactStore
 from coalition.engine.validate import JobGraph, TaskNode
+from coalition.engine.worker import (
+    InputRef,
+    MetricLine,
+    ResultLine,
+    WorkerSpec,
+    WorkerTrust,
+    parse_line,
+    worker_command,
+)
 from coalition.node import dataset_io
 from coalition.node.datasets import get_dataset
 from coalition.node.jobs import links
@@ -49,8 +61,6 @@ from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 
 __all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
-
-_WORKER = Path(__file__).with_name("worker.py")
 
 
 def store_for(rt: NodeRuntime, party: Party) -> ArtifactStore:
@@ -117,9 +127,9 @@ def prepare(rt: NodeRuntime, job: JobRow, graph: JobGraph, task: str) -> dict[st
 
 
 def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Party
-          ) -> dict[str, Any]:
+          ) -> WorkerSpec:
     ups = _upstream_keys(db, job.id, node, party)
-    inputs = {slot: {"task": ref.task, "key": ups[ref.task], "output": ref.output}
+    inputs = {slot: InputRef(task=ref.task, key=ups[ref.task], output=ref.output)
               for slot, ref in node.inputs_for(party).items()}
     org_certs: dict[str, str] = {}
     for p in node.parties:
@@ -131,19 +141,21 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
         check_endpoint(Party.parse(name), endpoints[name]["cert_pem"].encode(),
                        org_pem.encode(), job.id)
     key_file, cert_file = key_paths(rt, job.id, party)
-    return {
-        "job": job.id, "task": node.name, "party": str(party), "dag": job.dag,
-        "key": repo.get_task(db, job.id, node.name).keys[str(party)], "inputs": inputs,
-        "store": str(store_for(rt, party).root),
-        "datasets": {n: str(_resolve(rt, db, job.id, n)) for n in dataset_refs(node, party)},
-        "listen": f"{rt.settings.peer_host}:{endpoints[str(party)]['address'].rpartition(':')[2]}",
-        "peers": {str(p): endpoints[str(p)]["address"] for p in node.parties if p != party},
-        "key_file": str(key_file), "cert_file": str(cert_file),
-        "roots_pem": "".join(sorted(set(org_certs.values()))),
-        "pins": {p: _fingerprint(endpoints[p]["cert_pem"]) for p in org_certs},
-        "peer_roots": org_certs, "timeout": job.timeout_s, "parent_pid": os.getpid(),
-        "policy_min_serving_features": rt.settings.policy_min_serving_features,
-    }
+    port = endpoints[str(party)]["address"].rpartition(":")[2]
+    return WorkerSpec(
+        job=job.id, task=node.name, party=str(party), dag=job.dag,
+        key=repo.get_task(db, job.id, node.name).keys[str(party)], inputs=inputs,
+        store=store_for(rt, party).root,
+        datasets={n: _resolve(rt, db, job.id, n) for n in dataset_refs(node, party)},
+        listen=f"{rt.settings.peer_host}:{port}",
+        peers={str(p): endpoints[str(p)]["address"] for p in node.parties if p != party},
+        key_file=key_file, cert_file=cert_file,
+        trust=WorkerTrust(roots_pem="".join(sorted(set(org_certs.values()))),
+                          pins={p: _fingerprint(endpoints[p]["cert_pem"]) for p in org_certs},
+                          peer_roots=org_certs),
+        timeout=job.timeout_s, parent_pid=os.getpid(),
+        policy_min_serving_features=rt.settings.policy_min_serving_features,
+    )
 
 
 def _fingerprint(pem: str) -> str:
@@ -196,27 +208,24 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
                party: Party) -> dict[str, Any]:
     spec = repo.read(rt, lambda db: _spec(rt, db, job, node, party))
     path = job_path(rt, job.id, "work", f"{node.name}.{party.role.value}-{party.name}.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(spec), encoding="utf-8")
-    # Run as a script (-P: without its folder on sys.path) rather than with -m, which would
-    # import the node package (web app, database) into every worker: ~1.3 s of start-up each.
+    spec.write(path)
+    # The worker imports the engine, components and transport only (never this package).
     proc = subprocess.Popen(
-        [sys.executable, "-P", str(_WORKER), str(path)],
+        worker_command(path),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     if not manager.track(job.id, node.name, str(party), proc):
         proc.wait()
         return {"ok": False, "error": "the job was stopped", "code": "job.cancelled"}
-    result: dict[str, Any] | None = None
+    result: ResultLine | None = None
     metrics: list[dict[str, Any]] = []
     try:
         for line in proc.stdout or ():
-            msg = _parse(line)
-            if msg is not None and "metric" in msg:
-                point = {"name": str(msg["metric"]), "value": float(msg["value"]),
-                         "step": msg.get("step") if isinstance(msg.get("step"), int) else None}
+            msg = parse_line(line)
+            if isinstance(msg, MetricLine):
+                point = {"name": msg.metric, "value": msg.value, "step": msg.step}
                 metrics.append(point)
                 _metric(rt, job.id, node.name, str(party), point)
-            elif msg is not None and "result" in msg:
+            elif isinstance(msg, ResultLine):
                 result = msg
             elif line.strip():
                 repo.log(rt, job.id, line.rstrip(), task=node.name, party=str(party))
@@ -225,11 +234,11 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
         if proc.stdout is not None:
             proc.stdout.close()
         manager.untrack(job.id, node.name, str(party))
-    if result is not None and result.get("result") == "ok" and code == 0:
+    if result is not None and result.result == "ok" and code == 0:
         return {"ok": True, "error": "", "code": "", "metrics": metrics}
-    if result is not None and result.get("result") == "error":
-        return {"ok": False, "error": str(result.get("error"))[:2000],
-                "code": str(result.get("code"))[:64], "metrics": metrics}
+    if result is not None and result.result == "error":
+        return {"ok": False, "error": result.error[:2000], "code": result.code[:64],
+                "metrics": metrics}
     why = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}")
     # The last output line may quote data: it is in the local log (above), never sent.
     return {"ok": False, "error": f"worker process of {party} {why}",
@@ -240,12 +249,3 @@ def _metric(rt: NodeRuntime, job_id: str, task: str, party: str, point: dict[str
     repo.write(rt, lambda db: repo.add_metric(db, job_id, task, party, name=point["name"],
                                               value=point["value"], step=point["step"]))
 
-
-def _parse(line: str) -> dict[str, Any] | None:
-    if not line.startswith("{"):
-        return None
-    try:
-        msg = json.loads(line)
-    except ValueError:
-        return None
-    return msg if isinstance(msg, dict) else None

@@ -8,11 +8,12 @@ the initiator or mirrored to partners; the full text stays in this node's own jo
 from __future__ import annotations
 
 from coalition.core.errors import CoalitionError
+from coalition.engine.worker import INTERNAL_CODE, INTERNAL_MESSAGE
 
 __all__ = ["INTERNAL_CODE", "INTERNAL_MESSAGE", "MAX_TEXT", "bounded", "public_error"]
 
-INTERNAL_CODE = "internal"
-INTERNAL_MESSAGE = "internal error (details are in the node's own log)"
+# What a worker process reports for an untyped failure is what the node reports for one of
+# its own: one pair, defined with the worker's contract (coalition.engine.worker.spec).
 MAX_TEXT = 2000
 
 
