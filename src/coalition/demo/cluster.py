@@ -11,7 +11,7 @@
             job = bank.submit_job(document)
 
 Each node gets a home under ``root/<name>`` (settings, identity, SQLite database), free API
-and peer ports, and runs as ``python -m coalition.node.cluster HOME`` (output in
+and peer ports, and runs as ``python -m coalition.demo.cluster HOME`` (output in
 ``root/<name>/node.log``). Every pair becomes partners through the user API with the
 nodes' exported bundles, as operators would do by hand; each handle carries an admin session
 token. ``fast_password_hashing`` lowers Argon2's cost — for throwaway clusters only.
@@ -133,7 +133,7 @@ def _spawn(home: Path) -> subprocess.Popen[bytes]:
     log = (home / "node.log").open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "coalition.node.cluster", str(home)],
+            [sys.executable, "-m", "coalition.demo.cluster", str(home)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     finally:
         log.close()

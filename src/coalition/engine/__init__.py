@@ -5,7 +5,7 @@
 * :mod:`.plan` — order, partial-run selection and content-hash cache keys;
 * :mod:`.states` — the job/task state machine;
 * :mod:`.standalone` — runs a validated job with every party in this process;
-* :mod:`.local` — the in-process party runner; :mod:`.credit_demo` — ``coalition demo``.
+* :mod:`.local` — the in-process party runner.
 """
 
 # Exports resolve lazily (PEP 562): the in-process party runner (``engine.local``) is imported
