@@ -19,6 +19,7 @@ from coalition.cli import common
 from coalition.cli.app import app
 from coalition.cli.exit_codes import ExitCode
 from coalition.client import NodeClient
+from coalition.node.auth.permissions import UserRole
 from coalition.node.grants import request_grant
 from coalition.node.partners import get_partner
 
@@ -155,3 +156,16 @@ def test_shell_completion_is_offered() -> None:
     assert "--install-completion" in shown.output and "--show-completion" in shown.output
     for group in ("user", "partner", "dataset", "grant"):
         assert group in shown.output
+
+
+def test_job_model_and_service_groups_use_the_same_client(orgs: Orgs) -> None:
+    assert orgs.json("bank", "job", "list") == []
+    assert orgs.json("bank", "model", "list") == []
+    assert orgs.json("bank", "service", "list") == []
+    unknown = orgs.cli("bank", "job", "status", "0123456789abcdef")
+    assert unknown.exit_code == ExitCode.INPUT and "(not_found)" in unknown.output
+    # An auditor may read jobs but not submit them: the node's 403 exits 4.
+    auditor = orgs.bank.tokens[UserRole.AUDITOR]
+    assert orgs.cli("bank", "job", "list", token=auditor).exit_code == 0
+    denied = orgs.cli("bank", "model", "delete", "credit", "1", token=auditor)
+    assert denied.exit_code == ExitCode.DENIED and "auth.denied" in denied.output

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from coalition.cli.common import DEFAULT_NODE_URL, AsJson, NodeUrl, Token, node_client
+from coalition.cli.common import DEFAULT_NODE_URL, AsJson, NodeUrl, Token, fail, node_client
 from coalition.cli.exit_codes import ExitCode, exit_code_for
 from coalition.core.errors import ConfigError, InputError
 
@@ -36,8 +36,7 @@ def _job_id(value: str) -> str:
     try:
         return check_job_id(value)
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(ExitCode.INPUT) from exc
+        raise fail(exc) from exc
 
 
 JobId = Annotated[str, typer.Argument(help="Job id (16 hex digits).", callback=_job_id)]
