@@ -13,6 +13,7 @@ from coalition.client import NodeClient, NodeUnreachableError, RemoteError, erro
 from coalition.core.errors import (
     AuthError,
     CoalitionError,
+    ConfigError,
     ConflictError,
     InputError,
     NotFoundError,
@@ -84,6 +85,10 @@ def test_unknown_codes_keep_code_status_and_details() -> None:
     assert isinstance(err, RemoteError) and isinstance(err, CoalitionError)
     assert (err.code, err.status, err.message, err.details) == (
         "teapot.brewing", 418, "short and stout", {"cups": 2})
+    # Detail keys never clash with the error's own arguments.
+    odd = error_from_problem(409, {"code": "conflict", "detail": "d",
+                                   "details": {"status": "running", "message": "m"}})
+    assert isinstance(odd, ConflictError) and odd.details == {"status": "running", "message": "m"}
     # A known family or status picks the typed error even for a code the client never saw.
     assert isinstance(error_from_problem(409, {"code": "model.tampered", "detail": "x"}),
                       ConflictError)
@@ -99,6 +104,12 @@ def test_unreachable_node_and_repr_without_token() -> None:
     with api, pytest.raises(NodeUnreachableError) as down:
         api.node_info()
     assert isinstance(down.value, PeerError) and "cannot reach" in str(down.value)
+
+
+@pytest.mark.parametrize("url", ["foo", "http://[::1", "ftp://x", "http://"])
+def test_a_malformed_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError):
+        NodeClient(url)
 
 
 def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

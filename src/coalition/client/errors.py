@@ -11,7 +11,7 @@ code, the status and the details, so nothing the node said is lost.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from coalition.core.errors import (
@@ -55,8 +55,10 @@ class RemoteError(CoalitionError):
     code: ClassVar[str] = "remote.error"
 
     def __init__(self, message: str, *, status: int = 500,
-                 errors: list[dict[str, Any]] | None = None, **details: Any) -> None:
-        super().__init__(message, **details)
+                 errors: list[dict[str, Any]] | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = dict(details or {})  # any keys, even ``status`` or ``message``
         self.status = status
         self.errors: list[dict[str, Any]] = errors or []
 
@@ -74,7 +76,7 @@ def _base(code: str, status: int) -> type[CoalitionError]:
             or (CoalitionError if status >= 500 else InputError))
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: codes come from the server
 def _remote_class(code: str, status: int) -> type[RemoteError]:
     """One class per (code, status): a :class:`RemoteError` and the code's typed error."""
     base = _base(code, status)
@@ -98,4 +100,4 @@ def error_from_problem(status: int, body: Any) -> RemoteError:
     return _remote_class(code, status)(
         message, status=status,
         errors=[e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else None,
-        **(details if isinstance(details, dict) else {}))
+        details=details if isinstance(details, dict) else None)

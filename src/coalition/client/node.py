@@ -26,6 +26,7 @@ from urllib.parse import quote
 import httpx
 
 from coalition.client.errors import NodeUnreachableError, error_from_problem
+from coalition.core.errors import ConfigError
 
 __all__ = ["API_PREFIX", "DEFAULT_NODE_URL", "NODE_URL_ENV", "TOKEN_ENV", "NodeClient"]
 
@@ -50,6 +51,13 @@ class NodeClient:
     def __init__(self, url: str = DEFAULT_NODE_URL, token: str = "", *,
                  timeout: float = 120.0, http: httpx.Client | None = None) -> None:
         self.url = url.rstrip("/")
+        if http is None:
+            try:
+                parsed = httpx.URL(self.url)
+            except httpx.InvalidURL as exc:
+                raise ConfigError("not a valid node URL", url=self.url) from exc
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                raise ConfigError("a node URL is http(s)://host[:port]", url=self.url)
         self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
         self.token = token
 
