@@ -169,3 +169,36 @@ def test_job_model_and_service_groups_use_the_same_client(orgs: Orgs) -> None:
     assert orgs.cli("bank", "job", "list", token=auditor).exit_code == 0
     denied = orgs.cli("bank", "model", "delete", "credit", "1", token=auditor)
     assert denied.exit_code == ExitCode.DENIED and "auth.denied" in denied.output
+
+
+def test_login_whoami_logout(orgs: Orgs) -> None:
+    env = {"COALITION_NODE_URL": "http://bank"}
+    logged = CliRunner().invoke(app, ["login", "--username", "admin"],
+                                input=f"{orgs.bank.admin_password}\n", env=env)
+    assert logged.exit_code == 0, logged.output
+    token = logged.stdout.strip().splitlines()[-1]
+    assert token.startswith("cs_") and orgs.bank.admin_password not in logged.stdout
+    who = orgs.cli("bank", "whoami", "--json", token=token)
+    assert json.loads(who.stdout)["username"] == "admin"
+    assert orgs.cli("bank", "logout", token=token).exit_code == 0
+    assert orgs.cli("bank", "whoami", token=token).exit_code == ExitCode.DENIED
+    wrong = CliRunner().invoke(app, ["login", "--username", "admin", "--password", "nope"],
+                               env=env)
+    assert wrong.exit_code == ExitCode.DENIED
+
+
+def test_auditor_accounts_need_a_second_person(orgs: Orgs) -> None:
+    asked = orgs.json("bank", "user", "auditor-request", "create", "create", "ivy",
+                      "--password", PASSWORD)
+    request_id = str(asked[0]["id"])
+    assert asked[0]["status"] == "pending"
+    own = orgs.cli("bank", "user", "auditor-request", "approve", request_id)
+    assert own.exit_code == ExitCode.DENIED and "second administrator" in own.output
+    auditor = orgs.bank.tokens[UserRole.AUDITOR]
+    approved = orgs.cli("bank", "user", "auditor-request", "approve", request_id, "--json",
+                        token=auditor)
+    assert approved.exit_code == 0 and json.loads(approved.stdout)[0]["status"] == "approved"
+    assert orgs.json("bank", "user", "show", "ivy")[0]["role"] == "auditor"
+    # A decided request cannot be decided again (the node's details name its status).
+    again = orgs.cli("bank", "user", "auditor-request", "reject", request_id, token=auditor)
+    assert again.exit_code == ExitCode.INPUT and "already decided" in again.output

@@ -17,6 +17,7 @@ from coalition.cli import (
     pir,
     psi,
     service,
+    session,
     user,
     version,
 )
@@ -40,6 +41,7 @@ component.register(app)
 job.register(app)
 model.register(app)
 service.register(app)
+session.register(app)
 user.register(app)
 partner.register(app)
 dataset.register(app)

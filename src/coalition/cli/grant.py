@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         terms: Terms = None,
         node: NodeUrl = DEFAULT_NODE_URL, token: Token = "", as_json: AsJson = False,
     ) -> None:
-        """Approve a request, with the terms it asked for or narrower ``--terms``."""
+        """Approve a request, with the terms it asked for or narrower --terms."""
         with node_client(node, token) as client:
             _grants([client.approve_grant(grant_id, reason, json_object(terms, "--terms"))],
                     as_json)

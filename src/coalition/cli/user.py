@@ -23,6 +23,7 @@ from coalition.cli.common import (
 __all__ = ["register"]
 
 Username = Annotated[str, typer.Argument(help="User name.")]
+RequestId = Annotated[int, typer.Argument(help="Request id.")]
 
 
 def _users(rows: list[dict[str, Any]], as_json: bool) -> None:
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="user")
     keys = typer.Typer(help="API keys of API users.", no_args_is_help=True)
     group.add_typer(keys, name="key")
+    _register_auditor_requests(group)
 
     @group.command("list")
     def list_(node: NodeUrl = DEFAULT_NODE_URL, token: Token = "", as_json: AsJson = False) -> None:
@@ -147,3 +149,58 @@ def register(app: typer.Typer) -> None:
         with node_client(node, token) as client:
             client.revoke_api_key(key_id)
         typer.echo(f"key {key_id} revoked")
+
+
+def _requests(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        echo_json(rows)
+        return
+    print_table("auditor-account requests", ("id", "action", "user", "role", "status",
+                                             "asked by", "decided by"),
+                [(r["id"], r["action"], r["username"], r.get("role"), r["status"],
+                  r["requested_by"], r.get("decided_by")) for r in rows])
+
+
+def _register_auditor_requests(group: typer.Typer) -> None:
+    requests = typer.Typer(help="Auditor accounts change only with a second person's "
+                                "approval.", no_args_is_help=True)
+    group.add_typer(requests, name="auditor-request")
+
+    @requests.command("list")
+    def list_requests(status: Annotated[str | None, typer.Option(
+                          help="pending, approved or rejected.")] = None,
+                      node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+                      as_json: AsJson = False) -> None:
+        """Requests to create, re-role or reset auditor accounts."""
+        with node_client(node, token) as client:
+            _requests(client.list_auditor_requests(status), as_json)
+
+    @requests.command("create")
+    def ask(  # noqa: PLR0917 (typer maps each parameter to an option)
+        action: Annotated[str, typer.Argument(help="create, role or password.")],
+        username: Username,
+        role: Annotated[str | None, typer.Option(help="For role: the new role.")] = None,
+        password: Annotated[str | None, typer.Option(
+            help="For create and password (asked for, hidden, when omitted).")] = None,
+        node: NodeUrl = DEFAULT_NODE_URL, token: Token = "", as_json: AsJson = False,
+    ) -> None:
+        """Ask for a change; a different administrator or an auditor approves it."""
+        if action in ("create", "password") and password is None:
+            password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        with node_client(node, token) as client:
+            out = client.request_auditor_change(action, username, role=role, password=password)
+        _requests([out], as_json)
+
+    @requests.command("approve")
+    def approve(request_id: RequestId, node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+                as_json: AsJson = False) -> None:
+        """Apply the change (never your own request)."""
+        with node_client(node, token) as client:
+            _requests([client.approve_auditor_request(request_id)], as_json)
+
+    @requests.command("reject")
+    def reject(request_id: RequestId, node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+               as_json: AsJson = False) -> None:
+        """Close the request without any change."""
+        with node_client(node, token) as client:
+            _requests([client.reject_auditor_request(request_id)], as_json)

@@ -131,6 +131,14 @@ class NodeClient:
         self.token = str(out["token"])
         return self.token
 
+    def login_session(self, username: str, password: str) -> Any:
+        """Log in and return the whole answer (``token``, ``expires_at``, ``role``); the
+        token is used for the calls that follow."""
+        out = self.request("POST", "/auth/login", json={"username": username,
+                                                        "password": password})
+        self.token = str(out["token"])
+        return out
+
     def logout(self) -> None:
         """End this session (the token stops working)."""
         self.request("POST", "/auth/logout")
@@ -191,6 +199,30 @@ class NodeClient:
     def revoke_api_key(self, key_id: str) -> Any:
         """Revoke a key by its id."""
         return self.request("DELETE", f"/api-keys/{_seg(key_id)}")
+
+    def list_auditor_requests(self, status: str | None = None) -> Any:
+        """Requests to create, re-role or reset auditor accounts, newest first."""
+        return self.request("GET", "/auditor-requests", params={"status": status})
+
+    def request_auditor_change(self, action: str, username: str, *, role: str | None = None,
+                               password: str | None = None) -> Any:
+        """Ask for a change to an auditor account (``create``, ``role`` or ``password``);
+        nothing changes until a different administrator or an auditor approves."""
+        return self.request("POST", "/auditor-requests", json={
+            "action": action, "username": username, "role": role, "password": password})
+
+    def approve_auditor_request(self, request_id: int) -> Any:
+        """Apply a requested auditor-account change (never the requester's own)."""
+        return self.request("POST", f"/auditor-requests/{int(request_id)}/approve")
+
+    def reject_auditor_request(self, request_id: int) -> Any:
+        """Close a request without any change."""
+        return self.request("POST", f"/auditor-requests/{int(request_id)}/reject")
+
+    def change_password(self, current_password: str, new_password: str) -> Any:
+        """Change the caller's own password."""
+        return self.request("POST", "/auth/password", json={
+            "current_password": current_password, "new_password": new_password})
 
     # -- partners --------------------------------------------------------------------------
 
