@@ -22,8 +22,7 @@ def register(app: typer.Typer) -> None:
     @app.command("login")
     def login(
         username: Annotated[str, typer.Option(prompt=True, help="Your user name.")],
-        password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar=
-                                              "COALITION_PASSWORD",
+        password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                               help="Asked for (hidden) when omitted.")],
         node: NodeUrl = DEFAULT_NODE_URL, as_json: AsJson = False,
     ) -> None:
