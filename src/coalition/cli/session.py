@@ -21,12 +21,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("login")
     def login(
-        username: Annotated[str, typer.Option(prompt=True, help="Your user name.")],
-        password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                              help="Asked for (hidden) when omitted.")],
+        username: Annotated[str | None, typer.Option(help="Your user name (asked for when "
+                                                     "omitted).")] = None,
+        password: Annotated[str | None, typer.Option(help="Asked for (hidden) when omitted.")
+                            ] = None,
         node: NodeUrl = DEFAULT_NODE_URL, as_json: AsJson = False,
     ) -> None:
         """Log in with a password; print the session token (for COALITION_TOKEN)."""
+        # Prompts go to stderr: stdout is the token, for $(coalition login).
+        username = username or typer.prompt("username", err=True)
+        password = password or typer.prompt("password", hide_input=True, err=True)
         with node_client(node, "") as client:
             out = client.login_session(username, password)
         if as_json:

@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a person (with a password) or an API user."""
         if not api and password is None:
-            password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+            password = typer.prompt("password", hide_input=True, confirmation_prompt=True,
+                                     err=True)
         with node_client(node, token) as client:
             out = client.create_user(username, role, kind="api" if api else "human",
                                      password=None if api else password)
@@ -105,7 +106,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Set another user's password; their sessions end."""
         if password is None:
-            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True,
+                                     err=True)
         with node_client(node, token) as client:
             client.reset_password(username, password)
         typer.echo(f"password of {username} reset")
@@ -186,7 +188,8 @@ def _register_auditor_requests(group: typer.Typer) -> None:
     ) -> None:
         """Ask for a change; a different administrator or an auditor approves it."""
         if action in ("create", "password") and password is None:
-            password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+            password = typer.prompt("password", hide_input=True, confirmation_prompt=True,
+                                     err=True)
         with node_client(node, token) as client:
             out = client.request_auditor_change(action, username, role=role, password=password)
         _requests([out], as_json)
