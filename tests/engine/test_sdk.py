@@ -83,3 +83,50 @@ def test_sdk_errors_use_the_same_validator():
         job.task("read", "psi")
     with pytest.raises(ValueError):
         job.parties(judge="x")
+
+
+def _psi_pipeline() -> Pipeline:
+    job = Pipeline("align_only").parties(guest="bank", host="telco")
+    read = job.task("read", "reader", id_column="phone")
+    read.for_party("guest:bank", path="bank.csv").for_party("host:telco", path="telco.csv")
+    job.task("align", "psi", data=read.out("data"))
+    return job
+
+
+def test_run_local_runs_every_party_here_and_reuses_the_cache(tmp_path):
+    (tmp_path / "bank.csv").write_text("phone,x\n" + "".join(f"{i},{i}\n" for i in range(40)))
+    (tmp_path / "telco.csv").write_text("phone,y\n" + "".join(f"{i},{i}\n"
+                                                              for i in range(20, 70)))
+    job = _psi_pipeline()
+    report = job.run_local(tmp_path / "runs", data_root=tmp_path)
+    assert report.state.value == "succeeded", report.to_dict()
+    again = job.run_local(tmp_path / "runs", data_root=tmp_path)
+    assert {t.name: t.state.value for t in again.tasks.values()} == {
+        "read": "reused", "align": "reused"}
+
+
+class _RecordingClient:
+    """Stands in for NodeClient: records what a submit sends."""
+
+    def __init__(self):
+        self.sent = []
+
+    def submit_job(self, dag, **options):
+        self.sent.append((dag, options))
+        return {"id": "0123456789abcdef", "state": "proposed"}
+
+
+def test_submit_validates_here_then_sends_the_document(tmp_path):
+    client = _RecordingClient()
+    job = _psi_pipeline()
+    out = job.submit(client, sites={"host:telco": "telco-eu"}, until="read", timeout_s=60)
+    assert out["id"] == "0123456789abcdef"
+    [(dag, options)] = client.sent
+    assert dag == job.document()
+    assert options == {"sites": {"host:telco": "telco-eu"}, "only": None, "from": None,
+                       "until": "read", "force": False, "timeout_s": 60}
+    broken = Pipeline("broken").parties(guest="bank")
+    broken.task("align", "psi")
+    with pytest.raises(DagError):
+        broken.submit(client)
+    assert len(client.sent) == 1

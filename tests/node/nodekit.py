@@ -11,6 +11,7 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 from fastapi import FastAPI
 
+from coalition.client import NodeClient
 from coalition.node import NodeRuntime, create_app, init_node
 from coalition.node.auth.permissions import UserRole
 from coalition.node.settings import NodeSettings
@@ -49,6 +50,34 @@ class ApiClient:
     def close(self) -> None:
         self._portal.call(self._client.aclose)
         self._portal_cm.__exit__(None, None, None)
+
+
+class AppTransport(httpx.BaseTransport):
+    """A synchronous httpx transport into an ASGI app in-process (for :class:`NodeClient`)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._portal_cm = start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            inner = httpx.Request(request.method, request.url, headers=request.headers,
+                                  content=request.read())
+            response = await self._asgi.handle_async_request(inner)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return self._portal.call(send)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
+
+
+def app_client(rt: NodeRuntime, token: str = "") -> NodeClient:
+    """A :class:`NodeClient` whose requests reach ``rt``'s API app in-process."""
+    http = httpx.Client(base_url="http://node", transport=AppTransport(create_app(rt)))
+    return NodeClient("http://node", token, http=http)
 
 
 @dataclass

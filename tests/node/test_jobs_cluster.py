@@ -18,8 +18,8 @@ import typer
 from typer.testing import CliRunner
 
 from coalition.cli import job as job_cli
+from coalition.demo.cluster import Cluster, NodeHandle, start_cluster
 from coalition.engine.synthetic import make_credit_scenario
-from coalition.node.cluster import Cluster, NodeHandle, start_cluster
 
 pytestmark = pytest.mark.slow
 

@@ -27,5 +27,5 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_unreachable_node_exits_1() -> None:
-    r = CliRunner().invoke(_app(), ["model", "list", "--token", "t", "--url", "http://127.0.0.1:1"])
+    r = CliRunner().invoke(_app(), ["model", "list", "--token", "t", "--node", "http://127.0.0.1:1"])
     assert r.exit_code == ExitCode.FAILED and "cannot reach" in r.output

@@ -83,7 +83,7 @@ class Node:
         return self.client.request(method, f"/api/v1{url}", **kw)
 
     def as_user(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.cli(*args, env={"COALITION_URL": self.url, "COALITION_TOKEN": self.token})
+        return self.cli(*args, env={"COALITION_NODE_URL": self.url, "COALITION_TOKEN": self.token})
 
     def bundle(self) -> str:
         return json.dumps(self.api("GET", "/node/identity").json())

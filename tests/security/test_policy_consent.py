@@ -20,6 +20,7 @@ from policy_nodes import Pair, dag, open_pair
 from typer.testing import CliRunner
 
 from coalition.cli import job as job_cli
+from coalition.client import NodeClient
 from coalition.core.errors import CoalitionError
 
 READER_ONLY = {"guest": ["bank"], "host": ["telco"]}
@@ -102,7 +103,7 @@ def test_approval_view_shows_every_site_and_parameter(pair: Pair,
     assert seen == {"guest:bank": ("bank", {"protocol": "he-arbiter"}),
                     "host:telco": ("telco", {"protocol": "he-arbiter", "batch_size": 480}),
                     "arbiter:c": ("carmaker", {"protocol": "he-arbiter"})}
-    monkeypatch.setattr(job_cli, "_api", lambda *a, **k: job)
+    monkeypatch.setattr(NodeClient, "get_job", lambda *a, **k: job)
     app = typer.Typer()
     job_cli.register(app)
     out = CliRunner().invoke(app, ["job", "show", job_id, "--token", "x"],

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import audit, component, demo, job, model, node, pir, psi, service, version
+from coalition.cli import (
+    audit,
+    component,
+    dataset,
+    demo,
+    grant,
+    job,
+    model,
+    node,
+    partner,
+    pir,
+    psi,
+    service,
+    session,
+    user,
+    version,
+)
 from coalition.cli.exit_codes import ExitCode
 
 __all__ = ["app", "main"]
@@ -13,7 +29,7 @@ app = typer.Typer(
     name="coalition",
     help="Coalition: federated learning where raw data never leaves its owner.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
 )
 version.register(app)
 psi.register(app)
@@ -25,6 +41,11 @@ component.register(app)
 job.register(app)
 model.register(app)
 service.register(app)
+session.register(app)
+user.register(app)
+partner.register(app)
+dataset.register(app)
+grant.register(app)
 
 
 def main() -> None:

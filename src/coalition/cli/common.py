@@ -1,20 +1,82 @@
-"""Pieces every command group shares: the progress bar and the error → exit-code mapping."""
+"""Pieces every command group shares: the node options and client, output, the progress bar
+and failing with the one error → exit-code mapping (:func:`exit_code_for`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from coalition.cli.exit_codes import ExitCode
-from coalition.core.errors import CoalitionError, ConfigError, InputError
+from coalition.cli.exit_codes import ExitCode, exit_code_for
+from coalition.client import DEFAULT_NODE_URL, NODE_URL_ENV, TOKEN_ENV, RemoteError
+from coalition.core.errors import CoalitionError
 
-__all__ = ["ProgressFn", "fail", "progress_bar"]
+if TYPE_CHECKING:
+    from coalition.client import NodeClient
+
+__all__ = ["DEFAULT_NODE_URL", "AsJson", "NodeUrl", "ProgressFn", "Token", "connect", "echo_json",
+           "fail", "json_object", "node_client", "print_table", "progress_bar"]
 
 # ``progress(stage, done, total)``: the callback shape protocols accept.
 ProgressFn = Callable[[str, int, int], None]
+
+# The one way every command names its node and credential.
+NodeUrl = Annotated[str, typer.Option("--node", envvar=NODE_URL_ENV, show_envvar=True,
+                                      help="The node's API URL.")]
+Token = Annotated[str, typer.Option("--token", envvar=TOKEN_ENV, show_envvar=True,
+                                    help="Session token (cs_...) or API key (ck_...).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def connect(node: str, token: str) -> NodeClient:
+    """The client every command uses (tests replace this to reach an in-process node)."""
+    from coalition.client import NodeClient
+
+    return NodeClient(node, token)
+
+
+@contextmanager
+def node_client(node: str, token: str) -> Iterator[NodeClient]:
+    """A client for the command's node; any typed error exits through :func:`fail`."""
+    try:
+        with connect(node, token) as client:
+            yield client
+    except CoalitionError as exc:
+        raise fail(exc) from None
+
+
+def fail(exc: CoalitionError) -> typer.Exit:
+    """Print ``exc`` (with its code and any listed problems, for a node's errors) and return
+    the exit to raise (see :func:`coalition.cli.exit_codes.exit_code_for`)."""
+    text = f"error: {exc.message} ({exc.code})" if isinstance(exc, RemoteError) else \
+        f"error: {exc}"
+    for e in exc.errors if isinstance(exc, RemoteError) else []:
+        where = e.get("path") or ".".join(str(p) for p in e.get("loc", ()))
+        text += f"\n  {where}: {e.get('message') or e.get('msg') or ''}"
+    typer.echo(text, err=True)
+    return typer.Exit(int(exit_code_for(exc)))
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (datetimes as strings)."""
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A rich table on stdout; ``None`` prints as ``-``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("-" if v is None else str(v) for v in row))
+    Console().print(table)
 
 
 @contextmanager
@@ -36,8 +98,16 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
-def fail(exc: CoalitionError) -> typer.Exit:
-    """Print ``exc`` and return the exit to raise: bad input/config → 3, anything else → 1."""
-    typer.echo(f"error: {exc}", err=True)
-    code = ExitCode.INPUT if isinstance(exc, InputError | ConfigError) else ExitCode.FAILED
-    return typer.Exit(int(code))
+def json_object(value: str | None, option: str) -> dict[str, Any] | None:
+    """Parse an option holding a JSON object (``--terms '{"min_batch_size": 256}'``);
+    anything else exits with a usage error."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        typer.echo(f"error: {option} must be a JSON object", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
+    return parsed

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from coalition.cli.exit_codes import ExitCode
+from coalition.cli.common import fail
 from coalition.core.errors import NotFoundError
 
 __all__ = ["register"]
@@ -43,5 +43,4 @@ def register(app: typer.Typer) -> None:
         try:
             typer.echo(json.dumps(REGISTRY.describe(name), indent=2))
         except NotFoundError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(ExitCode.INPUT) from exc
+            raise fail(exc) from exc

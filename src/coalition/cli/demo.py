@@ -78,7 +78,7 @@ def _say(console: Console) -> Callable[[str, str], None]:
 
 
 def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> None:
-    from coalition.node.demo import network_demo
+    from coalition.demo.network import network_demo
 
     console.rule("[bold]Coalition demo — three organisations, three nodes, one job")
     with network_demo(root, customers=opts.customers, trees=opts.trees,
@@ -116,7 +116,7 @@ def _hold(console: Console, urls: dict[str, str]) -> None:
 
 
 def _standalone(console: Console, opts: _Options) -> None:
-    from coalition.engine.credit_demo import DemoConfig, run_credit_demo
+    from coalition.demo.standalone import DemoConfig, run_credit_demo
 
     n = opts.customers
     cfg = DemoConfig(n_bank=n, n_telco=n * 5 // 4, n_shared=n * 3 // 4, trees=opts.trees,

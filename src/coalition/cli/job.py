@@ -3,7 +3,8 @@ run it across nodes through a node's API (``submit``, ``status``, ``watch``, ``l
 ``cancel``, ``rerun``, ``list``, ``approve``, ``reject``).
 
 The remote commands take ``--node URL`` (or ``COALITION_NODE_URL``) and ``--token`` (a session
-token or API key, or ``COALITION_TOKEN``); they only call the API and print what it returns.
+token or API key, or ``COALITION_TOKEN``); they call the API through :class:`NodeClient` and
+print what it returns.
 """
 
 from __future__ import annotations
@@ -14,21 +15,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from coalition.cli.exit_codes import ExitCode
-from coalition.core.errors import CoalitionError, ConfigError, InputError
+from coalition.cli.common import DEFAULT_NODE_URL, AsJson, NodeUrl, Token, fail, node_client
+from coalition.cli.exit_codes import ExitCode, exit_code_for
+from coalition.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
+    from coalition.client import NodeClient
     from coalition.engine.states import Transition
     from coalition.engine.validate import JobGraph
 
 __all__ = ["register"]
 
 DagFile = Annotated[Path, typer.Argument(help="DAG file (.yaml, .yml or .json).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-NodeUrl = Annotated[str, typer.Option("--node", envvar="COALITION_NODE_URL",
-                                      help="The node's API URL.")]
-Token = Annotated[str, typer.Option("--token", envvar="COALITION_TOKEN",
-                                    help="Session token or API key.")]
 
 
 def _job_id(value: str) -> str:
@@ -38,8 +36,7 @@ def _job_id(value: str) -> str:
     try:
         return check_job_id(value)
     except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(ExitCode.INPUT) from exc
+        raise fail(exc) from exc
 
 
 JobId = Annotated[str, typer.Argument(help="Job id (16 hex digits).", callback=_job_id)]
@@ -49,7 +46,7 @@ Only = Annotated[str | None, typer.Option("--only", help="Run just this task.")]
 Until = Annotated[str | None, typer.Option("--until", help="Run up to this task.")]
 Force = Annotated[bool, typer.Option("--force", help="Rerun selected tasks even if cached.")]
 Watch = Annotated[bool, typer.Option("--watch", help="Follow the job until it ends.")]
-_DEFAULT_NODE = "http://127.0.0.1:8470"
+_DEFAULT_NODE = DEFAULT_NODE_URL
 _FINAL = {"succeeded": ExitCode.OK, "failed": ExitCode.FAILED, "cancelled": ExitCode.FAILED}
 
 
@@ -67,33 +64,6 @@ def _load(path: Path, as_json: bool) -> JobGraph:
         else:
             typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(ExitCode.INPUT) from exc
-
-
-def _exit_code(exc: CoalitionError) -> ExitCode:
-    cause = getattr(exc, "error", exc)
-    return ExitCode.INPUT if isinstance(cause, ConfigError | InputError) else ExitCode.FAILED
-
-
-def _api(node: str, token: str, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
-    try:
-        r = httpx.request(method, f"{node.rstrip('/')}/api/v1{path}", timeout=120,
-                          headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    except httpx.TransportError as exc:
-        typer.echo(f"error: cannot reach {node}: {exc}", err=True)
-        raise typer.Exit(ExitCode.FAILED) from exc
-    if r.status_code >= 400:
-        try:
-            body = r.json()
-            text = f"{body.get('title', r.status_code)}: {body.get('detail', '')}"
-            text += "".join(f"\n  {e.get('path', '')}: {e.get('message', e)}"
-                            for e in body.get("errors", []) if isinstance(e, dict))
-        except ValueError:
-            text = r.text
-        typer.echo(f"error: {text}", err=True)
-        raise typer.Exit(ExitCode.INPUT if r.status_code in (400, 422) else ExitCode.FAILED)
-    return r.json()
 
 
 def _print_job(job: dict[str, Any], as_json: bool) -> None:
@@ -129,9 +99,8 @@ def _metrics_table(points: dict[tuple[str, str, str], tuple[int | None, float]])
     return table
 
 
-def _watch(node: str, token: str, job_id: str) -> dict[str, Any]:
+def _watch(client: NodeClient, job_id: str) -> dict[str, Any]:
     """Follow the server-sent events until the job ends; return the final job."""
-    import httpx
     from rich.console import Group
     from rich.live import Live
     from rich.progress import BarColumn, Progress, TextColumn
@@ -139,7 +108,7 @@ def _watch(node: str, token: str, job_id: str) -> dict[str, Any]:
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"
                                                                               "/{task.total}"))
     progress = bar.add_task(job_id, total=None)
-    job: dict[str, Any] = _api(node, token, "GET", f"/jobs/{job_id}")
+    job: dict[str, Any] = client.get_job(job_id)
     points: dict[tuple[str, str, str], tuple[int | None, float]] = {}
     done = {"succeeded", "reused", "failed", "cancelled"}
 
@@ -148,30 +117,22 @@ def _watch(node: str, token: str, job_id: str) -> dict[str, Any]:
                    f"{job['state']}", completed=sum(t["state"] in done for t in job["tasks"]))
         return Group(bar, _job_table(job), _metrics_table(points))
 
-    headers = {"Authorization": f"Bearer {token}"}
-    url = f"{node.rstrip('/')}/api/v1/jobs/{job_id}/events"
-    with Live(render(), refresh_per_second=4, transient=False) as live, \
-            httpx.stream("GET", url, headers=headers, timeout=None) as stream:
-        event = ""
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event in ("job", "metric"):
-                data = json.loads(line[6:])
-                if event == "job":
-                    job = data
-                else:
-                    points[(data["task"], data["party"], data["name"])] = (data["step"],
-                                                                           data["value"])
-                live.update(render())
-            elif event == "end":
-                break
+    with Live(render(), refresh_per_second=4, transient=False) as live:
+        for event, data in client.job_events(job_id):
+            if event == "job":
+                job = data
+            elif event == "metric":
+                points[(data["task"], data["party"], data["name"])] = (data["step"],
+                                                                       data["value"])
+            else:
+                continue
+            live.update(render())
     return job
 
 
-def _finish(node: str, token: str, job: dict[str, Any], *, watch: bool, as_json: bool) -> None:
+def _finish(client: NodeClient, job: dict[str, Any], *, watch: bool, as_json: bool) -> None:
     if watch and not as_json:
-        job = _watch(node, token, job["id"])
+        job = _watch(client, job["id"])
         raise typer.Exit(_FINAL.get(job["state"], ExitCode.FAILED))
     if as_json:
         typer.echo(json.dumps(job, indent=2))
@@ -242,7 +203,7 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"job {graph.name}: {report.state.value}; outputs under {work}")
         if report.state is not JobState.SUCCEEDED and report.error is not None:
-            raise typer.Exit(_exit_code(report.error))
+            raise typer.Exit(exit_code_for(report.error))
 
 
 def _register_remote(group: typer.Typer) -> None:
@@ -268,25 +229,29 @@ def _register_remote(group: typer.Typer) -> None:
         if len(sites) != len(site or []):
             typer.echo("error: --site takes role:name=org", err=True)
             raise typer.Exit(ExitCode.USAGE)
-        body = {"dag": load_dag(dag).to_document(), "sites": sites, "only": only,
-                "from": start, "until": until, "force": force, "timeout_s": timeout}
-        job = _api(node, token, "POST", "/jobs", json=body)
-        if not as_json:
-            typer.echo(f"submitted {graph.name} as job {job['id']}", err=True)
-        _finish(node, token, job, watch=watch, as_json=as_json)
+        options = {"sites": sites, "only": only, "from": start, "until": until,
+                   "force": force, "timeout_s": timeout}
+        with node_client(node, token) as client:
+            job = client.submit_job(load_dag(dag).to_document(), **options)
+            if not as_json:
+                typer.echo(f"submitted {graph.name} as job {job['id']}", err=True)
+            _finish(client, job, watch=watch, as_json=as_json)
 
     @group.command("status")
     def status(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
                as_json: AsJson = False) -> None:
         """The job's state, each organisation's answer and each task's state."""
-        _print_job(_api(node, token, "GET", f"/jobs/{job_id}"), as_json)
+        with node_client(node, token) as client:
+            job = client.get_job(job_id)
+        _print_job(job, as_json)
 
     @group.command("show")
     def show(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
              as_json: AsJson = False) -> None:
         """Everything an approver decides on: every task's variant, and each party's site
         and parameters."""
-        job = _api(node, token, "GET", f"/jobs/{job_id}")
+        with node_client(node, token) as client:
+            job = client.get_job(job_id)
         if as_json:
             typer.echo(json.dumps(job, indent=2))
             return
@@ -307,7 +272,8 @@ def _register_remote(group: typer.Typer) -> None:
     def list_jobs(node: NodeUrl = _DEFAULT_NODE, token: Token = "",
                   as_json: AsJson = False) -> None:
         """Jobs this node initiated or takes part in, newest first."""
-        jobs = _api(node, token, "GET", "/jobs")
+        with node_client(node, token) as client:
+            jobs = client.list_jobs()
         if as_json:
             typer.echo(json.dumps(jobs, indent=2))
         for j in [] if as_json else jobs:
@@ -316,7 +282,8 @@ def _register_remote(group: typer.Typer) -> None:
     @group.command("watch")
     def watch_job(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "") -> None:
         """Follow a job live: task progress and a metrics table, until it ends."""
-        job = _watch(node, token, job_id)
+        with node_client(node, token) as client:
+            job = _watch(client, job_id)
         raise typer.Exit(_FINAL.get(job["state"], ExitCode.FAILED))
 
     @group.command("logs")
@@ -324,8 +291,8 @@ def _register_remote(group: typer.Typer) -> None:
              task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
              as_json: AsJson = False) -> None:
         """Scheduler events and this node's workers' output."""
-        rows = _api(node, token, "GET", f"/jobs/{job_id}/logs",
-                    params={"task": task} if task else {})
+        with node_client(node, token) as client:
+            rows = client.job_logs(job_id, task)
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
         for r in [] if as_json else rows:
@@ -337,8 +304,9 @@ def _register_remote(group: typer.Typer) -> None:
                reason: Annotated[str, typer.Option(help="Why.")] = "",
                as_json: AsJson = False) -> None:
         """Cancel a job everywhere (from any participating node)."""
-        _print_job(_api(node, token, "POST", f"/jobs/{job_id}/cancel",
-                        json={"reason": reason}), as_json)
+        with node_client(node, token) as client:
+            job = client.cancel_job(job_id, reason)
+        _print_job(job, as_json)
 
     @group.command("rerun")
     def rerun(  # noqa: PLR0917 (typer maps each parameter to an option)
@@ -347,15 +315,17 @@ def _register_remote(group: typer.Typer) -> None:
         watch: Watch = False, as_json: AsJson = False,
     ) -> None:
         """Run a job again as a new job; unchanged upstream outputs are reused."""
-        job = _api(node, token, "POST", f"/jobs/{job_id}/rerun", json={
-            "only": only, "from": start, "until": until, "force": force})
-        _finish(node, token, job, watch=watch, as_json=as_json)
+        with node_client(node, token) as client:
+            job = client.rerun_job(job_id, **{"only": only, "from": start, "until": until,
+                                              "force": force})
+            _finish(client, job, watch=watch, as_json=as_json)
 
     @group.command("approve")
     def approve(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
                 reason: Annotated[str, typer.Option(help="A note.")] = "") -> None:
         """Take part in a partner's job that no grant covered."""
-        job = _api(node, token, "POST", f"/jobs/{job_id}/approve", json={"reason": reason})
+        with node_client(node, token) as client:
+            job = client.approve_job(job_id, reason)
         typer.echo(f"job {job['id']}: approved here ({job['state']})")
 
     @group.command("reject")
@@ -363,5 +333,6 @@ def _register_remote(group: typer.Typer) -> None:
                reason: Annotated[str, typer.Option(help="Why (required).")],
                node: NodeUrl = _DEFAULT_NODE, token: Token = "") -> None:
         """Refuse a partner's job that no grant covered; it fails everywhere."""
-        job = _api(node, token, "POST", f"/jobs/{job_id}/reject", json={"reason": reason})
+        with node_client(node, token) as client:
+            job = client.reject_job(job_id, reason)
         typer.echo(f"job {job['id']}: rejected ({job['state']})")

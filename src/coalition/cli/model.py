@@ -1,8 +1,8 @@
 """``coalition model``: the model library of a running node, over its API.
 
-Every command takes ``--url`` (``COALITION_URL``) and ``--token`` (``COALITION_TOKEN``: a
-session token or an API key). Errors print the problem document's detail and code; bad input
-exits 3, anything else 1.
+Every command takes ``--node`` (``COALITION_NODE_URL``) and ``--token`` (``COALITION_TOKEN``:
+a session token or an API key). Errors print the problem document's detail and code and exit
+by :func:`coalition.cli.exit_codes.exit_code_for`.
 """
 
 from __future__ import annotations
@@ -12,45 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from coalition.cli.common import DEFAULT_NODE_URL, AsJson, NodeUrl, Token, node_client
 from coalition.cli.exit_codes import ExitCode
 
-__all__ = ["AsJson", "NodeApi", "Token", "Url", "register"]
+__all__ = ["register"]
 
-Url = Annotated[str, typer.Option("--url", envvar="COALITION_URL", help="Node API base URL.")]
-Token = Annotated[str, typer.Option("--token", envvar="COALITION_TOKEN",
-                                    help="Session token or API key.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-_DEFAULT_URL = "http://127.0.0.1:8470"
-
-
-class NodeApi:
-    """A tiny client of the node's ``/api/v1``; failures exit with the problem's detail."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None,
-             params: dict[str, Any] | None = None) -> Any:
-        """Send one request; return its JSON body."""
-        import httpx
-
-        try:
-            r = httpx.request(method, f"{self.url}/api/v1{path}", json=body, params=params,
-                              headers={"Authorization": f"Bearer {self.token}"}, timeout=120)
-        except httpx.HTTPError as exc:
-            typer.echo(f"error: cannot reach the node at {self.url}: {exc}", err=True)
-            raise typer.Exit(ExitCode.FAILED) from None
-        if r.status_code >= 400:
-            try:
-                problem = r.json()
-                detail = f"{problem.get('detail')} ({problem.get('code')})"
-            except ValueError:
-                detail = r.text[:200]
-            typer.echo(f"error: {detail}", err=True)
-            bad_input = r.status_code in (400, 404, 409, 422)
-            raise typer.Exit(ExitCode.INPUT if bad_input else ExitCode.FAILED)
-        return r.json()
+_DEFAULT_URL = DEFAULT_NODE_URL
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -90,21 +57,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="model")
 
     @group.command("list")
-    def list_(token: Token, url: Url = _DEFAULT_URL, as_json: AsJson = False,
+    def list_(token: Token = "", node: NodeUrl = _DEFAULT_URL, as_json: AsJson = False,
               name: Annotated[str | None, typer.Option(help="Only this model.")] = None) -> None:
         """Every model version on the node."""
-        _show(NodeApi(url, token).call("GET", "/models", params={"name": name} if name else None),
-              as_json)
+        with node_client(node, token) as client:
+            _show(client.list_models(name), as_json)
 
     @group.command("show")
-    def show(name: str, version: int, token: Token, url: Url = _DEFAULT_URL,
+    def show(name: str, version: int, token: Token = "", node: NodeUrl = _DEFAULT_URL,
              as_json: AsJson = True) -> None:
         """One version: job, DAG hash, parameters, metrics, parts."""
-        _show(NodeApi(url, token).call("GET", f"/models/{name}/versions/{version}"), as_json)
+        with node_client(node, token) as client:
+            _show(client.get_model(name, version), as_json)
 
     @group.command("publish")
     def publish(  # noqa: PLR0917 (typer maps each parameter to an option)
-        name: str, token: Token, url: Url = _DEFAULT_URL,
+        name: str, token: Token = "", node: NodeUrl = _DEFAULT_URL,
         artifact: Annotated[str | None, typer.Option(help="Part file on the node.")] = None,
         job: Annotated[str | None, typer.Option(help="Training job id.")] = None,
         task: Annotated[str | None, typer.Option(help="Training task name.")] = None,
@@ -129,34 +97,37 @@ def register(app: typer.Typer) -> None:
         body = {"name": name, "source": own, "hosts": hosts, "protected": not unprotected,
                 "params": {k: _number(v) for k, v in _pairs(param or [], "--param").items()},
                 "metrics": {k: float(v) for k, v in _pairs(metric or [], "--metric").items()}}
-        _show(NodeApi(url, token).call("POST", "/models", body), as_json)
+        with node_client(node, token) as client:
+            _show(client.publish_model(body), as_json)
 
     @group.command("delete")
-    def delete(name: str, version: int, token: Token, url: Url = _DEFAULT_URL) -> None:
+    def delete(name: str, version: int, token: Token = "", node: NodeUrl = _DEFAULT_URL) -> None:
         """Delete a version here and on its hosts (refused while deployed)."""
-        out = NodeApi(url, token).call("DELETE", f"/models/{name}/versions/{version}")
+        with node_client(node, token) as client:
+            out = client.delete_model(name, version)
         typer.echo(f"deleted {name} v{version}; hosts: {out['hosts'] or '-'}")
 
     @group.command("verify")
-    def verify(name: str, version: int, token: Token, url: Url = _DEFAULT_URL,
+    def verify(name: str, version: int, token: Token = "", node: NodeUrl = _DEFAULT_URL,
                as_json: AsJson = False) -> None:
         """Check this node's part against its digest and signature (exit 3 if tampered)."""
-        out = NodeApi(url, token).call("POST", f"/models/{name}/versions/{version}/verify")
+        with node_client(node, token) as client:
+            out = client.verify_model(name, version)
         typer.echo(json.dumps(out) if as_json else
                    f"{name} v{version}: intact (sha256 {out['sha256']}, "
                    f"{'signed' if out['signed'] else 'unsigned'})")
 
     @group.command("protect")
-    def protect(name: str, version: int, token: Token, url: Url = _DEFAULT_URL,
+    def protect(name: str, version: int, token: Token = "", node: NodeUrl = _DEFAULT_URL,
                 off: Annotated[bool, typer.Option("--off", help="Turn protection off.")] = False,
                 ) -> None:
         """Turn tamper protection on (sign from now on) or off."""
-        NodeApi(url, token).call("PUT", f"/models/{name}/versions/{version}/protection",
-                                 {"enabled": not off})
+        with node_client(node, token) as client:
+            client.protect_model(name, version, enabled=not off)
         typer.echo(f"{name} v{version}: protection {'off' if off else 'on'}")
 
     @group.command("compare")
-    def compare(name: str, a: int, b: int, token: Token, url: Url = _DEFAULT_URL) -> None:
+    def compare(name: str, a: int, b: int, token: Token = "", node: NodeUrl = _DEFAULT_URL) -> None:
         """Parameters and metrics of two versions side by side."""
-        typer.echo(json.dumps(NodeApi(url, token).call(
-            "GET", f"/models/{name}/compare", params={"a": a, "b": b}), indent=1))
+        with node_client(node, token) as client:
+            typer.echo(json.dumps(client.compare_models(name, a, b), indent=1))

@@ -9,19 +9,13 @@ from typing import Annotated
 
 import typer
 
-from coalition.cli.exit_codes import ExitCode
-from coalition.core.errors import CoalitionError, ConfigError, ConflictError, InputError
+from coalition.cli.common import fail
+from coalition.core.errors import CoalitionError
 
 __all__ = ["register"]
 
 Home = Annotated[Path, typer.Argument(help="Node home (made by `coalition node init`).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _fail(exc: CoalitionError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    bad_input = isinstance(exc, ConfigError | InputError | ConflictError)
-    return typer.Exit(ExitCode.INPUT if bad_input else ExitCode.FAILED)
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +47,7 @@ def register(app: typer.Typer) -> None:
                                data_dirs=[d.resolve() for d in data_dir] if data_dir else None,
                                auditor_username=auditor)
         except CoalitionError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         info: dict[str, str | None] = {
             "home": str(home), "name": name, "fingerprint": result.fingerprint,
             "admin_username": result.admin_username, "admin_password": result.admin_password}
@@ -88,7 +82,7 @@ def register(app: typer.Typer) -> None:
             settings = NodeSettings.load(home, api_host=host, api_port=port, peer_port=peer_port)
             run_node(settings)
         except CoalitionError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
 
     @group.command("export-identity")
     def export_identity(
@@ -104,7 +98,7 @@ def register(app: typer.Typer) -> None:
             settings = NodeSettings.load(home)
             identity = load_identity(settings.identity_dir)
         except CoalitionError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         bundle = json.dumps({
             "format": BUNDLE_FORMAT, "name": settings.name,
             "address": settings.advertised_peer_address, "fingerprint": identity.fingerprint,

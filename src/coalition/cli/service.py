@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
+from coalition.cli.common import DEFAULT_NODE_URL, AsJson, NodeUrl, Token, node_client
 from coalition.cli.exit_codes import ExitCode
-from coalition.cli.model import AsJson, NodeApi, Token, Url
 
 __all__ = ["register"]
 
-_DEFAULT_URL = "http://127.0.0.1:8470"
+_DEFAULT_URL = DEFAULT_NODE_URL
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("deploy")
     def deploy(  # noqa: PLR0917 (typer maps each parameter to an option)
-        name: str, token: Token, url: Url = _DEFAULT_URL,
+        name: str, token: Token = "", node: NodeUrl = _DEFAULT_URL,
         model: Annotated[str, typer.Option(help="Model name.")] = "",
         version: Annotated[int | None, typer.Option(help="Version (newest if omitted).")] = None,
         host: Annotated[list[str] | None, typer.Option(
@@ -41,16 +41,18 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: --host must look like ORG=ONLINE_SOURCE (got {bad[0]!r})", err=True)
             raise typer.Exit(ExitCode.USAGE)
         hosts = dict(h.split("=", 1) for h in host or [])
-        out = NodeApi(url, token).call("POST", "/services", {
-            "name": name, "model": model, "version": version, "hosts": hosts,
-            "source": source, "timeout_ms": timeout_ms})
+        with node_client(node, token) as client:
+            out = client.deploy_service({"name": name, "model": model, "version": version,
+                                         "hosts": hosts, "source": source,
+                                         "timeout_ms": timeout_ms})
         typer.echo(json.dumps(out, default=str) if as_json else
                    f"service {out['name']} serves {out['model']} v{out['version']}")
 
     @group.command("list")
-    def list_(token: Token, url: Url = _DEFAULT_URL, as_json: AsJson = False) -> None:
+    def list_(token: Token = "", node: NodeUrl = _DEFAULT_URL, as_json: AsJson = False) -> None:
         """Deployed services."""
-        out = NodeApi(url, token).call("GET", "/services")
+        with node_client(node, token) as client:
+            out = client.list_services()
         if as_json:
             typer.echo(json.dumps(out, default=str))
             return
@@ -59,10 +61,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{s['name']}  {s['model']} v{s['version']}  {s['side']}  {where}")
 
     @group.command("call")
-    def call(name: str, ids: list[str], token: Token, url: Url = _DEFAULT_URL,
+    def call(name: str, ids: list[str], token: Token = "", node: NodeUrl = _DEFAULT_URL,
              as_json: AsJson = False) -> None:
         """Score one or more IDs."""
-        out = NodeApi(url, token).call("POST", f"/services/{name}/predict", {"ids": ids})
+        with node_client(node, token) as client:
+            out = client.predict(name, ids)
         if as_json:
             typer.echo(json.dumps(out))
             return
@@ -71,7 +74,8 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{i}\t{score if known else 'not found'}")
 
     @group.command("undeploy")
-    def undeploy(name: str, token: Token, url: Url = _DEFAULT_URL) -> None:
+    def undeploy(name: str, token: Token = "", node: NodeUrl = _DEFAULT_URL) -> None:
         """Stop serving; hosts drop their bindings."""
-        out = NodeApi(url, token).call("DELETE", f"/services/{name}")
+        with node_client(node, token) as client:
+            out = client.undeploy_service(name)
         typer.echo(f"undeployed {name}; hosts released: {out['hosts'] or '-'}")

@@ -8,7 +8,7 @@
 * :mod:`.standalone` — runs a validated job with every party in this process;
 * :mod:`.worker` — one role in its own process (``python -P -m coalition.engine.worker SPEC``,
   a typed spec in, typed lines out), as nodes launch it;
-* :mod:`.local` — the in-process party runner; :mod:`.credit_demo` — ``coalition demo``;
+* :mod:`.local` — the in-process party runner;
 * :mod:`.direct` — one PSI/PIR role in this process over gRPC, without nodes (``coalition
   psi``/``pir``).
 """

@@ -10,6 +10,9 @@
     ...
     graph = job.validate()        # JobGraph, or DagError listing every problem
     text = job.to_yaml()          # the same document a hand-written YAML file parses to
+    report = job.run_local(Path("runs"))          # every party in this process
+    with NodeClient.from_env() as node:           # or across nodes, from a node's API
+        submitted = job.submit(node)
 
 A keyword whose value is an :class:`OutputHandle` wires an input; any other keyword is a shared
 parameter. Nothing is checked until :meth:`Pipeline.compile` / :meth:`Pipeline.validate`, which
@@ -18,14 +21,21 @@ run the same validator as YAML files.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from coalition.components import REGISTRY, Registry
+from coalition.components import REGISTRY, Environment, Registry
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Role
 from coalition.engine.dag import DagSpec, dump_dag, parse_dag
+from coalition.engine.standalone import RunReport, StandaloneRunner
 from coalition.engine.validate import JobGraph, validate_dag
+
+if TYPE_CHECKING:
+    from coalition.client import NodeClient
+    from coalition.engine.states import Transition
 
 __all__ = ["OutputHandle", "Pipeline", "TaskBuilder"]
 
@@ -143,3 +153,36 @@ class Pipeline:
     def to_json(self) -> str:
         """The canonical JSON document."""
         return dump_dag(self.compile(), "json")
+
+    def run_local(self, workdir: Path, *, data_root: Path | None = None,
+                  only: str | None = None, start: str | None = None, until: str | None = None,
+                  force: bool = False,
+                  on_transition: Callable[[Transition], None] | None = None) -> RunReport:
+        """Validate, then run the job with every party in this process (standalone mode, as
+        ``coalition job run-local``): artifacts under ``workdir``, unchanged upstream tasks
+        reused from its cache, data paths relative to ``data_root`` (default: the current
+        folder). ``only``/``start``/``until`` select tasks as in :mod:`.plan`.
+
+        Returns the :class:`RunReport`; a failed task is reported there, not raised.
+        """
+        root = data_root or Path.cwd()
+        runner = StandaloneRunner(self.validate(), workdir,
+                                  env=Environment(lambda ref: root / ref),
+                                  on_transition=on_transition)
+        return runner.run(only=only, start=start, until=until, force=force)
+
+    def submit(self, client: NodeClient, *, sites: Mapping[str, str] | None = None,
+               only: str | None = None, start: str | None = None, until: str | None = None,
+               force: bool = False, timeout_s: float | None = None) -> dict[str, Any]:
+        """Validate here, then submit the job at ``client``'s node (the initiator), which
+        proposes it to its partners; returns the job as the API shows it (``id``, ``state``).
+
+        ``sites`` maps ``role:name`` to the organisation that runs that party.
+        """
+        self.validate()
+        options: dict[str, Any] = {"sites": dict(sites or {}), "only": only, "from": start,
+                                   "until": until, "force": force}
+        if timeout_s is not None:
+            options["timeout_s"] = timeout_s
+        job: dict[str, Any] = client.submit_job(self.document(), **options)
+        return job

@@ -7,10 +7,11 @@
         cluster.register_dataset("bank", "bank", data / "bank.csv", id_column="phone",
                                  label_column="default")
         cluster.grant("telco", "telco", to="bank", kinds=["psi", "hetero_lr"])
-        job = cluster["bank"].call("POST", "/jobs", json={"dag": document})
+        with cluster["bank"].client() as bank:
+            job = bank.submit_job(document)
 
 Each node gets a home under ``root/<name>`` (settings, identity, SQLite database), free API
-and peer ports, and runs as ``python -m coalition.node.cluster HOME`` (output in
+and peer ports, and runs as ``python -m coalition.demo.cluster HOME`` (output in
 ``root/<name>/node.log``). Every pair becomes partners through the user API with the
 nodes' exported bundles, as operators would do by hand; each handle carries an admin session
 token. ``fast_password_hashing`` lowers Argon2's cost — for throwaway clusters only.
@@ -31,9 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
-
-from coalition.core.errors import CoalitionError, ConfigError, PeerError
+from coalition.client import NodeClient, NodeUnreachableError, RemoteError
+from coalition.core.errors import ConfigError, PeerError
 from coalition.node.home import init_node
 
 __all__ = ["Cluster", "NodeHandle", "cluster", "start_cluster"]
@@ -58,18 +58,16 @@ class NodeHandle:
     admin_password: str
     process: subprocess.Popen[bytes] = field(repr=False)
 
-    def client(self, timeout: float = 60.0) -> httpx.Client:
-        """An HTTP client for the node's API, authenticated as the admin."""
-        return httpx.Client(base_url=f"{self.url}/api/v1", timeout=timeout,
-                            headers={"Authorization": f"Bearer {self.token}"})
+    def client(self, timeout: float = 60.0) -> NodeClient:
+        """A client of the node's API, authenticated as the admin (close it after use)."""
+        return NodeClient(self.url, self.token, timeout=timeout)
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call as the admin; an error response raises :class:`CoalitionError`."""
+    def call(self, method: str, path: str, *, json: Any = None,
+             params: Mapping[str, Any] | None = None) -> Any:
+        """One API call (``path`` under ``/api/v1``) as the admin; an error response raises
+        its typed error (:class:`~coalition.client.RemoteError`)."""
         with self.client() as client:
-            r = client.request(method, path, **kwargs)
-        if r.status_code >= 400:
-            raise CoalitionError(f"{self.name}: {method} {path} -> {r.status_code}: {r.text}")
-        return r.json()
+            return client.request(method, path, json=json, params=params)
 
 
 @dataclass
@@ -93,21 +91,21 @@ class Cluster:
                          label_column: str | None = None) -> None:
         """Register a CSV/Parquet file (inside the node's data folders) at ``org``."""
         kind = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
-        self[org].call("POST", "/datasets", json={
-            "name": name, "kind": kind, "location": str(path.resolve()),
-            "id_column": id_column, "label_column": label_column})
+        with self[org].client() as client:
+            client.register_dataset(name, kind, str(path.resolve()), id_column=id_column,
+                                    label_column=label_column)
 
     def grant(self, owner: str, dataset: str, *, to: str, kinds: Iterable[str],
               days: int = 30) -> int:
         """Share ``dataset`` with ``to``, which asks for a grant, which ``owner`` approves."""
-        self[owner].call("PUT", f"/datasets/{dataset}/partners/{to}")
         until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + days * 86400))
-        asked = self[to].call("POST", f"/partners/{owner}/grant-requests", json={
-            "dataset": dataset, "purpose": "local cluster", "component_kinds": sorted(kinds),
-            "valid_until": until})
-        grant_id = int(asked["id"])
-        if asked.get("status") == "pending":
-            self[owner].call("POST", f"/grants/{grant_id}/approve", json={})
+        with self[owner].client() as owner_api, self[to].client() as asker:
+            owner_api.share_dataset(dataset, to)
+            asked = asker.ask_grant(owner, dataset, purpose="local cluster",
+                                    component_kinds=list(kinds), valid_until=until)
+            grant_id = int(asked["id"])
+            if asked.get("status") == "pending":
+                owner_api.approve_grant(grant_id)
         return grant_id
 
     def stop(self, name: str | None = None) -> None:
@@ -135,7 +133,7 @@ def _spawn(home: Path) -> subprocess.Popen[bytes]:
     log = (home / "node.log").open("ab")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "coalition.node.cluster", str(home)],
+            [sys.executable, "-m", "coalition.demo.cluster", str(home)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     finally:
         log.close()
@@ -148,20 +146,20 @@ def _wait_up(handle: NodeHandle, timeout: float) -> None:
             raise PeerError(f"node {handle.name} exited with {handle.process.returncode}; "
                             f"see {handle.home / 'node.log'}")
         try:
-            if httpx.get(f"{handle.url}/api/v1/node", timeout=2).status_code == 401:
+            with NodeClient(handle.url, timeout=2) as probe:
+                probe.node_info()
+        except RemoteError as exc:
+            if exc.status == 401:  # the API answers (and wants credentials): it is up
                 return
-        except httpx.TransportError:
+        except NodeUnreachableError:
             pass
         time.sleep(0.2)
     raise PeerError(f"node {handle.name} did not come up in {timeout:.0f} s")
 
 
 def _login(url: str, password: str) -> str:
-    r = httpx.post(f"{url}/api/v1/auth/login", json={"username": "admin", "password": password},
-                   timeout=30)
-    if r.status_code != 200:
-        raise PeerError(f"cannot log in at {url}: {r.text}")
-    return str(r.json()["token"])
+    with NodeClient(url, timeout=30) as client:
+        return client.login("admin", password)
 
 
 def start_cluster(root: Path, names: Iterable[str], *, data_dirs: Iterable[Path] = (),
@@ -185,11 +183,12 @@ def start_cluster(root: Path, names: Iterable[str], *, data_dirs: Iterable[Path]
         for handle in nodes.values():
             _wait_up(handle, timeout)
             handle.token = _login(handle.url, handle.admin_password)
-        bundles = {n: h.call("GET", "/node/identity") for n, h in nodes.items()}
+        bundles = {n: json.dumps(h.call("GET", "/node/identity")) for n, h in nodes.items()}
         for name, handle in nodes.items():
-            for other, bundle in bundles.items():
-                if other != name:
-                    handle.call("POST", "/partners/import", json={"bundle": json.dumps(bundle)})
+            with handle.client() as client:
+                for other, bundle in bundles.items():
+                    if other != name:
+                        client.import_partner(bundle)
     except BaseException:
         made.stop()
         raise

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coalition.client import NodeClient
 from coalition.core.errors import PeerError
+from coalition.demo.cluster import Cluster, start_cluster
 from coalition.engine.synthetic import make_credit_scenario
-from coalition.node.cluster import Cluster, start_cluster
 
 __all__ = ["NetworkDemo", "credit_dag", "network_demo"]
 
@@ -111,10 +112,14 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
 
 
 def _run_job(demo: NetworkDemo, dag: dict[str, Any], tell: Say, timeout_s: float) -> None:
-    bank = demo.cluster["bank"]
+    with demo.cluster["bank"].client() as bank:
+        _follow(demo, bank, dag, tell, timeout_s)
+
+
+def _follow(demo: NetworkDemo, bank: NodeClient, dag: dict[str, Any], tell: Say,
+            timeout_s: float) -> None:
     started = time.monotonic()
-    job = bank.call("POST", "/jobs", json={"dag": dag, "timeout_s": timeout_s,
-                                           "sites": {"arbiter:carmaker": "carmaker"}})
+    job = bank.submit_job(dag, timeout_s=timeout_s, sites={"arbiter:carmaker": "carmaker"})
     demo.job_id = job["id"]
     tell("job", f"submitted {job['id']} at the bank; partners accept it under their grants")
     seen: dict[str, str] = {}
@@ -122,7 +127,7 @@ def _run_job(demo: NetworkDemo, dag: dict[str, Any], tell: Say, timeout_s: float
         if time.monotonic() - started > timeout_s + 120:
             raise PeerError("the demo job did not finish in time", job=demo.job_id)
         time.sleep(0.5)
-        job = bank.call("GET", f"/jobs/{demo.job_id}")
+        job = bank.get_job(demo.job_id)
         for task in job["tasks"]:
             if seen.get(task["name"]) != task["state"]:
                 seen[task["name"]] = task["state"]
@@ -132,5 +137,5 @@ def _run_job(demo: NetworkDemo, dag: dict[str, Any], tell: Say, timeout_s: float
     demo.state, demo.error = job["state"], job.get("error", "")
     demo.seconds = time.monotonic() - started
     demo.tasks = {t["name"]: t["state"] for t in job["tasks"]}
-    for m in bank.call("GET", f"/jobs/{demo.job_id}/metrics"):
+    for m in bank.job_metrics(demo.job_id):
         demo.metrics.setdefault(m["task"], {})[m["name"]] = m["value"]
