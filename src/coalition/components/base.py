@@ -34,6 +34,7 @@ from coalition.components.artifacts import (
 from coalition.core.context import Context
 from coalition.core.errors import CoalitionError, ConfigError, InputError
 from coalition.core.ids import Party, Role
+from coalition.core.params import ParamProblem, param_problems
 
 __all__ = [
     "Component",
@@ -93,14 +94,6 @@ class Environment:
     #: A host refuses to send partial scores of a linear part with fewer features than this
     #: (the node's ``policy_min_serving_features``; see ``coalition.protocols.linear.predict``).
     policy_min_serving_features: int = 2
-
-
-@dataclass(frozen=True)
-class ParamProblem:
-    """One invalid parameter: ``field`` is the dotted parameter name ('' for the whole set)."""
-
-    field: str
-    message: str
 
 
 @dataclass
@@ -205,10 +198,9 @@ class Component(ABC):
         try:
             return cls.Params.model_validate(dict(raw)), []
         except ValidationError as exc:
-            return None, [ParamProblem(".".join(str(p) for p in e["loc"]), e["msg"])
-                          for e in exc.errors()]
-        except CoalitionError as exc:  # some protocol validators raise ConfigError directly
-            return None, [ParamProblem("", str(exc))]
+            return None, param_problems(exc)
+        except CoalitionError as exc:  # a validator that builds a value raising ConfigError
+            return None, [ParamProblem("", exc.message)]
 
     @classmethod
     def check_role(cls, role: Role, params: Any) -> list[ParamProblem]:
@@ -221,8 +213,9 @@ class Component(ABC):
         params, problems = cls.check_params(raw)
         if problems:
             raise ConfigError("invalid component parameters", component=cls.ref(),
-                              problems=[f"{p.field or 'parameters'}: {p.message}"
-                                        for p in problems])
+                              problems=[str(p) for p in problems],
+                              fields=sorted({f for p in problems for f in (p.field, *p.related)
+                                             if f}))
         return params
 
     @classmethod

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -30,9 +30,8 @@ from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
 from coalition.protocols.horizontal import (
     GlobalModel,
-    HorizontalParams,
+    HorizontalJobParams,
     LocalData,
-    SecAggConfig,
     run_aggregator,
     run_client,
 )
@@ -47,38 +46,22 @@ _CLIENTS = frozenset({Role.GUEST, Role.HOST})
 _ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
 
 
-class HomoLRParams(BaseModel):
-    """Rounds, local training, aggregation strategy, and the model's shape."""
+class HomoLRParams(HorizontalJobParams):
+    """The protocol's :class:`~coalition.protocols.horizontal.HorizontalJobParams` (rounds,
+    sampling, local training, SecAgg), the aggregation strategy, and the model's shape."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rounds: int = Field(10, ge=1, le=10_000)
-    local_epochs: int = Field(1, ge=1)
-    batch_size: int = Field(32, ge=1)
-    learning_rate: float = Field(0.1, gt=0.0)
     strategy: str = Field("fedavg", description=f"one of {sorted(STRATEGIES)}")
-    strategy_options: dict[str, float] = Field(default_factory=dict)
-    clients_per_round: int | None = Field(None, ge=1)
-    min_clients: int = Field(1, ge=1)
-    client_timeout: float = Field(60.0, gt=0.0)
-    secure_aggregation: bool = Field(True, description="SecAgg (the node policy requires it)")
-    n_classes: int = Field(2, ge=2)
-    l2: float = Field(0.0, ge=0.0)
-    seed: int = Field(0, ge=0)
-
-    def horizontal(self) -> HorizontalParams:
-        """The protocol's parameters."""
-        return HorizontalParams(
-            rounds=self.rounds, local_epochs=self.local_epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, clients_per_round=self.clients_per_round,
-            min_clients=self.min_clients, client_timeout=self.client_timeout, seed=self.seed,
-            secagg=SecAggConfig() if self.secure_aggregation else None)
+    strategy_options: dict[str, float] = Field(
+        default_factory=dict, description="keyword arguments of the strategy (fedprox: mu, ...)")
+    n_classes: int = Field(2, ge=2, description="classes of the labels 0..n_classes-1")
+    l2: float = Field(0.0, ge=0.0, description="L2 regularisation of the local training")
 
 
 class HomoNNParams(HomoLRParams):
     """:class:`HomoLRParams` plus the hidden layer sizes of the MLP."""
 
-    hidden: list[int] = Field(default_factory=lambda: [16], min_length=1)
+    hidden: list[int] = Field(default_factory=lambda: [16], min_length=1,
+                              description="units of each hidden layer")
 
 
 def _xy(data: Dataset) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -127,7 +110,7 @@ class _Homo(Component):
             raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
         model = self.build(p, len(schemas[0]))
         strategy = make_strategy(p.strategy, **p.strategy_options)
-        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.horizontal())
+        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params())
         return {"model": ModelPart(self.family(), ctx.role, final.to_artifact()),
                 "metrics": Metrics(dict(final.metrics))}
 
@@ -141,7 +124,7 @@ class _Homo(Component):
             raise ProtocolError("horizontal training needs the arbiter as aggregator")
         ctx.comm.send(ctx.comm.arbiter, SCHEMA, train.features)
         result = run_client(ctx.comm.sub("fit"), self.build(p, x.shape[1]),
-                            LocalData(x, y, xv, yv), p.horizontal())
+                            LocalData(x, y, xv, yv), p.protocol_params())
         out: dict[str, Artifact] = {
             "model": ModelPart(self.family(), ctx.role, result.model.to_artifact())}
         if ctx.has("test_data"):
