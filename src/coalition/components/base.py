@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
 
 
 def slots(**declared: T) -> Mapping[str, T]:
@@ -105,6 +106,17 @@ class TaskContext:
     params: Any
     inputs: Mapping[str, Artifact]
     env: Environment = field(default_factory=Environment)
+
+    def params_as(self, cls: type[P]) -> P:
+        """The validated parameters, typed: ``ctx.params_as(LinearParams)``.
+
+        A component declares ``Params``; this is the typed view of the instance the runtime
+        parsed from it (a mismatch is a programming error, reported as :class:`ConfigError`).
+        """
+        if not isinstance(self.params, cls):
+            raise ConfigError("task parameters are not of the expected model",
+                              expected=cls.__name__, got=type(self.params).__name__)
+        return self.params
 
     @property
     def party(self) -> Party:

@@ -92,6 +92,11 @@ class Params(BaseModel):
         except ValidationError as exc:
             raise config_error(self.params_of, exc) from None
 
+    # Only ``Model(**kw)`` runs the conversion above: marked as pydantic's own ``__init__`` (as
+    # ``RootModel`` does), so ``model_validate`` and nested fields keep plain ValidationErrors,
+    # whose locations name the nested field (``secagg.neighbours``).
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | Self | None = None) -> Self:
         """Validate user parameters (a JSON mapping, or an instance kept as is)."""

@@ -42,7 +42,7 @@ class LinearParams(Params):
 
     task: Task = Field("logistic", description="logistic (binary labels) or linear regression")
     protocol: Protocol = Field("ss", description="ss, he-arbiter or he-guest (see above)")
-    epochs: int = Field(20, ge=1, le=100_000)
+    epochs: int = Field(20, ge=1, le=100_000, description="passes over the training rows")
     batch_size: int | None = Field(240, ge=1, description="rows per mini-batch; None = full batch")
     learning_rate: float = Field(0.15, gt=0.0, le=100.0, description="initial step size")
     optimizer: Literal["sgd", "momentum", "nesterov", "adam", "rmsprop"] = Field(
