@@ -22,13 +22,9 @@ from coalition.core import Context, Role
 from coalition.core.errors import ConfigError
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable
-from coalition.protocols.linear.he_arbiter import HEArbiter
-from coalition.protocols.linear.he_guest import HEGuest
-from coalition.protocols.linear.he_host import HEHost
+from coalition.protocols.linear.he import HEArbiter, HEGuest, HEHost
 from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss_dealer import SSDealer
-from coalition.protocols.linear.ss_guest import SSGuest
-from coalition.protocols.linear.ss_host import SSHost
+from coalition.protocols.linear.ss import SSDealer, SSGuest, SSHost
 
 __all__ = [
     "COORDINATORS",

@@ -3,7 +3,7 @@
 :class:`LinearParams` follows the parameter contract of :class:`coalition.core.Params`: validated
 once, at the boundary (:meth:`LinearParams.parse`), every problem one
 :class:`~coalition.core.errors.ConfigError` naming its field. Variant-specific message keys live
-in ``ss_spec.py`` and ``he_spec.py``.
+in ``ss/spec.py`` and ``he/spec.py``.
 """
 
 from __future__ import annotations
