@@ -80,7 +80,7 @@ def _xy(data: Dataset) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
 
 
 class _Homo(Component):
-    """Shared run logic; subclasses pick the model."""
+    """Shared run logic; subclasses pick the parameter model, which builds the model."""
 
     Params: ClassVar[type[HomoLRParams]] = HomoLRParams
     roles = _ALL
