@@ -107,3 +107,19 @@ def test_cli_list_and_describe():
     assert json.loads(described.stdout)["parameters"]["properties"]["protocol"]
     missing = runner.invoke(_cli(), ["component", "describe", "nope"])
     assert missing.exit_code == 3
+
+
+def test_task_context_gives_typed_params_or_a_config_error():
+    from coalition.components import TaskContext
+    from coalition.core import Party
+    from coalition.protocols.linear import LinearParams
+    from coalition.testing import run_parties
+
+    def role(ctx):
+        tctx = TaskContext(ctx, "t", REGISTRY.get("hetero_lr").parse_params({"epochs": 3}), {})
+        assert tctx.params_as(LinearParams).epochs == 3
+        with pytest.raises(ConfigError):
+            tctx.params_as(_P)
+        return True
+
+    assert run_parties({Party.guest(): role}, timeout=10) == {Party.guest(): True}

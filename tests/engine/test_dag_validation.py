@@ -101,7 +101,7 @@ def test_parameter_errors_point_at_the_block_they_came_from():
   ev: {component: evaluate, role_parameters: {host: {}}, inputs: {data: split.test}}
 """)
     assert found["tasks.read.role_parameters.guest.label_column"] == "Input should be a valid string"
-    assert "adam" in found["tasks.lr.role_parameters.host"]
+    assert "adam" in found["tasks.lr.role_parameters.host.optimizer"]  # a conflict names its field
     assert found["tasks.lr.role_parameters.arbiter.epochs"].startswith("Input should be greater")
     assert "not a party of this task" in found["tasks.lr.party_parameters.host:nobody"]
     assert "no party of this role" in found["tasks.ev.role_parameters.host"]

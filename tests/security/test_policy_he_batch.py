@@ -21,8 +21,9 @@ import pytest
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError
 from coalition.crypto.paillier import InsecureKeyWarning
-from coalition.protocols.linear import HEArbiter, HEGuest, HEHost, PartyTable, he_common
+from coalition.protocols.linear import HEArbiter, HEGuest, HEHost, PartyTable
 from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.he import common as he_common
 from coalition.protocols.linear.layout import Layout
 from coalition.protocols.linear.spec import LinearParams
 from coalition.testing import PartyFailure, run_parties
@@ -88,8 +89,8 @@ def test_host_cannot_read_labels_from_batch_of_one(monkeypatch: pytest.MonkeyPat
 
 def test_the_attack_is_real_without_the_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bypass the roles' check to show what it prevents: every label, with certainty."""
-    for module in ("he_guest", "he_host", "he_arbiter"):
-        monkeypatch.setattr(f"coalition.protocols.linear.{module}.check_batch_floor",
+    for module in ("guest", "host", "arbiter"):
+        monkeypatch.setattr(f"coalition.protocols.linear.he.{module}.check_batch_floor",
                             lambda *a, **k: None)
     seen = _run(PARAMS, monkeypatch)
     guest, _ = _tables()

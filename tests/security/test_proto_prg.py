@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from coalition.protocols.linear.correlated import Purpose, ShareStream
+from coalition.protocols.linear.ss.correlated import Purpose, ShareStream
 
 SEED = 0x0123456789ABCDEF_FEDCBA9876543210
 

@@ -34,6 +34,7 @@ from coalition.components.artifacts import (
 from coalition.core.context import Context
 from coalition.core.errors import CoalitionError, ConfigError, InputError
 from coalition.core.ids import Party, Role
+from coalition.core.params import ParamProblem, param_problems
 
 __all__ = [
     "Component",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
 
 
 def slots(**declared: T) -> Mapping[str, T]:
@@ -95,14 +97,6 @@ class Environment:
     policy_min_serving_features: int = 2
 
 
-@dataclass(frozen=True)
-class ParamProblem:
-    """One invalid parameter: ``field`` is the dotted parameter name ('' for the whole set)."""
-
-    field: str
-    message: str
-
-
 @dataclass
 class TaskContext:
     """Everything one party's ``run`` sees."""
@@ -112,6 +106,17 @@ class TaskContext:
     params: Any
     inputs: Mapping[str, Artifact]
     env: Environment = field(default_factory=Environment)
+
+    def params_as(self, cls: type[P]) -> P:
+        """The validated parameters, typed: ``ctx.params_as(LinearParams)``.
+
+        A component declares ``Params``; this is the typed view of the instance the runtime
+        parsed from it (a mismatch is a programming error, reported as :class:`ConfigError`).
+        """
+        if not isinstance(self.params, cls):
+            raise ConfigError("task parameters are not of the expected model",
+                              expected=cls.__name__, got=type(self.params).__name__)
+        return self.params
 
     @property
     def party(self) -> Party:
@@ -205,10 +210,9 @@ class Component(ABC):
         try:
             return cls.Params.model_validate(dict(raw)), []
         except ValidationError as exc:
-            return None, [ParamProblem(".".join(str(p) for p in e["loc"]), e["msg"])
-                          for e in exc.errors()]
-        except CoalitionError as exc:  # some protocol validators raise ConfigError directly
-            return None, [ParamProblem("", str(exc))]
+            return None, param_problems(exc)
+        except CoalitionError as exc:  # a validator that builds a value raising ConfigError
+            return None, [ParamProblem("", exc.message)]
 
     @classmethod
     def check_role(cls, role: Role, params: Any) -> list[ParamProblem]:
@@ -221,8 +225,9 @@ class Component(ABC):
         params, problems = cls.check_params(raw)
         if problems:
             raise ConfigError("invalid component parameters", component=cls.ref(),
-                              problems=[f"{p.field or 'parameters'}: {p.message}"
-                                        for p in problems])
+                              problems=[str(p) for p in problems],
+                              fields=sorted({f for p in problems for f in (p.field, *p.related)
+                                             if f}))
         return params
 
     @classmethod

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -38,6 +38,7 @@ from coalition.components.registry import register
 from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
+from coalition.core.params import Params
 from coalition.crypto.prg import KEY_BYTES, expand
 
 __all__ = ["TEST_ROWS", "DataSplit", "SplitParams", "split_positions"]
@@ -48,10 +49,10 @@ _PARTIES = frozenset({Role.GUEST, Role.HOST})
 IntArray = NDArray[np.int64]
 
 
-class SplitParams(BaseModel):
+class SplitParams(Params):
     """Test fraction, stratification, seed and mode."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "data split"
 
     test_size: float = Field(0.3, gt=0.0, lt=1.0, description="fraction of rows held out")
     stratified: bool = Field(True, description="same fraction from every class (needs labels)")

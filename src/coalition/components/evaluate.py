@@ -14,13 +14,14 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, Report
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.registry import register
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
+from coalition.core.params import Params
 from coalition.protocols.evaluate import binary_report, multiclass_report, regression_report
 
 __all__ = ["Evaluate", "EvaluateParams"]
@@ -28,10 +29,10 @@ __all__ = ["Evaluate", "EvaluateParams"]
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
 
-class EvaluateParams(BaseModel):
+class EvaluateParams(Params):
     """Which metrics, and which columns hold the truth and the score."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "evaluate"
 
     task: Literal["binary", "regression", "multiclass"] = "binary"
     label_column: str | None = Field(None, description="default: the dataset's label column")

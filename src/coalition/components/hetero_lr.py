@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from pydantic import Field
+
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.registry import register
-from coalition.core.context import Context
 from coalition.core.ids import Role
-from coalition.protocols.linear import LinearParams, PartyTable, estimator_for
+from coalition.protocols.linear import DataRole, LinearParams, PartyTable, coordinator, data_role
 
 __all__ = ["HeteroLinR", "HeteroLR", "LinRParams", "party_table"]
 
@@ -29,7 +30,7 @@ _ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
 class LinRParams(LinearParams):
     """:class:`~coalition.protocols.linear.LinearParams` for linear regression."""
 
-    task: Literal["linear"] = "linear"
+    task: Literal["linear"] = Field("linear", description="linear regression only")
 
 
 def party_table(data: Dataset) -> PartyTable:
@@ -38,16 +39,31 @@ def party_table(data: Dataset) -> PartyTable:
     return PartyTable.from_arrays(data.ids(), data.feature_matrix(), labels, data.features)
 
 
-def _fit_party(est: Any, comm: Context, ctx: TaskContext) -> Any:
-    return est.fit(comm, party_table(ctx.dataset("train_data")))
+def _train(ctx: TaskContext) -> DataRole:
+    return data_role(ctx.params_as(LinearParams), ctx.role).fit(
+        ctx.comm, party_table(ctx.dataset("train_data")))
 
 
-def _fit_arbiter(est: Any, comm: Context, ctx: TaskContext) -> Any:
-    return est.fit(comm)
+def _host(family: str, ctx: TaskContext) -> dict[str, Artifact]:
+    est = _train(ctx)
+    return {"model": ModelPart(family, ctx.role, est.model_.to_artifact())}
 
 
-_FIT: dict[Role, Callable[[Any, Context, TaskContext], Any]] = {
-    Role.GUEST: _fit_party, Role.HOST: _fit_party, Role.ARBITER: _fit_arbiter}
+def _guest(family: str, ctx: TaskContext) -> dict[str, Artifact]:
+    est = _train(ctx)
+    loss = list(est.history_.loss)
+    return {"model": ModelPart(family, ctx.role, est.model_.to_artifact()),
+            "metrics": Metrics({"epochs": float(est.history_.epochs),
+                                **({"final_loss": float(loss[-1])} if loss else {})})}
+
+
+def _arbiter(family: str, ctx: TaskContext) -> dict[str, Artifact]:
+    coordinator(ctx.params_as(LinearParams)).fit(ctx.comm)
+    return {}
+
+
+_RUN: dict[Role, Callable[[str, TaskContext], dict[str, Artifact]]] = {
+    Role.GUEST: _guest, Role.HOST: _host, Role.ARBITER: _arbiter}
 
 
 @register
@@ -78,19 +94,7 @@ class HeteroLR(Component):
 
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Train this party's role; guest and hosts return their model part."""
-        est = estimator_for(ctx.params, ctx.role)
-        _FIT[ctx.role](est, ctx.comm, ctx)
-        model = getattr(est, "model_", None)
-        if model is None:
-            return {}
-        out: dict[str, Artifact] = {
-            "model": ModelPart(self.family(), ctx.role, model.to_artifact())}
-        history = getattr(est, "history_", None)
-        if ctx.role is Role.GUEST:
-            loss = list(getattr(history, "loss", []))
-            out["metrics"] = Metrics({"epochs": float(getattr(history, "epochs", 0)),
-                                      **({"final_loss": float(loss[-1])} if loss else {})})
-        return out
+        return _RUN[ctx.role](self.family(), ctx)
 
 
 @register

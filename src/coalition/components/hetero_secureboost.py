@@ -11,7 +11,6 @@ An optional ``validate_data`` enables early stopping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -27,7 +26,7 @@ _PARTIES = frozenset({Role.GUEST, Role.HOST})
 def _guest(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
-    est = SecureBoostGuest(ctx.params).fit(
+    est = SecureBoostGuest(ctx.params_as(SecureBoostParams)).fit(
         ctx.comm, train.feature_matrix(), train.labels(),
         None if valid is None else valid.feature_matrix(),
         None if valid is None else valid.labels())
@@ -41,7 +40,7 @@ def _guest(ctx: TaskContext) -> dict[str, Artifact]:
 def _host(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
-    est = SecureBoostHost(ctx.params).fit(
+    est = SecureBoostHost(ctx.params_as(SecureBoostParams)).fit(
         ctx.comm, train.feature_matrix(), None if valid is None else valid.feature_matrix())
     return {"model": ModelPart(HeteroSecureBoost.family(), ctx.role, est.to_artifact())}
 
@@ -72,6 +71,4 @@ class HeteroSecureBoost(Component):
 
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Train this party's role."""
-        runner: Any = _RUN[ctx.role]
-        out: Mapping[str, Artifact] = runner(ctx)
-        return out
+        return _RUN[ctx.role](ctx)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -30,9 +30,8 @@ from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
 from coalition.protocols.horizontal import (
     GlobalModel,
-    HorizontalParams,
+    HorizontalJobParams,
     LocalData,
-    SecAggConfig,
     run_aggregator,
     run_client,
 )
@@ -47,38 +46,30 @@ _CLIENTS = frozenset({Role.GUEST, Role.HOST})
 _ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
 
 
-class HomoLRParams(BaseModel):
-    """Rounds, local training, aggregation strategy, and the model's shape."""
+class HomoLRParams(HorizontalJobParams):
+    """The protocol's :class:`~coalition.protocols.horizontal.HorizontalJobParams` (rounds,
+    sampling, local training, SecAgg), the aggregation strategy, and the model's shape."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    rounds: int = Field(10, ge=1, le=10_000)
-    local_epochs: int = Field(1, ge=1)
-    batch_size: int = Field(32, ge=1)
-    learning_rate: float = Field(0.1, gt=0.0)
     strategy: str = Field("fedavg", description=f"one of {sorted(STRATEGIES)}")
-    strategy_options: dict[str, float] = Field(default_factory=dict)
-    clients_per_round: int | None = Field(None, ge=1)
-    min_clients: int = Field(1, ge=1)
-    client_timeout: float = Field(60.0, gt=0.0)
-    secure_aggregation: bool = Field(True, description="SecAgg (the node policy requires it)")
-    n_classes: int = Field(2, ge=2)
-    l2: float = Field(0.0, ge=0.0)
-    seed: int = Field(0, ge=0)
+    strategy_options: dict[str, float] = Field(
+        default_factory=dict, description="keyword arguments of the strategy (fedprox: mu, ...)")
+    n_classes: int = Field(2, ge=2, description="classes of the labels 0..n_classes-1")
+    l2: float = Field(0.0, ge=0.0, description="L2 regularisation of the local training")
 
-    def horizontal(self) -> HorizontalParams:
-        """The protocol's parameters."""
-        return HorizontalParams(
-            rounds=self.rounds, local_epochs=self.local_epochs, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, clients_per_round=self.clients_per_round,
-            min_clients=self.min_clients, client_timeout=self.client_timeout, seed=self.seed,
-            secagg=SecAggConfig() if self.secure_aggregation else None)
+    def model(self, n_features: int) -> NumpyModel:
+        """A fresh logistic regression over ``n_features`` columns."""
+        return LogisticRegression(n_features, self.n_classes, self.l2, self.seed)
 
 
 class HomoNNParams(HomoLRParams):
     """:class:`HomoLRParams` plus the hidden layer sizes of the MLP."""
 
-    hidden: list[int] = Field(default_factory=lambda: [16], min_length=1)
+    hidden: list[int] = Field(default_factory=lambda: [16], min_length=1,
+                              description="units of each hidden layer")
+
+    def model(self, n_features: int) -> NumpyModel:
+        """A fresh MLP over ``n_features`` columns."""
+        return MLP(n_features, self.n_classes, list(self.hidden), self.l2, self.seed)
 
 
 def _xy(data: Dataset) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -89,9 +80,9 @@ def _xy(data: Dataset) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
 
 
 class _Homo(Component):
-    """Shared run logic; subclasses pick the model."""
+    """Shared run logic; subclasses pick the parameter model, which builds the model."""
 
-    Params: ClassVar[type[BaseModel]] = HomoLRParams
+    Params: ClassVar[type[HomoLRParams]] = HomoLRParams
     roles = _ALL
     required_roles = frozenset({Role.ARBITER})
     inputs = slots(
@@ -109,11 +100,6 @@ class _Homo(Component):
                               doc="scores of test_data"),
     )
 
-    @classmethod
-    def build(cls, p: Any, n_features: int) -> NumpyModel:
-        """A fresh model for ``n_features`` columns."""
-        raise NotImplementedError
-
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Aggregate (arbiter) or train locally (clients)."""
         roles: dict[Role, Callable[[TaskContext], dict[str, Artifact]]] = {
@@ -121,18 +107,18 @@ class _Homo(Component):
         return roles[ctx.role](ctx)
 
     def _aggregate(self, ctx: TaskContext) -> dict[str, Artifact]:
-        p = ctx.params
+        p = ctx.params_as(HomoLRParams)
         schemas = ctx.comm.gather(ctx.comm.peers(), SCHEMA)
         if any(s != schemas[0] for s in schemas) or not schemas or not schemas[0]:
             raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
-        model = self.build(p, len(schemas[0]))
+        model = p.model(len(schemas[0]))
         strategy = make_strategy(p.strategy, **p.strategy_options)
-        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.horizontal())
+        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params())
         return {"model": ModelPart(self.family(), ctx.role, final.to_artifact()),
                 "metrics": Metrics(dict(final.metrics))}
 
     def _client(self, ctx: TaskContext) -> dict[str, Artifact]:
-        p = ctx.params
+        p = ctx.params_as(HomoLRParams)
         train = ctx.dataset("train_data")
         x, y = _xy(train)
         valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
@@ -140,8 +126,8 @@ class _Homo(Component):
         if ctx.comm.arbiter is None:
             raise ProtocolError("horizontal training needs the arbiter as aggregator")
         ctx.comm.send(ctx.comm.arbiter, SCHEMA, train.features)
-        result = run_client(ctx.comm.sub("fit"), self.build(p, x.shape[1]),
-                            LocalData(x, y, xv, yv), p.horizontal())
+        result = run_client(ctx.comm.sub("fit"), p.model(x.shape[1]),
+                            LocalData(x, y, xv, yv), p.protocol_params())
         out: dict[str, Artifact] = {
             "model": ModelPart(self.family(), ctx.role, result.model.to_artifact())}
         if ctx.has("test_data"):
@@ -152,8 +138,7 @@ class _Homo(Component):
 
 
 def _scores(model: GlobalModel, data: Dataset) -> np.ndarray[Any, Any]:
-    proba = model.build().predict_proba(data.feature_matrix())  # type: ignore[attr-defined]
-    probs = np.asarray(proba, dtype=np.float64)
+    probs = model.predict_proba(data.feature_matrix())
     return probs[:, 1] if probs.ndim == 2 and probs.shape[1] == 2 else probs
 
 
@@ -166,11 +151,6 @@ class HomoLR(_Homo):
     description = "Horizontal logistic regression (FedAvg and friends; optional SecAgg)."
     Params = HomoLRParams
 
-    @classmethod
-    def build(cls, p: Any, n_features: int) -> NumpyModel:
-        """Logistic regression over ``n_features`` columns."""
-        return LogisticRegression(n_features, p.n_classes, p.l2, p.seed)
-
 
 @register
 class HomoNN(_Homo):
@@ -180,8 +160,3 @@ class HomoNN(_Homo):
     version = "1.0.0"
     description = "Horizontal MLP classifier (FedAvg and friends; optional SecAgg)."
     Params = HomoNNParams
-
-    @classmethod
-    def build(cls, p: Any, n_features: int) -> NumpyModel:
-        """An MLP over ``n_features`` columns."""
-        return MLP(n_features, p.n_classes, list(p.hidden), p.l2, p.seed)

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -29,6 +28,7 @@ from coalition.components.hetero_lr import party_table
 from coalition.components.registry import register
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
+from coalition.core.params import Params
 from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 
@@ -42,10 +42,10 @@ Predictor = Callable[[TaskContext, ModelPart, Dataset],
                      tuple[list[str], NDArray[np.float64]] | None]
 
 
-class PredictParams(BaseModel):
+class PredictParams(Params):
     """No parameters: the model part says how to score."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "predict"
 
 
 def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset

@@ -11,7 +11,6 @@ parties agree on (ascending canonical ID), so row ``i`` is the same entity every
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from pydantic import model_validator
 
@@ -20,12 +19,15 @@ from coalition.components.base import Component, Input, Output, TaskContext, slo
 from coalition.components.registry import register
 from coalition.core.context import Context
 from coalition.core.ids import Role
+from coalition.core.params import ParamConflict
 from coalition.protocols.psi import Delivery, PsiParams, PsiResult, run_guest, run_host
 
 __all__ = ["Psi", "PsiComponentParams"]
 
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
-_RUN: dict[Role, Callable[..., PsiResult]] = {Role.GUEST: run_guest, Role.HOST: run_host}
+#: A party's PSI role: its context, its IDs, the parameters; every role returns a PsiResult.
+PsiRole = Callable[[Context, list[str], PsiParams], PsiResult]
+_RUN: dict[Role, PsiRole] = {Role.GUEST: run_guest, Role.HOST: run_host}
 
 
 class PsiComponentParams(PsiParams):
@@ -34,8 +36,8 @@ class PsiComponentParams(PsiParams):
     @model_validator(mode="after")
     def _everyone_aligns(self) -> PsiComponentParams:
         if self.delivery != Delivery.BOTH:
-            raise ValueError("the psi component needs delivery 'both': every party keeps "
-                             "its aligned rows for the tasks that follow")
+            raise ParamConflict("the psi component needs delivery 'both': every party keeps "
+                                "its aligned rows for the tasks that follow", "delivery")
         return self
 
 
@@ -58,10 +60,9 @@ class Psi(Component):
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Run this party's PSI role on the ID column."""
         data = ctx.dataset("data")
-        comm: Context = ctx.comm
-        params: Any = ctx.params
-        result = _RUN[ctx.role](comm, data.frame[data.id_column].astype(str).tolist(),
-                                PsiParams.model_validate(params.model_dump()))
+        params = ctx.params_as(PsiComponentParams)
+        ids: list[str] = data.frame[data.id_column].astype(str).tolist()
+        result = _RUN[ctx.role](ctx.comm, ids, PsiParams.parse(params.model_dump()))
         aligned = data.with_frame(result.select(data.frame))
         return {"data": aligned,
                 "metrics": Metrics({"input_rows": float(len(data.frame)),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
 from coalition.components.base import (
@@ -27,16 +27,17 @@ from coalition.components.base import (
 from coalition.components.registry import register
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
+from coalition.core.params import Params
 
 __all__ = ["Reader", "ReaderParams"]
 
 _ANY = frozenset({Role.GUEST, Role.HOST})
 
 
-class ReaderParams(BaseModel):
+class ReaderParams(Params):
     """Which file, and which columns are the ID and the label."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "reader"
 
     path: str = Field(min_length=1, description="CSV/Parquet file (standalone) or dataset name")
     id_column: str = Field("id", min_length=1)

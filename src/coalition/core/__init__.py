@@ -1,4 +1,5 @@
-"""Ids, roles, typed errors, the codec, and the ``Context``/``Channel`` interfaces.
+"""Ids, roles, typed errors, the codec, the parameter contract (:class:`Params`), and the
+``Context``/``Channel`` interfaces.
 
 ``coalition.core`` touches no sockets, database, HTTP or threads of its own.
 """
@@ -29,6 +30,7 @@ from coalition.core.errors import (
     ProtocolError,
 )
 from coalition.core.ids import Party, Role
+from coalition.core.params import ParamConflict, ParamProblem, Params
 
 __all__ = [
     "AuthError",
@@ -47,6 +49,9 @@ __all__ = [
     "MetricPoint",
     "MetricsSink",
     "NotFoundError",
+    "ParamConflict",
+    "ParamProblem",
+    "Params",
     "Party",
     "PeerError",
     "PeerTimeoutError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coalition.core import ConfigError, ProtocolError
+from coalition.core import ConfigError, InputError, ProtocolError
 from coalition.protocols.horizontal import GlobalModel, ParamLayout
 from coalition.protocols.horizontal.models import (
     MLP,
@@ -96,3 +96,12 @@ def test_torch_model_adapter() -> None:
     assert model.evaluate(X, Y3)["loss"] < before
     model.set_weights(w)
     assert model.evaluate(X, Y3)["loss"] == pytest.approx(before, rel=1e-5)
+
+
+def test_global_model_scores_classes_only_for_classifiers() -> None:
+    clf = LogisticRegression(5, seed=1)
+    scored = GlobalModel(clf.describe(), clf.get_weights()).predict_proba(X)
+    np.testing.assert_allclose(scored, clf.predict_proba(X))
+    reg = LinearRegression(5)
+    with pytest.raises(InputError):
+        GlobalModel(reg.describe(), reg.get_weights()).predict_proba(X)

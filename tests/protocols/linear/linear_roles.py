@@ -59,15 +59,15 @@ def pred_host(ctx: Context, model: dict[str, Any], table: PartyTable) -> None:
 
 
 def he_guest(ctx: Context, params: dict[str, Any], table: PartyTable) -> dict[str, Any]:
-    from coalition.protocols.linear.he_guest import HEGuest
+    from coalition.protocols.linear.he.guest import HEGuest
     return HEGuest(params).fit(ctx, table).model_.to_artifact()
 
 
 def he_host(ctx: Context, params: dict[str, Any], table: PartyTable) -> dict[str, Any]:
-    from coalition.protocols.linear.he_host import HEHost
+    from coalition.protocols.linear.he.host import HEHost
     return HEHost(params).fit(ctx, table).model_.to_artifact()
 
 
 def he_arbiter(ctx: Context, params: dict[str, Any]) -> None:
-    from coalition.protocols.linear.he_arbiter import HEArbiter
+    from coalition.protocols.linear.he.arbiter import HEArbiter
     HEArbiter(params).fit(ctx)

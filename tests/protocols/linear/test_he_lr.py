@@ -13,8 +13,8 @@ from coalition.core import Party
 from coalition.core.errors import ConfigError, EncodingOverflowError, PeerError, ProtocolError
 from coalition.crypto.paillier import EncryptedArray, InsecureKeyWarning, generate_keypair
 from coalition.protocols.linear import LinearModelPart, LinearParams
-from coalition.protocols.linear.he_guest import HEGuest
-from coalition.protocols.linear.he_mask import decrypt_masked, mask, unmask
+from coalition.protocols.linear.he.guest import HEGuest
+from coalition.protocols.linear.he.mask import decrypt_masked, mask, unmask
 from coalition.testing import PartyFailure, Recorder, find_leaks, run_parties
 
 G, A = Party.guest(), Party.arbiter()
@@ -94,8 +94,8 @@ def known_key(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InsecureKeyWarning)
         pair = generate_keypair(1024, allow_insecure=True)
-    import coalition.protocols.linear.he_arbiter as arb
-    import coalition.protocols.linear.he_guest as gst
+    import coalition.protocols.linear.he.arbiter as arb
+    import coalition.protocols.linear.he.guest as gst
     monkeypatch.setattr(arb, "keypair", lambda params: pair)
     monkeypatch.setattr(gst, "keypair", lambda params: pair)
     return pair

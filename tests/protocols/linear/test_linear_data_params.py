@@ -64,3 +64,27 @@ def test_estimator_table_selects_by_protocol_and_role():
     assert isinstance(estimator_for(he, Role.ARBITER), HEArbiter)
     with pytest.raises(ConfigError):
         estimator_for({**he, "protocol": "he-guest"}, Role.ARBITER)
+
+
+def test_typed_role_builders_split_data_roles_from_the_coordinator():
+    from coalition.core import Role
+    from coalition.protocols.linear import (
+        HEGuest,
+        HEHost,
+        SSDealer,
+        SSGuest,
+        SSHost,
+        coordinator,
+        data_role,
+    )
+
+    he = {"protocol": "he-guest", "key_bits": 1024, "allow_insecure_key": True}
+    assert isinstance(data_role({"protocol": "ss"}, Role.GUEST), SSGuest)
+    assert isinstance(data_role({"protocol": "ss"}, Role.HOST), SSHost)
+    assert isinstance(data_role(he, Role.GUEST), HEGuest)
+    assert isinstance(data_role(he, Role.HOST), HEHost)
+    assert isinstance(coordinator({"protocol": "ss"}), SSDealer)
+    with pytest.raises(ConfigError):
+        data_role({"protocol": "ss"}, Role.ARBITER)  # the arbiter holds no data
+    with pytest.raises(ConfigError):
+        coordinator(he)  # he-guest has no arbiter

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from coalition.core.errors import EncodingOverflowError
-from coalition.protocols.linear.correlated import Purpose, ShareStream
 from coalition.protocols.linear.fixedpoint import decode, encode, mul_public, truncate
+from coalition.protocols.linear.ss.correlated import Purpose, ShareStream
 
 F = 14
 

@@ -22,19 +22,28 @@ from coalition.protocols.horizontal.aggregator import average_metrics, run_aggre
 from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
 from coalition.protocols.horizontal.client import ClientResult, run_client
 from coalition.protocols.horizontal.dp import PrivacyAccountant
-from coalition.protocols.horizontal.spec import DPConfig, HorizontalParams, LocalData, SecAggConfig
+from coalition.protocols.horizontal.spec import (
+    DPConfig,
+    HorizontalJobParams,
+    HorizontalParams,
+    LocalData,
+    SecAggConfig,
+    TrainingParams,
+)
 from coalition.protocols.horizontal.weights import ParamLayout, Weights
 
 __all__ = [
     "ClientResult",
     "DPConfig",
     "GlobalModel",
+    "HorizontalJobParams",
     "HorizontalParams",
     "LocalData",
     "ParamLayout",
     "PrivacyAccountant",
     "RoundRecord",
     "SecAggConfig",
+    "TrainingParams",
     "Weights",
     "average_metrics",
     "run_aggregator",

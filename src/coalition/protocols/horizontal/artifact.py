@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import InputError
-from coalition.protocols.horizontal.models.base import Model, NumpyModel
+from coalition.protocols.horizontal.models.base import Classifier, Model, NumpyModel
 from coalition.protocols.horizontal.models.registry import build_model
 from coalition.protocols.horizontal.weights import Weights
 
@@ -82,3 +82,11 @@ class GlobalModel:
     def predict(self, x: NDArray[Any]) -> NDArray[Any]:
         """Score rows locally with the global model."""
         return self.build().predict(x)
+
+    def predict_proba(self, x: NDArray[Any]) -> NDArray[np.float64]:
+        """Class scores of rows (see :class:`Classifier`); :class:`InputError` for a model
+        that does not classify."""
+        model = self.build()
+        if not isinstance(model, Classifier):
+            raise InputError("this model does not score classes", kind=model.kind)
+        return model.predict_proba(x)

@@ -1,5 +1,9 @@
 """Parameters, message keys and payload shapes of horizontal federated learning.
 
+Parameters follow the contract of :class:`coalition.core.Params`: :class:`TrainingParams`
+(rounds, sampling, local training) is declared once; a job sets :class:`HorizontalJobParams`
+(the components add only their model's shape), the roles run with :class:`HorizontalParams`.
+
 Message flow of one round ``r`` (namespace ``round/r``)::
 
     aggregator → every client   ROUND   {"task": "fit" | "evaluate", "weights": {name: array},
@@ -26,8 +30,9 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import Field, model_validator
 
-from coalition.core import ConfigError, InputError, MessageKey
+from coalition.core import InputError, MessageKey, ParamConflict, Params
 
 __all__ = [
     "FINAL",
@@ -35,9 +40,11 @@ __all__ = [
     "REPLY",
     "ROUND",
     "DPConfig",
+    "HorizontalJobParams",
     "HorizontalParams",
     "LocalData",
     "SecAggConfig",
+    "TrainingParams",
 ]
 
 ROUND = MessageKey("round", "aggregator → client: task of this round and the global weights")
@@ -49,8 +56,7 @@ TASK_FIT = "fit"
 TASK_EVALUATE = "evaluate"
 
 
-@dataclass(frozen=True)
-class SecAggConfig:
+class SecAggConfig(Params):
     """Secure aggregation (Bonawitz et al. 2017; SecAgg+ of Bell et al. 2020 when ``neighbours``).
 
     ``neighbours=None`` masks every pair of sampled clients (complete graph, SecAgg);
@@ -61,27 +67,27 @@ class SecAggConfig:
     ``2**modulus_bits``.
     """
 
-    neighbours: int | None = None
-    threshold_fraction: float = 0.5
-    modulus_bits: int = 64
-    frac_bits: int = 24
+    params_of = "secure aggregation"
 
-    def __post_init__(self) -> None:
-        if self.neighbours is not None and (self.neighbours < 2 or self.neighbours % 2):
-            raise ConfigError("secagg neighbours must be an even number >= 2",
-                              neighbours=self.neighbours)
-        if not 0.0 < self.threshold_fraction < 1.0:
-            raise ConfigError("secagg threshold_fraction must be in (0, 1)",
-                              threshold_fraction=self.threshold_fraction)
-        if not 16 <= self.modulus_bits <= 64:
-            raise ConfigError("secagg modulus_bits must be in 16..64", modulus_bits=self.modulus_bits)
-        if not 0 < self.frac_bits < self.modulus_bits - 8:
-            raise ConfigError("secagg frac_bits must leave room for the integer part",
-                              frac_bits=self.frac_bits, modulus_bits=self.modulus_bits)
+    neighbours: int | None = Field(None, ge=2, description=(
+        "even k: SecAgg+ over a k-regular graph; None: every pair of clients (SecAgg)"))
+    threshold_fraction: float = Field(0.5, gt=0.0, lt=1.0,
+                                      description="share of a client's neighbourhood needed "
+                                                  "to recover its masks")
+    modulus_bits: int = Field(64, ge=16, le=64, description="updates are summed mod 2**bits")
+    frac_bits: int = Field(24, gt=0, description="fixed-point fractional bits of an update")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SecAggConfig:
+        if self.neighbours is not None and self.neighbours % 2:
+            raise ParamConflict("secagg neighbours must be an even number >= 2", "neighbours")
+        if self.frac_bits >= self.modulus_bits - 8:
+            raise ParamConflict("secagg frac_bits must leave room for the integer part",
+                                "frac_bits", "modulus_bits")
+        return self
 
 
-@dataclass(frozen=True)
-class DPConfig:
+class DPConfig(Params):
     """Client-level differential privacy (DP-FedAvg, McMahan et al. ICLR 2018).
 
     Every sampled client clips its model update to L2 norm ``clip_norm``; Gaussian noise of
@@ -93,24 +99,17 @@ class DPConfig:
     accountant and reported as ``epsilon`` at ``delta`` after every round.
     """
 
-    clip_norm: float
-    noise_multiplier: float
-    delta: float = 1e-5
-    noise: Literal["client", "server"] = "client"
+    params_of = "differential privacy"
 
-    def __post_init__(self) -> None:
-        if self.clip_norm <= 0 or self.noise_multiplier < 0:
-            raise ConfigError("dp needs clip_norm > 0 and noise_multiplier >= 0",
-                              clip_norm=self.clip_norm, noise_multiplier=self.noise_multiplier)
-        if not 0.0 < self.delta < 1.0:
-            raise ConfigError("dp delta must be in (0, 1)", delta=self.delta)
-        if self.noise not in ("client", "server"):
-            raise ConfigError("dp noise must be 'client' or 'server'", noise=self.noise)
+    clip_norm: float = Field(gt=0.0, description="L2 bound of each client's update")
+    noise_multiplier: float = Field(ge=0.0, description="noise std / clip_norm")
+    delta: float = Field(1e-5, gt=0.0, lt=1.0, description="delta of the reported (eps, delta)")
+    noise: Literal["client", "server"] = Field("client", description=(
+        "who adds the noise: split over the clients (needs SecAgg) or the aggregator"))
 
 
-@dataclass(frozen=True)
-class HorizontalParams:
-    """Parameters shared by the aggregator and every client of one training job.
+class TrainingParams(Params):
+    """Rounds, client sampling and local training: shared by the aggregator and every client.
 
     ``clients_per_round`` clients (all when ``None``) are sampled each round; the aggregator
     waits at most ``client_timeout`` seconds for the answers of each step of a round, drops the
@@ -118,32 +117,45 @@ class HorizontalParams:
     ``min_clients`` updates arrived (otherwise the global model is left unchanged for that round).
     """
 
-    rounds: int = 10
-    local_epochs: int = 1
-    batch_size: int = 32
-    learning_rate: float = 0.1
-    clients_per_round: int | None = None
-    min_clients: int = 1
-    client_timeout: float = 60.0
-    seed: int = 0
-    secagg: SecAggConfig | None = None
-    dp: DPConfig | None = None
+    params_of = "horizontal FL"
 
-    def __post_init__(self) -> None:
-        if self.rounds < 1 or self.local_epochs < 1 or self.batch_size < 1:
-            raise ConfigError("rounds, local_epochs and batch_size must be >= 1",
-                              rounds=self.rounds, local_epochs=self.local_epochs,
-                              batch_size=self.batch_size)
-        if self.learning_rate <= 0:
-            raise ConfigError("learning_rate must be > 0", learning_rate=self.learning_rate)
-        if self.clients_per_round is not None and self.clients_per_round < 1:
-            raise ConfigError("clients_per_round must be >= 1",
-                              clients_per_round=self.clients_per_round)
-        if self.min_clients < 1:
-            raise ConfigError("min_clients must be >= 1", min_clients=self.min_clients)
-        if self.client_timeout <= 0:
-            raise ConfigError("client_timeout must be > 0", client_timeout=self.client_timeout)
+    rounds: int = Field(10, ge=1, le=10_000, description="federated rounds")
+    local_epochs: int = Field(1, ge=1, description="epochs each client trains per round")
+    batch_size: int = Field(32, ge=1, description="rows per local mini-batch")
+    learning_rate: float = Field(0.1, gt=0.0, description="local step size")
+    clients_per_round: int | None = Field(None, ge=1,
+                                          description="clients sampled per round (None: all)")
+    min_clients: int = Field(1, ge=1, description="fewest updates that make a round count")
+    client_timeout: float = Field(60.0, gt=0.0,
+                                  description="seconds the aggregator waits per round step")
+    seed: int = Field(0, ge=0, description="client sampling and local shuffling (public)")
 
+
+class HorizontalParams(TrainingParams):
+    """Everything the aggregator and the clients run with: :class:`TrainingParams`, and the
+    settings of secure aggregation (``None``: the aggregator sees each update) and of
+    differential privacy (``None``: none)."""
+
+    secagg: SecAggConfig | None = Field(None, description="secure aggregation settings")
+    dp: DPConfig | None = Field(None, description="differential privacy settings")
+
+
+class HorizontalJobParams(TrainingParams):
+    """What a job sets (``homo_lr``/``homo_nn``): :class:`TrainingParams` and the SecAgg switch.
+
+    SecAgg's own settings and DP stay library-level: a job that could lower SecAgg's threshold
+    would let the aggregator unmask single updates, and the privacy policy checks only the
+    switch (``secure_aggregation``).
+    """
+
+    secure_aggregation: bool = Field(True, description=(
+        "SecAgg: the aggregator learns only the sum (the node's privacy policy requires it)"))
+
+    def protocol_params(self) -> HorizontalParams:
+        """The protocol's parameters: the training fields, SecAgg's defaults when switched on."""
+        return HorizontalParams(
+            **self.model_dump(include=set(TrainingParams.model_fields)),
+            secagg=SecAggConfig() if self.secure_aggregation else None)
 
 
 @dataclass(frozen=True)

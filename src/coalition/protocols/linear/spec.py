@@ -1,18 +1,18 @@
 """Shared parameters of vertical linear models (every protocol variant, every role).
 
-:class:`LinearParams` is validated once, at the boundary (:meth:`LinearParams.parse`), with one
-error format (:class:`~coalition.core.errors.ConfigError`). Variant-specific message keys live in
-``ss_spec.py`` and ``he_spec.py``.
+:class:`LinearParams` follows the parameter contract of :class:`coalition.core.Params`: validated
+once, at the boundary (:meth:`LinearParams.parse`), every problem one
+:class:`~coalition.core.errors.ConfigError` naming its field. Variant-specific message keys live
+in ``ss/spec.py`` and ``he/spec.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from coalition.core.errors import ConfigError
+from coalition.core.params import ParamConflict, Params
 
 __all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Task"]
 
@@ -30,7 +30,7 @@ MIN_HE_BATCH_FACTOR = 10
 LINEAR_OPTIMIZERS = frozenset({"sgd", "momentum", "nesterov"})
 
 
-class LinearParams(BaseModel):
+class LinearParams(Params):
     """Hyper-parameters of hetero logistic / linear regression.
 
     ``protocol`` picks the topology: ``ss`` (additive secret sharing, arbiter as dealer, or the
@@ -38,59 +38,56 @@ class LinearParams(BaseModel):
     ``he-guest`` (Paillier, guest holds the key). See ``docs/linear.md`` for what each assumes.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "linear model"
 
-    task: Task = "logistic"
-    protocol: Protocol = "ss"
-    epochs: int = Field(20, ge=1, le=100_000)
+    task: Task = Field("logistic", description="logistic (binary labels) or linear regression")
+    protocol: Protocol = Field("ss", description="ss, he-arbiter or he-guest (see above)")
+    epochs: int = Field(20, ge=1, le=100_000, description="passes over the training rows")
     batch_size: int | None = Field(240, ge=1, description="rows per mini-batch; None = full batch")
-    learning_rate: float = Field(0.15, gt=0.0, le=100.0)
-    optimizer: Literal["sgd", "momentum", "nesterov", "adam", "rmsprop"] = "sgd"
+    learning_rate: float = Field(0.15, gt=0.0, le=100.0, description="initial step size")
+    optimizer: Literal["sgd", "momentum", "nesterov", "adam", "rmsprop"] = Field(
+        "sgd", description="update rule; ss supports sgd, momentum and nesterov")
     momentum: float = Field(0.9, ge=0.0, lt=1.0, description="beta1 for momentum/nesterov/adam")
     beta2: float = Field(0.999, ge=0.0, lt=1.0, description="adam/rmsprop second moment decay")
-    epsilon: float = Field(1e-8, gt=0.0)
-    penalty: Literal["none", "l1", "l2"] = "l2"
+    epsilon: float = Field(1e-8, gt=0.0, description="adam/rmsprop denominator guard")
+    penalty: Literal["none", "l1", "l2"] = Field(
+        "l2", description="regulariser of the weights (not the intercept); ss: l2 or none")
     alpha: float = Field(0.01, ge=0.0, description="regularisation strength")
     decay: float = Field(0.0, ge=0.0, description="lr_t = lr / (1 + decay * epoch)")
-    fit_intercept: bool = True
-    class_weight: Literal["none", "balanced"] = "none"
-    early_stop: Literal["none", "loss", "weight_diff"] = "none"
-    tol: float = Field(1e-4, gt=0.0)
-    shuffle: bool = True
+    fit_intercept: bool = Field(True, description="the guest learns an intercept")
+    class_weight: Literal["none", "balanced"] = Field(
+        "none", description="balanced re-weights classes (logistic, he only)")
+    early_stop: Literal["none", "loss", "weight_diff"] = Field(
+        "none", description="stop when this changes by less than tol between epochs")
+    tol: float = Field(1e-4, gt=0.0, description="early-stopping tolerance")
+    shuffle: bool = Field(True, description="shuffle the batch order every epoch")
     seed: int = Field(0, ge=0, description="batch order and initial state (public)")
     frac_bits: int = Field(14, ge=8, le=20, description="ss only: fixed-point fractional bits")
     key_bits: int = Field(2048, ge=512, description="he only: Paillier modulus bits")
     allow_insecure_key: bool = Field(False, description="he only: permit keys under 2048 bits")
     precision_bits: int = Field(40, ge=16, le=64, description="he only: encoding precision")
-    report_loss: bool = True
+    report_loss: bool = Field(True, description="compute the training loss every epoch")
 
     @model_validator(mode="after")
     def _consistent(self) -> LinearParams:
         if self.protocol == "ss":
             if self.optimizer not in LINEAR_OPTIMIZERS:
-                raise ValueError(f"optimizer {self.optimizer!r} needs secure sqrt/division; "
-                                 f"protocol 'ss' supports {sorted(LINEAR_OPTIMIZERS)}")
+                raise ParamConflict(f"optimizer {self.optimizer!r} needs secure sqrt/division; "
+                                    f"protocol 'ss' supports {sorted(LINEAR_OPTIMIZERS)}",
+                                    "optimizer", "protocol")
             if self.penalty == "l1":
-                raise ValueError("L1 needs a secure sign(); protocol 'ss' supports l2 or none")
+                raise ParamConflict("L1 needs a secure sign(); protocol 'ss' supports l2 or none",
+                                    "penalty", "protocol")
             if self.class_weight != "none":
-                raise ValueError("class weights are not supported by protocol 'ss'")
+                raise ParamConflict("class weights are not supported by protocol 'ss'",
+                                    "class_weight", "protocol")
         if self.task == "linear" and self.class_weight != "none":
-            raise ValueError("class weights apply to logistic regression only")
+            raise ParamConflict("class weights apply to logistic regression only",
+                                "class_weight", "task")
         if self.key_bits < 2048 and not self.allow_insecure_key:
-            raise ValueError("key_bits < 2048 requires allow_insecure_key=True")
+            raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
+                                "key_bits", "allow_insecure_key")
         return self
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | LinearParams | None = None) -> LinearParams:
-        """Validate user parameters; every problem becomes one :class:`ConfigError`."""
-        if isinstance(raw, LinearParams):
-            return raw
-        try:
-            return cls.model_validate(dict(raw or {}))
-        except ValidationError as exc:
-            problems = [f"{'.'.join(map(str, e['loc'])) or 'params'}: {e['msg']}"
-                        for e in exc.errors()]
-            raise ConfigError("invalid linear model parameters", problems=problems) from exc
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate of ``epoch`` (0-based) after decay."""

@@ -17,14 +17,13 @@ Modes (:class:`PirMode`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from coalition.core.context import MessageKey
-from coalition.core.errors import CoalitionError, ConfigError
+from coalition.core.errors import CoalitionError
+from coalition.core.params import Params
 
 __all__ = [
     "FORMAT",
@@ -56,27 +55,15 @@ class PirMode(StrEnum):
     OT_DECOYS = "ot_decoys"
 
 
-class PirParams(BaseModel):
+class PirParams(Params):
     """The client's query parameters (the table's own settings travel in its manifest)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "PIR"
 
-    mode: PirMode = PirMode.DOWNLOAD
+    mode: PirMode = Field(PirMode.DOWNLOAD, description="download, bucketed or ot_decoys")
     min_batch: int = Field(16, ge=1, le=1 << 20, description="smallest padded batch size")
     decoys: int = Field(100, ge=2, le=4096, description="ot_decoys: candidates per query (k)")
     batch_rows: int = Field(65_536, ge=256, le=4_194_304, description="table rows per message")
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | PirParams | None = None) -> PirParams:
-        """Validate user parameters; every problem becomes one :class:`ConfigError`."""
-        if isinstance(raw, PirParams):
-            return raw
-        try:
-            return cls.model_validate(dict(raw or {}))
-        except ValidationError as exc:
-            raise ConfigError("invalid PIR parameters",
-                              errors=[f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                      for e in exc.errors()]) from exc
 
 
 def padded_size(n: int, min_batch: int) -> int:

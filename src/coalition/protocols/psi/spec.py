@@ -1,10 +1,12 @@
 """Shared parameters, message keys and result types of private set intersection (every
 protocol, every role).
 
-:class:`PsiParams` is validated once at the boundary (:meth:`PsiParams.parse`) into one
-:class:`~coalition.core.errors.ConfigError`. ``protocol`` picks the engine (``ecdh``: 2 or 3+
-parties, cardinality-only, interop; ``kkrt``: OT-extension, balanced 2-party; ``oprf``:
-unbalanced/periodic runs with a cached table); ``delivery`` picks who learns what. Every engine returns the same :class:`PsiResult`.
+:class:`PsiParams` follows the parameter contract of :class:`coalition.core.Params`: validated
+once at the boundary (:meth:`PsiParams.parse`), every problem one
+:class:`~coalition.core.errors.ConfigError` naming its field. ``protocol`` picks the engine
+(``ecdh``: 2 or 3+ parties, cardinality-only, interop; ``kkrt``: OT-extension, balanced 2-party;
+``oprf``: unbalanced/periodic runs with a cached table); ``delivery`` picks who learns what.
+Every engine returns the same :class:`PsiResult`.
 
 Truncation (second-stage values): comparing ``n_a * n_b`` pairs of ``8 * t``-bit pseudorandom
 values gives a false match with probability at most ``n_a * n_b / 2**(8 t)`` (union bound).
@@ -15,7 +17,6 @@ values gives a false match with probability at most ``n_a * n_b / 2**(8 t)`` (un
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -23,10 +24,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from coalition.core.context import MessageKey
 from coalition.core.errors import ConfigError
+from coalition.core.params import ParamConflict, Params
 
 __all__ = [
     "HELLO",
@@ -85,14 +87,17 @@ class OnDuplicate(StrEnum):
     DEDUPE = "dedupe"  # keep the first occurrence, report the count
 
 
-class PsiParams(BaseModel):
+class PsiParams(Params):
     """Parameters every party must agree on (checked in the handshake), plus local ones."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "PSI"
 
-    protocol: PsiProtocol = PsiProtocol.AUTO
-    delivery: Delivery = Delivery.BOTH
-    on_duplicate: OnDuplicate = OnDuplicate.DEDUPE
+    protocol: PsiProtocol = Field(PsiProtocol.AUTO, description=(
+        "engine: ecdh, kkrt, oprf, or auto (kkrt for 2 parties, ecdh for 3+ or cardinality)"))
+    delivery: Delivery = Field(Delivery.BOTH, description=(
+        "who learns members: both, guest (hosts learn the size) or cardinality (nobody)"))
+    on_duplicate: OnDuplicate = Field(OnDuplicate.DEDUPE, description=(
+        "repeated IDs in one party's input: dedupe (keep the first) or error"))
     stat_bits: int = Field(40, ge=20, le=128, description="false-match bound 2^-stat_bits")
     batch_rows: int = Field(65_536, ge=256, le=4_194_304, description="rows per message")
     oprf_prf_bytes: int = Field(12, ge=8, le=32, description="oprf: PRF table value width")
@@ -101,21 +106,10 @@ class PsiParams(BaseModel):
     def _consistent(self) -> PsiParams:
         if (self.protocol not in (PsiProtocol.ECDH, PsiProtocol.AUTO)
                 and self.delivery == Delivery.CARDINALITY):
-            raise ValueError(f"{self.protocol.value} PSI cannot hide members from the guest; "
-                             "use protocol 'ecdh' for cardinality-only")
+            raise ParamConflict(f"{self.protocol.value} PSI cannot hide members from the "
+                                "guest; use protocol 'ecdh' for cardinality-only",
+                                "protocol", "delivery")
         return self
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | PsiParams | None = None) -> PsiParams:
-        """Validate user parameters; every problem becomes one :class:`ConfigError`."""
-        if isinstance(raw, PsiParams):
-            return raw
-        try:
-            return cls.model_validate(dict(raw or {}))
-        except ValidationError as exc:
-            raise ConfigError("invalid PSI parameters",
-                              errors=[f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                      for e in exc.errors()]) from exc
 
     def for_parties(self, n_hosts: int) -> PsiParams:
         """Resolve ``auto``: KKRT for balanced 2-party PSI, ECDH for 3+ parties or

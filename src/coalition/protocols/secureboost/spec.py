@@ -1,8 +1,9 @@
 """SecureBoost's shared specification: parameters, message keys and payload shapes.
 
-Every role is built with the same :class:`SecureBoostParams`; the guest sends the
-protocol-relevant subset in :data:`SETUP` and each host refuses a mismatch, so a misconfigured
-host fails at the start instead of producing a silently different model.
+Every role is built with the same :class:`SecureBoostParams` (the parameter contract of
+:class:`coalition.core.Params`: an invalid value is a ``ConfigError`` naming the field); the
+guest sends the protocol-relevant subset in :data:`SETUP` and each host refuses a mismatch, so a
+misconfigured host fails at the start instead of producing a silently different model.
 
 Message flow of one tree (namespaces ``tree/<t>`` and ``tree/<t>/level/<d>``)::
 
@@ -24,9 +25,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from coalition.core import ConfigError, MessageKey
+from coalition.core import MessageKey, ParamConflict, Params
 
 __all__ = [
     "GRADIENTS",
@@ -51,25 +52,29 @@ class Objective(StrEnum):
     REGRESSION = "reg:squarederror"
 
 
-class SecureBoostParams(BaseModel):
+class SecureBoostParams(Params):
     """Hyper-parameters shared by every role; validated once, here."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    params_of = "SecureBoost"
 
-    objective: Objective = Objective.BINARY
+    objective: Objective = Field(Objective.BINARY, description=(
+        "training loss: binary:logistic, multi:softmax or reg:squarederror"))
     num_class: int = Field(2, ge=2, description="classes for multi:softmax")
     num_trees: int = Field(10, ge=1, le=10_000, description="boosting rounds")
-    max_depth: int = Field(3, ge=1, le=16)
-    learning_rate: float = Field(0.3, gt=0.0, le=1.0)
+    max_depth: int = Field(3, ge=1, le=16, description="levels of each tree")
+    learning_rate: float = Field(0.3, gt=0.0, le=1.0, description="shrinkage of each tree")
     reg_lambda: float = Field(1.0, ge=0.0, description="L2 regularisation of leaf weights")
     min_child_weight: float = Field(1e-3, ge=0.0, description="minimum hessian sum per child")
     min_samples_leaf: int = Field(20, ge=1, description="minimum rows per child")
-    min_split_gain: float = Field(0.0, ge=0.0)
+    min_split_gain: float = Field(0.0, ge=0.0, description="minimum gain to split a node")
     max_bin: int = Field(32, ge=2, le=255, description="bins per feature, missing excluded")
-    sampling: Literal["none", "random", "goss"] = "none"
+    sampling: Literal["none", "random", "goss"] = Field("none", description=(
+        "row sampling per tree; goss selects rows by gradient (label-dependent)"))
     subsample: float = Field(1.0, gt=0.0, le=1.0, description="row rate for sampling=random")
-    goss_top_rate: float = Field(0.2, gt=0.0, lt=1.0)
-    goss_other_rate: float = Field(0.1, gt=0.0, lt=1.0)
+    goss_top_rate: float = Field(0.2, gt=0.0, lt=1.0,
+                                 description="goss: share of rows with the largest gradients")
+    goss_other_rate: float = Field(0.1, gt=0.0, lt=1.0,
+                                   description="goss: share of the other rows, drawn at random")
     early_stopping_rounds: int = Field(0, ge=0, description="0 disables early stopping")
     key_bits: Literal[1024, 2048, 3072, 4096] = Field(2048, description="Paillier modulus size")
     allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits")
@@ -82,10 +87,11 @@ class SecureBoostParams(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> SecureBoostParams:
         if self.key_bits < 2048 and not self.allow_insecure_key:
-            raise ConfigError("Paillier keys under 2048 bits need allow_insecure_key=True",
-                              key_bits=self.key_bits)
+            raise ParamConflict("Paillier keys under 2048 bits need allow_insecure_key=True",
+                                "key_bits", "allow_insecure_key")
         if self.sampling == "goss" and self.goss_top_rate + self.goss_other_rate > 1.0:
-            raise ConfigError("goss_top_rate + goss_other_rate must not exceed 1")
+            raise ParamConflict("goss_top_rate + goss_other_rate must not exceed 1",
+                                "goss_top_rate", "goss_other_rate")
         return self
 
     @property

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from coalition.core import ConfigError
 from coalition.protocols.horizontal.weights import ParamLayout, Weights
 
-__all__ = ["Model", "NumpyModel", "TrainConfig"]
+__all__ = ["Classifier", "Model", "NumpyModel", "TrainConfig"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,15 @@ class Model(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """``{"kind": ..., "config": {...}}``: enough to rebuild the architecture."""
+        ...
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """A model that scores classes (``LogisticRegression``, ``MLP``)."""
+
+    def predict_proba(self, x: NDArray[Any]) -> NDArray[np.float64]:
+        """P(y=1) per row for binary models, class probabilities ``(n, k)`` otherwise."""
         ...
 
 

@@ -30,8 +30,8 @@ from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey, Pailli
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design, guest_labels
-from coalition.protocols.linear.he_arbiter import keypair
-from coalition.protocols.linear.he_common import (
+from coalition.protocols.linear.he.arbiter import keypair
+from coalition.protocols.linear.he.common import (
     HEHistory,
     LocalModel,
     check_batch_floor,
@@ -43,7 +43,7 @@ from coalition.protocols.linear.he_common import (
     serve_decrypt,
     with_loss,
 )
-from coalition.protocols.linear.he_spec import (
+from coalition.protocols.linear.he.spec import (
     CROSS,
     ENC_D,
     ENC_KU,

@@ -2,7 +2,7 @@
 
 Each data party keeps its own weights in plaintext and updates them with its own optimiser
 (:class:`~coalition.protocols.linear.optim.PlainOptimizer`) from its true gradient, which only
-it ever sees: the key holder decrypts ``g + M`` (see :mod:`.he_mask`). So Adam, RMSprop and L1
+it ever sees: the key holder decrypts ``g + M`` (see :mod:`.mask`). So Adam, RMSprop and L1
 work here, unlike in the SS variant.
 
 Features enter ``[[X_p^T d]]`` as exponents with ``FEATURE_PRECISION = 16`` fractional bits
@@ -24,8 +24,8 @@ from numpy.typing import NDArray
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
-from coalition.protocols.linear.he_mask import decrypt_masked, mask, unmask
-from coalition.protocols.linear.he_spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
+from coalition.protocols.linear.he.mask import decrypt_masked, mask, unmask
+from coalition.protocols.linear.he.spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
 from coalition.protocols.linear.layout import Layout
 from coalition.protocols.linear.optim import PlainOptimizer
 from coalition.protocols.linear.spec import MIN_HE_BATCH_FACTOR, LinearParams

@@ -2,7 +2,7 @@
 
 Computing parties: party 0 is the guest, party 1 the first host (``ctx.hosts[0]``); further
 hosts are input/output parties that secret-share their features between the two. The dealer is
-the arbiter, or the guest itself when the job has no arbiter (see ``ss_dealer``).
+the arbiter, or the guest itself when the job has no arbiter (see ``dealer``).
 All ring values are ``uint64`` arrays (Z_2^64).
 """
 

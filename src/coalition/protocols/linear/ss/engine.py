@@ -31,11 +31,11 @@ from numpy.typing import NDArray
 from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
 from coalition.protocols.linear.batching import batches
-from coalition.protocols.linear.correlated import Purpose, ShareStream, dw_pair, party_triples
 from coalition.protocols.linear.fixedpoint import Ring, decode, mul_public, truncate
 from coalition.protocols.linear.optim import SharedOptimizer
 from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss_spec import (
+from coalition.protocols.linear.ss.correlated import Purpose, ShareStream, dw_pair, party_triples
+from coalition.protocols.linear.ss.spec import (
     CORRECTIONS,
     OPEN_D,
     OPEN_DW,

@@ -12,7 +12,7 @@ Who learns what: the guest receives ``[[k·u_h]] = [[0]]·g^(k·u_h)`` whose ran
 not know (semantic security under DCR, as before). The arbiter knows that randomness — and
 holds the key anyway — but never receives ``[[k·u_h]]`` or ``[[d]]``; what it does receive
 (masked gradients, the epoch loss) is re-randomised with a *uniform* ``r^n`` by its owner
-(:mod:`.he_mask`), so none of the dealt randomness survives into it. Semi-honest model: an
+(:mod:`.mask`), so none of the dealt randomness survives into it. Semi-honest model: an
 arbiter that dealt trivial "zeros" would show ``u_h`` to the guest, which is the same trust
 it already holds as the key holder. At most one batch of zeros is dealt and never used when
 training stops early.
@@ -31,7 +31,7 @@ from coalition.crypto.paillier import (
     PaillierPublicKey,
 )
 from coalition.protocols.linear.batching import batches
-from coalition.protocols.linear.he_spec import ZEROS
+from coalition.protocols.linear.he.spec import ZEROS
 from coalition.protocols.linear.spec import LinearParams
 
 __all__ = ["ZeroDealer", "receive_zeros"]

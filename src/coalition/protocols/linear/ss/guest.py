@@ -3,7 +3,7 @@
 Who learns what: the guest sees only uniformly random shares and masked openings (``X − U``,
 ``w − V``, ``d − V'``, ``s − A``), plus the per-epoch training loss; at the end it learns its own
 weights and the intercept, never a host's weights. Without an arbiter it is also the dealer
-(see ``ss_dealer`` for the weaker trust this implies).
+(see ``dealer`` for the weaker trust this implies).
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import numpy as np
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError
 from coalition.protocols.linear.artifact import LinearModelPart
-from coalition.protocols.linear.correlated import ShareStream
 from coalition.protocols.linear.data import PartyTable, design, guest_labels
 from coalition.protocols.linear.fixedpoint import decode, encode
 from coalition.protocols.linear.layout import collect_layout
 from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss_dealer import TripleDealer
-from coalition.protocols.linear.ss_engine import (
+from coalition.protocols.linear.ss.correlated import ShareStream
+from coalition.protocols.linear.ss.dealer import TripleDealer
+from coalition.protocols.linear.ss.engine import (
     EpochEnd,
     EpochStart,
     SSTrainer,
     TrainHistory,
     ring_value,
 )
-from coalition.protocols.linear.ss_spec import (
+from coalition.protocols.linear.ss.spec import (
     CORRECTIONS,
     INPUT_MASKED,
     PROCEED,

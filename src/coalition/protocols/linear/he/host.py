@@ -2,7 +2,7 @@
 
 ``he-arbiter``: send ``[[k·u_h]]`` (and, with one host, ``[[Σu_h²·c_q]]`` for the loss) to the
 guest — each made by adding the plaintext to an encryption of zero the arbiter dealt a batch
-ahead (:mod:`.he_zeros`) — receive ``[[d]]``, compute ``[[X_h^T d]]`` with the multi-exponentiation
+ahead (:mod:`.zeros`) — receive ``[[d]]``, compute ``[[X_h^T d]]`` with the multi-exponentiation
 (``EncryptedArray.xt_dot``), mask it and let the arbiter decrypt ``g + M``.
 
 ``he-guest``: receive ``[[v]] = [[k·u_g + c − y]]`` from the guest and the other hosts'
@@ -27,7 +27,7 @@ from coalition.crypto.paillier import PaillierPublicKey, concatenate
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design
-from coalition.protocols.linear.he_common import (
+from coalition.protocols.linear.he.common import (
     HEHistory,
     LocalModel,
     check_batch_floor,
@@ -36,7 +36,7 @@ from coalition.protocols.linear.he_common import (
     report_epoch,
     with_loss,
 )
-from coalition.protocols.linear.he_spec import (
+from coalition.protocols.linear.he.spec import (
     CROSS,
     ENC_D,
     ENC_KU,
@@ -46,7 +46,7 @@ from coalition.protocols.linear.he_spec import (
     ENC_XG,
     PUBKEY,
 )
-from coalition.protocols.linear.he_zeros import receive_zeros
+from coalition.protocols.linear.he.zeros import receive_zeros
 from coalition.protocols.linear.layout import announce
 from coalition.protocols.linear.spec import LinearParams
 

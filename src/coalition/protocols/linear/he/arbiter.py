@@ -1,5 +1,5 @@
 """Arbiter of ``protocol: he-arbiter``: holds the Paillier key, decrypts masked values, deals
-the hosts' encryptions of zero a batch ahead (:mod:`.he_zeros`), and coordinates (loss,
+the hosts' encryptions of zero a batch ahead (:mod:`.zeros`), and coordinates (loss,
 convergence).
 
 Who learns what: the arbiter decrypts only gradients masked by their owners (``g + M``,
@@ -24,15 +24,15 @@ from coalition.crypto.paillier import (
     generate_keypair,
 )
 from coalition.protocols.linear.batching import batches
-from coalition.protocols.linear.he_common import (
+from coalition.protocols.linear.he.common import (
     HEHistory,
     check_batch_floor,
     decide,
     serve_decrypt,
     with_loss,
 )
-from coalition.protocols.linear.he_spec import EPOCH_LOSS, PUBKEY
-from coalition.protocols.linear.he_zeros import ZeroDealer
+from coalition.protocols.linear.he.spec import EPOCH_LOSS, PUBKEY
+from coalition.protocols.linear.he.zeros import ZeroDealer
 from coalition.protocols.linear.layout import await_layout
 from coalition.protocols.linear.spec import LinearParams
 

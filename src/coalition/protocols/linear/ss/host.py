@@ -17,13 +17,13 @@ import numpy as np
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError
 from coalition.protocols.linear.artifact import LinearModelPart
-from coalition.protocols.linear.correlated import Purpose, ShareStream, new_seed
 from coalition.protocols.linear.data import PartyTable, Standardizer, design
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode
 from coalition.protocols.linear.layout import Layout, announce
 from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss_engine import SSTrainer, TrainHistory, ring_value
-from coalition.protocols.linear.ss_spec import INPUT_MASKED, INPUT_SEED, SEED, WEIGHT_SHARE
+from coalition.protocols.linear.ss.correlated import Purpose, ShareStream, new_seed
+from coalition.protocols.linear.ss.engine import SSTrainer, TrainHistory, ring_value
+from coalition.protocols.linear.ss.spec import INPUT_MASKED, INPUT_SEED, SEED, WEIGHT_SHARE
 
 __all__ = ["SSHost"]
 

@@ -19,16 +19,16 @@ import numpy as np
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.protocols.linear.batching import batches
-from coalition.protocols.linear.correlated import (
+from coalition.protocols.linear.layout import await_layout
+from coalition.protocols.linear.spec import LinearParams
+from coalition.protocols.linear.ss.correlated import (
     Purpose,
     ShareStream,
     dealer_corrections,
     dw_correction,
     new_seed,
 )
-from coalition.protocols.linear.layout import await_layout
-from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss_spec import CORRECTIONS, PROCEED, SEED
+from coalition.protocols.linear.ss.spec import CORRECTIONS, PROCEED, SEED
 
 __all__ = ["SSDealer", "TripleDealer"]
 
