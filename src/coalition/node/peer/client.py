@@ -1,85 +1,127 @@
-"""Calling a partner's peer endpoint with this node's certificate (mutual TLS).
+"""Calling a partner's peer endpoint with this node's certificate (mutual TLS): one client per
+node, held on the runtime (``rt.peers``), for control calls and the serving hot path alike.
 
-The client trusts exactly the partner's pinned certificate and checks the ``coalition-<org>``
-name in it, so the address may be an IP, a load balancer or a tunnel.
+``rt.peers.call(org, METHOD, Request(...))`` returns ``METHOD.response``. A call to this node's
+own name runs the same registry path without the network (the job scheduler treats its own
+node like any participant). Channels are cached, one per partner (HTTP/2 multiplexes
+concurrent calls), and reopened when the partner's address or pinned certificate changes; the
+client trusts exactly the partner's pinned certificate and checks the ``coalition-<org>`` name
+in it, so the address may be an IP, a load balancer or a tunnel. Failures are typed (see
+:mod:`.wire`): a misspelt method or a partner's untyped failure is never "unreachable".
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
+from pydantic import ValidationError
 
-from coalition.core.errors import (
-    AuthError,
-    CoalitionError,
-    ConflictError,
-    InputError,
-    NotFoundError,
-    PeerError,
-    PeerTimeoutError,
-)
+from coalition.core.errors import CoalitionError, PeerError
 from coalition.node.db.models import Partner
 from coalition.node.identity import tls_name_of_pem
-from coalition.node.limits import LimitError
-from coalition.node.peer import SERVICE
-from coalition.node.runtime import NodeRuntime
+from coalition.node.partners import get_partner
+from coalition.node.peer.method import PeerMethod, PeerRequest, PeerResponse
+from coalition.node.peer.registry import PeerRegistry
+from coalition.node.peer.wire import SERVICE, translate
 
-__all__ = ["call_partner", "translate_rpc_error"]
+if TYPE_CHECKING:
+    from coalition.node.runtime import NodeRuntime
 
-_ERRORS: dict[grpc.StatusCode, type[CoalitionError]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: InputError,
-    grpc.StatusCode.NOT_FOUND: NotFoundError,
-    grpc.StatusCode.ALREADY_EXISTS: ConflictError,
-    grpc.StatusCode.PERMISSION_DENIED: AuthError,
-    grpc.StatusCode.UNAUTHENTICATED: AuthError,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: LimitError,
-}
+__all__ = ["PeerClient"]
 
-
-def translate_rpc_error(exc: grpc.RpcError, org: str, method: str, timeout_s: float,
-                        by_remote_code: Mapping[str, type[CoalitionError]] | None = None,
-                        ) -> CoalitionError:
-    """A failed peer call as a local typed error: too slow → :class:`PeerTimeoutError`; down
-    or refusing our certificate → :class:`PeerError`; a remote typed error keeps its kind
-    (by gRPC status, or exactly by its code where ``by_remote_code`` names it)."""
-    code = exc.code()
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return PeerTimeoutError(f"partner {org} did not answer within {timeout_s:g} s",
-                                partner=org, method=method, timeout_s=timeout_s)
-    try:
-        info = json.loads(exc.details() or "{}")
-    except ValueError:
-        info = {}
-    message = info.get("message") if isinstance(info, dict) else None
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and message is None:  # gRPC's size cap
-        return LimitError(f"partner {org} refused the request as too large", partner=org,
-                          method=method)
-    if code == grpc.StatusCode.UNAVAILABLE or message is None:
-        return PeerError(f"partner {org} unreachable or refused the TLS handshake",
-                         partner=org, method=method, grpc=code.name)
-    remote = info.get("code")
-    error = (by_remote_code or {}).get(str(remote), _ERRORS.get(code, PeerError))
-    return error(f"partner {org}: {message}", partner=org, remote_code=remote)
+Resp = TypeVar("Resp", bound=PeerResponse)
+_Stub = Callable[..., bytes]
+_CHANNEL_OPTIONS: list[tuple[str, Any]] = [
+    # A partner back from a restart is used again within a second or two, not after gRPC's
+    # default reconnect backoff (up to two minutes).
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
 
 
-def call_partner(rt: NodeRuntime, partner: Partner, method: str,
-                 payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Call ``method`` on ``partner``; remote typed errors come back as local typed errors."""
-    creds = grpc.ssl_channel_credentials(
-        root_certificates=partner.certificate_pem.encode(),
-        private_key=rt.identity.key_pem, certificate_chain=rt.identity.cert_pem)
-    options = [("grpc.ssl_target_name_override", tls_name_of_pem(partner.certificate_pem.encode()))]
-    with grpc.secure_channel(partner.address, creds, options=options) as channel:
-        stub = channel.unary_unary(f"/{SERVICE}/{method}")
+class PeerClient:
+    """Calls of this node to partners (and to itself); thread-safe. ``registry`` is the node's
+    own: it answers calls to this node's name."""
+
+    def __init__(self, rt: NodeRuntime, registry: PeerRegistry) -> None:
+        self._rt = rt
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[tuple[str, str], grpc.Channel, dict[str, _Stub]]] = {}
+
+    def call(self, to: str | Partner, method: PeerMethod[Any, Resp], request: PeerRequest, *,
+             timeout_s: float | None = None) -> Resp:
+        """Call ``method`` at organisation ``to`` (a name, or a partner row already loaded:
+        the serving hot path). Remote typed errors come back typed."""
+        if not isinstance(request, method.request):
+            raise TypeError(f"{method.name} takes a {method.request.__name__}")
+        raw = self._send(to, method.name, request.model_dump_json().encode(), timeout_s,
+                         method.errors)
         try:
-            raw = stub(json.dumps(payload or {}).encode(), timeout=rt.settings.peer_timeout_s)
+            return method.response.model_validate_json(raw)
+        except ValidationError:
+            org = to if isinstance(to, str) else to.name
+            raise PeerError("partner sent a malformed reply", partner=org,
+                            method=method.name) from None
+
+    def call_raw(self, to: str | Partner, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a hand-built payload to a method by name: for tests and tools that play a
+        foreign or hostile partner. Node code calls :meth:`call` with a declared method."""
+        errors = self.registry.method(name).errors if name in self.registry else ()
+        raw = self._send(to, name, json.dumps(payload).encode(), None, errors)
+        result = json.loads(raw)
+        if not isinstance(result, dict):
+            raise PeerError("partner sent a malformed reply", method=name)
+        return result
+
+    def _send(self, to: str | Partner, name: str, body: bytes, timeout_s: float | None,
+              errors: tuple[type[CoalitionError], ...]) -> bytes:
+        if isinstance(to, str) and to == self._rt.name:
+            return self.registry.dispatch(self._rt, self._rt.name, name, body)
+        partner = self._partner(to) if isinstance(to, str) else to
+        timeout = self._rt.settings.peer_timeout_s if timeout_s is None else timeout_s
+        stub = self._stub(partner, name)
+        try:
+            return stub(body, timeout=timeout)
         except grpc.RpcError as exc:
-            raise translate_rpc_error(exc, partner.name, method,
-                                      rt.settings.peer_timeout_s) from None
-    result = json.loads(raw)
-    if not isinstance(result, dict):
-        raise PeerError("partner sent a malformed reply", partner=partner.name, method=method)
-    return result
+            raise translate(exc, partner.name, name, timeout,
+                            {e.code: e for e in errors}) from None
+
+    def _partner(self, org: str) -> Partner:
+        with self._rt.db.session() as db:
+            partner = get_partner(db, org)
+            db.expunge(partner)
+            return partner
+
+    def _stub(self, partner: Partner, name: str) -> _Stub:
+        ident = (partner.address, partner.fingerprint)
+        with self._lock:
+            entry = self._open.get(partner.name)
+            if entry is None or entry[0] != ident:
+                if entry is not None:
+                    entry[1].close()
+                pem = partner.certificate_pem.encode()
+                identity = self._rt.identity
+                creds = grpc.ssl_channel_credentials(
+                    root_certificates=pem, private_key=identity.key_pem,
+                    certificate_chain=identity.cert_pem)
+                options = [("grpc.ssl_target_name_override", tls_name_of_pem(pem)),
+                           *_CHANNEL_OPTIONS]
+                entry = (ident, grpc.secure_channel(partner.address, creds, options=options), {})
+                self._open[partner.name] = entry
+            stubs = entry[2]
+            stub = stubs.get(name)
+            if stub is None:
+                stub = stubs[name] = entry[1].unary_unary(f"/{SERVICE}/{name}")
+            return stub
+
+    def close(self) -> None:
+        """Close every channel (the client opens new ones if used again)."""
+        with self._lock:
+            for _, channel, _ in self._open.values():
+                channel.close()
+            self._open.clear()
