@@ -19,7 +19,7 @@ from coalition.node.partner_api import (
     GrantRequest,
 )
 from coalition.node.partners import get_partner
-from coalition.node.peer import Empty
+from coalition.node.peer.method import Empty
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["ask_grant", "check_health", "remote_datasets", "remote_grant"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from pydantic import ValidationError
@@ -27,9 +27,7 @@ from coalition.node.partners import get_partner
 from coalition.node.peer.method import PeerMethod, PeerRequest, PeerResponse
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.peer.wire import SERVICE, translate
-
-if TYPE_CHECKING:
-    from coalition.node.runtime import NodeRuntime
+from coalition.node.runtime import NodeRuntime
 
 __all__ = ["PeerClient"]
 
@@ -118,6 +116,11 @@ class PeerClient:
             if stub is None:
                 stub = stubs[name] = entry[1].unary_unary(f"/{SERVICE}/{name}")
             return stub
+
+    def open_channels(self) -> list[str]:
+        """The partners with an open (cached) channel, sorted."""
+        with self._lock:
+            return sorted(self._open)
 
     def close(self) -> None:
         """Close every channel (the client opens new ones if used again)."""

@@ -28,7 +28,7 @@ import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import grpc
 import sqlalchemy as sa
@@ -41,9 +41,7 @@ from coalition.node.identity import fingerprint_of_pem
 from coalition.node.limits import RateLimiter
 from coalition.node.peer.registry import PeerMethodUnknown, PeerRegistry
 from coalition.node.peer.wire import INTERNAL, SERVICE, error_info, status_for
-
-if TYPE_CHECKING:
-    from coalition.node.runtime import NodeRuntime
+from coalition.node.runtime import NodeRuntime
 
 __all__ = ["PeerEndpoint"]
 

@@ -17,15 +17,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import check_job_id
-
-if TYPE_CHECKING:
-    from coalition.node.runtime import NodeRuntime
+from coalition.node.runtime import NodeRuntime
 
 __all__ = ["Access", "Empty", "Handler", "JobId", "Name", "PeerMethod", "PeerRequest",
            "PeerResponse", "Requirement", "Seconds"]
@@ -75,7 +73,7 @@ Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Req = TypeVar("Req", bound=PeerRequest)
 Resp = TypeVar("Resp", bound=PeerResponse)
 
-Handler = Callable[["NodeRuntime", str, Any], PeerResponse]
+Handler = Callable[[NodeRuntime, str, Any], PeerResponse]
 """``handler(rt, caller, request) -> response``; ``caller`` is the calling organisation."""
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,13 +33,11 @@ from coalition.node.peer.method import (
     PeerResponse,
     Requirement,
 )
-
-if TYPE_CHECKING:
-    from coalition.node.runtime import NodeRuntime
+from coalition.node.runtime import NodeRuntime
 
 __all__ = ["Guard", "PeerMethodUnknown", "PeerRegistry", "invalid_input"]
 
-Guard = Callable[["NodeRuntime", str, Any], None]
+Guard = Callable[[NodeRuntime, str, Any], None]
 """``guard(rt, caller, request)``: returns, or raises a typed error (usually ``AuthError``)."""
 _OPEN = frozenset({Access.PARTNER, Requirement.NONE})  # checked by the endpoint itself
 
@@ -105,6 +103,10 @@ class PeerRegistry:
         if bound is None:
             raise PeerMethodUnknown("no such peer method", method=name[:64])
         return bound.method
+
+    def handler(self, method: PeerMethod[Any, Any]) -> Handler:
+        """The handler bound to ``method`` (to build a registry with a subset of methods)."""
+        return self._bound[self.method(method.name).name].handler
 
     def dispatch(self, rt: NodeRuntime, caller: str, name: str, raw: bytes) -> bytes:
         """Answer one call of ``caller`` (an authenticated partner, or this node)."""
