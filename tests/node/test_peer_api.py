@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from nodekit import NodeEnv, make_env
 
-from coalition.core.errors import CodecError, ConfigError, InputError
+from coalition.core.errors import CodecError, ConfigError, InputError, NotFoundError
 from coalition.node.auth.permissions import UserRole
 from coalition.node.composition import peer_registry
 from coalition.node.jobs.peer_methods import JOB_START, StartRequest
+from coalition.node.limits import LimitError
 from coalition.node.partner_api import GET_GRANT, HEALTH, GetGrantRequest, Health
 from coalition.node.peer import (
     Access,
@@ -59,16 +60,17 @@ FAILS = PeerMethod("Fails", Empty, Empty)
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+def pair(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Node, Node]]:
     """bank (the node's own registry) and telco, whose endpoint answers only Health, GetGrant
-    and a method whose handler fails untyped."""
+    and a method whose handler fails untyped (telco's settings from ``telco_settings``)."""
+    telco_settings = getattr(request, "param", {})
     subset = PeerRegistry()
     full = peer_registry()
     subset.register(HEALTH, full.handler(HEALTH))
     subset.register(GET_GRANT, full.handler(GET_GRANT))
     subset.register(FAILS, _fails)
     bank_env = make_env(tmp_path / "bank", "bank")
-    telco_env = make_env(tmp_path / "telco", "telco")
+    telco_env = make_env(tmp_path / "telco", "telco", **telco_settings)
     bank = Node(bank_env, PeerEndpoint(bank_env.rt).start())
     telco = Node(telco_env, PeerEndpoint(telco_env.rt, subset).start())
     _connect(bank, telco)
@@ -138,7 +140,7 @@ def test_requests_validate_strictly_and_name_the_field_not_the_value(
     assert caught.value.code == "input.invalid"
     assert "id" in caught.value.message and "4711" not in caught.value.message
     # The typed call of the same method works (and finds no grant of bank's).
-    with pytest.raises(Exception, match="no such grant"):
+    with pytest.raises(NotFoundError, match="no such grant"):
         bank.rt.peers.call("telco", GET_GRANT, GetGrantRequest(id=4711))
 
 
@@ -148,3 +150,14 @@ def test_dispatch_refuses_non_json_as_a_codec_error(pair: tuple[Node, Node]) -> 
         telco.endpoint.registry.dispatch(telco.rt, "bank", "Health", b"{not json")
     with pytest.raises(PeerMethodUnknown):
         telco.endpoint.registry.dispatch(telco.rt, "bank", "Nope", b"{}")
+
+
+@pytest.mark.parametrize("pair", [{"peer_rate_burst": 2, "peer_rate_per_minute": 1}],
+                         indirect=True)
+def test_unknown_method_names_spend_the_call_rate(pair: tuple[Node, Node]) -> None:
+    bank, _ = pair
+    for _ in range(2):
+        with pytest.raises(PeerMethodUnknown):
+            bank.rt.peers.call_raw("telco", "Guess", {})
+    with pytest.raises(LimitError):
+        bank.rt.peers.call_raw("telco", "Guess", {})

@@ -147,7 +147,8 @@ class PeerEndpoint:
 
     def handler_for(self, name: str) -> Any:
         """The gRPC unary handler of method ``name`` (a typed refusal if it is unknown)."""
-        metered = name in self.registry and self.registry.method(name).metered
+        # Unknown names spend the rate too: only declared unmetered methods are exempt.
+        metered = name not in self.registry or self.registry.method(name).metered
 
         def handler(request: bytes, context: grpc.ServicerContext) -> bytes:
             partner = self._caller(context)
