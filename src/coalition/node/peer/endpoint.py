@@ -16,10 +16,10 @@ node's log (a fixed ``internal`` answer crosses instead). A method name the regi
 hold is answered ``UNIMPLEMENTED`` with the typed ``peer.unknown_method`` code.
 
 Limits per partner (:mod:`coalition.node.limits`): requests larger than
-``peer_max_request_bytes`` are refused by gRPC itself, and methods declared ``metered`` (everything but the
-serving hot path, which has its own quotas) spend a token of the caller's
-``peer_rate_per_minute``/``peer_rate_burst`` bucket; refusals are ``RESOURCE_EXHAUSTED`` with
-the typed ``limit.exceeded`` code.
+``peer_max_request_bytes`` are refused by gRPC itself, and every call but those of methods
+declared unmetered (the serving hot path, which has its own quotas) spends a token of the
+caller's ``peer_rate_per_minute``/``peer_rate_burst`` bucket — unknown method names included;
+refusals are ``RESOURCE_EXHAUSTED`` with the typed ``limit.exceeded`` code.
 """
 
 from __future__ import annotations
