@@ -1,7 +1,7 @@
 """Nodes for the jobs attack tests: in-process runtimes with real gRPC + mTLS peer endpoints.
 
 The attacker is a registered partner that drives this node's peer methods with its own node
-identity (``links.call`` = ``call_partner`` over the real endpoint), exactly what any partner's
+identity (``rt.peers.call_raw`` over the real endpoint), exactly what any partner's
 node can send; it never touches the victim's database or folders.
 """
 
@@ -18,8 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
 from nodekit import NodeEnv, make_env
 
 from coalition.node.auth.permissions import UserRole
-from coalition.node.jobs import links
-from coalition.node.peer import PeerEndpoint
+from coalition.node.peer import PeerEndpoint, PeerRegistry
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["Node", "call", "connect", "dag", "proposal", "register_dataset", "start_node"]
@@ -50,10 +49,12 @@ class Node:
         self.env.close()
 
 
-def start_node(home: Path, name: str, **settings: Any) -> Node:
-    """A node home with its peer endpoint listening on a free port."""
+def start_node(home: Path, name: str, registry: PeerRegistry | None = None,
+               **settings: Any) -> Node:
+    """A node home with its peer endpoint listening on a free port (answering ``registry``,
+    by default the node's own)."""
     env = make_env(home, name, **settings)
-    return Node(name, env, PeerEndpoint(env.rt).start())
+    return Node(name, env, PeerEndpoint(env.rt, registry).start())
 
 
 def connect(a: Node, b: Node) -> None:
@@ -107,4 +108,4 @@ def proposal(job_id: str, initiator: str, victim: str, **fields: Any) -> dict[st
 
 def call(src: Node, dst: Node, method: str, payload: dict[str, Any]) -> dict[str, Any]:
     """``src`` calls ``method`` on ``dst``'s peer endpoint (gRPC, mutual TLS)."""
-    return links.call(src.rt, dst.name, method, payload)
+    return src.rt.peers.call_raw(dst.name, method, payload)

@@ -21,9 +21,7 @@ from nodekit import NodeEnv, make_env
 
 from coalition.node.auth.permissions import UserRole
 from coalition.node.jobs import local
-from coalition.node.partners import get_partner
 from coalition.node.peer import PeerEndpoint
-from coalition.node.peer_client import call_partner
 
 __all__ = ["NodeEnv", "Pair", "dag", "make_env", "open_pair"]
 
@@ -88,10 +86,7 @@ class Pair:
 
     def call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """bank calls a peer method of telco (gRPC, mutual TLS, bank's node certificate)."""
-        with self.bank.env.rt.db.session() as db:
-            partner = get_partner(db, "telco")
-            db.expunge(partner)
-        return call_partner(self.bank.env.rt, partner, method, payload)
+        return self.bank.env.rt.peers.call_raw("telco", method, payload)
 
     def propose(self, document: dict[str, Any], sites: dict[str, str]) -> tuple[str, dict[str, Any]]:
         """A hostile JobPropose; returns the job id and telco's answer."""

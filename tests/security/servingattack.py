@@ -16,7 +16,6 @@ from servingkit import GUEST, Peer, connect, grant_predict, register_dataset
 from coalition.node import partners
 from coalition.node.db.models import Partner
 from coalition.node.peer import PeerEndpoint
-from coalition.node.serving.service import channels
 
 __all__ = ["GUEST", "Peer", "call_as", "connect", "drop_parts", "grant_predict", "partner_row",
            "peer", "register_dataset"]
@@ -52,5 +51,4 @@ def partner_row(node: Peer, org: str) -> Partner:
 def call_as(attacker: Peer, target: Peer, method: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Call ``method`` on ``target``'s peer endpoint with ``attacker``'s node identity (mutual
     TLS), exactly as the attacker's node would."""
-    return channels(attacker.env.rt).call(partner_row(attacker, target.name), method, payload,
-                                          10.0)
+    return attacker.env.rt.peers.call_raw(partner_row(attacker, target.name), method, payload)

@@ -24,9 +24,7 @@ from servingkit import Peer, connect, record_job, write_part
 from coalition.components import ModelPart
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import Role
-from coalition.node import partners
 from coalition.node.peer import PeerEndpoint
-from coalition.node.peer_client import call_partner
 from coalition.protocols.linear import LinearModelPart, Standardizer
 
 JOB = "00c0ffee00c0ffee"
@@ -57,10 +55,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Peer, Peer]]:
 
 def _attack(bank: Peer, method: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Call a peer method on telco as bank, with a payload of bank's choosing."""
-    with bank.env.rt.db.session() as db:
-        telco = partners.get_partner(db, "telco")
-        db.expunge(telco)
-    return call_partner(bank.env.rt, telco, method, payload)
+    return bank.env.rt.peers.call_raw("telco", method, payload)
 
 
 def _publish_payload(name: str, version: int, source: dict[str, Any],

@@ -24,13 +24,13 @@ from coalition.engine.dag import parse_dag
 from coalition.engine.validate import validate_dag
 from coalition.engine.worker import WorkerSpec, WorkerTrust
 from coalition.engine.worker import process as worker
-from coalition.node import peer_handlers
 from coalition.node.auth.permissions import UserRole
-from coalition.node.jobs import links, local
+from coalition.node.jobs import local
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import manager_for
+from coalition.node.partner_api import HEALTH
 from coalition.node.partners import get_partner
-from coalition.node.peer import SERVICE
+from coalition.node.peer import SERVICE, PeerRegistry
 
 ROWS = "id,x\n" + "".join(f"{i},{i / 10}\n" for i in range(1, 40))
 FINAL = {"succeeded", "failed", "cancelled"}
@@ -135,11 +135,12 @@ def test_supervisor_failure_is_reported_as_internal(
     def broken(*_: object) -> dict[str, Any]:
         raise OSError(f"cannot open {secret}")
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Any] = []
     monkeypatch.setattr(local, "_supervise", broken)
-    monkeypatch.setattr(links, "call", lambda rt, org, method, payload: sent.append(payload))
+    monkeypatch.setattr(telco.rt.peers, "call",
+                        lambda org, method, request: sent.append(request))
     local._run_worker(telco.rt, manager_for(telco.rt), job, node, Party.host("telco"))
-    assert [(p["code"], p["error"]) for p in sent] == [
+    assert [(p.code, p.error) for p in sent] == [
         ("internal", "internal error (details are in the node's own log)")]
     logs = repo.read(telco.rt, lambda db: [r.message for r in repo.logs(db, job_id)])
     assert any(secret in m for m in logs)
@@ -152,9 +153,10 @@ def test_untyped_handler_error_text_never_crosses_the_peer_endpoint(
     def buggy(rt: object, partner: object, payload: object) -> dict[str, Any]:
         raise OSError(f"cannot open {secret}")
 
-    monkeypatch.setitem(peer_handlers.HANDLERS, "Health", buggy)
+    buggy_registry = PeerRegistry()  # telco's endpoint answers only a buggy Health
+    buggy_registry.register(HEALTH, buggy)
     bank = start_node(tmp_path / "bank", "bank")
-    telco = start_node(tmp_path / "telco", "telco")
+    telco = start_node(tmp_path / "telco", "telco", registry=buggy_registry)
     try:
         connect(bank, telco)
         connect(telco, bank)

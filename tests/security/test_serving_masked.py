@@ -26,7 +26,6 @@ from servingkit import reference_scores, split_breast, tables, train_lr, write_p
 from coalition.components import ModelPart
 from coalition.core.errors import AuthError
 from coalition.core.ids import Role
-from coalition.node.serving.service import channels
 from coalition.protocols.linear import LinearModelPart, Standardizer
 from coalition.protocols.linear.predict import sigmoid
 
@@ -83,16 +82,16 @@ def test_guest_receives_only_masked_partials_that_sum_right(
         trio: dict[str, Peer], trained: dict[str, Any]) -> None:
     bank = trio[GUEST]
     wire: list[tuple[str, str, dict[str, Any]]] = []
-    chans = channels(bank.env.rt)
-    real = chans.call
+    peers = bank.env.rt.peers
+    real = peers.call
 
-    def recording(partner: Any, method: str, payload: dict[str, Any], timeout_s: float
-                  ) -> dict[str, Any]:
-        reply = real(partner, method, payload, timeout_s)
-        wire.append((partner.name, method, reply))
+    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
+        reply = real(partner, method, request, **kw)
+        org = partner if isinstance(partner, str) else partner.name
+        wire.append((org, method.name, reply.model_dump()))
         return reply
 
-    chans.call = recording  # type: ignore[method-assign]
+    peers.call = recording  # type: ignore[method-assign]
     r = _publish_and_deploy(trio, trained)
     assert r.status_code == 201, r.text
     ids = sorted(trained["reference"])[:9]

@@ -18,6 +18,7 @@ from coalition.node.api import (  # model library, serving (coalition.node.servi
     users,
 )
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.composition import install
 from coalition.node.jobs import manager_for
 from coalition.node.runtime import NodeRuntime
 
@@ -44,6 +45,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = rt
+    install(rt)  # the peer registry and client (rt.peers), before anything may call a partner
     manager_for(rt)  # first use fails the jobs a restart interrupted (coalition.node.jobs)
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,

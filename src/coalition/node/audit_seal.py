@@ -6,7 +6,7 @@ node's files:
 * the **audit MAC key**, 32 bytes from :mod:`secrets` in a file of mode 0600 (by default
   ``home/identity/audit.key``): every entry carries ``mac = HMAC-SHA256(key, hash)`` (RFC 2104)
   over its chained SHA-256 hash, so an entry cannot be added, edited or re-chained without it;
-* the node's **Ed25519 signing key** (RFC 8032, :mod:`coalition.node.models.keys`): it signs
+* the node's **Ed25519 signing key** (RFC 8032, :mod:`coalition.node.signing`): it signs
   *checkpoints* ``(node, seq, head hash, time)``, the latest of which is kept in a file outside
   the database (by default ``home/identity/audit-checkpoint.json``). Deleting the newest
   entries up to or past a checkpoint is detected; anyone holding the public key can check a

@@ -17,6 +17,7 @@ from coalition.node.audit_seal import AuditSeal, create_mac_key, read_mac_key
 from coalition.node.db.engine import Database
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.settings import NodeSettings
+from coalition.node.signing import signing_key
 
 __all__ = ["AuditTrailBroken", "check_at_start", "open_seal"]
 
@@ -36,8 +37,6 @@ def open_seal(settings: NodeSettings, *, create: bool = True) -> AuditSeal:
     A missing key next to an existing checkpoint means the key was lost or removed: refused,
     since a new key would silently re-seal whatever is in the database.
     """
-    from coalition.node.models.keys import signing_key  # noqa: PLC0415 (models imports runtime)
-
     path, cp_path = settings.audit_key_path, settings.audit_checkpoint_path
     if path.exists() or not create:
         key = read_mac_key(path)

@@ -10,28 +10,28 @@ from typing import Any
 from coalition.core.errors import CoalitionError
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
+from coalition.node.partner_api import (
+    GET_GRANT,
+    HEALTH,
+    LIST_DATASETS,
+    REQUEST_GRANT,
+    GetGrantRequest,
+    GrantRequest,
+)
 from coalition.node.partners import get_partner
-from coalition.node.peer_client import call_partner
+from coalition.node.peer.method import Empty
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["ask_grant", "check_health", "remote_datasets", "remote_grant"]
 
 
-def _partner(rt: NodeRuntime, name: str) -> Any:
-    with rt.db.session() as db:
-        partner = get_partner(db, name)
-        db.expunge(partner)
-        return partner
-
-
 def check_health(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
     """Call the partner's ``Health`` over mutual TLS; record and audit the outcome."""
-    partner = _partner(rt, name)
     result: dict[str, Any]
     try:
-        reply = call_partner(rt, partner, "Health")
-        result = {"ok": True, "partner": name, "remote_name": reply.get("name"),
-                  "seen_as": reply.get("you"), "remote_version": reply.get("version"), "error": None}
+        reply = rt.peers.call(name, HEALTH, Empty())
+        result = {"ok": True, "partner": name, "remote_name": reply.name,
+                  "seen_as": reply.you, "remote_version": reply.version, "error": None}
     except CoalitionError as exc:
         result = {"ok": False, "partner": name, "remote_name": None, "seen_as": None,
                   "remote_version": None, "error": exc.message}
@@ -45,9 +45,8 @@ def check_health(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
 
 def remote_datasets(rt: NodeRuntime, name: str) -> list[dict[str, Any]]:
     """Datasets the partner has shared with this node (name, schema, row count)."""
-    reply = call_partner(rt, _partner(rt, name), "ListDatasets")
-    items = reply.get("datasets", [])
-    return items if isinstance(items, list) else []
+    reply = rt.peers.call(name, LIST_DATASETS, Empty())
+    return [d.model_dump(mode="json") for d in reply.datasets]
 
 
 def ask_grant(rt: NodeRuntime, actor: str, name: str, *, dataset: str, purpose: str,
@@ -55,16 +54,16 @@ def ask_grant(rt: NodeRuntime, actor: str, name: str, *, dataset: str, purpose: 
               terms: dict[str, Any] | None = None) -> dict[str, Any]:
     """Ask the partner for a grant on one of its datasets (with privacy-policy ``terms``,
     e.g. ``allow_guest_dealer``); returns the partner's grant view."""
-    reply = call_partner(rt, _partner(rt, name), "RequestGrant", {
-        "dataset": dataset, "purpose": purpose, "component_kinds": component_kinds,
-        "valid_until": valid_until.isoformat(), "terms": terms or {}})
+    reply = rt.peers.call(name, REQUEST_GRANT, GrantRequest(
+        dataset=dataset, purpose=purpose, component_kinds=component_kinds,
+        valid_until=valid_until, terms=terms or {}))
     with rt.db.session() as db:
         emit(db, Event(EventKind.GRANT_ASKED, actor, f"partner:{name}",
-                       {"dataset": dataset, "grant": reply.get("id"), "status": reply.get("status"),
+                       {"dataset": dataset, "grant": reply.id, "status": reply.status,
                         "kinds": component_kinds}))
-    return reply
+    return reply.model_dump(mode="json")
 
 
 def remote_grant(rt: NodeRuntime, name: str, grant_id: int) -> dict[str, Any]:
     """The current state of a grant this node asked ``name`` for."""
-    return call_partner(rt, _partner(rt, name), "GetGrant", {"id": grant_id})
+    return rt.peers.call(name, GET_GRANT, GetGrantRequest(id=grant_id)).model_dump(mode="json")

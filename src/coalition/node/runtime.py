@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from coalition.core.errors import ConfigError
 from coalition.node.at_rest import HOME_INFO, seal_stored_credentials, secure_home
 from coalition.node.audit import SEAL_INFO
 from coalition.node.audit_seal import AuditSeal
@@ -13,6 +15,9 @@ from coalition.node.auth.ratelimit import Backoff, FailureTally, SlidingWindow, 
 from coalition.node.db.engine import Database
 from coalition.node.identity import NodeIdentity, load_identity
 from coalition.node.settings import NodeSettings
+
+if TYPE_CHECKING:
+    from coalition.node.peer.client import PeerClient
 
 __all__ = ["NodeRuntime"]
 
@@ -30,6 +35,7 @@ class NodeRuntime:
     login_backoff: Backoff = field(init=False)  # per (username, client)
     login_failures: FailureTally = field(init=False)  # audit rows per window
     event_streams: StreamSlots = field(init=False)  # live job event streams
+    _peers: PeerClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -64,11 +70,33 @@ class NodeRuntime:
         )
 
     @property
+    def peers(self) -> PeerClient:
+        """The peer client of this node (calls to partners and to itself), installed at composition
+        (:func:`coalition.node.composition.install`)."""
+        if self._peers is None:
+            raise ConfigError("the peer client is not installed on this runtime "
+                              "(coalition.node.composition.install)")
+        return self._peers
+
+    @property
+    def has_peers(self) -> bool:
+        """Whether :attr:`peers` is installed."""
+        return self._peers is not None
+
+    def attach_peers(self, client: PeerClient) -> None:
+        """Install the peer client (once, at composition)."""
+        if self._peers is not None:
+            raise ConfigError("the peer client is already installed")
+        self._peers = client
+
+    @property
     def name(self) -> str:
         """The organisation name of this node."""
         return self.settings.name
 
     def close(self) -> None:
-        """Sign a last audit checkpoint and release database connections."""
+        """Close the peer channels, sign a last audit checkpoint, release database connections."""
+        if self._peers is not None:
+            self._peers.close()
         self.audit_seal.checkpoint_latest()
         self.db.dispose()

@@ -36,9 +36,10 @@ def run_node(settings: NodeSettings) -> None:
     """Serve until SIGTERM/SIGINT, then shut down cleanly and return."""
     previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGTERM, signal.SIGINT)}
     rt = NodeRuntime.open(settings)
+    app = create_app(rt)  # composes the node: rt.peers holds the peer registry the endpoint answers
     peer = PeerEndpoint(rt).start()
     try:
-        config = uvicorn.Config(create_app(rt), host=settings.api_host, port=settings.api_port,
+        config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                                 log_level="info", access_log=False, lifespan="off")
         log.info("node %s: API on %s:%d, peer endpoint on %s:%d", settings.name,
                  settings.api_host, settings.api_port, settings.peer_host, peer.port)

@@ -49,12 +49,12 @@ from coalition.engine.worker import (
 )
 from coalition.node import dataset_io
 from coalition.node.datasets import get_dataset
-from coalition.node.jobs import links
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, job_path, key_paths
 from coalition.node.jobs.derived import register_outputs
 from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
 from coalition.node.partners import get_partner
 from coalition.node.runtime import NodeRuntime
@@ -195,10 +195,11 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
                  level="error", task=node.name, party=str(party))
         code, message = public_error(exc)
         outcome = {"ok": False, "error": message, "code": code}
-    payload = {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
-               "seconds": time.monotonic() - t0, "metrics": outcome.pop("metrics", [])}
+    report = TaskReportRequest.model_validate(
+        {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
+         "seconds": time.monotonic() - t0, "metrics": outcome.pop("metrics", [])}, strict=False)
     try:
-        links.call(rt, job.initiator, "TaskReport", payload)
+        rt.peers.call(job.initiator, TASK_REPORT, report)
     except CoalitionError as exc:
         repo.log(rt, job.id, f"could not report to the initiator: {exc}", level="error",
                  task=node.name, party=str(party))

@@ -23,6 +23,7 @@ from coalition.engine.states import JobState, TaskState
 from coalition.engine.validate import JobGraph, validate_dag
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.notify import announce_restart
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["JobManager", "TaskReport", "manager_for"]
@@ -191,6 +192,4 @@ def recover(rt: NodeRuntime, manager: JobManager) -> None:
 
     failed = repo.write(rt, fail_all)
     if failed:
-        from coalition.node.jobs.scheduler import announce_restart  # noqa: PLC0415 (cycle)
-
         manager.spawn("recover", announce_restart, rt, failed)

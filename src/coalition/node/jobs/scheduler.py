@@ -1,7 +1,7 @@
 """The initiator's side of a job: propose, start, drive the tasks in order, finish or fail.
 
 One background thread per job (:func:`drive`). Every organisation of the job — this node
-included — is reached through :func:`~.links.call`, so the initiator runs its own parties the
+included — is reached through the node's peer client (``rt.peers``), so the initiator runs its own parties the
 way its partners run theirs. Per task, in topological order over the run's selection
 (:func:`~coalition.engine.plan.select`): ask each organisation whether each of its parties'
 cache keys hits (``TaskPrepare``); reuse the task if every party hits and the task is not a
@@ -24,21 +24,30 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import CoalitionError, ConflictError, PeerError
 from coalition.engine.plan import Action, decide, select
 from coalition.engine.states import JobState, TaskState, is_terminal
-from coalition.node.jobs import links
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import TaskReport, manager_for
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.notify import notify as _notify
+from coalition.node.jobs.notify import orgs as _orgs
+from coalition.node.jobs.peer_methods import (
+    JOB_CANCEL,
+    JOB_PROPOSE,
+    JOB_START,
+    TASK_PREPARE,
+    TASK_RUN,
+    CancelRequest,
+    JobProposal,
+    ProposeRequest,
+    StartRequest,
+    TaskRequest,
+)
 from coalition.node.jobs.public import public_error
 from coalition.node.runtime import NodeRuntime
 
-__all__ = ["announce_restart", "cancel", "close_job", "drive", "fail", "run_tasks"]
+__all__ = ["cancel", "close_job", "drive", "fail", "run_tasks"]
 
 log = logging.getLogger("coalition.node.jobs")
 _WORKER_MARGIN_S = 120.0  # worker start-up and output storage, beyond the protocol timeout
-
-
-def _orgs(job: JobRow) -> list[str]:
-    return sorted(set(job.sites.values()))
 
 
 def _selection(job: JobRow) -> dict[str, Any]:
@@ -46,32 +55,21 @@ def _selection(job: JobRow) -> dict[str, Any]:
     return {"only": s.get("only"), "start": s.get("start"), "until": s.get("until")}
 
 
-def _notify(rt: NodeRuntime, job: JobRow, payload: dict[str, Any]) -> None:
-    """Mirror a state change at every other organisation (best effort, logged)."""
-    for org in _orgs(job):
-        if org == rt.name:
-            continue
-        try:
-            links.call(rt, org, "JobUpdate", {"job_id": job.id, **payload})
-        except CoalitionError as exc:
-            repo.log(rt, job.id, f"could not update {org}: {exc}", level="warning")
-
-
 def drive(rt: NodeRuntime, job_id: str) -> None:
     """Propose the job to every organisation, then run it if all accepted."""
     job = repo.read(rt, lambda db: repo.get_job(db, job_id))
-    proposal = {"id": job.id, "name": job.name, "initiator": job.initiator, "dag": job.dag,
-                "sites": job.sites, "selection": job.selection, "timeout_s": job.timeout_s,
-                "rerun_of": job.rerun_of}
+    proposal = ProposeRequest(job=JobProposal.model_validate({
+        "id": job.id, "name": job.name, "initiator": job.initiator, "dag": job.dag,
+        "sites": job.sites, "selection": job.selection, "timeout_s": job.timeout_s,
+        "rerun_of": job.rerun_of}, strict=False))
     endpoints: dict[str, Any] = {}
     for org in _orgs(job):
         try:
-            reply = links.call(rt, org, "JobPropose", {"job": proposal})
-            status, reason = str(reply["status"]), str(reply.get("reason", ""))[:2000]
-            given = reply.get("endpoints")
+            reply = rt.peers.call(org, JOB_PROPOSE, proposal)
+            status, reason = reply.status, reply.reason[:2000]
             # An organisation speaks for the parties sited at it only.
-            endpoints.update({k: v for k, v in (given if isinstance(given, dict) else {})
-                              .items() if job.sites.get(k) == org})
+            endpoints.update({k: v.model_dump() for k, v in reply.endpoints.items()
+                              if job.sites.get(k) == org})
         except CoalitionError as exc:
             _local(rt, job_id, f"{org} could not take the proposal", exc)
             status, reason = "rejected", f"{org} could not take the proposal: {_public(exc)}"
@@ -105,7 +103,8 @@ def run_tasks(rt: NodeRuntime, job_id: str) -> None:
     job = repo.read(rt, lambda db: repo.get_job(db, job_id))
     try:
         for org in _orgs(job):
-            links.call(rt, org, "JobStart", {"job_id": job_id, "endpoints": job.endpoints})
+            rt.peers.call(org, JOB_START, StartRequest.model_validate(
+                {"job_id": job_id, "endpoints": job.endpoints}, strict=False))
     except CoalitionError as exc:
         _local(rt, job_id, "could not start the job", exc)
         fail(rt, job_id, f"could not start the job: {_public(exc)}")
@@ -120,18 +119,18 @@ def run_tasks(rt: NodeRuntime, job_id: str) -> None:
         node = graph.tasks[name]
         parties = {str(p) for p in node.parties}
         task_orgs = sorted({job.sites[p] for p in parties})
-        msg = {"job_id": job_id, "task": name}
+        msg = TaskRequest(job_id=job_id, task=name)
         try:
             hits: dict[str, bool] = {}
             for org in task_orgs:
-                hits.update(links.call(rt, org, "TaskPrepare", msg)["hits"])
+                hits.update(rt.peers.call(org, TASK_PREPARE, msg).hits)
             hit = set(hits) == parties and all(hits.values())
             if decide(name, selection, all_parties_hit=hit, force=force) is Action.REUSE:
                 _task(rt, job, name, TaskState.REUSED, "cache hit on every party")
                 continue
             _task(rt, job, name, TaskState.RUNNING, "")
             for org in task_orgs:
-                links.call(rt, org, "TaskRun", msg)
+                rt.peers.call(org, TASK_RUN, msg)
         except CoalitionError as exc:
             _local(rt, job_id, f"task {name}", exc)
             fail(rt, job_id, f"task {name}: {_public(exc)}", task=name)
@@ -227,7 +226,7 @@ def cancel(rt: NodeRuntime, job_id: str, reason: str, actor: str) -> None:
         raise ConflictError(f"job is already {job.state}", id=job_id)
     if job.initiator != rt.name:
         try:
-            links.call(rt, job.initiator, "JobCancel", {"job_id": job_id, "reason": reason})
+            rt.peers.call(job.initiator, JOB_CANCEL, CancelRequest(job_id=job_id, reason=reason))
             return
         except PeerError as exc:
             reason = f"{reason} (initiator unreachable: {exc})"
@@ -236,24 +235,3 @@ def cancel(rt: NodeRuntime, job_id: str, reason: str, actor: str) -> None:
     manager_for(rt).stop(job_id)
     if changed and job.initiator == rt.name:
         _notify(rt, job, {"state": JobState.CANCELLED.value, "reason": reason})
-
-
-def _job(rt: NodeRuntime, job_id: str) -> JobRow:
-    return repo.read(rt, lambda db: repo.get_job(db, job_id))
-
-
-def announce_restart(rt: NodeRuntime, failed: list[tuple[str, str, list[str]]]) -> None:
-    """After :func:`~.manager.recover`: tell the other organisations of each failed job."""
-    for job_id, initiator, running in failed:
-        job = _job(rt, job_id)
-        cause = job.error
-        try:
-            if initiator == rt.name:
-                _notify(rt, job, {"state": JobState.FAILED.value, "reason": cause,
-                                  "task": running[0] if running else None})
-            else:
-                links.call(rt, initiator, "JobCancel",
-                           {"job_id": job_id, "reason": cause, "fail": True,
-                            "task": running[0] if running else None})
-        except CoalitionError as exc:
-            log.warning("could not announce the restart for job %s: %s", job_id, exc)

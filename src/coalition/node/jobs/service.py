@@ -22,11 +22,12 @@ from coalition.engine.policy import PolicyError, check
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.jobs import links, scheduler
 from coalition.node.jobs import repository as repo
+from coalition.node.jobs import scheduler
 from coalition.node.jobs.handlers import mint_local_endpoints
 from coalition.node.jobs.manager import manager_for
 from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.peer_methods import JOB_DECISION, DecisionRequest
 from coalition.node.jobs.privacy import submit_policy
 from coalition.node.partners import list_partners
 from coalition.node.runtime import NodeRuntime
@@ -124,8 +125,9 @@ def approve(rt: NodeRuntime, actor: str, job_id: str, reason: str) -> None:
         return endpoints
 
     endpoints = repo.write(rt, accept)
-    links.call(rt, job.initiator, "JobDecision", {"job_id": job_id, "status": "accepted",
-                                                  "reason": reason, "endpoints": endpoints})
+    rt.peers.call(job.initiator, JOB_DECISION, DecisionRequest.model_validate(
+        {"job_id": job_id, "status": "accepted", "reason": reason, "endpoints": endpoints},
+        strict=False))
 
 
 def reject(rt: NodeRuntime, actor: str, job_id: str, reason: str) -> None:
@@ -140,5 +142,5 @@ def reject(rt: NodeRuntime, actor: str, job_id: str, reason: str) -> None:
                       f"rejected by {rt.name}: {reason}", actor)
 
     repo.write(rt, refuse)
-    links.call(rt, job.initiator, "JobDecision", {"job_id": job_id, "status": "rejected",
-                                                  "reason": reason})
+    rt.peers.call(job.initiator, JOB_DECISION,
+                  DecisionRequest(job_id=job_id, status="rejected", reason=reason))

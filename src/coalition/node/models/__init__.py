@@ -4,10 +4,8 @@
 * :mod:`.integrity` — SHA-256 digests and Ed25519 signatures of parts (tamper protection);
 * :mod:`.federation` — publishing a version across the guest and its hosts;
 * :mod:`.sources` — finding a part in a job's stored outputs, or in a file;
-* :mod:`.peer` — the peer methods hosts answer.
-
-This package's top level imports nothing that reaches the peer endpoint, so the peer handler
-table can import :mod:`.peer` without an import cycle.
+* :mod:`.peer_methods` — the peer methods hosts answer, declared; :mod:`.peer` — their
+  handlers (registered at composition, :mod:`coalition.node.composition`).
 """
 
 from coalition.node.models.integrity import ModelTampered

@@ -12,12 +12,17 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from coalition.core.errors import CoalitionError, InputError
-from coalition.node import partners
+from coalition.core.errors import CoalitionError
 from coalition.node.models import registry
+from coalition.node.models.peer_methods import (
+    MODEL_PART_DELETE,
+    MODEL_PART_PUBLISH,
+    GuestPart,
+    PartDeleteRequest,
+    PartPublishRequest,
+)
 from coalition.node.models.sources import PartSource, resolve_part
 from coalition.node.models.tables import ModelVersionRow
-from coalition.node.peer_client import call_partner
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["PublishRequest", "delete_everywhere", "publish"]
@@ -35,13 +40,6 @@ class PublishRequest:
     meta: dict[str, Any] = field(default_factory=dict)
     protected: bool = True
     host_parties: dict[str, str] = field(default_factory=dict)  # org -> party name in the job
-
-
-def _host_call(rt: NodeRuntime, org: str, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-    with rt.db.session() as db:
-        partner = partners.get_partner(db, org)
-        db.expunge(partner)
-    return call_partner(rt, partner, method, payload)
 
 
 def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow:
@@ -63,13 +61,11 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
     done: list[str] = []
     try:
         for org, source in sorted(hosts.items()):
-            reply = _host_call(rt, org, "ModelPartPublish", {
-                "name": req.name, "version": version, "source": source.to_dict(),
-                "meta": meta, "protected": req.protected, "guest_part": own})
-            if not isinstance(reply.get("sha256"), str) or not isinstance(reply.get("role"), str):
-                raise InputError("host sent a malformed publish reply", host=org)
+            reply = rt.peers.call(org, MODEL_PART_PUBLISH, PartPublishRequest(
+                name=req.name, version=version, source=source.to_dict(), meta=meta,
+                guest_part=GuestPart(role=own["role"], sha256=own["sha256"])))
             done.append(org)
-            parties.append({"org": org, "role": reply["role"], "sha256": reply["sha256"],
+            parties.append({"org": org, "role": reply.role, "sha256": reply.sha256,
                             "party": party_names.get(org, org)})
         with rt.db.session() as db:
             row = registry.publish_local(rt, db, actor, name=req.name, version=version,
@@ -85,7 +81,7 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
 
 def _discard(rt: NodeRuntime, org: str, name: str, version: int) -> bool:
     try:
-        _host_call(rt, org, "ModelPartDelete", {"name": name, "version": version})
+        rt.peers.call(org, MODEL_PART_DELETE, PartDeleteRequest(name=name, version=version))
     except CoalitionError as exc:
         log.warning("could not delete %s v%d at %s: %s", name, version, org, exc)
         return False

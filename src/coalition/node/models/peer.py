@@ -1,4 +1,5 @@
-"""Peer methods of the model library, answered on a host for the guest that publishes.
+"""The model library's peer handlers (declared in :mod:`.peer_methods`), answered on a host
+for the guest that publishes.
 
 Contract (issue 16, finding 13): what a partner sends chooses nothing on this node beyond its
 own namespace.
@@ -21,33 +22,26 @@ and role, nothing else.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from coalition.core.errors import AuthError, InputError, NotFoundError
 from coalition.core.ids import Party, Role
-from coalition.node.db.models import Partner
 from coalition.node.jobs import repository as repo
 from coalition.node.models import registry
+from coalition.node.models.peer_methods import (
+    MODEL_PART_DELETE,
+    MODEL_PART_PUBLISH,
+    PartDeleted,
+    PartDeleteRequest,
+    PartPublishRequest,
+    PartStored,
+)
 from coalition.node.models.sources import PartSource, TaskPart, find_task_part, read_part_file
+from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 
-__all__ = ["MODEL_HANDLERS", "partner_drop_folder"]
+__all__ = ["partner_drop_folder", "register"]
 
 DROP_FOLDER = "partner-parts"
-
-
-def _str(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str):
-        raise InputError(f"field {key!r} must be a string")
-    return value
-
-
-def _int(payload: dict[str, Any], key: str) -> int:
-    value = payload.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InputError(f"field {key!r} must be a positive integer")
-    return value
 
 
 def partner_drop_folder(rt: NodeRuntime, partner: str) -> Path:
@@ -77,41 +71,41 @@ def _from_job(rt: NodeRuntime, partner: str, source: PartSource) -> TaskPart:
     return find_task_part(rt, job_id, str(source.task), source.output)
 
 
-def publish_part(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def publish_part(rt: NodeRuntime, partner: str, request: PartPublishRequest) -> PartStored:
     """Store this node's host part of the partner's model version, in the partner's namespace."""
-    source, meta, guest = payload.get("source"), payload.get("meta"), payload.get("guest_part")
-    if not isinstance(source, dict) or not isinstance(meta, dict) or not isinstance(guest, dict):
-        raise InputError("source, meta and guest_part must be objects")
-    wanted = PartSource.from_dict(source)
-    found = (_from_drop_folder(rt, partner.name, wanted.artifact) if wanted.artifact is not None
-             else _from_job(rt, partner.name, wanted))
+    wanted = PartSource.from_dict(request.source)
+    found = (_from_drop_folder(rt, partner, wanted.artifact) if wanted.artifact is not None
+             else _from_job(rt, partner, wanted))
     part = found.part
     if part.role is not Role.HOST:
         raise InputError("the named part is not a host part", role=part.role.value)
-    guest_entry = {"org": partner.name, "role": str(guest.get("role")),
-                   "sha256": str(guest.get("sha256"))}
-    actor = f"partner:{partner.name}"
-    name = registry.partner_model(partner.name, _str(payload, "name"))
+    guest_entry = {"org": partner, "role": request.guest_part.role,
+                   "sha256": request.guest_part.sha256}
+    actor = f"partner:{partner}"
+    name = registry.partner_model(partner, request.name)
+    meta = request.meta
     with rt.db.session() as db:
         row = registry.publish_local(
-            rt, db, actor, name=name, version=_int(payload, "version"),
-            part=part, guest=partner.name, parties=[guest_entry],
+            rt, db, actor, name=name, version=request.version,
+            part=part, guest=partner, parties=[guest_entry],
             meta={**{k: meta.get(k) for k in ("job_id", "task", "dag_hash", "params", "metrics",
                                               "description")}, **found.meta},
             protected=rt.settings.partner_models_protected)
-        return {"sha256": row.part_sha256, "role": row.role}
+        return PartStored(sha256=row.part_sha256, role=row.role)
 
 
-def delete_part(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def delete_part(rt: NodeRuntime, partner: str, request: PartDeleteRequest) -> PartDeleted:
     """Delete this node's part of a version the partner published (refused while deployed)."""
-    name = registry.partner_model(partner.name, _str(payload, "name"))
-    version = _int(payload, "version")
+    name = registry.partner_model(partner, request.name)
     with rt.db.session() as db:
-        row = registry.get_version(db, name, version)
-        if row.guest != partner.name:  # cannot happen in the namespace; kept as a guard
+        row = registry.get_version(db, name, request.version)
+        if row.guest != partner:  # cannot happen in the namespace; kept as a guard
             raise AuthError("this model version was not published by you", model=name)
-        registry.delete_version(rt, db, f"partner:{partner.name}", name, version)
-    return {"deleted": True}
+        registry.delete_version(rt, db, f"partner:{partner}", name, request.version)
+    return PartDeleted(deleted=True)
 
 
-MODEL_HANDLERS = {"ModelPartPublish": publish_part, "ModelPartDelete": delete_part}
+def register(peer_registry: PeerRegistry) -> None:
+    """Answer the model methods (composition)."""
+    peer_registry.register(MODEL_PART_PUBLISH, publish_part)
+    peer_registry.register(MODEL_PART_DELETE, delete_part)

@@ -1,4 +1,5 @@
-"""The host's side of online and offline inference: peer methods the guest calls.
+"""The host's side of online and offline inference: the handlers of the serving peer methods
+(declared in :mod:`.peer_methods`) the guest calls.
 
 ``ServingPrepare`` binds a partner's service to this node's part of the model version (loaded
 and verified once) and to a feature source (an online source, or for offline prediction a
@@ -34,40 +35,43 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
 from coalition.node import grants, partners
 from coalition.node.datasets import get_dataset
-from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.jobs.models import JobRow
 from coalition.node.models import registry
 from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import open_source
 from coalition.node.serving.limits import Limits, QueryLedger, ServingRefused
 from coalition.node.serving.maskkeys import decoy_key, pair_keys, signed_public
+from coalition.node.serving.peer_methods import (
+    SERVING_KEYS,
+    SERVING_PARTIAL,
+    SERVING_PREPARE,
+    SERVING_RELEASE,
+    HostInfo,
+    KeysTaken,
+    PartialRequest,
+    PartialResult,
+    PrepareRequest,
+    Released,
+    ReleaseRequest,
+    ServiceKeys,
+)
 from coalition.node.serving.scoring import host_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import HostBinding, state_of
 from coalition.protocols.linear.predict import TooFewFeatures
 
-__all__ = ["GRANT_KIND", "SERVING_HANDLERS", "admit", "audit_refusal", "flush_volume", "ledger"]
+__all__ = ["GRANT_KIND", "admit", "audit_refusal", "flush_volume", "ledger", "register"]
 
 GRANT_KIND = "predict"
-_MAX_IDS = 100_000
 
 
-def _str(payload: dict[str, Any], key: str) -> str:
-    value = payload.get(key)
-    if not isinstance(value, str) or not value:
-        raise InputError(f"field {key!r} must be a non-empty string")
-    return value
-
-
-def _cohosts(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> tuple[str, ...]:
-    raw = payload.get("cohosts", [])
-    if not isinstance(raw, list) or not all(isinstance(o, str) and o for o in raw):
-        raise InputError("cohosts must be a list of organisation names")
-    cohosts = tuple(sorted(set(raw)))
-    if rt.name in cohosts or partner.name in cohosts:
+def _cohosts(rt: NodeRuntime, partner: str, names: list[str]) -> tuple[str, ...]:
+    cohosts = tuple(sorted(set(names)))
+    if rt.name in cohosts or partner in cohosts:
         raise InputError("co-hosts are the model's other hosts: neither the guest nor this node")
     return cohosts
 
@@ -80,12 +84,12 @@ def _job_hosts(db: Session, job_id: str | None, me: str) -> set[str] | None:
     return {org for party, org in job.sites.items() if party.startswith("host:")} - {me}
 
 
-def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, version: int,
+def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: int,
           source: dict[str, Any], persist: bool, cohosts: tuple[str, ...] = ()) -> HostBinding:
-    local = registry.partner_model(partner.name, model)  # the partner's namespace here
+    local = registry.partner_model(partner, model)  # the partner's namespace here
     with rt.db.session() as db:
         row = registry.get_version(db, local, version)
-        if row.guest != partner.name or row.role != "host":
+        if row.guest != partner or row.role != "host":
             raise AuthError("no host part of this model version was published by you",
                             model=model, version=version)
         if isinstance(source.get("online"), str):
@@ -95,7 +99,7 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
             dataset, mode, online = get_dataset(db, source["dataset"]), "index", None
         else:
             raise InputError("source must name an online source (or, offline, a dataset)")
-        grants.check_grant(db, partner.name, dataset.name, GRANT_KIND)
+        grants.check_grant(db, partner, dataset.name, GRANT_KIND)
         trained_with = _job_hosts(db, row.job_id, rt.name)
         if trained_with is not None and set(cohosts) != trained_with:
             # The guest names the co-hosts; where this node took part in the training job it
@@ -105,7 +109,7 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
                             "model", model=model, version=version)
         db.expunge(dataset)
         version_id = row.id
-    actor = f"partner:{partner.name}"
+    actor = f"partner:{partner}"
     _, part = registry.load_verified(rt, actor, local, version, "serve")
     scorer = host_scorer(part)
     minimum = rt.settings.policy_min_serving_features
@@ -124,19 +128,19 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
                                     "(its certificate verifies the masking keys)",
                                     host=org) from exc
         info = {**info, "mask_key": signed_public(rt.identity, rt.name,
-                                                  (partner.name, service, model, version))}
+                                                  (partner, service, model, version))}
     lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity))
     binding = HostBinding(model, version, scorer, lookup, info,
                           cohosts if scorer.maskable else ())
     if persist:
         with rt.db.session() as db:
             old = db.scalars(select(ServiceRow).where(
-                ServiceRow.guest == partner.name, ServiceRow.name == service)).first()
+                ServiceRow.guest == partner, ServiceRow.name == service)).first()
             if old is None:
-                db.add(ServiceRow(name=service, guest=partner.name, side="host",
+                db.add(ServiceRow(name=service, guest=partner, side="host",
                                   model_version_id=version_id, source=online, hosts={},
                                   timeout_ms=0, created_by=actor, created_at=utcnow()))
-                emit(db, Event(EventKind.SERVICE_DEPLOYED, actor, f"service:{partner.name}/{service}",
+                emit(db, Event(EventKind.SERVICE_DEPLOYED, actor, f"service:{partner}/{service}",
                                {"model": model, "version": version, "source": online}))
             elif old.model_version_id != version_id or old.source != online:
                 raise InputError("this service is already bound to another model or source",
@@ -144,66 +148,60 @@ def _bind(rt: NodeRuntime, partner: Partner, service: str, *, model: str, versio
             elif set(old.hosts) != set(binding.cohosts):
                 old.hosts = {}  # a new set of co-hosts: keys again (ServingKeys)
     with state_of(rt).lock:
-        state_of(rt).bindings[(partner.name, service)] = binding
+        state_of(rt).bindings[(partner, service)] = binding
     return binding
 
 
-def prepare(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def prepare(rt: NodeRuntime, partner: str, request: PrepareRequest) -> HostInfo:
     """Bind a service (idempotent); returns what the guest needs to read partial results."""
-    version = payload.get("version")
-    source = payload.get("source")
-    if not isinstance(version, int) or not isinstance(source, dict):
-        raise InputError("version must be an integer and source an object")
-    binding = _bind(rt, partner, _str(payload, "service"), model=_str(payload, "model"),
-                    version=version, source=source, persist=not payload.get("transient", False),
-                    cohosts=_cohosts(rt, partner, payload))
-    return binding.info
+    binding = _bind(rt, partner, request.service, model=request.model,
+                    version=request.version, source=dict(request.source),
+                    persist=not request.transient,
+                    cohosts=_cohosts(rt, partner, list(request.cohosts)))
+    return HostInfo.model_validate(binding.info, strict=False)
 
 
-def _set_keys(rt: NodeRuntime, partner: Partner, service: str, binding: HostBinding,
+def _set_keys(rt: NodeRuntime, partner: str, service: str, binding: HostBinding,
               signed: dict[str, Any]) -> None:
     if set(signed) != set(binding.cohosts):
         raise InputError("send one masking key per co-host", expected=list(binding.cohosts))
     with rt.db.session() as db:
         certs = {org: partners.get_partner(db, org).certificate_pem for org in binding.cohosts}
-    keys = pair_keys(rt.identity, rt.name, (partner.name, service, binding.model,
+    keys = pair_keys(rt.identity, rt.name, (partner, service, binding.model,
                                              binding.version),
                      {org: (certs[org], signed[org]) for org in binding.cohosts})
     with state_of(rt).lock:
         binding.pair_keys = keys
 
 
-def set_keys(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def set_keys(rt: NodeRuntime, partner: str, request: ServiceKeys) -> KeysTaken:
     """Take the co-hosts' signed masking keys (relayed by the guest; each verified against the
     certificate this node pinned for that co-host) and derive the pair keys."""
-    service = _str(payload, "service")
-    signed = payload.get("keys")
-    if not isinstance(signed, dict) or not all(isinstance(v, dict) for v in signed.values()):
-        raise InputError("keys must map each co-host to its signed key")
-    binding = state_of(rt).bindings.get((partner.name, service))
+    service, signed = request.service, dict(request.keys)
+    binding = state_of(rt).bindings.get((partner, service))
     if binding is None:
         binding = _restore(rt, partner, service)
     _set_keys(rt, partner, service, binding, signed)
     with rt.db.session() as db:  # kept (public values) to rebuild the keys after a restart
         row = db.scalars(select(ServiceRow).where(
-            ServiceRow.guest == partner.name, ServiceRow.name == service,
+            ServiceRow.guest == partner, ServiceRow.name == service,
             ServiceRow.side == "host")).first()
         if row is not None:
             row.hosts = {org: json.dumps(v) for org, v in signed.items()}
-    return {"ok": True}
+    return KeysTaken(ok=True)
 
 
-def _restore(rt: NodeRuntime, partner: Partner, service: str) -> HostBinding:
+def _restore(rt: NodeRuntime, partner: str, service: str) -> HostBinding:
     with rt.db.session() as db:
         row = db.scalars(select(ServiceRow).where(
-            ServiceRow.guest == partner.name, ServiceRow.name == service,
+            ServiceRow.guest == partner, ServiceRow.name == service,
             ServiceRow.side == "host")).first()
         if row is None:
             raise NotFoundError("no such service bound on this node", service=service)
         version = db.get(ModelVersionRow, row.model_version_id)
         if version is None or row.source is None:  # pragma: no cover - foreign key
             raise NotFoundError("the service's model version is gone", service=service)
-        model = registry.published_name(partner.name, version.name)
+        model = registry.published_name(partner, version.name)
         number, source = version.version, row.source
         stored = {org: json.loads(v) for org, v in (row.hosts or {}).items()}
     binding = _bind(rt, partner, service, model=model, version=number,
@@ -270,39 +268,41 @@ def admit(rt: NodeRuntime, *, side: str, bucket: tuple[str, ...], subject: str, 
         raise
 
 
-def partial(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def partial(rt: NodeRuntime, partner: str, request: PartialRequest) -> PartialResult:
     """The hot path: rows by ID from the bound source, then this part's partial result."""
-    service = payload.get("service")
-    ids = payload.get("ids")
-    if not isinstance(service, str) or not isinstance(ids, list) or not 0 < len(ids) <= _MAX_IDS:
-        raise InputError(f"service must be a string and ids a list of 1..{_MAX_IDS} IDs")
-    admit(rt, side="host", bucket=("host", partner.name), subject=partner.name,
-          guest=partner.name, service=service, n=len(ids), limits=_limits(rt, partner.name))
-    binding = state_of(rt).bindings.get((partner.name, service))
+    service, ids = request.service, request.ids
+    admit(rt, side="host", bucket=("host", partner), subject=partner,
+          guest=partner, service=service, n=len(ids), limits=_limits(rt, partner))
+    binding = state_of(rt).bindings.get((partner, service))
     if binding is None:
         binding = _restore(rt, partner, service)
     if binding.cohosts and not binding.pair_keys:
         raise InputError("this service's masking keys have not been exchanged", service=service)
     keys = [str(i) for i in ids]
     rows, _ = binding.lookup(keys)  # unknown IDs: decoy rows, never an error
-    return binding.scorer.partial(rows, keys, rt.name, binding.pair_keys)
+    return PartialResult.model_validate(
+        binding.scorer.partial(rows, keys, rt.name, binding.pair_keys), strict=False)
 
 
-def release(rt: NodeRuntime, partner: Partner, payload: dict[str, Any]) -> dict[str, Any]:
+def release(rt: NodeRuntime, partner: str, request: ReleaseRequest) -> Released:
     """Drop a service binding (and its row, for online services)."""
-    service = _str(payload, "service")
+    service = request.service
     with state_of(rt).lock:
-        state_of(rt).bindings.pop((partner.name, service), None)
+        state_of(rt).bindings.pop((partner, service), None)
     with rt.db.session() as db:
         row = db.scalars(select(ServiceRow).where(
-            ServiceRow.guest == partner.name, ServiceRow.name == service,
+            ServiceRow.guest == partner, ServiceRow.name == service,
             ServiceRow.side == "host")).first()
         if row is not None:
             db.delete(row)
-            emit(db, Event(EventKind.SERVICE_UNDEPLOYED, f"partner:{partner.name}",
-                           f"service:{partner.name}/{service}"))
-    return {"released": True}
+            emit(db, Event(EventKind.SERVICE_UNDEPLOYED, f"partner:{partner}",
+                           f"service:{partner}/{service}"))
+    return Released(released=True)
 
 
-SERVING_HANDLERS = {"ServingPrepare": prepare, "ServingPartial": partial,
-                    "ServingRelease": release, "ServingKeys": set_keys}
+def register(peer_registry: PeerRegistry) -> None:
+    """Answer the serving methods (composition)."""
+    peer_registry.register(SERVING_PREPARE, prepare)
+    peer_registry.register(SERVING_KEYS, set_keys)
+    peer_registry.register(SERVING_PARTIAL, partial)
+    peer_registry.register(SERVING_RELEASE, release)

@@ -26,8 +26,9 @@ from coalition.node.events import Event, EventKind, emit
 from coalition.node.models import registry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import IndexSource
+from coalition.node.serving.peer_methods import SERVING_PARTIAL, PartialRequest
 from coalition.node.serving.scoring import guest_scorer
-from coalition.node.serving.service import channels, guest_rows, prepare_hosts, release_hosts
+from coalition.node.serving.service import guest_rows, prepare_hosts, release_hosts
 
 __all__ = ["CHUNK", "predictions_dir", "run_offline"]
 
@@ -59,10 +60,11 @@ def run_offline(rt: NodeRuntime, actor: str, *, model: str, version: int | None,
     try:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
-            partials = {h.name: channels(rt).call(h, "ServingPartial",
-                                                  {"service": job, "ids": chunk},
-                                                  max(rt.settings.peer_timeout_s, 60.0))
-                        for h in bound}
+            request = PartialRequest(service=job, ids=list(chunk))
+            partials = {h.name: rt.peers.call(
+                h, SERVING_PARTIAL, request,
+                timeout_s=max(rt.settings.peer_timeout_s, 60.0)).model_dump()
+                for h in bound}
             chunks.append(scorer.combine(X[start:start + len(chunk)], partials))
     finally:
         release_hosts(rt, job, bound)

@@ -40,15 +40,24 @@ from coalition.node.models import registry
 from coalition.node.models.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
-from coalition.node.serving.channels import PartnerChannels
 from coalition.node.serving.features import Lookup, open_source
 from coalition.node.serving.host import audit_refusal, flush_volume, ledger
 from coalition.node.serving.limits import Limits, ServingRefused
+from coalition.node.serving.peer_methods import (
+    SERVING_KEYS,
+    SERVING_PARTIAL,
+    SERVING_PREPARE,
+    SERVING_RELEASE,
+    PartialRequest,
+    PrepareRequest,
+    ReleaseRequest,
+    ServiceKeys,
+)
 from coalition.node.serving.scoring import GuestScorer, guest_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import Deployed, state_of
 
-__all__ = ["DeployRequest", "channels", "deploy", "guest_rows", "list_services", "predict",
+__all__ = ["DeployRequest", "deploy", "guest_rows", "list_services", "predict",
            "prepare_hosts", "release_hosts", "service_view", "undeploy"]
 
 Matrix = NDArray[np.float64]
@@ -68,16 +77,6 @@ class DeployRequest:
     source: str | None = None
     timeout_ms: int = 2000
     limits: Limits | None = None  # per API key or session; None: the node's defaults
-
-
-def channels(rt: NodeRuntime) -> PartnerChannels:
-    """The node's long-lived partner channels."""
-    state = state_of(rt)
-    if state.channels is None:
-        with state.lock:
-            if state.channels is None:
-                state.channels = PartnerChannels(rt.identity)
-    return state.channels
 
 
 def _partner(rt: NodeRuntime, org: str) -> Partner:
@@ -106,18 +105,19 @@ def prepare_hosts(rt: NodeRuntime, service: str, row: ModelVersionRow, scorer: G
     infos: dict[str, dict[str, Any]] = {}
     try:
         for partner in hosts:
-            infos[partner.name] = channels(rt).call(partner, "ServingPrepare", {
-                "service": service, "model": row.name, "version": row.version,
-                "source": sources[partner.name], "transient": transient,
-                "cohosts": sorted(set(orgs) - {partner.name})}, _PREPARE_TIMEOUT_S)
+            infos[partner.name] = rt.peers.call(partner, SERVING_PREPARE, PrepareRequest(
+                service=service, model=row.name, version=row.version,
+                source=sources[partner.name], transient=transient,
+                cohosts=sorted(set(orgs) - {partner.name})),
+                timeout_s=_PREPARE_TIMEOUT_S).model_dump()
         signed = {org: info["mask_key"] for org, info in infos.items()
                   if isinstance(info.get("mask_key"), dict)}
         if signed:  # several linear hosts: relay each host's signed key to the others
             for partner in hosts:
-                channels(rt).call(partner, "ServingKeys", {
-                    "service": service,
-                    "keys": {o: k for o, k in signed.items() if o != partner.name}},
-                    _PREPARE_TIMEOUT_S)
+                rt.peers.call(partner, SERVING_KEYS, ServiceKeys(
+                    service=service,
+                    keys={o: k for o, k in signed.items() if o != partner.name}),
+                    timeout_s=_PREPARE_TIMEOUT_S)
         scorer.attach(infos, {party: org for org, party in orgs.items()})
     except CoalitionError:
         release_hosts(rt, service, [p for p in hosts if p.name in infos])
@@ -130,8 +130,7 @@ def release_hosts(rt: NodeRuntime, service: str, hosts: Sequence[Partner]) -> di
     done = {}
     for partner in hosts:
         try:
-            channels(rt).call(partner, "ServingRelease", {"service": service},
-                              rt.settings.peer_timeout_s)
+            rt.peers.call(partner, SERVING_RELEASE, ReleaseRequest(service=service))
             done[partner.name] = True
         except CoalitionError:
             done[partner.name] = False
@@ -286,16 +285,18 @@ def _request_rows(scorer: GuestScorer, n: int,
 
 def _joint_scores(rt: NodeRuntime, dep: Deployed) -> Callable[[list[str], Matrix], Matrix]:
     """One round: every host's partial result for ``ids`` (in parallel), then combine."""
-    chans = channels(rt)
+    peers = rt.peers
+
+    def partial(host: Partner, request: PartialRequest) -> dict[str, Any]:
+        return peers.call(host, SERVING_PARTIAL, request, timeout_s=dep.timeout_s).model_dump()
 
     def score(ids: list[str], X: Matrix) -> Matrix:
-        payload = {"service": dep.name, "ids": ids}
+        request = PartialRequest(service=dep.name, ids=list(ids))
         if len(dep.hosts) == 1:
             host = dep.hosts[0]
-            partials = {host.name: chans.call(host, "ServingPartial", payload, dep.timeout_s)}
+            partials = {host.name: partial(host, request)}
         else:
-            futures = {h.name: _fanout.submit(chans.call, h, "ServingPartial", payload,
-                                              dep.timeout_s) for h in dep.hosts}
+            futures = {h.name: _fanout.submit(partial, h, request) for h in dep.hosts}
             partials = {org: f.result() for org, f in futures.items()}
         return dep.scorer.combine(X, partials)
 

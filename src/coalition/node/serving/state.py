@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from coalition.node.db.models import Partner
 from coalition.node.runtime import NodeRuntime
@@ -19,9 +19,6 @@ from coalition.node.serving.features import Lookup
 from coalition.node.serving.limits import Limits, QueryLedger
 from coalition.node.serving.metrics import ServiceMetrics
 from coalition.node.serving.scoring import GuestScorer, HostScorer
-
-if TYPE_CHECKING:
-    from coalition.node.serving.channels import PartnerChannels
 
 __all__ = ["Deployed", "HostBinding", "ServingState", "state_of"]
 
@@ -63,7 +60,6 @@ class ServingState:
     services: dict[str, Deployed] = field(default_factory=dict)
     bindings: dict[tuple[str, str], HostBinding] = field(default_factory=dict)
     metrics: dict[str, ServiceMetrics] = field(default_factory=dict)
-    channels: PartnerChannels | None = None
     ledger: QueryLedger | None = None
 
     def metrics_for(self, service: str) -> ServiceMetrics:

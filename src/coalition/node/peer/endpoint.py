@@ -7,16 +7,19 @@ the SHA-256 fingerprint of the client certificate (from the gRPC auth context) m
 registered partner, which names the calling organisation; a partner removed a moment ago is
 refused even on a connection opened before.
 
-Messages are UTF-8 JSON objects (plain values only), one method per operation; errors travel as
-gRPC status codes with the typed error's code and message in the details — never an error's
-details or an untyped exception's text, which stay in this node's log (a fixed ``internal``
-answer crosses instead).
+The endpoint is built from the :class:`~.registry.PeerRegistry` it is given (the node's, from
+:mod:`coalition.node.composition`, or a subset in tests) and answers exactly its methods:
+messages are UTF-8 JSON objects validated against each method's declared request model, errors
+travel as gRPC status codes with the typed error's code and message in the details (see
+:mod:`.wire`) — never an error's details or an untyped exception's text, which stay in this
+node's log (a fixed ``internal`` answer crosses instead). A method name the registry does not
+hold is answered ``UNIMPLEMENTED`` with the typed ``peer.unknown_method`` code.
 
 Limits per partner (:mod:`coalition.node.limits`): requests larger than
-``peer_max_request_bytes`` are refused by gRPC itself, and control methods (everything but the
-serving hot path, which has its own quotas) spend a token of the caller's
-``peer_rate_per_minute``/``peer_rate_burst`` bucket; refusals are ``RESOURCE_EXHAUSTED`` with
-the typed ``limit.exceeded`` code.
+``peer_max_request_bytes`` are refused by gRPC itself, and every call but those of methods
+declared unmetered (the serving hot path, which has its own quotas) spends a token of the
+caller's ``peer_rate_per_minute``/``peer_rate_burst`` bucket — unknown method names included;
+refusals are ``RESOURCE_EXHAUSTED`` with the typed ``limit.exceeded`` code.
 """
 
 from __future__ import annotations
@@ -24,53 +27,65 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn
 
 import grpc
 import sqlalchemy as sa
 
-from coalition.core.errors import CoalitionError, ConfigError
+from coalition.core.errors import AuthError, CoalitionError, ConfigError
 from coalition.node import partners
 from coalition.node.db.models import Partner
+from coalition.node.errors import Unauthenticated
 from coalition.node.identity import fingerprint_of_pem
 from coalition.node.limits import RateLimiter
-from coalition.node.peer_handlers import HANDLERS, UNMETERED
+from coalition.node.peer.registry import PeerMethodUnknown, PeerRegistry
+from coalition.node.peer.wire import INTERNAL, SERVICE, error_info, status_for
 from coalition.node.runtime import NodeRuntime
 
-__all__ = ["SERVICE", "PeerEndpoint", "status_for"]
+__all__ = ["PeerEndpoint"]
 
-SERVICE = "coalition.node.Peer"
 log = logging.getLogger("coalition.node.peer")
 
 _BY_FINGERPRINT = sa.select(Partner.__table__).where(
     Partner.__table__.c.fingerprint == sa.bindparam("fp"))
-_STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
-           403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
-           409: grpc.StatusCode.ALREADY_EXISTS, 422: grpc.StatusCode.INVALID_ARGUMENT,
-           429: grpc.StatusCode.RESOURCE_EXHAUSTED}
+_PREFIX = f"/{SERVICE}/"
 
 
-def status_for(exc: CoalitionError) -> grpc.StatusCode:
-    """The gRPC status that carries a typed error."""
-    return _STATUS.get(exc.http_status, grpc.StatusCode.INTERNAL)
-
-
-def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, error_code: str, message: str,
-           retry_after_s: Any = None) -> NoReturn:
-    info: dict[str, Any] = {"code": error_code, "message": message}
-    if isinstance(retry_after_s, int):  # a rate limit: the caller may retry after this
-        info["retry_after_s"] = retry_after_s
-    context.abort(code, json.dumps(info))
+def _abort(context: grpc.ServicerContext, exc: CoalitionError) -> NoReturn:
+    context.abort(status_for(exc), error_info(exc))
     raise RuntimeError("grpc abort returned")  # pragma: no cover (abort always raises)
 
 
-class PeerEndpoint:
-    """The node's gRPC peer server (``start``/``stop``)."""
+class _Service(grpc.GenericRpcHandler):  # type: ignore[misc]  # grpc ships no types
+    """Routes ``/coalition.node.Peer/<name>`` to the registry; unknown names get a typed no."""
 
-    def __init__(self, rt: NodeRuntime, max_workers: int = 8) -> None:
+    def __init__(self, endpoint: PeerEndpoint) -> None:
+        self._endpoint = endpoint
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        path = str(handler_call_details.method)
+        if not path.startswith(_PREFIX):
+            return None
+        name = path[len(_PREFIX):]
+        handler = self._handlers.get(name)
+        if handler is None:
+            handler = grpc.unary_unary_rpc_method_handler(self._endpoint.handler_for(name))
+            if name in self._endpoint.registry:  # cache known names only (bounded)
+                self._handlers[name] = handler
+        return handler
+
+
+class PeerEndpoint:
+    """The node's gRPC peer server (``start``/``stop``), answering ``registry``'s methods
+    (by default the node's own, installed on the runtime at composition)."""
+
+    def __init__(self, rt: NodeRuntime, registry: PeerRegistry | None = None,
+                 max_workers: int = 8) -> None:
         self._rt = rt
+        self.registry = registry if registry is not None else rt.peers.registry
+        self.registry.check()
         self._max_workers = max_workers
         self._roots: bytes | None = None
         self._lock = threading.Lock()
@@ -98,10 +113,7 @@ class PeerEndpoint:
                              options=[("grpc.so_reuseport", 0),
                                       ("grpc.max_receive_message_length",
                                        settings.peer_max_request_bytes)])
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
-            name: grpc.unary_unary_rpc_method_handler(self._wrap(fn, metered=name not in UNMETERED))
-            for name, fn in HANDLERS.items()
-        }),))
+        server.add_generic_rpc_handlers((_Service(self),))
         creds = grpc.dynamic_ssl_server_credentials(
             self._certificate_config(), self._certificate_config,
             require_client_authentication=True)
@@ -122,7 +134,7 @@ class PeerEndpoint:
     def _caller(self, context: grpc.ServicerContext) -> Partner:
         pems = context.auth_context().get("x509_pem_cert") or []
         if not pems:
-            _abort(context, grpc.StatusCode.UNAUTHENTICATED, "auth.unauthenticated", "no client certificate")
+            _abort(context, Unauthenticated("no client certificate"))
         fingerprint = fingerprint_of_pem(pems[0])
         # One Core query, no ORM session: this runs on every call (online inference's hot path
         # included), and a session's begin/commit costs ~5x the lookup itself.
@@ -130,12 +142,14 @@ class PeerEndpoint:
             row = conn.execute(_BY_FINGERPRINT, {"fp": fingerprint}).mappings().first()
         if row is None:
             log.warning("refused peer call from unregistered certificate %s", fingerprint)
-            _abort(context, grpc.StatusCode.PERMISSION_DENIED, "auth.denied",
-                   "certificate is not a registered partner")
+            _abort(context, AuthError("certificate is not a registered partner"))
         return Partner(**row)
 
-    def _wrap(self, fn: Callable[[NodeRuntime, Partner, dict[str, Any]], dict[str, Any]], *,
-              metered: bool = True) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+    def handler_for(self, name: str) -> Any:
+        """The gRPC unary handler of method ``name`` (a typed refusal if it is unknown)."""
+        # Unknown names spend the rate too: only declared unmetered methods are exempt.
+        metered = name not in self.registry or self.registry.method(name).metered
+
         def handler(request: bytes, context: grpc.ServicerContext) -> bytes:
             partner = self._caller(context)
             try:
@@ -143,21 +157,17 @@ class PeerEndpoint:
                     self._rate.take(partner.name)
             except CoalitionError as exc:
                 log.warning("rate limit: refused a call from partner %s", partner.name)
-                _abort(context, status_for(exc), exc.code, exc.message)
+                _abort(context, exc)
             try:
-                payload = json.loads(request or b"{}")
-                if not isinstance(payload, dict):
-                    raise ValueError("payload must be a JSON object")
-            except ValueError:
-                _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "codec.refused", "payload is not a JSON object")
-            try:
-                result = fn(self._rt, partner, payload)
+                return self.registry.dispatch(self._rt, partner.name, name, request)
+            except PeerMethodUnknown as exc:
+                log.warning("partner %s called unknown peer method %.64r", partner.name, name)
+                _abort(context, exc)
             except CoalitionError as exc:
-                _abort(context, status_for(exc), exc.code, exc.message,
-                       exc.details.get("retry_after_s"))
+                _abort(context, exc)
             except Exception:  # untyped: its text may hold paths or values; it stays here
-                log.exception("peer call from %s failed", partner.name)
-                _abort(context, grpc.StatusCode.INTERNAL, "internal", "internal error")
-            return json.dumps(result, default=str).encode()
+                log.exception("peer call %s from %s failed", name, partner.name)
+                context.abort(grpc.StatusCode.INTERNAL, json.dumps(INTERNAL))
+                raise  # pragma: no cover (abort always raises)
 
         return handler
