@@ -13,9 +13,9 @@ from coalition.protocols.pir import (
     QuotaBook,
     QuotaExceededError,
     ServerControls,
-    ot_kn,
 )
-from coalition.protocols.pir.decoys import candidates, decoy_like
+from coalition.protocols.pir.ot_decoys import kn as ot_kn
+from coalition.protocols.pir.ot_decoys.decoys import candidates, decoy_like
 from coalition.testing import PartyFailure
 
 

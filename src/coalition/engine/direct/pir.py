@@ -33,7 +33,7 @@ from coalition.protocols.pir.server import ServeSummary, run_server
 from coalition.protocols.pir.settings import TableSettings
 from coalition.protocols.pir.spec import QuotaExceededError
 from coalition.protocols.pir.table import PirTable, TableStats
-from coalition.protocols.psi.oprf_cache import ClientTableCache
+from coalition.protocols.psi.oprf.cache import ClientTableCache
 from coalition.protocols.psi.session import Progress
 from coalition.transport.grpc import open_grpc_context
 from coalition.transport.tls import PartyIdentity, Trust, generate_ca, issue_party_cert

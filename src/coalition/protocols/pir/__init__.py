@@ -6,12 +6,12 @@ Server: build a :class:`PirTable` (per key epoch; incremental :meth:`~PirTable.s
 under :class:`ServerControls` (quota, batch log). Client: :func:`run_client` in one of three
 :class:`PirMode` s — OPRF ``download`` (full query privacy), OPRF ``bucketed`` (k-anonymity,
 small download), ``ot_decoys`` (the query among k decoys, 1-out-of-k OT). Leakage per mode:
-:mod:`.server` and :mod:`.ot_decoys_server`. Guide: ``docs/pir.md``.
+:mod:`.server` and :mod:`.ot_decoys.server`. Guide: ``docs/pir.md``.
 """
 
 from coalition.protocols.pir.client import run_client
-from coalition.protocols.pir.decoys import PublicDecoyPool
 from coalition.protocols.pir.manifest import Manifest, SignedManifest
+from coalition.protocols.pir.ot_decoys.decoys import PublicDecoyPool
 from coalition.protocols.pir.quota import BatchRecord, QueryLog, QuotaBook, ServerControls
 from coalition.protocols.pir.results import PirResult, PirSummary, write_results
 from coalition.protocols.pir.server import ServeSummary, run_server

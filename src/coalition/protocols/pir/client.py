@@ -1,5 +1,5 @@
 """Keyword PIR, client role: look up a batch of IDs without revealing them. Protocol and
-leakage: :mod:`.server` (OPRF modes) and :mod:`.ot_decoys_client` (OT with decoys).
+leakage: :mod:`.server` (OPRF modes) and :mod:`.ot_decoys.client` (OT with decoys).
 
 The client pins the server's Ed25519 key and checks everything it receives against the signed
 manifest: a download-all copy (full or rebuilt from a delta) must reproduce the Merkle root, and
@@ -23,8 +23,6 @@ from coalition.core.ids import Party
 from coalition.crypto import oprf
 from coalition.crypto.group import POINT_BYTES
 from coalition.crypto.signing import VerifyKey
-from coalition.protocols.pir import ot_decoys_client
-from coalition.protocols.pir.decoys import PublicDecoyPool, check_pool
 from coalition.protocols.pir.manifest import (
     Manifest,
     bucket_digest,
@@ -32,6 +30,8 @@ from coalition.protocols.pir.manifest import (
     merkle_root_from,
     table_root,
 )
+from coalition.protocols.pir.ot_decoys import client as ot_decoys_client
+from coalition.protocols.pir.ot_decoys.decoys import PublicDecoyPool, check_pool
 from coalition.protocols.pir.records import PRF_BYTES, TAG_BYTES, open_record, tags_chunk
 from coalition.protocols.pir.results import PirResult, PirSummary
 from coalition.protocols.pir.session import (
@@ -53,7 +53,7 @@ from coalition.protocols.pir.spec import (
     padded_size,
 )
 from coalition.protocols.psi.matching import as_keys, contains
-from coalition.protocols.psi.oprf_cache import ClientTableCache
+from coalition.protocols.psi.oprf.cache import ClientTableCache
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.wire import metered, recv_batches, send_batches
 
@@ -72,7 +72,7 @@ def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
     ``server_key`` is the server's pinned manifest key; ``table_id`` the table expected;
     ``cache`` keeps the download-mode table between runs (deltas). ``ot_decoys`` sends every
     decoy in clear: by default they are format-preserving random strings (``secrets``); a
-    ``decoy_pool`` must be a :class:`~.decoys.PublicDecoyPool` of public or synthetic IDs —
+    ``decoy_pool`` must be a :class:`~.ot_decoys.decoys.PublicDecoyPool` of public or synthetic IDs —
     never the client's customer list — since the server sees every entry drawn (a plain list is
     refused with :class:`ConfigError`).
     """

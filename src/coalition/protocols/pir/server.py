@@ -24,7 +24,7 @@ Who learns what (honest-but-curious; one-more-gap-DH for the OPRF):
   — at most ``m`` OPRF values per batch, bounded per epoch by the server's quota
   (:mod:`.quota`); it cannot decrypt any other row (each row's key is derived from ``F(k, id)``).
 
-The OT-with-decoys mode (:mod:`.ot_decoys_server`) is dispatched from here too.
+The OT-with-decoys mode (:mod:`.ot_decoys.server`) is dispatched from here too.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from coalition.core.errors import ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto.group import POINT_BYTES
 from coalition.crypto.oprf import OprfServerKey
-from coalition.protocols.pir import ot_decoys_server
+from coalition.protocols.pir.ot_decoys import server as ot_decoys_server
 from coalition.protocols.pir.quota import ServerControls
 from coalition.protocols.pir.records import TAG_BYTES
 from coalition.protocols.pir.session import Hello, send_manifest, send_refusal

@@ -3,7 +3,7 @@
 One folder: ``settings.json``, ``signing.key`` (Ed25519 seed, mode 0600), ``verify.key`` (the
 public key to give clients), ``state.npz`` (records, ID digests, padded plaintexts; numpy with
 ``allow_pickle=False``), ``log.npz`` (the delta log) and ``prf/`` (the OPRF key and PRF cache,
-:class:`~coalition.protocols.psi.oprf_cache.PrfTable`). State saved under another epoch than
+:class:`~coalition.protocols.psi.oprf.cache.PrfTable`). State saved under another epoch than
 the PRF cache's is discarded on load (a rotation interrupted half-way rebuilds).
 """
 

@@ -1,7 +1,7 @@
 """The server's PIR table for one key epoch: build, incremental sync, deltas, key rotation.
 
 :meth:`PirTable.sync` brings the table in line with the current rows. The OPRF values come from
-the PSI engine's :class:`~coalition.protocols.psi.oprf_cache.PrfTable` (32-byte values), which
+the PSI engine's :class:`~coalition.protocols.psi.oprf.cache.PrfTable` (32-byte values), which
 evaluates ``F(k, id)`` **only for IDs it has not seen in this epoch**, over the executor's
 worker processes. Rows whose payload is unchanged keep their record; new and changed rows are
 encrypted under the next version (:mod:`.records`). Every change bumps ``version``, logs the
@@ -47,7 +47,7 @@ from coalition.protocols.pir.settings import TableSettings
 from coalition.protocols.psi.canonical import Canonicaliser
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import as_keys, contains, match
-from coalition.protocols.psi.oprf_cache import PrfTable
+from coalition.protocols.psi.oprf.cache import PrfTable
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.spec import OnDuplicate
 

@@ -2,15 +2,15 @@
 
 Entry points: :func:`run_guest` and :func:`run_host`, one per role, for every engine; the
 engine, delivery mode (who learns what) and duplicate policy come from :class:`PsiParams`.
-Leakage is stated in each engine module: :mod:`.ecdh_guest`, :mod:`.multi_guest`,
-:mod:`.oprf_client`. Guide: ``docs/psi.md``.
+Leakage is stated in each engine module: :mod:`.ecdh.guest`, :mod:`.ecdh.multi_guest`,
+:mod:`.oprf.client`. Guide: ``docs/psi.md``.
 """
 
 from coalition.protocols.psi.canonical import Canonicaliser, id_number, phone_digits
 from coalition.protocols.psi.guest import run_guest
 from coalition.protocols.psi.host import run_host
 from coalition.protocols.psi.inputs import IdSet, read_id_column
-from coalition.protocols.psi.oprf_cache import ClientTableCache, PrfTable, SyncStats
+from coalition.protocols.psi.oprf.cache import ClientTableCache, PrfTable, SyncStats
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.spec import (
     Delivery,

@@ -2,7 +2,7 @@
 
 The guest initiates: it is the party that learns the result in ``guest`` delivery, the client
 (small side) of OPRF-PSI, and the leader of multi-party ECDH-PSI. Each engine's module states
-its leakage: :mod:`.ecdh_guest`, :mod:`.multi_guest`, :mod:`.oprf_client`.
+its leakage: :mod:`.ecdh.guest`, :mod:`.ecdh.multi_guest`, :mod:`.oprf.client`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any
 from coalition.core.context import Context
 from coalition.core.errors import ConfigError
 from coalition.protocols.psi.canonical import Canonicaliser
-from coalition.protocols.psi.ecdh_guest import run_ecdh_guest
+from coalition.protocols.psi.ecdh.guest import run_ecdh_guest
+from coalition.protocols.psi.ecdh.multi_guest import run_multi_guest
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.kkrt import run_kkrt_guest
-from coalition.protocols.psi.multi_guest import run_multi_guest
-from coalition.protocols.psi.oprf_cache import ClientTableCache
-from coalition.protocols.psi.oprf_client import run_oprf_client
+from coalition.protocols.psi.oprf.cache import ClientTableCache
+from coalition.protocols.psi.oprf.client import run_oprf_client
 from coalition.protocols.psi.session import Progress, Session, open_session
 from coalition.protocols.psi.spec import PsiParams, PsiProtocol, PsiResult
 

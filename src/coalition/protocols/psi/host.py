@@ -1,5 +1,5 @@
 """A host's entry point for every PSI engine: :func:`run_host`. Leakage per engine:
-:mod:`.ecdh_guest`, :mod:`.multi_guest`, :mod:`.oprf_client`."""
+:mod:`.ecdh.guest`, :mod:`.ecdh.multi_guest`, :mod:`.oprf.client`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 from coalition.core.context import Context
 from coalition.core.errors import ConfigError
 from coalition.protocols.psi.canonical import Canonicaliser
-from coalition.protocols.psi.ecdh_host import run_ecdh_host
+from coalition.protocols.psi.ecdh.host import run_ecdh_host
+from coalition.protocols.psi.ecdh.multi_host import run_multi_host
 from coalition.protocols.psi.guest import prepare_ids
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.kkrt import run_kkrt_host
-from coalition.protocols.psi.multi_host import run_multi_host
-from coalition.protocols.psi.oprf_cache import PrfTable
-from coalition.protocols.psi.oprf_server import run_oprf_server
+from coalition.protocols.psi.oprf.cache import PrfTable
+from coalition.protocols.psi.oprf.server import run_oprf_server
 from coalition.protocols.psi.session import Progress, Session, open_session
 from coalition.protocols.psi.spec import PsiParams, PsiProtocol, PsiResult
 

@@ -1,4 +1,4 @@
-"""OT-with-decoys PIR, client role. Protocol and leakage: :mod:`.ot_decoys_server`."""
+"""OT-with-decoys PIR, client role. Protocol and leakage: :mod:`.server`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 from coalition.core.context import Context
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.core.ids import Party
-from coalition.protocols.pir import ot_kn
-from coalition.protocols.pir.decoys import PublicDecoyPool, candidates
 from coalition.protocols.pir.manifest import Manifest
+from coalition.protocols.pir.ot_decoys import kn
+from coalition.protocols.pir.ot_decoys.decoys import PublicDecoyPool, candidates
 from coalition.protocols.pir.records import unpad_payload
 from coalition.protocols.pir.session import Batch
 from coalition.protocols.pir.spec import PIR_ANSWERS, PIR_CHOICES
@@ -42,7 +42,7 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[
         group, position = candidates(real, k, template, canon_pool, exclude=queried)
         ids.extend(group)
         choices.append(position)
-    scalars, points = ot_kn.receiver_choose(a_point, choices, k)
+    scalars, points = kn.receiver_choose(a_point, choices, k)
     ctx.send(server, PIR_CHOICES, {"ids": ids, "points": points})
     width = m.layout.plain_bytes + 1
     raw = ctx.recv(server, PIR_ANSWERS)
@@ -50,8 +50,8 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[
             or raw.shape != (batch.padded, k, width)):
         raise ProtocolError("malformed OT answers", peer=str(server))
     n = len(batch.unique)
-    pads = ot_kn.receiver_pads(a_point, scalars[:n * ot_kn.DIGITS],
-                                points[:n * ot_kn.DIGITS], choices[:n], k=k,
+    pads = kn.receiver_pads(a_point, scalars[:n * kn.DIGITS],
+                                points[:n * kn.DIGITS], choices[:n], k=k,
                                 length=width)
     mine = raw[np.arange(n), np.asarray(choices[:n], dtype=np.intp)] ^ pads
     hits: list[bool] = []

@@ -11,8 +11,8 @@ Who learns what: the server learns every candidate ID — so that each real quer
 ``k`` (k-anonymity among the decoys, no better; a server that can tell decoys from customers
 learns more, and one real ID queried twice among fresh decoys is exposed by intersecting the
 candidate sets) — and the padded batch size; it does not learn which candidate is real
-(1-out-of-k OT, :mod:`.ot_kn`). The client learns exactly one answer per group. Prefer the
-OPRF modes (:mod:`.server`) where the client can take the table download or the bucket size.
+(1-out-of-k OT, :mod:`.kn`). The client learns exactly one answer per group. Prefer the
+OPRF modes (:mod:`coalition.protocols.pir.server`) where the client can take the table download or the bucket size.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from coalition.core.context import Context
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto.group import POINT_BYTES
-from coalition.protocols.pir import ot_kn
+from coalition.protocols.pir.ot_decoys import kn
 from coalition.protocols.pir.session import Hello, send_manifest
 from coalition.protocols.pir.spec import PIR_ANSWERS, PIR_CHOICES
 from coalition.protocols.pir.table import PirTable
@@ -42,7 +42,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
     k = hello.decoys
     if k < 2:
         raise ProtocolError("ot_decoys needs k >= 2 candidates", peer=str(client), k=k)
-    a, a_point = ot_kn.sender_setup()
+    a, a_point = kn.sender_setup()
     send_manifest(ctx, client, table.signed, ot_point=a_point)
     raw = ctx.recv(client, PIR_CHOICES)
     try:
@@ -50,7 +50,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
         ok = (isinstance(ids, list) and len(ids) == hello.n * k
               and all(isinstance(x, str) for x in ids) and isinstance(points, np.ndarray)
               and points.dtype == np.uint8
-              and points.shape == (hello.n * ot_kn.DIGITS, POINT_BYTES))
+              and points.shape == (hello.n * kn.DIGITS, POINT_BYTES))
     except (KeyError, TypeError) as exc:
         raise ProtocolError("malformed OT choices", peer=str(client)) from exc
     if not ok:
@@ -63,7 +63,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
     found, plain = table.lookup_plain(canon)
     messages = np.concatenate([found.astype(np.uint8)[:, None], plain], axis=1)
     width = messages.shape[1]
-    pads = ot_kn.sender_pads(a, a_point, points, k, length=width,
+    pads = kn.sender_pads(a, a_point, points, k, length=width,
                              executor=ctx.executor)
     answers = messages.reshape(hello.n, k, width) ^ pads
     online = time.perf_counter() - t0

@@ -1,11 +1,11 @@
-"""ECDH-PSI, 2 parties, host role. Protocol and leakage: :mod:`.ecdh_guest`."""
+"""ECDH-PSI, 2 parties, host role. Protocol and leakage: :mod:`.guest`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from coalition.crypto.ecdh import SUITE, VALUE_BYTES, CommutativeKey
-from coalition.protocols.psi.ecdh_guest import check_suite, send_self_encrypted
+from coalition.protocols.psi.ecdh.guest import check_suite, send_self_encrypted
 from coalition.protocols.psi.matching import truncate
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import (
@@ -24,7 +24,7 @@ __all__ = ["run_ecdh_host"]
 
 
 def run_ecdh_host(s: Session) -> PsiResult:
-    """Run the host side; see :mod:`.ecdh_guest`."""
+    """Run the host side; see :mod:`.guest`."""
     guest = s.ctx.guest
     hello = s.hello_from(guest)
     check_suite(hello, guest)

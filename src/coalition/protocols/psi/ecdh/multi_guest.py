@@ -2,7 +2,7 @@
 
 Every party ``P`` holds an X25519 key ``k_P`` on the prime-order group of
 :mod:`coalition.crypto.ecdh` (every value received is validated as a group element); a *tag*
-is ``T(x) = [Π k_P] H(x)``. Each set travels the ring of :mod:`.multi_ring` until every key
+is ``T(x) = [Π k_P] H(x)``. Each set travels the ring of :mod:`.ring` until every key
 has been applied. The first host (the *combiner*) receives every host's tags, secretly
 shuffled, intersects them, and sends the guest the tags of ``∩ hosts``; the guest, which got
 its own tags back in its own order, matches them. Delivery then follows ``params.delivery``;
@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from coalition.core.errors import ProtocolError
 from coalition.crypto.ecdh import SUITE, CommutativeKey
-from coalition.protocols.psi.ecdh_guest import check_suite, ecdh_pair_guest
+from coalition.protocols.psi.ecdh.guest import check_suite, ecdh_pair_guest
+from coalition.protocols.psi.ecdh.ring import routes, run_ring
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import match, truncate
-from coalition.protocols.psi.multi_ring import routes, run_ring
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     MULTI_HOST_TAGS,

@@ -8,10 +8,10 @@ import numpy.typing as npt
 
 from coalition.core.errors import ProtocolError
 from coalition.crypto.ecdh import SUITE, CommutativeKey
-from coalition.protocols.psi.ecdh_guest import check_suite
-from coalition.protocols.psi.ecdh_host import run_ecdh_host
+from coalition.protocols.psi.ecdh.guest import check_suite
+from coalition.protocols.psi.ecdh.host import run_ecdh_host
+from coalition.protocols.psi.ecdh.ring import routes, run_ring
 from coalition.protocols.psi.matching import as_keys, truncate
-from coalition.protocols.psi.multi_ring import routes, run_ring
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     MULTI_HOST_TAGS,

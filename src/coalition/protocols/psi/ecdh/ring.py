@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from coalition.core.ids import Party
 from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey, validate_values
-from coalition.protocols.psi.ecdh_guest import send_self_encrypted
+from coalition.protocols.psi.ecdh.guest import send_self_encrypted
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import MULTI_HOP, SELF_ENCRYPTED
 from coalition.protocols.psi.wire import recv_batches, send_batches

@@ -1,7 +1,7 @@
 """Unbalanced / periodic PSI with a blinded OPRF, client (guest, small side) role.
 
 The server (host, large side) holds a key ``k`` and a cached table ``{trunc(F(k, y))}`` over its
-IDs (:class:`~coalition.protocols.psi.oprf_cache.PrfTable`; RFC 9497-style OPRF over the
+IDs (:class:`~coalition.protocols.psi.oprf.cache.PrfTable`; RFC 9497-style OPRF over the
 edwards25519 prime-order group, :mod:`coalition.crypto.oprf`)::
 
     G -> H : hello (|X|, the (epoch, version) of G's cached copy of H's table, if any)
@@ -34,7 +34,7 @@ from coalition.core.errors import ProtocolError
 from coalition.crypto import oprf
 from coalition.crypto.group import POINT_BYTES
 from coalition.protocols.psi.matching import as_keys, contains, match, truncate
-from coalition.protocols.psi.oprf_cache import ClientTableCache
+from coalition.protocols.psi.oprf.cache import ClientTableCache
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     NS_BLINDED,

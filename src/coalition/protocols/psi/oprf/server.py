@@ -1,5 +1,5 @@
 """Unbalanced / periodic OPRF-PSI, server (host, large side) role. Protocol and leakage:
-:mod:`.oprf_client`. Pass a persistent :class:`~.oprf_cache.PrfTable` to reuse the PRF table
+:mod:`.client`. Pass a persistent :class:`~.cache.PrfTable` to reuse the PRF table
 across runs; without one, the table is built for this run only."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.crypto.group import POINT_BYTES
-from coalition.protocols.psi.oprf_cache import PrfTable, sorted_rows
+from coalition.protocols.psi.oprf.cache import PrfTable, sorted_rows
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
     NS_BLINDED,
@@ -36,7 +36,7 @@ def _cached_state(hello: dict[str, object]) -> tuple[str, int] | None:
 
 
 def run_oprf_server(s: Session, table: PrfTable | None = None) -> PsiResult:
-    """Run the server side; see :mod:`.oprf_client`."""
+    """Run the server side; see :mod:`.client`."""
     guest, rows, ex = s.ctx.guest, s.params.batch_rows, s.ctx.executor
     hello = s.hello_from(guest)
     table = table if table is not None else PrfTable(prf_bytes=s.params.oprf_prf_bytes)
