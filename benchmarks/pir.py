@@ -109,7 +109,7 @@ def main() -> None:
 
     from coalition.compute import ProcessExecutor
     from coalition.protocols.pir import PirTable, TableSettings
-    from coalition.protocols.pir import server as pir_server
+    from coalition.protocols.pir.oprf import server as pir_server
 
     ids, payloads = make_table(rows)
     batch = make_batch(ids)

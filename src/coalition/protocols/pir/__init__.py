@@ -6,7 +6,7 @@ Server: build a :class:`PirTable` (per key epoch; incremental :meth:`~PirTable.s
 under :class:`ServerControls` (quota, batch log). Client: :func:`run_client` in one of three
 :class:`PirMode` s — OPRF ``download`` (full query privacy), OPRF ``bucketed`` (k-anonymity,
 small download), ``ot_decoys`` (the query among k decoys, 1-out-of-k OT). Leakage per mode:
-:mod:`.server` and :mod:`.ot_decoys.server`. Guide: ``docs/pir.md``.
+:mod:`.oprf.server` and :mod:`.ot_decoys.server`. Guide: ``docs/pir.md``.
 """
 
 from coalition.protocols.pir.client import run_client
