@@ -31,20 +31,31 @@ Rules (defaults in brackets; see ``docs/security.md`` "policy"):
   ``policy.batch_below_grant`` — the owner's grants (:class:`GrantTerms`) may restrict the
   component variants, the organisations allowed to coordinate, and a minimum batch size; these
   apply to the tasks in which the owner's parties take part.
+
+The rules read each party's parameters as the typed model its component declares (a
+:class:`~coalition.core.params.Params` subclass of the protocol's: :class:`LinearParams`,
+:class:`SecureBoostParams`, :class:`HorizontalJobParams`, :class:`PsiParams`), never by
+attribute probing; a component registered under a policed name with another model is refused
+(:class:`ConfigError`), so a renamed field cannot silently switch a rule off. A new component
+with variants adds its reader to ``_VARIANTS`` (and its rule to ``_RULES``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
+from coalition.core.params import Params
 from coalition.engine.validate import JobGraph, TaskNode
-from coalition.protocols.linear import MIN_HE_BATCH_FACTOR
+from coalition.protocols.horizontal import HorizontalJobParams
+from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
+from coalition.protocols.psi import PsiParams
+from coalition.protocols.secureboost import SecureBoostParams
 
 __all__ = [
     "MIN_CLIENT_ORGS",
@@ -169,13 +180,21 @@ class PolicyError(ConfigError):
             {"rule": v.rule, "task": v.task, "message": v.message} for v in self.violations]}
 
 
-def _param(node: TaskNode, party: Party, name: str) -> Any:
-    return getattr(node.params.get(party), name, None)
+_P = TypeVar("_P", bound=Params)
 
 
-def _values(node: TaskNode, name: str) -> list[Any]:
-    """The parameter as every party of the task was given it (party blocks may differ)."""
-    return [_param(node, p, name) for p in node.parties]
+def _params(node: TaskNode, model: type[_P]) -> list[_P]:
+    """Every party's parameters, as the typed ``model`` the component declares (party blocks
+    may differ, so each party's own values count). A component whose parameters are not a
+    ``model`` cannot be judged by these rules: :class:`ConfigError`, never a silent pass."""
+    out: list[_P] = []
+    for party in node.parties:
+        params = node.params.get(party)
+        if not isinstance(params, model):
+            raise ConfigError("the privacy policy cannot read this component's parameters",
+                              component=node.component.ref(), expected=model.__name__)
+        out.append(params)
+    return out
 
 
 def _data(node: TaskNode) -> list[Party]:
@@ -186,20 +205,35 @@ def _arbiters(node: TaskNode) -> list[Party]:
     return [p for p in node.parties if p.role is Role.ARBITER]
 
 
+def _linear_variant(node: TaskNode) -> str:
+    protocol = _params(node, LinearParams)[0].protocol
+    return "ss-guest-dealer" if protocol == "ss" and not _arbiters(node) else protocol
+
+
+def _secureboost_variant(node: TaskNode) -> str:
+    return _params(node, SecureBoostParams)[0].sampling
+
+
+def _horizontal_variant(node: TaskNode) -> str:
+    secure = all(p.secure_aggregation for p in _params(node, HorizontalJobParams))
+    return "secagg" if secure else "plain"
+
+
+def _psi_variant(node: TaskNode) -> str:
+    return _params(node, PsiParams)[0].protocol.value
+
+
+#: Per component name, the variant its parameters select; any other component: ``default``.
+_VARIANTS: dict[str, Callable[[TaskNode], str]] = {
+    **dict.fromkeys(_LINEAR, _linear_variant), "hetero_secureboost": _secureboost_variant,
+    **dict.fromkeys(_HORIZONTAL, _horizontal_variant), "psi": _psi_variant}
+
+
 def variant_of(node: TaskNode) -> str:
     """``component:variant`` — what grants' ``variants`` name (the guest's view of it)."""
     name = node.component.name
-    if name in _LINEAR:
-        protocol = str(_values(node, "protocol")[0])
-        dealt = protocol == "ss" and not _arbiters(node)
-        return f"{name}:{'ss-guest-dealer' if dealt else protocol}"
-    if name == "hetero_secureboost":
-        return f"{name}:{_values(node, 'sampling')[0]}"
-    if name in _HORIZONTAL:
-        return f"{name}:{'secagg' if all(_values(node, 'secure_aggregation')) else 'plain'}"
-    protocol = _values(node, "protocol")[0]
-    value = getattr(protocol, "value", protocol)
-    return f"{name}:{value if value is not None else 'default'}"
+    read = _VARIANTS.get(name)
+    return f"{name}:{read(node) if read is not None else 'default'}"
 
 
 def _coordinator(name: str, node: TaskNode, sites: Mapping[str, str]) -> list[Violation]:
@@ -213,7 +247,8 @@ def _coordinator(name: str, node: TaskNode, sites: Mapping[str, str]) -> list[Vi
 def _linear(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
             ) -> list[Violation]:
     out: list[Violation] = []
-    protocols = set(_values(node, "protocol"))
+    params = _params(node, LinearParams)
+    protocols = {p.protocol for p in params}
     guests = {sites[str(p)] for p in node.parties if p.role is Role.GUEST}
     if "ss" in protocols and not _arbiters(node) and not policy.terms.allow_guest_dealer:
         at_risk = [h for h in node.parties if h.role is Role.HOST
@@ -227,7 +262,8 @@ def _linear(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privacy
         observers = [p for p in _data(node) if p.role is Role.HOST or "he-guest" in he]
         width = max((policy.feature_counts.get(str(p), 1) for p in observers), default=1)
         floor = policy.he_batch_factor * width
-        small = [b for b in _values(node, "batch_size") if b is not None and b < floor]
+        small = [p.batch_size for p in params
+                 if p.batch_size is not None and p.batch_size < floor]
         if small:
             out.append(Violation("policy.he_batch_size", name,
                                  f"batch_size {min(small)} is below the floor {floor} "
@@ -238,7 +274,8 @@ def _linear(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privacy
 def _secureboost(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
                  ) -> list[Violation]:
     label_owners = {sites[str(p)] for p in node.parties if p.role is Role.GUEST}
-    if "goss" in _values(node, "sampling") and policy.owner in label_owners \
+    sampling = {p.sampling for p in _params(node, SecureBoostParams)}
+    if "goss" in sampling and policy.owner in label_owners \
             and not policy.terms.allow_label_sampling:
         return [Violation("policy.label_sampling", name, "sampling 'goss' selects rows by "
                           f"gradient (label); the grant of {policy.owner} does not allow "
@@ -249,11 +286,12 @@ def _secureboost(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pr
 def _horizontal(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
                 ) -> list[Violation]:
     out: list[Violation] = []
-    if not all(_values(node, "secure_aggregation")):
+    params = _params(node, HorizontalJobParams)
+    if not all(p.secure_aggregation for p in params):
         out.append(Violation("policy.secagg_required", name,
                              "horizontal training needs secure_aggregation: true"))
     orgs = {sites[str(p)] for p in _data(node)}
-    per_round = [c for c in _values(node, "clients_per_round") if c is not None]
+    per_round = [p.clients_per_round for p in params if p.clients_per_round is not None]
     if len(orgs) < policy.min_client_orgs or any(c < policy.min_client_orgs for c in per_round):
         out.append(Violation("policy.too_few_clients", name,
                              f"needs at least {policy.min_client_orgs} distinct client "
@@ -261,7 +299,11 @@ def _horizontal(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pri
     return out
 
 
-_RULES = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
+_Rule = Callable[[str, TaskNode, Mapping[str, str], PrivacyPolicy], list[Violation]]
+
+#: Per component name, the rule that judges its parameters (the coordinator and grant rules
+#: apply to every task).
+_RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
           **dict.fromkeys(_HORIZONTAL, _horizontal)}
 
 
@@ -279,7 +321,7 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
                           f"{policy.owner} did not grant {sites[str(a)]} the arbiter's role")
                 for a in _arbiters(node) if sites[str(a)] not in terms.coordinators]
     if terms.min_batch_size is not None and node.component.name in _LINEAR:
-        sizes = [b for b in _values(node, "batch_size") if b is not None]
+        sizes = [p.batch_size for p in _params(node, LinearParams) if p.batch_size is not None]
         if any(b < terms.min_batch_size for b in sizes):
             out.append(Violation("policy.batch_below_grant", name,
                                  f"batch_size is below the {terms.min_batch_size} rows "
