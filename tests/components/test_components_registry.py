@@ -16,13 +16,17 @@ from coalition.components import (
     Registry,
     slots,
 )
-from coalition.core import ConfigError, NotFoundError, Role
+from coalition.core import ConfigError, NotFoundError, Params, Role
 
 BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_secureboost",
             "homo_lr", "homo_nn", "evaluate", "predict"}
 
 
-class _P(BaseModel):
+class _P(Params):
+    x: int = 1
+
+
+class _Loose(BaseModel):
     x: int = 1
 
 
@@ -74,6 +78,7 @@ def test_highest_major_wins_and_duplicates_are_refused():
     {"version": "1"},
     {"name": "Bad-Name"},
     {"required_roles": frozenset({Role.HOST})},
+    {"Params": _Loose},  # parameters outside the one contract (coalition.core.Params)
     {"inputs": slots(a=Input(ArtifactKind.DATASET, frozenset({Role.GUEST}))),
      "outputs": MappingProxyType({"b": Output(ArtifactKind.DATASET, frozenset({Role.GUEST}),
                                               requires="a")})},
@@ -123,3 +128,19 @@ def test_task_context_gives_typed_params_or_a_config_error():
         return True
 
     assert run_parties({Party.guest(): role}, timeout=10) == {Party.guest(): True}
+
+
+@pytest.mark.parametrize("ref", ["homo_lr", "homo_nn"])
+def test_horizontal_strategy_is_checked_at_validation(ref):
+    """An unknown strategy, or options it does not take, fail when the job is validated, not
+    when the aggregator starts; the error names the fields."""
+    component = REGISTRY.get(ref)
+    assert component.parse_params({"strategy": "fedprox", "strategy_options": {"mu": 0.1}})
+    with pytest.raises(ConfigError) as unknown:
+        component.parse_params({"strategy": "fedmagic"})
+    assert unknown.value.details["fields"] == ["strategy"]
+    with pytest.raises(ConfigError) as options:
+        component.parse_params({"strategy": "fedavg", "strategy_options": {"mu": 0.1}})
+    assert options.value.details["fields"] == ["strategy", "strategy_options"]
+    schema = REGISTRY.describe(ref)["parameters"]["properties"]["strategy"]
+    assert "fedavg" in schema["enum"]

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from pydantic import BaseModel, ConfigDict
 from typer.testing import CliRunner
 
 from coalition.cli import job as job_cli
@@ -22,7 +21,7 @@ from coalition.components import (
     Registry,
     slots,
 )
-from coalition.core import InputError, MessageKey, Party, Role
+from coalition.core import InputError, MessageKey, Params, Party, Role
 from coalition.engine.dag import parse_dag
 from coalition.engine.local import PartyFailedError
 from coalition.engine.standalone import StandaloneRunner
@@ -35,13 +34,11 @@ G, H = Party.guest("g"), Party.host("h")
 PING = MessageKey("ping")
 
 
-class SourceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SourceParams(Params):
     path: str
 
 
-class AddParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AddParams(Params):
     add: float = 1.0
     fail: bool = False
 

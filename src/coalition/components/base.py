@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from coalition.components.artifacts import (
     Artifact,
@@ -35,6 +35,7 @@ from coalition.core.context import Context
 from coalition.core.errors import CoalitionError, ConfigError, InputError
 from coalition.core.ids import Party, Role
 from coalition.core.params import ParamProblem, param_problems
+from coalition.core.params import Params as ParamModel
 
 __all__ = [
     "Component",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-P = TypeVar("P", bound=BaseModel)
+P = TypeVar("P", bound=ParamModel)
 
 
 def slots(**declared: T) -> Mapping[str, T]:
@@ -173,7 +174,9 @@ class Component(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
     description: ClassVar[str]
-    Params: ClassVar[type[BaseModel]]
+    #: The parameter model: a :class:`coalition.core.Params` subclass (frozen, unknown keys
+    #: refused, every field described); the registry refuses anything else.
+    Params: ClassVar[type[ParamModel]]
     roles: ClassVar[frozenset[Role]]
     required_roles: ClassVar[frozenset[Role]]
     inputs: ClassVar[Mapping[str, Input]] = MappingProxyType({})

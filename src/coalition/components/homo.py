@@ -19,15 +19,16 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.predict import predictions_frame
 from coalition.components.registry import register
 from coalition.core import MessageKey
-from coalition.core.errors import InputError, ProtocolError
+from coalition.core.errors import CoalitionError, InputError, ProtocolError
 from coalition.core.ids import Role
+from coalition.core.params import ParamConflict
 from coalition.protocols.horizontal import (
     GlobalModel,
     HorizontalJobParams,
@@ -36,7 +37,7 @@ from coalition.protocols.horizontal import (
     run_client,
 )
 from coalition.protocols.horizontal.models import MLP, LogisticRegression, NumpyModel
-from coalition.protocols.horizontal.strategies import STRATEGIES, make_strategy
+from coalition.protocols.horizontal.strategies import StrategyName, make_strategy
 
 __all__ = ["SCHEMA", "HomoLR", "HomoLRParams", "HomoNN", "HomoNNParams"]
 
@@ -50,11 +51,21 @@ class HomoLRParams(HorizontalJobParams):
     """The protocol's :class:`~coalition.protocols.horizontal.HorizontalJobParams` (rounds,
     sampling, local training, SecAgg), the aggregation strategy, and the model's shape."""
 
-    strategy: str = Field("fedavg", description=f"one of {sorted(STRATEGIES)}")
+    strategy: StrategyName = Field("fedavg", description="the aggregation strategy")
     strategy_options: dict[str, float] = Field(
         default_factory=dict, description="keyword arguments of the strategy (fedprox: mu, ...)")
     n_classes: int = Field(2, ge=2, description="classes of the labels 0..n_classes-1")
     l2: float = Field(0.0, ge=0.0, description="L2 regularisation of the local training")
+
+    @model_validator(mode="after")
+    def _strategy_takes_the_options(self) -> HomoLRParams:
+        # built once here so a wrong option fails at validation, not when the aggregator starts
+        try:
+            make_strategy(self.strategy, **self.strategy_options)
+        except (CoalitionError, ValueError) as exc:
+            raise ParamConflict("not the keyword arguments of the chosen strategy",
+                                "strategy_options", "strategy") from exc
+        return self
 
     def model(self, n_features: int) -> NumpyModel:
         """A fresh logistic regression over ``n_features`` columns."""

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from coalition.components.base import Component
 from coalition.core.errors import ConfigError, NotFoundError
+from coalition.core.params import Params
 
 __all__ = ["REGISTRY", "Registry", "register"]
 
@@ -34,6 +35,10 @@ class Registry:
             raise ConfigError("component name must be lower_snake_case", component=repr(cls))
         if not _VERSION.fullmatch(getattr(cls, "version", "")):
             raise ConfigError("component version must be MAJOR.MINOR.PATCH", component=cls.name)
+        params = getattr(cls, "Params", None)
+        if not (isinstance(params, type) and issubclass(params, Params)):
+            raise ConfigError("component parameters must be a coalition.core.Params model",
+                              component=cls.name)
         if not cls.required_roles <= cls.roles:
             raise ConfigError("required roles must be among the supported roles",
                               component=cls.name)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 
 from coalition.core import ConfigError, InputError
 from coalition.protocols.horizontal.strategies import (
+    STRATEGIES,
     CoordinateMedian,
     FedAdagrad,
     FedAdam,
@@ -14,6 +17,7 @@ from coalition.protocols.horizontal.strategies import (
     FedProx,
     FedYogi,
     Krum,
+    StrategyName,
     TrimmedMean,
     make_strategy,
 )
@@ -84,3 +88,7 @@ def test_registry_and_validation() -> None:
         TrimmedMean(beta=0.5)
     with pytest.raises(InputError):
         FedAvg().combine(U, np.array([1.0, 0.0, 1.0]))
+
+
+def test_strategy_names_for_parameters_are_the_registry() -> None:
+    assert set(get_args(StrategyName)) == set(STRATEGIES)

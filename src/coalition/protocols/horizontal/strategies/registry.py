@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from coalition.core import ConfigError
 from coalition.protocols.horizontal.strategies.base import Strategy
@@ -10,7 +10,12 @@ from coalition.protocols.horizontal.strategies.fedavg import FedAvg, FedProx
 from coalition.protocols.horizontal.strategies.fedopt import FedAdagrad, FedAdam, FedYogi
 from coalition.protocols.horizontal.strategies.robust import CoordinateMedian, Krum, TrimmedMean
 
-__all__ = ["STRATEGIES", "make_strategy"]
+__all__ = ["STRATEGIES", "StrategyName", "make_strategy"]
+
+#: The strategies by name, for parameter models (checked at validation, not at the first
+#: round); a test keeps it equal to the keys of :data:`STRATEGIES`.
+StrategyName = Literal["fedavg", "fedprox", "fedadam", "fedyogi", "fedadagrad", "median",
+                       "trimmed_mean", "krum"]
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
