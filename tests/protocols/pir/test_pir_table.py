@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from pir_support import build, query
 
-from coalition.core.errors import CryptoError
+from coalition.core.errors import ConfigError, CryptoError
 from coalition.crypto.signing import SigningKey
-from coalition.protocols.pir import PirTable, SignedManifest
+from coalition.protocols.pir import PirTable, SignedManifest, TableSettings
 from coalition.protocols.psi import ClientTableCache
 from coalition.testing import PartyFailure
 
@@ -84,3 +84,22 @@ def test_tampered_or_foreign_manifest_is_detected():
     with pytest.raises(PartyFailure) as err:  # right server, wrong table
         query(table, ["u1"], table_id="another-table")
     assert isinstance(err.value.error, CryptoError) and "another table" in str(err.value.error)
+
+
+def test_table_settings_follow_the_parameter_contract(tmp_path):
+    """One ConfigError names every invalid setting (never the value); the settings round-trip
+    through settings.json and a tampered file is refused."""
+    with pytest.raises(ConfigError) as bad:
+        TableSettings("", 0, bucket_bits=99, case="title", payload_format="xml")
+    assert bad.value.details["fields"] == ["bucket_bits", "case", "payload_bytes",
+                                           "payload_format", "table_id"]
+    with pytest.raises(ConfigError):
+        TableSettings("t", 16, colour="red")  # unknown keys refused
+    settings = TableSettings("t", 16, bucket_bits=2, payload_format="json", columns=("a", "b"))
+    assert TableSettings.from_dict(settings.to_dict()) == settings
+    table = PirTable(settings, tmp_path / "t")
+    table.sync(["x"], [b"{}"])
+    assert PirTable.open(tmp_path / "t").settings == settings
+    (tmp_path / "t" / "settings.json").write_text('{"table_id": "t", "payload_bytes": -1}')
+    with pytest.raises(ConfigError):
+        PirTable.open(tmp_path / "t")

@@ -1,55 +1,61 @@
 """The server operator's settings of one PIR table (fixed for the table's life; published in
-its manifest)."""
+its manifest), on the parameter contract (:class:`coalition.core.Params`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from coalition.core.errors import ConfigError
+from coalition.core.params import Params
 from coalition.protocols.pir.records import MAX_PAYLOAD
 from coalition.protocols.pir.spec import MAX_BUCKET_BITS
 
 __all__ = ["TableSettings"]
 
+class TableSettings(Params):
+    """One PIR table's settings: ``TableSettings("telco-risk", 32, bucket_bits=10)``.
 
-@dataclass(frozen=True)
-class TableSettings:
-    """``table_id`` names the table in manifests and associated data; ``payload_bytes`` is the
-    fixed padded payload length; ``bucket_bits`` the prefix length of bucketed queries (and the
-    Merkle tree's depth); ``payload_format`` is ``bytes`` or ``json`` (an object over
-    ``columns``); ``case`` the ID canonicalisation both sides apply."""
+    An invalid setting is one :class:`ConfigError` listing every problem (the contract of
+    :class:`~coalition.core.params.Params`).
+    """
 
-    table_id: str
-    payload_bytes: int
-    bucket_bits: int = 8
-    payload_format: str = "bytes"
-    columns: tuple[str, ...] = field(default_factory=tuple)
-    case: str = "lower"
+    params_of = "PIR table"
 
-    def __post_init__(self) -> None:
-        if not self.table_id or len(self.table_id.encode("utf-8")) > 200:
-            raise ConfigError("table_id must be 1..200 bytes")
-        if not 0 < self.payload_bytes <= MAX_PAYLOAD:
-            raise ConfigError("payload_bytes must be in 1..65535",
-                              payload_bytes=self.payload_bytes)
-        if not 0 <= self.bucket_bits <= MAX_BUCKET_BITS:
-            raise ConfigError(f"bucket_bits must be in 0..{MAX_BUCKET_BITS}",
-                              bucket_bits=self.bucket_bits)
-        if self.payload_format not in ("bytes", "json"):
-            raise ConfigError("payload_format must be bytes or json",
-                              payload_format=self.payload_format)
-        if self.case not in ("lower", "upper", "keep"):
-            raise ConfigError("case must be lower, upper or keep", case=self.case)
+    table_id: str = Field(min_length=1, description=(
+        "names the table in manifests and in each record's associated data (1..200 bytes)"))
+    payload_bytes: int = Field(gt=0, le=MAX_PAYLOAD,
+                               description="fixed padded payload length of every record")
+    bucket_bits: int = Field(8, ge=0, le=MAX_BUCKET_BITS, description=(
+        "prefix length of bucketed queries (2**bits buckets) and the Merkle tree's depth"))
+    payload_format: Literal["bytes", "json"] = Field(
+        "bytes", description="bytes, or json (an object over columns)")
+    columns: tuple[str, ...] = Field((), description="payload columns of a json table")
+    case: Literal["lower", "upper", "keep"] = Field(
+        "lower", description="the ID canonicalisation both sides apply")
+
+    def __init__(self, table_id: str, payload_bytes: int, **data: Any) -> None:
+        super().__init__(table_id=table_id, payload_bytes=payload_bytes, **data)
+
+    # ``table_id`` and ``payload_bytes`` by position, as the operator's API always took them; as
+    # in Params.__init__, validation from a mapping (parse, nested fields) skips this wrapper
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @field_validator("table_id")
+    @classmethod
+    def _short_enough(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > 200:
+            raise ValueError("must be 1..200 bytes in UTF-8")
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self) | {"columns": list(self.columns)}
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TableSettings:
-        """Inverse of :meth:`to_dict`."""
-        try:
-            return cls(**(raw | {"columns": tuple(raw.get("columns", ()))}))
-        except TypeError as exc:
-            raise ConfigError("malformed table settings") from exc
+        """Inverse of :meth:`to_dict` (:class:`ConfigError` on anything else)."""
+        if not isinstance(raw, dict):
+            raise ConfigError("malformed table settings")
+        return cls.parse(raw)

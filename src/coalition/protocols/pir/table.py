@@ -145,7 +145,7 @@ class PirTable:
             raise InputError("ids and payloads differ in length", ids=len(ids),
                              payloads=len(payloads))
         idset = IdSet.build(list(ids), on_duplicate=OnDuplicate.ERROR,
-                            canonicaliser=Canonicaliser(case=self.settings.case))  # type: ignore[arg-type]
+                            canonicaliser=Canonicaliser(case=self.settings.case))
         plain = pad_payloads(payloads, self.settings.payload_bytes)
         digests = id_digests(idset.ids)
         _tick(progress, "PRF of new IDs", 0, 1)

@@ -57,7 +57,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
         raise ProtocolError("malformed OT choices", peer=str(client), expected=[hello.n, k])
     t0 = time.perf_counter()
     try:
-        canon = Canonicaliser(case=table.settings.case).many(ids)  # type: ignore[arg-type]
+        canon = Canonicaliser(case=table.settings.case).many(ids)
     except InputError as exc:
         raise ProtocolError("client sent an invalid candidate ID", peer=str(client)) from exc
     found, plain = table.lookup_plain(canon)
