@@ -16,7 +16,6 @@ class 1, or the regression value); multiclass adds ``score_<k>`` per class and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,7 +119,7 @@ class Predict(Component):
             raise InputError("predict cannot score this model part",
                              component=model.component, role=ctx.role.value,
                              supported=sorted({c for c, _ in _PREDICTORS}))
-        scored: Any = predictor(ctx, model, data)
+        scored = predictor(ctx, model, data)
         if scored is None:
             return {}
         ids, scores = scored
