@@ -35,6 +35,7 @@ from coalition.node.serving import offline, service, sources
 from coalition.node.serving.limits import Limits
 from coalition.node.serving.metrics import render
 from coalition.node.serving.state import state_of
+from coalition.node.slots import Slot
 
 __all__ = ["CachedRequire", "metrics_router", "router"]
 
@@ -43,14 +44,19 @@ metrics_router = APIRouter()
 _bearer = HTTPBearer(auto_error=False, description="Session token (cs_...) or API key (ck_...)")
 
 
+# Resolved credentials of the predict hot path, per runtime: sha256(bearer) -> (expiry, who).
+_CREDENTIALS: Slot[dict[str, tuple[float, Principal]]] = Slot(
+    "serving.credentials", lambda rt: {}, close=dict.clear)
+
+
 class CachedRequire(Require):
-    """:class:`Require` with a short-lived in-memory cache of resolved credentials."""
+    """:class:`Require` with a short-lived in-memory cache of resolved credentials, held on
+    the runtime."""
 
     def __init__(self, permission: Permission, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
         super().__init__(permission)
         self.ttl_s = ttl_s
         self._max = max_entries
-        self._cache: dict[tuple[int, str], tuple[float, Principal]] = {}
 
     async def __call__(  # type: ignore[override]
         self,
@@ -61,16 +67,17 @@ class CachedRequire(Require):
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthenticated("missing bearer credentials")
         rt = runtime(request)
-        key = (id(rt), hashlib.sha256(credentials.credentials.encode()).hexdigest())
+        cache = rt.state(_CREDENTIALS)
+        key = hashlib.sha256(credentials.credentials.encode()).hexdigest()
         now = time.monotonic()
-        hit = self._cache.get(key)
+        hit = cache.get(key)
         if hit is not None and hit[0] > now:
             principal = hit[1]
         else:
             principal = await run_in_threadpool(self._resolve, rt, credentials.credentials)
-            if len(self._cache) >= self._max:
-                self._cache.clear()
-            self._cache[key] = (now + self.ttl_s, principal)
+            if len(cache) >= self._max:
+                cache.clear()
+            cache[key] = (now + self.ttl_s, principal)
         if self.permission not in principal.permissions:
             raise AuthError("permission denied", permission=str(self.permission),
                             role=str(principal.role))

@@ -218,15 +218,21 @@ def load_verified(rt: NodeRuntime, actor: str, name: str, version: int | None,
 def set_protection(rt: NodeRuntime, actor: str, name: str, version: int,
                    enabled: bool) -> ModelVersionRow:
     """Turn tamper protection on (verify the digest, then sign) or off (drop the signature)."""
+    if enabled:  # verified before the write, so the alert is its own transaction, not nested
+        with rt.db.session() as db:
+            stored = get_version(db, name, version)
+            db.expunge(stored)
+        try:
+            _verify(rt, stored)
+        except ModelTampered as exc:
+            _alert(rt, actor, stored, exc, "protect")
+            raise
     with rt.db.session() as db:
         row = get_version(db, name, version)
         if enabled:
-            try:
-                _verify(rt, row)
-            except ModelTampered as exc:
-                db.expunge(row)
-                _alert(rt, actor, row, exc, "protect")
-                raise
+            if row.part_sha256 != stored.part_sha256:  # replaced meanwhile: verify it again
+                raise ModelTampered("model part changed while being protected", model=name,
+                                    version=version)
             key = signing_key(rt.settings)
             row.part_signature = sign_part(key, row.name, row.version, org=rt.name, role=row.role,
                                            sha256=row.part_sha256)
