@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from coalition.node import partner_api
 from coalition.node.jobs import handlers as job_handlers
-from coalition.node.models import peer as model_handlers
+from coalition.node.library import peer as model_handlers
 from coalition.node.peer.client import PeerClient
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime

@@ -13,21 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coalition.core.errors import CoalitionError
-from coalition.node.models import registry
-from coalition.node.models.peer_methods import (
+from coalition.node.library import registry
+from coalition.node.library.peer_methods import (
     MODEL_PART_DELETE,
     MODEL_PART_PUBLISH,
     GuestPart,
     PartDeleteRequest,
     PartPublishRequest,
 )
-from coalition.node.models.sources import PartSource, resolve_part
-from coalition.node.models.tables import ModelVersionRow
+from coalition.node.library.sources import PartSource, resolve_part
+from coalition.node.library.tables import ModelVersionRow
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["PublishRequest", "delete_everywhere", "publish"]
 
-log = logging.getLogger("coalition.node.models")
+log = logging.getLogger("coalition.node.library")
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from pathlib import Path
 from coalition.core.errors import AuthError, InputError, NotFoundError
 from coalition.core.ids import Party, Role
 from coalition.node.jobs import repository as repo
-from coalition.node.models import registry
-from coalition.node.models.peer_methods import (
+from coalition.node.library import registry
+from coalition.node.library.peer_methods import (
     MODEL_PART_DELETE,
     MODEL_PART_PUBLISH,
     PartDeleted,
@@ -35,7 +35,7 @@ from coalition.node.models.peer_methods import (
     PartPublishRequest,
     PartStored,
 )
-from coalition.node.models.sources import PartSource, TaskPart, find_task_part, read_part_file
+from coalition.node.library.sources import PartSource, TaskPart, find_task_part, read_part_file
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 

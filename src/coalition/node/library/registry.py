@@ -23,8 +23,8 @@ from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.core.ids import Role
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.models.integrity import ModelTampered, check_part, part_digest, sign_part
-from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.library.integrity import ModelTampered, check_part, part_digest, sign_part
+from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.signing import signing_key
 

@@ -12,8 +12,8 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import Name, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.models import PartSource, federation, registry
-from coalition.node.models.tables import ModelVersionRow
+from coalition.node.library import PartSource, federation, registry
+from coalition.node.library.tables import ModelVersionRow
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

@@ -26,7 +26,7 @@ class ModelVersionRow(Base):
 
     ``parties`` lists every part: ``{"org", "role", "sha256"}``; ``guest`` is the organisation
     that published the version (the one that serves it). A part a partner published here is
-    named ``<partner>:<name>`` (see :func:`~coalition.node.models.registry.partner_model`). ``part_signature`` is the node's
+    named ``<partner>:<name>`` (see :func:`~coalition.node.library.registry.partner_model`). ``part_signature`` is the node's
     Ed25519 signature over the part's canonical record (null while protection is off).
     """
 

@@ -38,8 +38,8 @@ from coalition.node.datasets import get_dataset
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.jobs.models import JobRow
-from coalition.node.models import registry
-from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.library import registry
+from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import open_source

@@ -23,7 +23,7 @@ from coalition.core.errors import CoalitionError, ConflictError
 from coalition.node import dataset_io, datasets
 from coalition.node.db.models import Dataset as DatasetRow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.models import registry
+from coalition.node.library import registry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import IndexSource
 from coalition.node.serving.peer_methods import SERVING_PARTIAL, PartialRequest

@@ -36,8 +36,8 @@ from coalition.node import partners
 from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.models import registry
-from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.library import registry
+from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup, open_source

@@ -17,7 +17,7 @@ from coalition.node.datasets import get_dataset
 from coalition.node.db.models import Dataset
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.models.tables import OnlineSourceRow, ServiceRow
+from coalition.node.library.tables import OnlineSourceRow, ServiceRow
 from coalition.node.serving.features import MODES
 
 __all__ = ["get_source", "list_sources", "register_source", "remove_source", "source_view"]
