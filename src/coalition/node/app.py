@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, auth, datasets, grants, node, partners, users
+from coalition.node.api import audit, auth, datasets, node, users
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.composition import install
 from coalition.node.jobs import manager_for
 from coalition.node.jobs import routes as jobs
 from coalition.node.library import routes as library
+from coalition.node.partners import grant_routes as grants
+from coalition.node.partners import routes as partners
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import routes as services
 

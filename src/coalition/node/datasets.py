@@ -20,7 +20,7 @@ from coalition.node import credentials, dataset_io
 from coalition.node.db.models import Dataset, DatasetShare, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
 from coalition.node.settings import NodeSettings
 
 __all__ = [

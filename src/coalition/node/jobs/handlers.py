@@ -62,7 +62,7 @@ from coalition.node.jobs.peer_methods import (
 )
 from coalition.node.jobs.public import bounded
 from coalition.node.limits import LimitError
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
 from coalition.node.peer.method import Access, Empty, Requirement
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime

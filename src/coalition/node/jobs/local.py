@@ -56,7 +56,7 @@ from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 

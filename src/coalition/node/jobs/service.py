@@ -29,7 +29,7 @@ from coalition.node.jobs.manager import manager_for
 from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import JOB_DECISION, DecisionRequest
 from coalition.node.jobs.privacy import submit_policy
-from coalition.node.partners import list_partners
+from coalition.node.partners.directory import list_partners
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["approve", "cancel", "reject", "rerun", "submit"]

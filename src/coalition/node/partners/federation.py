@@ -10,7 +10,8 @@ from typing import Any
 from coalition.core.errors import CoalitionError
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.partner_api import (
+from coalition.node.partners.directory import get_partner
+from coalition.node.partners.peer import (
     GET_GRANT,
     HEALTH,
     LIST_DATASETS,
@@ -18,7 +19,6 @@ from coalition.node.partner_api import (
     GetGrantRequest,
     GrantRequest,
 )
-from coalition.node.partners import get_partner
 from coalition.node.peer.method import Empty
 from coalition.node.runtime import NodeRuntime
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from coalition.engine.policy import GrantTerms
-from coalition.node import grants
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import IdPath, Name, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import Dataset, Partner, Policy
-from coalition.node.grants import GrantStatus
+from coalition.node.partners import grants
+from coalition.node.partners.grants import GrantStatus
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

@@ -23,7 +23,7 @@ from coalition.node.datasets import get_dataset, visible_to
 from coalition.node.db.models import Dataset, Grant, Partner, Policy
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
 
 __all__ = [
     "MAX_GRANT_DAYS",

@@ -2,7 +2,7 @@
 
 Registering one is the owner's decision to serve from that dataset; a partner's service may use
 it only with an approved grant for the ``predict`` component kind on the dataset
-(:func:`coalition.node.grants.check_grant`).
+(:func:`coalition.node.partners.grants.check_grant`).
 """
 
 from __future__ import annotations
