@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, auth, datasets, node, users
+from coalition.node.api import audit, auth, node, users
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.composition import install
+from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for
 from coalition.node.jobs import routes as jobs
 from coalition.node.library import routes as library

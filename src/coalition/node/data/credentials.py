@@ -9,7 +9,7 @@ who can write the database cannot re-point a sealed password at a server of thei
 part of the URL makes decryption fail.
 
 Views (API, logs, partners) show the URL with ``***`` for the password. The node decrypts only
-at the moment it connects (:func:`open_url`, called by :mod:`coalition.node.dataset_io` and the
+at the moment it connects (:func:`open_url`, called by :mod:`coalition.node.data.reading` and the
 serving feature source). Keys are registered per process by key id, so several nodes can live
 in one process (tests) without sharing keys.
 """

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, InputError, NotFoundError
-from coalition.node import credentials, dataset_io
+from coalition.node.data import credentials, reading
 from coalition.node.db.models import Dataset, DatasetShare, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
@@ -72,18 +72,18 @@ def safe_location(dataset: Dataset) -> str:
 
 
 def inspect_source(settings: NodeSettings, kind: str, location: str, *, table: str | None,
-                   id_column: str, label_column: str | None) -> tuple[str, dataset_io.Inspection]:
+                   id_column: str, label_column: str | None) -> tuple[str, reading.Inspection]:
     """Read and validate a source (no database writes); return its stored location and schema."""
-    if kind not in dataset_io.KINDS:
-        raise InputError("unknown dataset kind", kind=kind, kinds=list(dataset_io.KINDS))
+    if kind not in reading.KINDS:
+        raise InputError("unknown dataset kind", kind=kind, kinds=list(reading.KINDS))
     stored = _normalise_location(settings, kind, location)
-    frame = dataset_io.load_frame(kind, stored, table, id_column)
-    return stored, dataset_io.inspect_frame(frame, id_column, label_column)
+    frame = reading.load_frame(kind, stored, table, id_column)
+    return stored, reading.inspect_frame(frame, id_column, label_column)
 
 
 def register_dataset(db: Session, actor: str, name: str, *, kind: str, location: str,
                      table: str | None, id_column: str, label_column: str | None,
-                     description: str, inspection: dataset_io.Inspection) -> Dataset:
+                     description: str, inspection: reading.Inspection) -> Dataset:
     """Store an inspected dataset under a unique name."""
     if db.scalars(select(Dataset.id).where(Dataset.name == name)).first() is not None:
         raise ConflictError("dataset name already registered", name=name)
@@ -163,12 +163,12 @@ def visible_to(db: Session, partner: Partner) -> list[Dataset]:
 
 def preview(dataset: Dataset, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` rows (owner only)."""
-    frame = dataset_io.load_frame(dataset.kind, dataset.location, dataset.table,
+    frame = reading.load_frame(dataset.kind, dataset.location, dataset.table,
                                   dataset.id_column, limit=limit)
-    return dataset_io.to_records(frame)
+    return reading.to_records(frame)
 
 
 def stats(dataset: Dataset) -> list[dict[str, Any]]:
     """Per-column statistics (owner only)."""
-    frame = dataset_io.load_frame(dataset.kind, dataset.location, dataset.table, dataset.id_column)
-    return dataset_io.statistics(frame)
+    frame = reading.load_frame(dataset.kind, dataset.location, dataset.table, dataset.id_column)
+    return reading.statistics(frame)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError
-from coalition.node import credentials
+from coalition.node.data import credentials
 
 __all__ = ["KINDS", "Inspection", "inspect_frame", "load_frame", "statistics", "to_records"]
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from coalition.node import datasets
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
+from coalition.node.data import datasets
 from coalition.node.db.models import Dataset
 from coalition.node.runtime import NodeRuntime
 

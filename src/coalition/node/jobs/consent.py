@@ -32,7 +32,7 @@ from coalition.core.errors import AuthError, NotFoundError
 from coalition.engine.plan import descendants
 from coalition.engine.policy import check
 from coalition.engine.validate import JobGraph
-from coalition.node.datasets import get_dataset, visible_to
+from coalition.node.data.datasets import get_dataset, visible_to
 from coalition.node.db.models import Grant
 from coalition.node.jobs.local import dataset_refs
 from coalition.node.jobs.privacy import policy_for

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
 from coalition.engine.policy import GrantTerms
-from coalition.node.datasets import get_dataset, visible_to
+from coalition.node.data.datasets import get_dataset, visible_to
 from coalition.node.db.models import Dataset, Grant, Partner, Policy
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit

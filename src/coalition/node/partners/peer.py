@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import coalition
 from coalition.core.errors import NotFoundError
-from coalition.node import datasets
+from coalition.node.data import datasets
 from coalition.node.db.models import Grant, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.limits import LimitError

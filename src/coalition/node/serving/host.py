@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
-from coalition.node.datasets import get_dataset
+from coalition.node.data.datasets import get_dataset
 from coalition.node.db.types import utcnow
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.jobs.models import JobRow

@@ -23,12 +23,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from coalition.core.errors import AuthError, InputError, NotFoundError
-from coalition.node import datasets
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.auth.tokens import authenticate
+from coalition.node.data import datasets
 from coalition.node.errors import Unauthenticated
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import offline, service, sources
