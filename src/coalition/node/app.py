@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, auth, node, users
+from coalition.node.api import audit, node
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.auth import routes as auth
+from coalition.node.auth import user_routes as users
 from coalition.node.composition import install
 from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
-from coalition.node import users
+from coalition.node.auth import users
 from coalition.node.auth.permissions import UserRole
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import AuditorRequest, User

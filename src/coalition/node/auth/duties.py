@@ -3,7 +3,7 @@
 An auditor reads and exports the audit trail; if a single administrator could create an auditor,
 reset an auditor's password or move an account to or from the auditor role, that administrator
 could export the trail (and read everything audit-related) alone. Those changes therefore go
-through :mod:`coalition.node.auditor_requests`: one administrator asks, a *different*
+through :mod:`coalition.node.auth.auditor_requests`: one administrator asks, a *different*
 administrator or an existing auditor approves. The direct paths refuse them with
 :class:`ApprovalRequired`.
 """

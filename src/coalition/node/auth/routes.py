@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from coalition.core.errors import AuthError
-from coalition.node import users
 from coalition.node.api.deps import Require, client_address, runtime
 from coalition.node.api.schemas import Ok, Strict
+from coalition.node.auth import users
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.runtime import NodeRuntime

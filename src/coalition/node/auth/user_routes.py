@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from coalition.node import auditor_requests, users
 from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import Name, NamePath, Ok, Strict
+from coalition.node.auth import auditor_requests, users
 from coalition.node.auth.permissions import Permission, UserRole
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import ApiKey, AuditorRequest, User

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
+from coalition.node.auth.duties import check_create, check_password_reset, check_role_change
 from coalition.node.auth.permissions import ROLE_PERMISSIONS, Permission, UserRole
 from coalition.node.auth.principal import Principal
 from coalition.node.auth.tokens import issue_api_key, issue_session, revoke_sessions
 from coalition.node.db.models import ApiKey, User
 from coalition.node.db.types import utcnow
-from coalition.node.duties import check_create, check_password_reset, check_role_change
 from coalition.node.errors import RateLimited, Unauthenticated
 from coalition.node.events import Event, EventKind, emit
 from coalition.node.runtime import NodeRuntime
@@ -57,7 +57,7 @@ def create_user(rt: NodeRuntime, db: Session, actor: str, *, username: str, role
                 kind: str, password: str | None, bootstrap: bool = False) -> User:
     """Add a person (with ``password``) or an API user (kind ``api``, no password).
 
-    Auditors need a second approval (:mod:`coalition.node.auditor_requests`), except with
+    Auditors need a second approval (:mod:`coalition.node.auth.auditor_requests`), except with
     ``bootstrap`` (``node init`` only: whoever runs it holds the node's files anyway).
     """
     if not bootstrap:
