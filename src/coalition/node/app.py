@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import audit, node
+from coalition.node.api import node
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.audit import routes as audit
 from coalition.node.auth import routes as auth
 from coalition.node.auth import user_routes as users
 from coalition.node.composition import install

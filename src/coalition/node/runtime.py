@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from coalition.core.errors import ConfigError
 from coalition.node.at_rest import HOME_INFO, seal_stored_credentials, secure_home
-from coalition.node.audit import SEAL_INFO
-from coalition.node.audit_seal import AuditSeal
-from coalition.node.audit_start import check_at_start, open_seal
+from coalition.node.audit.seal import AuditSeal
+from coalition.node.audit.start import check_at_start, open_seal
+from coalition.node.audit.trail import SEAL_INFO
 from coalition.node.auth.passwords import Passwords
 from coalition.node.auth.ratelimit import Backoff, FailureTally, SlidingWindow, StreamSlots
 from coalition.node.db.engine import Database

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalition.node import audit
+from coalition.node.audit import trail as audit
 
 __all__ = ["Event", "EventKind", "emit"]
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from coalition.node import audit
 from coalition.node.api.deps import Require, runtime
+from coalition.node.audit import trail as audit
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import AuditEvent

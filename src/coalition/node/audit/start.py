@@ -12,10 +12,10 @@ import logging
 from typing import ClassVar
 
 from coalition.core.errors import CoalitionError, ConfigError
-from coalition.node import audit
-from coalition.node.audit_seal import AuditSeal, create_mac_key, read_mac_key
+from coalition.node.audit import trail as audit
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.audit.seal import AuditSeal, create_mac_key, read_mac_key
 from coalition.node.db.engine import Database
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.settings import NodeSettings
 from coalition.node.signing import signing_key
 

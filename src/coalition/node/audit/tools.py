@@ -1,7 +1,7 @@
 """Offline audit operations on a node home (used by ``coalition audit``), no server needed.
 
 Verification reads the audit key and the signed checkpoint from their files (see
-:mod:`coalition.node.audit_seal`); it never creates them and never writes to the database.
+:mod:`coalition.node.audit.seal`); it never creates them and never writes to the database.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 from coalition.core.errors import ConflictError
-from coalition.node import audit
-from coalition.node.api.audit import event_dict
-from coalition.node.audit_start import open_seal
+from coalition.node.audit import trail as audit
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.audit.routes import event_dict
+from coalition.node.audit.start import open_seal
 from coalition.node.db.engine import Database
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.settings import NodeSettings
 
 __all__ = ["accept_home", "export_home", "verify_home"]

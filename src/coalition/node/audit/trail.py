@@ -9,7 +9,7 @@ bad entry.
 A plain hash chain stops nobody who can write the database: delete a row and recompute every
 later hash. So each entry also carries ``mac = HMAC-SHA256(k, hash)`` under a key kept in a file
 outside the database, and the node signs checkpoints of the head with its Ed25519 key
-(:mod:`coalition.node.audit_seal`). :func:`verify` checks the chain, every MAC, and that the
+(:mod:`coalition.node.audit.seal`). :func:`verify` checks the chain, every MAC, and that the
 latest signed checkpoint names an entry that is still there with the same hash.
 
 Chains written before the key existed (``mac`` NULL) are accepted only as a prefix that ends
@@ -31,7 +31,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import CoalitionError, ConfigError
-from coalition.node.audit_seal import AuditSeal, Checkpoint
+from coalition.node.audit.seal import AuditSeal, Checkpoint
 from coalition.node.db.models import AuditEvent
 from coalition.node.db.types import utcnow
 

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth import users
 from coalition.node.auth.permissions import UserRole
 from coalition.node.auth.principal import Principal
 from coalition.node.db.models import AuditorRequest, User
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["ACTIONS", "approve", "get_request", "list_requests", "reject", "request_change"]

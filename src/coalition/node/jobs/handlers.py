@@ -30,7 +30,7 @@ from coalition.engine.dag import parse_dag
 from coalition.engine.plan import select
 from coalition.engine.states import JobState, TaskState, is_terminal
 from coalition.engine.validate import validate_dag
-from coalition.node.events import Event, EventKind, emit
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.jobs import local, scheduler
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, mint_endpoint

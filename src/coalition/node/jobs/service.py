@@ -21,7 +21,7 @@ from coalition.engine.plan import select
 from coalition.engine.policy import PolicyError, check
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
-from coalition.node.events import Event, EventKind, emit
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs import scheduler
 from coalition.node.jobs.handlers import mint_local_endpoints

@@ -21,8 +21,8 @@ from coalition.components import ModelPart
 from coalition.core import codec
 from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.core.ids import Role
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.library.integrity import ModelTampered, check_part, part_digest, sign_part
 from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, CryptoError, InputError, NotFoundError, PeerError
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.identity import (
     fingerprint_of_pem,
     key_and_cert_paths,

@@ -8,8 +8,8 @@ import datetime as dt
 from typing import Any
 
 from coalition.core.errors import CoalitionError
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.partners.directory import get_partner
 from coalition.node.partners.peer import (
     GET_GRANT,

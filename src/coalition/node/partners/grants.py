@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, ConflictError, InputError, NotFoundError
 from coalition.engine.policy import GrantTerms
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset, visible_to
 from coalition.node.db.models import Dataset, Grant, Partner, Policy
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.partners.directory import get_partner
 
 __all__ = [

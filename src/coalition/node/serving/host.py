@@ -33,9 +33,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.jobs.models import JobRow
 from coalition.node.library import registry
 from coalition.node.library.tables import ModelVersionRow, ServiceRow
