@@ -31,7 +31,7 @@ from coalition.engine.states import JobState, TaskState
 from coalition.node.auth.permissions import UserRole
 from coalition.node.data import reading
 from coalition.node.data.datasets import get_dataset, public_view
-from coalition.node.db.models import Dataset
+from coalition.node.data.tables import Dataset
 from coalition.node.jobs import local, scheduler
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import job_dir, mint_endpoint

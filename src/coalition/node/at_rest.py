@@ -25,8 +25,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from coalition.node.data import credentials
+from coalition.node.data.tables import Dataset
 from coalition.node.db.engine import Database
-from coalition.node.db.models import Dataset
 from coalition.node.settings import SETTINGS_FILE, NodeSettings
 
 __all__ = ["HOME_INFO", "NODE_UMASK", "remove_job_inputs", "remove_inputs_after_commit",

@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from coalition.node.api.deps import Require, runtime
 from coalition.node.audit import trail as audit
+from coalition.node.audit.tables import AuditEvent
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import AuditEvent
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["event_dict", "router"]

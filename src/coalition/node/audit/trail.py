@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import CoalitionError, ConfigError
 from coalition.node.audit.seal import AuditSeal, Checkpoint
-from coalition.node.db.models import AuditEvent
+from coalition.node.audit.tables import AuditEvent
 from coalition.node.db.types import utcnow
 
 __all__ = [

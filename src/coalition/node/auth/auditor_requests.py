@@ -21,7 +21,7 @@ from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth import users
 from coalition.node.auth.permissions import UserRole
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import AuditorRequest, User
+from coalition.node.auth.tables import AuditorRequest, User
 from coalition.node.db.types import utcnow
 from coalition.node.runtime import NodeRuntime
 

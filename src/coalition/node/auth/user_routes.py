@@ -13,7 +13,7 @@ from coalition.node.api.schemas import Name, NamePath, Ok, Strict
 from coalition.node.auth import auditor_requests, users
 from coalition.node.auth.permissions import Permission, UserRole
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import ApiKey, AuditorRequest, User
+from coalition.node.auth.tables import ApiKey, AuditorRequest, User
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

@@ -17,8 +17,8 @@ from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth.duties import check_create, check_password_reset, check_role_change
 from coalition.node.auth.permissions import ROLE_PERMISSIONS, Permission, UserRole
 from coalition.node.auth.principal import Principal
+from coalition.node.auth.tables import ApiKey, User
 from coalition.node.auth.tokens import issue_api_key, issue_session, revoke_sessions
-from coalition.node.db.models import ApiKey, User
 from coalition.node.db.types import utcnow
 from coalition.node.errors import RateLimited, Unauthenticated
 from coalition.node.runtime import NodeRuntime

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data import credentials, reading
-from coalition.node.db.models import Dataset, DatasetShare, Partner
+from coalition.node.data.tables import Dataset, DatasetShare
 from coalition.node.db.types import utcnow
 from coalition.node.partners.directory import get_partner
+from coalition.node.partners.tables import Partner
 from coalition.node.settings import NodeSettings
 
 __all__ = [

@@ -14,7 +14,7 @@ from coalition.node.api.schemas import Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.data import datasets
-from coalition.node.db.models import Dataset
+from coalition.node.data.tables import Dataset
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

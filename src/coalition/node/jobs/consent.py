@@ -33,11 +33,11 @@ from coalition.engine.plan import descendants
 from coalition.engine.policy import check
 from coalition.engine.validate import JobGraph
 from coalition.node.data.datasets import get_dataset, visible_to
-from coalition.node.db.models import Grant
 from coalition.node.jobs.local import dataset_refs
 from coalition.node.jobs.privacy import policy_for
 from coalition.node.partners.directory import get_partner
 from coalition.node.partners.grants import GrantStatus, check_grant, effective_status
+from coalition.node.partners.tables import Grant
 from coalition.node.settings import NodeSettings
 
 __all__ = ["READ", "Verdict", "required_uses", "verdict"]

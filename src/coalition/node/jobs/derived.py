@@ -19,7 +19,7 @@ from coalition.core.ids import Party
 from coalition.engine.store import ArtifactStore
 from coalition.node.data import reading
 from coalition.node.data.datasets import register_dataset
-from coalition.node.db.models import Dataset
+from coalition.node.data.tables import Dataset
 
 __all__ = ["derived_name", "register_outputs"]
 

@@ -36,7 +36,6 @@ from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, mint_endpoint
 from coalition.node.jobs.consent import verdict
 from coalition.node.jobs.manager import TaskReport, manager_for
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import (
     JOB_CANCEL,
     JOB_DECISION,
@@ -61,6 +60,7 @@ from coalition.node.jobs.peer_methods import (
     UpdateRequest,
 )
 from coalition.node.jobs.public import bounded
+from coalition.node.jobs.tables import JobRow
 from coalition.node.limits import LimitError
 from coalition.node.partners.directory import get_partner
 from coalition.node.peer.method import Access, Empty, Requirement

@@ -53,9 +53,9 @@ from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, job_path, key_paths
 from coalition.node.jobs.derived import register_outputs
 from coalition.node.jobs.manager import JobManager
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
+from coalition.node.jobs.tables import JobRow
 from coalition.node.partners.directory import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint

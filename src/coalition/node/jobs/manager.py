@@ -23,8 +23,8 @@ from coalition.engine.dag import parse_dag
 from coalition.engine.states import JobState, TaskState
 from coalition.engine.validate import JobGraph, validate_dag
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.notify import announce_restart
+from coalition.node.jobs.tables import JobRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.slots import Slot
 

@@ -26,9 +26,9 @@ from coalition.node.jobs import repository as repo
 from coalition.node.jobs import scheduler
 from coalition.node.jobs.handlers import mint_local_endpoints
 from coalition.node.jobs.manager import manager_for
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import JOB_DECISION, DecisionRequest
 from coalition.node.jobs.privacy import submit_policy
+from coalition.node.jobs.tables import JobRow
 from coalition.node.partners.directory import list_partners
 from coalition.node.runtime import NodeRuntime
 

@@ -25,7 +25,7 @@ from coalition.engine import dag as dags
 from coalition.engine.validate import validate_dag
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.local import store_for
-from coalition.node.jobs.models import JobMetricRow
+from coalition.node.jobs.tables import JobMetricRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import NodeSettings
 

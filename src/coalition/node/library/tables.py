@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.node.db.models import Base
+from coalition.node.db.base import Base
 from coalition.node.db.types import UTCDateTime
 
 __all__ = ["ModelVersionRow", "OnlineSourceRow", "ServiceRow"]

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, CryptoError, InputError, NotFoundError, PeerError
 from coalition.node.audit.events import Event, EventKind, emit
-from coalition.node.db.models import Partner
 from coalition.node.db.types import utcnow
 from coalition.node.identity import (
     fingerprint_of_pem,
@@ -26,6 +25,7 @@ from coalition.node.identity import (
     normalise_fingerprint,
     tls_name_of_pem,
 )
+from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 
 __all__ = [

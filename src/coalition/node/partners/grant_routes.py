@@ -14,9 +14,10 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import IdPath, Name, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import Dataset, Partner, Policy
+from coalition.node.data.tables import Dataset
 from coalition.node.partners import grants
 from coalition.node.partners.grants import GrantStatus
+from coalition.node.partners.tables import Partner, Policy
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

@@ -21,9 +21,10 @@ from coalition.core.errors import AuthError, ConflictError, InputError, NotFound
 from coalition.engine.policy import GrantTerms
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset, visible_to
-from coalition.node.db.models import Dataset, Grant, Partner, Policy
+from coalition.node.data.tables import Dataset
 from coalition.node.db.types import utcnow
 from coalition.node.partners.directory import get_partner
+from coalition.node.partners.tables import Grant, Partner, Policy
 
 __all__ = [
     "MAX_GRANT_DAYS",

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 import coalition
 from coalition.core.errors import NotFoundError
 from coalition.node.data import datasets
-from coalition.node.db.models import Grant, Partner
 from coalition.node.db.types import utcnow
 from coalition.node.limits import LimitError
 from coalition.node.partners import grants
 from coalition.node.partners.directory import get_partner
+from coalition.node.partners.tables import Grant, Partner
 from coalition.node.peer.method import Empty, Name, PeerMethod, PeerRequest, PeerResponse
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime

@@ -14,10 +14,10 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.api.schemas import IdPath, Name, NamePath, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import Partner
 from coalition.node.identity import normalise_fingerprint
 from coalition.node.partners import directory as partners
 from coalition.node.partners import federation
+from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError
 from coalition.node.data import credentials, reading
-from coalition.node.db.models import Dataset
+from coalition.node.data.tables import Dataset
 
 __all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
            "open_source"]

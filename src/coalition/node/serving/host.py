@@ -36,7 +36,7 @@ from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoun
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset
 from coalition.node.db.types import utcnow
-from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.tables import JobRow
 from coalition.node.library import registry
 from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.partners import directory as partners

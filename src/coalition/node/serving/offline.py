@@ -22,7 +22,7 @@ from coalition.components.predict import predictions_frame
 from coalition.core.errors import CoalitionError, ConflictError
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data import datasets, reading
-from coalition.node.db.models import Dataset as DatasetRow
+from coalition.node.data.tables import Dataset as DatasetRow
 from coalition.node.library import registry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import IndexSource

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset
-from coalition.node.db.models import Dataset
+from coalition.node.data.tables import Dataset
 from coalition.node.db.types import utcnow
 from coalition.node.library.tables import OnlineSourceRow, ServiceRow
 from coalition.node.serving.features import MODES

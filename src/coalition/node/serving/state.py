@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from coalition.node.db.models import Partner
+from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup
