@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from coalition.node.api.deps import Require, runtime
 from coalition.node.audit import trail as audit
-from coalition.node.audit.tables import AuditEvent
+from coalition.node.audit.trail import event_dict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.runtime import NodeRuntime
@@ -49,13 +49,6 @@ class Verification(BaseModel):
     first_bad: int | None
     reason: str
     checkpoint: int | None = None
-
-
-def event_dict(row: AuditEvent) -> dict[str, Any]:
-    """An entry as plain JSON values (the export format)."""
-    return {"seq": row.seq, "at": row.at.isoformat(), "kind": row.kind, "actor": row.actor,
-            "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash,
-            "hash": row.hash, "mac": row.mac}
 
 
 @router.get("/events", response_model=list[EventOut], summary="List audit events")

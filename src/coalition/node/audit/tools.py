@@ -12,8 +12,8 @@ from pathlib import Path
 from coalition.core.errors import ConflictError
 from coalition.node.audit import trail as audit
 from coalition.node.audit.events import Event, EventKind, emit
-from coalition.node.audit.routes import event_dict
 from coalition.node.audit.start import open_seal
+from coalition.node.audit.trail import event_dict
 from coalition.node.db.engine import Database
 from coalition.node.settings import NodeSettings
 

@@ -39,6 +39,7 @@ __all__ = [
     "GENESIS",
     "REANCHORED",
     "SEAL_INFO",
+    "event_dict",
     "VerifyResult",
     "append",
     "entry_hash",
@@ -228,3 +229,10 @@ def list_events(session: Session, *, after: int = 0, limit: int = 100,
     if kind is not None:
         query = query.where(AuditEvent.kind == kind)
     return list(session.scalars(query.order_by(AuditEvent.seq).limit(limit)).all())
+
+
+def event_dict(row: AuditEvent) -> dict[str, Any]:
+    """An entry as plain JSON values (the export format)."""
+    return {"seq": row.seq, "at": row.at.isoformat(), "kind": row.kind, "actor": row.actor,
+            "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash,
+            "hash": row.hash, "mac": row.mac}
