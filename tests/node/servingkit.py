@@ -189,7 +189,7 @@ def record_job(rt: Any, job_id: str, *, parts: dict[str, ModelPart], state: str 
     from coalition.node.db.types import utcnow
     from coalition.node.jobs import repository as repo
     from coalition.node.jobs.local import store_for
-    from coalition.node.jobs.models import JobMetricRow
+    from coalition.node.jobs.tables import JobMetricRow
 
     sites = {"guest:bank": "bank", "host:telco": "telco", "arbiter:coordinator": "bank"}
     dag = yaml.safe_load(CREDIT_DAG.read_text())

@@ -20,8 +20,8 @@ from coalition.cli.app import app
 from coalition.cli.exit_codes import ExitCode
 from coalition.client import NodeClient
 from coalition.node.auth.permissions import UserRole
-from coalition.node.grants import request_grant
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
+from coalition.node.partners.grants import request_grant
 
 
 @dataclass

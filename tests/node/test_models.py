@@ -15,7 +15,7 @@ from coalition.components import ModelPart
 from coalition.core.ids import Role
 from coalition.crypto.signing import SigningKey
 from coalition.node.auth.permissions import UserRole
-from coalition.node.models.integrity import ModelTampered, check_part, signed_record
+from coalition.node.library.integrity import ModelTampered, check_part, signed_record
 from coalition.node.signing import signing_key
 from coalition.protocols.linear import LinearModelPart, Standardizer
 

@@ -12,9 +12,9 @@ from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
 from coalition.cli import audit as audit_cli
-from coalition.node import audit
+from coalition.node.audit import trail as audit
+from coalition.node.audit.tables import AuditEvent
 from coalition.node.auth.permissions import UserRole
-from coalition.node.db.models import AuditEvent
 
 
 def _cli() -> typer.Typer:

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from coalition.node import create_app
 from coalition.node.auth.permissions import UserRole
-from coalition.node.db.models import ApiKey, Session, User
+from coalition.node.auth.tables import ApiKey, Session, User
 
 LOGIN = "/api/v1/auth/login"
 

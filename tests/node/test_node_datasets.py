@@ -106,8 +106,8 @@ def test_label_checks_and_duplicate_names(env: NodeEnv) -> None:
 
 
 def test_sql_password_is_hidden(env: NodeEnv) -> None:
-    from coalition.node.datasets import safe_location
-    from coalition.node.db.models import Dataset
+    from coalition.node.data.datasets import safe_location
+    from coalition.node.data.tables import Dataset
 
     row = Dataset(kind="sql", location="postgresql://etl:s3cret@db/crm")
     assert "s3cret" not in safe_location(row)

@@ -13,8 +13,8 @@ import pytest
 from nodekit import NodeEnv, make_env
 
 from coalition.core.errors import AuthError
-from coalition.node import grants
 from coalition.node.auth.permissions import UserRole
+from coalition.node.partners import grants
 from coalition.node.peer import PeerEndpoint
 
 P = "/api/v1/partners"

@@ -9,14 +9,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from coalition.node.db import Database
-from coalition.node.db.models import Base
+from coalition.node.tables import METADATA
 
 
 def test_models_match_migrations(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'n.db'}")
     db.migrate()
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), METADATA)
     db.dispose()
     assert diff == []
 

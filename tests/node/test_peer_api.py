@@ -16,7 +16,7 @@ from coalition.node.auth.permissions import UserRole
 from coalition.node.composition import peer_registry
 from coalition.node.jobs.peer_methods import JOB_START, StartRequest
 from coalition.node.limits import LimitError
-from coalition.node.partner_api import GET_GRANT, HEALTH, GetGrantRequest, Health
+from coalition.node.partners.peer import GET_GRANT, HEALTH, GetGrantRequest, Health
 from coalition.node.peer import (
     Access,
     Empty,

@@ -278,7 +278,7 @@ def test_unknown_ids_and_wrong_hosts_are_clear_errors(pair: tuple[Peer, Peer],
 def test_publish_from_a_succeeded_training_task(pair: tuple[Peer, Peer], trained: Trained) -> None:
     from servingkit import record_job
 
-    from coalition.node.models.sources import read_part_file
+    from coalition.node.library.sources import read_part_file
 
     bank, telco = pair
     parts = {org: read_part_file(trained.files[("lr", org)]) for org in (GUEST, HOST)}

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "node"))
 from nodekit import make_env
 from servingkit import GUEST, Peer, connect, grant_predict, register_dataset
 
-from coalition.node import partners
-from coalition.node.db.models import Partner
+from coalition.node.partners import directory as partners
+from coalition.node.partners.tables import Partner
 from coalition.node.peer import PeerEndpoint
 
 __all__ = ["GUEST", "Peer", "call_as", "connect", "drop_parts", "grant_predict", "partner_row",

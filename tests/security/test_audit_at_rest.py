@@ -28,10 +28,10 @@ from nodekit import NodeEnv, make_env
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import Party
 from coalition.engine.states import JobState, TaskState
-from coalition.node import dataset_io
 from coalition.node.auth.permissions import UserRole
-from coalition.node.datasets import get_dataset, public_view
-from coalition.node.db.models import Dataset
+from coalition.node.data import reading
+from coalition.node.data.datasets import get_dataset, public_view
+from coalition.node.data.tables import Dataset
 from coalition.node.jobs import local, scheduler
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import job_dir, mint_endpoint
@@ -104,7 +104,7 @@ def test_sealed_password_cannot_be_repointed_by_a_database_writer(env: NodeEnv) 
         row = get_dataset(db, "crm")
         SEEN.clear()
         with pytest.raises(CoalitionError):
-            dataset_io.load_frame(row.kind, row.location, row.table, row.id_column)
+            reading.load_frame(row.kind, row.location, row.table, row.id_column)
     assert PASSWORD not in SEEN
 
 

@@ -25,11 +25,12 @@ from nodekit import NodeEnv, make_env
 
 from coalition.cli import audit as audit_cli
 from coalition.core.errors import CoalitionError
-from coalition.node import NodeRuntime, audit
+from coalition.node import NodeRuntime
+from coalition.node.audit import trail as audit
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.audit.tables import AuditEvent
 from coalition.node.auth.permissions import UserRole
 from coalition.node.db.engine import Database
-from coalition.node.db.models import AuditEvent
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.settings import NodeSettings
 
 _stopped: set[int] = set()

@@ -26,7 +26,7 @@ from nodekit import NodeEnv, make_env
 from coalition.node import create_app
 from coalition.node.auth.permissions import UserRole
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs.models import JobRow
+from coalition.node.jobs.tables import JobRow
 from coalition.node.settings import NodeSettings
 
 JOB = "0123456789abcdef"

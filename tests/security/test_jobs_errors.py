@@ -28,8 +28,8 @@ from coalition.node.auth.permissions import UserRole
 from coalition.node.jobs import local
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import manager_for
-from coalition.node.partner_api import HEALTH
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
+from coalition.node.partners.peer import HEALTH
 from coalition.node.peer import SERVICE, PeerRegistry
 
 ROWS = "id,x\n" + "".join(f"{i},{i / 10}\n" for i in range(1, 40))

@@ -9,7 +9,7 @@ import pytest
 
 from coalition.core import Party
 from coalition.crypto.signing import SigningKey
-from coalition.node.audit_seal import AuditSeal
+from coalition.node.audit.seal import AuditSeal
 from coalition.node.identity import create_identity
 from coalition.node.serving.state import HostBinding
 from coalition.transport.tls import (

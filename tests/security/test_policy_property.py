@@ -27,9 +27,9 @@ from coalition.core.ids import Party
 from coalition.engine.dag import parse_dag
 from coalition.engine.policy import check, variant_of
 from coalition.engine.validate import validate_dag
-from coalition.node.grants import get_grant
 from coalition.node.jobs.certs import mint_endpoint
 from coalition.node.jobs.privacy import policy_for
+from coalition.node.partners.grants import get_grant
 
 HOST = {"guest:bank": "bank", "host:telco": "telco", "arbiter:c": "carmaker"}
 GUEST = {"guest:telco": "telco", "host:bank": "bank", "arbiter:c": "carmaker"}

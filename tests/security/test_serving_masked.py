@@ -206,8 +206,8 @@ def test_guest_cannot_present_a_multi_host_model_as_single_host(
     refused, because telco knows the job's hosts from its own record."""
     from servingkit import record_job
 
-    from coalition.node.jobs.models import JobRow
-    from coalition.node.models.sources import read_part_file
+    from coalition.node.jobs.tables import JobRow
+    from coalition.node.library.sources import read_part_file
 
     folder = trained["folder"]
     bank = peer(tmp_path / GUEST, GUEST, folder / GUEST)

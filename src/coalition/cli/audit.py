@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Check the chain, its MACs and the signed checkpoint; exit 1 naming the first bad entry."""
-        from coalition.node.audit_tools import verify_home
+        from coalition.node.audit.tools import verify_home
 
         try:
             result = verify_home(home)
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
 
         Entries that fail their hash, link or MAC are never accepted.
         """
-        from coalition.node.audit_tools import accept_home
+        from coalition.node.audit.tools import accept_home
 
         try:
             result = accept_home(home, reason)
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON lines here.")] = None,
     ) -> None:
         """Write every entry as JSON lines, in chain order."""
-        from coalition.node.audit_tools import export_home
+        from coalition.node.audit.tools import export_home
 
         try:
             lines = export_home(home)

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         """Write the partner bundle (name, address, certificate, fingerprint) partners import."""
         try:
             from coalition.node.identity import load_identity
-            from coalition.node.partners import BUNDLE_FORMAT
+            from coalition.node.partners.directory import BUNDLE_FORMAT
             from coalition.node.settings import NodeSettings
 
             settings = NodeSettings.load(home)

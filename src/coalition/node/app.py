@@ -5,29 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import (  # model library, serving (coalition.node.serving)
-    audit,
-    auth,
-    datasets,
-    grants,
-    jobs,
-    models,
-    node,
-    partners,
-    services,
-    users,
-)
+from coalition.node.api import node
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
+from coalition.node.audit import routes as audit
+from coalition.node.auth import routes as auth
+from coalition.node.auth import user_routes as users
 from coalition.node.composition import install
+from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for
+from coalition.node.jobs import routes as jobs
+from coalition.node.library import routes as library
+from coalition.node.partners import grant_routes as grants
+from coalition.node.partners import routes as partners
 from coalition.node.runtime import NodeRuntime
+from coalition.node.serving import routes as services
 
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, models))
+                                   jobs, library))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -4,7 +4,7 @@
   writes afterwards (database, journals, keys, exports, job folders, model parts) is readable by
   its own user only; the home and its identity folder are 0700 and the files the node owns at
   the top of its home are tightened to 0600 on every start (homes created before this rule).
-* SQL dataset passwords: sealed (:mod:`coalition.node.credentials`); rows written before that
+* SQL dataset passwords: sealed (:mod:`coalition.node.data.credentials`); rows written before that
   are sealed at start, and a SQLite database is vacuumed once so the old text leaves its pages.
 * Job inputs: the SQL tables a job exported to ``home/jobs/<job>/inputs`` are deleted when the
   job reaches a terminal state (after that transaction commits).
@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from coalition.node import credentials
+from coalition.node.data import credentials
+from coalition.node.data.tables import Dataset
 from coalition.node.db.engine import Database
-from coalition.node.db.models import Dataset
 from coalition.node.settings import SETTINGS_FILE, NodeSettings
 
 __all__ = ["HOME_INFO", "NODE_UMASK", "remove_job_inputs", "remove_inputs_after_commit",

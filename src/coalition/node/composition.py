@@ -14,9 +14,9 @@ feature's ``register`` function (listed below).
 
 from __future__ import annotations
 
-from coalition.node import partner_api
 from coalition.node.jobs import handlers as job_handlers
-from coalition.node.models import peer as model_handlers
+from coalition.node.library import peer as model_handlers
+from coalition.node.partners import peer as partner_handlers
 from coalition.node.peer.client import PeerClient
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
@@ -28,7 +28,7 @@ __all__ = ["install", "peer_registry"]
 def peer_registry() -> PeerRegistry:
     """Every peer method this node answers, with its handler and guards."""
     registry = PeerRegistry()
-    for register in (partner_api.register, job_handlers.register, model_handlers.register,
+    for register in (partner_handlers.register, job_handlers.register, model_handlers.register,
                      serving_handlers.register):
         register(registry)
     registry.check()

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from coalition.core.errors import ConflictError
-from coalition.node import users
 from coalition.node.at_rest import NODE_UMASK
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.auth import users
 from coalition.node.auth.passwords import generate_password
 from coalition.node.auth.permissions import UserRole
-from coalition.node.events import Event, EventKind, emit
 from coalition.node.identity import create_identity
 from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import SETTINGS_FILE, NodeSettings

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from coalition.core.errors import ConfigError
 from coalition.node.at_rest import HOME_INFO, seal_stored_credentials, secure_home
-from coalition.node.audit import SEAL_INFO
-from coalition.node.audit_seal import AuditSeal
-from coalition.node.audit_start import check_at_start, open_seal
+from coalition.node.audit.seal import AuditSeal
+from coalition.node.audit.start import check_at_start, open_seal
+from coalition.node.audit.trail import SEAL_INFO
 from coalition.node.auth.passwords import Passwords
 from coalition.node.auth.ratelimit import Backoff, FailureTally, SlidingWindow, StreamSlots
 from coalition.node.db.engine import Database
 from coalition.node.identity import NodeIdentity, load_identity
 from coalition.node.settings import NodeSettings
+from coalition.node.slots import Slot, Slots
 
 if TYPE_CHECKING:
     from coalition.node.peer.client import PeerClient
 
 __all__ = ["NodeRuntime"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,6 +39,7 @@ class NodeRuntime:
     login_failures: FailureTally = field(init=False)  # audit rows per window
     event_streams: StreamSlots = field(init=False)  # live job event streams
     _peers: PeerClient | None = field(default=None, init=False, repr=False)
+    _slots: Slots = field(default_factory=Slots, init=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -89,13 +93,20 @@ class NodeRuntime:
             raise ConfigError("the peer client is already installed")
         self._peers = client
 
+    def state(self, slot: Slot[T]) -> T:
+        """The instance of a feature's state held on this runtime (:mod:`coalition.node.slots`), created
+        on first use and closed by :meth:`close`."""
+        return self._slots.get(self, slot)
+
     @property
     def name(self) -> str:
         """The organisation name of this node."""
         return self.settings.name
 
     def close(self) -> None:
-        """Close the peer channels, sign a last audit checkpoint, release database connections."""
+        """Close the features' state (:meth:`state`), the peer channels, sign a last audit
+        checkpoint, release database connections."""
+        self._slots.close()
         if self._peers is not None:
             self._peers.close()
         self.audit_seal.checkpoint_latest()

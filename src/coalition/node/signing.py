@@ -1,8 +1,8 @@
 """The node's Ed25519 signing key (RFC 8032), kept next to its TLS identity.
 
 The TLS identity (ECDSA P-256, :mod:`coalition.node.identity`) names the organisation to its
-partners; this key signs the node's own model parts (:mod:`coalition.node.models`) and its
-audit checkpoints (:mod:`coalition.node.audit_seal`), which is why it sits at the node's top
+partners; this key signs the node's own model parts (:mod:`coalition.node.library`) and its
+audit checkpoints (:mod:`coalition.node.audit.seal`), which is why it sits at the node's top
 level, below both. It is created on first use in
 ``home/identity/model-signing.key`` (the 32-byte seed, file mode 0600) and never leaves the
 node; only its public key appears in model views.

@@ -11,7 +11,7 @@ import coalition
 from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
-from coalition.node.partners import export_bundle
+from coalition.node.partners.directory import export_bundle
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]

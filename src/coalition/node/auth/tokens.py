@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from coalition.node.auth.permissions import ROLE_PERMISSIONS, Permission, UserRole
 from coalition.node.auth.principal import Principal
-from coalition.node.db.models import ApiKey, User
-from coalition.node.db.models import Session as LoginSession
+from coalition.node.auth.tables import ApiKey, User
+from coalition.node.auth.tables import Session as LoginSession
 from coalition.node.db.types import utcnow
 from coalition.node.errors import Unauthenticated
 

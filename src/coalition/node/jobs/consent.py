@@ -3,7 +3,7 @@ and this node's privacy policy (:mod:`coalition.engine.policy`).
 
 For each party the job sites here and each task where that party reads a registered dataset
 (:func:`~.local.dataset_refs`), the *initiating* organisation needs an approved, unexpired
-grant (:func:`coalition.node.grants.check_grant`) on that dataset for the read itself and for
+grant (:func:`coalition.node.partners.grants.check_grant`) on that dataset for the read itself and for
 every component kind the data flows into at this party (the reading task's downstream tasks
 in which the party takes part). A read alone (``reader``) is a use too: it makes a derived
 copy and reports row and column counts, so any approved grant on the dataset must cover it.
@@ -32,12 +32,12 @@ from coalition.core.errors import AuthError, NotFoundError
 from coalition.engine.plan import descendants
 from coalition.engine.policy import check
 from coalition.engine.validate import JobGraph
-from coalition.node.datasets import get_dataset, visible_to
-from coalition.node.db.models import Grant
-from coalition.node.grants import GrantStatus, check_grant, effective_status
+from coalition.node.data.datasets import get_dataset, visible_to
 from coalition.node.jobs.local import dataset_refs
 from coalition.node.jobs.privacy import policy_for
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
+from coalition.node.partners.grants import GrantStatus, check_grant, effective_status
+from coalition.node.partners.tables import Grant
 from coalition.node.settings import NodeSettings
 
 __all__ = ["READ", "Verdict", "required_uses", "verdict"]

@@ -17,9 +17,9 @@ from coalition.components import ArtifactKind
 from coalition.core.errors import InputError
 from coalition.core.ids import Party
 from coalition.engine.store import ArtifactStore
-from coalition.node import dataset_io
-from coalition.node.datasets import register_dataset
-from coalition.node.db.models import Dataset
+from coalition.node.data import reading
+from coalition.node.data.datasets import register_dataset
+from coalition.node.data.tables import Dataset
 
 __all__ = ["derived_name", "register_outputs"]
 
@@ -43,7 +43,7 @@ def register_outputs(db: Session, job_id: str, task: str, party: Party, *,
         id_column = str(stored.extra["id_column"])
         label = stored.extra.get("label_column")
         try:
-            inspection = dataset_io.inspect_frame(pd.read_parquet(path), id_column,
+            inspection = reading.inspect_frame(pd.read_parquet(path), id_column,
                                                   None if label is None else str(label))
         except (InputError, OSError, ValueError):
             continue  # not a registrable table (say, predictions without unique IDs)

@@ -30,13 +30,12 @@ from coalition.engine.dag import parse_dag
 from coalition.engine.plan import select
 from coalition.engine.states import JobState, TaskState, is_terminal
 from coalition.engine.validate import validate_dag
-from coalition.node.events import Event, EventKind, emit
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.jobs import local, scheduler
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, mint_endpoint
 from coalition.node.jobs.consent import verdict
 from coalition.node.jobs.manager import TaskReport, manager_for
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import (
     JOB_CANCEL,
     JOB_DECISION,
@@ -61,8 +60,9 @@ from coalition.node.jobs.peer_methods import (
     UpdateRequest,
 )
 from coalition.node.jobs.public import bounded
+from coalition.node.jobs.tables import JobRow
 from coalition.node.limits import LimitError
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
 from coalition.node.peer.method import Access, Empty, Requirement
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime

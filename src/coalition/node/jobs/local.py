@@ -47,16 +47,16 @@ from coalition.engine.worker import (
     parse_line,
     worker_command,
 )
-from coalition.node import dataset_io
-from coalition.node.datasets import get_dataset
+from coalition.node.data import reading
+from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, job_path, key_paths
 from coalition.node.jobs.derived import register_outputs
 from coalition.node.jobs.manager import JobManager
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
-from coalition.node.partners import get_partner
+from coalition.node.jobs.tables import JobRow
+from coalition.node.partners.directory import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 
@@ -87,7 +87,7 @@ def _resolve(rt: NodeRuntime, db: Session, job_id: str, name: str) -> Path:
     out = job_path(rt, job_id, "inputs", f"{name}.parquet")
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
-        dataset_io.load_frame(row.kind, row.location, row.table, row.id_column).to_parquet(
+        reading.load_frame(row.kind, row.location, row.table, row.id_column).to_parquet(
             out, index=False)
     return out
 

@@ -1,7 +1,8 @@
 """A node's live job machinery: background threads, worker processes, task reports.
 
-One :class:`JobManager` per :class:`NodeRuntime` (:func:`manager_for`), created on first use —
-when the app or the peer endpoint starts. Creating it runs :func:`recover`: a node that
+One :class:`JobManager` per :class:`NodeRuntime`, held on the runtime (slot :data:`MANAGER`,
+:func:`manager_for`), created on first use — when the app or the peer endpoint starts — and
+closed with the runtime. Creating it runs :func:`recover`: a node that
 restarts finds the jobs it was running, fails their running tasks with the cause ("node
 restarted") and tells the other organisations, so the job fails everywhere and can be rerun.
 """
@@ -22,11 +23,12 @@ from coalition.engine.dag import parse_dag
 from coalition.engine.states import JobState, TaskState
 from coalition.engine.validate import JobGraph, validate_dag
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.notify import announce_restart
+from coalition.node.jobs.tables import JobRow
 from coalition.node.runtime import NodeRuntime
+from coalition.node.slots import Slot
 
-__all__ = ["JobManager", "TaskReport", "manager_for"]
+__all__ = ["MANAGER", "JobManager", "TaskReport", "manager_for"]
 
 log = logging.getLogger("coalition.node.jobs")
 _ACTIVE = (JobState.PENDING.value, JobState.RUNNING.value)
@@ -148,6 +150,17 @@ class JobManager:
         with self._cond:
             return job_id in self._stopped
 
+    def close(self) -> None:
+        """The node stops: kill every worker it started (their reports could reach no one;
+        the node that starts next fails their jobs, see :func:`recover`)."""
+        with self._cond:
+            self._stopped.update(k[0] for k in self._procs)
+            procs = list(self._procs.values())
+            self._cond.notify_all()
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+
     def kill_worker(self, job_id: str, task: str, party: str) -> bool:
         """Kill one worker (tests and operators simulating a crash)."""
         with self._cond:
@@ -156,22 +169,6 @@ class JobManager:
             return False
         proc.kill()
         return True
-
-
-_MANAGERS: dict[int, tuple[NodeRuntime, JobManager]] = {}
-_MANAGERS_LOCK = threading.Lock()
-
-
-def manager_for(rt: NodeRuntime) -> JobManager:
-    """The runtime's manager, created (and :func:`recover` run) on first use."""
-    with _MANAGERS_LOCK:
-        entry = _MANAGERS.get(id(rt))
-        if entry is not None and entry[0] is rt:
-            return entry[1]
-        manager = JobManager(rt)
-        _MANAGERS[id(rt)] = (rt, manager)
-    recover(rt, manager)
-    return manager
 
 
 def recover(rt: NodeRuntime, manager: JobManager) -> None:
@@ -193,3 +190,13 @@ def recover(rt: NodeRuntime, manager: JobManager) -> None:
     failed = repo.write(rt, fail_all)
     if failed:
         manager.spawn("recover", announce_restart, rt, failed)
+
+
+MANAGER: Slot[JobManager] = Slot("jobs.manager", JobManager, close=JobManager.close,
+                                 start=recover)
+
+
+def manager_for(rt: NodeRuntime) -> JobManager:
+    """The runtime's manager (``rt.state(MANAGER)``), created (and :func:`recover` run) on
+    first use, closed with the runtime."""
+    return rt.state(MANAGER)

@@ -12,8 +12,8 @@ from typing import Any
 from coalition.core.errors import CoalitionError
 from coalition.engine.states import JobState
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import JOB_CANCEL, JOB_UPDATE, CancelRequest, UpdateRequest
+from coalition.node.jobs.tables import JobRow
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["announce_restart", "notify", "orgs"]

@@ -19,9 +19,9 @@ from coalition.core.errors import ConfigError, NotFoundError
 from coalition.engine.dag import parse_dag
 from coalition.engine.policy import GrantTerms, PrivacyPolicy, variant_of
 from coalition.engine.validate import JobGraph, validate_dag
-from coalition.node.datasets import get_dataset
-from coalition.node.db.models import Grant
+from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs.local import dataset_refs
+from coalition.node.partners.tables import Grant
 from coalition.node.settings import NodeSettings
 
 __all__ = ["feature_counts", "policy_for", "review", "submit_policy"]

@@ -29,9 +29,9 @@ from coalition.engine.states import (
     is_terminal,
 )
 from coalition.node.at_rest import remove_inputs_after_commit
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
-from coalition.node.jobs.models import JobLogRow, JobMetricRow, JobPartyRow, JobRow, JobTaskRow
+from coalition.node.jobs.tables import JobLogRow, JobMetricRow, JobPartyRow, JobRow, JobTaskRow
 from coalition.node.runtime import NodeRuntime
 
 __all__ = [

@@ -26,7 +26,6 @@ from coalition.engine.plan import Action, decide, select
 from coalition.engine.states import JobState, TaskState, is_terminal
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import TaskReport, manager_for
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.notify import notify as _notify
 from coalition.node.jobs.notify import orgs as _orgs
 from coalition.node.jobs.peer_methods import (
@@ -42,6 +41,7 @@ from coalition.node.jobs.peer_methods import (
     TaskRequest,
 )
 from coalition.node.jobs.public import public_error
+from coalition.node.jobs.tables import JobRow
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["cancel", "close_job", "drive", "fail", "run_tasks"]

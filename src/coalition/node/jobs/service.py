@@ -21,15 +21,15 @@ from coalition.engine.plan import select
 from coalition.engine.policy import PolicyError, check
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
-from coalition.node.events import Event, EventKind, emit
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs import scheduler
 from coalition.node.jobs.handlers import mint_local_endpoints
 from coalition.node.jobs.manager import manager_for
-from coalition.node.jobs.models import JobRow
 from coalition.node.jobs.peer_methods import JOB_DECISION, DecisionRequest
 from coalition.node.jobs.privacy import submit_policy
-from coalition.node.partners import list_partners
+from coalition.node.jobs.tables import JobRow
+from coalition.node.partners.directory import list_partners
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["approve", "cancel", "reject", "rerun", "submit"]

@@ -21,9 +21,9 @@ import grpc
 from pydantic import ValidationError
 
 from coalition.core.errors import CoalitionError, PeerError
-from coalition.node.db.models import Partner
 from coalition.node.identity import tls_name_of_pem
-from coalition.node.partners import get_partner
+from coalition.node.partners.directory import get_partner
+from coalition.node.partners.tables import Partner
 from coalition.node.peer.method import PeerMethod, PeerRequest, PeerResponse
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.peer.wire import SERVICE, translate

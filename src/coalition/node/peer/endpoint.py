@@ -34,11 +34,11 @@ import grpc
 import sqlalchemy as sa
 
 from coalition.core.errors import AuthError, CoalitionError, ConfigError
-from coalition.node import partners
-from coalition.node.db.models import Partner
 from coalition.node.errors import Unauthenticated
 from coalition.node.identity import fingerprint_of_pem
 from coalition.node.limits import RateLimiter
+from coalition.node.partners import directory as partners
+from coalition.node.partners.tables import Partner
 from coalition.node.peer.registry import PeerMethodUnknown, PeerRegistry
 from coalition.node.peer.wire import INTERNAL, SERVICE, error_info, status_for
 from coalition.node.runtime import NodeRuntime

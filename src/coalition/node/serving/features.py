@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError
-from coalition.node import credentials, dataset_io
-from coalition.node.db.models import Dataset
+from coalition.node.data import credentials, reading
+from coalition.node.data.tables import Dataset
 
 __all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
            "open_source"]
@@ -104,7 +104,7 @@ class IndexSource(FeatureSource):
 
     def __init__(self, dataset: Dataset) -> None:
         super().__init__(dataset)
-        frame = dataset_io.load_frame(dataset.kind, dataset.location, dataset.table,
+        frame = reading.load_frame(dataset.kind, dataset.location, dataset.table,
                                       dataset.id_column)
         self._pos = {str(v): i for i, v in enumerate(frame[dataset.id_column].tolist())}
         self._frame = frame[self.columns]

@@ -33,13 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
-from coalition.node import grants, partners
-from coalition.node.datasets import get_dataset
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.data.datasets import get_dataset
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
-from coalition.node.jobs.models import JobRow
-from coalition.node.models import registry
-from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.jobs.tables import JobRow
+from coalition.node.library import registry
+from coalition.node.library.tables import ModelVersionRow, ServiceRow
+from coalition.node.partners import directory as partners
+from coalition.node.partners import grants
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import open_source

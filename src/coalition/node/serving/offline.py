@@ -20,10 +20,10 @@ from sqlalchemy import select
 from coalition.components import Dataset as Table
 from coalition.components.predict import predictions_frame
 from coalition.core.errors import CoalitionError, ConflictError
-from coalition.node import dataset_io, datasets
-from coalition.node.db.models import Dataset as DatasetRow
-from coalition.node.events import Event, EventKind, emit
-from coalition.node.models import registry
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.data import datasets, reading
+from coalition.node.data.tables import Dataset as DatasetRow
+from coalition.node.library import registry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.features import IndexSource
 from coalition.node.serving.peer_methods import SERVING_PARTIAL, PartialRequest
@@ -50,7 +50,7 @@ def run_offline(rt: NodeRuntime, actor: str, *, model: str, version: int | None,
             raise ConflictError("dataset name already registered", name=output)
     row, part = registry.load_verified(rt, actor, model, version, "offline_predict")
     scorer = guest_scorer(part)
-    frame = dataset_io.load_frame(ds.kind, ds.location, ds.table, ds.id_column)
+    frame = reading.load_frame(ds.kind, ds.location, ds.table, ds.id_column)
     ids = [str(v) for v in frame[ds.id_column].tolist()]
     X, _ = guest_rows(scorer, IndexSource(ds).bind(scorer.feature_names), ids, None)
     job = f"offline-{secrets.token_hex(6)}"

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from coalition.core.errors import CoalitionError
-from coalition.node.models.integrity import ModelTampered
+from coalition.node.library.integrity import ModelTampered
 from coalition.node.peer.method import Name, PeerMethod, PeerRequest, PeerResponse
 from coalition.node.serving.limits import ServingQuotaExceeded, ServingRateLimited
 from coalition.protocols.linear.predict import TooFewFeatures

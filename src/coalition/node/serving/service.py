@@ -32,12 +32,12 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from coalition.core.errors import CoalitionError, ConflictError, InputError, NotFoundError
-from coalition.node import partners
-from coalition.node.db.models import Partner
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
-from coalition.node.models import registry
-from coalition.node.models.tables import ModelVersionRow, ServiceRow
+from coalition.node.library import registry
+from coalition.node.library.tables import ModelVersionRow, ServiceRow
+from coalition.node.partners import directory as partners
+from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup, open_source

@@ -2,7 +2,7 @@
 
 Registering one is the owner's decision to serve from that dataset; a partner's service may use
 it only with an approved grant for the ``predict`` component kind on the dataset
-(:func:`coalition.node.grants.check_grant`).
+(:func:`coalition.node.partners.grants.check_grant`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, InputError, NotFoundError
-from coalition.node.datasets import get_dataset
-from coalition.node.db.models import Dataset
+from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.data.datasets import get_dataset
+from coalition.node.data.tables import Dataset
 from coalition.node.db.types import utcnow
-from coalition.node.events import Event, EventKind, emit
-from coalition.node.models.tables import OnlineSourceRow, ServiceRow
+from coalition.node.library.tables import OnlineSourceRow, ServiceRow
 from coalition.node.serving.features import MODES
 
 __all__ = ["get_source", "list_sources", "register_source", "remove_source", "source_view"]

@@ -2,25 +2,26 @@
 
 The hot path reads only this (no database): services and bindings are built at deploy time,
 with model parts verified and feature sources loaded, and rebuilt lazily from the database
-after a restart. The state hangs off the node runtime (one per runtime, created on first use).
+after a restart. The state is held on the node runtime (slot :data:`STATE`: one per runtime,
+created on first use, closed with it).
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from coalition.node.db.models import Partner
+from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
 from coalition.node.serving.features import Lookup
 from coalition.node.serving.limits import Limits, QueryLedger
 from coalition.node.serving.metrics import ServiceMetrics
 from coalition.node.serving.scoring import GuestScorer, HostScorer
+from coalition.node.slots import Slot
 
-__all__ = ["Deployed", "HostBinding", "ServingState", "state_of"]
+__all__ = ["STATE", "Deployed", "HostBinding", "ServingState", "state_of"]
 
 
 @dataclass
@@ -70,21 +71,19 @@ class ServingState:
                 m = self.metrics.setdefault(service, ServiceMetrics())
         return m
 
+    def close(self) -> None:
+        """Forget every service and binding (and with them the pair keys): the node stops."""
+        with self.lock:
+            for binding in self.bindings.values():
+                binding.pair_keys.clear()
+            self.services.clear()
+            self.bindings.clear()
 
-_states: dict[int, tuple[weakref.ref[NodeRuntime], ServingState]] = {}
-_states_lock = threading.Lock()
+
+STATE: Slot[ServingState] = Slot("serving.state", lambda rt: ServingState(),
+                                  close=ServingState.close)
 
 
 def state_of(rt: NodeRuntime) -> ServingState:
-    """The serving state of ``rt`` (each runtime has its own)."""
-    entry = _states.get(id(rt))
-    if entry is not None and entry[0]() is rt:
-        return entry[1]
-    with _states_lock:
-        entry = _states.get(id(rt))
-        if entry is None or entry[0]() is not rt:
-            for key in [k for k, (ref, _) in _states.items() if ref() is None]:
-                del _states[key]
-            entry = (weakref.ref(rt), ServingState())
-            _states[id(rt)] = entry
-        return entry[1]
+    """The serving state of ``rt`` (``rt.state(STATE)``: each runtime has its own)."""
+    return rt.state(STATE)
