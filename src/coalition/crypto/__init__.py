@@ -2,6 +2,8 @@
 
 * :mod:`.paillier` — Paillier over GMP (gmpy2): keys, fixed-point encoding, ``EncryptedArray``
   with the bucket multi-exponentiation ``X.T @ [[d]]``;
+* :mod:`.ou` — Okamoto–Uchiyama (EUROCRYPT 1998), a second additive scheme with the same
+  ``EncryptedArray`` API: ciphertexts mod ``n = p²q``, plaintexts of ``|p|`` bits;
 * :mod:`.group` — the edwards25519 prime-order subgroup via libsodium (PyNaCl): hash-to-group,
   scalars, scalar multiplication;
 * :mod:`.ecdh` — the commutative cipher of ECDH-PSI: hash into the prime-order subgroup of
@@ -11,11 +13,11 @@
 * :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;
 * :mod:`.signing` — Ed25519 signatures.
 
-Importing this package registers the Paillier key and ciphertext types and the Ed25519 verify
+Importing this package registers the Paillier and Okamoto–Uchiyama key and ciphertext types and the Ed25519 verify
 key with the wire codec, so any process that decodes messages accepts them.
 """
 
-from coalition.crypto import group, paillier, signing
+from coalition.crypto import group, ou, paillier, signing
 from coalition.crypto.ecdh import CommutativeKey
 from coalition.crypto.oprf import OprfServerKey, blind, unblind_finalize
 from coalition.crypto.paillier import (
@@ -47,5 +49,6 @@ __all__ = [
     "PaillierPublicKey",
     "concatenate",
     "generate_keypair",
+    "ou",
     "paillier",
 ]
