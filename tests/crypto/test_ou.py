@@ -328,6 +328,19 @@ def test_boundary_values_round_trip(keys):
     assert sk.decrypt(pk.encrypt(signed, precision=0)).tolist() == [float(v) for v in signed]
 
 
+@SETTINGS
+@given(a=st.integers(-(2**339), 2**339), b=st.integers(-(2**339), 2**339))
+def test_signed_integers_read_back_centred_for_packing(keys, a, b):
+    pk, sk = keys
+    enc = pk.encrypt(np.array([a, b], dtype=object), precision=0)
+    assert sk.decrypt_signed_int(enc).tolist() == [a, b]
+    assert sk.decrypt_signed_int(enc.sum()).tolist() == a + b  # |a + b| < 2^340 < p/2
+    hi, lo = a >> 172, b >> 172  # two signed slots of < 170 bits, packed Horner-style
+    slots = pk.encrypt(np.array([hi, lo], dtype=object), precision=0)
+    packed = slots[0:1] * 2**170 + slots[1:2]
+    assert sk.decrypt_signed_int(packed).tolist() == [hi * 2**170 + lo]
+
+
 def test_raw_integers_outside_the_plaintext_space_are_refused(keys):
     pk, _ = keys
     with pytest.raises(EncodingOverflowError):

@@ -14,7 +14,7 @@ lower scale, float multipliers add ``precision`` bits, integer multipliers are e
 
 Masking contract as Paillier's: ``is_masked`` means every ciphertext carries a secret
 ``h^r``; results from masked arrays stay masked (an empty product becomes a fresh ``E(0)``);
-the codec refuses unmasked arrays. ``r`` is full length (:mod:`.kernels`), so a mask is
+the codec refuses unmasked arrays. ``r`` is uniform modulo ``ord(h)`` (:mod:`.kernels`), so a mask is
 uniform even to the key holder and ``rerandomize()`` gives circuit privacy with or without
 ``uniform=True``.
 
@@ -252,11 +252,11 @@ class EncryptedArray:
 
     def rerandomize(self, executor: Executor | None = None, *,
                     uniform: bool = False) -> EncryptedArray:
-        """Same plaintexts, each ciphertext times a fresh full-length ``h^r``; always masked.
+        """Same plaintexts, each ciphertext times a fresh uniform ``h^r``; always masked.
 
         ``uniform`` is accepted for API parity with Paillier: OU masks are always uniform.
         """
-        del uniform  # every OU mask is full length (see the module docstring)
+        del uniform  # every OU mask is uniform mod ord(h) (see the module docstring)
         n, h = int(self._pk.n), int(self._pk.h)
         out = chunked_map(mask_chunk, lambda part: MaskTask(n, h, part),
                           self._c.ravel().tolist(), executor)

@@ -184,6 +184,21 @@ class OUPrivateKey:
         out[:] = [int(m) for m in raw]
         return out.reshape(enc.shape)
 
+    def decrypt_signed_int(self, enc: EncryptedArray, *,
+                           executor: Executor | None = None) -> npt.NDArray[np.object_]:
+        """Plaintexts as centred integers in ``(-p/2, p/2)`` (Python ints, ``enc.shape``).
+
+        For packed sums (several signed slots per plaintext): the caller never needs ``p``.
+        Any signed value of fewer than ``plaintext_bits`` bits — ``encrypt(ints,
+        precision=0)`` and sums of them that stay that small — reads back exactly.
+        """
+        p = int(self._p)
+        half = p >> 1
+        raw = self._decrypt_raw(enc, executor)
+        out = np.empty(len(raw), dtype=object)
+        out[:] = [int(m) - p if m > half else int(m) for m in raw]
+        return out.reshape(enc.shape)
+
     def decrypt(self, enc: EncryptedArray, *,
                 executor: Executor | None = None) -> npt.NDArray[np.float64]:
         """Signed fixed-point values ``m / 2**enc.scale_bits`` as float64 (``enc.shape``).
