@@ -429,3 +429,16 @@ def test_production_key_sizes(bits):
     x = np.array([-1.5, 0.0, 2.0**20 + 0.25])
     close(sk.decrypt(pk.encrypt(x)), x)
     close(sk.decrypt(sk.encrypt(x) * 3 + 1.0), 3 * x + 1.0, atol=4 * ATOL)
+
+
+def test_key_holder_crt_path_gives_the_public_paths_ciphertexts(keys, monkeypatch):
+    """Same r in, same ciphertext out: the CRT path changes the cost, not the distribution."""
+    from coalition.crypto.ou import kernels
+
+    pk, sk = keys
+    x = np.array([-2.5, 0.0, 1e6, 3.25])
+    fixed = bytes(range(256)) * 64
+    monkeypatch.setattr(kernels.secrets, "token_bytes", lambda k: fixed[:k])
+    assert sk.encrypt(x).ciphertexts.tolist() == pk.encrypt(x).ciphertexts.tolist()
+    raw = np.array([0, 5, 2**pk.plaintext_bits - 1], dtype=object)
+    assert sk.encrypt_int(raw).ciphertexts.tolist() == pk.encrypt_int(raw).ciphertexts.tolist()

@@ -95,6 +95,8 @@ class EncryptTask:
     h: int
     ms: list[int]
     masked: bool
+    p: int = 0  # the key holder's primes (0: public path); never leave the party's processes
+    q: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
     n, count = task.n, len(task.ms)
     if count == 0:
         return []
+    if task.p:
+        return _encrypt_crt(task)
     mb = message_bytes(n)
     blob = b"".join(int(m).to_bytes(mb, "little") for m in task.ms)
     gm = _table(task.g, n, mb).pow_many(blob, count)
@@ -141,6 +145,37 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
         return gm
     nn = mpz(n)
     return [a * r % nn for a, r in zip(gm, _masks(n, task.h, count), strict=True)]
+
+
+def _encrypt_crt(task: EncryptTask) -> list[mpz]:
+    """The key holder's path: the same ciphertexts, computed mod ``p²`` and mod ``q``.
+
+    ``h`` has order dividing ``p - 1`` mod ``p²`` and ``q - 1`` mod ``q``, so ``h^r`` needs
+    only ``r mod (p-1)`` and ``r mod (q-1)`` (``|p|``-bit exponents instead of ``2|p|+128``),
+    on moduli of 2/3 and 1/3 the width; ``r`` is drawn exactly as on the public path, so the
+    ciphertext distribution is identical. Recombined by Garner's formula.
+    """
+    n, count = task.n, len(task.ms)
+    p, q = mpz(task.p), mpz(task.q)
+    p2 = p * p
+    mb = message_bytes(n)
+    blob = b"".join(int(m).to_bytes(mb, "little") for m in task.ms)
+    gp = _table(task.g % int(p2), int(p2), mb).pow_many(blob, count)
+    gq = _table(task.g % int(q), int(q), mb).pow_many(blob, count)
+    if task.masked:
+        rb = random_bytes(n)
+        rs = secrets.token_bytes(rb * count)
+        pb = (int(p).bit_length() + 7) // 8
+        pm1, qm1 = int(p) - 1, int(q) - 1
+        ints = [int.from_bytes(rs[i:i + rb], "little") for i in range(0, rb * count, rb)]
+        rp = b"".join((r % pm1).to_bytes(pb, "little") for r in ints)
+        rq = b"".join((r % qm1).to_bytes(pb, "little") for r in ints)
+        hp = _table(task.h % int(p2), int(p2), pb).pow_many(rp, count)
+        hq = _table(task.h % int(q), int(q), pb).pow_many(rq, count)
+        gp = [a * b % p2 for a, b in zip(gp, hp, strict=True)]
+        gq = [a * b % q for a, b in zip(gq, hq, strict=True)]
+    q_inv = gmpy2.invert(q, p2)
+    return [cq + q * ((cp - cq) * q_inv % p2) for cp, cq in zip(gp, gq, strict=True)]
 
 
 def decrypt_chunk(task: DecryptTask) -> list[mpz]:
