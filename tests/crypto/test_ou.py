@@ -63,6 +63,8 @@ def test_keypair_shape(keys):
     assert p.bit_length() == q.bit_length() == 342 and pk.plaintext_bits == 341
     assert pow(int(pk.g), int(pk.n), int(pk.n)) == int(pk.h)
     assert pow(int(pk.g), p - 1, p * p) != 1  # g^(p-1) mod p² has order p
+    assert pk.ciphertext_modulus == pk.n
+    assert all(0 < int(c) < int(pk.n) for c in pk.encrypt(np.ones(5)).ciphertexts.tolist())
 
 
 def test_custody_public_objects_cannot_decrypt_and_reprs_hide_secrets(keys):

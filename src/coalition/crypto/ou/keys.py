@@ -92,6 +92,11 @@ class OUPublicKey:
         return int(self.n.bit_length())
 
     @property
+    def ciphertext_modulus(self) -> mpz:
+        """Ciphertexts live mod ``n`` (Paillier's mod ``n²``): the ring a host multiplies in."""
+        return self.n
+
+    @property
     def plaintext_bits(self) -> int:
         """Raw plaintexts (``encrypt_int``, packing) must lie in ``[0, 2^plaintext_bits)``."""
         return plaintext_bits(int(self.n))
