@@ -444,3 +444,19 @@ def test_key_holder_crt_path_gives_the_public_paths_ciphertexts(keys, monkeypatc
     assert sk.encrypt(x).ciphertexts.tolist() == pk.encrypt(x).ciphertexts.tolist()
     raw = np.array([0, 5, 2**pk.plaintext_bits - 1], dtype=object)
     assert sk.encrypt_int(raw).ciphertexts.tolist() == pk.encrypt_int(raw).ciphertexts.tolist()
+
+
+def test_schemes_do_not_mix(keys):
+    from coalition.crypto import paillier
+
+    pk, sk = keys
+    with pytest.warns(InsecureKeyWarning):
+        ppk, psk = paillier.generate_keypair(1024, allow_insecure=True)
+    a, b = pk.encrypt([1.0]), ppk.encrypt([1.0])
+    for bad in (lambda: a + b, lambda: b + a, lambda: a * b, lambda: concatenate([a, b])):
+        with pytest.raises((InputError, CryptoError)):
+            bad()
+    with pytest.raises(InputError):
+        psk.decrypt(a)
+    with pytest.raises(InputError):
+        sk.decrypt(b)
