@@ -62,6 +62,13 @@ def main() -> None:
            {"n": count, "path": "public key: fixed-base g^m and h^r mod n, r of 2|p|+128 bits",
             "paillier_path": "public key (fixed-base DJN mod n^2)", **sizes})
 
+    # SecureBoost's guest encrypts one packed (g, h) per row: ~150-bit raw plaintexts
+    rows = np.array([(1 << 149) + 12345 * i for i in range(count)], dtype=object)
+    report("ou.encrypt_packed_row_per_op", per_op_us(lambda: osk.encrypt_int(rows), count),
+           per_op_us(lambda: psk.encrypt_int(rows), count),
+           {"n": count, "plaintext_bits": 150, "path": "key holder, CRT; only the g-table "
+            "rows the plaintexts need", "paillier_path": "key holder (CRT + fixed-base DJN)"})
+
     oc, pc = opk.encrypt(x), psk.encrypt(x)
     n_dec = count // 2
     ou_dec = per_op_us(lambda: osk.decrypt(oc[:n_dec]), n_dec)

@@ -44,6 +44,7 @@ __all__ = [
 # keys, hence room for a few.
 _CACHE_SIZE = 8
 _cache: OrderedDict[tuple[Any, ...], FixedBaseTable] = OrderedDict()
+_BLOCK = 512  # exponents per row-major block, as in fixedbase.pow_many
 _lock = threading.Lock()
 
 
@@ -117,6 +118,26 @@ class DecryptTask:
     cs: list[Any]
 
 
+def _pow_plaintexts(table: FixedBaseTable, ms: list[int]) -> list[mpz]:
+    """``base^m`` for each ``m``, walking only the table rows the largest ``m`` needs.
+
+    Packed gradient rows and fixed-point values are far shorter than ``plaintext_bits``; a
+    row of zero bytes would still cost one multiplication each in ``pow_many``.
+    """
+    nb = (max((int(m).bit_length() for m in ms), default=0) + 7) // 8 or 1
+    blob = b"".join(int(m).to_bytes(nb, "little") for m in ms)
+    mod, rows = table.modulus, table.rows
+    out: list[mpz] = []
+    for start in range(0, len(ms), _BLOCK):
+        block = blob[start * nb:min(len(ms), start + _BLOCK) * nb]
+        accs = [rows[0][d] for d in block[0::nb]]
+        for i in range(1, nb):
+            row = rows[i]
+            accs = [a * row[d] % mod for a, d in zip(accs, block[i::nb], strict=True)]
+        out.extend(accs)
+    return out
+
+
 def _masks(n: int, h: int, count: int) -> list[mpz]:
     if count == 0:
         return []
@@ -138,9 +159,7 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
         return []
     if task.p:
         return _encrypt_crt(task)
-    mb = message_bytes(n)
-    blob = b"".join(int(m).to_bytes(mb, "little") for m in task.ms)
-    gm = _table(task.g, n, mb).pow_many(blob, count)
+    gm = _pow_plaintexts(_table(task.g, n, message_bytes(n)), task.ms)
     if not task.masked:
         return gm
     nn = mpz(n)
@@ -159,9 +178,8 @@ def _encrypt_crt(task: EncryptTask) -> list[mpz]:
     p, q = mpz(task.p), mpz(task.q)
     p2 = p * p
     mb = message_bytes(n)
-    blob = b"".join(int(m).to_bytes(mb, "little") for m in task.ms)
-    gp = _table(task.g % int(p2), int(p2), mb).pow_many(blob, count)
-    gq = _table(task.g % int(q), int(q), mb).pow_many(blob, count)
+    gp = _pow_plaintexts(_table(task.g % int(p2), int(p2), mb), task.ms)
+    gq = _pow_plaintexts(_table(task.g % int(q), int(q), mb), task.ms)
     if task.masked:
         rb = random_bytes(n)
         rs = secrets.token_bytes(rb * count)
