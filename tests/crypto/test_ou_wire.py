@@ -131,6 +131,7 @@ def _key_body(pk: OUPublicKey, **override: object) -> dict[str, object]:
     {"h": 7},                 # h is not g^n mod n
     {"g": 1},
     {"n": 15, "g": 2, "h": 8},
+    {"n": 2**5000 + 1, "g": 2, "h": 3},  # beyond the largest supported size
     {"n": "x"},
     {"extra": 1},
 ])

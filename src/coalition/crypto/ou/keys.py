@@ -54,7 +54,9 @@ DEFAULT_BITS = 2048
 SECURE_BITS = (2048, 3072, 4096)
 INSECURE_BITS = (1024,)
 MIN_BITS = 1024
-MAX_BITS = 8192
+# A received key is validated with one g^n mod n: bounding n bounds what a hostile peer's key
+# costs to check (and no supported size is larger).
+MAX_BITS = 4096
 
 
 class OUPublicKey:

@@ -2,7 +2,7 @@
 
 Wire forms (msgpack maps of plain values, validated on arrival — the sender may be hostile):
 
-* public key: ``{"n": int, "g": int, "h": int}`` — ``n`` odd, 1024..8192 bits,
+* public key: ``{"n": int, "g": int, "h": int}`` — ``n`` odd, 1024..4096 bits,
   ``1 < g, h < n``, ``gcd(g, n) = 1`` and ``h = g^n mod n`` (checked: one ``powmod``).
 * array: ``{"key": <public key>, "shape": [int...], "scale": int, "c": bytes}`` where ``c``
   is every ciphertext as a fixed-width big-endian integer of ``ceil(bits(n)/8)`` bytes, in
