@@ -3,6 +3,8 @@
 Run: ``.venv/bin/python benchmarks/paillier.py [--quick]``. One JSON line per case (format in
 ../shared/BENCHMARKS.md); ``ratio`` is against the best anchor measured in this run. Ours
 runs on one core unless a line says ``workers``; fate-utils is Rust and may use every core.
+``paillier.decrypt`` alone is timed in process CPU seconds over interleaved rounds with the
+same count for every implementation (all are one CRT powmod pair per value).
 """
 
 from __future__ import annotations
