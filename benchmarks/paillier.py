@@ -33,26 +33,23 @@ def rate(fn: Callable[[], Any], count: int) -> float:
     return round(count / median_time(fn), 1)
 
 
-def interleaved_rates(fns: dict[str, Callable[[], Any]], count: int,
-                      reps: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Ops/s of each function by median process-CPU and median wall time, one warm-up each.
+def interleaved_times(fns: dict[str, Callable[[], Any]],
+                      reps: int) -> dict[str, list[tuple[float, float]]]:
+    """(process CPU s, wall s) of each function per round, after one warm-up each.
 
     Rounds interleave the functions (rotating the order), so load that comes and goes on a
-    shared machine falls on all of them alike.
+    shared machine falls on all of them alike; round ``i`` of every function is comparable.
     """
     names = list(fns)
     for name in names:
         fns[name]()
-    cpu: dict[str, list[float]] = {name: [] for name in names}
-    wall: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for rnd in range(reps):
         for name in names[rnd % len(names):] + names[:rnd % len(names)]:
             c0, w0 = time.process_time(), time.perf_counter()
             fns[name]()
-            cpu[name].append(time.process_time() - c0)
-            wall[name].append(time.perf_counter() - w0)
-    return ({k: round(count / statistics.median(v), 1) for k, v in cpu.items()},
-            {k: round(count / statistics.median(v), 1) for k, v in wall.items()})
+            times[name].append((time.process_time() - c0, time.perf_counter() - w0))
+    return times
 
 
 def best(anchors: dict[str, float], higher_is_better: bool) -> tuple[str, float | None]:
@@ -153,7 +150,7 @@ def main() -> None:
     # differ by a few per cent at most and a shared machine's load swings more than that:
     # all three decrypt the same number of ciphertexts, in interleaved rounds, timed in
     # process CPU seconds (a threaded anchor is charged for every core it uses).
-    n_dec = 40 if quick else 120  # the same count for every implementation
+    n_dec = 40 if quick else 200  # the same count for every implementation
     enc = sk.encrypt(x)
     enc_dec = enc[:n_dec]
     contenders: dict[str, Callable[[], Any]] = {"ours": lambda: sk.decrypt(enc_dec)}
@@ -166,13 +163,19 @@ def main() -> None:
         fc_dec = fate.encrypt(x[:n_dec])
         contenders[fate.name] = lambda: fate.coder.decode_f64_vec(
             fate.sk.decrypt_to_encoded(fc_dec))
-    cpu_rates, wall_rates = interleaved_rates(contenders, n_dec, reps=3 if quick else 5)
+    times = interleaved_times(contenders, reps=3 if quick else 7)
+    cpu_rates = {k: round(n_dec / statistics.median(c for c, _ in v), 1) for k, v in times.items()}
+    wall_rates = {k: round(n_dec / statistics.median(w for _, w in v), 1)
+                  for k, v in times.items()}
     ours = cpu_rates.pop("ours")
+    # the phe ratio of each round (same load), then the median: steadier than a ratio of medians
+    paired = ({"ratio_vs_phe": round(statistics.median(
+        t[0] / o[0] for o, t in zip(times["ours"], times[phe.name], strict=True)), 3)}
+        if phe else {})
     report("paillier.decrypt", "ops/s", ours, cpu_rates, notes, True,
            {"n": n_dec, "crt": True, "path": "one powmod mod p^2 and one mod q^2 per value",
             "timing": "median process CPU time of interleaved rounds, same n for all",
-            "wall_ops_s": wall_rates},
-           **({"ratio_vs_phe": round(ours / cpu_rates[phe.name], 3)} if phe else {}))
+            "wall_ops_s": wall_rates}, **paired)
 
     # -- add ---------------------------------------------------------------------------
     enc2 = sk.encrypt(x[::-1].copy())
