@@ -97,3 +97,60 @@ def test_precomputed_randomisers_are_used_once(keys_1024):
     assert len(pk.pool) == 0
     assert set(again.ciphertexts.tolist()).isdisjoint(cts)
     np.testing.assert_array_equal(sk.decrypt(again), sk.decrypt(first))
+
+
+def _textbook_decrypt(c: int, p: int, q: int) -> int:
+    """Paillier's decryption without CRT: ``L(c^λ mod n²) · μ mod n`` (EUROCRYPT 1999, §3)."""
+    n = p * q
+    n2 = n * n
+    lam = (p - 1) * (q - 1) // int(gmpy2.gcd(p - 1, q - 1))
+    mu = int(gmpy2.invert((int(gmpy2.powmod(n + 1, lam, n2)) - 1) // n, n))
+    return (int(gmpy2.powmod(c, lam, n2)) - 1) // n * mu % n
+
+
+def test_crt_decryption_equals_textbook_decryption(keys_1024):
+    import numpy as np
+
+    pk, sk = keys_1024
+    p, q = int(sk._p), int(sk._q)
+    n = int(pk.n)
+    # raw plaintexts: edges of Z_n and of the signed-decoding thirds, and random ones
+    edges = [0, 1, 2, n - 1, n - 2, n // 3, n - n // 3, p, q]
+    raw = edges + [secrets.randbelow(n) for _ in range(40)]
+    enc = sk.encrypt_int(np.array(raw, dtype=object))
+    cs = enc.ciphertexts.tolist()
+    got = kernels.decrypt_chunk(kernels.DecryptTask(p, q, cs))
+    assert got == [_textbook_decrypt(int(c), p, q) for c in cs] == raw
+    # ciphertexts as plain Python ints (as a peer's bytes decode) give the same plaintexts
+    assert kernels.decrypt_chunk(kernels.DecryptTask(p, q, [int(c) for c in cs])) == raw
+    assert sk.decrypt_int(enc).tolist() == raw
+
+    # signed fixed-point values, before and after homomorphic arithmetic
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(size=30) * 1e3, [-0.0, -1e-9, 2.0**-40, -(2.0**60)]])
+    fx = pk.encrypt(x)
+    for arr, want in ((fx, x), (fx + fx, 2 * x), (fx * -3, -3 * x), (-fx, -x)):
+        ints = [_textbook_decrypt(int(c), p, q) for c in arr.ciphertexts.tolist()]
+        signed = np.array([(m - n if m > n // 2 else m) for m in ints], dtype=np.float64)
+        reference = signed / 2.0**arr.scale_bits
+        np.testing.assert_array_equal(sk.decrypt(arr), reference)
+        np.testing.assert_allclose(reference, want, rtol=1e-12, atol=2.0**-38)
+
+
+def test_crt_decryption_of_packed_slots(keys_1024):
+    import numpy as np
+
+    pk, sk = keys_1024
+    p, q = int(sk._p), int(sk._q)
+    slot_bits, slots = 120, 8  # 960 bits of a 1024-bit plaintext space
+    rows = [[secrets.randbits(slot_bits - 1) for _ in range(slots)] for _ in range(12)]
+    packed = [sum(v << (slot_bits * i) for i, v in enumerate(row)) for row in rows]
+    enc = pk.encrypt_int(np.array(packed, dtype=object))
+    summed = enc + enc  # slot sums stay below 2**slot_bits: no carry between slots
+    for arr, factor in ((enc, 1), (summed, 2)):
+        cs = arr.ciphertexts.tolist()
+        got = sk.decrypt_int(arr).tolist()
+        assert got == [_textbook_decrypt(int(c), p, q) for c in cs]
+        unpacked = [[(m >> (slot_bits * i)) & ((1 << slot_bits) - 1) for i in range(slots)]
+                    for m in got]
+        assert unpacked == [[factor * v for v in row] for row in rows]
