@@ -15,24 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from gmpy2 import mpz
-
 from coalition.core.codec import register_extension
 from coalition.core.errors import CodecError, CryptoError
+from coalition.crypto.paillier import arraywire
 from coalition.crypto.paillier.array import EncryptedArray
-from coalition.crypto.paillier.encoding import MAX_SCALE_BITS
 from coalition.crypto.paillier.keys import PaillierPublicKey
 
 __all__ = ["EXT_ENCRYPTED_ARRAY", "EXT_PUBLIC_KEY", "register"]
 
 EXT_PUBLIC_KEY = 16
 EXT_ENCRYPTED_ARRAY = 17
-_MAX_NDIM = 32
-
-
-def _width(pk: PaillierPublicKey) -> int:
-    return (int(pk.nsquare.bit_length()) + 7) // 8
 
 
 def public_key_to_wire(pk: PaillierPublicKey) -> dict[str, Any]:
@@ -50,41 +42,13 @@ def public_key_from_wire(value: Any) -> PaillierPublicKey:
         raise CodecError("invalid Paillier public key", reason=exc.message) from exc
 
 
-def array_to_wire(arr: EncryptedArray) -> dict[str, Any]:
-    """The array as a fixed-width ciphertext blob; refuses unmasked arrays."""
-    if not arr.is_masked:
-        raise CodecError("refusing to send an unmasked EncryptedArray; call rerandomize() first")
-    width = _width(arr.public_key)
-    blob = b"".join(c.to_bytes(width, "big") for c in arr.ciphertexts.ravel().tolist())
-    return {"key": arr.public_key, "shape": list(arr.shape), "scale": arr.scale_bits, "c": blob}
-
-
 def array_from_wire(value: Any) -> EncryptedArray:
-    """Validate key, shape, scale, blob length and every ``0 < c < n²``."""
-    if type(value) is not dict or set(value) != {"key", "shape", "scale", "c"}:
-        raise CodecError("corrupt EncryptedArray")
-    pk, shape, scale, blob = value["key"], value["shape"], value["scale"], value["c"]
-    if type(pk) is not PaillierPublicKey:
-        raise CodecError("EncryptedArray without a valid public key")
-    if (type(shape) is not list or len(shape) > _MAX_NDIM
-            or not all(type(s) is int and s >= 0 for s in shape)):
-        raise CodecError("corrupt EncryptedArray shape")
-    if type(scale) is not int or not 0 <= scale <= MAX_SCALE_BITS:
-        raise CodecError("corrupt EncryptedArray scale")
-    width = _width(pk)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    if type(blob) is not bytes or len(blob) != count * width:
-        raise CodecError("EncryptedArray body does not match its shape", shape=shape)
-    n2 = pk.nsquare
-    cs = [mpz.from_bytes(blob[i:i + width], "big") for i in range(0, len(blob), width)]
-    if any(not 0 < c < n2 for c in cs):
-        raise CodecError("ciphertext out of range")
-    out = np.empty(count, dtype=object)
-    out[:] = cs
-    return EncryptedArray(pk, out.reshape(shape), scale, masked=True)
+    """A validated, masked array (:func:`~coalition.crypto.paillier.arraywire.array_from_wire`)."""
+    return arraywire.array_from_wire(value, EncryptedArray, PaillierPublicKey)
 
 
 def register() -> None:
     """Register both extensions (idempotent)."""
     register_extension(EXT_PUBLIC_KEY, PaillierPublicKey, public_key_to_wire, public_key_from_wire)
-    register_extension(EXT_ENCRYPTED_ARRAY, EncryptedArray, array_to_wire, array_from_wire)
+    register_extension(EXT_ENCRYPTED_ARRAY, EncryptedArray, arraywire.array_to_wire,
+                       array_from_wire)
