@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "migrate", "serialise"]
+__all__ = ["Database", "alembic_config", "current_revision", "migrate", "serialise"]
 
 T = TypeVar("T")
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -50,13 +51,25 @@ def serialise(session: Session, name: str) -> None:
         session.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest Alembic revision (configured in code, no ``.ini``)."""
+def alembic_config() -> Config:
+    """The Alembic configuration of the node's migrations (in code; there is no ``.ini``)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default: the latest Alembic revision)."""
+    cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (``None``: never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 class Database:
