@@ -77,10 +77,12 @@ def register(app: typer.Typer) -> None:
         """Run the user API and the peer endpoint until SIGTERM/SIGINT."""
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         try:
+            from coalition.node.logs import configure_logging
             from coalition.node.server import run_node
             from coalition.node.settings import NodeSettings
 
             settings = NodeSettings.load(home, api_host=host, api_port=port, peer_port=peer_port)
+            configure_logging(settings.log_format, settings.log_level, settings.name)
             run_node(settings)
         except CoalitionError as exc:
             raise fail(exc) from None

@@ -40,6 +40,9 @@ class NodeSettings(BaseSettings):
     peer_port: int = Field(default=8471, ge=0, le=65535)
     peer_address: str | None = None  # advertised to partners; defaults to peer_host:peer_port
     peer_timeout_s: float = Field(default=10.0, gt=0)
+    # Log lines of `coalition node start` (coalition.node.logs): text, or JSON with job/task ids.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     argon2_time_cost: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
     argon2_memory_cost: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
     argon2_parallelism: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)
