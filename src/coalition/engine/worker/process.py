@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from coalition.components import Environment, Metrics
+from coalition.compute import make_executor
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.dag import parse_dag
@@ -108,11 +109,16 @@ def execute(spec: WorkerSpec) -> None:
               for slot, ref in spec.inputs.items()}
     identity = PartyIdentity(party, spec.key_file.read_bytes(), spec.cert_file.read_bytes())
     peers = {Party.parse(p): addr for p, addr in spec.peers.items()}
-    with open_grpc_context(party, listen=spec.listen, peers=peers, identity=identity,
-                           trust=_trust(spec.trust), job_id=spec.job, task_id=spec.task,
-                           timeout=spec.timeout, metrics=_StdoutMetrics()) as ctx:
-        env = _environment(spec.datasets, spec.policy_min_serving_features)
-        outputs = run_role(node, party, inputs, env, ctx)
+    executor = make_executor(spec.compute)
+    try:
+        with open_grpc_context(party, listen=spec.listen, peers=peers, identity=identity,
+                               trust=_trust(spec.trust), job_id=spec.job, task_id=spec.task,
+                               timeout=spec.timeout, metrics=_StdoutMetrics(),
+                               executor=executor) as ctx:
+            env = _environment(spec.datasets, spec.policy_min_serving_features)
+            outputs = run_role(node, party, inputs, env, ctx)
+    finally:
+        executor.shutdown()
     store.save(node.name, spec.key, outputs,
                {"component": node.component.ref(), "version": node.component.version,
                 "job": spec.job})

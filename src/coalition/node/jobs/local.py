@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coalition.components import Environment
+from coalition.compute import ComputeSpec
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.plan import task_key
@@ -160,6 +161,9 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
                           peer_roots=org_certs),
         timeout=job.timeout_s, parent_pid=os.getpid(),
         policy_min_serving_features=rt.settings.policy_min_serving_features,
+        compute=ComputeSpec(backend=rt.settings.compute_backend,
+                            workers=rt.settings.compute_workers,
+                            ray_address=rt.settings.compute_ray_address),
     )
 
 
