@@ -10,6 +10,9 @@ the same route):
   ``psi`` / ``pir`` components;
 * ``coalition_worker_processes`` — worker processes running now;
   ``coalition_worker_exits_total{outcome}`` (``ok``, ``error``, ``died``);
+* ``coalition_transport_bytes_total{direction}`` (``sent``, ``received``) — job traffic: the
+  payload bytes of the workers' party channels, reported by each worker when it ends;
+  ``coalition_transport_errors_total{code}`` — worker runs that ended on a ``peer.*`` error;
 * ``coalition_peer_calls_total{direction,method,outcome}`` — node-to-node calls over mutual
   TLS (``out``: this node calling, ``in``: partners calling); ``outcome`` is ``ok`` or the
   typed error code; ``coalition_peer_bytes_total{direction}`` (``sent``, ``received``): their
@@ -69,6 +72,12 @@ class NodeMetrics:
                                   ["direction", "method", "outcome"], registry=r)
         self.peer_bytes = Counter("coalition_peer_bytes", "Bytes of node-to-node calls "
                                   "(request and reply bodies).", ["direction"], registry=r)
+        self.transport_bytes = Counter("coalition_transport_bytes", "Payload bytes the "
+                                       "workers' party channels carried (gRPC, mutual TLS).",
+                                       ["direction"], registry=r)
+        self.transport_errors = Counter("coalition_transport_errors", "Worker runs that ended "
+                                        "on a transport error (peer.*), by code.", ["code"],
+                                        registry=r)
         self._scraped: set[str] = set()
 
     def count_at_scrape(self, name: str, counts: StateCounts) -> None:

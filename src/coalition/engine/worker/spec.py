@@ -152,6 +152,9 @@ class ResultLine(_Strict):
     result: Literal["ok", "error"]
     code: str = ""
     error: str = ""
+    # Payload bytes this party's channel sent and received (for the node's transport metrics).
+    bytes_sent: int = Field(default=0, ge=0)
+    bytes_received: int = Field(default=0, ge=0)
 
 
 def parse_line(line: str) -> MetricLine | ResultLine | None:

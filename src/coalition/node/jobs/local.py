@@ -263,6 +263,11 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
         manager.untrack(job.id, node.name, str(party))
         gauges.workers.dec()
         gauges.worker_exits.labels("ok" if code == 0 else "died" if code < 0 else "error").inc()
+    if result is not None:
+        gauges.transport_bytes.labels("sent").inc(result.bytes_sent)
+        gauges.transport_bytes.labels("received").inc(result.bytes_received)
+        if result.result == "error" and result.code.startswith("peer."):
+            gauges.transport_errors.labels(result.code[:64]).inc()
     if result is not None and result.result == "ok" and code == 0:
         return {"ok": True, "error": "", "code": "", "metrics": metrics}
     if result is not None and result.result == "error":
