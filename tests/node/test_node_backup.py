@@ -97,3 +97,25 @@ def test_restore_refuses_a_changed_backup_and_a_used_home(node: NodeEnv, tmp_pat
     with pytest.raises(InputError):
         restore_node(backup, target, database_url=database_url())
     assert not target.exists()  # nothing written before every checksum held
+
+
+def test_keys_kept_outside_the_home_come_back_where_the_settings_put_them(
+        tmp_path: Path) -> None:
+    keys = tmp_path / "keys"  # as in deploy/compose.yaml: the audit seal on another volume
+    env = make_env(tmp_path / "bank", audit_key_file=keys / "audit.key",
+                   audit_checkpoint_file=keys / "audit-checkpoint.json")
+    env.close()
+    backup = backup_node(env.home, tmp_path / "bk").out
+    manifest = json.loads((backup / MANIFEST).read_text())
+    assert manifest["keys"]["audit.key"] == "keys/audit.key"
+    key = (keys / "audit.key").read_bytes()
+    for path in keys.iterdir():  # a new machine: the keys volume is empty
+        path.unlink()
+    result = restore_node(backup, tmp_path / "restored", database_url=database_url())
+    assert (keys / "audit.key").read_bytes() == key
+    assert result.audit_entries > 0
+    # A different key already there is never overwritten.
+    (keys / "audit.key").write_bytes(b"x" * 32)
+    with pytest.raises(ConflictError):
+        restore_node(backup, tmp_path / "again", database_url=database_url())
+    assert not (tmp_path / "again").exists()

@@ -158,6 +158,47 @@ def _manifest(backup: Path) -> dict[str, Any]:
     return manifest
 
 
+def _external_keys(manifest: dict[str, Any], settings: NodeSettings) -> list[tuple[str, Path]]:
+    """Key files kept outside the home that restore must write: ``(backup path, target)``.
+
+    A file already at the target is accepted only with the backed-up content (a node on this
+    machine may be using it); a different one is a :class:`ConflictError`, never overwritten.
+    """
+    out = []
+    for name, path in _key_files(settings).items():
+        placed = manifest["keys"].get(name)
+        if placed is None or not placed.startswith("keys/"):
+            continue
+        if path.exists():
+            if _sha256(path) != manifest["files"][placed]:
+                raise ConflictError("a different key file exists where the settings put it",
+                                    path=str(path))
+            continue
+        out.append((placed, path))
+    return out
+
+
+def _copy_tree(source: Path, home: Path) -> None:
+    for path in sorted(source.rglob("*")):
+        target = home / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir(exist_ok=True, mode=0o700)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            shutil.copy2(path, target)
+
+
+def _empty(home: Path, *, remove: bool) -> None:
+    if remove:
+        shutil.rmtree(home, ignore_errors=True)
+        return
+    for child in home.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
 def restore_node(backup: Path, home: Path, *, database_url: str | None = None) -> RestoreResult:
     """Restore ``backup`` into ``home`` (new or empty), optionally onto another empty database.
 
@@ -168,34 +209,28 @@ def restore_node(backup: Path, home: Path, *, database_url: str | None = None) -
     manifest = _manifest(backup)
     if home.exists() and any(home.iterdir()):
         raise ConflictError("restore needs a new or empty node home", path=str(home))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    source = backup / "home"
-    for path in sorted(source.rglob("*")):
-        target = home / path.relative_to(source)
-        if path.is_dir():
-            target.mkdir(exist_ok=True, mode=0o700)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            shutil.copy2(path, target)
-    settings = NodeSettings.load(home, database_url=database_url)
-    if database_url is not None:
-        settings.save()
-    if backend_of(settings.db_url) != manifest["backend"]:
+    # Every refusal before the first write: the settings as they will be, read in the backup.
+    planned = NodeSettings.load(backup / "home", database_url=database_url)
+    if backend_of(planned.db_url) != manifest["backend"]:
         raise ConfigError("the backup's database is of another kind than the target",
                           backup=manifest["backend"])
-    for name, path in _key_files(settings).items():
-        placed = manifest["keys"].get(name)
-        if placed is None or not placed.startswith("keys/"):
-            continue
-        if path.exists():
-            if _sha256(path) != manifest["files"][placed]:
-                raise ConflictError("a different key file exists where the settings put it",
-                                    path=str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(backup / placed, path)
-    restore_snapshot(settings.db_url, backup / "database" / SNAPSHOT_FILES[manifest["backend"]])
-    rt = NodeRuntime.open(settings)  # migrates forward, verifies the trail, or refuses
+    external = _external_keys(manifest, planned)
+    created = not home.exists()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        _copy_tree(backup / "home", home)
+        settings = NodeSettings.load(home, database_url=database_url)
+        if database_url is not None:
+            settings.save()
+        for placed, path in external:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            shutil.copy2(backup / placed, path)
+        restore_snapshot(settings.db_url,
+                         backup / "database" / SNAPSHOT_FILES[manifest["backend"]])
+        rt = NodeRuntime.open(settings)  # migrates forward, verifies the trail, or refuses
+    except BaseException:
+        _empty(home, remove=created)  # no half-restored home is left to start by mistake
+        raise
     try:
         revision = current_revision(rt.db.engine)
         with rt.db.session() as session:
