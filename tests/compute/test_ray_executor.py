@@ -11,6 +11,7 @@ import pytest
 
 from coalition.compute import ComputeSpec, ProcessExecutor, RayExecutor, make_executor
 from coalition.core.errors import ConfigError
+from coalition.crypto.ecdh import CommutativeKey
 from coalition.crypto.paillier import generate_keypair
 
 # Ray workers import a function by its module, and test modules are not importable there:
@@ -61,3 +62,11 @@ def test_spec_builds_the_executor_it_names(ray_executor: RayExecutor) -> None:
     assert isinstance(local, ProcessExecutor) and local.workers == 1
     with pytest.raises(ConfigError):
         RayExecutor(0)
+
+
+def test_psi_ecdh_batches_on_ray_equal_the_inline_result(ray_executor: RayExecutor) -> None:
+    ids = [f"customer-{i}".encode() for i in range(6000)]  # 2 chunks of >= 2048
+    a, b = CommutativeKey.generate(), CommutativeKey.generate()
+    on_ray = b.encrypt(a.hash_encrypt(ids, executor=ray_executor), executor=ray_executor)
+    inline = a.encrypt(b.hash_encrypt(ids))  # the other order: commutative
+    assert np.array_equal(on_ray, inline)
