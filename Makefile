@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test lint typecheck layers pytest demo bench clean
+.PHONY: install test lint typecheck layers pytest pytest-postgres dist demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,24 @@ layers: install
 pytest: install
 	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
-test: lint typecheck layers pytest
+# The node's database tests and the node suites that open nodes through tests/node/nodekit.py
+# again on PostgreSQL: tests/pg_cluster.py starts a throwaway server (initdb + pg_ctl on a free
+# loopback port, as the unprivileged postgres user when run as root) and always stops it.
+# Node processes started by the cluster tests keep their SQLite files (demo.cluster homes).
+PG_TESTS := tests/node tests/security/test_audit_chain.py tests/security/test_audit_duties.py \
+            tests/security/test_authmodels_login.py tests/security/test_authmodels_models.py \
+            tests/security/test_policy_rules.py
+PG_SKIP  := --ignore=tests/node/test_jobs_cluster.py --ignore=tests/node/test_node_cluster.py \
+            --ignore=tests/node/test_serving_cluster.py
+pytest-postgres: install
+	$(PY) tests/pg_cluster.py -- $(VENV)/bin/pytest -q -n auto --dist loadfile $(PG_TESTS) $(PG_SKIP)
+
+test: lint typecheck layers pytest pytest-postgres
+
+# sdist and wheel in dist/ (the wheel is built from the sdist; no build dependencies fetched).
+dist: install
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
 
 demo: install
 	$(VENV)/bin/coalition demo
@@ -41,4 +58,4 @@ bench: $(BENCH_STAMP)
 	@for b in benchmarks/*.py; do echo "# $$b"; $(PY) $$b --quick || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist

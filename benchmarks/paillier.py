@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, median_time, peak_rss_mb
 
-from coalition.compute import ProcessExecutor
+from coalition.compute import ProcessExecutor, RayExecutor
 from coalition.crypto.paillier import generate_keypair
 
 BITS = 2048
@@ -247,6 +247,27 @@ def main() -> None:
         pool.shutdown()
     report("paillier.grad_xt_dot_2workers", "s", ours2, anchors, notes, False,
            {**gparams, "workers": 2})
+    grad_on_ray(enc_d, X, ours2, gparams)
+
+
+def grad_on_ray(enc_d: Any, X: np.ndarray, pool_s: float, gparams: dict[str, Any]) -> None:
+    """The same X.T @ [[d]] on 2 Ray workers (a local Ray; its start-up is the warm-up run),
+    against the 2-worker process pool measured just before: ratio = pool s / Ray s."""
+    anchor = "coalition process pool, 2 workers (same run)"
+    try:
+        import ray  # noqa: F401 - the ray extra
+    except ImportError:
+        emit("paillier.grad_xt_dot_ray", unit="s", ours=None, anchor=anchor + "; ray not installed",
+             anchor_value=pool_s, higher_is_better=False, ratio=None, params=gparams)
+        return
+    executor = RayExecutor(2)
+    try:
+        ours = round(median_time(lambda: enc_d.xt_dot(X, executor=executor)), 3)
+    finally:
+        executor.shutdown()
+    emit("paillier.grad_xt_dot_ray", unit="s", ours=ours, anchor=anchor, anchor_value=pool_s,
+         higher_is_better=False, params={**gparams, "workers": 2, "executor": "ray (local)",
+                                          "bits": BITS})
 
 
 if __name__ == "__main__":

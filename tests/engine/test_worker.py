@@ -137,3 +137,20 @@ def test_worker_imports_no_node_code() -> None:
     done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_spec_carries_the_compute_executor_and_refuses_an_unknown_backend(tmp_path: Path) -> None:
+    from coalition.compute import ComputeSpec
+
+    assert _spec(tmp_path).compute == ComputeSpec()  # the inline default
+    spec = _spec(tmp_path, compute=ComputeSpec(backend="ray", workers=2,
+                                               ray_address="ray://head:10001"))
+    path = tmp_path / "spec.json"
+    spec.write(path)
+    assert WorkerSpec.read(path).compute.ray_address == "ray://head:10001"
+    doc = json.loads(spec.model_dump_json())
+    doc["compute"]["backend"] = "spark"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError) as info:
+        WorkerSpec.read(path)
+    assert info.value.details["fields"] == ["compute"]

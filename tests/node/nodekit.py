@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,19 @@ from coalition.client import NodeClient
 from coalition.node import NodeRuntime, create_app, init_node
 from coalition.node.auth.permissions import UserRole
 from coalition.node.settings import NodeSettings
+
+# Set by tests/pg_cluster.py (make test's PostgreSQL pass): every node made here gets a fresh
+# database of its own on that server instead of its SQLite file.
+POSTGRES = os.environ.get("COALITION_TEST_POSTGRES")
+
+
+def database_url() -> str | None:
+    """A fresh database for one node on the test PostgreSQL server; ``None``: SQLite."""
+    if POSTGRES is None:
+        return None
+    from pg_cluster import create_database
+
+    return create_database(POSTGRES)
 
 FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 8, "argon2_parallelism": 1}
 PASSWORD = "correct-horse-battery"
@@ -102,6 +116,7 @@ def make_env(home: Path, name: str = "bank", data_dirs: list[Path] | None = None
              **settings: Any) -> NodeEnv:
     """Create a node home with fast Argon2, open it, and log in one user per role."""
     # The first auditor comes with init: later ones need a second person's approval.
+    settings.setdefault("database_url", database_url())
     result = init_node(home, name, peer_port=0, data_dirs=data_dirs, auditor_username="auditor",
                        auditor_password=PASSWORD, **FAST_ARGON2, **settings)
     rt = NodeRuntime.open(NodeSettings.load(home))

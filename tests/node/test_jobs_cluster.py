@@ -15,6 +15,7 @@ import httpx
 import psutil
 import pytest
 import typer
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from coalition.cli import job as job_cli
@@ -141,6 +142,19 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
         text = client.get(f"/jobs/{job['id']}/events").text
     assert "event: job" in text and "event: metric" in text and text.endswith(
         "event: end\ndata: {}\n\n")
+    # Prometheus: the telco's share of the job as counted by its node (coalition.node.metrics).
+    telco = cluster["telco"]
+    with httpx.Client(base_url=telco.url, timeout=30,
+                      headers={"Authorization": f"Bearer {telco.token}"}) as client:
+        scraped = client.get("/metrics").text
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(scraped) for s in f.samples}
+    assert samples[("coalition_task_runs_total", (("component", "psi"), ("outcome", "ok")))] >= 1
+    assert samples[("coalition_transport_bytes_total", (("direction", "sent"),))] > 0
+    assert samples[("coalition_transport_bytes_total", (("direction", "received"),))] > 0
+    assert samples[("coalition_worker_exits_total", (("outcome", "ok"),))] >= 3
+    assert samples[("coalition_worker_processes", ())] == 0
+    assert samples[("coalition_jobs", (("state", "succeeded"),))] >= 1
 
     # The CLI follows the same job through the API (watch ends at once: the job is over).
     env = {"COALITION_NODE_URL": bank.url, "COALITION_TOKEN": bank.token}

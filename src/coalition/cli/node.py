@@ -1,4 +1,5 @@
-"""``coalition node``: create a node home, run it, export its identity for partners."""
+"""``coalition node``: create a node home, run it, export its identity for partners, back it
+up and restore it."""
 
 from __future__ import annotations
 
@@ -76,10 +77,12 @@ def register(app: typer.Typer) -> None:
         """Run the user API and the peer endpoint until SIGTERM/SIGINT."""
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         try:
+            from coalition.node.logs import configure_logging
             from coalition.node.server import run_node
             from coalition.node.settings import NodeSettings
 
             settings = NodeSettings.load(home, api_host=host, api_port=port, peer_port=peer_port)
+            configure_logging(settings.log_format, settings.log_level, settings.name)
             run_node(settings)
         except CoalitionError as exc:
             raise fail(exc) from None
@@ -109,3 +112,49 @@ def register(app: typer.Typer) -> None:
         else:
             out.write_text(bundle + "\n", encoding="utf-8")
             typer.echo(f"wrote {out} (fingerprint {identity.fingerprint})")
+
+    @group.command("backup")
+    def backup(
+        home: Home,
+        out: Annotated[Path, typer.Argument(help="New folder for the backup.")],
+        as_json: AsJson = False,
+    ) -> None:
+        """Back up database, keys, certificates, models and files (safe while the node runs)."""
+        try:
+            from coalition.node.backup import backup_node
+
+            result = backup_node(home, out)
+        except CoalitionError as exc:
+            raise fail(exc) from None
+        info = {"out": str(result.out), "node": result.name, "backend": result.backend,
+                "revision": result.revision, "files": result.files}
+        if as_json:
+            typer.echo(json.dumps(info))
+        else:
+            typer.echo(f"backed up node {result.name} ({result.backend}, schema "
+                       f"{result.revision}) to {result.out}: {result.files} files")
+
+    @group.command("restore")
+    def restore(
+        backup_dir: Annotated[Path, typer.Argument(help="A folder made by `coalition node backup`.")],
+        home: Annotated[Path, typer.Argument(help="New or empty folder for the node home.")],
+        database_url: Annotated[str | None, typer.Option(
+            help="Restore into this (empty) database instead of the backed-up URL.")] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        """Restore a backup, migrate it to this release's schema and verify its audit trail."""
+        try:
+            from coalition.node.backup import restore_node
+
+            result = restore_node(backup_dir, home, database_url=database_url)
+        except CoalitionError as exc:
+            raise fail(exc) from None
+        info = {"home": str(result.home), "node": result.name, "backend": result.backend,
+                "backup_revision": result.backup_revision, "revision": result.revision,
+                "audit_entries": result.audit_entries}
+        if as_json:
+            typer.echo(json.dumps(info))
+        else:
+            typer.echo(f"restored node {result.name} into {result.home}: schema "
+                       f"{result.backup_revision} -> {result.revision}, "
+                       f"{result.audit_entries} audit entries verified")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 import coalition
-from coalition.node.api import node
+from coalition.node.api import health, node
 from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.audit import routes as audit
 from coalition.node.auth import routes as auth
@@ -14,7 +14,9 @@ from coalition.node.composition import install
 from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for
 from coalition.node.jobs import routes as jobs
+from coalition.node.jobs.metrics import state_counts
 from coalition.node.library import routes as library
+from coalition.node.metrics import metrics_of
 from coalition.node.partners import grant_routes as grants
 from coalition.node.partners import routes as partners
 from coalition.node.runtime import NodeRuntime
@@ -45,6 +47,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     app.state.runtime = rt
     install(rt)  # the peer registry and client (rt.peers), before anything may call a partner
     manager_for(rt)  # first use fails the jobs a restart interrupted (coalition.node.jobs)
+    metrics_of(rt).count_at_scrape("jobs", state_counts)  # /metrics: jobs and tasks by state
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,
@@ -53,6 +56,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(services.metrics_router)  # Prometheus /metrics, outside the versioned API
+    app.include_router(health.router)  # /healthz for container health checks, no credential
     _add_problem_schema(app)
     return app
 

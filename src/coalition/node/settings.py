@@ -40,6 +40,16 @@ class NodeSettings(BaseSettings):
     peer_port: int = Field(default=8471, ge=0, le=65535)
     peer_address: str | None = None  # advertised to partners; defaults to peer_host:peer_port
     peer_timeout_s: float = Field(default=10.0, gt=0)
+    # Where a party's heavy maps run in this node's workers (coalition.compute; docs/deploy.md
+    # "Ray"): a local process pool of compute_workers (1: inline), or Ray on compute_workers
+    # local CPUs or the cluster at compute_ray_address. Only this node's operator chooses: the
+    # work items can hold this organisation's raw features.
+    compute_backend: Literal["local", "ray"] = "local"
+    compute_workers: int = Field(default=1, ge=1, le=4096)
+    compute_ray_address: str | None = None
+    # Log lines of `coalition node start` (coalition.node.logs): text, or JSON with job/task ids.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     argon2_time_cost: int = Field(default=argon2.DEFAULT_TIME_COST, ge=1)
     argon2_memory_cost: int = Field(default=argon2.DEFAULT_MEMORY_COST, ge=8)
     argon2_parallelism: int = Field(default=argon2.DEFAULT_PARALLELISM, ge=1)

@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from coalition.components import Environment, Metrics
+from coalition.compute import make_executor
+from coalition.core.context import Channel
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.dag import parse_dag
@@ -44,6 +46,7 @@ from coalition.engine.worker.spec import (
     WorkerSpec,
     WorkerTrust,
 )
+from coalition.protocols.psi.wire import MeteredChannel  # the one byte-counting channel
 from coalition.transport.grpc import open_grpc_context
 from coalition.transport.tls import PartyIdentity, Trust
 
@@ -98,8 +101,32 @@ def _environment(datasets: Mapping[str, Path], min_serving_features: int) -> Env
     return Environment(resolve, policy_min_serving_features=min_serving_features)
 
 
-def execute(spec: WorkerSpec) -> None:
-    """Run the task ``spec`` describes (see the module docstring)."""
+class Traffic:
+    """Payload bytes of one run's channel, read after the run whatever its outcome."""
+
+    def __init__(self) -> None:
+        self.meter: MeteredChannel | None = None
+
+    def wrap(self, channel: Channel) -> Channel:
+        """Count what ``channel`` carries (the ``wrap`` of :func:`open_grpc_context`)."""
+        self.meter = MeteredChannel(channel)
+        return self.meter
+
+    def counts(self) -> dict[str, int]:
+        """``bytes_sent`` and ``bytes_received`` so far (zeros before the channel opened)."""
+        if self.meter is None:
+            return {}
+        return {"bytes_sent": self.meter.bytes_sent, "bytes_received": self.meter.bytes_received}
+
+
+# A worker process runs one task: ``main`` reports this run's traffic in its result line.
+_RUN = Traffic()
+
+
+def execute(spec: WorkerSpec, traffic: Traffic | None = None) -> None:
+    """Run the task ``spec`` describes (see the module docstring); ``traffic`` (default: this
+    process's run) counts the channel's payload bytes."""
+    traffic = traffic if traffic is not None else _RUN
     graph = validate_dag(parse_dag(spec.dag))
     node = graph.tasks[spec.task]
     party = spec.party_id()
@@ -108,11 +135,17 @@ def execute(spec: WorkerSpec) -> None:
               for slot, ref in spec.inputs.items()}
     identity = PartyIdentity(party, spec.key_file.read_bytes(), spec.cert_file.read_bytes())
     peers = {Party.parse(p): addr for p, addr in spec.peers.items()}
-    with open_grpc_context(party, listen=spec.listen, peers=peers, identity=identity,
-                           trust=_trust(spec.trust), job_id=spec.job, task_id=spec.task,
-                           timeout=spec.timeout, metrics=_StdoutMetrics()) as ctx:
-        env = _environment(spec.datasets, spec.policy_min_serving_features)
-        outputs = run_role(node, party, inputs, env, ctx)
+    executor = make_executor(spec.compute)
+    try:
+        with open_grpc_context(party, listen=spec.listen, peers=peers, identity=identity,
+                               trust=_trust(spec.trust), job_id=spec.job, task_id=spec.task,
+                               timeout=spec.timeout, metrics=_StdoutMetrics(),
+                               executor=executor,
+                               wrap=traffic.wrap) as ctx:
+            env = _environment(spec.datasets, spec.policy_min_serving_features)
+            outputs = run_role(node, party, inputs, env, ctx)
+    finally:
+        executor.shutdown()
     store.save(node.name, spec.key, outputs,
                {"component": node.component.ref(), "version": node.component.version,
                 "job": spec.job})
@@ -129,17 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 2:
         sys.stderr.write("usage: python -P -m coalition.engine.worker SPEC.json\n")
         return 2
+    traffic = _RUN
     try:
         spec = WorkerSpec.read(Path(args[1]))
         threading.Thread(target=_watch_parent, args=(spec.parent_pid,), daemon=True).start()
         execute(spec)
     except CoalitionError as exc:
         _local_log(exc)
-        _emit(ResultLine(result="error", code=exc.code, error=exc.message[:MAX_MESSAGE]))
+        _emit(ResultLine(result="error", code=exc.code, error=exc.message[:MAX_MESSAGE],
+                         **traffic.counts()))
         return 1
     except Exception as exc:  # a component bug must still reach the launcher, typed
         _local_log(exc)
-        _emit(ResultLine(result="error", code=INTERNAL_CODE, error=INTERNAL_MESSAGE))
+        _emit(ResultLine(result="error", code=INTERNAL_CODE, error=INTERNAL_MESSAGE,
+                         **traffic.counts()))
         return 1
-    _emit(ResultLine(result="ok"))
+    _emit(ResultLine(result="ok", **traffic.counts()))
     return 0

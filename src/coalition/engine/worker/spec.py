@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from coalition.compute import ComputeSpec
 from coalition.core.errors import CoalitionError, ConfigError
 from coalition.core.ids import Party, check_job_id
 
@@ -104,6 +105,8 @@ class WorkerSpec(_Strict):
     timeout: float = Field(gt=0)  # seconds a receive may wait
     parent_pid: int  # the launcher: the worker ends itself when this process is gone
     policy_min_serving_features: int = Field(default=2, ge=1)
+    # The executor of the role's heavy maps (the node's compute_* settings; never the job's).
+    compute: ComputeSpec = Field(default_factory=ComputeSpec)
 
     def party_id(self) -> Party:
         """``party`` as a :class:`Party`."""
@@ -149,6 +152,9 @@ class ResultLine(_Strict):
     result: Literal["ok", "error"]
     code: str = ""
     error: str = ""
+    # Payload bytes this party's channel sent and received (for the node's transport metrics).
+    bytes_sent: int = Field(default=0, ge=0)
+    bytes_received: int = Field(default=0, ge=0)
 
 
 def parse_line(line: str) -> MetricLine | ResultLine | None:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import CoalitionError, ConfigError
 from coalition.node.audit.seal import AuditSeal, Checkpoint
 from coalition.node.audit.tables import AuditEvent
+from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
 
 __all__ = [
@@ -92,13 +93,17 @@ def entry_hash(prev_hash: str, *, seq: int, at: dt.datetime, kind: str, actor: s
 
 def append(session: Session, kind: str, actor: str, subject: str,
            details: dict[str, Any]) -> AuditEvent:
-    """Add one entry after the current head (row-locked on databases that support it).
+    """Add one entry after the current head, holding the ``audit`` writer lock to commit.
 
-    Two writers racing for the same ``seq`` fail on its primary key instead of forking the chain.
+    Writers in any thread or process append one after the other (:func:`serialise`: an
+    advisory lock on PostgreSQL, the write lock on SQLite), so each reads the head the previous
+    one committed; were that ever bypassed, two writers racing for the same ``seq`` would fail
+    on its primary key instead of forking the chain.
     The entry is MAC'd at once; a checkpoint is considered only after the transaction commits, so
     a rolled-back entry is never signed.
     """
     seal = seal_of(session)
+    serialise(session, "audit")
     head = session.scalars(
         select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1).with_for_update()
     ).first()

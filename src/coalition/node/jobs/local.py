@@ -23,6 +23,7 @@ coalition.engine.worker SPEC``, reading back the worker's typed stdout lines.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coalition.components import Environment
+from coalition.compute import ComputeSpec
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
 from coalition.engine.plan import task_key
@@ -56,11 +58,15 @@ from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
 from coalition.node.jobs.tables import JobRow
+from coalition.node.logs import log_context
+from coalition.node.metrics import metrics_of
 from coalition.node.partners.directory import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 
 __all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
+
+log = logging.getLogger("coalition.node.jobs")
 
 
 def store_for(rt: NodeRuntime, party: Party) -> ArtifactStore:
@@ -155,6 +161,9 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
                           peer_roots=org_certs),
         timeout=job.timeout_s, parent_pid=os.getpid(),
         policy_min_serving_features=rt.settings.policy_min_serving_features,
+        compute=ComputeSpec(backend=rt.settings.compute_backend,
+                            workers=rt.settings.compute_workers,
+                            ray_address=rt.settings.compute_ray_address),
     )
 
 
@@ -177,8 +186,15 @@ def launch(rt: NodeRuntime, manager: JobManager, job: JobRow, graph: JobGraph,
 
 def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
                 party: Party) -> None:
+    with log_context(job=job.id, task=node.name):
+        _run_worker_in_context(rt, manager, job, node, party)
+
+
+def _run_worker_in_context(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode,
+                           party: Party) -> None:
     t0 = time.monotonic()
     outcome: dict[str, Any] = {"ok": False, "error": "", "code": ""}
+    log.info("task %s: worker of %s starting", node.name, party)
     try:
         outcome = _supervise(rt, manager, job, node, party)
         if outcome["ok"]:
@@ -195,9 +211,16 @@ def _run_worker(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNod
                  level="error", task=node.name, party=str(party))
         code, message = public_error(exc)
         outcome = {"ok": False, "error": message, "code": code}
+    seconds = time.monotonic() - t0
+    component = node.component.name
+    metrics = metrics_of(rt)
+    metrics.task_runs.labels(component, "ok" if outcome["ok"] else "error").inc()
+    metrics.task_seconds.labels(component).observe(seconds)
+    log.info("task %s: worker of %s finished: %s", node.name, party,
+             "ok" if outcome["ok"] else outcome.get("code") or "error")
     report = TaskReportRequest.model_validate(
         {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
-         "seconds": time.monotonic() - t0, "metrics": outcome.pop("metrics", [])}, strict=False)
+         "seconds": seconds, "metrics": outcome.pop("metrics", [])}, strict=False)
     try:
         rt.peers.call(job.initiator, TASK_REPORT, report)
     except CoalitionError as exc:
@@ -217,8 +240,11 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
     if not manager.track(job.id, node.name, str(party), proc):
         proc.wait()
         return {"ok": False, "error": "the job was stopped", "code": "job.cancelled"}
+    gauges = metrics_of(rt)
+    gauges.workers.inc()
     result: ResultLine | None = None
     metrics: list[dict[str, Any]] = []
+    code = -1
     try:
         for line in proc.stdout or ():
             msg = parse_line(line)
@@ -235,6 +261,13 @@ def _supervise(rt: NodeRuntime, manager: JobManager, job: JobRow, node: TaskNode
         if proc.stdout is not None:
             proc.stdout.close()
         manager.untrack(job.id, node.name, str(party))
+        gauges.workers.dec()
+        gauges.worker_exits.labels("ok" if code == 0 else "died" if code < 0 else "error").inc()
+    if result is not None:
+        gauges.transport_bytes.labels("sent").inc(result.bytes_sent)
+        gauges.transport_bytes.labels("received").inc(result.bytes_received)
+        if result.result == "error" and result.code.startswith("peer."):
+            gauges.transport_errors.labels(result.code[:64]).inc()
     if result is not None and result.result == "ok" and code == 0:
         return {"ok": True, "error": "", "code": "", "metrics": metrics}
     if result is not None and result.result == "error":

@@ -4,9 +4,10 @@ State changes go through :func:`coalition.engine.states.advance` (an invalid mov
 never written) and each emits one audited event in the same transaction. Logs and metric
 points are data about a run, not state changes, and are not audited.
 
-SQLite serialises writers, and the audit chain's next sequence number is read then written, so
-two threads appending at once would collide on it: :func:`write` runs a job transaction under
-one process-wide lock and retries the rare collision with another writer of the same database.
+A job's state is read then written, so :func:`write` runs a job transaction under one
+process-wide lock and the database-wide ``jobs`` writer lock (:func:`serialise`: writers in
+other processes wait too, on SQLite and PostgreSQL), and retries a transaction the database
+ends for a conflict (a deadlock with row locks on PostgreSQL, a busy SQLite).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from coalition.engine.states import (
 )
 from coalition.node.at_rest import remove_inputs_after_commit
 from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
 from coalition.node.jobs.tables import JobLogRow, JobMetricRow, JobPartyRow, JobRow, JobTaskRow
 from coalition.node.runtime import NodeRuntime
@@ -63,6 +65,7 @@ def write(rt: NodeRuntime, fn: Callable[[Session], T], attempts: int = 5) -> T:
     for attempt in range(attempts):
         try:
             with _LOCK, rt.db.session() as db:
+                serialise(db, "jobs")  # before "audit", which fn's emits take
                 return fn(db)
         except (IntegrityError, OperationalError):
             if attempt == attempts - 1:

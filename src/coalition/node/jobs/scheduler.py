@@ -42,6 +42,7 @@ from coalition.node.jobs.peer_methods import (
 )
 from coalition.node.jobs.public import public_error
 from coalition.node.jobs.tables import JobRow
+from coalition.node.logs import log_context
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["cancel", "close_job", "drive", "fail", "run_tasks"]
@@ -57,6 +58,11 @@ def _selection(job: JobRow) -> dict[str, Any]:
 
 def drive(rt: NodeRuntime, job_id: str) -> None:
     """Propose the job to every organisation, then run it if all accepted."""
+    with log_context(job=job_id):
+        _drive(rt, job_id)
+
+
+def _drive(rt: NodeRuntime, job_id: str) -> None:
     job = repo.read(rt, lambda db: repo.get_job(db, job_id))
     proposal = ProposeRequest(job=JobProposal.model_validate({
         "id": job.id, "name": job.name, "initiator": job.initiator, "dag": job.dag,

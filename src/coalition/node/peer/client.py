@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from coalition.core.errors import CoalitionError, PeerError
 from coalition.node.identity import tls_name_of_pem
+from coalition.node.metrics import metrics_of
 from coalition.node.partners.directory import get_partner
 from coalition.node.partners.tables import Partner
 from coalition.node.peer.method import PeerMethod, PeerRequest, PeerResponse
@@ -83,11 +84,15 @@ class PeerClient:
         partner = self._partner(to) if isinstance(to, str) else to
         timeout = self._rt.settings.peer_timeout_s if timeout_s is None else timeout_s
         stub = self._stub(partner, name)
+        metrics = metrics_of(self._rt)
         try:
-            return stub(body, timeout=timeout)
+            reply: bytes = stub(body, timeout=timeout)
         except grpc.RpcError as exc:
-            raise translate(exc, partner.name, name, timeout,
-                            {e.code: e for e in errors}) from None
+            error = translate(exc, partner.name, name, timeout, {e.code: e for e in errors})
+            metrics.peer_call("out", name, error.code, len(body), 0)
+            raise error from None
+        metrics.peer_call("out", name, "ok", len(body), len(reply))
+        return reply
 
     def _partner(self, org: str) -> Partner:
         with self._rt.db.session() as db:

@@ -37,6 +37,7 @@ from coalition.core.errors import AuthError, CoalitionError, ConfigError
 from coalition.node.errors import Unauthenticated
 from coalition.node.identity import fingerprint_of_pem
 from coalition.node.limits import RateLimiter
+from coalition.node.metrics import metrics_of
 from coalition.node.partners import directory as partners
 from coalition.node.partners.tables import Partner
 from coalition.node.peer.registry import PeerMethodUnknown, PeerRegistry
@@ -150,24 +151,34 @@ class PeerEndpoint:
         # Unknown names spend the rate too: only declared unmetered methods are exempt.
         metered = name not in self.registry or self.registry.method(name).metered
 
+        # A partner chooses the name: unknown ones share one label (bounded series).
+        label = name if name in self.registry else "unknown"
+
         def handler(request: bytes, context: grpc.ServicerContext) -> bytes:
             partner = self._caller(context)
+            metrics = metrics_of(self._rt)
             try:
                 if metered:
                     self._rate.take(partner.name)
             except CoalitionError as exc:
                 log.warning("rate limit: refused a call from partner %s", partner.name)
+                metrics.peer_call("in", label, exc.code, 0, len(request))
                 _abort(context, exc)
             try:
-                return self.registry.dispatch(self._rt, partner.name, name, request)
+                reply = self.registry.dispatch(self._rt, partner.name, name, request)
             except PeerMethodUnknown as exc:
                 log.warning("partner %s called unknown peer method %.64r", partner.name, name)
+                metrics.peer_call("in", label, exc.code, 0, len(request))
                 _abort(context, exc)
             except CoalitionError as exc:
+                metrics.peer_call("in", label, exc.code, 0, len(request))
                 _abort(context, exc)
             except Exception:  # untyped: its text may hold paths or values; it stays here
                 log.exception("peer call %s from %s failed", name, partner.name)
+                metrics.peer_call("in", label, "internal", 0, len(request))
                 context.abort(grpc.StatusCode.INTERNAL, json.dumps(INTERNAL))
                 raise  # pragma: no cover (abort always raises)
+            metrics.peer_call("in", label, "ok", len(reply), len(request))
+            return reply
 
         return handler

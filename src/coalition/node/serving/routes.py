@@ -30,6 +30,7 @@ from coalition.node.auth.principal import Principal
 from coalition.node.auth.tokens import authenticate
 from coalition.node.data import datasets
 from coalition.node.errors import Unauthenticated
+from coalition.node.metrics import metrics_of
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import offline, service, sources
 from coalition.node.serving.limits import Limits
@@ -312,6 +313,7 @@ def download(name: NamePath, _: Previewer, rt: Runtime,
 
 @metrics_router.get("/metrics", include_in_schema=False)
 def metrics(_: Reader, rt: Runtime) -> PlainTextResponse:
-    """Per-service request metrics in the Prometheus text format."""
-    return PlainTextResponse(render(dict(state_of(rt).metrics)),
+    """Per-service request metrics, then the node's (:mod:`coalition.node.metrics`: jobs,
+    tasks, workers, peer calls), in the Prometheus text format."""
+    return PlainTextResponse(render(dict(state_of(rt).metrics)) + metrics_of(rt).render(),
                              media_type="text/plain; version=0.0.4")
