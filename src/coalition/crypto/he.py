@@ -18,8 +18,13 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeAlias
 
-from coalition.core.errors import ConfigError
+import numpy as np
+import numpy.typing as npt
+
+from coalition.core import Executor
+from coalition.core.errors import ConfigError, CryptoError
 from coalition.crypto import ou, paillier
+from coalition.crypto.paillier.additive import concatenate
 
 __all__ = [
     "HE_SCHEMES",
@@ -28,6 +33,9 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "array_type",
+    "concatenate",
+    "decrypt",
+    "decrypt_int",
     "from_ciphertexts",
     "generate_keypair",
     "is_public_key",
@@ -84,3 +92,23 @@ def packing_bits(pk: PublicKey) -> int:
     either scheme (``(-n/2, n/2)`` for Paillier, ``(-p/2, p/2)`` for OU, ``p ≥ 2^plaintext_bits``).
     """
     return pk.plaintext_bits - 1
+
+
+def decrypt(sk: PrivateKey, enc: EncryptedArray, *,
+            executor: Executor | None = None) -> npt.NDArray[np.float64]:
+    """``sk.decrypt(enc)`` for either scheme; :class:`CryptoError` on a scheme mismatch."""
+    if isinstance(sk, ou.OUPrivateKey) and isinstance(enc, ou.EncryptedArray):
+        return sk.decrypt(enc, executor=executor)
+    if isinstance(sk, paillier.PaillierPrivateKey) and isinstance(enc, paillier.EncryptedArray):
+        return sk.decrypt(enc, executor=executor)
+    raise CryptoError("ciphertexts were made under another scheme")
+
+
+def decrypt_int(sk: PrivateKey, enc: EncryptedArray, *,
+                executor: Executor | None = None) -> npt.NDArray[np.object_]:
+    """``sk.decrypt_int(enc)`` (raw plaintexts) for either scheme."""
+    if isinstance(sk, ou.OUPrivateKey) and isinstance(enc, ou.EncryptedArray):
+        return sk.decrypt_int(enc, executor=executor)
+    if isinstance(sk, paillier.PaillierPrivateKey) and isinstance(enc, paillier.EncryptedArray):
+        return sk.decrypt_int(enc, executor=executor)
+    raise CryptoError("ciphertexts were made under another scheme")

@@ -17,6 +17,7 @@ import numpy as np
 
 from coalition.core import Executor
 from coalition.crypto import he
+from coalition.crypto.ou import OUPrivateKey
 
 __all__ = ["ZeroPrefetcher"]
 
@@ -31,7 +32,10 @@ class ZeroPrefetcher:
         self._next: tuple[int, Future[he.EncryptedArray]] | None = None
 
     def _zeros(self, size: int) -> he.EncryptedArray:
-        return self._key.encrypt_int(np.zeros(size, dtype=np.int64), executor=self._executor)
+        zeros = np.zeros(size, dtype=np.int64)
+        if isinstance(self._key, OUPrivateKey):  # seen by hosts only: short r (ou.kernels)
+            return self._key.encrypt_int(zeros, executor=self._executor, short_randomness=True)
+        return self._key.encrypt_int(zeros, executor=self._executor)
 
     def encrypt(self, plaintexts: list[int], *, prefetch: int = 0) -> he.EncryptedArray:
         """Encrypt signed ``plaintexts``; start ``prefetch`` zeros for the next call (0: none)."""
