@@ -4,6 +4,10 @@ same run.
 
     .venv/bin/python benchmarks/secureboost.py --quick   # breast, 10 trees, depth 3, 1024-bit
     .venv/bin/python benchmarks/secureboost.py           # + breast 2048-bit, default_credit 5 trees
+    .venv/bin/python benchmarks/secureboost.py --schemes ou   # only one he_scheme
+
+Every case runs once per ``he_scheme`` (``params.he_scheme``: ``ou`` and ``paillier``), so
+the full run prints ``secureboost.default_credit.per_tree`` twice.
 
 per_tree_s: the guest's mean wall seconds per tree (encrypt, histograms, decrypt, split
 exchange; key generation and process start-up excluded, reported as wall_s). cpu_s_per_tree:
@@ -135,7 +139,7 @@ def baseline(name: str, trees: int, depth: int, lr: float) -> tuple[float, float
     return statistics.median(times), auc
 
 
-def run_case(name: str, bits: int, trees: int, reps: int, workers: int) -> None:
+def run_case(name: str, bits: int, trees: int, reps: int, workers: int, scheme: str) -> None:
     from sklearn.metrics import roc_auc_score
 
     from coalition.core import Party
@@ -143,7 +147,7 @@ def run_case(name: str, bits: int, trees: int, reps: int, workers: int) -> None:
 
     depth, lr = 3, 0.3
     params = {"num_trees": trees, "max_depth": depth, "learning_rate": lr, "max_bin": 32,
-              "key_bits": bits, "allow_insecure_key": bits < 2048}
+              "key_bits": bits, "allow_insecure_key": bits < 2048, "he_scheme": scheme}
     runs = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -163,7 +167,7 @@ def run_case(name: str, bits: int, trees: int, reps: int, workers: int) -> None:
     emit(f"secureboost.{name.removesuffix('_hetero')}.per_tree", unit="s/tree",
          ours=round(per_tree, 3), anchor=anchor, anchor_value=anchor_value,
          higher_is_better=False, ratio=None,
-         params={"dataset": name, "bits": bits, "trees": trees, "depth": depth, "bins": 32,
+         params={"dataset": name, "he_scheme": scheme, "bits": bits, "trees": trees, "depth": depth, "bins": 32,
                  "learning_rate": lr, "hosts": 1, "transport": "grpc", "workers": workers,
                  "reps": reps},
          per_tree_s=round(per_tree, 3), auc=round(auc, 4),
@@ -182,12 +186,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="breast, 1024-bit only (< 60 s)")
     ap.add_argument("--workers", type=int, default=1,
                     help="process pool per party (1: in-process; 2 helps on an idle machine)")
+    ap.add_argument("--schemes", default="ou,paillier",
+                    help="comma-separated he_scheme values to run (default: both)")
     args = ap.parse_args()
-    run_case("breast_hetero", 1024, 10, 1 if args.quick else 3, args.workers)
+    schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
+    for scheme in schemes:
+        run_case("breast_hetero", 1024, 10, 1 if args.quick else 3, args.workers, scheme)
     if args.quick:
         return
-    run_case("breast_hetero", 2048, 10, 3, args.workers)
-    run_case("default_credit_hetero", 2048, 5, 1, args.workers)
+    for scheme in schemes:
+        run_case("breast_hetero", 2048, 10, 3, args.workers, scheme)
+    for scheme in schemes:
+        run_case("default_credit_hetero", 2048, 5, 1, args.workers, scheme)
 
 
 if __name__ == "__main__":

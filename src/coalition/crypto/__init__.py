@@ -4,6 +4,7 @@
   with the bucket multi-exponentiation ``X.T @ [[d]]``;
 * :mod:`.ou` — Okamoto–Uchiyama (EUROCRYPT 1998), a second additive scheme with the same
   ``EncryptedArray`` API: ciphertexts mod ``n = p²q``, plaintexts of ``|p|`` bits;
+* :mod:`.he` — the scheme-neutral surface (``he_scheme: paillier | ou``) protocols hold;
 * :mod:`.group` — the edwards25519 prime-order subgroup via libsodium (PyNaCl): hash-to-group,
   scalars, scalar multiplication;
 * :mod:`.ecdh` — the commutative cipher of ECDH-PSI: hash into the prime-order subgroup of

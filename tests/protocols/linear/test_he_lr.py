@@ -170,3 +170,29 @@ def test_masked_gradient_is_packed_exact_and_overflow_checked(known_key):
     huge, m = mask(pk.encrypt(np.array([2.0**33])))
     with pytest.raises(EncodingOverflowError):
         unmask(decrypt_masked(sk, huge), m)
+
+
+@pytest.mark.parametrize("protocol", ["he-arbiter", "he-guest"])
+def test_both_schemes_train_the_same_model(fate_data, protocol):
+    """Paillier and OU carry the same fixed-point values: equal weights within encoding."""
+    guest, hosts = load(fate_data, "breast")
+    base = {**BREAST, "protocol": protocol, "epochs": 2}
+    gp, hp = train(guest, hosts, {**base, "he_scheme": "paillier"})
+    go, ho = train(guest, hosts, {**base, "he_scheme": "ou"})
+    np.testing.assert_allclose(go["weights"], gp["weights"], atol=1e-9)
+    np.testing.assert_allclose(ho[0]["weights"], hp[0]["weights"], atol=1e-9)
+    assert go["intercept"] == pytest.approx(gp["intercept"], abs=1e-9)
+
+
+def test_ou_masked_gradient_packs_into_its_smaller_plaintext_space():
+    from coalition.crypto import he
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyWarning)
+        pk, sk = he.generate_keypair("ou", 1024, allow_insecure=True)
+    rng = np.random.default_rng(3)
+    d, x = rng.normal(size=40), rng.normal(size=(40, 9))
+    grad = pk.encrypt(d).xt_dot(x)
+    masked, m = mask(grad)
+    assert m.slots * m.slot_bits <= pk.plaintext_bits and masked.shape == (-(-9 // m.slots),)
+    np.testing.assert_array_equal(unmask(decrypt_masked(sk, masked), m), sk.decrypt(grad))

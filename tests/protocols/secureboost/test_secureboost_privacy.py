@@ -3,7 +3,8 @@
 * hosts never receive labels, gradients or hessians in plaintext: no float at all reaches a
   host, and no label value either;
 * the guest never receives host feature values or thresholds;
-* per-candidate (G, H) sums reach the guest only inside Paillier ciphertexts.
+* per-candidate (G, H) sums reach the guest only inside ciphertexts (Paillier or OU: the
+  recorded run is repeated under each ``he_scheme``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 from coalition.core import Party
-from coalition.crypto.paillier import EncryptedArray, InsecureKeyWarning
+from coalition.crypto import he
+from coalition.crypto.paillier import InsecureKeyWarning
 from coalition.protocols.secureboost.objectives import gradients, init_score
 from coalition.protocols.secureboost.spec import Objective
 from coalition.testing import Recorder, find_leaks
@@ -36,8 +38,8 @@ def _leaves(value):
         yield value
 
 
-@pytest.fixture(scope="module")
-def recorded(load_hetero, federation):
+@pytest.fixture(scope="module", params=he.HE_SCHEMES)
+def recorded(request, load_hetero, federation):
     """A regression run with continuous labels (so label leaks are detectable)."""
     base = load_hetero("breast_hetero")
     rng = np.random.default_rng(7)
@@ -45,14 +47,14 @@ def recorded(load_hetero, federation):
     data = type(base)(y, base.Xg, base.Xh)
     fed = federation(2)
     rec = Recorder()
-    p = fed.params(objective="reg:squarederror", num_trees=3)
+    p = fed.params(objective="reg:squarederror", num_trees=3, he_scheme=request.param)
     fitted = fed.fit(p, data, wrap=rec.wrap)
     fed.predict(fitted, data, wrap=rec.wrap)
     return rec, data, fitted
 
 
 def test_hosts_receive_no_plaintext_label_gradient_or_hessian(recorded):
-    rec, data, _ = recorded
+    rec, data, fitted = recorded
     score = np.tile(init_score(Objective.REGRESSION, data.y, 2), (data.y.size, 1))
     g, _h = gradients(Objective.REGRESSION, data.y, score)
     to_hosts = [m for m in rec.sent_by(G)]
@@ -61,8 +63,11 @@ def test_hosts_receive_no_plaintext_label_gradient_or_hessian(recorded):
     for m in to_hosts:
         floats = [v for v in _leaves(m.value()) if isinstance(v, float)]
         assert floats == [], f"plaintext floats sent to a host under {m.key}"
-    grads = [m.value() for m in to_hosts if m.key.endswith("/gradients")]
-    assert any(isinstance(v.get("enc"), EncryptedArray) for v in grads)
+    grads = [m.value() for m in to_hosts
+             if m.key.endswith("/gradients") and not m.value()["stop"]]
+    scheme = fitted["guest"].params.he_scheme
+    assert grads and all(isinstance(v.get("enc"), he.EncryptedArray) for v in grads)
+    assert all(he.scheme_of(v["enc"].public_key) == scheme for v in grads)
 
 
 def test_guest_receives_no_host_feature_or_threshold(recorded):
@@ -82,7 +87,7 @@ def test_candidate_sums_reach_the_guest_only_encrypted(recorded):
     for m in hist_msgs:
         v = m.value()
         assert set(v) == {"nodes", "counts", "packed"}
-        assert isinstance(v["packed"], EncryptedArray) and v["packed"].is_masked
+        assert isinstance(v["packed"], he.EncryptedArray) and v["packed"].is_masked
         assert all(isinstance(x, int) for x in v["nodes"] + v["counts"])
     for host in (Party.host("h1"), Party.host("h2")):
         for m in rec.sent_by(host):

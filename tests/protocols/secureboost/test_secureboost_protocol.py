@@ -166,3 +166,32 @@ def test_mismatched_host_parameters_fail_fast(load_hetero, fed):
                      H: lambda c: SecureBoostHost(p.model_copy(update={"max_depth": 4})).fit(
                          c, data.Xh)}, timeout=5)
     assert err.value.party == H and isinstance(err.value.error, ProtocolError)
+
+
+def test_both_schemes_grow_the_same_trees(load_hetero, federation):
+    """Paillier and OU carry the same packed fixed-point sums: equal splits and leaf weights."""
+    fed = federation(1)
+    data = load_hetero("breast_hetero")
+    models = {s: fed.fit(fed.params(num_trees=3, he_scheme=s), data) for s in ("paillier", "ou")}
+    pa, ou = models["paillier"], models["ou"]
+    assert pa["hosts"][0].splits_ == ou["hosts"][0].splits_
+    for tp, to in zip(pa["guest"].trees_, ou["guest"].trees_, strict=True):
+        assert tp.nodes.keys() == to.nodes.keys()
+        for nid, node in tp.nodes.items():
+            other = to.nodes[nid]
+            assert (node.is_leaf, node.owner, node.feature) == (
+                other.is_leaf, other.owner, other.feature)
+            assert node.weight == pytest.approx(other.weight, abs=1e-12)
+    np.testing.assert_allclose(fed.predict(pa, data), fed.predict(ou, data), atol=1e-12)
+
+
+def test_host_refuses_a_key_of_another_scheme(load_hetero, federation):
+    fed = federation(1)
+    data = load_hetero("breast_hetero")
+    guest_p, host_p = fed.params(he_scheme="paillier"), fed.params(he_scheme="ou")
+    roles = {Party.guest(): lambda c: SecureBoostGuest(guest_p).fit(c, data.Xg, data.y),
+             Party.host("h1"): lambda c: SecureBoostHost(host_p).fit(c, data.Xh)}
+    with pytest.raises(PartyFailure) as err:
+        run_parties(roles, timeout=60)
+    assert err.value.party == Party.host("h1") and isinstance(err.value.error, ProtocolError)
+    assert "scheme" in str(err.value.error)

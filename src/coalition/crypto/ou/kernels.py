@@ -10,6 +10,18 @@ is thus a uniformly random encryption of its plaintext, even to the key holder. 
 fixed-base tables of :mod:`coalition.crypto.paillier.fixedbase` (one multiplication per
 exponent byte), built once per key per process and kept in a small LRU cache.
 
+Short randomisers (``EncryptTask.short``): the key holder's *own* encryptions, which only
+parties without the key ever see, may draw ``r`` from ``SHORT_RANDOM_BITS = 256`` bits
+(``2λ`` for ``λ = 128``) instead: semantic security then rests on the short-exponent
+assumption for ``<h>`` (van Oorschot & Wiener, EUROCRYPT 1996: the best known attack on a
+``2λ``-bit exponent, Pollard's kangaroo, costs ``2^λ``; a party without ``p, q`` does not even
+know the group order) — the same kind of assumption as Damgård–Jurik–Nielsen's short ``a`` for
+Paillier, and more conservative than HEU's 110-bit ``r`` at 2048 bits (Coron, Naccache &
+Paillier, "Accelerating Okamoto–Uchiyama's public-key cryptosystem", Electronics Letters
+1999). Anything a non-key-holder re-randomises for the key holder (:func:`mask_chunk`) keeps
+the full uniform ``r`` above, since the key holder can take discrete logarithms where the
+factorisation helps.
+
 Decryption uses only the ``p`` component (the paper's §3, "decryption"):
 ``m = L(c^(p-1) mod p²) · L(g^(p-1) mod p²)^-1 mod p`` with ``L(x) = (x - 1) / p``. Work items
 may carry ``p`` because they stay inside one party (a local process pool); nothing here is
@@ -55,6 +67,8 @@ def message_bytes(n: int) -> int:
 
 # Statistical distance of r mod ord(h) from uniform: below 2^-STATISTICAL_BITS.
 STATISTICAL_BITS = 128
+# Bits of r in the key holder's own encryptions with ``short=True`` (module docstring).
+SHORT_RANDOM_BITS = 256
 
 
 def random_bytes(n: int) -> int:
@@ -98,6 +112,7 @@ class EncryptTask:
     masked: bool
     p: int = 0  # the key holder's primes (0: public path); never leave the party's processes
     q: int = 0
+    short: bool = False  # SHORT_RANDOM_BITS-bit r: only for the key holder's own encryptions
 
 
 @dataclass(frozen=True)
@@ -138,10 +153,10 @@ def _pow_plaintexts(table: FixedBaseTable, ms: list[int]) -> list[mpz]:
     return out
 
 
-def _masks(n: int, h: int, count: int) -> list[mpz]:
+def _masks(n: int, h: int, count: int, short: bool = False) -> list[mpz]:
     if count == 0:
         return []
-    nb = random_bytes(n)
+    nb = SHORT_RANDOM_BITS // 8 if short else random_bytes(n)
     return _table(h, n, nb).pow_many(secrets.token_bytes(nb * count), count)
 
 
@@ -163,7 +178,7 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
     if not task.masked:
         return gm
     nn = mpz(n)
-    return [a * r % nn for a, r in zip(gm, _masks(n, task.h, count), strict=True)]
+    return [a * r % nn for a, r in zip(gm, _masks(n, task.h, count, task.short), strict=True)]
 
 
 def _encrypt_crt(task: EncryptTask) -> list[mpz]:
@@ -180,7 +195,14 @@ def _encrypt_crt(task: EncryptTask) -> list[mpz]:
     mb = message_bytes(n)
     gp = _pow_plaintexts(_table(task.g % int(p2), int(p2), mb), task.ms)
     gq = _pow_plaintexts(_table(task.g % int(q), int(q), mb), task.ms)
-    if task.masked:
+    if task.masked and task.short:  # r < 2^256 < p - 1, q - 1: no reduction needed
+        sb = SHORT_RANDOM_BITS // 8
+        rs = secrets.token_bytes(sb * count)
+        hp = _table(task.h % int(p2), int(p2), sb).pow_many(rs, count)
+        hq = _table(task.h % int(q), int(q), sb).pow_many(rs, count)
+        gp = [a * b % p2 for a, b in zip(gp, hp, strict=True)]
+        gq = [a * b % q for a, b in zip(gq, hq, strict=True)]
+    elif task.masked:
         rb = random_bytes(n)
         rs = secrets.token_bytes(rb * count)
         pb = (int(p).bit_length() + 7) // 8

@@ -175,11 +175,17 @@ class OUPrivateKey:
                         q=int(self._q))
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
-                    executor: Executor | None = None) -> EncryptedArray:
-        """Raw integers in ``[0, 2^plaintext_bits)``, as :meth:`OUPublicKey.encrypt_int` (CRT)."""
+                    executor: Executor | None = None,
+                    short_randomness: bool = False) -> EncryptedArray:
+        """Raw integers in ``[0, 2^plaintext_bits)``, as :meth:`OUPublicKey.encrypt_int` (CRT).
+
+        ``short_randomness=True`` draws ``r`` from 256 bits (:mod:`.kernels`: the
+        short-exponent assumption), several times cheaper; for ciphertexts that only parties
+        without this key will see, e.g. a guest's gradients sent to hosts.
+        """
         pk = self.public_key
         return _encrypt(pk, _raw_ints(values, pk.plaintext_bits), 0, rerandomize, executor,
-                        p=int(self._p), q=int(self._q))
+                        p=int(self._p), q=int(self._q), short=short_randomness)
 
     def decrypt_int(self, enc: EncryptedArray, *,
                     executor: Executor | None = None) -> npt.NDArray[np.object_]:
@@ -249,11 +255,12 @@ def _raw_ints(values: Any, plaintext_bits: int) -> npt.NDArray[np.object_]:
 
 
 def _encrypt(pk: OUPublicKey, ints: npt.NDArray[np.object_], scale: int, masked: bool,
-             executor: Executor | None, *, p: int = 0, q: int = 0) -> EncryptedArray:
+             executor: Executor | None, *, p: int = 0, q: int = 0,
+             short: bool = False) -> EncryptedArray:
     n, g, h = int(pk.n), int(pk.g), int(pk.h)
     flat = [int(m) for m in ints.ravel().tolist()]
     # The g-table covers [0, 2^plaintext_bits): encrypt |m| and invert where m < 0.
-    cs = chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, g, h, ms, masked, p, q),
+    cs = chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, g, h, ms, masked, p, q, short),
                      [abs(m) for m in flat], executor)
     nn = pk.n
     for i, m in enumerate(flat):

@@ -96,6 +96,21 @@ class PaillierPublicKey:
         return int(self.n.bit_length())
 
     @property
+    def ciphertext_modulus(self) -> mpz:
+        """Ciphertexts live mod ``n²`` (OU's mod ``n``): the ring a host multiplies in."""
+        return self.nsquare
+
+    @property
+    def plaintext_bits(self) -> int:
+        """Every integer below ``2^plaintext_bits`` is a plaintext (``bits(n) - 1``).
+
+        Scheme-neutral with :attr:`OUPublicKey.plaintext_bits`: packing sizes its slots to it,
+        and a centred packed value of ``plaintext_bits - 1`` bits reads back exactly through
+        :meth:`PaillierPrivateKey.decrypt_signed_int`.
+        """
+        return int(self.n.bit_length()) - 1
+
+    @property
     def hs(self) -> mpz:
         """``h^n mod n²`` for this object's own random unit ``h`` (DJN randomiser base)."""
         if self._hs is None:
@@ -190,6 +205,20 @@ class PaillierPrivateKey:
         raw = self._decrypt_raw(enc, executor)
         out = np.empty(len(raw), dtype=object)
         out[:] = [int(m) for m in raw]
+        return out.reshape(enc.shape)
+
+    def decrypt_signed_int(self, enc: EncryptedArray, *,
+                           executor: Executor | None = None) -> npt.NDArray[np.object_]:
+        """Plaintexts as centred integers in ``(-n/2, n/2)`` (Python ints, ``enc.shape``).
+
+        The scheme-neutral read of packed signed sums (as
+        :meth:`OUPrivateKey.decrypt_signed_int`, whose centre is ``p/2``).
+        """
+        n = int(self.public_key.n)
+        half = n >> 1
+        raw = self._decrypt_raw(enc, executor)
+        out = np.empty(len(raw), dtype=object)
+        out[:] = [int(m) - n if m > half else int(m) for m in raw]
         return out.reshape(enc.shape)
 
     def decrypt(self, enc: EncryptedArray, *,

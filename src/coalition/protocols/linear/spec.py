@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from coalition.core.params import ParamConflict, Params
+from coalition.crypto.he import HEScheme
 
 __all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Task"]
 
@@ -63,7 +64,10 @@ class LinearParams(Params):
     shuffle: bool = Field(True, description="shuffle the batch order every epoch")
     seed: int = Field(0, ge=0, description="batch order and initial state (public)")
     frac_bits: int = Field(14, ge=8, le=20, description="ss only: fixed-point fractional bits")
-    key_bits: int = Field(2048, ge=512, description="he only: Paillier modulus bits")
+    he_scheme: HEScheme = Field("paillier", description=(
+        "he only: paillier, or ou (Okamoto-Uchiyama: faster, but its decryption service is a "
+        "key-recovery oracle against an active partner; partners must grant allow_ou_lr)"))
+    key_bits: int = Field(2048, ge=512, description="he only: modulus bits of the HE key")
     allow_insecure_key: bool = Field(False, description="he only: permit keys under 2048 bits")
     precision_bits: int = Field(40, ge=16, le=64, description="he only: encoding precision")
     report_loss: bool = Field(True, description="compute the training loss every epoch")

@@ -1,4 +1,4 @@
-"""The few Paillier operations SecureBoost needs, over :mod:`coalition.crypto.paillier`.
+"""The few homomorphic operations SecureBoost needs, over :mod:`coalition.crypto.he`.
 
 Hosts work on raw ciphertexts (``mpz`` object arrays, see ``histogram.py``) for speed; this
 module is the only place that crosses between those and :class:`EncryptedArray`, and it
@@ -13,26 +13,29 @@ from typing import Any
 import numpy as np
 
 from coalition.core import Executor, ProtocolError
-from coalition.crypto.paillier import EncryptedArray, PaillierPublicKey
+from coalition.crypto import he
 
 __all__ = ["raw", "wrap_masked"]
 
 
-def raw(enc: Any) -> np.ndarray[Any, np.dtype[np.object_]]:
-    """Ciphertexts of a received array, refusing anything that is not a masked 1-D array."""
-    if not isinstance(enc, EncryptedArray) or enc.ndim != 1 or not enc.is_masked:
-        raise ProtocolError("expected a masked 1-D encrypted array")
+def raw(enc: Any, pk: he.PublicKey) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Ciphertexts of a received array under ``pk``, refusing anything that is not a masked
+    1-D array of ``pk``'s scheme under ``pk`` itself."""
+    if (not isinstance(enc, he.array_type(pk)) or enc.public_key != pk or enc.ndim != 1
+            or not enc.is_masked):
+        raise ProtocolError("expected a masked 1-D encrypted array under the agreed key")
     return enc.ciphertexts
 
 
-def wrap_masked(pk: PaillierPublicKey, cts: np.ndarray[Any, np.dtype[np.object_]],
-                executor: Executor | None) -> EncryptedArray:
+def wrap_masked(pk: he.PublicKey, cts: np.ndarray[Any, np.dtype[np.object_]],
+                executor: Executor | None) -> he.EncryptedArray:
     """Raw ciphertexts computed here, re-randomised so they can go to the key holder.
 
-    ``uniform=True`` (a full ``r^n``): the guest holds the factorisation and knows the
+    ``uniform=True`` (Paillier: a full ``r^n``; OU masks are always uniform): the guest holds
+    the factorisation and knows the
     randomness of its own gradient encryptions, so a DJN-style mask would let it test
     hypotheses about which rows a sum covers (residuosity of the quotient); a uniform ``r``
     makes each sent ciphertext a fresh encryption of its plaintext even to the key holder.
     The cost (one ``powmod`` each) is paid on packed candidate sums only.
     """
-    return EncryptedArray(pk, cts, 0, masked=False).rerandomize(executor, uniform=True)
+    return he.from_ciphertexts(pk, cts, masked=False).rerandomize(executor, uniform=True)

@@ -1,4 +1,4 @@
-"""SecureBoost guest: holds labels and the Paillier key, grows the trees, keeps leaf weights.
+"""SecureBoost guest: holds labels and the HE key (OU or Paillier), grows the trees, keeps leaf weights.
 
 Cheng et al., "SecureBoost: A Lossless Federated Learning Framework", IEEE Intelligent
 Systems 36(6), 2021. What the guest learns: each host candidate's left-child (G, H) sums and
@@ -6,7 +6,7 @@ hence its gain, but not its feature or threshold (hosts shuffle candidates with 
 permutation per node); the go-left side of every row at the nodes a host won (the instance
 space partition, as in the paper); the number of candidates each host offers per node. It
 never receives host feature values or thresholds. What it sends: the public key, packed
-Paillier encryptions of (g, h), node membership of rows, and each host its own winning
+encryptions of (g, h) under ``he_scheme``, node membership of rows, and each host its own winning
 candidate indices. Leaf weights, gains and labels stay here.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from coalition.core import Context, InputError, ProtocolError
-from coalition.crypto.paillier import PaillierPrivateKey, generate_keypair
+from coalition.crypto import he
 from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.secureboost.artifact import guest_artifact, load_guest
 from coalition.protocols.secureboost.binning import BinMapper
@@ -68,7 +68,7 @@ class SecureBoostGuest:
         self.tree_seconds_: list[float] = []
         self._gain: dict[str, float] = {}
         self._count: dict[str, int] = {}
-        self._sk: PaillierPrivateKey | None = None
+        self._sk: he.PrivateKey | None = None
 
     # -- training -------------------------------------------------------------------------
     def fit(self, ctx: Context, X: np.ndarray[Any, Any], y: np.ndarray[Any, Any],
@@ -88,7 +88,8 @@ class SecureBoostGuest:
         self._bins = self._mapper.transform(X)
         Xv = None if X_valid is None else np.asarray(X_valid, dtype=np.float64)
         yvv = None if y_valid is None else validate_labels(p.objective, y_valid, p.num_class)
-        pk, self._sk = generate_keypair(p.key_bits, allow_insecure=p.allow_insecure_key)
+        pk, self._sk = he.generate_keypair(p.he_scheme, p.key_bits,
+                                           allow_insecure=p.allow_insecure_key)
         ctx.send(ctx.hosts, PUBLIC_KEY, pk)
         ctx.send(ctx.hosts, SETUP, {"params": p.wire_subset(), "n_rows": int(yv.size),
                                     "n_valid": 0 if Xv is None else int(Xv.shape[0])})
@@ -158,7 +159,8 @@ class SecureBoostGuest:
         words = self._sampling.words(purpose_info(b"rows", self._draws), n)
         rows, mult = sample_rows(p, g, words)
         gs, hs = g[rows] * mult, h[rows] * mult
-        packer = GHPacker.fit(gs, hs, n=int(sk.public_key.n), precision_bits=p.precision_bits)
+        packer = GHPacker.fit(gs, hs, capacity_bits=he.packing_bits(sk.public_key),
+                              precision_bits=p.precision_bits)
         enc = self._prefetch.encrypt(packer.encode_rows(gs, hs),
                                      prefetch=sample_size(p, n) if prefetch else 0)
         tctx.send(tctx.hosts, GRADIENTS, {"stop": False, "rows": rows, "enc": enc,
@@ -202,7 +204,7 @@ class SecureBoostGuest:
                                     / (hf[in_leaf].sum() + p.reg_lambda))
         return tree, pos
 
-    def _key(self) -> PaillierPrivateKey:
+    def _key(self) -> he.PrivateKey:
         if self._sk is None:
             raise ProtocolError("no key: fit has not started")
         return self._sk
@@ -233,7 +235,8 @@ class SecureBoostGuest:
                 raise ProtocolError("host histograms do not match the active nodes",
                                     host=str(host))
             total = sum(counts)
-            values: Any = self._key().decrypt_int(msg["packed"], executor=lctx.executor) if total else []
+            values: Any = (self._key().decrypt_signed_int(msg["packed"], executor=lctx.executor)
+                           if total else [])
             if total and len(values) * packer.slots < total:
                 raise ProtocolError("host sent fewer packed sums than announced", host=str(host))
             GL_all, HL_all = packer.decode_packed(values, total)

@@ -1,6 +1,7 @@
-"""Encrypted histograms on a host, on raw Paillier ciphertexts (object arrays of ``mpz``).
+"""Encrypted histograms on a host, on raw ciphertexts (object arrays of ``mpz``).
 
-Homomorphic addition is multiplication mod n²; everything here is vectorised over numpy
+Homomorphic addition is multiplication mod the key's ``ciphertext_modulus`` (``n²`` for
+Paillier, ``n`` for OU; the argument ``nsq`` below); everything here is vectorised over numpy
 object arrays, so Python only loops over O(log rows) reduction rounds or over the bins:
 
 * :func:`node_histogram` — per-(feature, bin) sums of a node's rows by a segmented pairwise

@@ -3,8 +3,8 @@
 What the host learns: the guest's public key; per tree, which rows are sampled and the node of
 every row at each level (SecureBoost's instance spaces, Cheng et al. §4); which of its own
 shuffled candidates won a node. What it never receives: labels, gradients or hessians in
-plaintext (they arrive packed and Paillier-encrypted), the guest's features or thresholds,
-gains, leaf weights. What it sends: per node, encrypted left-child sums of its candidates in
+plaintext (they arrive packed and encrypted under the guest's Paillier or OU key), the guest's
+features or thresholds, gains, leaf weights. What it sends: per node, encrypted left-child sums of its candidates in
 an order shuffled with a fresh secret permutation and packed several per ciphertext (so the
 guest learns each candidate's gain but not its feature or threshold), and, for the nodes it
 won, the go-left bit of each row of that node. Thresholds never leave this party.
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from coalition.core import Context, Executor, ProtocolError
-from coalition.crypto.paillier import PaillierPublicKey
+from coalition.crypto import he
 from coalition.protocols.secureboost import cipher
 from coalition.protocols.secureboost import histogram as hist
 from coalition.protocols.secureboost.artifact import host_artifact, load_host
@@ -81,10 +81,12 @@ class SecureBoostHost:
         self._mapper = BinMapper.fit(X, self.params.max_bin)
         self._bins = self._mapper.transform(X)
         X_valid_arr = None if X_valid is None else np.asarray(X_valid, dtype=np.float64)
-        self._pk = ctx.recv(ctx.guest, PUBLIC_KEY)
-        if not isinstance(self._pk, PaillierPublicKey) or self._pk.bits != self.params.key_bits:
-            raise ProtocolError("the guest's public key does not have the agreed size",
+        pk = ctx.recv(ctx.guest, PUBLIC_KEY)
+        if not he.is_public_key(pk, self.params.he_scheme) or pk.bits != self.params.key_bits:
+            raise ProtocolError("the guest's public key is not of the agreed scheme and size",
+                                scheme=self.params.he_scheme,
                                 expected_bits=self.params.key_bits)
+        self._pk: he.PublicKey = pk
         # A batch this size makes the key build its fixed-base table once, so every later
         # re-randomisation of a few packed ciphertexts costs table look-ups, not full powmods.
         self._pk.encrypt_int(np.zeros(_TABLE_WARMUP, dtype=np.int64))
@@ -116,8 +118,8 @@ class SecureBoostHost:
     def _fit_tree(self, tctx: Context, t: int, msg: dict[str, Any]) -> None:
         n = self._bins.shape[0]
         rows = np.asarray(msg["rows"], dtype=np.int64)
-        raw = cipher.raw(msg["enc"])
-        if msg["enc"].public_key != self._pk or rows.size != raw.size or rows.size == 0 or (
+        raw = cipher.raw(msg["enc"], self._pk)
+        if rows.size != raw.size or rows.size == 0 or (
                 rows.min() < 0 or rows.max() >= n or np.unique(rows).size != rows.size):
             raise ProtocolError("gradient message does not match the training rows")
         cts = np.empty(n, dtype=object)
@@ -125,7 +127,7 @@ class SecureBoostHost:
         sampled = np.zeros(n, dtype=np.bool_)
         sampled[rows] = True
         state = _TreeState(cts, sampled, int(msg["slot_bits"]), int(msg["slots"]))
-        if state.slot_bits * state.slots > int(self._pk.n).bit_length() - 2:
+        if state.slot_bits * state.slots > he.packing_bits(self._pk):
             raise ProtocolError("packing announced by the guest does not fit the key")
         for depth, lctx in tctx.sub("level").iter(self.params.max_depth):
             nodes_msg = lctx.recv(tctx.guest, NODES)
@@ -141,7 +143,7 @@ class SecureBoostHost:
 
     def _level(self, lctx: Context, t: int, st: _TreeState, nodes: list[int],
                pos: IntArray) -> None:
-        nsq = self._pk.nsquare
+        nsq = self._pk.ciphertext_modulus
         mb = self._mapper.missing_bin
         members = {nid: np.nonzero((pos == nid) & st.sampled)[0] for nid in nodes}
         hists = self._level_histograms(st, nodes, members, lctx.executor)
@@ -182,7 +184,7 @@ class SecureBoostHost:
     def _level_histograms(self, st: _TreeState, nodes: list[int], members: dict[int, IntArray],
                           executor: Executor) -> dict[int, Any]:
         """Build each pair's smaller child directly, derive its sibling from the parent."""
-        nsq, n_cols = self._pk.nsquare, self._mapper.max_bin + 1
+        nsq, n_cols = self._pk.ciphertext_modulus, self._mapper.max_bin + 1
         out: dict[int, Any] = {}
         active = set(nodes)
         for nid in nodes:

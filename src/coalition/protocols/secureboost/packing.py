@@ -1,6 +1,7 @@
 """Fixed-point packing of (gradient, hessian) pairs and of several sums per plaintext.
 
-One row is one Paillier plaintext ``gi * 2**h_bits + hi`` (signed, taken mod n), where
+One row is one plaintext ``gi * 2**h_bits + hi`` (signed; Paillier or OU, see
+:mod:`coalition.crypto.he`), where
 ``gi = round(g * 2**P / max|g|)`` and ``hi = round(h * 2**P / max h)``; so one encryption
 per row carries both. Homomorphic addition of rows adds both fields without carries because
 the widths are derived from the row count N, the precision P and the value ranges:
@@ -10,10 +11,11 @@ the widths are derived from the row count N, the precision P and the value range
 * a sum over any subset is a *signed slot* of ``slot_bits = g_bits + h_bits`` bits.
 
 Hosts then pack ``slots`` sums into one ciphertext (``c_0 * c_1**(2**w) * ...``, Horner), so
-the guest decrypts one ciphertext per ``slots`` candidates; slots are read back from the low
-end with centred remainders, which is why signed slots need no offset. ``slots`` is checked
-against the key: ``slot_bits * slots <= bitlen(n) - 2`` keeps the packed value in
-``(-n/2, n/2)``. Packing in this form follows Cheng et al. (SecureBoost, IEEE IS 2021) and
+the guest decrypts one ciphertext per ``slots`` candidates (``decrypt_signed_int``: centred);
+slots are read back from the low end with centred remainders, which is why signed slots need no
+offset. ``slots`` is checked against the key: ``slot_bits * slots <= capacity_bits``
+(:func:`coalition.crypto.he.packing_bits`: ``bitlen(n) - 2`` for Paillier, ``|p| - 2`` for OU)
+keeps the packed value inside the centred plaintext range. Packing in this form follows Cheng et al. (SecureBoost, IEEE IS 2021) and
 the cipher-compression of SecureBoost+ (Chen et al., arXiv:2110.10927).
 """
 
@@ -35,7 +37,7 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 class GHPacker:
     """Encoding of one tree's (g, h); the guest keeps the scales, hosts see only widths."""
 
-    n: int
+    capacity_bits: int
     h_bits: int
     g_bits: int
     g_scale: float
@@ -49,10 +51,11 @@ class GHPacker:
     @property
     def slots(self) -> int:
         """Sums per ciphertext that fit the key."""
-        return (self.n.bit_length() - 2) // self.slot_bits
+        return self.capacity_bits // self.slot_bits
 
     @classmethod
-    def fit(cls, g: FloatArray, h: FloatArray, *, n: int, precision_bits: int) -> GHPacker:
+    def fit(cls, g: FloatArray, h: FloatArray, *, capacity_bits: int,
+            precision_bits: int) -> GHPacker:
         """Widths for ``len(g)`` rows; raises if even one slot does not fit the key."""
         if g.shape != h.shape or g.ndim != 1 or g.size == 0:
             raise InputError("g and h must be equal, non-empty 1-D arrays")
@@ -61,31 +64,29 @@ class GHPacker:
         top = 1 << precision_bits
         gmax, hmax = float(np.abs(g).max()), float(h.max())
         sum_bound = (g.size * top).bit_length()
-        packer = cls(n=n, h_bits=sum_bound, g_bits=sum_bound + 1,
+        packer = cls(capacity_bits=capacity_bits, h_bits=sum_bound, g_bits=sum_bound + 1,
                      g_scale=top / gmax if gmax > 0 else 1.0,
                      h_scale=top / hmax if hmax > 0 else 1.0)
         if packer.slots < 1:
-            raise EncodingOverflowError("packed (g, h) does not fit the Paillier key",
-                                        slot_bits=packer.slot_bits, key_bits=n.bit_length())
+            raise EncodingOverflowError("packed (g, h) does not fit the key's plaintext space",
+                                        slot_bits=packer.slot_bits, capacity_bits=capacity_bits)
         return packer
 
     def encode_rows(self, g: FloatArray, h: FloatArray) -> list[int]:
-        """One signed plaintext per row, ``|m| < 2**(slot_bits - 1)`` (reduce mod n to encrypt)."""
+        """One signed plaintext per row, ``|m| < 2**(slot_bits - 1)``."""
         gi = np.rint(g * self.g_scale).astype(np.int64)
         hi = np.rint(h * self.h_scale).astype(np.int64)
         shift = 1 << self.h_bits
         return [int(a) * shift + int(b) for a, b in zip(gi, hi, strict=True)]
 
     def decode_packed(self, values: Any, count: int) -> tuple[FloatArray, FloatArray]:
-        """(G, H) of the first ``count`` slots across the decrypted packed ``values``."""
+        """(G, H) of the first ``count`` slots across packed ``values`` read centred."""
         w, hb = self.slot_bits, self.h_bits
-        wmask, hmask, half_w, half_n = (1 << w) - 1, (1 << hb) - 1, 1 << (w - 1), self.n >> 1
+        wmask, hmask, half_w = (1 << w) - 1, (1 << hb) - 1, 1 << (w - 1)
         gs: list[int] = []
         hs: list[int] = []
         for raw in values:
             v = int(raw)
-            if v > half_n:
-                v -= self.n
             for _ in range(self.slots):
                 s = v & wmask
                 if s >= half_w:

@@ -1,7 +1,8 @@
-"""Paillier obfuscators computed ahead of time, while the guest waits for the hosts.
+"""Obfuscators computed ahead of time, while the guest waits for the hosts.
 
-A Paillier ciphertext is ``(1 + m·n) · r mod n²`` and the costly part, the random ``r``
-(``hs^a``, see :mod:`coalition.crypto.paillier.kernels`), does not depend on ``m``. The guest
+A Paillier ciphertext is ``(1 + m·n) · r mod n²`` (an OU one ``g^m · h^r mod n``) and the
+costly part, the random mask (``hs^a``, see :mod:`coalition.crypto.paillier.kernels`; ``h^r``
+for OU), does not depend on ``m``. The guest
 therefore encrypts a batch of zeros for the *next* tree in a background thread while hosts
 build histograms (the guest is idle then), and turns them into the gradient ciphertexts with
 one plaintext addition per row when the tree starts (Paillier, EUROCRYPT 1999; the same
@@ -15,7 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from coalition.core import Executor
-from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
+from coalition.crypto import he
+from coalition.crypto.ou import OUPrivateKey
 
 __all__ = ["ZeroPrefetcher"]
 
@@ -23,16 +25,19 @@ __all__ = ["ZeroPrefetcher"]
 class ZeroPrefetcher:
     """Hands out fresh encryptions of zero, one batch ahead, for one training run."""
 
-    def __init__(self, key: PaillierPrivateKey, executor: Executor | None) -> None:
+    def __init__(self, key: he.PrivateKey, executor: Executor | None) -> None:
         self._key = key
         self._executor = executor
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="paillier-prefetch")
-        self._next: tuple[int, Future[EncryptedArray]] | None = None
+        self._next: tuple[int, Future[he.EncryptedArray]] | None = None
 
-    def _zeros(self, size: int) -> EncryptedArray:
-        return self._key.encrypt_int(np.zeros(size, dtype=np.int64), executor=self._executor)
+    def _zeros(self, size: int) -> he.EncryptedArray:
+        zeros = np.zeros(size, dtype=np.int64)
+        if isinstance(self._key, OUPrivateKey):  # seen by hosts only: short r (ou.kernels)
+            return self._key.encrypt_int(zeros, executor=self._executor, short_randomness=True)
+        return self._key.encrypt_int(zeros, executor=self._executor)
 
-    def encrypt(self, plaintexts: list[int], *, prefetch: int = 0) -> EncryptedArray:
+    def encrypt(self, plaintexts: list[int], *, prefetch: int = 0) -> he.EncryptedArray:
         """Encrypt signed ``plaintexts``; start ``prefetch`` zeros for the next call (0: none)."""
         size = len(plaintexts)
         if self._next is not None and self._next[0] == size:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from coalition.core import MessageKey, ParamConflict, Params
+from coalition.crypto.he import HEScheme
 
 __all__ = [
     "GRADIENTS",
@@ -76,7 +77,11 @@ class SecureBoostParams(Params):
     goss_other_rate: float = Field(0.1, gt=0.0, lt=1.0,
                                    description="goss: share of the other rows, drawn at random")
     early_stopping_rounds: int = Field(0, ge=0, description="0 disables early stopping")
-    key_bits: Literal[1024, 2048, 3072, 4096] = Field(2048, description="Paillier modulus size")
+    he_scheme: HEScheme = Field("ou", description=(
+        "additive homomorphic scheme of the guest's key: ou (Okamoto-Uchiyama, 2048-bit "
+        "arithmetic, the fast default) or paillier"))
+    key_bits: Literal[1024, 2048, 3072, 4096] = Field(2048, description=(
+        "modulus size n of the guest's key (both schemes)"))
     allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits")
     precision_bits: int = Field(12, ge=4, le=52,
                                 description="fixed-point bits of |g|max and hmax per row")
@@ -87,7 +92,7 @@ class SecureBoostParams(Params):
     @model_validator(mode="after")
     def _check(self) -> SecureBoostParams:
         if self.key_bits < 2048 and not self.allow_insecure_key:
-            raise ParamConflict("Paillier keys under 2048 bits need allow_insecure_key=True",
+            raise ParamConflict("keys under 2048 bits need allow_insecure_key=True",
                                 "key_bits", "allow_insecure_key")
         if self.sampling == "goss" and self.goss_top_rate + self.goss_other_rate > 1.0:
             raise ParamConflict("goss_top_rate + goss_other_rate must not exceed 1",
@@ -103,11 +108,11 @@ class SecureBoostParams(Params):
         """The fields every party must agree on (sent by the guest in :data:`SETUP`)."""
         return self.model_dump(mode="json", include={
             "objective", "num_class", "num_trees", "max_depth", "min_samples_leaf",
-            "max_bin", "early_stopping_rounds",
+            "max_bin", "early_stopping_rounds", "he_scheme",
         })
 
 
-PUBLIC_KEY = MessageKey("public_key", "guest -> hosts: Paillier public key")
+PUBLIC_KEY = MessageKey("public_key", "guest -> hosts: public key (he_scheme)")
 SETUP = MessageKey("setup", "guest -> hosts: params subset, row count, validation row count")
 GRADIENTS = MessageKey("gradients", "guest -> hosts: packed encrypted (g, h) of sampled rows")
 NODES = MessageKey("nodes", "guest -> hosts: active nodes and the node id of every row")

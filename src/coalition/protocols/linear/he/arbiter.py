@@ -16,13 +16,8 @@ import warnings
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, ProtocolError
-from coalition.crypto.paillier import (
-    EncryptedArray,
-    InsecureKeyWarning,
-    PaillierPrivateKey,
-    PaillierPublicKey,
-    generate_keypair,
-)
+from coalition.crypto import he
+from coalition.crypto.paillier import InsecureKeyWarning
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.he.common import (
     HEHistory,
@@ -39,12 +34,14 @@ from coalition.protocols.linear.spec import LinearParams
 __all__ = ["HEArbiter", "keypair"]
 
 
-def keypair(params: LinearParams) -> tuple[PaillierPublicKey, PaillierPrivateKey]:
-    """A fresh key pair of ``params.key_bits`` (test-size keys only when explicitly allowed)."""
+def keypair(params: LinearParams) -> tuple[he.PublicKey, he.PrivateKey]:
+    """A fresh ``params.he_scheme`` key pair of ``params.key_bits`` (test-size keys only when
+    explicitly allowed)."""
     with warnings.catch_warnings():
         if params.allow_insecure_key:
             warnings.simplefilter("ignore", InsecureKeyWarning)
-        return generate_keypair(params.key_bits, allow_insecure=params.allow_insecure_key)
+        return he.generate_keypair(params.he_scheme, params.key_bits,
+                                   allow_insecure=params.allow_insecure_key)
 
 
 class HEArbiter:
@@ -79,9 +76,9 @@ class HEArbiter:
             loss = None
             if loss_on:
                 enc = ectx.recv(ctx.guest, EPOCH_LOSS)
-                if not isinstance(enc, EncryptedArray):
+                if not isinstance(enc, he.EncryptedArray):
                     raise ProtocolError("malformed loss")
-                loss = float(sk.decrypt(enc, executor=ctx.executor).ravel()[0]) / layout.rows
+                loss = float(he.decrypt(sk, enc, executor=ctx.executor).ravel()[0]) / layout.rows
             if not decide(ectx, p, epoch, self.history_, loss=loss, own_dw2=None,
                           others=owners, guest=ctx.guest):
                 break

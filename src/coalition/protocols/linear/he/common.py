@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
-from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
+from coalition.crypto import he
+from coalition.crypto.he import EncryptedArray
 from coalition.protocols.linear.he.mask import decrypt_masked, mask, unmask
 from coalition.protocols.linear.he.spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
 from coalition.protocols.linear.layout import Layout
@@ -59,7 +60,7 @@ class HEHistory:
 
 def expect_encrypted(value: object, what: str) -> EncryptedArray:
     """``value`` as an :class:`EncryptedArray`, or a :class:`ProtocolError` naming ``what``."""
-    if not isinstance(value, EncryptedArray):
+    if not isinstance(value, he.EncryptedArray):
         raise ProtocolError("expected an encrypted array", field=what)
     return value
 
@@ -141,7 +142,7 @@ class LocalModel:
         return unmask(ctx.recv(key_holder, UNMASKED_RAW), m)
 
 
-def serve_decrypt(ctx: Context, sk: PaillierPrivateKey, owners: list[Party]) -> None:
+def serve_decrypt(ctx: Context, sk: he.PrivateKey, owners: list[Party]) -> None:
     """Key holder: decrypt each owner's masked gradient and return it to that owner only."""
     for owner in owners:
         raw = decrypt_masked(sk, ctx.recv(owner, MASKED_GRAD), ctx.executor)

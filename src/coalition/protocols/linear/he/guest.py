@@ -26,7 +26,8 @@ from numpy.typing import NDArray
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, ProtocolError
-from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey, PaillierPublicKey
+from coalition.crypto import he
+from coalition.crypto.he import EncryptedArray
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design, guest_labels
@@ -103,7 +104,7 @@ class HEGuest:
         if arbiter is None:
             raise ConfigError("protocol 'he-arbiter' needs an arbiter")
         pk = ctx.recv(arbiter, PUBKEY)
-        if not isinstance(pk, PaillierPublicKey):
+        if not he.is_public_key(pk, p.he_scheme):
             raise ProtocolError("malformed public key")
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             plan = batches(rows, p, epoch)
@@ -176,5 +177,5 @@ class HEGuest:
                 return
 
     @staticmethod
-    def _decrypt(sk: PaillierPrivateKey, value: object, ctx: Context) -> FloatArray:
-        return sk.decrypt(expect_encrypted(value, "cross"), executor=ctx.executor)
+    def _decrypt(sk: he.PrivateKey, value: object, ctx: Context) -> FloatArray:
+        return he.decrypt(sk, expect_encrypted(value, "cross"), executor=ctx.executor)

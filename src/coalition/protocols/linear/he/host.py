@@ -23,7 +23,7 @@ import numpy as np
 
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
-from coalition.crypto.paillier import PaillierPublicKey, concatenate
+from coalition.crypto import he
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design
@@ -77,9 +77,9 @@ class HEHost:
         if key_holder is None:
             raise ConfigError("protocol 'he-arbiter' needs an arbiter")
         pk = ctx.recv(key_holder, PUBKEY)
-        if not isinstance(pk, PaillierPublicKey):
+        if not he.is_public_key(pk, p.he_scheme):
             raise ProtocolError("malformed public key")
-        run: dict[str, Callable[[Context, PaillierPublicKey, Party, int], None]] = {
+        run: dict[str, Callable[[Context, he.PublicKey, Party, int], None]] = {
             "he-arbiter": self._batches_with_arbiter, "he-guest": self._batches_key_at_guest}
         self._rows = layout.rows
         self._enc_xg = (expect_encrypted(ctx.recv(ctx.guest, ENC_XG), "xg") if p.protocol == "he-guest"
@@ -97,7 +97,7 @@ class HEHost:
                                       {"epochs": self.history_.epochs})
         return self
 
-    def _batches_with_arbiter(self, ectx: Context, pk: PaillierPublicKey, arbiter: Party,
+    def _batches_with_arbiter(self, ectx: Context, pk: he.PublicKey, arbiter: Party,
                               epoch: int) -> None:
         p, guest = self.params, ectx.guest
         plan = batches(self._rows, p, epoch)
@@ -114,7 +114,7 @@ class HEHost:
             grad = self.model.gradient(enc_d, idx, bctx)
             self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
 
-    def _batches_key_at_guest(self, ectx: Context, pk: PaillierPublicKey, guest: Party,
+    def _batches_key_at_guest(self, ectx: Context, pk: he.PublicKey, guest: Party,
                               epoch: int) -> None:
         p, first = self.params, ectx.hosts[0]
         others = [h for h in ectx.hosts if h != ectx.party]
@@ -140,7 +140,7 @@ class HEHost:
                 u = ku / self.k
                 parts.append(enc_a.xt_dot(ku[:, None], executor=ectx.executor)
                              + pk.encrypt(np.array([self.cq * float(u @ u)])))
-            cross = concatenate(parts)
+            cross = he.concatenate(parts)
             if ectx.party == first:
                 for h in others:
                     cross = cross + expect_encrypted(bctx.recv(h, CROSS), "cross")

@@ -30,7 +30,8 @@ from gmpy2 import mpz
 from numpy.typing import NDArray
 
 from coalition.core.errors import EncodingOverflowError, ProtocolError
-from coalition.crypto.paillier import EncryptedArray, PaillierPrivateKey
+from coalition.crypto import he
+from coalition.crypto.he import EncryptedArray
 
 __all__ = ["GRADIENT_BITS", "STAT_BITS", "Mask", "decrypt_masked", "mask", "unmask"]
 
@@ -39,7 +40,8 @@ STAT_BITS = 40
 
 
 class Mask:
-    """What an owner needs to read the key holder's answer: masks, layout, modulus."""
+    """What an owner needs to read the key holder's answer: masks, layout, the bound
+    ``n`` every raw plaintext lies below (``2^plaintext_bits``)."""
 
     def __init__(self, ints: list[int], scale_bits: int, n: int, slot_bits: int,
                  slots: int) -> None:
@@ -52,10 +54,11 @@ class Mask:
         return -(-len(self.ints) // self.slots)
 
 
-def layout(scale_bits: int, n: int) -> tuple[int, int]:
-    """``(slot_bits, slots per ciphertext)`` for a gradient at ``scale_bits`` under ``n``."""
+def layout(scale_bits: int, plaintext_bits: int) -> tuple[int, int]:
+    """``(slot_bits, slots per ciphertext)`` for a gradient at ``scale_bits`` under a key whose
+    plaintexts are every integer below ``2^plaintext_bits``."""
     slot = scale_bits + GRADIENT_BITS + STAT_BITS + 2
-    slots = (int(n).bit_length() - 1) // slot  # Σ < 2^(slots·slot) <= 2^(bits-1) <= n
+    slots = plaintext_bits // slot  # Σ < 2^(slots·slot) <= 2^plaintext_bits
     if slots < 1:
         raise EncodingOverflowError("key too small for a masked gradient slot", slot_bits=slot)
     return slot, slots
@@ -66,8 +69,8 @@ def mask(enc: EncryptedArray, executor: Any = None) -> tuple[EncryptedArray, Mas
     if enc.ndim != 1 or enc.size == 0:
         raise ProtocolError("gradient must be a non-empty 1-D encrypted array")
     pk = enc.public_key
-    n, n2 = int(pk.n), pk.nsquare
-    slot, slots = layout(enc.scale_bits, n)
+    n2, bound = pk.ciphertext_modulus, 1 << pk.plaintext_bits
+    slot, slots = layout(enc.scale_bits, pk.plaintext_bits)
     base = 1 << (enc.scale_bits + GRADIENT_BITS)
     ints = [base + secrets.randbits(enc.scale_bits + GRADIENT_BITS + STAT_BITS)
             for _ in range(enc.size)]
@@ -84,16 +87,22 @@ def mask(enc: EncryptedArray, executor: Any = None) -> tuple[EncryptedArray, Mas
         plain.append(m)
     body = np.empty(len(packed), dtype=object)
     body[:] = packed
-    raw = EncryptedArray(pk, body, 0, True) + pk.encrypt_int(np.asarray(plain, dtype=object),
-                                                             rerandomize=False)
-    return raw.rerandomize(executor, uniform=True), Mask(ints, enc.scale_bits, n, slot, slots)
+    raw = he.from_ciphertexts(pk, body, masked=True) + pk.encrypt_int(
+        np.asarray(plain, dtype=object), rerandomize=False)
+    return raw.rerandomize(executor, uniform=True), Mask(ints, enc.scale_bits, bound, slot, slots)
 
 
-def decrypt_masked(sk: PaillierPrivateKey, enc: object, executor: Any = None) -> list[int]:
-    """Key holder side: raw plaintexts of a masked gradient (meaningless without ``M``)."""
-    if not isinstance(enc, EncryptedArray) or enc.ndim != 1:
+def decrypt_masked(sk: he.PrivateKey, enc: object, executor: Any = None) -> list[int]:
+    """Key holder side: raw plaintexts of a masked gradient (meaningless without ``M``).
+
+    Under OU this is a decryption service for ciphertexts a partner chose: a ciphertext of
+    ``m >= p`` comes back as ``m mod p`` and factors ``n`` (the scheme's chosen-ciphertext
+    weakness; ``tests/security/test_ou_decryption_oracle.py``). The privacy policy therefore
+    lets ``he_scheme: ou`` into LR only where every data owner granted ``allow_ou_lr``.
+    """
+    if not isinstance(enc, he.EncryptedArray) or enc.ndim != 1:
         raise ProtocolError("masked gradient must be a 1-D encrypted array")
-    return [int(v) for v in sk.decrypt_int(enc, executor=executor).tolist()]
+    return [int(v) for v in he.decrypt_int(sk, enc, executor=executor).tolist()]
 
 
 def unmask(raw: object, m: Mask) -> NDArray[np.float64]:

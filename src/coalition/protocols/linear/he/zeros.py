@@ -24,12 +24,8 @@ import numpy as np
 
 from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
-from coalition.crypto.paillier import (
-    DEFAULT_PRECISION,
-    EncryptedArray,
-    PaillierPrivateKey,
-    PaillierPublicKey,
-)
+from coalition.crypto import he
+from coalition.crypto.paillier import DEFAULT_PRECISION
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.he.spec import ZEROS
 from coalition.protocols.linear.spec import LinearParams
@@ -45,7 +41,7 @@ def _slot(epochs: Context, epoch: int, batch: int) -> Context:
 class ZeroDealer:
     """Arbiter side: deals each host the zeros of the batch after the current one."""
 
-    def __init__(self, epochs: Context, sk: PaillierPrivateKey, hosts: list[Party],
+    def __init__(self, epochs: Context, sk: he.PrivateKey, hosts: list[Party],
                  rows: int, params: LinearParams, *, extra: int) -> None:
         self.epochs, self.sk, self.hosts = epochs, sk, hosts
         self.rows, self.params, self.extra = rows, params, extra
@@ -68,11 +64,11 @@ class ZeroDealer:
             self.deal(epoch + 1, 0)
 
 
-def receive_zeros(ectx: Context, dealer: Party, pk: PaillierPublicKey, batch: int,
-                  size: int) -> EncryptedArray:
+def receive_zeros(ectx: Context, dealer: Party, pk: he.PublicKey, batch: int,
+                  size: int) -> he.EncryptedArray:
     """Host side: the dealt zeros of ``batch`` in the epoch of ``ectx``, validated."""
     value = ectx.sub("zeros").sub(str(batch)).recv(dealer, ZEROS)
-    if (not isinstance(value, EncryptedArray) or value.shape != (size,)
+    if (not isinstance(value, he.EncryptedArray) or value.shape != (size,)
             or value.public_key != pk or value.scale_bits != DEFAULT_PRECISION):
         raise ProtocolError("malformed dealt zeros", expected=size)
     return value
