@@ -21,6 +21,12 @@ Rules (defaults in brackets; see ``docs/security.md`` "policy"):
   features; ``batch_size`` must be at least ``he_batch_factor`` [10, never lower] × the
   widest observer's feature count (as far as this node knows it; the roles check the exact
   widths again at run time).
+* ``policy.ou_lr`` — ``hetero_lr``/``hetero_linr`` with ``he_scheme: ou``: the key holder
+  decrypts what partners send and returns the plaintexts, and an Okamoto–Uchiyama ciphertext
+  of ``m >= p`` decrypts to ``m mod p``, which factors ``n`` (the scheme's chosen-ciphertext
+  weakness): an active partner recovers the key and reads ``[[d]]`` (labels) and every score.
+  Allowed only where each data owner granted ``allow_ou_lr`` (Paillier, the default, has no
+  such oracle: its plaintext space ``Z_n`` is public).
 * ``policy.label_sampling`` — SecureBoost ``sampling: goss`` keeps the rows with the largest
   gradients, i.e. by label in tree 0: hosts learn labels from which rows they are sent; only
   where the label owner granted ``allow_label_sampling``.
@@ -89,6 +95,7 @@ class GrantTerms(BaseModel):
 
     allow_guest_dealer: bool = Field(False, description="ss LR without an arbiter")
     allow_label_sampling: bool = Field(False, description="SecureBoost goss")
+    allow_ou_lr: bool = Field(False, description="HE-LR with he_scheme ou (decryption oracle)")
     variants: list[_Variant] | None = Field(
         None, max_length=64, description="allowed 'component' or 'component:variant' (None: any)")
     coordinators: list[_Org] | None = Field(
@@ -99,7 +106,7 @@ class GrantTerms(BaseModel):
     @classmethod
     def own_data(cls) -> GrantTerms:
         """Terms for an owner's own job: it chose the settings itself."""
-        return cls(allow_guest_dealer=True, allow_label_sampling=True)
+        return cls(allow_guest_dealer=True, allow_label_sampling=True, allow_ou_lr=True)
 
     def combine(self, other: GrantTerms) -> GrantTerms:
         """Terms that satisfy both ``self`` and ``other``."""
@@ -110,6 +117,7 @@ class GrantTerms(BaseModel):
         return GrantTerms(
             allow_guest_dealer=self.allow_guest_dealer and other.allow_guest_dealer,
             allow_label_sampling=self.allow_label_sampling and other.allow_label_sampling,
+            allow_ou_lr=self.allow_ou_lr and other.allow_ou_lr,
             variants=meet(self.variants, other.variants),
             coordinators=meet(self.coordinators, other.coordinators),
             min_batch_size=max(floors) if floors else None)
@@ -117,13 +125,14 @@ class GrantTerms(BaseModel):
     def within(self, ceiling: GrantTerms) -> bool:
         """Whether these (requested) terms ask for no allowance ``ceiling`` does not give."""
         return (ceiling.allow_guest_dealer or not self.allow_guest_dealer) and \
-            (ceiling.allow_label_sampling or not self.allow_label_sampling)
+            (ceiling.allow_label_sampling or not self.allow_label_sampling) and \
+            (ceiling.allow_ou_lr or not self.allow_ou_lr)
 
     def under(self, ceiling: GrantTerms) -> GrantTerms:
         """The requested allowances with ``ceiling``'s restrictions added (what a standing
         policy approves)."""
         return self.combine(ceiling.model_copy(update={
-            "allow_guest_dealer": True, "allow_label_sampling": True}))
+            "allow_guest_dealer": True, "allow_label_sampling": True, "allow_ou_lr": True}))
 
 
 @dataclass(frozen=True)
@@ -258,6 +267,12 @@ def _linear(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privacy
                                  "arbiter makes the guest the dealer; the grant of "
                                  f"{policy.owner} does not allow guest dealing"))
     he = {p for p in protocols if p in ("he-arbiter", "he-guest")}
+    data_orgs = {sites[str(p)] for p in _data(node)}
+    if he and any(p.he_scheme == "ou" for p in params) and policy.owner in data_orgs \
+            and not policy.terms.allow_ou_lr:
+        out.append(Violation("policy.ou_lr", name, "he_scheme 'ou' makes the key holder's "
+                             "decryption service a key-recovery oracle; the grant of "
+                             f"{policy.owner} does not allow OU in LR"))
     if he:
         observers = [p for p in _data(node) if p.role is Role.HOST or "he-guest" in he]
         width = max((policy.feature_counts.get(str(p), 1) for p in observers), default=1)

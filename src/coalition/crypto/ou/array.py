@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import gmpy2
 from gmpy2 import mpz
 
 from coalition.core import Executor
@@ -47,11 +46,8 @@ def plain_ciphertexts(pk: OUPublicKey, ints: ObjArray) -> ObjArray:
     if flat and max(abs(m) for m in flat) >= pk.signed_limit:
         raise EncodingOverflowError("value too large for the key's plaintext range",
                                     limit_bits=pk.signed_limit.bit_length())
-    cs = encrypt_chunk(EncryptTask(int(pk.n), int(pk.g), int(pk.h), [abs(m) for m in flat],
-                                   False))
-    # g^-|m| = (g^|m|)^-1: the table only covers non-negative exponents below 2^plaintext_bits
-    out = [gmpy2.invert(c, pk.n) if m < 0 else c for c, m in zip(cs, flat, strict=True)]
-    return objects(out, ints.shape)
+    cs = encrypt_chunk(EncryptTask(int(pk.n), int(pk.g), int(pk.h), flat, False))
+    return objects(cs, ints.shape)  # g^-|m| from the kernels' table of g^-1
 
 
 class EncryptedArray(AdditiveArray["OUPublicKey"]):

@@ -103,7 +103,11 @@ def _table(base: int, n: int, exp_bytes: int) -> FixedBaseTable:
 
 @dataclass(frozen=True)
 class EncryptTask:
-    """Encrypt raw plaintexts ``ms`` (in ``[0, 2^plaintext_bits)``) under ``(n, g, h)``."""
+    """Encrypt raw plaintexts ``ms`` (in ``[0, 2^plaintext_bits)``) under ``(n, g, h)``.
+
+    ``ms`` may be negative (``|m| < 2^plaintext_bits``): ``g^-|m|`` comes from a table of
+    ``g^-1``, so a negative value costs what a positive one does.
+    """
 
     n: int
     g: int
@@ -174,7 +178,7 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
         return []
     if task.p:
         return _encrypt_crt(task)
-    gm = _pow_plaintexts(_table(task.g, n, message_bytes(n)), task.ms)
+    gm = _signed_powers(task.g, n, message_bytes(n), task.ms)
     if not task.masked:
         return gm
     nn = mpz(n)
@@ -192,9 +196,8 @@ def _encrypt_crt(task: EncryptTask) -> list[mpz]:
     n, count = task.n, len(task.ms)
     p, q = mpz(task.p), mpz(task.q)
     p2 = p * p
-    mb = message_bytes(n)
-    gp = _pow_plaintexts(_table(task.g % int(p2), int(p2), mb), task.ms)
-    gq = _pow_plaintexts(_table(task.g % int(q), int(q), mb), task.ms)
+    gp = _signed_powers(task.g, int(p2), message_bytes(n), task.ms)
+    gq = _signed_powers(task.g, int(q), message_bytes(n), task.ms)
     if task.masked and task.short:  # r < 2^256 < p - 1, q - 1: no reduction needed
         sb = SHORT_RANDOM_BITS // 8
         rs = secrets.token_bytes(sb * count)
@@ -216,6 +219,19 @@ def _encrypt_crt(task: EncryptTask) -> list[mpz]:
         gq = [a * b % q for a, b in zip(gq, hq, strict=True)]
     q_inv = gmpy2.invert(q, p2)
     return [cq + q * ((cp - cq) * q_inv % p2) for cp, cq in zip(gp, gq, strict=True)]
+
+
+def _signed_powers(g: int, mod: int, exp_bytes: int, ms: list[int]) -> list[mpz]:
+    """``g^m mod mod`` for signed ``m``: negatives from the table of ``g^-1``."""
+    neg = [i for i, m in enumerate(ms) if m < 0]
+    if not neg:
+        return _pow_plaintexts(_table(g % mod, mod, exp_bytes), ms)
+    out = _pow_plaintexts(_table(g % mod, mod, exp_bytes), [max(m, 0) for m in ms])
+    g_inv = int(gmpy2.invert(g % mod, mod))
+    for i, v in zip(neg, _pow_plaintexts(_table(g_inv, mod, exp_bytes), [-ms[i] for i in neg]),
+                    strict=True):
+        out[i] = v
+    return out
 
 
 def decrypt_chunk(task: DecryptTask) -> list[mpz]:

@@ -259,13 +259,9 @@ def _encrypt(pk: OUPublicKey, ints: npt.NDArray[np.object_], scale: int, masked:
              short: bool = False) -> EncryptedArray:
     n, g, h = int(pk.n), int(pk.g), int(pk.h)
     flat = [int(m) for m in ints.ravel().tolist()]
-    # The g-table covers [0, 2^plaintext_bits): encrypt |m| and invert where m < 0.
+    # signed plaintexts: the kernels take g^-|m| from a table of g^-1
     cs = chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, g, h, ms, masked, p, q, short),
-                     [abs(m) for m in flat], executor)
-    nn = pk.n
-    for i, m in enumerate(flat):
-        if m < 0:
-            cs[i] = gmpy2.invert(cs[i], nn)
+                     flat, executor)
     out = np.empty(len(cs), dtype=object)
     out[:] = cs
     return EncryptedArray(pk, out.reshape(ints.shape), scale, masked)

@@ -78,7 +78,7 @@ def policy_for(db: Session, settings: NodeSettings, graph: JobGraph, sites: Mapp
     """The policy ``org`` applies to the job; ``grants`` cover its uses (``None``: a use no
     grant covers; an empty list with ``org`` as initiator: its own data)."""
     terms = GrantTerms.own_data() if not grants else GrantTerms(
-        allow_guest_dealer=True, allow_label_sampling=True)
+        allow_guest_dealer=True, allow_label_sampling=True, allow_ou_lr=True)
     for grant in grants:
         terms = terms.combine(GrantTerms() if grant is None
                               else GrantTerms.model_validate(grant.terms or {}))

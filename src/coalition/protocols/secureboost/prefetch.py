@@ -49,7 +49,9 @@ class ZeroPrefetcher:
         self._next = (prefetch, self._thread.submit(self._zeros, prefetch)) if prefetch else None
         plain = np.empty(size, dtype=object)
         plain[:] = plaintexts
-        return zeros + plain
+        # g^m by the key holder's own path (CRT for OU) over the executor: the online part
+        return zeros + self._key.encrypt(plain, precision=0, rerandomize=False,
+                                         executor=self._executor)
 
     def close(self) -> None:
         """Stop the background thread (a batch in flight is finished and dropped)."""
