@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test lint typecheck layers pytest demo bench clean
+.PHONY: install test lint typecheck layers pytest demo bench clean console console-check ui-test chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,30 @@ layers: install
 pytest: install
 	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
-test: lint typecheck layers pytest
+test: lint typecheck layers console-check ui-test chromium pytest
+
+# The web console (ui/ -> src/coalition/node/console/static/, committed): Node.js only to rebuild.
+UI_STAMP := ui/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+$(UI_STAMP): ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_STAMP)
+
+console: $(UI_STAMP)
+	cd ui && npm run build
+
+# CI: rebuilding from the locked packages must give exactly the committed bundle.
+console-check: console
+	git diff --exit-code --stat -- src/coalition/node/console/static
+	test -z "$$(git status --porcelain -- src/coalition/node/console/static)"
+
+ui-test: $(UI_STAMP)
+	cd ui && npx vitest run
+
+# The console's end-to-end tests (tests/console/) drive Debian's Chromium through playwright.
+chromium:
+	test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
 
 demo: install
 	$(VENV)/bin/coalition demo
