@@ -50,7 +50,7 @@ function JsonField({ label, value, onApply }: { label: string; value: unknown; o
   useEffect(() => setText(JSON.stringify(value, null, 1)), [value]);
   return (
     <label>{label}
-      <textarea rows={4} value={text} aria-invalid={bad} onChange={(e) => setText(e.target.value)}
+      <textarea rows={4} value={text} aria-label={label} aria-invalid={bad} onChange={(e) => setText(e.target.value)}
         onBlur={() => {
           try { onApply(JSON.parse(text) as Record<string, Record<string, unknown>>); setBad(false); } catch { setBad(true); }
         }} />
@@ -76,11 +76,13 @@ function EditorInner() {
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const doc = useMemo(() => canvasToDoc(canvas), [canvas]);
+  const [fitTick, setFitTick] = useState(0);
+  const fit = useCallback(() => setFitTick((n) => n + 1), []);
 
   useEffect(() => {
     const clone = params.get("clone");
     const source = clone ? submittedDag(clone) : null;
-    if (source) set(autoLayout(docToCanvas(source)), false);
+    if (source) { set(autoLayout(docToCanvas(source)), false); fit(); }
     else if (node.data && canvas.nodes.length === 0 && canvas.parties["guest"]?.length === 0)
       set({ ...canvas, parties: { ...canvas.parties, guest: [node.data.name] } }, false);
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -218,7 +220,7 @@ function EditorInner() {
     <div className="editor">
       <div className="toolbar" role="toolbar" aria-label={t("editor.title")}>
         <label>{t("editor.jobName")} <input value={canvas.name} onChange={(e) => set({ ...canvas, name: e.target.value }, false)} /></label>
-        <button type="button" onClick={() => set(autoLayout(canvas))}>{t("editor.layout")}</button>
+        <button type="button" onClick={() => { set(autoLayout(canvas)); fit(); }}>{t("editor.layout")}</button>
         <button type="button" onClick={undo} disabled={!canUndo}>{t("editor.undo")}</button>
         <button type="button" onClick={redo} disabled={!canRedo}>{t("editor.redo")}</button>
         <button type="button" onClick={() => { saveDraft({ name: canvas.name, savedAt: new Date().toISOString(), doc,
@@ -226,7 +228,7 @@ function EditorInner() {
         {drafts.length > 0 && (
           <select aria-label={t("editor.drafts")} value="" onChange={(e) => {
             const d = drafts.find((x) => x.name === e.target.value);
-            if (d) set(docToCanvas(d.doc, d.positions));
+            if (d) { set(docToCanvas(d.doc, d.positions)); fit(); }
           }}>
             <option value="">{t("editor.drafts")}…</option>
             {drafts.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
@@ -274,9 +276,10 @@ function EditorInner() {
         </aside>
         <div className="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }}
           aria-label={t("editor.canvas")} role="region">
-          <ReactFlow nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
+          {/* remounted after a layout so that its fitView frames the measured nodes */}
+          <ReactFlow key={fitTick} fitView fitViewOptions={{ padding: 0.15, maxZoom: 1 }} nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
             onEdgesDelete={onEdgesDelete} onConnect={onConnect} isValidConnection={isValid}
-            deleteKeyCode={["Delete", "Backspace"]} fitView proOptions={{ hideAttribution: true }}>
+            deleteKeyCode={["Delete", "Backspace"]} proOptions={{ hideAttribution: true }}>
             <Background />
             <Controls />
           </ReactFlow>
@@ -320,7 +323,7 @@ function EditorInner() {
                   <Form schema={spec.schema as RJSFSchema} uiSchema={spec.uiSchema} validator={validator}
                     formData={sel.data.parameters} showErrorList={false}
                     extraErrors={errorSchemaFor(problems ?? [], sel.id) as ErrorSchema}
-                    onChange={(e) => updateSel({ parameters: withoutDefaults(spec.schema, (e.formData ?? {}) as Record<string, unknown>) })} />
+                    onChange={(e) => updateSel({ parameters: withoutDefaults(spec.schema, (e.formData ?? {}) as Record<string, unknown>, spec.optional) })} />
                 </div>)}
               <JsonField label="role_parameters (JSON)" value={sel.data.role_parameters} onApply={(v) => updateSel({ role_parameters: v })} />
               <JsonField label={t("editor.partyParameters")} value={sel.data.party_parameters} onApply={(v) => updateSel({ party_parameters: v })} />
@@ -341,7 +344,9 @@ function EditorInner() {
                 const next = fromYaml(e.target.value);
                 const positions = Object.fromEntries(canvas.nodes.map((n) => [n.id, n.position]));
                 const fresh = docToCanvas(next, positions);
-                set(Object.keys(next.tasks).some((k) => !positions[k]) ? autoLayout(fresh) : fresh);
+                const added = Object.keys(next.tasks).some((k) => !positions[k]);
+                set(added ? autoLayout(fresh) : fresh);
+                if (added) fit();
                 setYamlError(null);
               } catch (err) {
                 setYamlError(t("editor.yamlInvalid", { message: err instanceof Error ? err.message : String(err) }));

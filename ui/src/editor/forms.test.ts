@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ComponentInfo } from "../api";
-import { errorSchemaFor, formFor, otherProblems, withoutDefaults } from "./forms";
+import { errorSchemaFor, formFor, optionalAsPlain, otherProblems, withoutDefaults } from "./forms";
 
 const boost: ComponentInfo = {
   ref: "hetero_secureboost:1", name: "hetero_secureboost", version: "1.0.0", category: "vertical",
@@ -15,12 +15,12 @@ const boost: ComponentInfo = {
 };
 
 describe("forms from the node's JSON Schema", () => {
-  it("keeps the schema, orders fields, shows help, checkbox for booleans, no submit button", () => {
+  it("keeps the schema (descriptions included), orders fields, checkbox for booleans, no submit button", () => {
     const { schema, uiSchema } = formFor(boost);
     expect(schema["title"]).toBeUndefined();
     expect(schema["properties"]).toEqual((boost.parameters as { properties: unknown }).properties);
     expect(uiSchema["ui:order"]).toEqual(["num_trees", "goss", "*"]);
-    expect(uiSchema["num_trees"]).toEqual({ "ui:help": "trees to grow" });
+    expect(uiSchema["num_trees"]).toBeUndefined();
     expect(uiSchema["goss"]).toEqual({ "ui:widget": "checkbox" });
     expect(uiSchema["ui:submitButtonOptions"]).toEqual({ norender: true });
   });
@@ -37,6 +37,20 @@ describe("forms from the node's JSON Schema", () => {
       goss: { __errors: ["bad"] },
     });
     expect(otherProblems(problems).map((p) => p.path)).toEqual(["tasks.train.inputs.train_data"]);
+  });
+
+  it("shows optional fields (anyOf [T, null]) as plain T fields", () => {
+    expect(optionalAsPlain({ anyOf: [{ type: "string", maxLength: 9 }, { type: "null" }], default: null, description: "d" }))
+      .toEqual({ type: "string", maxLength: 9, description: "d" });
+    expect(optionalAsPlain({ anyOf: [{ type: "string" }, { type: "integer" }] })).toEqual({ anyOf: [{ type: "string" }, { type: "integer" }] });
+    const { schema } = formFor({ ...boost, parameters: { type: "object", properties: {
+      label: { anyOf: [{ type: "string" }, { type: "null" }], default: null } } } });
+    expect((schema["properties"] as Record<string, unknown>)["label"]).toEqual({ type: "string" });
+    const spec = formFor({ ...boost, parameters: { type: "object", properties: {
+      columns: { anyOf: [{ type: "array", items: { type: "string" } }, { type: "null" }], default: null } } } });
+    expect(spec.optional).toEqual(["columns"]);
+    expect(withoutDefaults(spec.schema, { columns: [] }, spec.optional)).toEqual({});
+    expect(withoutDefaults(spec.schema, { columns: ["a"] }, spec.optional)).toEqual({ columns: ["a"] });
   });
 
   it("drops values equal to their defaults", () => {

@@ -74,7 +74,7 @@ export const en = {
     metrics: "Metrics", verify: "Verify now", verified: "Integrity verified",
     protection: "Tamper protection", publish: "Publish from a job", jobId: "Job id", task: "Task",
     deploy: "Deploy", services: "Services", service: "Service", call: "Call the service",
-    ids: "IDs (comma-separated)", scores: "Scores", compare: "Compare", hosts: "Host sources (JSON)",
+    ids: "IDs (comma-separated)", scores: "Scores", compare: "Compare", hosts: "Host sources (JSON)", source: "Guest online source",
   },
   users: {
     title: "Users, roles and API keys", users: "Users", create: "Create user", apiKeys: "API keys",

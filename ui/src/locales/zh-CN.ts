@@ -76,7 +76,7 @@ export const zhCN: Messages = {
     metrics: "指标", verify: "立即校验", verified: "完整性校验通过",
     protection: "防篡改保护", publish: "从任务发布", jobId: "任务 ID", task: "任务节点",
     deploy: "部署", services: "服务", service: "服务", call: "调用服务",
-    ids: "ID（逗号分隔）", scores: "得分", compare: "对比", hosts: "Host 数据源（JSON）",
+    ids: "ID（逗号分隔）", scores: "得分", compare: "对比", hosts: "Host 数据源（JSON）", source: "Guest 在线数据源",
   },
   users: {
     title: "用户、角色与 API 密钥", users: "用户", create: "创建用户", apiKeys: "API 密钥",

@@ -34,10 +34,11 @@ export interface Report {
   report: Record<string, unknown>;
 }
 
-const line = (title: string, x: number[], ys: Record<string, number[]>, xName = "", yName = ""): Option => ({
+const line = (title: string, x: number[], ys: Record<string, number[]>, xName = "", yName = "", unit = false): Option => ({
   title: { text: title, left: "center", textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" },
   legend: { bottom: 0 }, grid: { left: 50, right: 20, top: 30, bottom: 50 },
-  xAxis: { type: "value", name: xName, min: "dataMin", max: "dataMax" }, yAxis: { type: "value", name: yName },
+  xAxis: { type: "value", name: xName, min: unit ? 0 : "dataMin", max: unit ? 1 : "dataMax" },
+  yAxis: { type: "value", name: yName, ...(unit ? { min: 0, max: 1 } : {}) },
   series: Object.entries(ys).map(([name, y]) => ({ name, type: "line", showSymbol: false, data: x.map((v, i) => [v, y[i]]) })),
 });
 
@@ -45,11 +46,11 @@ function reportCharts(r: Report, t: (k: string) => string): [string, Option][] {
   const out: [string, Option][] = [];
   const rep = r.report;
   const roc = rep["roc"] as { fpr: number[]; tpr: number[] } | undefined;
-  if (roc) out.push([`${t("monitor.roc")} · ${r.task}`, line("", roc.fpr, { TPR: roc.tpr }, "FPR", "TPR")]);
+  if (roc) out.push([`${t("monitor.roc")} · ${r.task}`, line("", roc.fpr, { TPR: roc.tpr }, "FPR", "TPR", true)]);
   const ks = rep["ks_curve"] as { thresholds: number[]; tpr: number[]; fpr: number[]; ks: number[] } | undefined;
   if (ks) {
-    const x = ks.thresholds.map((v) => (Number.isFinite(v) ? Math.min(v, 1) : 1));
-    out.push([`${t("monitor.ks")} · ${r.task}`, line("", x, { TPR: ks.tpr, FPR: ks.fpr, KS: ks.ks }, "threshold")]);
+    const x = ks.thresholds.map((v) => Math.max(0, Math.min(Number.isFinite(v) ? v : 1, 1)));
+    out.push([`${t("monitor.ks")} · ${r.task}`, line("", x, { TPR: ks.tpr, FPR: ks.fpr, KS: ks.ks }, "threshold", "", true)]);
   }
   const lift = rep["lift_gain"] as Record<string, number>[] | undefined;
   if (lift?.length) {
@@ -58,7 +59,7 @@ function reportCharts(r: Report, t: (k: string) => string): [string, Option][] {
       cumulative_gain: lift.map((b) => b["cumulative_gain"] ?? b["gain"] ?? 0) }, "bucket")]);
   }
   const pr = rep["pr"] as { precision: number[]; recall: number[] } | undefined;
-  if (pr) out.push([`${t("monitor.pr")} · ${r.task}`, line("", pr.recall, { precision: pr.precision }, "recall", "precision")]);
+  if (pr) out.push([`${t("monitor.pr")} · ${r.task}`, line("", pr.recall, { precision: pr.precision }, "recall", "precision", true)]);
   const cm = rep["confusion_matrix"] as number[][] | undefined;
   if (cm) {
     const data = cm.flatMap((row, i) => row.map((v, j) => [j, i, v]));
@@ -78,10 +79,10 @@ function reportCharts(r: Report, t: (k: string) => string): [string, Option][] {
   return out;
 }
 
-export default function Charts({ points: live, jobId }: { points: MetricPoint[]; jobId: string }) {
+export default function Charts({ points: live, jobId, state }: { points: MetricPoint[]; jobId: string; state: string }) {
   const { t } = useTranslation();
-  const stored = useQuery({ queryKey: ["metrics", jobId], queryFn: () => get<MetricPoint[]>(`/jobs/${jobId}/metrics`), refetchInterval: 5000 });
-  const reports = useQuery({ queryKey: ["reports", jobId], queryFn: () => get<Report[]>(`/jobs/${jobId}/reports`), refetchInterval: 10000, retry: false });
+  const stored = useQuery({ queryKey: ["metrics", jobId, state], queryFn: () => get<MetricPoint[]>(`/jobs/${jobId}/metrics`), refetchInterval: 5000 });
+  const reports = useQuery({ queryKey: ["reports", jobId, state], queryFn: () => get<Report[]>(`/jobs/${jobId}/reports`), refetchInterval: 10000, retry: false });
   const [tab, setTab] = useState<"curves" | "scalars" | "reports">("curves");
   const points = useMemo(() => {
     const byId = new Map<number, MetricPoint>();

@@ -59,7 +59,7 @@ export default function Monitor() {
       </table>
       <h2>{t("monitor.metrics")}</h2>
       <Suspense fallback={<p>{t("common.loading")}</p>}>
-        <Charts points={points} jobId={job.id} />
+        <Charts points={points} jobId={job.id} state={job.state} />
       </Suspense>
       <h2>{t("monitor.logs")}</h2>
       <div className="logs" role="log" aria-live="polite" aria-label={t("monitor.logs")}>

@@ -14,7 +14,7 @@ export function Models() {
     void client.invalidateQueries({ queryKey: ["services"] });
   };
   const [pub, setPub] = useState({ name: "", job_id: "", task: "", hosts: "{}" });
-  const [dep, setDep] = useState({ name: "", model: "", hosts: "{}" });
+  const [dep, setDep] = useState({ name: "", model: "", source: "", hosts: "{}" });
   const [call, setCall] = useState({ service: "", ids: "" });
   const publish = useMutation({
     mutationFn: () => {
@@ -30,7 +30,7 @@ export function Models() {
   const protect = useMutation({ mutationFn: (v: ModelVersion) =>
     put(`/models/${v.name}/versions/${v.version}/protection`, { enabled: !v["protected"] }), onSuccess: refresh });
   const deploy = useMutation({
-    mutationFn: () => post<Service>("/services", { name: dep.name, model: dep.model,
+    mutationFn: () => post<Service>("/services", { name: dep.name, model: dep.model, source: dep.source || null,
       hosts: JSON.parse(dep.hosts) as Record<string, string> }),
     onSuccess: refresh,
   });
@@ -69,6 +69,7 @@ export function Models() {
           <h2>{t("models.deploy")}</h2>
           <label>{t("models.service")}<input name="service-name" value={dep.name} onChange={(e) => setDep({ ...dep, name: e.target.value })} /></label>
           <label>{t("common.name")}<input name="service-model" value={dep.model} onChange={(e) => setDep({ ...dep, model: e.target.value })} /></label>
+          <label>{t("models.source")}<input name="deploy-source" value={dep.source} onChange={(e) => setDep({ ...dep, source: e.target.value })} /></label>
           <label>{t("models.hosts")}<input name="deploy-hosts" value={dep.hosts} onChange={(e) => setDep({ ...dep, hosts: e.target.value })} /></label>
           <button type="submit">{t("models.deploy")}</button>
           <ErrorBox error={deploy.error} />
