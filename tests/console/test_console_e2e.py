@@ -60,6 +60,7 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     sign_in(page, bank.url, bank.admin_password)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.get_by_role("table", name="Partners")).to_contain_text("telco")
+    expect(page.get_by_role("article", name="Node health")).to_contain_text("days left")
     shot(page, "overview")
     page.get_by_role("link", name="Datasets").click()
     form = page.get_by_role("form", name="Register a dataset")

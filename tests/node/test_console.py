@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from nodekit import NodeEnv
 
 from coalition.components import REGISTRY
@@ -67,3 +69,9 @@ def test_dag_validate_reports_field_paths(shared_env: NodeEnv) -> None:
     r = shared_env.client.post("/api/v1/dags/validate", json=dag, headers=shared_env.auth())
     assert r.json()["valid"] is True, r.json()
     assert r.json()["order"] == ["read", "train"]
+
+
+def test_node_info_carries_the_certificate_expiry(shared_env: NodeEnv) -> None:
+    info = shared_env.client.get("/api/v1/node", headers=shared_env.auth()).json()
+    expires = dt.datetime.fromisoformat(info["cert_expires_at"])
+    assert expires > dt.datetime.now(dt.UTC) + dt.timedelta(days=30)

@@ -130,7 +130,8 @@ export function stream(path: string, onEvent: (e: SseEvent) => void): () => void
 
 // Shapes of the node's answers the console reads (see the OpenAPI document at /docs).
 export interface Me { username: string; role: string; permissions: string[]; via: string }
-export interface NodeInfo { name: string; version: string; fingerprint: string; peer_address: string }
+export interface NodeInfo { name: string; version: string; fingerprint: string; peer_address: string;
+  cert_expires_at: string }
 export interface Partner {
   name: string; address: string; fingerprint: string; created_at: string;
   last_health_at: string | null; last_health_ok: boolean | null;

@@ -1,6 +1,7 @@
 // Small shared pieces: tables, state badges, error boxes, JSON blocks.
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
+import i18next from "i18next";
 import { ApiError } from "./api";
 
 export interface Col<T> {
@@ -60,7 +61,7 @@ export function Json({ value }: { value: unknown }) {
 }
 
 export function when(iso: string | null | undefined): string {
-  return iso ? new Date(iso).toLocaleString() : "—";
+  return iso ? new Date(iso).toLocaleString(i18next.language) : "—";
 }
 
 export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {

@@ -21,7 +21,7 @@ export const en = {
     fingerprint: "Certificate fingerprint", peerAddress: "Peer address",
     partners: "Partners", reachable: "Reachable", unreachable: "Unreachable",
     unchecked: "Not checked", check: "Check now", certExpiry: "Certificate expiry",
-    running: "Running jobs", pending: "Pending approvals", lastCheck: "Last check",
+    running: "Running jobs", daysLeft: "{{days}} days left", pending: "Pending approvals", lastCheck: "Last check",
   },
   approvals: {
     title: "Approvals (to do)", grants: "Grant requests", jobs: "Jobs waiting for approval",
@@ -72,7 +72,7 @@ export const en = {
   models: {
     title: "Model library", version: "Version", component: "Component", guest: "Guest",
     metrics: "Metrics", verify: "Verify now", verified: "Integrity verified",
-    protection: "Tamper protection", publish: "Publish from a job", jobId: "Job id", task: "Task",
+    protection: "Tamper protection", protectedOn: "On (signed)", protectedOff: "Off", publish: "Publish from a job", jobId: "Job id", task: "Task",
     deploy: "Deploy", services: "Services", service: "Service", call: "Call the service",
     ids: "IDs (comma-separated)", scores: "Scores", compare: "Compare", hosts: "Host sources (JSON)", source: "Guest online source",
   },

@@ -23,7 +23,7 @@ export const zhCN: Messages = {
     fingerprint: "证书指纹", peerAddress: "节点间地址",
     partners: "合作方", reachable: "可达", unreachable: "不可达",
     unchecked: "未检查", check: "立即检查", certExpiry: "证书到期",
-    running: "运行中的任务", pending: "待审批", lastCheck: "上次检查",
+    running: "运行中的任务", daysLeft: "剩余 {{days}} 天", pending: "待审批", lastCheck: "上次检查",
   },
   approvals: {
     title: "待办审批", grants: "授权申请", jobs: "等待审批的任务",
@@ -74,7 +74,7 @@ export const zhCN: Messages = {
   models: {
     title: "模型库", version: "版本", component: "组件", guest: "发起方（Guest）",
     metrics: "指标", verify: "立即校验", verified: "完整性校验通过",
-    protection: "防篡改保护", publish: "从任务发布", jobId: "任务 ID", task: "任务节点",
+    protection: "防篡改保护", protectedOn: "已开启（签名）", protectedOff: "未开启", publish: "从任务发布", jobId: "任务 ID", task: "任务节点",
     deploy: "部署", services: "服务", service: "服务", call: "调用服务",
     ids: "ID（逗号分隔）", scores: "得分", compare: "对比", hosts: "Host 数据源（JSON）", source: "Guest 在线数据源",
   },

@@ -49,7 +49,7 @@ export function Models() {
           .map(([k, x]) => `${k}=${typeof x === "number" ? x.toFixed(3) : String(x)}`).join(" ") },
         { key: "protected", label: t("models.protection"), render: (v) => (
           <button type="button" aria-pressed={Boolean(v["protected"])} onClick={() => protect.mutate(v)}>
-            {v["protected"] ? "🔒" : "🔓"}</button>) },
+            {v["protected"] ? t("models.protectedOn") : t("models.protectedOff")}</button>) },
         { key: "act", label: t("common.actions"), render: (v) => (
           <button type="button" onClick={() => verify.mutate(v)}>{t("models.verify")}</button>) },
       ]} />

@@ -8,7 +8,6 @@ export function Overview() {
   const { t } = useTranslation();
   const client = useQueryClient();
   const node = useQuery({ queryKey: ["node"], queryFn: () => get<NodeInfo>("/node") });
-  const identity = useQuery({ queryKey: ["identity"], queryFn: () => get<Record<string, unknown>>("/node/identity") });
   const partners = useQuery({ queryKey: ["partners"], queryFn: () => get<Partner[]>("/partners") });
   const jobs = useQuery({ queryKey: ["jobs"], queryFn: () => get<Job[]>("/jobs"), refetchInterval: 3000 });
   const approvals = useQuery({ queryKey: ["approvals"], queryFn: () => get<Grant[]>("/approvals") });
@@ -18,7 +17,7 @@ export function Overview() {
   });
   const running = (jobs.data ?? []).filter((j) => j.state === "running" || j.state === "pending");
   const waitingJobs = (jobs.data ?? []).filter((j) => j.state === "waiting_approval");
-  const expiry = identity.data ? String(identity.data["not_after"] ?? identity.data["expires_at"] ?? "—") : "—";
+  const days = node.data ? Math.floor((Date.parse(node.data.cert_expires_at) - Date.now()) / 86_400_000) : 0;
   return (
     <Page title={t("overview.title")}>
       <div className="cards">
@@ -30,7 +29,8 @@ export function Overview() {
               <dt>{t("overview.version")}</dt><dd>{node.data.version}</dd>
               <dt>{t("overview.peerAddress")}</dt><dd>{node.data.peer_address}</dd>
               <dt>{t("overview.fingerprint")}</dt><dd className="mono">{node.data.fingerprint.slice(0, 23)}…</dd>
-              <dt>{t("overview.certExpiry")}</dt><dd>{expiry}</dd>
+              <dt>{t("overview.certExpiry")}</dt>
+              <dd className={days < 30 ? "bad" : undefined}>{when(node.data.cert_expires_at)} ({t("overview.daysLeft", { days })})</dd>
             </dl>
           ) : <ErrorBox error={node.error} />}
         </article>

@@ -1,4 +1,4 @@
-import{u as Hm,e as nh,a as Dn,j as ct,i as ah}from"./index-GA9l2KLN.js";/*! *****************************************************************************
+import{u as Hm,e as nh,a as Dn,j as ct,i as ah}from"./index-CgD50m8h.js";/*! *****************************************************************************
 Copyright (c) Microsoft Corporation.
 
 Permission to use, copy, modify, and/or distribute this software for any
