@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nodekit import NodeEnv
+import pytest
+from nodekit import NodeEnv, app_client
 
 from coalition.components import REGISTRY
+from coalition.core.errors import NotFoundError
+from coalition.node.auth.permissions import UserRole
 from coalition.node.console.routes import STATIC
 
 
@@ -75,3 +78,13 @@ def test_node_info_carries_the_certificate_expiry(shared_env: NodeEnv) -> None:
     info = shared_env.client.get("/api/v1/node", headers=shared_env.auth()).json()
     expires = dt.datetime.fromisoformat(info["cert_expires_at"])
     assert expires > dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+
+
+def test_client_reads_the_catalog_and_validates(shared_env: NodeEnv) -> None:
+    with app_client(shared_env.rt, shared_env.tokens[UserRole.DATA_SCIENTIST]) as client:
+        assert {c["ref"] for c in client.components()} == set(REGISTRY.refs())
+        assert client.component("evaluate")["category"] == "scoring"
+        verdict = client.validate_dag({"version": 1, "name": "x", "parties": {}, "tasks": {}})
+        assert verdict["valid"] is False and verdict["problems"]
+        with pytest.raises(NotFoundError):
+            client.job_reports("0123456789abcdef")
