@@ -153,6 +153,21 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     expect(page.get_by_role("status")).to_contain_text("Hash chain intact")
     shot(page, "audit")
 
+    # An API key for a script, shown once.
+    page.get_by_role("link", name="Users & keys").click()
+    create = page.get_by_role("form", name="Create user")
+    create.get_by_label("Username").fill("etl")
+    create.get_by_label("Kind").select_option("api")
+    create.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("table", name="Users")).to_contain_text("etl")
+    issue = page.get_by_role("form", name="Issue API key")
+    issue.get_by_label("Username").fill("etl")
+    issue.get_by_label("Scopes (comma-separated, optional)").fill("jobs.read")
+    issue.get_by_role("button", name="Issue API key").click()
+    expect(page.get_by_role("status")).to_contain_text("ck_")
+    expect(page.get_by_role("table", name="API keys")).to_contain_text("jobs.read")
+    shot(page, "users")
+
 
 def test_language_switch_is_remembered(world: World, context: BrowserContext) -> None:
     page = context.new_page()

@@ -79,7 +79,7 @@ export const en = {
   users: {
     title: "Users, roles and API keys", users: "Users", create: "Create user", apiKeys: "API keys",
     issue: "Issue API key", revoke: "Revoke", scopes: "Scopes (comma-separated, optional)",
-    newKey: "New key (shown once): {{key}}", disabled: "Disabled",
+    newKey: "New key (shown once): {{key}}", disabled: "Disabled", kind: "Kind", human: "person (password)", api: "API user (keys only)",
   },
   audit: {
     title: "Audit log", verify: "Check integrity", intact: "Hash chain intact",

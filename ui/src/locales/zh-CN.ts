@@ -81,7 +81,7 @@ export const zhCN: Messages = {
   users: {
     title: "用户、角色与 API 密钥", users: "用户", create: "创建用户", apiKeys: "API 密钥",
     issue: "签发 API 密钥", revoke: "吊销", scopes: "权限范围（逗号分隔，可选）",
-    newKey: "新密钥（仅显示一次）：{{key}}", disabled: "已停用",
+    newKey: "新密钥（仅显示一次）：{{key}}", disabled: "已停用", kind: "类型", human: "人员（密码登录）", api: "API 用户（仅密钥）",
   },
   audit: {
     title: "审计日志", verify: "完整性校验", intact: "哈希链完整",

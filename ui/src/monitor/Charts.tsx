@@ -34,6 +34,28 @@ export interface Report {
   report: Record<string, unknown>;
 }
 
+const CHARTED = new Set(["roc", "ks_curve", "lift_gain", "pr", "confusion_matrix", "feature_importance"]);
+
+/** Report entries without a chart (statistics, IV/WOE tables, scalars) as tables. */
+function ReportTables({ reports }: { reports: Report[] }) {
+  const rows = reports.flatMap((r) => Object.entries(r.report).filter(([k]) => !CHARTED.has(k))
+    .map(([k, v]) => ({ id: `${r.task}.${r.party}.${k}`, task: r.task, key: k, value: v })));
+  if (!rows.length) return null;
+  const cell = (v: unknown) => typeof v === "number" ? v.toFixed(4) : typeof v === "object" ? JSON.stringify(v) : String(v);
+  return (
+    <table aria-label="report">
+      <tbody>{rows.map((r) => (
+        <tr key={r.id}><th scope="row">{r.task} · {r.key}</th>
+          <td>{Array.isArray(r.value) && r.value.length && typeof r.value[0] === "object"
+            ? <table><thead><tr>{Object.keys(r.value[0] as object).map((c) => <th key={c}>{c}</th>)}</tr></thead>
+                <tbody>{(r.value as Record<string, unknown>[]).slice(0, 50).map((row, i) => (
+                  <tr key={i}>{Object.values(row).map((v, j) => <td key={j}>{cell(v)}</td>)}</tr>))}</tbody></table>
+            : <span className="mono small">{cell(r.value)}</span>}</td></tr>))}
+      </tbody>
+    </table>
+  );
+}
+
 const line = (title: string, x: number[], ys: Record<string, number[]>, xName = "", yName = "", unit = false): Option => ({
   title: { text: title, left: "center", textStyle: { fontSize: 13 } }, tooltip: { trigger: "axis" },
   legend: { bottom: 0 }, grid: { left: 50, right: 20, top: 30, bottom: 50 },
@@ -116,9 +138,12 @@ export default function Charts({ points: live, jobId, state }: { points: MetricP
         <thead><tr><th>{t("approvals.task")}</th><th>{t("approvals.party")}</th><th>{t("common.name")}</th><th>value</th></tr></thead>
         <tbody>{scalars.map((p) => <tr key={p.id}><td>{p.task}</td><td>{p.party}</td><td>{p.name}</td><td>{p.value.toFixed(4)}</td></tr>)}</tbody>
       </table>}
-      {tab === "reports" && <div className="charts">
-        {reportList.map(([label, option]) => <Chart key={label} label={label} option={option} />)}
-      </div>}
+      {tab === "reports" && <>
+        <div className="charts">
+          {reportList.map(([label, option]) => <Chart key={label} label={label} option={option} />)}
+        </div>
+        <ReportTables reports={reports.data ?? []} />
+      </>}
     </div>
   );
 }

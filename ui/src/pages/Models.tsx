@@ -35,6 +35,9 @@ export function Models() {
     onSuccess: refresh,
   });
   const undeploy = useMutation({ mutationFn: (name: string) => del(`/services/${name}`), onSuccess: refresh });
+  const [cmp, setCmp] = useState({ name: "", a: "1", b: "2" });
+  const compare = useMutation({ mutationFn: () =>
+    get<Record<string, unknown>>(`/models/${cmp.name}/compare?a=${cmp.a}&b=${cmp.b}`) });
   const predict = useMutation({ mutationFn: () => post<{ ids: string[]; scores: unknown[]; found: boolean[] }>(
     `/services/${call.service}/predict`, { ids: call.ids.split(",").map((s) => s.trim()).filter(Boolean) }) });
   return (
@@ -83,6 +86,14 @@ export function Models() {
           {predict.data && <div role="status" aria-label={t("models.scores")}><Json value={predict.data} /></div>}
         </form>
       </div>
+      <form className="grid-form" aria-label={t("models.compare")} onSubmit={(e) => { e.preventDefault(); compare.mutate(); }}>
+        <label>{t("common.name")}<input name="compare-name" value={cmp.name} onChange={(e) => setCmp({ ...cmp, name: e.target.value })} /></label>
+        <label>{t("models.version")} A<input name="compare-a" type="number" min={1} value={cmp.a} onChange={(e) => setCmp({ ...cmp, a: e.target.value })} /></label>
+        <label>{t("models.version")} B<input name="compare-b" type="number" min={1} value={cmp.b} onChange={(e) => setCmp({ ...cmp, b: e.target.value })} /></label>
+        <button type="submit">{t("models.compare")}</button>
+      </form>
+      <ErrorBox error={compare.error} />
+      {compare.data && <Json value={compare.data} />}
       <h2>{t("models.services")}</h2>
       <Table label={t("models.services")} rows={services.data} rowKey={(s) => s.name} cols={[
         { key: "name", label: t("models.service") },
