@@ -67,7 +67,7 @@ export const en = {
   },
   partners: {
     title: "Partners", address: "Address", fingerprint: "Fingerprint", health: "Health",
-    check: "Check", registered: "Registered", remoteDatasets: "Shared datasets",
+    check: "Check", registered: "Registered", remoteDatasets: "Datasets shared with us", askGrant: "Ask for a grant", days: "Valid for (days)",
   },
   models: {
     title: "Model library", version: "Version", component: "Component", guest: "Guest",

@@ -69,7 +69,7 @@ export const zhCN: Messages = {
   },
   partners: {
     title: "合作方", address: "地址", fingerprint: "指纹", health: "健康",
-    check: "检查", registered: "注册时间", remoteDatasets: "共享的数据集",
+    check: "检查", registered: "注册时间", remoteDatasets: "对我方共享的数据集", askGrant: "申请授权", days: "有效天数",
   },
   models: {
     title: "模型库", version: "版本", component: "组件", guest: "发起方（Guest）",
