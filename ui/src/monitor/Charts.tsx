@@ -20,7 +20,7 @@ function Chart({ option, label }: { option: Option; label: string }) {
   useEffect(() => {
     if (!el.current) return;
     const chart = echarts.init(el.current);
-    chart.setOption(option);
+    chart.setOption({ animation: false, ...option }); // metrics, not a show: drawn at once
     const resize = () => chart.resize();
     window.addEventListener("resize", resize);
     return () => { window.removeEventListener("resize", resize); chart.dispose(); };
