@@ -220,3 +220,7 @@ def test_editor_by_keyboard_alone(world: World, context: BrowserContext) -> None
     page.locator("body").press("Control+z")  # undo
     expect(page.locator(".react-flow__node")).to_have_count(2)
     shot(page, "editor-keyboard")
+    page.get_by_role("button", name="Example job").press("Enter")  # the demo's job, valid here
+    expect(page.locator(".react-flow__node")).to_have_count(6)
+    page.get_by_role("button", name="Validate").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("The job is valid.")

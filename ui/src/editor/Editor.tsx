@@ -20,6 +20,7 @@ import {
 import { listDrafts, rememberSubmitted, saveDraft, submittedDag } from "./drafts";
 import { errorSchemaFor, formFor, otherProblems, withoutDefaults } from "./forms";
 import { autoLayout } from "./layout";
+import { CREDIT_DEMO } from "./templates";
 import { TaskNode, type TaskFlowNode } from "./TaskNode";
 
 const NODE_TYPES = { task: TaskNode };
@@ -233,6 +234,7 @@ function EditorInner() {
             <option value="">{t("editor.drafts")}…</option>
             {drafts.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
           </select>)}
+        <button type="button" onClick={() => { set(autoLayout(docToCanvas(CREDIT_DEMO))); fit(); }}>{t("editor.example")}</button>
         <button type="button" onClick={() => void validate()} disabled={busy}>{t("editor.validate")}</button>
         <span className="spacer" />
         <button type="button" className="primary" onClick={() => void run("all")}>{t("editor.runAll")}</button>

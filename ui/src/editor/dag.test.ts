@@ -66,3 +66,17 @@ describe("canvas <-> DAG document", () => {
     expect(() => fromYaml("name: x\n")).toThrow(/tasks/);
   });
 });
+
+describe("the example job", () => {
+  it("round-trips and wires only matching kinds", async () => {
+    const { CREDIT_DEMO } = await import("./templates");
+    const canvas = docToCanvas(CREDIT_DEMO);
+    expect(canvasToDoc(canvas)).toEqual(CREDIT_DEMO);
+    const known = (task: string) => CATALOG.has(canvas.nodes.find((n) => n.id === task)!.data.component);
+    const checked = canvas.edges.filter((e) => known(e.source) && known(e.target));
+    expect(checked.length).toBeGreaterThan(1);
+    for (const e of checked) {
+      expect(canWire(CATALOG, { ...canvas, edges: [] }, e.source, e.sourceHandle, e.target, e.targetHandle), e.id).toBe(true);
+    }
+  });
+});

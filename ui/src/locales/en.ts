@@ -38,7 +38,7 @@ export const en = {
   editor: {
     title: "Job editor", palette: "Components", layout: "Auto-layout", undo: "Undo",
     redo: "Redo", saveDraft: "Save draft", drafts: "Drafts", loadDraft: "Load",
-    validate: "Validate", valid: "The job is valid.", problems: "Problems",
+    validate: "Validate", example: "Example job", valid: "The job is valid.", problems: "Problems",
     yaml: "YAML", canvas: "Canvas", runAll: "Run all", runFrom: "Run from selected",
     runOnly: "Run only selected", jobName: "Job name", parties: "Parties",
     partiesHelp: "Organisations per role, comma-separated", properties: "Task",

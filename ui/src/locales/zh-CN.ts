@@ -40,7 +40,7 @@ export const zhCN: Messages = {
   editor: {
     title: "任务编排", palette: "组件", layout: "自动布局", undo: "撤销",
     redo: "重做", saveDraft: "保存草稿", drafts: "草稿", loadDraft: "载入",
-    validate: "校验", valid: "任务校验通过。", problems: "问题",
+    validate: "校验", example: "示例任务", valid: "任务校验通过。", problems: "问题",
     yaml: "YAML", canvas: "画布", runAll: "全部运行", runFrom: "从选中节点运行",
     runOnly: "仅运行选中节点", jobName: "任务名称", parties: "参与方",
     partiesHelp: "各角色的机构，用逗号分隔", properties: "节点",

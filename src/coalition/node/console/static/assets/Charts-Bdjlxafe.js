@@ -1,4 +1,4 @@
-import{u as Hm,e as nh,a as Dn,j as Z,i as ah}from"./index-ZJcSob5s.js";/*! *****************************************************************************
+import{u as Hm,e as nh,a as Dn,j as Z,i as ah}from"./index-BaEP7Gfm.js";/*! *****************************************************************************
 Copyright (c) Microsoft Corporation.
 
 Permission to use, copy, modify, and/or distribute this software for any
