@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install test lint typecheck layers pytest pytest-postgres dist demo bench clean
+.PHONY: install test lint typecheck layers pytest pytest-postgres dist demo bench clean console console-check ui-test chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,12 +40,35 @@ PG_SKIP  := --ignore=tests/node/test_jobs_cluster.py --ignore=tests/node/test_no
 pytest-postgres: install
 	$(PY) tests/pg_cluster.py -- $(VENV)/bin/pytest -q -n auto --dist loadfile $(PG_TESTS) $(PG_SKIP)
 
-test: lint typecheck layers pytest pytest-postgres
+test: lint typecheck layers console-check ui-test chromium pytest pytest-postgres
 
 # sdist and wheel in dist/ (the wheel is built from the sdist; no build dependencies fetched).
 dist: install
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist .
+
+# The web console (ui/ -> src/coalition/node/console/static/, committed): Node.js only to rebuild.
+UI_STAMP := ui/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+$(UI_STAMP): ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $(UI_STAMP)
+
+console: $(UI_STAMP)
+	cd ui && npm run build
+
+# CI: rebuilding from the locked packages must give exactly the committed bundle.
+console-check: console
+	git diff --exit-code --stat -- src/coalition/node/console/static
+	test -z "$$(git status --porcelain -- src/coalition/node/console/static)"
+
+ui-test: $(UI_STAMP)
+	cd ui && npx vitest run
+
+# The console's end-to-end tests (tests/console/) drive Debian's Chromium through playwright.
+chromium:
+	test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
 
 demo: install
 	$(VENV)/bin/coalition demo

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from rich.table import Table
 from coalition.cli.common import fail
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError
+
+if TYPE_CHECKING:
+    from coalition.demo.network import NetworkDemo
 
 __all__ = ["register"]
 
@@ -102,12 +105,15 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
             console.print(f"[red]job failed:[/] {result.error}")
             raise typer.Exit(int(ExitCode.FAILED))
         if not exit_after:
-            _hold(console, result.urls)
+            _hold(console, result)
 
 
-def _hold(console: Console, urls: dict[str, str]) -> None:
-    console.print("nodes keep running (each admin token is in the node's home); Ctrl-C "
-                  "stops them:\n" + "\n".join(f"  {n:>9}  {u}/docs" for n, u in urls.items()))
+def _hold(console: Console, result: NetworkDemo) -> None:
+    console.print("[bold]Open the web console[/] (sign in as admin with the node's password); "
+                  "the nodes keep running until Ctrl-C:")
+    for name, handle in result.cluster.nodes.items():
+        console.print(f"  {name:>9}  {handle.url}/   user [bold]admin[/]  password "
+                      f"[bold]{handle.admin_password}[/]")
     try:
         while True:
             time.sleep(1)

@@ -387,6 +387,23 @@ class NodeClient:
         """Every metric point the job's tasks reported."""
         return self.request("GET", f"/jobs/{_seg(job_id)}/metrics")
 
+    def job_reports(self, job_id: str) -> Any:
+        """Report outputs (ROC/KS curves, lift and gain, ...) this node's parties stored."""
+        return self.request("GET", f"/jobs/{_seg(job_id)}/reports")
+
+    def components(self) -> Any:
+        """The component catalog: categories, typed ports, parameters' JSON Schema."""
+        return self.request("GET", "/components")
+
+    def component(self, ref: str) -> Any:
+        """One component (``name`` or ``name:major``)."""
+        return self.request("GET", f"/components/{_seg(ref)}")
+
+    def validate_dag(self, document: Mapping[str, Any]) -> Any:
+        """The node's validator on a DAG document, nothing submitted: ``valid``,
+        ``problems`` (``path``, ``task``, ``message``) and the run ``order``."""
+        return self.request("POST", "/dags/validate", json=dict(document))
+
     def job_events(self, job_id: str) -> Iterator[tuple[str, Any]]:
         """Live ``job`` and ``metric`` events until the job ends."""
         return self.events(f"/jobs/{_seg(job_id)}/events")

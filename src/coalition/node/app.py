@@ -1,4 +1,5 @@
-"""The ASGI application factory: user API under ``/api/v1``, OpenAPI at ``/docs``."""
+"""The ASGI application factory: user API under ``/api/v1``, OpenAPI at ``/docs``, the web
+console at ``/``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from coalition.node.api.problem import PROBLEM_JSON, install_problem_handlers
 from coalition.node.audit import routes as audit
 from coalition.node.auth import routes as auth
 from coalition.node.auth import user_routes as users
+from coalition.node.catalog import routes as catalog
 from coalition.node.composition import install
+from coalition.node.console import routes as console
 from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for
 from coalition.node.jobs import routes as jobs
@@ -27,7 +30,7 @@ __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library))
+                                   jobs, library, catalog))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -57,6 +60,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     app.include_router(api)
     app.include_router(services.metrics_router)  # Prometheus /metrics, outside the versioned API
     app.include_router(health.router)  # /healthz for container health checks, no credential
+    app.include_router(console.router)  # last: its fallback answers every other path with the app
     _add_problem_schema(app)
     return app
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
+from cryptography import x509
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
@@ -28,14 +30,17 @@ class NodeInfo(BaseModel):
     version: str
     fingerprint: str
     peer_address: str
+    cert_expires_at: dt.datetime
 
 
 @router.get("", response_model=NodeInfo, summary="This node")
 def info(_: Reader, rt: Runtime) -> NodeInfo:
-    """Name, version, certificate fingerprint and advertised peer address."""
+    """Name, version, certificate fingerprint and expiry, advertised peer address."""
     return NodeInfo(name=rt.name, version=coalition.__version__,
                     fingerprint=rt.identity.fingerprint,
-                    peer_address=rt.settings.advertised_peer_address)
+                    peer_address=rt.settings.advertised_peer_address,
+                    cert_expires_at=x509.load_pem_x509_certificate(
+                        rt.identity.cert_pem).not_valid_after_utc)
 
 
 @router.get("/identity", summary="This node's partner bundle")

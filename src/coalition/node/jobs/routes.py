@@ -25,6 +25,7 @@ from coalition.node.auth.principal import Principal
 from coalition.node.errors import RateLimited
 from coalition.node.jobs import privacy, service
 from coalition.node.jobs import repository as repo
+from coalition.node.jobs.reports import local_reports
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -145,6 +146,15 @@ class LogOut(BaseModel):
     at: dt.datetime
 
 
+class ReportOut(BaseModel):
+    """A report (curves, tables) one of this node's parties stored for a task."""
+
+    task: str
+    party: str
+    output: str
+    report: dict[str, Any]
+
+
 class MetricOut(BaseModel):
     """One metric point."""
 
@@ -224,6 +234,14 @@ def metrics(job_id: JobId, _: Reader, rt: Runtime,
             after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[MetricOut]:
     """Metric points (loss per epoch, AUC, ...) of the job's parties known here."""
     return _metrics(rt, job_id, after)
+
+
+@router.get("/{job_id}/reports", response_model=list[ReportOut], summary="Reports stored here")
+def reports(job_id: JobId, _: Reader, rt: Runtime) -> list[ReportOut]:
+    """Report outputs (ROC/KS curves, lift and gain, confusion matrix, ...) that this node's
+    own parties stored for the job; a partner's reports stay on the partner's node."""
+    return [ReportOut(task=r.task, party=r.party, output=r.output, report=r.content)
+            for r in local_reports(rt, job_id)]
 
 
 def _sse(event: str, data: BaseModel) -> str:

@@ -1,0 +1,226 @@
+"""The web console end to end, in Debian's Chromium against two real node processes.
+
+One journey a person would take (each step needs the one before: the grant lets the job run,
+the job makes the model): approve the partner's grant in the telco's inbox, register a dataset
+at the bank, build PSI -> split -> SecureBoost -> predict -> evaluate by drag and drop, run it
+and watch it finish, open the ROC chart, publish, deploy and call the model, check the audit
+trail. Then the language switch and the editor by keyboard alone. Screenshots go to
+``tests/console/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from consolekit import World, english, shot, sign_in
+from playwright.sync_api import BrowserContext, Page, expect
+
+pytestmark = pytest.mark.slow
+
+
+def _add(page: Page, component: str, x: int, y: int) -> None:
+    """Drag ``component`` from the palette onto the canvas at (x, y)."""
+    page.locator(f'.palette-item[data-component="{component}"]').drag_to(
+        page.locator(".react-flow__pane"), target_position={"x": x, "y": y})
+    expect(page.locator(".inspector strong")).to_have_text(component)
+
+
+def _wire(page: Page, input_name: str, ref: str) -> None:
+    page.get_by_label(f"Inputs {input_name}", exact=True).select_option(ref)
+
+
+def _select(page: Page, task: str) -> None:
+    page.locator(f'.react-flow__node[data-id="{task}"]').click()
+    expect(page.locator('.inspector input[name="task-name"]')).to_have_value(task)
+
+
+def _json(page: Page, label: str, text: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(text)
+    box.press("Tab")  # applied on blur
+
+
+def test_console_journey(world: World, context: BrowserContext) -> None:
+    english(context)
+    bank, telco = world.cluster["bank"], world.cluster["telco"]
+    page = context.new_page()
+
+    # The telco approves the bank's grant request from its inbox (待办), seeing what it covers.
+    sign_in(page, telco.url, telco.admin_password)
+    page.get_by_role("link", name="Approvals").click()
+    grant = page.locator("article", has_text="telco_subscribers")
+    expect(grant).to_contain_text("hetero_secureboost")
+    shot(page, "approvals")
+    grant.get_by_role("button", name="Approve").click()
+    expect(page.locator("article", has_text="telco_subscribers")).to_have_count(0)
+    page.get_by_role("button", name="Sign out").click()
+
+    # The bank signs in, sees its overview and registers its table.
+    sign_in(page, bank.url, bank.admin_password)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("table", name="Partners")).to_contain_text("telco")
+    expect(page.get_by_role("article", name="Node health")).to_contain_text("days left")
+    shot(page, "overview")
+    page.get_by_role("link", name="Partners").click()
+    page.get_by_role("button", name="telco").click()
+    expect(page.get_by_role("table", name="Datasets shared with us")).to_contain_text("telco_subscribers")
+    shot(page, "partners")
+    page.get_by_role("link", name="Datasets").click()
+    form = page.get_by_role("form", name="Register a dataset")
+    form.locator("input[name=name]").fill("bank_customers")
+    form.locator("input[name=location]").fill(str(world.bank_csv))
+    form.locator("input[name=id_column]").fill("phone")
+    form.locator("input[name=label_column]").fill("default")
+    form.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("table", name="Datasets")).to_contain_text("bank_customers")
+    shot(page, "datasets")
+
+    # Build the job by drag and drop; wire and fill the generated forms.
+    page.get_by_role("link", name="Job editor").click()
+    page.locator('input[name="parties-host"]').fill("telco")
+    _add(page, "reader", 20, 20)
+    page.locator("#root_id_column").fill("phone")
+    _json(page, "role_parameters (JSON)", '{"guest": {"label_column": "default"}}')
+    _json(page, "Per-party parameters (JSON)",
+          '{"guest:bank": {"path": "bank_customers"}, "host:telco": {"path": "telco_subscribers"}}')
+    _add(page, "psi", 250, 20)
+    _wire(page, "data", "reader.data")
+    _add(page, "data_split", 20, 160)
+    _wire(page, "data", "psi.data")
+    _add(page, "hetero_secureboost", 250, 160)
+    _wire(page, "train_data", "data_split.train")
+    page.locator("#root_num_trees").fill("2")
+    page.locator("#root_max_depth").fill("2")
+    page.locator("#root_key_bits").select_option(label="1024")
+    page.locator("#root_allow_insecure_key").check()
+    _add(page, "predict", 20, 300)
+    _wire(page, "model", "hetero_secureboost.model")
+    _wire(page, "data", "data_split.test")
+    # Typed ports: a dataset input never offers a model output.
+    expect(page.get_by_label("Inputs data", exact=True).locator("option")).not_to_contain_text(
+        ["hetero_secureboost.model"])
+    _add(page, "evaluate", 250, 300)
+    _wire(page, "data", "predict.predictions")
+    page.get_by_role("button", name="Auto-layout").click()
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_role("status")).to_have_text("The job is valid.")
+    yaml = page.get_by_label("YAML", exact=True).input_value()
+    assert "train_data: data_split.train" in yaml and "num_trees: 2" in yaml
+    assert "columns:" not in yaml  # an optional field left empty stays out of the document
+    shot(page, "editor")
+
+    # Run it and watch it finish; the ROC chart comes from the evaluation report.
+    page.get_by_role("button", name="Run all").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{16}$"))
+    job_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator(".page-actions .badge")).to_have_text("succeeded", timeout=150_000)
+    expect(page.get_by_role("log")).to_contain_text("hetero_secureboost")
+    reports = bank.call("GET", f"/jobs/{job_id}/reports")
+    assert [r["task"] for r in reports] == ["evaluate"], reports
+    page.get_by_role("tab", name=re.compile("ROC")).click()
+    expect(page.locator("figure.chart", has_text="ROC")).to_be_visible()
+    shot(page, "monitor")
+
+    # Publish the model from the job, deploy it with online sources and call it.
+    for org, handle, dataset in (("bank", bank, "bank_customers"),
+                                 ("telco", telco, "telco_subscribers")):
+        handle.call("POST", "/online-sources", json={"name": f"{org}-online", "dataset": dataset})
+    page.get_by_role("link", name="Model library").click()
+    publish = page.get_by_role("form", name="Publish from a job")
+    publish.locator("input[name=model-name]").fill("credit")
+    publish.locator("input[name=job-id]").fill(job_id)
+    publish.locator("input[name=task]").fill("hetero_secureboost")
+    publish.locator("input[name=publish-hosts]").fill('{"telco": "telco"}')
+    publish.get_by_role("button", name="Publish from a job").click()
+    expect(page.get_by_role("table", name="Model library")).to_contain_text("credit")
+    page.get_by_role("button", name="Verify now").first.click()
+    expect(page.get_by_role("status").first).to_contain_text("Integrity verified")
+    deploy = page.get_by_role("form", name="Deploy")
+    deploy.locator("input[name=service-name]").fill("scoring")
+    deploy.locator("input[name=service-model]").fill("credit")
+    deploy.locator("input[name=deploy-source]").fill("bank-online")
+    deploy.locator("input[name=deploy-hosts]").fill('{"telco": "telco-online"}')
+    deploy.get_by_role("button", name="Deploy").click()
+    expect(page.get_by_role("table", name="Services")).to_contain_text("scoring")
+    call = page.get_by_role("form", name="Call the service")
+    call.locator("input[name=call-service]").fill("scoring")
+    call.locator("input[name=call-ids]").fill(",".join(world.bank_ids[:3]))
+    call.get_by_role("button", name="Call the service").click()
+    expect(call.get_by_role("status")).to_contain_text('"scores"')
+    shot(page, "models")
+
+    # The audit trail records all of it, and its hash chain holds.
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("table", name="Audit log")).to_contain_text("job.submitted")
+    page.get_by_role("button", name="Check integrity").click()
+    expect(page.get_by_role("status")).to_contain_text("Hash chain intact")
+    shot(page, "audit")
+
+    # An API key for a script, shown once.
+    page.get_by_role("link", name="Users & keys").click()
+    create = page.get_by_role("form", name="Create user")
+    create.get_by_label("Username").fill("etl")
+    create.get_by_label("Kind").select_option("api")
+    create.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("table", name="Users")).to_contain_text("etl")
+    issue = page.get_by_role("form", name="Issue API key")
+    issue.get_by_label("Username").fill("etl")
+    issue.get_by_label("Scopes (comma-separated, optional)").fill("jobs.read")
+    issue.get_by_role("button", name="Issue API key").click()
+    expect(page.get_by_role("status")).to_contain_text("ck_")
+    expect(page.get_by_role("table", name="API keys")).to_contain_text("jobs.read")
+    shot(page, "users")
+
+
+def test_language_switch_is_remembered(world: World, context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto(world.cluster["bank"].url + "/")
+    page.get_by_label(re.compile("Language|语言")).select_option("en")
+    expect(page.get_by_role("heading", name="Coalition · Sign in")).to_be_visible()
+    page.get_by_label("Language").select_option("zh-CN")
+    expect(page.get_by_role("heading", name="Coalition · 登录")).to_be_visible()
+    page.locator("input[name=password]").fill(world.cluster["bank"].admin_password)
+    page.locator("form.signin button[type=submit]").click()
+    expect(page.get_by_role("link", name="概览")).to_be_visible()
+    expect(page.get_by_role("link", name="待办")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="概览")).to_be_visible()
+    expect(page.get_by_role("table", name="合作方")).to_contain_text("telco")
+    shot(page, "overview-zh-CN")
+
+
+def test_editor_by_keyboard_alone(world: World, context: BrowserContext) -> None:
+    english(context)
+    page = context.new_page()
+    sign_in(page, world.cluster["bank"].url, world.cluster["bank"].admin_password)
+    page.goto(world.cluster["bank"].url + "/editor")
+    reader = page.locator('.palette-item[data-component="reader"]')
+    reader.focus()
+    page.keyboard.press("Enter")  # add
+    page.locator('.palette-item[data-component="psi"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    wire = page.get_by_label("Inputs data", exact=True)  # psi is selected: connect by keyboard
+    wire.focus()
+    page.keyboard.press("ArrowDown")
+    assert "data: reader.data" in page.get_by_label("YAML", exact=True).input_value()
+    expect(page.locator(".react-flow__edge")).to_have_count(1)
+    node = page.locator('.react-flow__node[data-id="psi"]')
+    node.focus()
+    expect(node).to_be_focused()
+    before = node.get_attribute("style")
+    page.keyboard.press("Enter")  # select the focused node
+    page.keyboard.press("ArrowRight")  # move
+    page.keyboard.press("ArrowRight")
+    expect(node).not_to_have_attribute("style", before or "")
+    page.keyboard.press("Delete")  # delete
+    expect(page.locator(".react-flow__node")).to_have_count(1)
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+    page.locator("body").press("Control+z")  # undo
+    expect(page.locator(".react-flow__node")).to_have_count(2)
+    shot(page, "editor-keyboard")
+    page.get_by_role("button", name="Example job").press("Enter")  # the demo's job, valid here
+    expect(page.locator(".react-flow__node")).to_have_count(6)
+    page.get_by_role("button", name="Validate").press("Enter")
+    expect(page.get_by_role("status")).to_have_text("The job is valid.")

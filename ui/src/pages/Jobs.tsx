@@ -1,0 +1,70 @@
+import { useState } from "react";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate } from "react-router-dom";
+import { get, post, type Job, type MetricPoint } from "../api";
+import { submittedDag } from "../editor/drafts";
+import { ErrorBox, Page, StateBadge, Table, when } from "../ui";
+
+function lastValues(points: MetricPoint[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of points) out.set(`${p.task}.${p.name}`, p.value);
+  return out;
+}
+
+function Compare({ ids }: { ids: string[] }) {
+  const { t } = useTranslation();
+  const results = useQueries({ queries: ids.map((id) => ({
+    queryKey: ["metrics", id], queryFn: () => get<MetricPoint[]>(`/jobs/${id}/metrics`) })) });
+  const maps = results.map((r) => lastValues(r.data ?? []));
+  const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
+  return (
+    <table aria-label={t("jobs.compare")}>
+      <thead><tr><th>{t("monitor.metrics")}</th>{ids.map((id) => <th key={id}>{id}</th>)}</tr></thead>
+      <tbody>{keys.map((k) => (
+        <tr key={k}><td>{k}</td>{maps.map((m, i) => <td key={i}>{m.get(k)?.toFixed(4) ?? "—"}</td>)}</tr>))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Jobs() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const [picked, setPicked] = useState<string[]>([]);
+  const jobs = useQuery({ queryKey: ["jobs"], queryFn: () => get<Job[]>("/jobs"), refetchInterval: 3000 });
+  const act = useMutation({
+    mutationFn: (path: string) => post<Job>(path),
+    onSuccess: (job, path) => {
+      void client.invalidateQueries({ queryKey: ["jobs"] });
+      if (path.endsWith("/rerun")) navigate(`/jobs/${job.id}`);
+    },
+  });
+  const toggle = (id: string) => setPicked((p) => p.includes(id) ? p.filter((x) => x !== id) : [...p, id].slice(-2));
+  return (
+    <Page title={t("jobs.title")} actions={<Link className="button" to="/editor">{t("jobs.new")}</Link>}>
+      <ErrorBox error={act.error ?? jobs.error} />
+      <Table label={t("jobs.title")} rows={jobs.data} rowKey={(j) => j.id} cols={[
+        { key: "pick", label: t("jobs.compare"), render: (j) => (
+          <input type="checkbox" aria-label={`${t("jobs.compare")} ${j.id}`} checked={picked.includes(j.id)}
+            onChange={() => toggle(j.id)} />) },
+        { key: "id", label: t("jobs.id"), render: (j) => <Link to={`/jobs/${j.id}`}>{j.name} · {j.id}</Link> },
+        { key: "initiator", label: t("jobs.initiator") },
+        { key: "state", label: t("common.state"), render: (j) => <StateBadge state={j.state} /> },
+        { key: "tasks", label: t("jobs.tasks"), render: (j) =>
+          `${j.tasks.filter((x) => x.state === "succeeded" || x.state === "reused").length}/${j.tasks.length}` },
+        { key: "created", label: t("common.created"), render: (j) => when(j.created_at) },
+        { key: "act", label: t("common.actions"), render: (j) => (
+          <div className="row">
+            <button type="button" onClick={() => act.mutate(`/jobs/${j.id}/rerun`)}>{t("jobs.rerun")}</button>
+            {submittedDag(j.id) && <button type="button" onClick={() => navigate(`/editor?clone=${j.id}`)}>{t("jobs.clone")}</button>}
+            {!["succeeded", "failed", "cancelled"].includes(j.state) &&
+              <button type="button" className="danger" onClick={() => act.mutate(`/jobs/${j.id}/cancel`)}>{t("jobs.cancel")}</button>}
+          </div>) },
+      ]} />
+      <h2>{t("jobs.compare")}</h2>
+      {picked.length === 2 ? <Compare ids={picked} /> : <p className="muted">{t("jobs.compareTwo")}</p>}
+    </Page>
+  );
+}

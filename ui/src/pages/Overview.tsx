@@ -1,0 +1,64 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router-dom";
+import { get, post, type Grant, type Health, type Job, type NodeInfo, type Partner } from "../api";
+import { ErrorBox, Page, StateBadge, Table, when } from "../ui";
+
+export function Overview() {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const node = useQuery({ queryKey: ["node"], queryFn: () => get<NodeInfo>("/node") });
+  const partners = useQuery({ queryKey: ["partners"], queryFn: () => get<Partner[]>("/partners") });
+  const jobs = useQuery({ queryKey: ["jobs"], queryFn: () => get<Job[]>("/jobs"), refetchInterval: 3000 });
+  const approvals = useQuery({ queryKey: ["approvals"], queryFn: () => get<Grant[]>("/approvals") });
+  const check = useMutation({
+    mutationFn: (name: string) => post<Health>(`/partners/${name}/health`),
+    onSettled: () => client.invalidateQueries({ queryKey: ["partners"] }),
+  });
+  const running = (jobs.data ?? []).filter((j) => j.state === "running" || j.state === "pending");
+  const waitingJobs = (jobs.data ?? []).filter((j) => j.state === "waiting_approval");
+  const days = node.data ? Math.floor((Date.parse(node.data.cert_expires_at) - Date.now()) / 86_400_000) : 0;
+  return (
+    <Page title={t("overview.title")}>
+      <div className="cards">
+        <article className="card" aria-label={t("overview.health")}>
+          <h2>{t("overview.health")}</h2>
+          {node.data ? (
+            <dl>
+              <dt>{t("app.node")}</dt><dd>{node.data.name} · <span className="ok">{t("overview.healthy")}</span></dd>
+              <dt>{t("overview.version")}</dt><dd>{node.data.version}</dd>
+              <dt>{t("overview.peerAddress")}</dt><dd>{node.data.peer_address}</dd>
+              <dt>{t("overview.fingerprint")}</dt><dd className="mono">{node.data.fingerprint.slice(0, 23)}…</dd>
+              <dt>{t("overview.certExpiry")}</dt>
+              <dd className={days < 30 ? "bad" : undefined}>{when(node.data.cert_expires_at)} ({t("overview.daysLeft", { days })})</dd>
+            </dl>
+          ) : <ErrorBox error={node.error} />}
+        </article>
+        <article className="card"><h2>{t("overview.running")}</h2><p className="big">{running.length}</p></article>
+        <article className="card">
+          <h2>{t("overview.pending")}</h2>
+          <p className="big"><Link to="/approvals">{(approvals.data?.length ?? 0) + waitingJobs.length}</Link></p>
+        </article>
+      </div>
+      <h2>{t("overview.partners")}</h2>
+      <ErrorBox error={check.error} />
+      <Table label={t("overview.partners")} rows={partners.data} rowKey={(p) => p.name} cols={[
+        { key: "name", label: t("common.name") },
+        { key: "address", label: t("partners.address") },
+        { key: "ok", label: t("partners.health"), render: (p) => p.last_health_ok === null
+          ? t("overview.unchecked") : p.last_health_ok
+            ? <span className="ok">{t("overview.reachable")}</span>
+            : <span className="bad">{t("overview.unreachable")}</span> },
+        { key: "at", label: t("overview.lastCheck"), render: (p) => when(p.last_health_at) },
+        { key: "act", label: t("common.actions"), render: (p) => (
+          <button type="button" onClick={() => check.mutate(p.name)}>{t("overview.check")}</button>) },
+      ]} />
+      <h2>{t("overview.running")}</h2>
+      <Table label={t("overview.running")} rows={running} rowKey={(j) => j.id} cols={[
+        { key: "id", label: t("jobs.id"), render: (j) => <Link to={`/jobs/${j.id}`}>{j.name} · {j.id}</Link> },
+        { key: "state", label: t("common.state"), render: (j) => <StateBadge state={j.state} /> },
+        { key: "at", label: t("common.created"), render: (j) => when(j.created_at) },
+      ]} />
+    </Page>
+  );
+}
