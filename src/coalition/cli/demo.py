@@ -36,7 +36,7 @@ class _Options:
 
 
 Trees = Annotated[int, typer.Option(min=1, max=50, help="SecureBoost trees.")]
-KeyBits = Annotated[int, typer.Option(help="Paillier key size for SecureBoost (2048/3072).")]
+KeyBits = Annotated[int, typer.Option(help="HE key size for SecureBoost (2048/3072).")]
 Customers = Annotated[int, typer.Option(min=200, help="Bank customers (telco has 25% more).")]
 Standalone = Annotated[bool, typer.Option("--standalone",
                                           help="Every party in this process (no nodes).")]

@@ -1,7 +1,7 @@
 """``hetero_secureboost``: vertical gradient-boosted trees (SecureBoost, Cheng et al. 2021).
 
 Wraps :mod:`coalition.protocols.secureboost`. Who learns what is the protocol's: the guest
-(labels, Paillier key) learns gains and row partitions of host splits, never host features or
+(labels, HE key: OU or Paillier) learns gains and row partitions of host splits, never host features or
 thresholds; hosts learn sampled rows and node membership, never labels or plaintext gradients.
 Each party's model part holds only what it owns (the guest: tree structure and leaf weights;
 a host: its own thresholds). Rows must be aligned (run ``psi`` first), in the same order.
@@ -55,7 +55,7 @@ class HeteroSecureBoost(Component):
 
     name = "hetero_secureboost"
     version = "1.0.0"
-    description = "Vertical SecureBoost (Paillier-encrypted gradients; guest holds the key)."
+    description = "Vertical SecureBoost (OU- or Paillier-encrypted gradients; guest holds the key)."
     Params = SecureBoostParams
     roles = _PARTIES
     required_roles = _PARTIES

@@ -9,7 +9,7 @@ transport runs:
 2. both sides split the aligned rows into train/test with a seed they agree on;
 3. **SS-LR**: vertical logistic regression over additive secret shares, the arbiter as the
    Beaver-triple dealer;
-4. **SecureBoost**: vertical gradient boosting with Paillier-encrypted gradients;
+4. **SecureBoost**: vertical gradient boosting with homomorphically encrypted gradients (OU);
 5. **evaluation** on the test rows at the bank (AUC, KS), next to a bank-only model to show
    what federating adds.
 
@@ -166,7 +166,7 @@ def _secureboost(cfg: DemoConfig, d: _Split, result: DemoResult, say: Step
     params = SecureBoostParams(num_trees=cfg.trees, max_depth=3, learning_rate=0.3,
                                key_bits=cfg.key_bits,
                                allow_insecure_key=cfg.key_bits < 2048)
-    say("secureboost", f"training SecureBoost, {cfg.trees} trees, Paillier-{cfg.key_bits}")
+    say("secureboost", f"training SecureBoost, {cfg.trees} trees, {params.he_scheme.upper()}-{cfg.key_bits}")
     t0 = time.perf_counter()
     labels = d.g_train.labels if d.g_train.labels is not None else np.zeros(0)
     fit = run_local({
