@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coalition.core import ConfigError, EncodingOverflowError, InputError
+from coalition.core import ConfigError, EncodingOverflowError, InputError, ProtocolError
 from coalition.crypto import he
 from coalition.crypto.paillier import InsecureKeyWarning
 from coalition.protocols.secureboost import SecureBoostParams
@@ -160,3 +160,16 @@ def test_parallel_histogram_and_packing_equal_serial():
     assert (serial == parallel).all()
     sums = serial.ravel()
     assert (hist.pack(sums, 20, 3, nsq) == hist.pack(sums, 20, 3, nsq, _TwoWorkers())).all()
+
+
+def test_packed_values_with_bits_above_the_slots_are_refused():
+    """A crafted ciphertext (under OU, a residue mod p) cannot pass as packed sums."""
+    g, h = np.array([0.5, -1.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    packer = GHPacker.fit(g, h, capacity_bits=338, precision_bits=12)
+    honest = sum(v << (packer.slot_bits * j) for j, v in enumerate(packer.encode_rows(g, h)))
+    G, _H = packer.decode_packed([honest], 3)
+    np.testing.assert_allclose(G, g, atol=1e-3)
+    with pytest.raises(ProtocolError):
+        packer.decode_packed([honest + (1 << (packer.slot_bits * packer.slots))], 3)
+    with pytest.raises(ProtocolError):
+        packer.decode_packed([(1 << 337) - 12345], 3)

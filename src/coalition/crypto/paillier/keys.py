@@ -111,6 +111,12 @@ class PaillierPublicKey:
         return int(self.n.bit_length()) - 1
 
     @property
+    def signed_limit(self) -> int:
+        """Encoded signed values need ``|m| < signed_limit`` (a third of ``n``, as OU's is of
+        ``2^plaintext_bits``)."""
+        return int(self.n) // 3
+
+    @property
     def hs(self) -> mpz:
         """``h^n mod n²`` for this object's own random unit ``h`` (DJN randomiser base)."""
         if self._hs is None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from coalition.core import EncodingOverflowError, InputError
+from coalition.core import EncodingOverflowError, InputError, ProtocolError
 
 __all__ = ["GHPacker"]
 
@@ -80,7 +80,15 @@ class GHPacker:
         return [int(a) * shift + int(b) for a, b in zip(gi, hi, strict=True)]
 
     def decode_packed(self, values: Any, count: int) -> tuple[FloatArray, FloatArray]:
-        """(G, H) of the first ``count`` slots across packed ``values`` read centred."""
+        """(G, H) of the first ``count`` slots across packed ``values`` read centred.
+
+        An honest packed value is ``Σ_j s_j 2^(w·j)`` with ``|s_j| < 2^(w-1)`` over ``slots``
+        slots, so nothing is left once they are read; anything left is a
+        :class:`ProtocolError` that ends the job. Under Okamoto–Uchiyama a crafted ``g^x``
+        with ``x >= p`` decrypts to ``x mod p`` (a factoring oracle, ``docs/security.md``):
+        such a residue fills the high bits, so a hostile host learns one bit per job, never a
+        residue.
+        """
         w, hb = self.slot_bits, self.h_bits
         wmask, hmask, half_w = (1 << w) - 1, (1 << hb) - 1, 1 << (w - 1)
         gs: list[int] = []
@@ -94,6 +102,8 @@ class GHPacker:
                 v = (v - s) >> w
                 hs.append(s & hmask)
                 gs.append((s - (s & hmask)) >> hb)
+            if v != 0:
+                raise ProtocolError("a packed host sum lies outside its slots")
         if len(gs) < count:
             raise InputError("fewer packed sums than announced", got=len(gs), expected=count)
         G = np.array(gs[:count], dtype=np.float64) / self.g_scale
