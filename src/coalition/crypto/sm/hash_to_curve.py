@@ -15,12 +15,14 @@ RFC's own terms (§8.10 "Defining a new hash-to-curve suite"):
 * ``sgn0``: the parity of ``y`` (§4.1, ``m = 1``).
 
 The field arithmetic (inversion, square roots: ``p ≡ 3 mod 4`` so ``sqrt(x) = x^((p+1)/4)``)
-uses Python's ``pow``, which is C but not constant-time: the map leaks timing of the element
+uses GMP's ``powmod`` (gmpy2), which is not constant-time: the map leaks timing of the element
 being hashed to a local observer, as the edwards25519 suite's libsodium map does not. Point
 addition is libcrypto's. Callers pass their own domain separation tag.
 """
 
 from __future__ import annotations
+
+import gmpy2
 
 from coalition.crypto.sm.curve import SM2, Sm2Curve
 from coalition.crypto.sm.sm3 import expand_message_xmd_sm3
@@ -51,7 +53,7 @@ def map_to_curve(u: int, curve: Sm2Curve = SM2) -> tuple[int, int]:
         x, y = x1, _sqrt(gx1, p)
     else:
         x = z * u2 % p * x1 % p
-        y = _sqrt((pow(x, 3, p) + a * x + b) % p, p)
+        y = _sqrt((x * x % p * x + a * x + b) % p, p)
     if (u & 1) != (y & 1):
         y = (p - y) % p
     return x, y
@@ -65,10 +67,14 @@ def hash_to_curve(message: bytes, dst: bytes, curve: Sm2Curve = SM2) -> bytes:
     return curve.add(q0, q1)
 
 
+def _pow(base: int, exponent: int, modulus: int) -> int:
+    return int(gmpy2.powmod(base, exponent, modulus))
+
+
 def _is_square(value: int, p: int) -> bool:
-    return value == 0 or pow(value, (p - 1) // 2, p) == 1
+    return value == 0 or _pow(value, (p - 1) // 2, p) == 1
 
 
 def _sqrt(value: int, p: int) -> int:
     # p ≡ 3 (mod 4) for SM2 (RFC 9380 Appendix I.1).
-    return pow(value, (p + 1) // 4, p)
+    return _pow(value, (p + 1) // 4, p)
