@@ -69,3 +69,14 @@ def test_sm_suite_pins_ecdh():
         PsiParams.parse({"suite": "sm", "protocol": "kkrt"})
     with pytest.raises(ConfigError):
         PsiParams.parse({"suite": "gost"})
+
+
+def test_three_party_ring_under_sm():
+    h2 = Party.host("h2")
+    ids = {G: GUEST_IDS[40:120], H: HOST_IDS[-80:], h2: GUEST_IDS[30:100]}
+    params = {"delivery": "both", "suite": "sm"}
+    out = run_parties({G: lambda ctx: run_guest(ctx, ids[G], params),
+                       H: lambda ctx: run_host(ctx, ids[H], params),
+                       h2: lambda ctx: run_host(ctx, ids[h2], params)}, timeout=60)
+    expected = sorted(set(ids[G]) & set(ids[H]) & set(ids[h2]))
+    assert expected and all(out[p].ids == expected for p in (G, H, h2))
