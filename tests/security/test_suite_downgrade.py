@@ -35,3 +35,28 @@ def test_sm_guest_refuses_a_partner_that_claims_sm_but_speaks_standard(monkeypat
     # the guest stopped at the hello: none of its encrypted IDs went to the hostile host
     assert rec.sent_by(G)
     assert all("self_encrypted" not in m.key for m in rec.sent_by(G))
+
+
+def _psi_job(params: dict[str, object]):
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.validate import validate_dag
+
+    return validate_dag(parse_dag({
+        "version": 1, "name": "p", "parties": {"guest": ["g"], "host": ["h"]}, "tasks": {
+            "read": {"component": "reader", "parameters": {"path": "x"}},
+            "psi": {"component": "psi", "parameters": params, "inputs": {"data": "read.data"}}}}))
+
+
+def test_a_node_on_sm_refuses_a_job_proposing_standard_psi():
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    sites = {"guest:g": "bank", "host:h": "telco"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    for proposal in ({"protocol": "ecdh"}, {"protocol": "kkrt"}, {"suite": "standard"}):
+        rules = [v.rule for v in check(_psi_job(proposal), sites, sm_node)]
+        assert rules == ["policy.crypto_suite"]
+    assert check(_psi_job({"protocol": "ecdh", "suite": "sm"}), sites, sm_node) == []
+    # and a standard node refuses an sm job: the federation's suite, never the proposer's
+    standard_node = PrivacyPolicy(owner="telco")
+    rules = [v.rule for v in check(_psi_job({"suite": "sm"}), sites, standard_node)]
+    assert rules == ["policy.crypto_suite"]
