@@ -57,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
 from coalition.core.params import Params
+from coalition.crypto.suite import CryptoSuite
 from coalition.engine.validate import JobGraph, TaskNode
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
@@ -149,6 +150,8 @@ class PrivacyPolicy:
     owner: str | None = None
     terms: GrantTerms = field(default_factory=GrantTerms.own_data)
     feature_counts: Mapping[str, int] = field(default_factory=dict)
+    crypto_suite: CryptoSuite = CryptoSuite.STANDARD
+    """The federation's crypto suite (node setting): every PSI task must run under it."""
 
     def __post_init__(self) -> None:
         # configurable upward only: a lower setting is a configuration error, not a choice
@@ -344,11 +347,23 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
     return out
 
 
+def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
+    """A federation on one crypto suite runs no PSI task under another (no downgrade by the
+    proposer: ``tests/security/test_suite_downgrade.py``)."""
+    if node.component.name != "psi":
+        return []
+    if any(p.suite != policy.crypto_suite for p in _params(node, PsiParams)):
+        return [Violation("policy.crypto_suite", name,
+                          f"the federation runs the {policy.crypto_suite.value} crypto suite")]
+    return []
+
+
 def check(graph: JobGraph, sites: Mapping[str, str], policy: PrivacyPolicy) -> list[Violation]:
     """Every violation of ``policy`` by the job (empty: the policy accepts it)."""
     out: list[Violation] = []
     for name, node in graph.tasks.items():
         out += _coordinator(name, node, sites)
+        out += _suite(name, node, policy)
         rule = _RULES.get(node.component.name)
         if rule is not None:
             out += rule(name, node, sites, policy)

@@ -20,6 +20,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from coalition.core.errors import ConfigError
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = ["SETTINGS_FILE", "NodeSettings"]
 
@@ -77,6 +78,9 @@ class NodeSettings(BaseSettings):
     # Both may only be raised above their floors (10 and 2); see docs/security.md "policy".
     policy_min_he_batch_factor: int = Field(default=10, ge=10)
     policy_min_client_orgs: int = Field(default=2, ge=2)
+    # The federation's crypto suite (coalition.crypto.suite): standard, or sm for the national
+    # algorithms (SM2/SM3/SM4). A job whose PSI tasks name another suite is refused.
+    crypto_suite: CryptoSuite = CryptoSuite.STANDARD
 
     # What one partner may make this node hold or do over the peer endpoint (see
     # coalition.node.limits); refusals are typed (limit.exceeded / input.invalid).

@@ -47,7 +47,8 @@ def submit_policy(db: Session, settings: NodeSettings, graph: JobGraph,
     each data owner's to give, from its grants, so they are checked there)."""
     return PrivacyPolicy(he_batch_factor=settings.policy_min_he_batch_factor,
                          min_client_orgs=settings.policy_min_client_orgs,
-                         feature_counts=feature_counts(db, graph, sites, org))
+                         feature_counts=feature_counts(db, graph, sites, org),
+                         crypto_suite=settings.crypto_suite)
 
 
 def feature_counts(db: Session, graph: JobGraph, sites: Mapping[str, str], org: str
@@ -84,4 +85,5 @@ def policy_for(db: Session, settings: NodeSettings, graph: JobGraph, sites: Mapp
                               else GrantTerms.model_validate(grant.terms or {}))
     return PrivacyPolicy(he_batch_factor=settings.policy_min_he_batch_factor,
                          min_client_orgs=settings.policy_min_client_orgs, owner=org,
-                         terms=terms, feature_counts=feature_counts(db, graph, sites, org))
+                         terms=terms, feature_counts=feature_counts(db, graph, sites, org),
+                         crypto_suite=settings.crypto_suite)

@@ -29,6 +29,7 @@ from pydantic import Field, model_validator
 from coalition.core.context import MessageKey
 from coalition.core.errors import ConfigError
 from coalition.core.params import ParamConflict, Params
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "HELLO",
@@ -101,6 +102,8 @@ class PsiParams(Params):
     stat_bits: int = Field(40, ge=20, le=128, description="false-match bound 2^-stat_bits")
     batch_rows: int = Field(65_536, ge=256, le=4_194_304, description="rows per message")
     oprf_prf_bytes: int = Field(12, ge=8, le=32, description="oprf: PRF table value width")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite: standard (Curve25519, SHA-2) or sm (SM2/SM3/SM4); set by the federation"))
 
     @model_validator(mode="after")
     def _consistent(self) -> PsiParams:
@@ -109,20 +112,26 @@ class PsiParams(Params):
             raise ParamConflict(f"{self.protocol.value} PSI cannot hide members from the "
                                 "guest; use protocol 'ecdh' for cardinality-only",
                                 "protocol", "delivery")
+        if self.suite == CryptoSuite.SM and self.protocol not in (PsiProtocol.ECDH,
+                                                                  PsiProtocol.AUTO):
+            raise ParamConflict(f"{self.protocol.value} PSI does not run under the sm suite "
+                                "yet; use protocol 'ecdh'", "protocol", "suite")
         return self
 
     def for_parties(self, n_hosts: int) -> PsiParams:
         """Resolve ``auto``: KKRT for balanced 2-party PSI, ECDH for 3+ parties or
-        cardinality-only (the only engine that hides members from everyone)."""
+        cardinality-only (the only engine that hides members from everyone) or the sm suite."""
         if self.protocol != PsiProtocol.AUTO:
             return self
-        fast = n_hosts == 1 and self.delivery != Delivery.CARDINALITY
+        fast = (n_hosts == 1 and self.delivery != Delivery.CARDINALITY
+                and self.suite == CryptoSuite.STANDARD)
         return self.model_copy(update={"protocol": PsiProtocol.KKRT if fast else PsiProtocol.ECDH})
 
     def agreed(self) -> dict[str, Any]:
         """The fields all parties must share (compared in the handshake)."""
         return {"protocol": self.protocol.value, "delivery": self.delivery.value,
-                "stat_bits": self.stat_bits, "oprf_prf_bytes": self.oprf_prf_bytes}
+                "stat_bits": self.stat_bits, "oprf_prf_bytes": self.oprf_prf_bytes,
+                "suite": self.suite.value}
 
 
 def truncation_bytes(n_a: int, n_b: int, stat_bits: int) -> int:

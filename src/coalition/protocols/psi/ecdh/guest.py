@@ -13,6 +13,8 @@ Every 32-byte value received from the peer is checked to be an element of the pr
 (not the identity) before our key touches it; anything else ends the run with
 :class:`~coalition.core.errors.CryptoError` and nothing more is sent. Both sides announce the
 hash/group suite in the hello; a peer on another suite is refused (:class:`ConfigError`).
+The group is the federation's crypto suite (:mod:`coalition.crypto.suite`): Curve25519 under
+``standard``, SM2 with SM3 hash-to-curve under ``sm``; the leakage below holds for both.
 
 Who learns what (honest-but-curious, DDH in the prime-order group, ``H`` a random oracle):
 
@@ -34,7 +36,7 @@ import numpy as np
 
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.core.ids import Party
-from coalition.crypto.ecdh import SUITE, VALUE_BYTES, CommutativeKey
+from coalition.crypto.suite import CommutativeCipher, primitives
 from coalition.protocols.psi.matching import match, truncate
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
@@ -51,14 +53,15 @@ from coalition.protocols.psi.wire import batch_count, iter_batches, recv_batches
 __all__ = ["check_suite", "ecdh_pair_guest", "run_ecdh_guest", "send_self_encrypted"]
 
 
-def check_suite(hello: dict[str, Any], peer: Party) -> None:
-    """Refuse a peer whose hello names another ECDH suite (or none: a pre-v2 peer, whose
-    hash leaks a curve/twist bit per ID and would only give an empty intersection)."""
-    if hello.get("suite") != SUITE:
-        raise ConfigError("peer uses another ECDH-PSI suite", peer=str(peer), ours=SUITE)
+def check_suite(hello: dict[str, Any], peer: Party, ours: str) -> None:
+    """Refuse a peer whose hello names another ECDH suite than ``ours`` (or none: a pre-v2
+    peer, whose hash leaks a curve/twist bit per ID and would only give an empty
+    intersection)."""
+    if hello.get("suite") != ours:
+        raise ConfigError("peer uses another ECDH-PSI suite", peer=str(peer), ours=ours)
 
 
-def send_self_encrypted(s: Session, to: list[Party], key: CommutativeKey,
+def send_self_encrypted(s: Session, to: list[Party], key: CommutativeCipher,
                         encoded: list[bytes], stream: str) -> None:
     """Stage one: hash, encrypt and stream ``encoded`` IDs in batches under ``stream``."""
     rows, ex = s.params.batch_rows, s.ctx.executor
@@ -79,19 +82,20 @@ def run_ecdh_guest(s: Session) -> PsiResult:
 
 def ecdh_pair_guest(s: Session, host: Party) -> PsiResult:
     """The guest side against one named ``host`` (also used by multi-party delivery)."""
-    s.hello_to([host], suite=SUITE)
+    suite = primitives(s.params.suite)
+    s.hello_to([host], suite=suite.ecdh_suite)
     hello = s.hello_from(host)
-    check_suite(hello, host)
+    check_suite(hello, host, suite.ecdh_suite)
     n_g, n_h = len(s.ids), hello["n"]
     width = truncation_bytes(n_g, n_h, s.params.stat_bits)
     s.extra["truncated_bytes"] = width
-    key = CommutativeKey.generate()
+    key = suite.new_commutative_key()
     send_self_encrypted(s, [host], key, s.ids.encoded(), NS_GUEST_SET)
 
     rows = s.params.batch_rows
     theirs = []
     for i, part in enumerate(iter_batches(s.ctx.sub(NS_HOST_SET), host, SELF_ENCRYPTED, n_h,
-                                          width=VALUE_BYTES, batch_rows=rows)):
+                                          width=suite.value_bytes, batch_rows=rows)):
         theirs.append(truncate(key.encrypt(part, executor=s.ctx.executor), width))
         s.tick("re-encrypt peer IDs", min(n_h, (i + 1) * rows), n_h)
     peer_double = np.concatenate(theirs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from coalition.crypto.ecdh import SUITE, VALUE_BYTES, CommutativeKey
+from coalition.crypto.suite import primitives
 from coalition.protocols.psi.ecdh.guest import check_suite, send_self_encrypted
 from coalition.protocols.psi.matching import truncate
 from coalition.protocols.psi.session import Session, secret_permutation
@@ -26,14 +26,15 @@ __all__ = ["run_ecdh_host"]
 def run_ecdh_host(s: Session) -> PsiResult:
     """Run the host side; see :mod:`.guest`."""
     guest = s.ctx.guest
+    suite = primitives(s.params.suite)
     hello = s.hello_from(guest)
-    check_suite(hello, guest)
+    check_suite(hello, guest, suite.ecdh_suite)
     n_g = hello["n"]
-    s.hello_to([guest], suite=SUITE)
+    s.hello_to([guest], suite=suite.ecdh_suite)
     n_h = len(s.ids)
     width = truncation_bytes(n_g, n_h, s.params.stat_bits)
     s.extra["truncated_bytes"] = width
-    key = CommutativeKey.generate()
+    key = suite.new_commutative_key()
     # Our set goes out in a secret order: positions the guest sees say nothing about our rows.
     perm = secret_permutation(n_h)
     encoded = s.ids.encoded()
@@ -44,7 +45,7 @@ def run_ecdh_host(s: Session) -> PsiResult:
     hide_order = s.params.delivery == Delivery.CARDINALITY
     held = []
     for i, part in enumerate(iter_batches(s.ctx.sub(NS_GUEST_SET), guest, SELF_ENCRYPTED, n_g,
-                                          width=VALUE_BYTES, batch_rows=rows)):
+                                          width=suite.value_bytes, batch_rows=rows)):
         double = truncate(key.encrypt(part, executor=s.ctx.executor), width)
         if hide_order:
             held.append(double)  # shuffled as a whole below: a per-batch shuffle would leak

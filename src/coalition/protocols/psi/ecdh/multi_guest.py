@@ -26,7 +26,7 @@ Collusion between the guest and the combiner reveals which of the guest's IDs ar
 from __future__ import annotations
 
 from coalition.core.errors import ProtocolError
-from coalition.crypto.ecdh import SUITE, CommutativeKey
+from coalition.crypto.suite import primitives
 from coalition.protocols.psi.ecdh.guest import check_suite, ecdh_pair_guest
 from coalition.protocols.psi.ecdh.ring import routes, run_ring
 from coalition.protocols.psi.inputs import IdSet
@@ -52,10 +52,11 @@ def run_multi_guest(s: Session) -> PsiResult:
     hosts = s.ctx.hosts
     if len(hosts) < 2:
         raise ProtocolError("multi-party PSI needs at least two hosts", hosts=len(hosts))
-    s.hello_to(hosts, suite=SUITE)
+    suite = primitives(s.params.suite)
+    s.hello_to(hosts, suite=suite.ecdh_suite)
     hellos = {h: s.hello_from(h) for h in hosts}
     for h, hello in hellos.items():
-        check_suite(hello, h)
+        check_suite(hello, h, suite.ecdh_suite)
     sizes = {s.ctx.party: len(s.ids)} | {h: hello["n"] for h, hello in hellos.items()}
     s.ctx.send(hosts, MULTI_SIZE, {str(p): n for p, n in sizes.items()})
     total = sum(sizes.values())
@@ -64,7 +65,7 @@ def run_multi_guest(s: Session) -> PsiResult:
 
     cardinality = s.params.delivery == Delivery.CARDINALITY
     plan = routes(s.ctx.party, hosts, shuffle_guest=cardinality)
-    own = truncate(run_ring(s, CommutativeKey.generate(), sizes, plan)[s.ctx.party], width)
+    own = truncate(run_ring(s, suite.new_commutative_key(), sizes, plan)[s.ctx.party], width)
     tags_ctx = s.ctx.sub(NS_HOST_TAGS)
     n_common = tags_ctx.recv(hosts[0], MULTI_SIZE)
     if not isinstance(n_common, int) or not 0 <= n_common <= min(sizes[h] for h in hosts):

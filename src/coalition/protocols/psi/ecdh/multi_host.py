@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.core.errors import ProtocolError
-from coalition.crypto.ecdh import SUITE, CommutativeKey
+from coalition.crypto.suite import primitives
 from coalition.protocols.psi.ecdh.guest import check_suite
 from coalition.protocols.psi.ecdh.host import run_ecdh_host
 from coalition.protocols.psi.ecdh.ring import routes, run_ring
@@ -30,8 +30,9 @@ __all__ = ["run_multi_host"]
 def run_multi_host(s: Session) -> PsiResult:
     """Run a host side; see :mod:`.multi_guest`."""
     guest, hosts, me = s.ctx.guest, s.ctx.hosts, s.ctx.party
-    check_suite(s.hello_from(guest), guest)
-    s.hello_to([guest], suite=SUITE)
+    suite = primitives(s.params.suite)
+    check_suite(s.hello_from(guest), guest, suite.ecdh_suite)
+    s.hello_to([guest], suite=suite.ecdh_suite)
     raw = s.ctx.recv(guest, MULTI_SIZE)
     parties = [guest, *hosts]
     if not isinstance(raw, dict) or set(raw) != {str(p) for p in parties} or any(
@@ -46,7 +47,7 @@ def run_multi_host(s: Session) -> PsiResult:
     s.extra["truncated_bytes"] = width
 
     plan = routes(guest, hosts, shuffle_guest=s.params.delivery == Delivery.CARDINALITY)
-    received = run_ring(s, CommutativeKey.generate(), sizes, plan)
+    received = run_ring(s, suite.new_commutative_key(), sizes, plan)
     if me == hosts[0]:
         _combine(s, [truncate(received[h], width) for h in hosts])
 

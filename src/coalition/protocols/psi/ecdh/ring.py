@@ -1,7 +1,7 @@
 """The ring of multi-party ECDH-PSI: every set visits every other party once, each applying its
 X25519 key (and, where stated, a secret shuffle), until it reaches its final receiver. Every
 hop validates what it receives as prime-order group elements before applying its key
-(:meth:`CommutativeKey.encrypt`), and so does the final receiver.
+(the suite's ``CommutativeCipher.encrypt``), and so does the final receiver.
 
 Routes, with hosts sorted and the first host as the *combiner*:
 
@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.core.ids import Party
-from coalition.crypto.ecdh import VALUE_BYTES, CommutativeKey, validate_values
+from coalition.crypto.suite import CommutativeCipher, primitives
 from coalition.protocols.psi.ecdh.guest import send_self_encrypted
 from coalition.protocols.psi.session import Session, secret_permutation
 from coalition.protocols.psi.spec import MULTI_HOP, SELF_ENCRYPTED
@@ -60,11 +60,12 @@ def _stream(r: int, i: int) -> str:
     return f"ring{r}-hop{i}"
 
 
-def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
+def run_ring(s: Session, key: CommutativeCipher, sizes: dict[Party, int],
              plan: list[Route]) -> dict[Party, U8]:
     """Play this party's part in every route; return the fully encrypted sets it receives,
     by owner (the guest receives its own; the combiner the hosts')."""
     me, rows, ex = s.ctx.party, s.params.batch_rows, s.ctx.executor
+    suite = primitives(s.params.suite)
     for r, route in enumerate(plan):
         if route.owner == me:
             send_self_encrypted(s, [route.hops[0]], key, s.ids.encoded(), _stream(r, 0))
@@ -77,7 +78,7 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
             prev = route.owner if i == 0 else route.hops[i - 1]
             sub = s.ctx.sub(_stream(r, i))
             key_in = SELF_ENCRYPTED if i == 0 else MULTI_HOP
-            values = key.encrypt(recv_batches(sub, prev, key_in, n, width=VALUE_BYTES,
+            values = key.encrypt(recv_batches(sub, prev, key_in, n, width=suite.value_bytes,
                                               batch_rows=rows), executor=ex)
             if i in route.shuffle_at:
                 values = values[secret_permutation(n)]
@@ -91,7 +92,7 @@ def run_ring(s: Session, key: CommutativeKey, sizes: dict[Party, int],
         last = len(route.hops) - 1
         if route.receiver == me and route.hops[last] != me:
             sub = s.ctx.sub(_stream(r, last + 1))
-            received[route.owner] = validate_values(
-                recv_batches(sub, route.hops[last], MULTI_HOP, n, width=VALUE_BYTES,
+            received[route.owner] = suite.validate_values(
+                recv_batches(sub, route.hops[last], MULTI_HOP, n, width=suite.value_bytes,
                              batch_rows=rows), executor=ex)
     return received

@@ -1,0 +1,130 @@
+"""Crypto suites: which group, hash, KDF and AEAD a federation's protocols use.
+
+* ``standard`` — today's primitives: Curve25519's prime-order group (X25519, edwards25519
+  hash-to-group with SHA-512), SHA-256, HKDF-SHA-256, AES-GCM, Ed25519 signatures;
+* ``sm`` — the Chinese national algorithms (国密): the SM2 curve (GB/T 32918) for ECDH and
+  signatures, SM3 (GB/T 32905) for hashing, HKDF and hash-to-curve (``SM2_XMD:SM3_SSWU_RO_``),
+  SM4-GCM (GB/T 32907, RFC 8998) for payload encryption.
+
+A suite is chosen per federation and recorded with each job; protocols ask it for their
+primitives (:func:`primitives`) instead of importing them, and announce its name in their
+handshake, so two parties on different suites never run a protocol together. Sources for every
+primitive: ``docs/security.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from coalition.core.context import Executor
+from coalition.core.errors import ConfigError
+from coalition.crypto import ecdh
+from coalition.crypto.sm import commutative as sm_ecdh
+from coalition.crypto.sm.sm3 import hkdf_sm3, sm3
+from coalition.crypto.sm.sm4 import Sm4Gcm
+
+__all__ = ["Aead", "CommutativeCipher", "CryptoSuite", "SuitePrimitives", "primitives"]
+
+U8 = npt.NDArray[np.uint8]
+
+
+class CryptoSuite(StrEnum):
+    """The suite names a federation and a job record carry."""
+
+    STANDARD = "standard"
+    SM = "sm"
+
+
+class CommutativeCipher(Protocol):
+    """One party's secret key of ECDH-PSI: ``E_a(E_b(x)) = E_b(E_a(x))``."""
+
+    def encrypt(self, values: U8, executor: Executor | None = None) -> U8:
+        """Validate a peer's values as group elements, then apply the key."""
+        ...
+
+    def hash_encrypt(self, ids: Sequence[bytes], *, executor: Executor | None = None) -> U8:
+        """Hash our own IDs into the group and apply the key."""
+        ...
+
+
+class Aead(Protocol):
+    """The ``cryptography`` AEAD shape: ``encrypt``/``decrypt(nonce, data, associated_data)``."""
+
+    def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        """``ciphertext || tag``."""
+        ...
+
+    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        """The plaintext, or an error if authentication fails."""
+        ...
+
+
+@dataclass(frozen=True)
+class SuitePrimitives:
+    """The primitives of one suite."""
+
+    name: CryptoSuite
+    ecdh_suite: str
+    """Group/hash/encoding name announced in the ECDH-PSI hello."""
+    value_bytes: int
+    new_commutative_key: Callable[[], CommutativeCipher]
+    validate_values: Callable[..., U8]
+    hash: Callable[[bytes], bytes]
+    kdf: Callable[..., bytes]
+    """``kdf(secret, length=..., info=...)``: HKDF with the suite's hash."""
+    aead: Callable[[bytes], Aead]
+    """``aead(key)`` for a 16-byte key (AES-128-GCM or SM4-GCM)."""
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _hkdf_sha256(secret: bytes, *, length: int, info: bytes, salt: bytes | None = None) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
+
+
+def _sm3(data: bytes) -> bytes:
+    return sm3(data)
+
+
+_SUITES = {
+    CryptoSuite.STANDARD: SuitePrimitives(
+        name=CryptoSuite.STANDARD,
+        ecdh_suite=ecdh.SUITE,
+        value_bytes=ecdh.VALUE_BYTES,
+        new_commutative_key=ecdh.CommutativeKey.generate,
+        validate_values=ecdh.validate_values,
+        hash=_sha256,
+        kdf=_hkdf_sha256,
+        aead=AESGCM,
+    ),
+    CryptoSuite.SM: SuitePrimitives(
+        name=CryptoSuite.SM,
+        ecdh_suite=sm_ecdh.SUITE,
+        value_bytes=sm_ecdh.VALUE_BYTES,
+        new_commutative_key=sm_ecdh.Sm2CommutativeKey.generate,
+        validate_values=sm_ecdh.validate_values,
+        hash=_sm3,
+        kdf=hkdf_sm3,
+        aead=Sm4Gcm,
+    ),
+}
+
+
+def primitives(suite: CryptoSuite | str = CryptoSuite.STANDARD) -> SuitePrimitives:
+    """The primitives of ``suite``; :class:`ConfigError` for an unknown name."""
+    try:
+        return _SUITES[CryptoSuite(suite)]
+    except ValueError as exc:
+        raise ConfigError("unknown crypto suite", suite=str(suite)) from exc

@@ -1,0 +1,62 @@
+"""A party configured for the ``sm`` crypto suite refuses a partner speaking ``standard``:
+whether the partner says so in its agreed parameters or claims ``sm`` there and then announces
+the standard group in the ECDH hello (the hostile partner)."""
+
+import pytest
+
+from coalition.core import Party
+from coalition.core.errors import ConfigError
+from coalition.crypto import suite as suites
+from coalition.protocols.psi import run_guest, run_host
+from coalition.protocols.psi.ecdh import host as ecdh_host
+from coalition.testing import PartyFailure, Recorder, run_parties
+
+G, H = Party.guest(), Party.host("h1")
+IDS = [f"id{i}" for i in range(40)]
+
+
+def test_sm_guest_refuses_a_standard_partner():
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, {"protocol": "ecdh", "suite": "sm"}),
+                     H: lambda ctx: run_host(ctx, IDS, {"protocol": "ecdh"})}, timeout=20)
+    assert isinstance(err.value.error, ConfigError)
+
+
+def test_sm_guest_refuses_a_partner_that_claims_sm_but_speaks_standard(monkeypatch):
+    monkeypatch.setattr(ecdh_host, "primitives",
+                        lambda _name: suites.primitives(suites.CryptoSuite.STANDARD))
+    rec = Recorder()
+    params = {"protocol": "ecdh", "suite": "sm"}
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
+                     H: lambda ctx: run_host(ctx, IDS, params)},
+                    wrap=rec.wrap, timeout=20)
+    assert isinstance(err.value.error, ConfigError)
+    # the guest stopped at the hello: none of its encrypted IDs went to the hostile host
+    assert rec.sent_by(G)
+    assert all("self_encrypted" not in m.key for m in rec.sent_by(G))
+
+
+def _psi_job(params: dict[str, object]):
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.validate import validate_dag
+
+    return validate_dag(parse_dag({
+        "version": 1, "name": "p", "parties": {"guest": ["g"], "host": ["h"]}, "tasks": {
+            "read": {"component": "reader", "parameters": {"path": "x"}},
+            "psi": {"component": "psi", "parameters": params, "inputs": {"data": "read.data"}}}}))
+
+
+def test_a_node_on_sm_refuses_a_job_proposing_standard_psi():
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    sites = {"guest:g": "bank", "host:h": "telco"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    for proposal in ({"protocol": "ecdh"}, {"protocol": "kkrt"}, {"suite": "standard"}):
+        rules = [v.rule for v in check(_psi_job(proposal), sites, sm_node)]
+        assert rules == ["policy.crypto_suite"]
+    assert check(_psi_job({"protocol": "ecdh", "suite": "sm"}), sites, sm_node) == []
+    # and a standard node refuses an sm job: the federation's suite, never the proposer's
+    standard_node = PrivacyPolicy(owner="telco")
+    rules = [v.rule for v in check(_psi_job({"suite": "sm"}), sites, standard_node)]
+    assert rules == ["policy.crypto_suite"]
