@@ -17,6 +17,7 @@ from coalition.node.jobs import routes as jobs
 from coalition.node.library import routes as library
 from coalition.node.partners import grant_routes as grants
 from coalition.node.partners import routes as partners
+from coalition.node.psi_tasks import routes as psi
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import routes as services
 
@@ -25,7 +26,7 @@ __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library))
+                                   jobs, library, psi))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
