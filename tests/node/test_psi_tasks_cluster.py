@@ -109,6 +109,10 @@ def test_psi_task_runs_records_and_downloads_with_permission(cluster: Cluster) -
     assert all(e["details"]["rows"] == len(SHARED) for e in downloads)
     finalised = bank.call("GET", "/audit/events", params={"kind": "psi.run_finalised"})
     assert [e["subject"] for e in finalised].count(f"psi_run:{run['id']}") == 1
+    metrics = httpx.get(f"{bank.url}/metrics", timeout=30,
+                        headers={"Authorization": f"Bearer {bank.token}"}).text
+    assert 'coalition_psi_runs_total{protocol="kkrt",state="succeeded"} 1' in metrics
+    assert f"coalition_psi_intersection_rows_total {len(SHARED)}" in metrics
 
 
 def _token(node: NodeHandle, username: str) -> str:
@@ -137,3 +141,46 @@ def test_operator_cli_saves_runs_lists_and_downloads(cluster: Cluster, tmp_path:
     out = tmp_path / "matched.parquet"
     cli("psi", "task", "download", str(record["id"]), "--format", "parquet", "--out", str(out))
     assert sorted(pd.read_parquet(out)["phone"]) == SHARED
+
+
+def _scheduled(node: NodeHandle, schedule_id: int) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = node.call("GET", "/psi/runs",
+                                           params={"task": "match-subscribers"})
+    return [r for r in runs if r["started_by"] == f"schedule:{schedule_id}"]
+
+
+def _wait_scheduled(node: NodeHandle, schedule_id: int, count: int,
+                    deadline_s: float = 120) -> list[dict[str, Any]]:
+    end = time.monotonic() + deadline_s
+    while True:
+        done = [r for r in _scheduled(node, schedule_id) if r["finalised_at"] is not None]
+        if len(done) >= count or time.monotonic() > end:
+            return done
+        time.sleep(0.5)
+
+
+def test_schedule_runs_again_after_a_restart(cluster: Cluster) -> None:
+    bank = cluster["bank"]
+    result = CliRunner().invoke(app, ["psi", "task", "schedule", "match-subscribers",
+                                      "* * * * * */6", "--json",  # every 6 s (seconds last)
+                                      "--node", bank.url, "--token", bank.token])
+    assert result.exit_code == 0, result.output
+    schedule = json.loads(result.output)
+    first = _wait_scheduled(bank, schedule["id"], 1)
+    assert first and first[0]["state"] == "succeeded"
+    cluster.stop("bank")
+    bank = cluster.restart("bank")
+    listed = bank.call("GET", "/psi/schedules")
+    assert [s["id"] for s in listed] == [schedule["id"]]
+    before = {r["id"] for r in _scheduled(bank, schedule["id"])}
+    end = time.monotonic() + 120
+    while time.monotonic() < end:  # the loop resumed from the stored due time
+        new = [r for r in _scheduled(bank, schedule["id"])
+               if r["id"] not in before and r["finalised_at"] is not None]
+        if new:
+            break
+        time.sleep(0.5)
+    assert new and new[0]["state"] == "succeeded"
+    assert new[0]["result_hash"] == first[0]["result_hash"]  # same sets, same intersection
+    bank.call("DELETE", f"/psi/schedules/{schedule['id']}")
+    assert bank.call("GET", "/psi/schedules") == []

@@ -3,6 +3,7 @@ r"""``coalition psi task``: PSI with a partner through this node (saved tasks, r
     coalition psi task create match --dataset customers --key phone \
         --partner telco --partner-dataset subscribers --partner-key msisdn --protocol kkrt
     coalition psi task run match --wait
+    coalition psi task schedule match "0 3 * * *"
     coalition psi task runs --task match
     coalition psi task download 7 --format parquet --out matched.parquet
 
@@ -139,3 +140,38 @@ def register(psi: typer.Typer) -> None:
             data = client.download_psi_run(run_id, fmt)
         out.write_bytes(data)
         typer.echo(f"wrote {len(data):,} bytes to {out}")
+
+    @group.command("schedule")
+    def schedule(
+        task: Annotated[str, typer.Argument(help="Task name or id.")],
+        cron: Annotated[str, typer.Argument(
+            help="Cron expression in UTC: five fields, or six with seconds last.")],
+        node: NodeUrl = DEFAULT_NODE_URL, token: Token = "", as_json: AsJson = False,
+    ) -> None:
+        """Run a task on a schedule (stored on the node; survives restarts)."""
+        with node_client(node, token) as client:
+            added = client.add_psi_schedule(task, cron)
+        if as_json:
+            echo_json(added)
+        else:
+            typer.echo(f"schedule {added['id']}: next run {added['next_run_at']}")
+
+    @group.command("schedules")
+    def list_schedules(node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+                       as_json: AsJson = False) -> None:
+        """List schedules."""
+        with node_client(node, token) as client:
+            found = client.list_psi_schedules()
+        if as_json:
+            echo_json(found)
+            return
+        cols = ("id", "task_id", "cron", "next_run_at", "last_run_id")
+        print_table("PSI schedules", cols, [[s[c] for c in cols] for s in found])
+
+    @group.command("unschedule")
+    def unschedule(schedule_id: Annotated[int, typer.Argument(help="Schedule id.")],
+                   node: NodeUrl = DEFAULT_NODE_URL, token: Token = "") -> None:
+        """Remove a schedule."""
+        with node_client(node, token) as client:
+            client.remove_psi_schedule(schedule_id)
+        typer.echo(f"removed schedule {schedule_id}")

@@ -482,6 +482,18 @@ class NodeClient:
         """The first rows of a run's result."""
         return self.request("GET", f"/psi/runs/{int(run_id)}/preview", params={"limit": limit})
 
+    def add_psi_schedule(self, task: str, cron: str) -> Any:
+        """Run a PSI task at every time a cron expression names (UTC)."""
+        return self.request("POST", f"/psi/tasks/{_seg(task)}/schedules", json={"cron": cron})
+
+    def list_psi_schedules(self) -> Any:
+        """Every PSI schedule."""
+        return self.request("GET", "/psi/schedules")
+
+    def remove_psi_schedule(self, schedule_id: int) -> Any:
+        """Delete a PSI schedule."""
+        return self.request("DELETE", f"/psi/schedules/{int(schedule_id)}")
+
     def download_psi_run(self, run_id: int, fmt: str = "csv") -> bytes:
         """A run's whole result as CSV or Parquet bytes (audited on the node)."""
         try:

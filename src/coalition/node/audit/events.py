@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     PSI_RUN_STARTED = "psi.run_started"
     PSI_RUN_FINALISED = "psi.run_finalised"  # sizes, protocol, wall time, result hash
     PSI_RESULT_DOWNLOADED = "psi.result_downloaded"  # who, which run, format, row count
+    PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed

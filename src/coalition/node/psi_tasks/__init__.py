@@ -8,5 +8,6 @@ grants for the ``psi`` component on that dataset and its privacy policy
 from the node identities. A run's *record* (:class:`~.tables.PsiRunRow`) is finalised once by
 :func:`~.service.finalise_run` when its job ends; the aligned rows become a derived dataset
 (:mod:`coalition.node.jobs.derived`) that users with ``datasets.preview`` may preview and
-download (CSV or Parquet), each download audited.
+download (CSV or Parquet), each download audited. Tasks run on cron schedules
+(:mod:`.schedules`, one loop per runtime started with the app).
 """

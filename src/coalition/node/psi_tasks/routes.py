@@ -15,7 +15,7 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.data.reading import to_records
-from coalition.node.psi_tasks import service
+from coalition.node.psi_tasks import schedules, service
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["router"]
@@ -135,3 +135,39 @@ def download(run_id: int, caller: Viewer, rt: Runtime,
     return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet",
                     headers={"Content-Disposition":
                              f'attachment; filename="psi-{run_id}.parquet"'})
+
+
+class ScheduleIn(BaseModel):
+    """A cron expression (five fields, or six with seconds last), in UTC."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str = Field(min_length=9, max_length=128)
+
+
+class ScheduleOut(BaseModel):
+    """A schedule: when it runs next and its latest run."""
+
+    id: int
+    task_id: str
+    cron: str
+    enabled: bool
+    next_run_at: dt.datetime
+    last_run_id: int | None
+    created_by: str
+    created_at: dt.datetime
+
+
+@router.post("/tasks/{task}/schedules", status_code=201, summary="Run a PSI task on a schedule")
+def add_schedule(task: str, body: ScheduleIn, caller: Runner, rt: Runtime) -> ScheduleOut:
+    return ScheduleOut(**schedules.add_schedule(rt, caller.actor, task, body.cron))
+
+
+@router.get("/schedules", summary="List PSI schedules")
+def list_schedules(caller: Reader, rt: Runtime) -> list[ScheduleOut]:
+    return [ScheduleOut(**s) for s in schedules.list_schedules(rt)]
+
+
+@router.delete("/schedules/{schedule_id}", status_code=204, summary="Remove a PSI schedule")
+def remove_schedule(schedule_id: int, caller: Runner, rt: Runtime) -> None:
+    schedules.remove_schedule(rt, caller.actor, schedule_id)

@@ -28,6 +28,7 @@ from coalition.node.jobs import repository as repo
 from coalition.node.jobs import service as jobs
 from coalition.node.jobs.derived import derived_name
 from coalition.node.partners.directory import get_partner
+from coalition.node.psi_tasks.metrics import PSI_METRICS
 from coalition.node.psi_tasks.tables import PsiRunRow, PsiTaskRow
 from coalition.node.runtime import NodeRuntime
 
@@ -160,7 +161,8 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
 
     The one place a PSI run record becomes final: a ledger or notifier hooks here.
     """
-    def update(db: Session) -> dict[str, Any]:
+    def update(db: Session, finalised_now: list[bool]) -> dict[str, Any]:
+        finalised_now.clear()  # a retried transaction starts over
         run = _run(db, run_id)
         if run.finalised_at is not None:
             return run_view(run)
@@ -171,6 +173,7 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
             return run_view(run)
         party = f"guest:{rt.name}"
         run.finalised_at = utcnow()
+        finalised_now.append(True)
         if job.finished_at is not None:
             run.wall_s = (job.finished_at - job.created_at).total_seconds()
         run.input_rows = _metric(db, job.id, party, "input_rows")
@@ -191,7 +194,11 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
                         "result_hash": run.result_hash}))
         return run_view(run)
 
-    return repo.write(rt, update)
+    finalised_now: list[bool] = []
+    view = repo.write(rt, lambda db: update(db, finalised_now))
+    if finalised_now:
+        rt.state(PSI_METRICS).record(view["protocol"], view["state"], view["intersection_size"])
+    return view
 
 
 def _run(db: Session, run_id: int) -> PsiRunRow:

@@ -1,17 +1,17 @@
-"""PSI task tables: saved tasks and one record per run. Schema changes go through
+"""PSI task tables: saved tasks, one record per run, cron schedules. Schema changes go through
 ``db/migrations/versions/0008_psi_tasks.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.node.db.base import Base
 from coalition.node.db.types import UTCDateTime
 
-__all__ = ["PsiRunRow", "PsiTaskRow"]
+__all__ = ["PsiRunRow", "PsiScheduleRow", "PsiTaskRow"]
 
 _TS = UTCDateTime()
 
@@ -60,3 +60,22 @@ class PsiRunRow(Base):
     wire_bytes: Mapped[int | None] = mapped_column(Integer)
     result_dataset: Mapped[str | None] = mapped_column(String(64))
     result_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class PsiScheduleRow(Base):
+    """A cron schedule of one task (``cron``: five fields, or six with seconds last).
+
+    ``next_run_at`` is the one due time a scheduler loop claims (compare-and-set), so a run
+    is started once per due time however many loops look, and a restart resumes from it.
+    """
+
+    __tablename__ = "psi_schedules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("psi_tasks.id", ondelete="CASCADE"),
+                                         index=True)
+    cron: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[dt.datetime] = mapped_column(_TS, index=True)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(_TS)

@@ -33,7 +33,7 @@ from coalition.node.errors import Unauthenticated
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import offline, service, sources
 from coalition.node.serving.limits import Limits
-from coalition.node.serving.metrics import render
+from coalition.node.serving.metrics import EXPOSITIONS, render
 from coalition.node.serving.state import state_of
 from coalition.node.slots import Slot
 
@@ -313,5 +313,5 @@ def download(name: NamePath, _: Previewer, rt: Runtime,
 @metrics_router.get("/metrics", include_in_schema=False)
 def metrics(_: Reader, rt: Runtime) -> PlainTextResponse:
     """Per-service request metrics in the Prometheus text format."""
-    return PlainTextResponse(render(dict(state_of(rt).metrics)),
-                             media_type="text/plain; version=0.0.4")
+    text = render(dict(state_of(rt).metrics)) + "".join(f() for f in rt.state(EXPOSITIONS))
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

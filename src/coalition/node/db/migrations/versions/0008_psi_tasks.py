@@ -1,4 +1,4 @@
-"""PSI tasks and their run records (``coalition.node.psi_tasks``).
+"""PSI tasks, their run records and cron schedules (``coalition.node.psi_tasks``).
 
 Revision ID: 0008_psi_tasks
 Revises: 0007_partner_models
@@ -16,7 +16,7 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Create ``psi_tasks`` and ``psi_runs``."""
+    """Create ``psi_tasks``, ``psi_runs`` and ``psi_schedules``."""
     ts = sa.DateTime()
     op.create_table(
         "psi_tasks",
@@ -51,9 +51,22 @@ def upgrade() -> None:
         sa.Column("result_dataset", sa.String(64), nullable=True),
         sa.Column("result_hash", sa.String(64), nullable=True),
     )
+    op.create_table(
+        "psi_schedules",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("task_id", sa.String(32), sa.ForeignKey("psi_tasks.id", ondelete="CASCADE"),
+                  nullable=False, index=True),
+        sa.Column("cron", sa.String(128), nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("next_run_at", ts, nullable=False, index=True),
+        sa.Column("last_run_id", sa.Integer, nullable=True),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("created_at", ts, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    """Drop both tables."""
+    """Drop the tables."""
+    op.drop_table("psi_schedules")
     op.drop_table("psi_runs")
     op.drop_table("psi_tasks")
