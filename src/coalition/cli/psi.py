@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
+from coalition.cli import psi_task
 from coalition.cli.common import fail, progress_bar
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import Role
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Private set intersection (standalone, two processes over gRPC).",
                         no_args_is_help=True)
     app.add_typer(group, name="psi")
+    psi_task.register(group)
 
     @group.command("certs")
     def certs(directory: Annotated[Path, typer.Argument(

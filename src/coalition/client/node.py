@@ -471,6 +471,58 @@ class NodeClient:
         """Stop serving; hosts drop their bindings."""
         return self.request("DELETE", f"/services/{_seg(name)}")
 
+    # -- PSI tasks -------------------------------------------------------------------------
+
+    def create_psi_task(self, body: Mapping[str, Any]) -> Any:
+        """Save a PSI task with a partner (the request body of ``POST /psi/tasks``)."""
+        return self.request("POST", "/psi/tasks", json=dict(body))
+
+    def list_psi_tasks(self) -> Any:
+        """Saved PSI tasks."""
+        return self.request("GET", "/psi/tasks")
+
+    def run_psi_task(self, task: str) -> Any:
+        """Run a PSI task now; returns its run record."""
+        return self.request("POST", f"/psi/tasks/{_seg(task)}/run")
+
+    def list_psi_runs(self, *, task: str | None = None, state: str | None = None,
+                      limit: int | None = None) -> Any:
+        """PSI run records, newest first."""
+        return self.request("GET", "/psi/runs",
+                            params={"task": task, "state": state, "limit": limit})
+
+    def get_psi_run(self, run_id: int) -> Any:
+        """One PSI run record."""
+        return self.request("GET", f"/psi/runs/{int(run_id)}")
+
+    def preview_psi_run(self, run_id: int, limit: int | None = None) -> Any:
+        """The first rows of a run's result."""
+        return self.request("GET", f"/psi/runs/{int(run_id)}/preview", params={"limit": limit})
+
+    def add_psi_schedule(self, task: str, cron: str) -> Any:
+        """Run a PSI task at every time a cron expression names (UTC)."""
+        return self.request("POST", f"/psi/tasks/{_seg(task)}/schedules", json={"cron": cron})
+
+    def list_psi_schedules(self) -> Any:
+        """Every PSI schedule."""
+        return self.request("GET", "/psi/schedules")
+
+    def remove_psi_schedule(self, schedule_id: int) -> Any:
+        """Delete a PSI schedule."""
+        return self.request("DELETE", f"/psi/schedules/{int(schedule_id)}")
+
+    def download_psi_run(self, run_id: int, fmt: str = "csv") -> bytes:
+        """A run's whole result as CSV or Parquet bytes (audited on the node)."""
+        try:
+            r = self._http.get(f"{API_PREFIX}/psi/runs/{int(run_id)}/download",
+                               params={"format": fmt}, headers=self._headers())
+        except httpx.TransportError as exc:
+            raise NodeUnreachableError(f"cannot reach the node at {self.url}: "
+                                       f"{type(exc).__name__}") from exc
+        if r.status_code >= 400:
+            _body(r)
+        return r.content
+
 
 def _body(r: httpx.Response) -> Any:
     """The JSON of a success, or the typed error of a failure."""

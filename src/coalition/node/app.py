@@ -22,15 +22,19 @@ from coalition.node.library import routes as library
 from coalition.node.metrics import metrics_of
 from coalition.node.partners import grant_routes as grants
 from coalition.node.partners import routes as partners
+from coalition.node.psi_tasks import routes as psi
+from coalition.node.psi_tasks.metrics import PSI_METRICS
+from coalition.node.psi_tasks.schedules import SCHEDULER as PSI_SCHEDULES
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import routes as services
+from coalition.node.serving.metrics import EXPOSITIONS
 
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library, catalog))
+                                   jobs, library, catalog, psi))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -51,6 +55,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     install(rt)  # the peer registry and client (rt.peers), before anything may call a partner
     manager_for(rt)  # first use fails the jobs a restart interrupted (coalition.node.jobs)
     metrics_of(rt).count_at_scrape("jobs", state_counts)  # /metrics: jobs and tasks by state
+    rt.state(PSI_SCHEDULES)  # the cron loop of PSI tasks, resuming from stored due times
+    rt.state(EXPOSITIONS).append(rt.state(PSI_METRICS).render)  # PSI counters on /metrics
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,

@@ -65,6 +65,11 @@ class EventKind(StrEnum):
     JOB_STATE_CHANGED = "job.state_changed"
     TASK_STATE_CHANGED = "job.task_state_changed"
     JOB_CANCEL_REQUESTED = "job.cancel_requested"
+    PSI_TASK_CREATED = "psi.task_created"
+    PSI_RUN_STARTED = "psi.run_started"
+    PSI_RUN_FINALISED = "psi.run_finalised"  # sizes, protocol, wall time, result hash
+    PSI_RESULT_DOWNLOADED = "psi.result_downloaded"  # who, which run, format, row count
+    PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed

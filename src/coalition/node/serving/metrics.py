@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["ServiceMetrics", "render"]
+from coalition.node.slots import Slot
+
+__all__ = ["EXPOSITIONS", "ServiceMetrics", "render"]
+
+#: More Prometheus text that ``/metrics`` appends, per runtime: a feature above serving
+#: (PSI tasks, ...) adds a function rendering its own counters; the app wires it.
+EXPOSITIONS: Slot[list[Callable[[], str]]] = Slot("serving.expositions", lambda rt: [],
+                                                  close=list.clear)
 
 _WINDOW = 4096
 _QUANTILES = (0.5, 0.9, 0.99)

@@ -34,7 +34,7 @@ from coalition.node.metrics import metrics_of
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import offline, service, sources
 from coalition.node.serving.limits import Limits
-from coalition.node.serving.metrics import render
+from coalition.node.serving.metrics import EXPOSITIONS, render
 from coalition.node.serving.state import state_of
 from coalition.node.slots import Slot
 
@@ -314,6 +314,8 @@ def download(name: NamePath, _: Previewer, rt: Runtime,
 @metrics_router.get("/metrics", include_in_schema=False)
 def metrics(_: Reader, rt: Runtime) -> PlainTextResponse:
     """Per-service request metrics, then the node's (:mod:`coalition.node.metrics`: jobs,
-    tasks, workers, peer calls), in the Prometheus text format."""
-    return PlainTextResponse(render(dict(state_of(rt).metrics)) + metrics_of(rt).render(),
-                             media_type="text/plain; version=0.0.4")
+    tasks, workers, peer calls) and the expositions features add (PSI tasks), in the
+    Prometheus text format."""
+    text = (render(dict(state_of(rt).metrics)) + metrics_of(rt).render()
+            + "".join(f() for f in rt.state(EXPOSITIONS)))
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -1,0 +1,98 @@
+"""PSI as a node service (issue 20): two node processes run a saved KKRT task; the anchor is
+the same protocol on the same sets without nodes (``engine.direct.psi``, two processes over
+gRPC + mTLS), measured in the same run.
+
+    .venv/bin/python benchmarks/node_services.py --quick
+
+``services.psi.100k``: ``ours`` = the node-run wall seconds of the run record (job created →
+finished: proposal, consent, worker start, reading, PSI, derived dataset), ``protocol_only_s``
+= the direct runner's wall seconds, ``ratio`` = protocol-only / node-run (the share of the
+node-run time the protocol itself takes). ``services.pir.batch`` and ``services.verify3.batch``
+are not measured yet (the PIR node service is not built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from _common import emit
+
+from coalition.core.ids import Role
+from coalition.demo.cluster import start_cluster
+from coalition.engine.direct.psi import PartyJob, free_port, mint_certs, run_local_pair
+
+
+def _sets(n: int) -> tuple[list[str], list[str]]:
+    shared = [f"{secrets.randbits(60):015x}" for _ in range(n // 2)]
+    guest = shared + [f"g{secrets.randbits(60):015x}" for _ in range(n - len(shared))]
+    host = shared + [f"h{secrets.randbits(60):015x}" for _ in range(n - len(shared))]
+    return guest, host
+
+
+def protocol_only(root: Path, guest_file: Path, host_file: Path) -> float:
+    """Wall seconds of KKRT between two processes without nodes."""
+    certs = root / "certs"
+    mint_certs(certs)
+    g, h = free_port(), free_port()
+    common = {"column": "id", "certs": certs, "params": {"protocol": "kkrt"}, "case": "keep"}
+    guest = PartyJob(role=Role.GUEST, ids_file=guest_file, out=root / "g.csv",
+                     listen=f"127.0.0.1:{g}", peer=f"127.0.0.1:{h}", **common)  # type: ignore[arg-type]
+    host = PartyJob(role=Role.HOST, ids_file=host_file, out=root / "h.csv",
+                    listen=f"127.0.0.1:{h}", peer=f"127.0.0.1:{g}", **common)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    run_local_pair(guest, host)
+    return time.perf_counter() - start
+
+
+def node_run(root: Path, guest_file: Path, host_file: Path) -> dict[str, float]:
+    """Wall seconds of the same PSI as a node task (from its run record)."""
+    with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[root],
+                       fast_password_hashing=True) as cluster:
+        cluster.register_dataset("bank", "customers", guest_file, id_column="id")
+        cluster.register_dataset("telco", "subscribers", host_file, id_column="id")
+        cluster.grant("telco", "subscribers", to="bank", kinds=["psi"])
+        bank = cluster["bank"]
+        bank.call("POST", "/psi/tasks", json={
+            "name": "bench", "dataset": "customers", "key_column": "id", "partner": "telco",
+            "partner_dataset": "subscribers", "protocol": "kkrt"})
+        start = time.perf_counter()
+        run = bank.call("POST", "/psi/tasks/bench/run")
+        while run["finalised_at"] is None:
+            time.sleep(0.2)
+            run = bank.call("GET", f"/psi/runs/{run['id']}")
+        client_s = time.perf_counter() - start
+        if run["state"] != "succeeded":
+            raise SystemExit(f"node run {run['state']}: {run['error']}")
+        return {"wall_s": float(run["wall_s"]), "client_s": client_s,
+                "intersection": float(run["intersection_size"])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="100k x 100k only (≤ 3 minutes)")
+    ap.parse_args()
+    n = 100_000
+    with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:
+        root = Path(tmp).resolve()
+        guest, host = _sets(n)
+        guest_file, host_file = root / "guest.csv", root / "host.csv"
+        pd.DataFrame({"id": guest}).to_csv(guest_file, index=False)
+        pd.DataFrame({"id": host}).to_csv(host_file, index=False)
+        anchor = protocol_only(root, guest_file, host_file)
+        node = node_run(root, guest_file, host_file)
+    emit("services.psi.100k", unit="s", ours=round(node["wall_s"], 2),
+         anchor="protocol-only (engine.direct.psi, same sets, same run)",
+         anchor_value=round(anchor, 2), higher_is_better=False,
+         params={"guest": n, "host": n, "protocol": "kkrt", "shared": n // 2},
+         protocol_only_s=round(anchor, 2), ratio=round(anchor / node["wall_s"], 3),
+         client_wall_s=round(node["client_s"], 2), intersection=int(node["intersection"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
