@@ -76,6 +76,7 @@ CASES = [
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
+    Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
 ]
 
 
@@ -103,7 +104,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target["inputs"] = {"model": "lr.model", "data": "read.data"}
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
-    elif case.component == "psi" or case.component == "data_split":
+    elif case.component in ("psi", "data_split", "feature_statistics"):
         target["inputs"] = {"data": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}
