@@ -77,6 +77,7 @@ CASES = [
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
+    Case("feature_binning"), Case("feature_binning", {}, GUEST),
 ]
 
 
@@ -104,7 +105,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target["inputs"] = {"model": "lr.model", "data": "read.data"}
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
-    elif case.component in ("psi", "data_split", "feature_statistics"):
+    elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning"):
         target["inputs"] = {"data": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}

@@ -2,13 +2,14 @@
 
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
-``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``). ``coalition component describe NAME``
+``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
 from coalition.components import (
     data_split,
     evaluate,
+    feature_binning,
     feature_statistics,
     hetero_lr,
     hetero_secureboost,
@@ -58,6 +59,7 @@ __all__ = [
     "data_split",
     "digest",
     "evaluate",
+    "feature_binning",
     "feature_statistics",
     "hetero_lr",
     "hetero_secureboost",

@@ -1,11 +1,12 @@
-"""Pre-analysis and feature engineering (issue 19): federated statistics, so far.
+"""Pre-analysis and feature engineering (issue 19): federated statistics, binning, WOE/IV.
 
 ``spec`` holds the parameters and message keys; ``statistics`` computes one party's per-column
-aggregates under the minimum-count rule and exchanges them; ``tables`` is the report format the
+aggregates under the minimum-count rule and exchanges them; ``binning`` fits and applies bins; ``woe`` computes WOE/IV and runs the
+encrypted hetero exchange; ``tables`` is the report format the
 console draws (``docs/feature_engineering.md``).
 """
 
-from coalition.protocols.feature.spec import STATS_SUMMARY, StatisticsParams
+from coalition.protocols.feature.spec import STATS_SUMMARY, BinningParams, StatisticsParams
 from coalition.protocols.feature.statistics import (
     STAT_COLUMNS,
     column_statistics,
@@ -16,6 +17,7 @@ from coalition.protocols.feature.tables import Table, tables_report
 
 __all__ = [
     "STATS_SUMMARY",
+    "BinningParams",
     "STAT_COLUMNS",
     "StatisticsParams",
     "Table",

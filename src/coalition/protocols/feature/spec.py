@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from coalition.core import MessageKey
-from coalition.core.params import Params
+from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "StatisticsParams"]
+__all__ = ["STATS_SUMMARY", "BinningParams", "StatisticsParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -38,3 +40,29 @@ class StatisticsParams(Params):
         if any(not 0.0 <= q <= 1.0 for q in v):
             raise ValueError("quantile levels must lie in [0, 1]")
         return tuple(sorted(set(v)))
+
+
+class BinningParams(Params):
+    """How each party bins its own columns, and whether the guest learns WOE/IV of host bins."""
+
+    params_of = "feature binning"
+
+    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
+        "numeric columns: bins at equal-frequency quantiles or equal-width intervals"))
+    bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
+    categorical: tuple[str, ...] = Field((), description=(
+        "columns binned by category even if numeric (text columns always are)"))
+    min_category_count: int = Field(10, ge=1, description=(
+        "categories with fewer training rows share the 'rare' bin (as do unseen ones)"))
+    compute_iv: bool = Field(True, description=(
+        "guest: WOE and IV of its own bins and (encrypted exchange) of every host's bins; "
+        "set the same on every party of the task"))
+    key_bits: int = Field(2048, ge=512, description="Paillier modulus bits of the guest's key")
+    allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits (tests)")
+
+    @model_validator(mode="after")
+    def _key(self) -> BinningParams:
+        if self.key_bits < 2048 and not self.allow_insecure_key:
+            raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
+                                "key_bits", "allow_insecure_key")
+        return self
