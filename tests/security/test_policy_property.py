@@ -78,6 +78,7 @@ CASES = [
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
     Case("feature_binning"), Case("feature_binning", {}, GUEST),
+    Case("feature_selection"), Case("feature_selection", {}, GUEST),
 ]
 
 
@@ -105,7 +106,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target["inputs"] = {"model": "lr.model", "data": "read.data"}
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
-    elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning"):
+    elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
+                            "feature_selection"):
         target["inputs"] = {"data": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}

@@ -2,7 +2,8 @@
 
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
-``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``). ``coalition component describe NAME``
+``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
+``feature_selection``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -10,6 +11,7 @@ from coalition.components import (
     data_split,
     evaluate,
     feature_binning,
+    feature_selection,
     feature_statistics,
     hetero_lr,
     hetero_secureboost,
@@ -60,6 +62,7 @@ __all__ = [
     "digest",
     "evaluate",
     "feature_binning",
+    "feature_selection",
     "feature_statistics",
     "hetero_lr",
     "hetero_secureboost",

@@ -6,7 +6,12 @@ encrypted hetero exchange; ``tables`` is the report format the
 console draws (``docs/feature_engineering.md``).
 """
 
-from coalition.protocols.feature.spec import STATS_SUMMARY, BinningParams, StatisticsParams
+from coalition.protocols.feature.spec import (
+    STATS_SUMMARY,
+    BinningParams,
+    SelectionParams,
+    StatisticsParams,
+)
 from coalition.protocols.feature.statistics import (
     STAT_COLUMNS,
     column_statistics,
@@ -18,6 +23,7 @@ from coalition.protocols.feature.tables import Table, tables_report
 __all__ = [
     "STATS_SUMMARY",
     "BinningParams",
+    "SelectionParams",
     "STAT_COLUMNS",
     "StatisticsParams",
     "Table",

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "BinningParams", "StatisticsParams"]
+__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StatisticsParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -66,3 +66,22 @@ class BinningParams(Params):
             raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
                                 "key_bits", "allow_insecure_key")
         return self
+
+
+class SelectionParams(Params):
+    """Filters of ``feature_selection`` (each off unless set)."""
+
+    params_of = "feature selection"
+
+    iv_min: float | None = Field(None, ge=0.0, description=(
+        "guest: drop features (own and hosts') whose IV is below this (needs the iv input)"))
+    missing_rate_max: float | None = Field(None, ge=0.0, le=1.0, description=(
+        "drop features with a larger share of missing values"))
+    variance_min: float | None = Field(None, ge=0.0, description=(
+        "drop numeric features whose sample variance is below this (constant columns)"))
+    unique_min: int | None = Field(None, ge=1, description=(
+        "drop features with fewer distinct non-missing values"))
+    pearson_max: float | None = Field(None, gt=0.0, le=1.0, description=(
+        "drop own numeric features whose |Pearson r| with a kept one (higher IV first) exceeds this"))
+    manual_keep: tuple[str, ...] = Field((), description="always kept (overrides every filter)")
+    manual_drop: tuple[str, ...] = Field((), description="always dropped")
