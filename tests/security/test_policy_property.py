@@ -79,6 +79,7 @@ CASES = [
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
     Case("feature_binning"), Case("feature_binning", {}, GUEST),
     Case("feature_selection"), Case("feature_selection", {}, GUEST),
+    Case("feature_transform"), Case("feature_transform", {}, GUEST),
 ]
 
 
@@ -107,7 +108,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
-                            "feature_selection"):
+                            "feature_selection", "feature_transform"):
         target["inputs"] = {"data": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}

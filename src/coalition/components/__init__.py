@@ -3,7 +3,7 @@
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
-``feature_selection``). ``coalition component describe NAME``
+``feature_selection``, ``feature_transform``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -13,6 +13,7 @@ from coalition.components import (
     feature_binning,
     feature_selection,
     feature_statistics,
+    feature_transform,
     hetero_lr,
     hetero_secureboost,
     homo,
@@ -64,6 +65,7 @@ __all__ = [
     "feature_binning",
     "feature_selection",
     "feature_statistics",
+    "feature_transform",
     "hetero_lr",
     "hetero_secureboost",
     "homo",

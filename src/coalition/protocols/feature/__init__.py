@@ -11,6 +11,7 @@ from coalition.protocols.feature.spec import (
     BinningParams,
     SelectionParams,
     StatisticsParams,
+    TransformParams,
 )
 from coalition.protocols.feature.statistics import (
     STAT_COLUMNS,
@@ -31,4 +32,5 @@ __all__ = [
     "guest_collect",
     "host_share",
     "tables_report",
+    "TransformParams",
 ]

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StatisticsParams"]
+__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StatisticsParams",
+           "TransformParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -85,3 +86,26 @@ class SelectionParams(Params):
         "drop own numeric features whose |Pearson r| with a kept one (higher IV first) exceeds this"))
     manual_keep: tuple[str, ...] = Field((), description="always kept (overrides every filter)")
     manual_drop: tuple[str, ...] = Field((), description="always dropped")
+
+
+class TransformParams(Params):
+    """Capping, imputation, encoding and scaling of every feature column."""
+
+    params_of = "feature transform"
+
+    impute: Literal["none", "mean", "median", "mode", "constant"] = Field("none", description=(
+        "missing values: training mean / median (numeric), mode, or a constant"))
+    fill_value: float = Field(0.0, description="numeric constant for impute: constant")
+    encode: Literal["label", "onehot"] = Field("label", description=(
+        "text columns: category index (-1 unseen) or one 0/1 column per training category"))
+    scale: Literal["none", "minmax", "standard"] = Field("none", description=(
+        "numeric columns: to [0, 1] or to mean 0, std 1 over the training rows"))
+    cap_quantiles: tuple[float, float] | None = Field(None, description=(
+        "numeric columns: clip to these training quantiles (outlier capping), e.g. [0.01, 0.99]"))
+
+    @field_validator("cap_quantiles")
+    @classmethod
+    def _caps(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not 0.0 <= v[0] < v[1] <= 1.0:
+            raise ValueError("cap quantiles must satisfy 0 <= low < high <= 1")
+        return v
