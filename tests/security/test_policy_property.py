@@ -80,6 +80,7 @@ CASES = [
     Case("feature_binning"), Case("feature_binning", {}, GUEST),
     Case("feature_selection"), Case("feature_selection", {}, GUEST),
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
+    Case("feature_psi"), Case("feature_psi", {}, GUEST),
 ]
 
 
@@ -110,6 +111,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform"):
         target["inputs"] = {"data": "read.data"}
+    elif case.component == "feature_psi":
+        target["inputs"] = {"expected": "read.data", "actual": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}
     if case.component != "reader":

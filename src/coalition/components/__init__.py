@@ -3,7 +3,8 @@
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
-``feature_selection``, ``feature_transform``). ``coalition component describe NAME``
+``feature_selection``, ``feature_transform``,
+``feature_psi``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -11,6 +12,7 @@ from coalition.components import (
     data_split,
     evaluate,
     feature_binning,
+    feature_psi,
     feature_selection,
     feature_statistics,
     feature_transform,
@@ -63,6 +65,7 @@ __all__ = [
     "digest",
     "evaluate",
     "feature_binning",
+    "feature_psi",
     "feature_selection",
     "feature_statistics",
     "feature_transform",

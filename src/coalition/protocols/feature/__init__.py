@@ -10,6 +10,7 @@ from coalition.protocols.feature.spec import (
     STATS_SUMMARY,
     BinningParams,
     SelectionParams,
+    StabilityParams,
     StatisticsParams,
     TransformParams,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "STATS_SUMMARY",
     "BinningParams",
     "SelectionParams",
+    "StabilityParams",
     "STAT_COLUMNS",
     "StatisticsParams",
     "Table",

@@ -9,8 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StatisticsParams",
-           "TransformParams"]
+__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StabilityParams",
+           "StatisticsParams", "TransformParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -109,3 +109,13 @@ class TransformParams(Params):
         if v is not None and not 0.0 <= v[0] < v[1] <= 1.0:
             raise ValueError("cap quantiles must satisfy 0 <= low < high <= 1")
         return v
+
+
+class StabilityParams(Params):
+    """Bins of the population stability index."""
+
+    params_of = "population stability"
+
+    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
+        "numeric bins fitted on the expected table"))
+    bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
