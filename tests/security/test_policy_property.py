@@ -76,6 +76,11 @@ CASES = [
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
+    Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
+    Case("feature_binning"), Case("feature_binning", {}, GUEST),
+    Case("feature_selection"), Case("feature_selection", {}, GUEST),
+    Case("feature_transform"), Case("feature_transform", {}, GUEST),
+    Case("feature_psi"), Case("feature_psi", {}, GUEST),
 ]
 
 
@@ -103,8 +108,11 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target["inputs"] = {"model": "lr.model", "data": "read.data"}
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
-    elif case.component == "psi" or case.component == "data_split":
+    elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
+                            "feature_selection", "feature_transform"):
         target["inputs"] = {"data": "read.data"}
+    elif case.component == "feature_psi":
+        target["inputs"] = {"expected": "read.data", "actual": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}
     if case.component != "reader":

@@ -2,13 +2,20 @@
 
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
-``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``). ``coalition component describe NAME``
+``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
+``feature_selection``, ``feature_transform``,
+``feature_psi``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
 from coalition.components import (
     data_split,
     evaluate,
+    feature_binning,
+    feature_psi,
+    feature_selection,
+    feature_statistics,
+    feature_transform,
     hetero_lr,
     hetero_secureboost,
     homo,
@@ -57,6 +64,11 @@ __all__ = [
     "data_split",
     "digest",
     "evaluate",
+    "feature_binning",
+    "feature_psi",
+    "feature_selection",
+    "feature_statistics",
+    "feature_transform",
     "hetero_lr",
     "hetero_secureboost",
     "homo",

@@ -1,0 +1,121 @@
+"""Parameters and message keys of the feature-engineering protocols."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from coalition.core import MessageKey
+from coalition.core.params import ParamConflict, Params
+
+__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StabilityParams",
+           "StatisticsParams", "TransformParams"]
+
+STATS_SUMMARY = MessageKey(
+    "fe_stats_summary",
+    "host -> guest: {shared: bool, rows: [[...]]} per-column aggregates under the k rule")
+
+
+class StatisticsParams(Params):
+    """What one party computes about its own columns, and whether it shares the aggregates."""
+
+    params_of = "feature statistics"
+
+    min_count: int = Field(10, ge=1, description=(
+        "minimum-count rule k: no statistic is computed over fewer than k rows (the column's "
+        "statistics are suppressed) and no top value with fewer than k occurrences is shown"))
+    quantiles: tuple[float, ...] = Field((0.25, 0.5, 0.75), description=(
+        "quantile levels in [0, 1] for numeric columns (linear interpolation, numpy's default)"))
+    top_values: int = Field(5, ge=0, le=100, description=(
+        "most frequent values listed per column (each with at least min_count occurrences)"))
+    include_extremes: bool = Field(True, description=(
+        "report min and max (each is one row's value; set false where that is too much)"))
+    share_with_guest: bool = Field(False, description=(
+        "host only: send this party's aggregate table (never a row) to the guest, whose "
+        "report then holds every party's table; the host's own parameter decides"))
+
+    @field_validator("quantiles")
+    @classmethod
+    def _levels(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0.0 <= q <= 1.0 for q in v):
+            raise ValueError("quantile levels must lie in [0, 1]")
+        return tuple(sorted(set(v)))
+
+
+class BinningParams(Params):
+    """How each party bins its own columns, and whether the guest learns WOE/IV of host bins."""
+
+    params_of = "feature binning"
+
+    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
+        "numeric columns: bins at equal-frequency quantiles or equal-width intervals"))
+    bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
+    categorical: tuple[str, ...] = Field((), description=(
+        "columns binned by category even if numeric (text columns always are)"))
+    min_category_count: int = Field(10, ge=1, description=(
+        "categories with fewer training rows share the 'rare' bin (as do unseen ones)"))
+    compute_iv: bool = Field(True, description=(
+        "guest: WOE and IV of its own bins and (encrypted exchange) of every host's bins; "
+        "set the same on every party of the task"))
+    key_bits: int = Field(2048, ge=512, description="Paillier modulus bits of the guest's key")
+    allow_insecure_key: bool = Field(False, description="permit keys under 2048 bits (tests)")
+
+    @model_validator(mode="after")
+    def _key(self) -> BinningParams:
+        if self.key_bits < 2048 and not self.allow_insecure_key:
+            raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
+                                "key_bits", "allow_insecure_key")
+        return self
+
+
+class SelectionParams(Params):
+    """Filters of ``feature_selection`` (each off unless set)."""
+
+    params_of = "feature selection"
+
+    iv_min: float | None = Field(None, ge=0.0, description=(
+        "guest: drop features (own and hosts') whose IV is below this (needs the iv input)"))
+    missing_rate_max: float | None = Field(None, ge=0.0, le=1.0, description=(
+        "drop features with a larger share of missing values"))
+    variance_min: float | None = Field(None, ge=0.0, description=(
+        "drop numeric features whose sample variance is below this (constant columns)"))
+    unique_min: int | None = Field(None, ge=1, description=(
+        "drop features with fewer distinct non-missing values"))
+    pearson_max: float | None = Field(None, gt=0.0, le=1.0, description=(
+        "drop own numeric features whose |Pearson r| with a kept one (higher IV first) exceeds this"))
+    manual_keep: tuple[str, ...] = Field((), description="always kept (overrides every filter)")
+    manual_drop: tuple[str, ...] = Field((), description="always dropped")
+
+
+class TransformParams(Params):
+    """Capping, imputation, encoding and scaling of every feature column."""
+
+    params_of = "feature transform"
+
+    impute: Literal["none", "mean", "median", "mode", "constant"] = Field("none", description=(
+        "missing values: training mean / median (numeric), mode, or a constant"))
+    fill_value: float = Field(0.0, description="numeric constant for impute: constant")
+    encode: Literal["label", "onehot"] = Field("label", description=(
+        "text columns: category index (-1 unseen) or one 0/1 column per training category"))
+    scale: Literal["none", "minmax", "standard"] = Field("none", description=(
+        "numeric columns: to [0, 1] or to mean 0, std 1 over the training rows"))
+    cap_quantiles: tuple[float, float] | None = Field(None, description=(
+        "numeric columns: clip to these training quantiles (outlier capping), e.g. [0.01, 0.99]"))
+
+    @field_validator("cap_quantiles")
+    @classmethod
+    def _caps(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not 0.0 <= v[0] < v[1] <= 1.0:
+            raise ValueError("cap quantiles must satisfy 0 <= low < high <= 1")
+        return v
+
+
+class StabilityParams(Params):
+    """Bins of the population stability index."""
+
+    params_of = "population stability"
+
+    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
+        "numeric bins fitted on the expected table"))
+    bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
