@@ -11,12 +11,14 @@ def _summary(output: str) -> dict:
 
 
 def test_standalone_demo_runs_the_whole_pipeline_and_reports_json():
+    # 1,000 customers: the guest draws the train/test split from secret randomness, so the
+    # evaluated rows differ every run; ~225 test rows keep the AUC bar clear of that noise
     res = CliRunner().invoke(app, ["demo", "--standalone", "--json", "--trees", "1",
-                                   "--customers", "400"])
+                                   "--customers", "1000"])
     assert res.exit_code == 0, res.output
     summary = _summary(res.stdout)
     assert summary["mode"] == "standalone"
-    assert summary["intersection"] == summary["true_overlap"] == 300
+    assert summary["intersection"] == summary["true_overlap"] == 750
     for name, metrics in summary["models"].items():
         assert 0.55 < metrics["auc"] <= 1.0, name
     assert set(summary["timings_s"]) == {"psi", "ss-lr", "secureboost"}
@@ -25,11 +27,11 @@ def test_standalone_demo_runs_the_whole_pipeline_and_reports_json():
 @pytest.mark.slow
 def test_network_demo_runs_across_three_node_processes_and_exits(tmp_path):
     res = CliRunner().invoke(app, ["demo", "--exit", "--json", "--trees", "1",
-                                   "--customers", "400", "--dir", str(tmp_path)])
+                                   "--customers", "1000", "--dir", str(tmp_path)])
     assert res.exit_code == 0, res.output
     summary = _summary(res.stdout)
     assert summary["mode"] == "network" and summary["state"] == "succeeded", summary
-    assert summary["intersection"] == 300
+    assert summary["intersection"] == 750
     assert set(summary["nodes"]) == {"bank", "telco", "carmaker"}
     for name, metrics in summary["models"].items():
         assert 0.55 < metrics["auc"] <= 1.0, name
