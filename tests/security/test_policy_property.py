@@ -81,6 +81,7 @@ CASES = [
     Case("feature_selection"), Case("feature_selection", {}, GUEST),
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
+    Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
 ]
 
 
@@ -109,7 +110,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
         else:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
-                            "feature_selection", "feature_transform"):
+                            "feature_selection", "feature_transform",
+                            "feature_sample"):
         target["inputs"] = {"data": "read.data"}
     elif case.component == "feature_psi":
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}

@@ -4,7 +4,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``,
-``feature_psi``). ``coalition component describe NAME``
+``feature_psi``, ``feature_sample``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -13,6 +13,7 @@ from coalition.components import (
     evaluate,
     feature_binning,
     feature_psi,
+    feature_sample,
     feature_selection,
     feature_statistics,
     feature_transform,
@@ -66,6 +67,7 @@ __all__ = [
     "evaluate",
     "feature_binning",
     "feature_psi",
+    "feature_sample",
     "feature_selection",
     "feature_statistics",
     "feature_transform",

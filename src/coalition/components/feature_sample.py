@@ -1,0 +1,120 @@
+"""``feature_sample``: random or stratified down- and up-sampling of aligned rows (issue 19).
+
+Vertical mode, as ``data_split``: the guest draws the sample from a fresh secret 256-bit key
+(``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`) and sends each host the sorted
+sample positions (with repeats when up-sampling). ``fraction`` below 1 keeps
+``round(fraction · n_c)`` rows of each class ``c`` (``stratified``) or of all rows, without
+replacement; above 1 it draws that many with replacement.
+
+Who learns what. Hosts learn the number of aligned rows and the positions in the sample (with
+their multiplicity) — under a uniformly random draw of the same fraction from every class, a
+row's presence is independent of its label but for per-class rounding, as in ``data_split``.
+They never learn the key, so they cannot replay the draw. Class-dependent fractions (which
+would tell hosts about labels through the positions) are deliberately not offered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import Field
+
+from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
+from coalition.components.base import Component, Input, Output, TaskContext, slots
+from coalition.components.registry import register
+from coalition.core import MessageKey
+from coalition.core.errors import InputError, ProtocolError
+from coalition.core.ids import Role
+from coalition.core.params import Params
+from coalition.crypto.prg import KEY_BYTES, expand
+
+__all__ = ["SAMPLE_ROWS", "FeatureSample", "SampleParams", "sample_positions"]
+
+SAMPLE_ROWS = MessageKey("fe_sample_rows", "guest -> host: {n_rows, rows: sorted positions}")
+_PARTIES = frozenset({Role.GUEST, Role.HOST})
+IntArray = NDArray[np.int64]
+_MAX_FRACTION = 100.0
+
+
+class SampleParams(Params):
+    """Fraction and stratification of the sample."""
+
+    params_of = "feature sample"
+
+    fraction: float = Field(0.5, gt=0.0, le=_MAX_FRACTION, description=(
+        "rows kept per class (stratified) or overall: < 1 down-samples without replacement, "
+        "> 1 up-samples with replacement"))
+    stratified: bool = Field(True, description="the same fraction from every label class")
+
+
+def sample_positions(n_rows: int, labels: NDArray[np.float64] | None, fraction: float,
+                     key: bytes | None = None) -> IntArray:
+    """Sorted sample positions (repeats when ``fraction > 1``) from the ChaCha20 stream of
+    ``key`` (default: a fresh secret key; pass one only to reproduce a draw in tests)."""
+    groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
+                              [np.flatnonzero(labels == c).astype(np.int64)
+                               for c in np.unique(labels)])
+    takes = [round(len(g) * fraction) for g in groups]
+    # One stream: the first n_rows words rank rows (without replacement), the rest are draws.
+    draws = sum(takes) if fraction > 1.0 else 0
+    words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows + draws)
+    picks: list[IntArray] = []
+    offset = n_rows
+    for g, take in zip(groups, takes, strict=True):
+        if fraction <= 1.0:
+            picks.append(g[np.argsort(words[g], kind="stable")[:take]])
+        else:  # modulo bias below len(g) / 2**64
+            picks.append(g[(words[offset:offset + take] % np.uint64(len(g))).astype(np.int64)])
+            offset += take
+    out = np.sort(np.concatenate(picks)) if picks else np.zeros(0, dtype=np.int64)
+    if out.size == 0:
+        raise InputError("the sample is empty", rows=n_rows, fraction=fraction)
+    return out.astype(np.int64)
+
+
+@register
+class FeatureSample(Component):
+    """Random or stratified sample of aligned rows, drawn by the guest."""
+
+    name = "feature_sample"
+    version = "1.0.0"
+    description = "Random or stratified down-/up-sampling of aligned rows (guest's secret draw)."
+    Params = SampleParams
+    roles = _PARTIES
+    required_roles = frozenset({Role.GUEST})
+    inputs = slots(data=Input(ArtifactKind.DATASET, _PARTIES, doc="aligned rows"))
+    outputs = slots(
+        data=Output(ArtifactKind.DATASET, _PARTIES, doc="the sampled rows"),
+        metrics=Output(ArtifactKind.METRICS, _PARTIES, doc="rows before and after"),
+    )
+
+    def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
+        """Draw (guest) or receive (host) the positions, then take the rows."""
+        p = ctx.params_as(SampleParams)
+        data = ctx.dataset("data")
+        n = len(data.frame)
+        if ctx.role is Role.GUEST:
+            rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction)
+            ctx.comm.send(ctx.comm.hosts, SAMPLE_ROWS, {"n_rows": n, "rows": rows})
+        else:
+            rows = _received(ctx, data)
+        return {"data": data.take(rows),
+                "metrics": Metrics({"rows_in": float(n), "rows_out": float(rows.size)})}
+
+
+def _received(ctx: TaskContext, data: Dataset) -> IntArray:
+    msg = ctx.comm.recv(ctx.comm.guest, SAMPLE_ROWS)
+    rows = msg.get("rows") if isinstance(msg, dict) else None
+    if not isinstance(rows, np.ndarray) or rows.dtype.kind not in "iu" or rows.ndim != 1:
+        raise ProtocolError("malformed sample message")
+    if msg.get("n_rows") != len(data.frame):
+        raise InputError("host rows are not aligned with the guest's (run psi first)",
+                         guest=msg.get("n_rows"), host=len(data.frame))
+    if rows.size and (rows.min() < 0 or rows.max() >= len(data.frame)
+                      or np.any(np.diff(rows) < 0)
+                      or rows.size > _MAX_FRACTION * len(data.frame)):
+        raise ProtocolError("sample positions out of range or not sorted")
+    return rows.astype(np.int64)

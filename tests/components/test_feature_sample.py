@@ -1,0 +1,63 @@
+"""feature_sample: sizes per class, up-sampling with repeats, the wire, a hostile guest."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coalition.components import Dataset, TaskContext
+from coalition.components.feature_sample import SAMPLE_ROWS, FeatureSample, sample_positions
+from coalition.core import Party, ProtocolError
+from coalition.testing import PartyFailure, Recorder, find_leaks, run_parties
+
+G, H = Party.guest("bank"), Party.host("telco")
+N = 200
+
+
+def _data() -> tuple[Dataset, Dataset]:
+    rng = np.random.default_rng(9)
+    ids = [f"u{i}" for i in range(N)]
+    y = (rng.uniform(size=N) < 0.3).astype(int)
+    return (Dataset(pd.DataFrame({"id": ids, "y": y, "a": rng.normal(size=N)}), "id", "y"),
+            Dataset(pd.DataFrame({"id": ids, "b": rng.normal(size=N)}), "id"))
+
+
+def test_stratified_down_and_up_sampling_keep_class_shares(run_component):
+    guest, host = _data()
+    y = guest.labels()
+    for fraction in (0.4, 2.5):
+        rec = Recorder()
+        out = run_component(FeatureSample, {G: {"fraction": fraction}, H: {"fraction": fraction}},
+                            {G: {"data": guest}, H: {"data": host}}, wrap=rec.wrap)
+        g, h = out[G]["data"], out[H]["data"]
+        assert g.ids() == h.ids()  # both parties hold the same rows, in the same order
+        counts = pd.Series(g.labels()).value_counts()
+        for c in (0.0, 1.0):
+            assert counts[c] == round((y == c).sum() * fraction)
+        assert (len(set(g.ids())) < len(g.ids())) == (fraction > 1)
+        [msg] = rec.sent_by(G)
+        assert msg.key.endswith(SAMPLE_ROWS.name) and set(msg.value()) == {"n_rows", "rows"}
+        assert find_leaks([msg], guest.frame["a"].tolist()) == []
+        assert rec.sent_by(H) == []
+
+
+def test_draws_are_secret_and_reproducible_only_with_the_key():
+    y = np.array([0.0, 1.0] * 50)
+    key = bytes(range(32))
+    assert np.array_equal(sample_positions(100, y, 0.5, key), sample_positions(100, y, 0.5, key))
+    assert not np.array_equal(sample_positions(100, y, 0.5), sample_positions(100, y, 0.5))
+
+
+def test_host_refuses_positions_out_of_range():
+    _, host = _data()
+
+    def hostile(ctx):
+        ctx.send(ctx.hosts, SAMPLE_ROWS, {"n_rows": N, "rows": np.array([5, N + 3])})
+        return {}
+
+    def main(ctx):
+        p = FeatureSample.parse_params({})
+        return FeatureSample().run(TaskContext(ctx, "s", p, {"data": host}))
+
+    with pytest.raises(PartyFailure) as exc:
+        run_parties({G: hostile, H: main}, timeout=30)
+    assert exc.value.party == H and isinstance(exc.value.error, ProtocolError)
