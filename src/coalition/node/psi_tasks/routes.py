@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,8 @@ Reader = Annotated[Principal, Depends(Require(Permission.JOBS_READ))]
 Runner = Annotated[Principal, Depends(Require(Permission.JOBS_SUBMIT))]
 Viewer = Annotated[Principal, Depends(Require(Permission.DATASETS_PREVIEW))]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TaskRef = Annotated[str, Path(max_length=64, description="task name or id")]
 
 
 class TaskIn(BaseModel):
@@ -97,7 +99,7 @@ def list_tasks(caller: Reader, rt: Runtime) -> list[TaskOut]:
 
 
 @router.post("/tasks/{task}/run", status_code=202, summary="Run a PSI task now")
-def run_task(task: str, caller: Runner, rt: Runtime) -> RunOut:
+def run_task(task: TaskRef, caller: Runner, rt: Runtime) -> RunOut:
     return RunOut(**service.run_task(rt, caller.actor, task))
 
 
@@ -110,12 +112,12 @@ def list_runs(caller: Reader, rt: Runtime,
 
 
 @router.get("/runs/{run_id}", summary="One run record")
-def get_run(run_id: int, caller: Reader, rt: Runtime) -> RunOut:
+def get_run(run_id: RowId, caller: Reader, rt: Runtime) -> RunOut:
     return RunOut(**service.get_run(rt, run_id))
 
 
 @router.get("/runs/{run_id}/preview", summary="First rows of a run's result")
-def preview(run_id: int, caller: Viewer, rt: Runtime,
+def preview(run_id: RowId, caller: Viewer, rt: Runtime,
             limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Preview:
     frame = service.result_frame(rt, caller.actor, run_id, limit=limit, download=None)
     return Preview(rows=to_records(frame))
@@ -123,7 +125,7 @@ def preview(run_id: int, caller: Viewer, rt: Runtime,
 
 @router.get("/runs/{run_id}/download", summary="Download a run's result (audited)",
             response_class=Response)
-def download(run_id: int, caller: Viewer, rt: Runtime,
+def download(run_id: RowId, caller: Viewer, rt: Runtime,
              fmt: Annotated[Literal["csv", "parquet"], Query(alias="format")] = "csv",
              ) -> Response:
     frame = service.result_frame(rt, caller.actor, run_id, limit=None, download=fmt)
@@ -159,7 +161,7 @@ class ScheduleOut(BaseModel):
 
 
 @router.post("/tasks/{task}/schedules", status_code=201, summary="Run a PSI task on a schedule")
-def add_schedule(task: str, body: ScheduleIn, caller: Runner, rt: Runtime) -> ScheduleOut:
+def add_schedule(task: TaskRef, body: ScheduleIn, caller: Runner, rt: Runtime) -> ScheduleOut:
     return ScheduleOut(**schedules.add_schedule(rt, caller.actor, task, body.cron))
 
 
@@ -169,5 +171,5 @@ def list_schedules(caller: Reader, rt: Runtime) -> list[ScheduleOut]:
 
 
 @router.delete("/schedules/{schedule_id}", status_code=204, summary="Remove a PSI schedule")
-def remove_schedule(schedule_id: int, caller: Runner, rt: Runtime) -> None:
+def remove_schedule(schedule_id: RowId, caller: Runner, rt: Runtime) -> None:
     schedules.remove_schedule(rt, caller.actor, schedule_id)

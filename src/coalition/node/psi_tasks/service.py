@@ -155,6 +155,20 @@ def _result_hash(frame: pd.DataFrame, id_column: str) -> str:
     return hashlib.sha256("".join(f"{i}\n" for i in ids).encode()).hexdigest()
 
 
+def _attach_result(db: Session, run: PsiRunRow, name: str) -> None:
+    """Point the record at its derived dataset and hash it; a result that cannot be read
+    (removed, unreadable) leaves the record final without one."""
+    try:
+        dataset = get_dataset(db, name)
+        frame = reading.load_frame(dataset.kind, dataset.location, dataset.table,
+                                   dataset.id_column)
+    except (NotFoundError, InputError, OSError, ValueError):
+        run.error = "the result dataset could not be read"
+        return
+    run.result_dataset = name
+    run.result_hash = _result_hash(frame, dataset.id_column)
+
+
 def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
     """Bring a run record up to date from its job; once the job ended, fill sizes, wall time,
     the derived result dataset and its hash, and mark the record final (exactly once).
@@ -181,12 +195,7 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
         if job.state == JobState.SUCCEEDED:
             key = repo.get_task(db, job.id, PSI_STEP).keys.get(party)
             if key is not None:
-                name = derived_name(PSI_STEP, "data", key)
-                dataset = get_dataset(db, name)
-                frame = reading.load_frame(dataset.kind, dataset.location, dataset.table,
-                                           dataset.id_column)
-                run.result_dataset = name
-                run.result_hash = _result_hash(frame, dataset.id_column)
+                _attach_result(db, run, derived_name(PSI_STEP, "data", key))
         emit(db, Event(EventKind.PSI_RUN_FINALISED, "system", f"psi_run:{run.id}",
                        {"task": run.task_id, "job": run.job_id, "state": run.state,
                         "protocol": run.protocol, "input_rows": run.input_rows,
