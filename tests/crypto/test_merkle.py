@@ -169,3 +169,22 @@ def test_leaf_and_node_hashes_are_domain_separated() -> None:
     a, b = LEAVES[0], LEAVES[1]
     assert merkle.leaf_hash(a + b) != merkle.node_hash(a, b)
     assert merkle.root_hash([]) == merkle.EMPTY_ROOT
+
+
+def test_incremental_tree_answers_for_every_prefix() -> None:
+    tree = merkle.MerkleTree()
+    for i, leaf in enumerate(LEAVES):
+        assert tree.append(leaf) == i
+    assert tree.size == 8
+    for size in range(9):
+        assert tree.root(size) == ROOTS[size]
+    for index, size, names in INCLUSION:
+        assert tree.inclusion_proof(index, size) == _hex(names)
+    for old, new, names in CONSISTENCY:
+        assert tree.consistency_proof(old, new) == _hex(names)
+    big = merkle.MerkleTree(merkle.leaf_hash(b"%d" % i) for i in range(1000))
+    proof = big.inclusion_proof(617, 900)
+    merkle.verify_inclusion(merkle.leaf_hash(b"617"), 617, 900, proof, big.root(900))
+    merkle.verify_consistency(333, 1000, big.consistency_proof(333), big.root(333), big.root())
+    with pytest.raises(CryptoError):
+        big.root(1001)

@@ -31,6 +31,7 @@ from coalition.core.errors import CryptoError
 __all__ = [
     "EMPTY_ROOT",
     "HASH_BYTES",
+    "MerkleTree",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
@@ -62,66 +63,113 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _mth(leaves: Sequence[bytes]) -> bytes:
-    n = len(leaves)
-    if n == 0:
-        return EMPTY_ROOT
-    if n == 1:
-        return leaves[0]
-    k = _split(n)
-    return node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
-
-
 def _check_hashes(leaves: Sequence[bytes]) -> None:
     for h in leaves:
         if len(h) != HASH_BYTES:
             raise CryptoError("a Merkle leaf hash must be 32 bytes", length=len(h))
 
 
+class MerkleTree:
+    """An append-only tree of leaf hashes that keeps every complete subtree's hash.
+
+    ``_levels[k][j]`` is the hash of the complete subtree of ``2**k`` leaves starting at leaf
+    ``j * 2**k``. Appending is amortised O(1) hashes; the root, inclusion and consistency proofs
+    of any size up to :attr:`size` cost O(log n) hashes, because every left subtree in the
+    RFC 9162 recursion is complete and aligned (a lookup).
+    """
+
+    def __init__(self, leaves: Sequence[bytes] = ()) -> None:
+        self._levels: list[list[bytes]] = [[]]
+        for leaf in leaves:
+            self.append(leaf)
+
+    @property
+    def size(self) -> int:
+        """Number of leaves."""
+        return len(self._levels[0])
+
+    def append(self, leaf: bytes) -> int:
+        """Append a leaf hash; return its index."""
+        _check_hashes([leaf])
+        index = self.size
+        self._levels[0].append(leaf)
+        level, count = 0, index + 1
+        while count % 2 == 0:
+            row = self._levels[level]
+            if len(self._levels) == level + 1:
+                self._levels.append([])
+            self._levels[level + 1].append(node_hash(row[-2], row[-1]))
+            level, count = level + 1, count // 2
+        return index
+
+    def _hash(self, lo: int, hi: int) -> bytes:
+        n = hi - lo
+        if n == 0:
+            return EMPTY_ROOT
+        if n & (n - 1) == 0 and lo % n == 0:
+            k = n.bit_length() - 1
+            return self._levels[k][lo >> k]
+        k = _split(n)
+        return node_hash(self._hash(lo, lo + k), self._hash(lo + k, hi))
+
+    def _check_size(self, size: int | None) -> int:
+        n = self.size if size is None else size
+        if not 0 <= n <= self.size:
+            raise CryptoError("tree size beyond the log", size=n, log_size=self.size)
+        return n
+
+    def root(self, size: int | None = None) -> bytes:
+        """``MTH`` of the first ``size`` leaves (default: all)."""
+        return self._hash(0, self._check_size(size))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """``PATH(index, D[0:size])`` of RFC 9162 §2.1.3.1, leaf to root."""
+        n = self._check_size(size)
+        if not 0 <= index < n:
+            raise CryptoError("leaf index outside the tree", index=index, size=n)
+        return self._path(index, 0, n)
+
+    def _path(self, index: int, lo: int, hi: int) -> list[bytes]:
+        if hi - lo <= 1:
+            return []
+        k = _split(hi - lo)
+        if index < k:
+            return [*self._path(index, lo, lo + k), self._hash(lo + k, hi)]
+        return [*self._path(index - k, lo + k, hi), self._hash(lo, lo + k)]
+
+    def consistency_proof(self, old_size: int, size: int | None = None) -> list[bytes]:
+        """``PROOF(old_size, D[0:size])`` of RFC 9162 §2.1.4.1; empty for 0 or ``size``."""
+        n = self._check_size(size)
+        if not 0 <= old_size <= n:
+            raise CryptoError("old tree size outside the tree", old_size=old_size, size=n)
+        if old_size in (0, n):
+            return []
+        return self._subproof(old_size, 0, n, True)
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        if m == hi - lo:
+            return [] if complete else [self._hash(lo, hi)]
+        k = _split(hi - lo)
+        if m <= k:
+            return [*self._subproof(m, lo, lo + k, complete), self._hash(lo + k, hi)]
+        return [*self._subproof(m - k, lo + k, hi, False), self._hash(lo, lo + k)]
+
+
 def root_hash(leaves: Sequence[bytes]) -> bytes:
     """The Merkle Tree Hash of a log whose leaf hashes are ``leaves`` (in log order)."""
-    _check_hashes(leaves)
-    return _mth(leaves)
-
-
-def _path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
-    n = len(leaves)
-    if n <= 1:
-        return []
-    k = _split(n)
-    if index < k:
-        return [*_path(index, leaves[:k]), _mth(leaves[k:])]
-    return [*_path(index - k, leaves[k:]), _mth(leaves[:k])]
+    return MerkleTree(leaves).root()
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """``PATH(index, D[0:n])`` of RFC 9162 §2.1.3.1: the audit path proving that leaf ``index``
     is in the tree of all ``leaves``, ordered from the leaf up to the root."""
-    _check_hashes(leaves)
-    if not 0 <= index < len(leaves):
-        raise CryptoError("leaf index outside the tree", index=index, size=len(leaves))
-    return _path(index, leaves)
-
-
-def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
-    n = len(leaves)
-    if m == n:
-        return [] if complete else [_mth(leaves)]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(m, leaves[:k], complete), _mth(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), _mth(leaves[:k])]
+    return MerkleTree(leaves).inclusion_proof(index)
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """``PROOF(m, D[0:n])`` of RFC 9162 §2.1.4.1: proves that the tree of the first ``old_size``
     leaves is a prefix of the tree of all ``leaves``. Empty when ``old_size`` is 0 or ``n``."""
-    _check_hashes(leaves)
-    if not 0 <= old_size <= len(leaves):
-        raise CryptoError("old tree size outside the tree", old_size=old_size, size=len(leaves))
-    if old_size in (0, len(leaves)):
-        return []
-    return _subproof(old_size, leaves, True)
+    return MerkleTree(leaves).consistency_proof(old_size)
 
 
 def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
