@@ -12,7 +12,9 @@
 * :mod:`.oprf` — blinded OPRF in the style of RFC 9497;
 * :mod:`.ot` — Chou–Orlandi base oblivious transfer;
 * :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;
-* :mod:`.signing` — Ed25519 signatures.
+* :mod:`.signing` — Ed25519 signatures;
+* :mod:`.merkle` — RFC 9162 Merkle tree hashes, inclusion and consistency proofs;
+* :mod:`.checkpoint` — signed tree heads (C2SP checkpoint body) and witness co-signing.
 
 Importing this package registers the Paillier and Okamoto–Uchiyama key and ciphertext types and the Ed25519 verify
 key with the wire codec, so any process that decodes messages accepts them.
