@@ -10,6 +10,7 @@ parties agree on (ascending canonical ID), so row ``i`` is the same entity every
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
 from pydantic import model_validator
@@ -24,6 +25,7 @@ from coalition.protocols.psi import Delivery, PsiParams, PsiResult, run_guest, r
 
 __all__ = ["Psi", "PsiComponentParams"]
 
+_log = logging.getLogger(__name__)
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 #: A party's PSI role: its context, its IDs, the parameters; every role returns a PsiResult.
 PsiRole = Callable[[Context, list[str], PsiParams], PsiResult]
@@ -64,6 +66,11 @@ class Psi(Component):
         ids: list[str] = data.frame[data.id_column].astype(str).tolist()
         result = _RUN[ctx.role](ctx.comm, ids, PsiParams.parse(params.model_dump()))
         aligned = data.with_frame(result.select(data.frame))
+        if result.size == 0:
+            # Not an error (the parties may simply share no customers) but every vertical task
+            # after this one would train on nothing: say so where the operator looks.
+            _log.warning("psi: the intersection is empty (task %s); check the ID column and "
+                         "its format on every party", ctx.task)
         return {"data": aligned,
                 "metrics": Metrics({"input_rows": float(len(data.frame)),
                                     "intersection_size": float(result.size)})}
