@@ -82,7 +82,7 @@ def _duplicate_counts(data: Dataset, task: str) -> dict[str, float]:
     """IDs occurring more than once (after canonicalisation; PSI keeps the first row) and, on
     the labelled party, those whose rows disagree on the label: counted, and warned about, so
     a dropped conflicting row is never silent. Local only: nothing here is sent."""
-    canon = pd.Series(Canonicaliser().many(data.frame[data.id_column].tolist()))
+    canon = pd.Series(Canonicaliser().many(data.frame[data.id_column].astype(str).tolist()))
     repeated = canon[canon.duplicated(keep=False)]
     out = {"duplicate_ids": float(repeated.nunique())}
     if data.label_column is not None and len(repeated):
