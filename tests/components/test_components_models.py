@@ -10,9 +10,9 @@ from coalition.components.hetero_lr import HeteroLinR, HeteroLR
 from coalition.components.hetero_secureboost import HeteroSecureBoost
 from coalition.components.homo import SCHEMA, HomoLR, HomoNN
 from coalition.components.predict import Predict
-from coalition.core import ConfigError, Party
+from coalition.core import ConfigError, InputError, Party
 from coalition.crypto.paillier import InsecureKeyWarning
-from coalition.testing import Recorder, find_leaks
+from coalition.testing import PartyFailure, Recorder, find_leaks
 
 pytestmark = pytest.mark.filterwarnings(
     f"ignore::{InsecureKeyWarning.__module__}.InsecureKeyWarning")
@@ -96,6 +96,27 @@ def test_hetero_secureboost_then_predict(fate_data, run_component):
                            {G: {"model": fit[G]["model"], "data": g},
                             H: {"model": fit[H]["model"], "data": h}})
     assert scored[G]["predictions"].frame["score"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("shuffle,advice", [(True, "another order"), (False, "run psi first")])
+def test_hetero_secureboost_refuses_misaligned_rows_on_every_party(fate_data, run_component,
+                                                                     shuffle, advice):
+    g, h = _vertical(fate_data, rows=60)
+    frame = h.frame.iloc[::-1] if shuffle else h.frame.iloc[1:]
+    params = {"num_trees": 1, "max_depth": 2, "key_bits": 1024, "allow_insecure_key": True}
+    with pytest.raises(PartyFailure) as info:
+        run_component(HeteroSecureBoost, {G: params, H: params},
+                      {G: {"train_data": g}, H: {"train_data": Dataset(frame, "id")}})
+    assert isinstance(info.value.error, InputError) and advice in info.value.error.message
+
+
+def test_hetero_secureboost_aligns_on_canonical_ids(fate_data, run_component):
+    g, h = _vertical(fate_data, rows=60)
+    padded = h.frame.assign(id=[f" {i.upper()} " for i in h.frame["id"]])
+    params = {"num_trees": 1, "max_depth": 2, "key_bits": 1024, "allow_insecure_key": True}
+    fit = run_component(HeteroSecureBoost, {G: params, H: params},
+                        {G: {"train_data": g}, H: {"train_data": Dataset(padded, "id")}})
+    assert fit[G]["metrics"].values["trees"] == 1
 
 
 def test_predict_refuses_unknown_model_families(run_component):

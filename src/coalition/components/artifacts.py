@@ -94,8 +94,19 @@ class Dataset:
         try:
             out: NDArray[np.float64] = self.frame[self.features].to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise InputError("non-numeric feature column", columns=self.features) from exc
+            raise InputError("non-numeric feature column",
+                             columns=self._non_numeric(self.features)) from exc
         return out
+
+    def _non_numeric(self, columns: list[str]) -> list[str]:
+        """The columns that do not convert to float (the typed error names only these)."""
+        bad = []
+        for name in columns:
+            try:
+                self.frame[name].to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                bad.append(name)
+        return bad
 
     def labels(self) -> NDArray[np.float64]:
         """Labels as floats; :class:`InputError` if this dataset has none."""

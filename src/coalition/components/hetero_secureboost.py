@@ -4,7 +4,9 @@ Wraps :mod:`coalition.protocols.secureboost`. Who learns what is the protocol's:
 (labels, HE key: OU or Paillier) learns gains and row partitions of host splits, never host features or
 thresholds; hosts learn sampled rows and node membership, never labels or plaintext gradients.
 Each party's model part holds only what it owns (the guest: tree structure and leaf weights;
-a host: its own thresholds). Rows must be aligned (run ``psi`` first), in the same order.
+a host: its own thresholds). Rows must be aligned (run ``psi`` first), in the same order:
+:mod:`coalition.protocols.alignment` checks it before training and fails every party with a
+typed :class:`~coalition.core.errors.InputError` otherwise.
 An optional ``validate_data`` enables early stopping.
 """
 
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from coalition.components.artifacts import Artifact, ArtifactKind, Metrics, ModelPart
+from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.registry import register
+from coalition.core import Context
 from coalition.core.ids import Role
+from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost, SecureBoostParams
 
 __all__ = ["HeteroSecureBoost"]
@@ -23,9 +27,18 @@ __all__ = ["HeteroSecureBoost"]
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
 
+def _check_aligned(ctx: TaskContext, check: Callable[[Context, list[str]], None],
+                   train: Dataset, valid: Dataset | None) -> None:
+    """Fail every party with the same typed error unless rows line up (as hetero LR does)."""
+    check(ctx.comm.sub("align_train"), train.ids())
+    if valid is not None:
+        check(ctx.comm.sub("align_validate"), valid.ids())
+
+
 def _guest(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
+    _check_aligned(ctx, check_alignment_guest, train, valid)
     est = SecureBoostGuest(ctx.params_as(SecureBoostParams)).fit(
         ctx.comm, train.feature_matrix(), train.labels(),
         None if valid is None else valid.feature_matrix(),
@@ -40,6 +53,7 @@ def _guest(ctx: TaskContext) -> dict[str, Artifact]:
 def _host(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
+    _check_aligned(ctx, check_alignment_host, train, valid)
     est = SecureBoostHost(ctx.params_as(SecureBoostParams)).fit(
         ctx.comm, train.feature_matrix(), None if valid is None else valid.feature_matrix())
     return {"model": ModelPart(HeteroSecureBoost.family(), ctx.role, est.to_artifact())}

@@ -10,20 +10,24 @@ parties agree on (ascending canonical ID), so row ``i`` is the same entity every
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
+import pandas as pd
 from pydantic import model_validator
 
-from coalition.components.artifacts import Artifact, ArtifactKind, Metrics
+from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.registry import register
 from coalition.core.context import Context
 from coalition.core.ids import Role
 from coalition.core.params import ParamConflict
 from coalition.protocols.psi import Delivery, PsiParams, PsiResult, run_guest, run_host
+from coalition.protocols.psi.canonical import Canonicaliser
 
 __all__ = ["Psi", "PsiComponentParams"]
 
+_log = logging.getLogger(__name__)
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 #: A party's PSI role: its context, its IDs, the parameters; every role returns a PsiResult.
 PsiRole = Callable[[Context, list[str], PsiParams], PsiResult]
@@ -64,6 +68,28 @@ class Psi(Component):
         ids: list[str] = data.frame[data.id_column].astype(str).tolist()
         result = _RUN[ctx.role](ctx.comm, ids, PsiParams.parse(params.model_dump()))
         aligned = data.with_frame(result.select(data.frame))
-        return {"data": aligned,
-                "metrics": Metrics({"input_rows": float(len(data.frame)),
-                                    "intersection_size": float(result.size)})}
+        if result.size == 0:
+            # Not an error (the parties may simply share no customers) but every vertical task
+            # after this one would train on nothing: say so where the operator looks.
+            _log.warning("psi: the intersection is empty (task %s); check the ID column and "
+                         "its format on every party", ctx.task)
+        metrics = {"input_rows": float(len(data.frame)), "intersection_size": float(result.size)}
+        metrics.update(_duplicate_counts(data, ctx.task))
+        return {"data": aligned, "metrics": Metrics(metrics)}
+
+
+def _duplicate_counts(data: Dataset, task: str) -> dict[str, float]:
+    """IDs occurring more than once (after canonicalisation; PSI keeps the first row) and, on
+    the labelled party, those whose rows disagree on the label: counted, and warned about, so
+    a dropped conflicting row is never silent. Local only: nothing here is sent."""
+    canon = pd.Series(Canonicaliser().many(data.frame[data.id_column].astype(str).tolist()))
+    repeated = canon[canon.duplicated(keep=False)]
+    out = {"duplicate_ids": float(repeated.nunique())}
+    if data.label_column is not None and len(repeated):
+        labels = pd.Series(data.frame[data.label_column].to_numpy()).loc[repeated.index]
+        conflicting = int((labels.groupby(repeated).nunique(dropna=False) > 1).sum())
+        out["duplicate_ids_conflicting_labels"] = float(conflicting)
+        if conflicting:
+            _log.warning("psi: %d IDs occur more than once with different labels (task %s); "
+                         "only the first row of each is kept", conflicting, task)
+    return out

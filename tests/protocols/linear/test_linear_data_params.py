@@ -88,3 +88,24 @@ def test_typed_role_builders_split_data_roles_from_the_coordinator():
         data_role({"protocol": "ss"}, Role.ARBITER)  # the arbiter holds no data
     with pytest.raises(ConfigError):
         coordinator(he)  # he-guest has no arbiter
+
+
+def test_ids_take_psis_canonical_form_so_padded_or_cased_ids_align():
+    guest = PartyTable.from_arrays([" B2", "a1 "], [[2.0], [1.0]], [1.0, 0.0])
+    host = PartyTable.from_arrays(["b2", "A1"], [[20.0], [10.0]])
+    assert guest.ids == host.ids == ["a1", "b2"]
+    assert guest.features[:, 0].tolist() == [1.0, 2.0] and guest.labels.tolist() == [0.0, 1.0]
+    assert ids_digest(guest.ids) == ids_digest(host.ids)
+    with pytest.raises(InputError):  # equal after canonicalisation: a duplicate, as at PSI
+        PartyTable.from_arrays(["a", "A"], [[1.0], [2.0]])
+
+
+def test_non_numeric_feature_error_names_only_the_offending_column():
+    import pandas as pd
+
+    from coalition.components.artifacts import Dataset
+
+    frame = pd.DataFrame({"id": [1, 2], "x0": [1.0, 2.0], "city": ["a", "b"], "x2": [3, 4]})
+    with pytest.raises(InputError) as info:
+        Dataset(frame, "id").feature_matrix()
+    assert info.value.details["columns"] == ["city"]

@@ -21,10 +21,17 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.core.errors import InputError
+from coalition.protocols.psi.canonical import Canonicaliser
 
-__all__ = ["PartyTable", "Standardizer", "design", "guest_labels", "ids_digest", "load_party_csv"]
+__all__ = ["CANONICAL_IDS", "PartyTable", "Standardizer", "design", "guest_labels", "ids_digest", "load_party_csv"]
 
 FloatArray = NDArray[np.float64]
+
+
+#: The one canonical ID form of vertical models: PSI's default pipeline
+#: (:class:`~coalition.protocols.psi.canonical.Canonicaliser`), so alignment compares what PSI
+#: matched, not the raw strings.
+CANONICAL_IDS = Canonicaliser()
 
 
 @dataclass(frozen=True)
@@ -58,8 +65,10 @@ class PartyTable:
     @classmethod
     def from_arrays(cls, ids: list[Any], features: Any, labels: Any = None,
                     feature_names: list[str] | None = None) -> PartyTable:
-        """Build from arrays (rows are sorted by ID here)."""
-        id_strs = [str(i) for i in ids]
+        """Build from arrays; IDs take PSI's canonical form (:data:`CANONICAL_IDS`: NFKC,
+        trimmed, lower case) and rows are sorted by it, so padded or differently-cased IDs
+        that PSI matched line up here too."""
+        id_strs = CANONICAL_IDS.many(ids)
         order = sorted(range(len(id_strs)), key=id_strs.__getitem__)
         x = np.asarray(features, dtype=np.float64)
         names = feature_names or [f"x{i}" for i in range(x.shape[1] if x.ndim == 2 else 0)]

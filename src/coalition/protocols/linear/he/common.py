@@ -25,6 +25,7 @@ from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto import he
 from coalition.crypto.he import EncryptedArray
+from coalition.protocols.linear.guard import TrainingDivergedError, check_loss, divergence
 from coalition.protocols.linear.he.mask import decrypt_masked, mask, unmask
 from coalition.protocols.linear.he.spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
 from coalition.protocols.linear.layout import Layout
@@ -157,6 +158,10 @@ def report_epoch(ctx: Context, coordinator: Party, params: LinearParams, dw: Flo
     verdict = ctx.recv(coordinator, VERDICT)
     if not isinstance(verdict, dict) or not isinstance(verdict.get("keep"), bool):
         raise ProtocolError("malformed verdict")
+    if verdict.get("diverged") is not None:
+        # The coordinator saw a diverging loss: every party fails, none keeps a garbage model.
+        raise TrainingDivergedError("training diverged (reported by the coordinator)",
+                                    reason=str(verdict["diverged"])[:120])
     return verdict
 
 
@@ -166,6 +171,7 @@ def decide(ctx: Context, params: LinearParams, epoch: int, history: HEHistory, *
     """Coordinator: record the loss, judge convergence, send the verdict; True = keep going."""
     history.epochs = epoch + 1
     converged = False
+    diverged = None if loss is None else divergence(loss, history.loss)
     if loss is not None:
         if params.early_stop == "loss" and history.loss:
             converged = abs(history.loss[-1] - loss) < params.tol
@@ -175,7 +181,10 @@ def decide(ctx: Context, params: LinearParams, epoch: int, history: HEHistory, *
         total = (own_dw2 or 0.0) + sum(float(v) for v in ctx.gather(others, WEIGHT_DIFF))
         converged = math.sqrt(total) < params.tol
     history.converged = converged
-    keep = not converged and epoch + 1 < params.epochs
+    keep = diverged is None and not converged and epoch + 1 < params.epochs
     for party in others:
-        ctx.send(party, VERDICT, {"keep": keep, "loss": loss if party == guest else None})
+        ctx.send(party, VERDICT, {"keep": keep, "loss": loss if party == guest else None,
+                                  "diverged": diverged})
+    if loss is not None and diverged is not None:
+        check_loss(loss, history.loss[:-1], epoch)
     return keep

@@ -32,6 +32,7 @@ from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.fixedpoint import Ring, decode, mul_public, truncate
+from coalition.protocols.linear.guard import check_loss, divergence
 from coalition.protocols.linear.optim import SharedOptimizer
 from coalition.protocols.linear.spec import LinearParams
 from coalition.protocols.linear.ss.correlated import Purpose, ShareStream, dw_pair, party_triples
@@ -85,6 +86,7 @@ class SSTrainer:
         self.k = 0.25 if params.task == "logistic" else 1.0
         self.w: Ring = np.zeros(x.shape[1], dtype=np.uint64)
         self.history = TrainHistory()
+        self.diverged: str | None = None
 
     def _exchange(self, ctx: Context, key: object, mine: object) -> object:
         ctx.send(self.peer, key, mine)  # type: ignore[arg-type]
@@ -141,6 +143,9 @@ class SSTrainer:
                                    prev_loss=prev_loss)
             prev_loss = self.history.loss[-1] if self.history.loss else math.inf
             on_epoch_end(ectx, epoch, keep)
+            # Raised after the keep bit went out, so the dealer stops instead of waiting.
+            if self.diverged is not None:
+                check_loss(self.history.loss[-1], self.history.loss[:-1], epoch)
             if not keep:
                 break
         return self.w
@@ -165,7 +170,10 @@ class SSTrainer:
         sq = decode(opened, 2 * f)
         scale = 0.125 if p.task == "logistic" else 0.5
         loss = float(sq[0]) * scale / n + (math.log(2) - 0.5 if p.task == "logistic" else 0.0)
+        self.diverged = divergence(loss, self.history.loss)
         self.history.loss.append(loss)
+        if self.diverged is not None:
+            return False
         if p.early_stop == "weight_diff":
             diff = math.sqrt(max(float(sq[1]), 0.0))
             self.history.weight_diff.append(diff)

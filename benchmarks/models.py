@@ -1,0 +1,94 @@
+"""Vertical models against a centralised scikit-learn baseline on the same rows (issue 24).
+
+    .venv/bin/python benchmarks/models.py --quick
+
+One JSON line per model and dataset: ``ours`` is the federated model's quality metric (AUC on
+the training rows, where the baseline is measured too), ``anchor_value`` scikit-learn's on the
+joined table in the same run, ``seconds`` the federated training's wall time (all parties as
+threads on the in-memory hub, so it is an upper bound on a loaded machine's compute, not a
+network figure). Lines so far: ``models.hetero_lr_ss.default_credit`` and
+``models.hetero_lr_he.default_credit``; the other names of issue 24 (hetero_nn,
+hetero_lr_multiclass, hetero_poisson, homo_gbdt) come with their models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "fate"
+#: The example DAG's optimiser family; more epochs for the full run.
+SS = {"protocol": "ss", "optimizer": "momentum", "batch_size": 1024, "learning_rate": 0.15,
+      "alpha": 0.01}
+HE = {"protocol": "he-arbiter", "optimizer": "momentum", "batch_size": 1024,
+      "learning_rate": 0.15, "alpha": 0.01, "key_bits": 1024, "allow_insecure_key": True}
+
+
+def _tables(rows: int | None) -> tuple[Any, Any]:
+    from coalition.protocols.linear import PartyTable, load_party_csv
+
+    guest = load_party_csv(DATA / "default_credit_hetero_guest.csv", label_column="y")
+    host = load_party_csv(DATA / "default_credit_hetero_host.csv")
+    if rows is not None:  # the first rows by canonical ID: the same rows on both sides
+        guest = PartyTable(guest.ids[:rows], guest.features[:rows], guest.feature_names,
+                           None if guest.labels is None else guest.labels[:rows])
+        host = PartyTable(host.ids[:rows], host.features[:rows], host.feature_names)
+    return guest, host
+
+
+def _baseline_auc(guest: Any, host: Any) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    x = np.hstack([guest.features, host.features])
+    model = LogisticRegression(max_iter=2000).fit(x, guest.labels)
+    return float(roc_auc_score(guest.labels, model.decision_function(x)))
+
+
+def _federated(params: dict[str, Any], guest: Any, host: Any) -> tuple[float, float]:
+    from sklearn.metrics import roc_auc_score
+
+    from coalition.core import Party
+    from coalition.protocols.linear import LinearModelPart, coordinator, data_role
+    from coalition.testing import run_parties
+
+    g, h, a = Party.guest(), Party.host("h0"), Party.arbiter()
+    start = time.perf_counter()
+    out = run_parties({
+        g: lambda c: data_role(params, c.party.role).fit(c, guest).model_.to_artifact(),
+        h: lambda c: data_role(params, c.party.role).fit(c, host).model_.to_artifact(),
+        a: lambda c: coordinator(params).fit(c),
+    }, timeout=1800)
+    seconds = time.perf_counter() - start
+    gm, hm = LinearModelPart.from_artifact(out[g]), LinearModelPart.from_artifact(out[h])
+    score = gm.partial_score(guest.features) + gm.intercept + hm.partial_score(host.features)
+    return float(roc_auc_score(guest.labels, score)), seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true",
+                    help="5 epochs; HE on the first 3000 rows (1024-bit key)")
+    args = ap.parse_args()
+    epochs = 5 if args.quick else 20
+    for name, params, rows in (("hetero_lr_ss", SS, None),
+                               ("hetero_lr_he", HE, 3000 if args.quick else None)):
+        guest, host = _tables(rows)
+        auc, seconds = _federated({**params, "epochs": epochs}, guest, host)
+        emit(f"models.{name}.default_credit", unit="auc", ours=round(auc, 4),
+             anchor="baseline", anchor_value=round(_baseline_auc(guest, host), 4),
+             higher_is_better=True, seconds=round(seconds, 2),
+             params={**params, "epochs": epochs, "rows": guest.n_rows})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Row-alignment check for vertical models that train on rows in the order given (SecureBoost).
+
+Every host sends the guest two SHA-256 digests of its IDs in PSI's canonical form
+(:data:`~coalition.protocols.linear.data.CANONICAL_IDS`): one over the IDs in row order, one
+over the sorted IDs. The guest compares them with its own and answers each host with one
+verdict, so every party fails together with the same typed :class:`InputError` and the right
+advice: different ID sets → run ``psi`` first; the same IDs in another order → run ``psi`` (it
+orders rows by canonical ID) or sort the inputs the same way.
+
+Who learns what: the guest learns whether each host's ID list equals its own (after PSI the
+intersection is common knowledge, so nothing new); a host learns only the verdict. A digest of
+a list that differs reveals nothing beyond that (SHA-256 preimage resistance), except that the
+guest can confirm a guessed full ID list, which is what the check is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from coalition.core import Context
+from coalition.core.errors import InputError, ProtocolError
+from coalition.protocols.alignment.spec import ALIGNMENT_DIGESTS, ALIGNMENT_VERDICT
+from coalition.protocols.linear.data import CANONICAL_IDS
+
+__all__ = ["check_alignment_guest", "check_alignment_host", "row_digests"]
+
+_DIFFERENT_SETS = "different"
+_DIFFERENT_ORDER = "order"
+_ADVICE = {
+    _DIFFERENT_SETS: "host rows are not the guest's rows (run psi first)",
+    _DIFFERENT_ORDER: "host rows hold the guest's IDs in another order (run psi, which orders "
+                      "rows by canonical ID, or sort both inputs by ID)",
+}
+
+
+def _digest(ids: Sequence[str]) -> bytes:
+    h = hashlib.sha256()
+    for i in ids:
+        raw = i.encode()
+        h.update(len(raw).to_bytes(4, "big"))
+        h.update(raw)
+    return h.digest()
+
+
+def row_digests(ids: Sequence[Any]) -> tuple[bytes, bytes]:
+    """Digests of the canonical IDs in row order and sorted."""
+    canon = CANONICAL_IDS.many(ids)
+    return _digest(canon), _digest(sorted(canon))
+
+
+def check_alignment_guest(ctx: Context, ids: Sequence[Any]) -> None:
+    """Guest: compare every host's digests with ours, answer each, raise if any differs."""
+    ordered, by_set = row_digests(ids)
+    problems: dict[str, str] = {}
+    for host in ctx.hosts:
+        got = ctx.recv(host, ALIGNMENT_DIGESTS)
+        if not isinstance(got, list) or len(got) != 2 or not all(isinstance(d, bytes) for d in got):
+            raise ProtocolError("malformed alignment digests", host=str(host))
+        if got[0] != ordered:
+            problems[str(host)] = _DIFFERENT_ORDER if got[1] == by_set else _DIFFERENT_SETS
+    for host in ctx.hosts:
+        ctx.send(host, ALIGNMENT_VERDICT, problems.get(str(host), "ok"))
+    if problems:
+        name, why = next(iter(problems.items()))
+        raise InputError(_ADVICE[why], host=name)
+
+
+def check_alignment_host(ctx: Context, ids: Sequence[Any]) -> None:
+    """Host: send our digests, raise the guest's verdict if the rows do not line up."""
+    ctx.send(ctx.guest, ALIGNMENT_DIGESTS, list(row_digests(ids)))
+    verdict = ctx.recv(ctx.guest, ALIGNMENT_VERDICT)
+    if verdict == "ok":
+        return
+    if verdict not in _ADVICE:
+        raise ProtocolError("malformed alignment verdict")
+    raise InputError(_ADVICE[verdict], party=str(ctx.party))
