@@ -11,7 +11,10 @@
 * :mod:`.oprf` — blinded OPRF in the style of RFC 9497;
 * :mod:`.ot` — Chou–Orlandi base oblivious transfer;
 * :mod:`.symmetric` — bulk AES (OpenSSL) for OT extension;
-* :mod:`.signing` — Ed25519 signatures.
+* :mod:`.signing` — Ed25519 signatures;
+* :mod:`.sm` — the national algorithms: SM2 (curve over libcrypto, signatures, hash-to-curve,
+  commutative cipher), SM3, SM4-GCM;
+* :mod:`.suite` — crypto suites (``standard`` | ``sm``): the primitives a federation's protocols use.
 
 Importing this package registers the Paillier and Okamoto–Uchiyama key and ciphertext types and the Ed25519 verify
 key with the wire codec, so any process that decodes messages accepts them.
