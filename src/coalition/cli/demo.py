@@ -18,6 +18,7 @@ from rich.table import Table
 from coalition.cli.common import fail
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError
+from coalition.crypto.suite import CryptoSuite
 
 if TYPE_CHECKING:
     from coalition.demo.network import NetworkDemo
@@ -33,6 +34,7 @@ class _Options:
     key_bits: int
     customers: int
     as_json: bool
+    suite: str = "standard"
 
 
 Trees = Annotated[int, typer.Option(min=1, max=50, help="SecureBoost trees.")]
@@ -44,6 +46,8 @@ Directory = Annotated[Path | None, typer.Option("--dir",
                                                 help="Node homes and data (default: temp dir).")]
 ExitAfter = Annotated[bool, typer.Option("--exit", help="Stop the nodes when the job ends.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+Suite = Annotated[CryptoSuite, typer.Option(
+    "--suite", help="Crypto suite of the federation: standard, or sm (SM2/SM3/SM4).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +58,7 @@ def register(app: typer.Typer) -> None:
         trees: Trees = 5, key_bits: KeyBits = 2048, customers: Customers = 2000,
         standalone: Standalone = False, directory: Directory = None,
         exit_after: ExitAfter = False, as_json: AsJson = False,
+        suite: Suite = CryptoSuite.STANDARD,
     ) -> None:
         """Bank + telco (+ a car maker as arbiter) credit-risk pipeline on generated data:
         PSI -> split -> SecureBoost and SS-LR -> evaluation.
@@ -62,7 +67,7 @@ def register(app: typer.Typer) -> None:
         certificates, data) and the job runs across them over gRPC with mutual TLS; the nodes
         keep running for you to explore until Ctrl-C (or stop at once with --exit).
         """
-        opts = _Options(trees, key_bits, customers, as_json)
+        opts = _Options(trees, key_bits, customers, as_json, suite.value)
         console = Console(stderr=as_json)
         try:
             if standalone:
@@ -85,7 +90,7 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
 
     console.rule("[bold]Coalition demo — three organisations, three nodes, one job")
     with network_demo(root, customers=opts.customers, trees=opts.trees,
-                      key_bits=opts.key_bits, say=_say(console)) as result:
+                      key_bits=opts.key_bits, say=_say(console), suite=opts.suite) as result:
         models = {label: {"auc": result.metrics.get(task, {}).get("auc"),
                           "ks": result.metrics.get(task, {}).get("ks")}
                   for task, label in _MODELS.items()}
@@ -126,7 +131,7 @@ def _standalone(console: Console, opts: _Options) -> None:
 
     n = opts.customers
     cfg = DemoConfig(n_bank=n, n_telco=n * 5 // 4, n_shared=n * 3 // 4, trees=opts.trees,
-                     key_bits=opts.key_bits)
+                     key_bits=opts.key_bits, suite=opts.suite)
     console.rule("[bold]Coalition demo — standalone (one process, in-memory hub)")
     start = time.perf_counter()
     result = run_credit_demo(cfg, _say(console))

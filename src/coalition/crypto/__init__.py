@@ -15,6 +15,9 @@
 * :mod:`.signing` — Ed25519 signatures;
 * :mod:`.merkle` — RFC 9162 Merkle tree hashes, inclusion and consistency proofs;
 * :mod:`.checkpoint` — signed tree heads (C2SP checkpoint body) and witness co-signing.
+* :mod:`.sm` — the national algorithms: SM2 (curve over libcrypto, signatures, hash-to-curve,
+  commutative cipher), SM3, SM4-GCM;
+* :mod:`.suite` — crypto suites (``standard`` | ``sm``): the primitives a federation's protocols use.
 
 Importing this package registers the Paillier and Okamoto–Uchiyama key and ciphertext types and the Ed25519 verify
 key with the wire codec, so any process that decodes messages accepts them.

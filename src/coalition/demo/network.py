@@ -31,8 +31,9 @@ _FINAL = {"succeeded", "failed", "cancelled"}
 Say = Callable[[str, str], None]
 
 
-def credit_dag(trees: int, key_bits: int) -> dict[str, Any]:
-    """The credit-risk job; the same pipeline as ``examples/jobs/credit_risk.yaml``."""
+def credit_dag(trees: int, key_bits: int, suite: str = "standard") -> dict[str, Any]:
+    """The credit-risk job; the same pipeline as ``examples/jobs/credit_risk.yaml``. Under the
+    ``sm`` crypto suite the PSI runs on SM2/SM3 (:mod:`coalition.crypto.suite`)."""
     model_inputs = {"train_data": "split.train"}
     return {
         "version": 1, "name": "credit_risk_demo",
@@ -43,7 +44,8 @@ def credit_dag(trees: int, key_bits: int) -> dict[str, Any]:
                      "role_parameters": {"guest": {"label_column": "default"}},
                      "party_parameters": {"guest:bank": {"path": "bank_customers"},
                                           "host:telco": {"path": "telco_subscribers"}}},
-            "align": {"component": "psi", "inputs": {"data": "read.data"}},
+            "align": {"component": "psi", "inputs": {"data": "read.data"},
+                      **({"parameters": {"suite": suite}} if suite != "standard" else {})},
             "split": {"component": "data_split", "inputs": {"data": "align.data"},
                       "parameters": {"test_size": 0.3, "stratified": True}},
             "secureboost": {"component": "hetero_secureboost", "inputs": model_inputs,
@@ -84,9 +86,11 @@ class NetworkDemo:
 
 @contextmanager
 def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits: int = 2048,
-                 say: Say | None = None, timeout_s: float = 1800.0) -> Iterator[NetworkDemo]:
+                 say: Say | None = None, timeout_s: float = 1800.0,
+                 suite: str = "standard") -> Iterator[NetworkDemo]:
     """Start the three nodes under ``root``, run the job, yield the result; the nodes stop
-    when the ``with`` block ends."""
+    when the ``with`` block ends. ``suite`` is the federation's crypto suite: every node is
+    configured for it and the job's PSI runs under it."""
     tell: Say = say or (lambda _stage, _msg: None)
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -96,8 +100,8 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
     tell("data", f"bank: {len(scenario.bank):,} customers with labels; "
                  f"telco: {len(scenario.telco):,} subscribers (generated)")
     tell("nodes", f"starting {', '.join(ORGS)} as separate node processes on loopback")
-    with start_cluster(root / "nodes", ORGS, data_dirs=[data],
-                       fast_password_hashing=True) as cluster:
+    with start_cluster(root / "nodes", ORGS, data_dirs=[data], fast_password_hashing=True,
+                       settings={"crypto_suite": suite}) as cluster:
         demo = NetworkDemo(cluster)
         for name in ORGS:
             tell("nodes", f"{name:>9}: {cluster[name].url}")
@@ -107,7 +111,7 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
                                  id_column="phone")
         cluster.grant("telco", "telco_subscribers", to="bank", kinds=GRANTED)
         tell("grants", "telco granted the bank's jobs: " + ", ".join(GRANTED))
-        _run_job(demo, credit_dag(trees, key_bits), tell, timeout_s)
+        _run_job(demo, credit_dag(trees, key_bits, suite), tell, timeout_s)
         yield demo
 
 

@@ -58,6 +58,7 @@ class DemoConfig:
     test_fraction: float = 0.3
     trees: int = 5
     key_bits: int = 2048
+    suite: str = "standard"  # crypto suite of the PSI: standard or sm (SM2/SM3)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,9 @@ def run_credit_demo(config: DemoConfig | None = None, on_step: Step | None = Non
     say("data", f"bank: {len(bank):,} customers with labels; telco: {len(telco):,} subscribers")
 
     t0 = time.perf_counter()
-    psi = run_local({BANK: lambda ctx: run_guest(ctx, bank["phone"].tolist()),
-                     TELCO: lambda ctx: run_host(ctx, telco["phone"].tolist())})
+    psi_params = {"suite": cfg.suite}
+    psi = run_local({BANK: lambda ctx: run_guest(ctx, bank["phone"].tolist(), psi_params),
+                     TELCO: lambda ctx: run_host(ctx, telco["phone"].tolist(), psi_params)})
     result.timings["psi"] = time.perf_counter() - t0
     result.intersection = psi[BANK].size
     say("psi", f"{psi[BANK].summary.protocol.upper()}-PSI found {psi[BANK].size:,} shared customers "
