@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from functools import partial
@@ -13,6 +14,11 @@ from coalition.compute import ComputeSpec, ProcessExecutor, RayExecutor, make_ex
 from coalition.core.errors import ConfigError
 from coalition.crypto.ecdh import CommutativeKey
 from coalition.crypto.paillier import generate_keypair
+
+# Ray's head waits 30 s by default for its GCS server to bind a port; on a two-core machine
+# running the rest of the suite in parallel that start can take longer (a timed-out start also
+# leaves child processes behind for later tests to trip over), so this module allows 180 s.
+os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "180")
 
 # Ray workers import a function by its module, and test modules are not importable there:
 # library functions only (coalition's own, as in the Paillier test, or the standard library).
