@@ -54,7 +54,7 @@ __all__ = [
 
 # Tables are ≈ 6 MB (g) and ≈ 17 MB (h) at 2048 bits; parties sharing one process each hold
 # keys, hence room for a few.
-_CACHE_SIZE = 8
+_CACHE_SIZE = 16  # a key holder alone uses up to 9 (g, g^-1 and h, mod p², q and n)
 _cache: OrderedDict[tuple[Any, ...], FixedBaseTable] = OrderedDict()
 _BLOCK = 512  # exponents per row-major block, as in fixedbase.pow_many
 _lock = threading.Lock()

@@ -15,14 +15,13 @@ guest can confirm a guessed full ID list, which is what the check is for.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from coalition.core import Context
 from coalition.core.errors import InputError, ProtocolError
 from coalition.protocols.alignment.spec import ALIGNMENT_DIGESTS, ALIGNMENT_VERDICT
-from coalition.protocols.linear.data import CANONICAL_IDS
+from coalition.protocols.linear.data import CANONICAL_IDS, ids_digest
 
 __all__ = ["check_alignment_guest", "check_alignment_host", "row_digests"]
 
@@ -35,19 +34,10 @@ _ADVICE = {
 }
 
 
-def _digest(ids: Sequence[str]) -> bytes:
-    h = hashlib.sha256()
-    for i in ids:
-        raw = i.encode()
-        h.update(len(raw).to_bytes(4, "big"))
-        h.update(raw)
-    return h.digest()
-
-
 def row_digests(ids: Sequence[Any]) -> tuple[bytes, bytes]:
     """Digests of the canonical IDs in row order and sorted."""
     canon = CANONICAL_IDS.many(ids)
-    return _digest(canon), _digest(sorted(canon))
+    return ids_digest(canon), ids_digest(sorted(canon))
 
 
 def check_alignment_guest(ctx: Context, ids: Sequence[Any]) -> None:

@@ -97,7 +97,8 @@ def load_party_csv(path: str | Path, *, id_column: str = "id",
 
 
 def ids_digest(ids: list[str]) -> bytes:
-    """SHA-256 over the sorted, length-prefixed IDs (equal iff the ID lists are equal)."""
+    """SHA-256 over the length-prefixed IDs in the given order (equal iff the lists are equal;
+    sort first to compare sets)."""
     h = hashlib.sha256()
     for i in ids:
         raw = i.encode()
