@@ -27,6 +27,10 @@ Rules (defaults in brackets; see ``docs/security.md`` "policy"):
   weakness): an active partner recovers the key and reads ``[[d]]`` (labels) and every score.
   Allowed only where each data owner granted ``allow_ou_lr`` (Paillier, the default, has no
   such oracle: its plaintext space ``Z_n`` is public).
+* ``policy.statistics_min_count`` — ``feature_statistics`` where a host of this owner shares
+  its aggregates with the guest (``share_with_guest``): the job's ``min_count`` must be at least
+  ``MIN_STATISTICS_COUNT`` [10]; below it "aggregates" and top values describe single rows, and
+  the job document, which sets both, is written by the initiator.
 * ``policy.label_sampling`` — SecureBoost ``sampling: goss`` keeps the rows with the largest
   gradients, i.e. by label in tree 0: hosts learn labels from which rows they are sent; only
   where the label owner granted ``allow_label_sampling``.
@@ -59,6 +63,7 @@ from coalition.core.ids import Party, Role
 from coalition.core.params import Params
 from coalition.crypto.suite import CryptoSuite
 from coalition.engine.validate import JobGraph, TaskNode
+from coalition.protocols.feature.spec import StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
 from coalition.protocols.psi import PsiParams
@@ -67,6 +72,7 @@ from coalition.protocols.secureboost import SecureBoostParams
 __all__ = [
     "MIN_CLIENT_ORGS",
     "MIN_HE_BATCH_FACTOR",
+    "MIN_STATISTICS_COUNT",
     "GrantTerms",
     "PolicyError",
     "PrivacyPolicy",
@@ -77,6 +83,8 @@ __all__ = [
 
 #: The floor of ``min_client_orgs``: one client's "aggregate" is its update.
 MIN_CLIENT_ORGS = 2
+#: The floor of a shared statistic's ``min_count``: fewer rows describe individuals.
+MIN_STATISTICS_COUNT = 10
 
 _Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
 _Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -321,8 +329,22 @@ _Rule = Callable[[str, TaskNode, Mapping[str, str], PrivacyPolicy], list[Violati
 
 #: Per component name, the rule that judges its parameters (the coordinator and grant rules
 #: apply to every task).
+def _statistics(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+                ) -> list[Violation]:
+    small = [params.min_count for party, params in zip(node.parties,
+                                                       _params(node, StatisticsParams),
+                                                       strict=True)
+             if party.role is Role.HOST and sites[str(party)] == policy.owner
+             and params.share_with_guest and params.min_count < MIN_STATISTICS_COUNT]
+    if small:
+        return [Violation("policy.statistics_min_count", name,
+                          f"min_count {min(small)} for statistics {policy.owner} shares is below "
+                          f"the floor {MIN_STATISTICS_COUNT}")]
+    return []
+
+
 _RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
-          **dict.fromkeys(_HORIZONTAL, _horizontal)}
+          **dict.fromkeys(_HORIZONTAL, _horizontal), "feature_statistics": _statistics}
 
 
 def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
