@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from coalition.compute import ComputeSpec, ProcessExecutor, RayExecutor, make_executor
-from coalition.core.errors import ConfigError
+from coalition.core.errors import ComputeError, ConfigError
 from coalition.crypto.ecdh import CommutativeKey
 from coalition.crypto.paillier import generate_keypair
 
@@ -76,3 +76,34 @@ def test_psi_ecdh_batches_on_ray_equal_the_inline_result(ray_executor: RayExecut
     on_ray = b.encrypt(a.hash_encrypt(ids, executor=ray_executor), executor=ray_executor)
     inline = a.encrypt(b.hash_encrypt(ids))  # the other order: commutative
     assert np.array_equal(on_ray, inline)
+
+
+class _FlakyRay:
+    """Stands in for the ray module's init/shutdown: fails the first ``failures`` starts."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.inits = 0
+        self.shutdowns = 0
+
+    def init(self, **kwargs: object) -> None:
+        self.inits += 1
+        if self.inits <= self.failures:
+            raise RuntimeError("Timed out waiting for file gcs_server_port")
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def test_a_failed_local_start_is_cleaned_up_and_retried_once() -> None:
+    from coalition.compute.ray_executor import _init_with_one_retry
+
+    flaky = _FlakyRay(failures=1)
+    _init_with_one_retry(flaky, {})
+    assert (flaky.inits, flaky.shutdowns) == (2, 1)
+
+    broken = _FlakyRay(failures=2)
+    with pytest.raises(ComputeError, match="Ray did not start") as caught:
+        _init_with_one_retry(broken, {})
+    assert caught.value.code == "compute.unavailable"
+    assert (broken.inits, broken.shutdowns) == (2, 2)

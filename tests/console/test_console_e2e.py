@@ -204,7 +204,8 @@ def test_editor_by_keyboard_alone(world: World, context: BrowserContext) -> None
     wire = page.get_by_label("Inputs data", exact=True)  # psi is selected: connect by keyboard
     wire.focus()
     page.keyboard.press("ArrowDown")
-    assert "data: reader.data" in page.get_by_label("YAML", exact=True).input_value()
+    # The YAML follows the change after a render: wait for it rather than read it at once.
+    expect(page.get_by_label("YAML", exact=True)).to_have_value(re.compile(r"data: reader\.data"))
     expect(page.locator(".react-flow__edge")).to_have_count(1)
     node = page.locator('.react-flow__node[data-id="psi"]')
     node.focus()

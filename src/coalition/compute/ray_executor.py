@@ -21,12 +21,13 @@ partner wrote.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from coalition.compute.chunks import chunk_slices
-from coalition.core.errors import ConfigError
+from coalition.core.errors import ComputeError, ConfigError
 
 __all__ = ["RayExecutor"]
 
@@ -38,6 +39,52 @@ _init_lock = threading.Lock()
 
 def _run_batch(fn: Callable[[Any], Any], batch: list[Any]) -> list[Any]:
     return [fn(x) for x in batch]
+
+
+def _init_with_one_retry(ray: Any, kwargs: dict[str, Any]) -> None:
+    """``ray.init`` once more after a failed start, then a typed error.
+
+    A local head can fail to come up on a loaded machine (its GCS server never reports a port);
+    the half-started processes are this process's children, so they are stopped and reaped
+    before the retry, and nothing is left running behind a failure.
+    """
+    try:
+        ray.init(**kwargs)
+        return
+    except Exception as exc:  # Ray raises RuntimeError, ConnectionError, ...
+        _stop_leftovers(ray)
+        first = exc
+    try:
+        ray.init(**kwargs)
+    except Exception as exc:
+        _stop_leftovers(ray)
+        raise ComputeError(f"Ray did not start: {type(exc).__name__}",
+                           first=type(first).__name__) from exc
+
+
+def _stop_leftovers(ray: Any) -> None:
+    """Stop what a failed ``ray.init`` left: its global state and child processes."""
+    import psutil  # noqa: PLC0415 - a dependency of ray, present when ray is
+
+    with contextlib.suppress(Exception):  # best effort: the start already failed
+        ray.shutdown()
+    children = psutil.Process().children(recursive=True)
+    leftovers = [c for c in children if "ray" in " ".join(_cmdline(c)).lower()]
+    for child in leftovers:
+        try:
+            child.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(leftovers, timeout=10)
+
+
+def _cmdline(process: Any) -> list[str]:
+    import psutil  # noqa: PLC0415 - a dependency of ray, present when ray is
+
+    try:
+        return list(process.cmdline())
+    except psutil.Error:  # it may have exited already
+        return []
 
 
 class RayExecutor:
@@ -75,7 +122,7 @@ class RayExecutor:
                                "object_store_memory": self._object_store_mb * 1024 * 1024}
                 else:
                     kwargs["address"] = self._address
-                ray.init(**kwargs)
+                _init_with_one_retry(ray, kwargs)
                 self._started_here = True
             if self._remote is None:
                 self._remote = ray.remote(num_cpus=1)(_run_batch)

@@ -14,6 +14,7 @@ __all__ = [
     "AuthError",
     "CodecError",
     "CoalitionError",
+    "ComputeError",
     "ConfigError",
     "ConflictError",
     "CryptoError",
@@ -60,6 +61,13 @@ class ConfigError(CoalitionError):
 
     code = "config.invalid"
     http_status = 400
+
+
+class ComputeError(CoalitionError):
+    """The compute backend (a local Ray, a Ray cluster) could not start or be reached."""
+
+    code = "compute.unavailable"
+    http_status = 503
 
 
 class InputError(CoalitionError):

@@ -9,6 +9,7 @@ restarted") and tells the other organisations, so the job fails everywhere and c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import threading
@@ -56,6 +57,8 @@ class JobManager:
         self._stopped: set[str] = set()
         self._graphs: dict[str, JobGraph] = {}
         self._launched: set[tuple[str, str, str]] = set()
+        self._threads: set[threading.Thread] = set()
+        self._closed = False
 
     def spawn(self, name: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
         """Run ``fn(*args)`` in a daemon thread; an escaping error is logged, not lost."""
@@ -64,8 +67,13 @@ class JobManager:
                 fn(*args)
             except Exception:
                 log.exception("job thread %s failed", name)
+            finally:
+                with self._cond:
+                    self._threads.discard(threading.current_thread())
 
         thread = threading.Thread(target=body, name=f"job-{name}", daemon=True)
+        with self._cond:
+            self._threads.add(thread)
         thread.start()
         return thread
 
@@ -97,7 +105,7 @@ class JobManager:
         with self._cond:
             while True:
                 got = dict(self._reports.get((job_id, task), {}))
-                if set(got) >= parties or job_id in self._stopped:
+                if set(got) >= parties or job_id in self._stopped or self._closed:
                     return got
                 now = time.monotonic()
                 if failed_at is None and any(not r.ok for r in got.values()):
@@ -123,7 +131,7 @@ class JobManager:
     def track(self, job_id: str, task: str, party: str, proc: subprocess.Popen[str]) -> bool:
         """Remember a started worker; ``False`` (and the worker killed) if the job stopped."""
         with self._cond:
-            if job_id in self._stopped:
+            if job_id in self._stopped or self._closed:
                 proc.kill()
                 return False
             self._procs[(job_id, task, party)] = proc
@@ -150,16 +158,27 @@ class JobManager:
         with self._cond:
             return job_id in self._stopped
 
-    def close(self) -> None:
+    def close(self, grace_s: float = 10.0) -> None:
         """The node stops: kill every worker it started (their reports could reach no one;
-        the node that starts next fails their jobs, see :func:`recover`)."""
+        the node that starts next fails their jobs, see :func:`recover`), reap them, and give
+        the job threads up to ``grace_s`` to notice and finish; a thread still blocked on a
+        partner after that is a daemon and ends with the process."""
         with self._cond:
+            self._closed = True
             self._stopped.update(k[0] for k in self._procs)
             procs = list(self._procs.values())
+            threads = list(self._threads)
             self._cond.notify_all()
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
+        deadline = time.monotonic() + grace_s
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def kill_worker(self, job_id: str, task: str, party: str) -> bool:
         """Kill one worker (tests and operators simulating a crash)."""
