@@ -18,6 +18,7 @@ from coalition.cli import (
     psi,
     service,
     session,
+    template,
     user,
     version,
 )
@@ -46,6 +47,7 @@ user.register(app)
 partner.register(app)
 dataset.register(app)
 grant.register(app)
+template.register(app)
 
 
 def main() -> None:
