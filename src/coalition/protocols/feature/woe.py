@@ -11,9 +11,23 @@ Concept and Applications*, ACM TIST 2019):
 
 1. the guest sends ``[[y_r]]`` (Paillier, its own fresh key) for every aligned row ``r``;
 2. for each of its features the host sums the ciphertexts of the rows in each bin
-   (``group_sum``), shuffles the bins with a fresh secret permutation (``secrets``), re-randomises
-   the sums and sends them with the plaintext row count of each shuffled bin;
-3. the guest decrypts the event counts and computes WOE and IV per host feature.
+   (``group_sum``), adds a fresh secret multiple of ``rows + 1`` to each bin's sum
+   (``m_b · (n_b + 1)``, ``m_b`` drawn with ``secrets`` so that the mask is uniform over the
+   multiples of ``n_b + 1`` below a third of the key's modulus, the largest plaintext the
+   encoding takes), shuffles the bins with a fresh
+   secret permutation, re-randomises the sums and sends them with the plaintext row count
+   ``n_b`` of each shuffled bin;
+3. the guest decrypts, reduces each bin's value modulo ``n_b + 1`` — an honest event count is
+   at most ``n_b``, so this is exact — and computes WOE and IV per host feature.
+
+Why the mask (security): the host cannot check that ``[[y_r]]`` holds a bit. A guest that
+encrypts packed "labels" (``y_r = 2^(20·r)``) would otherwise read, from one bin sum, exactly
+which rows fall in that bin — the host feature's binning row by row (FATE's exchange has this
+hole). With the mask the guest learns only ``Σ y_r mod (n_b + 1)`` per bin: what honest 0/1
+labels give, and about ``log2(n_b + 1) + 1.6`` bits a bin for any choice of plaintexts (the
+mask covers a third of the plaintext space, so ``log2 3`` bits of the rest can show). What
+remains is inherent in the function: a guest that lies with 0/1 labels (a single 1 on a target
+row) learns that row's shuffled bin; ``tests/security/test_binning_label_packing.py`` plays both.
 
 Who learns what. The host learns ciphertexts only (semantic security of Paillier) and nothing
 is sent back to it: it never sees a label, an event count, a WOE or an IV. The guest learns,
@@ -103,8 +117,11 @@ def guest_host_counts(comm: Context, y: NDArray[np.float64], key_bits: int,
                     or rows.dtype.kind not in "iu" or enc.shape != rows.shape
                     or rows.sum() != labels.size or (rows < 0).any()):
                 raise ProtocolError("malformed bin sums", party=str(host))
-            events = np.array([int(v) for v in sk.decrypt_int(enc)], dtype=np.int64)
-            if (events < 0).any() or (events > rows).any():
+            # The host masked each sum with a multiple of rows + 1 (module docstring).
+            events = np.array([int(v) % (int(r) + 1) for v, r in
+                               zip(sk.decrypt_int(enc), rows.tolist(), strict=True)],
+                              dtype=np.int64)
+            if int(events.sum()) != int(labels.sum()):
                 raise ProtocolError("bin sums inconsistent with the labels", party=str(host))
             feats[name] = {"events": events, "rows": rows.astype(np.int64)}
         out[str(host)] = feats
@@ -125,11 +142,15 @@ def host_bin_sums(comm: Context, codes: dict[str, NDArray[np.int64]],
                          guest=enc.shape[0], host=n)
     out: dict[str, Any] = {}
     rng = secrets.SystemRandom()
+    limit = int(msg["key"].n) // 3  # plaintexts the encoding takes (|m| < n/3)
     for name, c in codes.items():
         perm = list(range(bins[name]))
         rng.shuffle(perm)
         order = np.asarray(perm, dtype=np.int64)
-        sums = enc.group_sum(c, bins[name])[order].rerandomize()
         rows = np.bincount(c, minlength=bins[name]).astype(np.int64)[order]
+        masks = np.empty(rows.size, dtype=object)
+        masks[:] = [secrets.randbelow(limit // (int(r) + 1) - 1) * (int(r) + 1)
+                    for r in rows.tolist()]
+        sums = (enc.group_sum(c, bins[name])[order] + masks).rerandomize()
         out[name] = {"events": sums, "rows": rows}
     comm.send(comm.guest, HOST_BIN_SUMS, out)
