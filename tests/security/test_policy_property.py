@@ -82,6 +82,8 @@ CASES = [
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
+    Case("feature_woe"), Case("feature_woe", {}, GUEST),
+    Case("scorecard"), Case("scorecard", {}, GUEST),
 ]
 
 
@@ -113,6 +115,16 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
                             "feature_selection", "feature_transform",
                             "feature_sample"):
         target["inputs"] = {"data": "read.data"}
+    elif case.component in ("feature_woe", "scorecard"):
+        tasks["bin"] = {"component": "feature_binning", "inputs": {"data": "read.data"}}
+        woe = {"bins": "bin.model", "data": "read.data"}
+        if case.component == "feature_woe":
+            target["inputs"] = woe
+        else:
+            tasks["woe"] = {"component": "feature_woe", "inputs": woe}
+            tasks["lr"] = {"component": "hetero_lr", "inputs": {"train_data": "woe.data"},
+                           "parameters": {"protocol": "ss"}}
+            target["inputs"] = {"woe": "woe.model", "lr": "lr.model"}
     elif case.component == "feature_psi":
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}
     elif case.component != "reader":

@@ -10,7 +10,10 @@ batch prediction's (``coalition.components.predict``):
   partial score and the intercept and applies the link;
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
-* horizontal models — every party holds the whole model; the guest scores alone.
+* horizontal models — every party holds the whole model; the guest scores alone;
+* scorecards — as vertical LR, after each party encodes its own raw rows with the part's WOE
+  transform (the host its bin indicators, the guest its WOE); the guest returns points
+  (``coalition.protocols.feature.scorecard``), not a probability.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
 A host answers unknown IDs with decoy rows (:mod:`.features`), so partial results never say
@@ -24,10 +27,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.components import ModelPart
+from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError, ProtocolError
+from coalition.protocols.feature.scorecard import Scaling
+from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
@@ -43,6 +50,22 @@ Matrix = NDArray[np.float64]
 _LINEAR = frozenset({"hetero_lr", "hetero_linr"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+_SCORECARD = "scorecard"
+
+
+class _Encoder:
+    """Raw feature rows (the WOE transform's input columns) to the LR's encoded columns."""
+
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
+        self._columns = columns
+        self.raw_names = list(columns)
+        self._encoded = list(linear.feature_names)
+
+    def __call__(self, X: Matrix) -> Matrix:
+        frame = pd.DataFrame(X, columns=self.raw_names)
+        out: Matrix = apply_woe_transform(self._columns, frame)[self._encoded].to_numpy(
+            dtype=np.float64)
+        return out
 
 
 class HostScorer:
@@ -98,8 +121,22 @@ class _TreeHost(HostScorer):
         return {"bits": base64.b64encode(packed.tobytes()).decode()}
 
 
+class _ScorecardHost(_LinearHost):
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
+        super().__init__(linear)
+        self._encode = _Encoder(columns, linear)
+        self.feature_names = self._encode.raw_names
+
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        return super().partial(self._encode(X), ids, me, pair_keys)
+
+
 def host_scorer(part: ModelPart) -> HostScorer:
     """The host-side scorer of a host part."""
+    if part.component == _SCORECARD:
+        columns, linear, _ = scorecard_part(part.data)
+        return _ScorecardHost(columns, linear)
     if part.component in _LINEAR:
         return _LinearHost(LinearModelPart.from_artifact(part.data))
     if part.component in _TREES:
@@ -128,6 +165,12 @@ class _LinearGuest(GuestScorer):
         self.feature_names = list(part.feature_names)
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        total = self._total(X, partials)
+        out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
+        return out
+
+    def _total(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        """The linear predictor: own partial score, intercept and the hosts' partials."""
         n = X.shape[0]
         total = (self._part.partial_score(X) if self.feature_names else np.zeros(n)) + (
             self._part.intercept or 0.0)
@@ -151,8 +194,21 @@ class _LinearGuest(GuestScorer):
             if len(masked) < 2:
                 raise ProtocolError("a masked partial score came without its co-hosts'")
             total = total + decode_sum(masked)
-        out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
-        return out
+        return total
+
+
+class _ScorecardGuest(_LinearGuest):
+    """Points: ``offset - factor · logit`` over the guest's and the hosts' encoded rows."""
+
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart,
+                 scaling: Scaling) -> None:
+        super().__init__(linear)
+        self._encode = _Encoder(columns, linear)
+        self._scaling = scaling
+        self.feature_names = self._encode.raw_names
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._scaling.score(self._total(self._encode(X), partials))
 
 
 class _TreeGuest(GuestScorer):
@@ -230,6 +286,8 @@ def guest_scorer(part: ModelPart) -> GuestScorer:
                          role=part.role.value)
     if part.component in _LINEAR:
         return _LinearGuest(LinearModelPart.from_artifact(part.data))
+    if part.component == _SCORECARD:
+        return _ScorecardGuest(*scorecard_part(part.data))
     if part.component in _TREES:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)
