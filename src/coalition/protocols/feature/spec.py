@@ -48,8 +48,10 @@ class BinningParams(Params):
 
     params_of = "feature binning"
 
-    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
-        "numeric columns: bins at equal-frequency quantiles or equal-width intervals"))
+    method: Literal["quantile", "equal_width", "chimerge", "monotonic"] = Field(
+        "quantile", description=(
+            "numeric columns: equal-frequency quantiles, equal-width intervals, or (the "
+            "guest's own columns, against its labels) ChiMerge / monotonic event rate"))
     bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
     categorical: tuple[str, ...] = Field((), description=(
         "columns binned by category even if numeric (text columns always are)"))
