@@ -17,6 +17,7 @@ from coalition.components.hetero_lr import HeteroLR
 from coalition.components.predict import Predict
 from coalition.components.scorecard import Scorecard
 from coalition.core import Context, InputError, Party
+from coalition.node.serving.features import coded_matrix
 from coalition.node.serving.scoring import guest_scorer, host_scorer
 from coalition.protocols.feature.binning import apply_bins
 from coalition.protocols.feature.woe_transform import apply_woe_transform, onehot_name
@@ -145,29 +146,21 @@ def test_points_add_up_to_the_score_of_the_joint_prediction(runs):
 
 def test_online_scorers_give_the_batch_points(runs):
     guest, host, out, _ = runs
-    pred = out[G]["pr"]["predictions"].frame
-    g_part, h_part = out[G]["sc"]["model"], out[H]["sc"]["model"]
-    hs, gs = host_scorer(h_part), guest_scorer(g_part)
-    test_g, test_h = guest.iloc[::3], host.iloc[::3]
-    ids = sorted(test_g["id"])[:20]
-    hrows = test_h.set_index("id").loc[ids, hs.feature_names or []]
-    hrows = hrows.assign(job=np.nan)  # online sources are numeric: text is served missing
-    partial = hs.partial(hrows.to_numpy(dtype=np.float64), ids, "telco", {})
-    grows = test_g.set_index("id").loc[ids, gs.feature_names or []].to_numpy(dtype=np.float64)
+    pred = out[G]["pr"]["predictions"].frame.set_index("id")
+    hs, gs = host_scorer(out[H]["sc"]["model"]), guest_scorer(out[G]["sc"]["model"])
+    assert hs.categories == {"job": ["chef", "clerk", "nurse", "pilot"]}
+    test_g, test_h = guest.iloc[::3], host.iloc[::3].copy()
+    test_h.loc[test_h.index[:3], "job"] = ["astronaut", None, "pilot"]  # unseen, missing
+    ids = list(test_g["id"][:20])
+    # what an online source hands the scorers: text coded by its training categories
+    hrows = coded_matrix(test_h.set_index("id").loc[ids, hs.feature_names or []],
+                         hs.categories, "features")
+    assert np.isnan(hrows[1, 1]) and hrows[0, 1] == -1.0
+    partial = hs.partial(hrows, ids, "telco", {})
+    grows = coded_matrix(test_g.set_index("id").loc[ids, gs.feature_names or []],
+                         gs.categories, "crm")
     online = gs.combine(grows, {"telco": partial})
-    # the batch prediction with the same text column missing agrees to the last digit
-    def again(party_frame: pd.DataFrame, party: Party) -> Any:
-        def main(ctx: Context) -> Any:
-            model = g_part if party == G else h_part
-            label = "y" if party == G else None
-            return _run(Predict, ctx, "pr", {}, {"model": model,
-                                                 "data": Dataset(party_frame, "id", label)})
-        return main
-    batch = run_parties({G: again(test_g[test_g["id"].isin(ids)], G),
-                         H: again(test_h[test_h["id"].isin(ids)].assign(job=None), H)})
-    bp = batch[G]["predictions"].frame.set_index("id").loc[ids, "points"].to_numpy()
-    assert online == pytest.approx(bp, abs=1e-9)
-    assert not np.allclose(online, pred.set_index("id").loc[ids, "points"].to_numpy())
+    assert online == pytest.approx(pred.loc[ids, "points"].to_numpy(), abs=1e-9)
 
 
 def test_woe_and_scorecard_send_nothing_and_the_host_gets_no_label_value(runs):

@@ -51,18 +51,27 @@ _LINEAR = frozenset({"hetero_lr", "hetero_linr"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _SCORECARD = "scorecard"
+_UNSEEN = "\x00unseen"  # no training category: falls in the rare bin
 
 
 class _Encoder:
-    """Raw feature rows (the WOE transform's input columns) to the LR's encoded columns."""
+    """Raw feature rows (the WOE transform's input columns) to the LR's encoded columns.
+
+    Categorical columns arrive coded by the online source (category index, ``-1`` unseen,
+    NaN missing; :mod:`.features`) and are decoded to their categories here."""
 
     def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
         self._columns = columns
         self.raw_names = list(columns)
         self._encoded = list(linear.feature_names)
+        self.categories = {f: list(s["bins"]["categories"]) for f, s in columns.items()
+                           if s["bins"]["kind"] == "categorical"}
 
     def __call__(self, X: Matrix) -> Matrix:
         frame = pd.DataFrame(X, columns=self.raw_names)
+        for name, cats in self.categories.items():
+            frame[name] = [None if np.isnan(v) else cats[int(v)] if 0 <= v < len(cats)
+                           else _UNSEEN for v in X[:, self.raw_names.index(name)]]
         out: Matrix = apply_woe_transform(self._columns, frame)[self._encoded].to_numpy(
             dtype=np.float64)
         return out
@@ -73,6 +82,7 @@ class HostScorer:
 
     feature_names: list[str] | None = None
     maskable = False  # partial results can be masked between hosts (linear models)
+    categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def info(self) -> dict[str, Any]:
         """What the guest needs to read this host's partial results (sent once, at deploy)."""
@@ -126,6 +136,7 @@ class _ScorecardHost(_LinearHost):
         super().__init__(linear)
         self._encode = _Encoder(columns, linear)
         self.feature_names = self._encode.raw_names
+        self.categories = self._encode.categories
 
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
@@ -149,6 +160,7 @@ class GuestScorer:
 
     feature_names: list[str] | None = None
     vertical: bool = True
+    categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
         """Remember each host's :meth:`HostScorer.info`; ``owners`` maps a training party
@@ -206,6 +218,7 @@ class _ScorecardGuest(_LinearGuest):
         self._encode = _Encoder(columns, linear)
         self._scaling = scaling
         self.feature_names = self._encode.raw_names
+        self.categories = self._encode.categories
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
         return self._scaling.score(self._total(self._encode(X), partials))
