@@ -56,6 +56,16 @@ def test_monotonic_bins_have_a_monotone_event_rate_and_missing_keeps_its_bin():
     assert not (np.diff(q) > 0).all()
 
 
+def test_integer_columns_leave_no_empty_bin():
+    rng = np.random.default_rng(4)
+    x = rng.poisson(0.7, 500).astype(float)
+    y = (rng.uniform(0, 1, 500) < 0.2 + 0.2 * np.minimum(x, 3)).astype(float)
+    for method in ("chimerge", "monotonic"):
+        edges = supervised_edges(x, y, method, 5)
+        counts = np.bincount(np.searchsorted(np.asarray(edges), x, side="left"))
+        assert len(counts) == len(edges) + 1 and (counts > 0).all()
+
+
 def test_constant_and_all_missing_columns_get_no_edges():
     y = np.array([0.0, 1.0, 0.0, 1.0])
     assert supervised_edges(np.ones(4), y, "chimerge", 3) == []

@@ -65,6 +65,9 @@ def supervised_edges(x: FloatArray, y: FloatArray, method: Literal["chimerge", "
     events = np.bincount(codes, weights=ys, minlength=len(edges) + 1)
     rows = np.bincount(codes, minlength=len(edges) + 1)
     groups = [(float(e), float(r - e)) for e, r in zip(events, rows, strict=True)]
+    for j in reversed(range(len(groups))):  # interpolated edges can leave a fine bin empty
+        if groups[j] == (0.0, 0.0) and len(groups) > 1:
+            _merge(groups, edges, j - 1 if j == len(groups) - 1 else j)
     if method == "monotonic":
         up = np.corrcoef(xs, ys)[0, 1] >= 0 if ys.std() > 0 else True
         while True:
