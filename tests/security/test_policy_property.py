@@ -84,6 +84,8 @@ CASES = [
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
     Case("feature_woe"), Case("feature_woe", {}, GUEST),
     Case("scorecard"), Case("scorecard", {}, GUEST),
+    Case("feature_correlation"), Case("feature_correlation", {}, GUEST),
+    Case("feature_correlation", {}, COSITED, "policy.coordinator_cosited"),
 ]
 
 
@@ -113,7 +115,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform",
-                            "feature_sample"):
+                            "feature_sample", "feature_correlation"):
         target["inputs"] = {"data": "read.data"}
     elif case.component in ("feature_woe", "scorecard"):
         tasks["bin"] = {"component": "feature_binning", "inputs": {"data": "read.data"}}

@@ -3,7 +3,7 @@
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
-``feature_selection``, ``feature_transform``, ``feature_woe``,
+``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_psi``, ``feature_sample``, ``scorecard``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
@@ -12,6 +12,7 @@ from coalition.components import (
     data_split,
     evaluate,
     feature_binning,
+    feature_correlation,
     feature_psi,
     feature_sample,
     feature_selection,
@@ -68,6 +69,7 @@ __all__ = [
     "digest",
     "evaluate",
     "feature_binning",
+    "feature_correlation",
     "feature_psi",
     "feature_sample",
     "feature_selection",

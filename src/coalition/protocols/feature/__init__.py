@@ -9,6 +9,7 @@ console draws (``docs/feature_engineering.md``).
 from coalition.protocols.feature.spec import (
     STATS_SUMMARY,
     BinningParams,
+    CorrelationParams,
     ScorecardParams,
     SelectionParams,
     StabilityParams,
@@ -27,6 +28,7 @@ from coalition.protocols.feature.tables import Table, tables_report
 __all__ = [
     "STATS_SUMMARY",
     "BinningParams",
+    "CorrelationParams",
     "ScorecardParams",
     "SelectionParams",
     "StabilityParams",

@@ -10,7 +10,8 @@ from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
 __all__ = ["STATS_SUMMARY", "BinningParams", "ScorecardParams", "SelectionParams",
-           "StabilityParams", "StatisticsParams", "TransformParams", "WoeParams"]
+           "StabilityParams", "StatisticsParams", "TransformParams", "WoeParams",
+           "CorrelationParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -142,3 +143,13 @@ class ScorecardParams(Params):
     base_score: float = Field(600.0, description="score at the base odds")
     base_odds: float = Field(50.0, gt=0.0, description="good:bad odds at the base score")
     pdo: float = Field(20.0, gt=0.0, description="points to double the odds")
+
+
+class CorrelationParams(Params):
+    """Which own columns enter the cross-party Pearson matrix."""
+
+    params_of = "feature correlation"
+
+    columns: tuple[str, ...] = Field((), description=(
+        "own numeric columns to correlate (default: every feature column; each must be "
+        "numeric without missing values)"))
