@@ -9,7 +9,7 @@ proposal (``coalition.node.jobs.consent``), and the initiator runs it at submit 
 Rules (defaults in brackets; see ``docs/security.md`` "policy"):
 
 * ``policy.coordinator_cosited`` — an arbiter (SS Beaver-triple dealer, HE key holder,
-  horizontal aggregator, cross-party Pearson dealer) must sit at an organisation that runs no data party of the task: a
+  horizontal aggregator) must sit at an organisation that runs no data party of the task: a
   dealer that also holds data opens the other side's shares, a key holder decrypts the
   residuals (labels), an aggregator sees its own clients' updates in the clear.
 * ``policy.ss_guest_dealer`` — ``hetero_lr``/``hetero_linr`` with ``protocol: ss`` and no
@@ -343,16 +343,8 @@ def _statistics(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pri
     return []
 
 
-def _correlation(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
-                 ) -> list[Violation]:
-    """``feature_correlation``: the arbiter deals Beaver triples; co-sited with a data party
-    it would unmask the other side's standardised columns."""
-    return _coordinator(name, node, sites)
-
-
 _RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
-          **dict.fromkeys(_HORIZONTAL, _horizontal), "feature_statistics": _statistics,
-          "feature_correlation": _correlation}
+          **dict.fromkeys(_HORIZONTAL, _horizontal), "feature_statistics": _statistics}
 
 
 def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
