@@ -5,12 +5,18 @@ Synthetic, generated from a seed (``coalition.engine.synthetic``): a bank with l
 
     python examples/jobs/make_credit_data.py
     coalition job run-local examples/jobs/credit_risk.yaml
+
+It also writes ``bank_raw.csv`` and ``telco_raw.csv``: the same customers as raw exports
+would have them, with missing values and text columns, for ``credit_scorecard.yaml``.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from coalition.engine.synthetic import make_credit_scenario
 
@@ -23,7 +29,25 @@ def write_credit_data(folder: Path, n_bank: int = 2000, n_telco: int = 2500,
     bank, telco = folder / "bank.csv", folder / "telco.csv"
     scenario.bank.to_csv(bank, index=False)
     scenario.telco.to_csv(telco, index=False)
+    write_raw(scenario.bank, scenario.telco, folder)
     return bank, telco
+
+
+def write_raw(bank: pd.DataFrame, telco: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
+    """Raw exports: an ``employment`` and a ``plan`` text column, income and data usage
+    missing for some customers (seeded, deterministic)."""
+    rng = np.random.default_rng(11)
+    bank = bank.assign(employment=rng.choice(["salaried", "self-employed", "retired",
+                                              "student"], len(bank), p=[.6, .2, .15, .05]))
+    bank.loc[rng.random(len(bank)) < 0.08, "income"] = np.nan
+    plan = np.where(telco["monthly_bill"] < 45, "basic",
+                    np.where(telco["monthly_bill"] < 80, "plus", "max"))
+    telco = telco.assign(plan=plan)
+    telco.loc[rng.random(len(telco)) < 0.1, "data_gb"] = np.nan
+    paths = folder / "bank_raw.csv", folder / "telco_raw.csv"
+    bank.to_csv(paths[0], index=False)
+    telco.to_csv(paths[1], index=False)
+    return paths
 
 
 if __name__ == "__main__":

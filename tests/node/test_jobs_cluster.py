@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import numpy as np
+import pandas as pd
 import psutil
 import pytest
 import typer
@@ -262,3 +264,75 @@ def test_a_node_restart_fails_its_running_job_which_can_be_rerun(cluster: Cluste
     again = wait(cluster["bank"], rerun["id"])
     assert again["state"] == "succeeded"
     assert states(again) == {"read": "succeeded", "align": "succeeded"}
+
+
+SCORECARD_KINDS = ["psi", "feature_binning", "feature_woe", "hetero_lr", "scorecard",
+                   "predict"]
+
+
+def scorecard_dag() -> dict[str, Any]:
+    """Raw CSVs (missing values, text columns) -> PSI -> binning with WOE/IV -> WOE transform
+    -> SS-LR -> scorecard -> predict (issue 19; docs/feature_engineering.md)."""
+    return {
+        "version": 1, "name": "credit_scorecard",
+        "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
+        "tasks": {
+            "read": {"component": "reader", "parameters": {"id_column": "phone"},
+                     "role_parameters": {"guest": {"label_column": "default"}},
+                     "party_parameters": {"guest:bank": {"path": "bank_raw"},
+                                          "host:telco": {"path": "telco_raw"}}},
+            "align": {"component": "psi", "parameters": {"protocol": "ecdh"},
+                      "inputs": {"data": "read.data"}},
+            "binning": {"component": "feature_binning", "inputs": {"data": "align.data"},
+                        "parameters": {"bins": 4, "key_bits": 1024,
+                                       "allow_insecure_key": True}},
+            "woe": {"component": "feature_woe",
+                    "inputs": {"bins": "binning.model", "data": "align.data"}},
+            "lr": {"component": "hetero_lr", "inputs": {"train_data": "woe.data"},
+                   "parameters": {"protocol": "ss", "epochs": 3, "batch_size": 64}},
+            "card": {"component": "scorecard", "inputs": {"woe": "woe.model", "lr": "lr.model"}},
+            "predict": {"component": "predict",
+                        "inputs": {"model": "card.model", "data": "align.data"}},
+        },
+    }
+
+
+def test_credit_scorecard_from_raw_csvs_to_a_deployed_service(cluster: Cluster) -> None:
+    bank, telco = cluster["bank"], cluster["telco"]
+    data = cluster.root / "data"
+    scenario = make_credit_scenario(300, 350, 200, seed=7)
+    raw_bank = scenario.bank.assign(
+        employment=["salaried", "self-employed", "retired"] * 100)
+    raw_bank.loc[raw_bank.index[::7], "income"] = None  # missing values, own bin
+    raw_telco = scenario.telco.assign(plan=["basic", "plus", "max", "basic", "plus"] * 70)
+    raw_telco.loc[raw_telco.index[::9], "data_gb"] = None
+    raw_bank.to_csv(data / "bank_raw.csv", index=False)
+    raw_telco.to_csv(data / "telco_raw.csv", index=False)
+    cluster.register_dataset("bank", "bank_raw", data / "bank_raw.csv", id_column="phone",
+                             label_column="default")
+    cluster.register_dataset("telco", "telco_raw", data / "telco_raw.csv", id_column="phone")
+    cluster.grant("telco", "telco_raw", to="bank", kinds=SCORECARD_KINDS)
+
+    job = bank.call("POST", "/jobs", json={"dag": scorecard_dag(), "timeout_s": 60})
+    done = wait(bank, job["id"])
+    assert done["state"] == "succeeded", done
+    # The bank publishes the scorecard (its part and the telco's, each on its own node) and
+    # serves it from the raw tables: text and missing values are binned at request time.
+    published = bank.call("POST", "/models", json={
+        "name": "card", "source": {"job_id": job["id"], "task": "card"}})
+    assert published["component"] == "scorecard"
+    bank.call("POST", "/online-sources", json={"name": "bank-online", "dataset": "bank_raw"})
+    telco.call("POST", "/online-sources", json={"name": "telco-online", "dataset": "telco_raw"})
+    bank.call("POST", "/services", json={"name": "card", "model": "card", "source": "bank-online",
+                                         "hosts": {"telco": "telco-online"}})
+    shared = sorted(set(raw_bank["phone"].astype(str)) & set(raw_telco["phone"].astype(str)))
+    ids = shared[:8]
+    online = bank.call("POST", "/services/card/predict", json={"ids": ids})
+    # The job's own predictions (points column) agree with the service.
+    [job_out] = [d for d in bank.call("GET", "/datasets")
+                 if d["name"].startswith("predict.predictions")
+                 and f"job {job['id']}," in d.get("description", "")]
+    batch = pd.read_parquet(job_out["location"])
+    points = dict(zip(batch["phone"].astype(str), batch["points"], strict=True))
+    np.testing.assert_allclose(online["scores"], [points[i] for i in ids], rtol=0, atol=1e-6)
+    assert min(online["scores"]) > 300 and max(online["scores"]) < 900

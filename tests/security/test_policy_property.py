@@ -82,6 +82,10 @@ CASES = [
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
+    Case("feature_woe"), Case("feature_woe", {}, GUEST),
+    Case("scorecard"), Case("scorecard", {}, GUEST),
+    Case("feature_correlation"), Case("feature_correlation", {}, GUEST),
+    Case("feature_correlation", {}, COSITED, "policy.coordinator_cosited"),
 ]
 
 
@@ -111,8 +115,18 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform",
-                            "feature_sample"):
+                            "feature_sample", "feature_correlation"):
         target["inputs"] = {"data": "read.data"}
+    elif case.component in ("feature_woe", "scorecard"):
+        tasks["bin"] = {"component": "feature_binning", "inputs": {"data": "read.data"}}
+        woe = {"bins": "bin.model", "data": "read.data"}
+        if case.component == "feature_woe":
+            target["inputs"] = woe
+        else:
+            tasks["woe"] = {"component": "feature_woe", "inputs": woe}
+            tasks["lr"] = {"component": "hetero_lr", "inputs": {"train_data": "woe.data"},
+                           "parameters": {"protocol": "ss"}}
+            target["inputs"] = {"woe": "woe.model", "lr": "lr.model"}
     elif case.component == "feature_psi":
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}
     elif case.component != "reader":

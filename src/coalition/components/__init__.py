@@ -3,8 +3,8 @@
 Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
-``feature_selection``, ``feature_transform``,
-``feature_psi``, ``feature_sample``). ``coalition component describe NAME``
+``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
+``feature_psi``, ``feature_sample``, ``scorecard``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -12,17 +12,20 @@ from coalition.components import (
     data_split,
     evaluate,
     feature_binning,
+    feature_correlation,
     feature_psi,
     feature_sample,
     feature_selection,
     feature_statistics,
     feature_transform,
+    feature_woe,
     hetero_lr,
     hetero_secureboost,
     homo,
     predict,
     psi,
     reader,
+    scorecard,
 )
 from coalition.components.artifacts import (
     Artifact,
@@ -66,11 +69,13 @@ __all__ = [
     "digest",
     "evaluate",
     "feature_binning",
+    "feature_correlation",
     "feature_psi",
     "feature_sample",
     "feature_selection",
     "feature_statistics",
     "feature_transform",
+    "feature_woe",
     "hetero_lr",
     "hetero_secureboost",
     "homo",
@@ -79,5 +84,6 @@ __all__ = [
     "psi",
     "reader",
     "register",
+    "scorecard",
     "slots",
 ]

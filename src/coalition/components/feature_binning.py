@@ -22,8 +22,16 @@ from typing import Any
 import numpy as np
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Metrics, ModelPart, Report
-from coalition.components.base import Component, Input, Output, TaskContext, slots
+from coalition.components.base import (
+    Component,
+    Input,
+    Output,
+    ParamProblem,
+    TaskContext,
+    slots,
+)
 from coalition.components.registry import register
+from coalition.core.errors import ConfigError
 from coalition.core.ids import Role
 from coalition.protocols.feature import BinningParams, Table, tables_report
 from coalition.protocols.feature.binning import apply_bins, bin_labels, fit_bins, n_bins
@@ -37,6 +45,7 @@ from coalition.protocols.feature.woe import (
 __all__ = ["BIN_COLUMNS", "IV_COLUMNS", "FeatureBinning"]
 
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
+_SUPERVISED = frozenset({"chimerge", "monotonic"})
 BIN_COLUMNS = ("feature", "bin", "label", "rows", "events", "non_events", "woe")
 IV_COLUMNS = ("party", "feature", "bins", "iv")
 
@@ -59,13 +68,27 @@ class FeatureBinning(Component):
         metrics=Output(ArtifactKind.METRICS, _PARTIES, doc="binned features"),
     )
 
+    @classmethod
+    def check_role(cls, role: Role, params: BinningParams) -> list[ParamProblem]:
+        """ChiMerge and monotonic binning need labels: the guest's own columns only."""
+        if params.method in _SUPERVISED and role is not Role.GUEST:
+            return [ParamProblem("method", "supervised binning needs the labels; a host "
+                                           "bins with quantile or equal_width")]
+        return []
+
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Fit own bins; exchange encrypted label sums when ``compute_iv``."""
         p = ctx.params_as(BinningParams)
         data = ctx.dataset("data")
+        problems = self.check_role(ctx.role, p)
+        if problems:
+            raise ConfigError("invalid component parameters", component=self.ref(),
+                              problems=[str(x) for x in problems])
+        labels = (binary_labels(data.labels()).astype(np.float64)
+                  if p.method in _SUPERVISED else None)
         fitted = fit_bins(data.frame, data.features, method=p.method, bins=p.bins,
                           categorical=frozenset(p.categorical),
-                          min_category_count=p.min_category_count)
+                          min_category_count=p.min_category_count, labels=labels)
         codes = apply_bins(fitted, data.frame)
         sizes = {f: n_bins(s) for f, s in fitted.items()}
         party = str(ctx.party)

@@ -1,7 +1,8 @@
 """``predict``: score aligned rows jointly with a trained vertical model.
 
-Works with the model parts of ``hetero_lr``, ``hetero_linr`` and ``hetero_secureboost``; each
-party loads its own part. Who learns what is each protocol's prediction step: linear models
+Works with the model parts of ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost`` and
+``scorecard`` (each party first encodes its raw rows with the part's WOE transform, then
+scores as ``hetero_lr``); each party loads its own part. Who learns what is each protocol's prediction step: linear models
 send the guest each host's partial scores ``w_h·x_h`` — with several hosts only masked values
 whose sum the guest can decode (pairwise masks agreed between hosts), with one host in the
 clear, and a host refuses parts with fewer features than its
@@ -10,7 +11,7 @@ sends the guest each host's go-left bits for its own splits. Hosts learn nothing
 guest gets the predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and
-``predicted_label``.
+``predicted_label``; a scorecard adds ``points``.
 """
 
 from __future__ import annotations
@@ -25,15 +26,24 @@ from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Mode
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.hetero_lr import party_table
 from coalition.components.registry import register
+from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
 from coalition.core.params import Params
-from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
+from coalition.protocols.feature.woe_transform import apply_woe_transform
+from coalition.protocols.linear import (
+    LinearModelPart,
+    PartyTable,
+    predict_guest,
+    predict_host,
+)
+from coalition.protocols.linear.predict import TooFewFeatures
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 
-__all__ = ["SCORE", "Predict", "PredictParams", "predictions_frame"]
+__all__ = ["POINTS", "SCORE", "Predict", "PredictParams", "predictions_frame"]
 
 SCORE = "score"
+POINTS = "points"
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
 # A predictor returns (ids, scores) at the guest and None at a host.
@@ -69,6 +79,35 @@ def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
 
 
+def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTable]:
+    columns, linear, _ = scorecard_part(model.data)
+    frame = apply_woe_transform(columns, data.frame)
+    names = list(linear.feature_names)
+    try:
+        x = frame[names].to_numpy(dtype=np.float64)
+    except KeyError as exc:
+        raise InputError("the data lacks columns the scorecard uses") from exc
+    return linear, PartyTable.from_arrays(data.ids(), x, None, names)
+
+
+def _scorecard_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+                     ) -> tuple[list[str], NDArray[np.float64]]:
+    linear, table = _encoded(model, data)
+    return table.ids, predict_guest(ctx.comm, linear, table)
+
+
+def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    # The policy counts raw features: the indicator columns of one feature would pass a
+    # count of encoded columns while the partial score still names the row's bin.
+    raw = len(scorecard_part(model.data)[0])
+    if raw < ctx.env.policy_min_serving_features:
+        raise TooFewFeatures("this node's policy refuses to serve a model part with fewer "
+                             "features than its minimum", features=raw,
+                             minimum=ctx.env.policy_min_serving_features)
+    linear, table = _encoded(model, data)
+    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features)
+
+
 _PREDICTORS: dict[tuple[str, Role], Predictor] = {
     ("hetero_lr", Role.GUEST): _linear_guest,
     ("hetero_lr", Role.HOST): _linear_host,
@@ -76,6 +115,8 @@ _PREDICTORS: dict[tuple[str, Role], Predictor] = {
     ("hetero_linr", Role.HOST): _linear_host,
     ("hetero_secureboost", Role.GUEST): _sb_guest,
     ("hetero_secureboost", Role.HOST): _sb_host,
+    ("scorecard", Role.GUEST): _scorecard_guest,
+    ("scorecard", Role.HOST): _scorecard_host,
 }
 
 
@@ -100,7 +141,8 @@ class Predict(Component):
 
     name = "predict"
     version = "1.0.0"
-    description = "Score aligned rows with a hetero_lr / hetero_linr / hetero_secureboost model."
+    description = ("Score aligned rows with a hetero_lr / hetero_linr / hetero_secureboost / "
+                   "scorecard model.")
     Params = PredictParams
     roles = _PARTIES
     required_roles = _PARTIES
@@ -123,4 +165,9 @@ class Predict(Component):
         if scored is None:
             return {}
         ids, scores = scored
-        return {"predictions": predictions_frame(data, ids, np.asarray(scores, dtype=np.float64))}
+        out = predictions_frame(data, ids, np.asarray(scores, dtype=np.float64))
+        if model.component == "scorecard":
+            p = np.clip(np.asarray(scores, dtype=np.float64), 1e-300, 1.0 - 1e-16)
+            points = scorecard_part(model.data)[2].score(np.log(p) - np.log1p(-p))
+            out = out.with_frame(out.frame.assign(**{POINTS: points}))
+        return {"predictions": out}

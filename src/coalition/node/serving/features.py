@@ -17,15 +17,21 @@ mixes members without copying one (no partial result repeats a member's exactly)
 computed for every asked ID, so a lookup's cost does not depend on membership.
 Without a decoy key (the guest's own source) an unknown ID gets a zero row, and the guest uses
 ``found`` to answer "not found" for it.
+
+Text columns: a model whose bins hold categories (a scorecard) binds them with their training
+categories, and the source codes each value as the category's index (``-1`` for one unseen at
+training, NaN for a missing value), so rows stay a float matrix; any other text column is an
+error.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,6 +48,24 @@ MODES = ("index", "sql")
 Rows = tuple[NDArray[np.float64], NDArray[np.bool_]]
 Lookup = Callable[[Sequence[str]], Rows]
 _SQL_DECOY_POOL = 4096  # rows a SQL source keeps in memory to answer unknown IDs
+#: Training categories of the bound text columns (see the module docstring).
+Categories = Mapping[str, Sequence[str]]
+
+
+def coded_matrix(frame: pd.DataFrame, categories: Categories | None, dataset: str
+                 ) -> NDArray[np.float64]:
+    """``frame`` as floats, the ``categories`` columns coded as category indices."""
+    out = frame.copy()
+    for name, cats in (categories or {}).items():
+        if name in out.columns:
+            index = {c: float(i) for i, c in enumerate(cats)}
+            out[name] = [np.nan if pd.isna(v) else index.get(str(v), -1.0) for v in frame[name]]
+    try:
+        matrix: NDArray[np.float64] = out.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError("non-numeric feature column in the online source",
+                         dataset=dataset) from exc
+    return matrix
 
 
 class DecoyRows:
@@ -93,9 +117,11 @@ class FeatureSource:
                              dataset=self.dataset, columns=absent)
         return [where[n] for n in names]
 
-    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
+             categories: Categories | None = None) -> Lookup:
         """A function from IDs to the rows of ``names`` (see :meth:`positions`) and their
-        ``found`` flags; unknown IDs get decoy rows under ``decoy_key`` (zero rows without)."""
+        ``found`` flags; unknown IDs get decoy rows under ``decoy_key`` (zero rows without);
+        text columns named in ``categories`` are coded (module docstring)."""
         raise NotImplementedError
 
 
@@ -109,14 +135,11 @@ class IndexSource(FeatureSource):
         self._pos = {str(v): i for i, v in enumerate(frame[dataset.id_column].tolist())}
         self._frame = frame[self.columns]
 
-    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
+             categories: Categories | None = None) -> Lookup:
         """Rows by ID from a float matrix of just the bound columns."""
         cols = [self.columns[i] for i in self.positions(names)]
-        try:
-            matrix = self._frame[cols].to_numpy(dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InputError("non-numeric feature column in the online source",
-                             dataset=self.dataset) from exc
+        matrix = coded_matrix(self._frame[cols], categories, self.dataset)
         pos = self._pos
         decoys = DecoyRows(decoy_key, matrix) if decoy_key is not None else None
 
@@ -151,7 +174,7 @@ class SqlSource(FeatureSource):
         self._id = self._table.c[dataset.id_column]
         self._id_type: Any = self._id.type.python_type if hasattr(self._id.type, "python_type") else str
 
-    def _pool(self, cols: list[Any]) -> NDArray[np.float64]:
+    def _pool(self, cols: list[Any], categories: Categories | None) -> NDArray[np.float64]:
         """Up to :data:`_SQL_DECOY_POOL` rows held in memory to stand in for unknown IDs (read
         once at bind time, so an unknown ID costs no extra query)."""
         query = sa.select(self._id, *cols).order_by(self._id).limit(_SQL_DECOY_POOL)
@@ -160,13 +183,17 @@ class SqlSource(FeatureSource):
                 rows = conn.execute(query).all()
         except SQLAlchemyError as exc:
             raise InputError("online SQL lookup failed", reason=type(exc).__name__) from exc
-        return np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), len(cols))
+        frame = pd.DataFrame([tuple(r[1:]) for r in rows], columns=[c.name for c in cols])
+        return coded_matrix(frame, categories, self.dataset).reshape(len(rows), len(cols))
 
-    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None) -> Lookup:
+    def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
+             categories: Categories | None = None) -> Lookup:
         """Rows by ID from one ``SELECT ... WHERE id IN (...)`` per call."""
         cols = [self._table.c[self.columns[i]] for i in self.positions(names)]
         query = sa.select(self._id, *cols).where(self._id.in_(sa.bindparam("ids", expanding=True)))
-        decoys = DecoyRows(decoy_key, self._pool(cols)) if decoy_key is not None else None
+        decoys = (DecoyRows(decoy_key, self._pool(cols, categories)) if decoy_key is not None
+                  else None)
+        names_ = [c.name for c in cols]
 
         def key(i: str) -> Any:
             try:
@@ -189,8 +216,10 @@ class SqlSource(FeatureSource):
             found = np.array([k is not None and str(k) in by_id for k in keys], dtype=np.bool_)
             out = np.zeros((len(ids), len(cols)))
             if found.any():
-                out[found] = np.array([by_id[str(k)] for k, f in zip(keys, found, strict=True)
-                                       if f], dtype=np.float64).reshape(-1, len(cols))
+                frame = pd.DataFrame([tuple(by_id[str(k)]) for k, f in zip(keys, found,
+                                                                           strict=True) if f],
+                                     columns=names_)
+                out[found] = coded_matrix(frame, categories, self.dataset).reshape(-1, len(cols))
             if decoys is not None:  # for every ID, as in the index source
                 out = np.where(found[:, None], out, decoys.rows(ids))
             return out, found

@@ -130,7 +130,8 @@ def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: i
                                     host=org) from exc
         info = {**info, "mask_key": signed_public(rt.identity, rt.name,
                                                   (partner, service, model, version))}
-    lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity))
+    lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity),
+                                             scorer.categories)
     binding = HostBinding(model, version, scorer, lookup, info,
                           cohosts if scorer.maskable else ())
     if persist:

@@ -10,7 +10,10 @@ batch prediction's (``coalition.components.predict``):
   partial score and the intercept and applies the link;
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
-* horizontal models — every party holds the whole model; the guest scores alone.
+* horizontal models — every party holds the whole model; the guest scores alone;
+* scorecards — as vertical LR, after each party encodes its own raw rows with the part's WOE
+  transform (the host its bin indicators, the guest its WOE); the guest returns points
+  (``coalition.protocols.feature.scorecard``), not a probability.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
 A host answers unknown IDs with decoy rows (:mod:`.features`), so partial results never say
@@ -24,10 +27,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.components import ModelPart
+from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError, ProtocolError
+from coalition.protocols.feature.scorecard import Scaling
+from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
@@ -43,6 +50,31 @@ Matrix = NDArray[np.float64]
 _LINEAR = frozenset({"hetero_lr", "hetero_linr"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+_SCORECARD = "scorecard"
+_UNSEEN = "\x00unseen"  # no training category: falls in the rare bin
+
+
+class _Encoder:
+    """Raw feature rows (the WOE transform's input columns) to the LR's encoded columns.
+
+    Categorical columns arrive coded by the online source (category index, ``-1`` unseen,
+    NaN missing; :mod:`.features`) and are decoded to their categories here."""
+
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
+        self._columns = columns
+        self.raw_names = list(columns)
+        self._encoded = list(linear.feature_names)
+        self.categories = {f: list(s["bins"]["categories"]) for f, s in columns.items()
+                           if s["bins"]["kind"] == "categorical"}
+
+    def __call__(self, X: Matrix) -> Matrix:
+        frame = pd.DataFrame(X, columns=self.raw_names)
+        for name, cats in self.categories.items():
+            frame[name] = [None if np.isnan(v) else cats[int(v)] if 0 <= v < len(cats)
+                           else _UNSEEN for v in X[:, self.raw_names.index(name)]]
+        out: Matrix = apply_woe_transform(self._columns, frame)[self._encoded].to_numpy(
+            dtype=np.float64)
+        return out
 
 
 class HostScorer:
@@ -50,6 +82,7 @@ class HostScorer:
 
     feature_names: list[str] | None = None
     maskable = False  # partial results can be masked between hosts (linear models)
+    categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def info(self) -> dict[str, Any]:
         """What the guest needs to read this host's partial results (sent once, at deploy)."""
@@ -98,8 +131,23 @@ class _TreeHost(HostScorer):
         return {"bits": base64.b64encode(packed.tobytes()).decode()}
 
 
+class _ScorecardHost(_LinearHost):
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
+        super().__init__(linear)
+        self._encode = _Encoder(columns, linear)
+        self.feature_names = self._encode.raw_names
+        self.categories = self._encode.categories
+
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        return super().partial(self._encode(X), ids, me, pair_keys)
+
+
 def host_scorer(part: ModelPart) -> HostScorer:
     """The host-side scorer of a host part."""
+    if part.component == _SCORECARD:
+        columns, linear, _ = scorecard_part(part.data)
+        return _ScorecardHost(columns, linear)
     if part.component in _LINEAR:
         return _LinearHost(LinearModelPart.from_artifact(part.data))
     if part.component in _TREES:
@@ -112,6 +160,7 @@ class GuestScorer:
 
     feature_names: list[str] | None = None
     vertical: bool = True
+    categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
         """Remember each host's :meth:`HostScorer.info`; ``owners`` maps a training party
@@ -128,6 +177,12 @@ class _LinearGuest(GuestScorer):
         self.feature_names = list(part.feature_names)
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        total = self._total(X, partials)
+        out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
+        return out
+
+    def _total(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        """The linear predictor: own partial score, intercept and the hosts' partials."""
         n = X.shape[0]
         total = (self._part.partial_score(X) if self.feature_names else np.zeros(n)) + (
             self._part.intercept or 0.0)
@@ -151,8 +206,22 @@ class _LinearGuest(GuestScorer):
             if len(masked) < 2:
                 raise ProtocolError("a masked partial score came without its co-hosts'")
             total = total + decode_sum(masked)
-        out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
-        return out
+        return total
+
+
+class _ScorecardGuest(_LinearGuest):
+    """Points: ``offset - factor · logit`` over the guest's and the hosts' encoded rows."""
+
+    def __init__(self, columns: dict[str, Any], linear: LinearModelPart,
+                 scaling: Scaling) -> None:
+        super().__init__(linear)
+        self._encode = _Encoder(columns, linear)
+        self._scaling = scaling
+        self.feature_names = self._encode.raw_names
+        self.categories = self._encode.categories
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._scaling.score(self._total(self._encode(X), partials))
 
 
 class _TreeGuest(GuestScorer):
@@ -230,6 +299,8 @@ def guest_scorer(part: ModelPart) -> GuestScorer:
                          role=part.role.value)
     if part.component in _LINEAR:
         return _LinearGuest(LinearModelPart.from_artifact(part.data))
+    if part.component == _SCORECARD:
+        return _ScorecardGuest(*scorecard_part(part.data))
     if part.component in _TREES:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)

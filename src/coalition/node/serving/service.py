@@ -145,7 +145,8 @@ def _guest_lookup(rt: NodeRuntime, source: str | None, scorer: GuestScorer
         src, dataset = get_source(db, source)
         db.expunge(dataset)
         mode = src.mode
-    return open_source(dataset, mode).bind(scorer.feature_names), mode == "sql"
+    return open_source(dataset, mode).bind(scorer.feature_names,
+                                            categories=scorer.categories), mode == "sql"
 
 
 def _activate(rt: NodeRuntime, actor: str, req: DeployRequest, persist: bool) -> Deployed:

@@ -9,10 +9,13 @@ console draws (``docs/feature_engineering.md``).
 from coalition.protocols.feature.spec import (
     STATS_SUMMARY,
     BinningParams,
+    CorrelationParams,
+    ScorecardParams,
     SelectionParams,
     StabilityParams,
     StatisticsParams,
     TransformParams,
+    WoeParams,
 )
 from coalition.protocols.feature.statistics import (
     STAT_COLUMNS,
@@ -25,6 +28,8 @@ from coalition.protocols.feature.tables import Table, tables_report
 __all__ = [
     "STATS_SUMMARY",
     "BinningParams",
+    "CorrelationParams",
+    "ScorecardParams",
     "SelectionParams",
     "StabilityParams",
     "STAT_COLUMNS",
@@ -35,4 +40,5 @@ __all__ = [
     "host_share",
     "tables_report",
     "TransformParams",
+    "WoeParams",
 ]

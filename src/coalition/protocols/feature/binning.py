@@ -8,7 +8,8 @@ Numeric columns: ``quantile`` (inner edges at the levels ``1/b, …, (b-1)/b`` o
 values, numpy's linear interpolation, duplicates dropped) or ``equal_width`` (``b`` equal
 intervals between min and max). Bin ``i`` holds ``edges[i-1] < x <= edges[i]`` (right-closed,
 as pandas' ``cut``); values beyond the training range fall in the first or last bin. Missing
-values have their own last bin. A constant column has one value bin; an all-missing column only
+values have their own last bin. ``chimerge`` and ``monotonic`` (the label owner's columns
+only) merge fine quantile bins against the labels (:mod:`.supervised`). A constant column has one value bin; an all-missing column only
 the missing bin (both documented, not errors).
 
 Categorical columns (text or listed in ``categorical``): one bin per category with at least
@@ -26,10 +27,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.core.errors import InputError
+from coalition.protocols.feature.supervised import supervised_edges
 
 __all__ = ["apply_bins", "bin_labels", "fit_bins", "n_bins"]
 
 IntArray = NDArray[np.int64]
+Method = Literal["quantile", "equal_width", "chimerge", "monotonic"]
 
 
 def _numeric_values(col: pd.Series, name: str) -> NDArray[np.float64]:
@@ -53,10 +56,15 @@ def _fit_numeric(values: NDArray[np.float64], method: Literal["quantile", "equal
     return [float(e) for e in np.unique(edges) if seen.min() <= e < seen.max()]
 
 
-def fit_bins(frame: pd.DataFrame, columns: list[str], *, method: Literal["quantile",
-             "equal_width"], bins: int, categorical: frozenset[str],
-             min_category_count: int) -> dict[str, Any]:
-    """Fitted bins of ``columns`` as JSON: ``{feature: {"kind", "edges" | "categories"}}``."""
+def fit_bins(frame: pd.DataFrame, columns: list[str], *, method: Method, bins: int,
+             categorical: frozenset[str], min_category_count: int,
+             labels: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """Fitted bins of ``columns`` as JSON: ``{feature: {"kind", "edges" | "categories"}}``.
+
+    ``labels`` (0/1, one per row) are needed by ``chimerge`` and ``monotonic`` only."""
+    supervised = method in ("chimerge", "monotonic")
+    if supervised and labels is None:
+        raise InputError("supervised binning needs the labels (the guest's own columns only)")
     out: dict[str, Any] = {}
     for name in columns:
         col = frame[name]
@@ -66,9 +74,12 @@ def fit_bins(frame: pd.DataFrame, columns: list[str], *, method: Literal["quanti
             counts = col.dropna().astype(str).value_counts()
             cats = sorted(str(c) for c, k in counts.items() if k >= min_category_count)
             out[name] = {"kind": "categorical", "categories": cats}
-        else:
+        elif method == "quantile" or method == "equal_width":  # noqa: PLR1714 (mypy narrows ==)
             out[name] = {"kind": "numeric",
                          "edges": _fit_numeric(_numeric_values(col, name), method, bins)}
+        elif labels is not None:
+            out[name] = {"kind": "numeric", "edges": supervised_edges(
+                _numeric_values(col, name), labels, method, bins)}
     return out
 
 

@@ -9,8 +9,9 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "BinningParams", "SelectionParams", "StabilityParams",
-           "StatisticsParams", "TransformParams"]
+__all__ = ["STATS_SUMMARY", "BinningParams", "ScorecardParams", "SelectionParams",
+           "StabilityParams", "StatisticsParams", "TransformParams", "WoeParams",
+           "CorrelationParams"]
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
@@ -48,8 +49,10 @@ class BinningParams(Params):
 
     params_of = "feature binning"
 
-    method: Literal["quantile", "equal_width"] = Field("quantile", description=(
-        "numeric columns: bins at equal-frequency quantiles or equal-width intervals"))
+    method: Literal["quantile", "equal_width", "chimerge", "monotonic"] = Field(
+        "quantile", description=(
+            "numeric columns: equal-frequency quantiles, equal-width intervals, or (the "
+            "guest's own columns, against its labels) ChiMerge / monotonic event rate"))
     bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
     categorical: tuple[str, ...] = Field((), description=(
         "columns binned by category even if numeric (text columns always are)"))
@@ -119,3 +122,34 @@ class StabilityParams(Params):
     method: Literal["quantile", "equal_width"] = Field("quantile", description=(
         "numeric bins fitted on the expected table"))
     bins: int = Field(10, ge=2, le=1000, description="numeric bins before duplicates are dropped")
+
+
+class WoeParams(Params):
+    """How ``feature_woe`` encodes each binned feature (hosts always use bin indicators)."""
+
+    params_of = "WOE transform"
+
+    encoding: Literal["woe", "onehot"] = Field("woe", description=(
+        "guest: each own feature becomes its bin's WOE (one column) or one 0/1 column per "
+        "bin; hosts have no WOE (it is label-derived) and always use bin indicators"))
+
+
+class ScorecardParams(Params):
+    """Points scaling of ``scorecard`` (Siddiqi 2006): ``base_score`` points at good:bad odds
+    ``base_odds``; every ``pdo`` points double the odds."""
+
+    params_of = "scorecard"
+
+    base_score: float = Field(600.0, description="score at the base odds")
+    base_odds: float = Field(50.0, gt=0.0, description="good:bad odds at the base score")
+    pdo: float = Field(20.0, gt=0.0, description="points to double the odds")
+
+
+class CorrelationParams(Params):
+    """Which own columns enter the cross-party Pearson matrix."""
+
+    params_of = "feature correlation"
+
+    columns: tuple[str, ...] = Field((), description=(
+        "own numeric columns to correlate (default: every feature column; each must be "
+        "numeric without missing values)"))
