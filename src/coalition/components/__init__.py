@@ -4,7 +4,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``,
-``feature_psi``, ``feature_sample``). ``coalition component describe NAME``
+``feature_psi``, ``feature_sample``, ``verify3``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -23,6 +23,7 @@ from coalition.components import (
     predict,
     psi,
     reader,
+    verify3,
 )
 from coalition.components.artifacts import (
     Artifact,
