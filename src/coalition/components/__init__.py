@@ -81,4 +81,5 @@ __all__ = [
     "reader",
     "register",
     "slots",
+    "verify3",
 ]
