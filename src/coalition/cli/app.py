@@ -19,6 +19,7 @@ from coalition.cli import (
     service,
     session,
     user,
+    verify3,
     version,
 )
 from coalition.cli.exit_codes import ExitCode
@@ -46,6 +47,7 @@ user.register(app)
 partner.register(app)
 dataset.register(app)
 grant.register(app)
+verify3.register(app)
 
 
 def main() -> None:

@@ -28,13 +28,14 @@ from coalition.node.psi_tasks.schedules import SCHEDULER as PSI_SCHEDULES
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import routes as services
 from coalition.node.serving.metrics import EXPOSITIONS
+from coalition.node.verify3 import routes as verify3
 
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library, catalog, psi))
+                                   jobs, library, catalog, psi, verify3))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
