@@ -1,7 +1,7 @@
 """Hostile bank against three-element verification: guessing a record's name one OPRF
 evaluation at a time runs into the telco's quota (and the refusal costs nothing); a job that
 proposes verify3 under another crypto suite than the federation's is refused by the policy.
-The node service's grant check: ``tests/node/test_verify3_service.py`` (a partner without a
+The node service's grant check: ``tests/security/test_verify3_attack.py`` (a partner without a
 grant is refused before anything is evaluated)."""
 
 import pytest

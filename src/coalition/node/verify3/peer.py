@@ -45,8 +45,7 @@ def table_page(rt: NodeRuntime, partner: str, request: TableRequest) -> TablePag
 
 def evaluate(rt: NodeRuntime, partner: str, request: EvaluateRequest) -> Evaluated:
     """``[k]B`` for a padded batch, after :func:`.service.admit_batch`."""
-    table = service.admit_batch(rt, partner, request)
-    blinded = service.unb64(request.elements, request.count, table.element_bytes)
+    table, blinded = service.admit_batch(rt, partner, request)
     return Evaluated(elements=service.b64(table.evaluate(blinded).tobytes()))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from coalition.core.errors import AuthError
+from coalition.core.errors import AuthError, ConflictError, CryptoError, InputError
 from coalition.node.peer.method import Name, PeerMethod, PeerRequest, PeerResponse
 from coalition.protocols.pir.spec import QuotaExceededError
 
@@ -22,7 +22,7 @@ __all__ = ["MAX_ELEMENTS_PER_CALL", "PAGE_ROWS", "VERIFY3_EVALUATE", "VERIFY3_MA
 MAX_ELEMENTS_PER_CALL = 3 * 8192
 #: Tags per table page (16 bytes each; ~700 kB of base64).
 PAGE_ROWS = 32_768
-_ERRORS = (QuotaExceededError, AuthError)
+_ERRORS = (QuotaExceededError, AuthError, ConflictError, InputError, CryptoError)
 
 
 class ServiceRef(PeerRequest):

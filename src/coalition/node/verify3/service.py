@@ -222,14 +222,22 @@ def check_access(rt: NodeRuntime, partner: str, service: str) -> Verify3ServiceR
                         service=service) from None
 
 
-def admit_batch(rt: NodeRuntime, partner: str, request: EvaluateRequest) -> VerificationTable:
-    """Grant, epoch, batch size, then charge the quota and record the batch: all before any
-    evaluation. :class:`QuotaExceededError` counts nothing."""
+def admit_batch(rt: NodeRuntime, partner: str,
+                request: EvaluateRequest) -> tuple[VerificationTable, np.ndarray[Any, Any]]:
+    """Grant, epoch, batch size and encoding, then charge the quota and record the batch: all
+    before any evaluation. Returns the table and the decoded elements; a refusal (typed)
+    counts nothing."""
     row = check_access(rt, partner, request.service)
     if request.epoch != row.epoch:
         raise ConflictError("the service has a new epoch; fetch its manifest again",
                             service=row.name)
-    check_batch(request.count)
+    try:
+        check_batch(request.count)
+    except ProtocolError as exc:
+        raise InputError("a batch holds three elements per triple", count=request.count) \
+            from exc
+    table = table_of(rt, row)
+    blinded = unb64(request.elements, request.count, table.element_bytes)
     with rt.db.session() as db:
         serialise(db, "verify3")
         used = int(db.scalar(select(func.coalesce(func.sum(Verify3BatchRow.elements), 0)).where(
@@ -249,7 +257,7 @@ def admit_batch(rt: NodeRuntime, partner: str, request: EvaluateRequest) -> Veri
             f"verification quota exceeded for {partner}: {request.count} evaluations asked, "
             f"{max(0, limit - used)} of {limit} left in this epoch",
             limit=limit, used=used, requested=request.count)
-    return table_of(rt, row)
+    return table, blinded
 
 
 # -- consumer ---------------------------------------------------------------------------------
