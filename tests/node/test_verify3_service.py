@@ -176,3 +176,6 @@ def test_quota_refuses_on_both_sides_and_a_rebuild_starts_a_new_epoch(pair: Pair
     assert rebuilt["epoch"] != first["epoch"]
     again = bank_api.post("/api/v1/verify3/query", headers=pair.bank.auth(), json=body)
     assert again.status_code == 200 and again.json()["results"][0]["name_match"] is True
+    metrics = telco_api.get("/metrics", headers=pair.telco.auth()).text
+    assert 'coalition_verify3_batches_total{side="served",outcome="refused"} 1' in metrics
+    assert 'coalition_verify3_evaluations_total{side="served"}' in metrics

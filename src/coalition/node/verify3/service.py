@@ -34,6 +34,7 @@ from coalition.node.partners.directory import get_partner
 from coalition.node.partners.grants import check_grant
 from coalition.node.runtime import NodeRuntime
 from coalition.node.slots import Slot
+from coalition.node.verify3.metrics import VERIFY3_METRICS
 from coalition.node.verify3.peer_methods import (
     MAX_ELEMENTS_PER_CALL,
     PAGE_ROWS,
@@ -217,6 +218,7 @@ def check_access(rt: NodeRuntime, partner: str, service: str) -> Verify3ServiceR
             db.expunge(row)
             return row
     except (AuthError, NotFoundError):
+        rt.state(VERIFY3_METRICS).record("served", "refused", 0)
         _refuse(rt, partner, service, "no grant")
         raise AuthError("no approved grant lets this partner use the verification service",
                         service=service) from None
@@ -251,6 +253,8 @@ def admit_batch(rt: NodeRuntime, partner: str,
                                    actor=f"partner:{partner}", at=utcnow()))
             emit(db, Event(EventKind.VERIFY3_BATCH, f"partner:{partner}", f"verify3:{row.name}",
                            {"side": "served", "elements": request.count, "epoch": row.epoch}))
+    rt.state(VERIFY3_METRICS).record("served", "refused" if refused else "ok",
+                                     0 if refused else request.count)
     if refused and limit is not None:
         _refuse(rt, partner, row.name, "quota")
         raise QuotaExceededError(
@@ -320,6 +324,7 @@ def query(rt: NodeRuntime, actor: str, partner: str, service: str,
             service=service, epoch=m.epoch, count=q.padded, elements=b64(q.blinded.tobytes())))
         flags.extend(finish(q, params, m, tags, unb64(answer.elements, q.padded, width)))
         elements += q.padded
+    rt.state(VERIFY3_METRICS).record("queried", "ok", elements)
     with rt.db.session() as db:
         db.add(Verify3BatchRow(side="queried", partner=partner, service=service, epoch=m.epoch,
                                elements=elements, triples=len(triples), actor=actor, at=utcnow()))
