@@ -7,8 +7,15 @@ gRPC + mTLS), measured in the same run.
 ``services.psi.100k``: ``ours`` = the node-run wall seconds of the run record (job created →
 finished: proposal, consent, worker start, reading, PSI, derived dataset), ``protocol_only_s``
 = the direct runner's wall seconds, ``ratio`` = protocol-only / node-run (the share of the
-node-run time the protocol itself takes). ``services.pir.batch`` and ``services.verify3.batch``
-are not measured yet (the PIR node service is not built).
+node-run time the protocol itself takes). ``services.pir.batch`` is not measured yet (the PIR
+node service is not built).
+
+``services.verify3.batch``: 1,000 (phone, name, ID number) triples verified by the bank's node
+against a service the telco's node published (two node processes, mTLS peer channel): ``ours``
+= the bank's API call wall seconds with its copy of the tags current (one blinded OPRF round
+trip), ``first_query_s`` the same with the tags downloaded first, ``protocol_only_s`` the same
+batch between :func:`coalition.protocols.verify3.run_bank` and ``run_telco`` in one process
+(in-memory hub, same table), ``ratio`` = protocol-only / node; ``publish_s`` the telco's build.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _common import emit
+from _common import emit, median_time
 
-from coalition.core.ids import Role
+from coalition.core.ids import Party, Role
 from coalition.demo.cluster import start_cluster
 from coalition.engine.direct.psi import PartyJob, free_port, mint_certs, run_local_pair
+from coalition.protocols.verify3 import VerificationTable, run_bank, run_telco
+from coalition.testing import run_parties
 
 
 def _sets(n: int) -> tuple[list[str], list[str]]:
@@ -76,7 +85,13 @@ def node_run(root: Path, guest_file: Path, host_file: Path) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="100k x 100k only (≤ 3 minutes)")
-    ap.parse_args()
+    ap.add_argument("--only", choices=("psi", "verify3"), default=None,
+                    help="run one benchmark only")
+    args = ap.parse_args()
+    if args.only != "psi":
+        verify3_batch(records=10_000 if args.quick else 100_000)
+    if args.only == "verify3":
+        return
     n = 100_000
     with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:
         root = Path(tmp).resolve()
@@ -92,6 +107,61 @@ def main() -> None:
          params={"guest": n, "host": n, "protocol": "kkrt", "shared": n // 2},
          protocol_only_s=round(anchor, 2), ratio=round(anchor / node["wall_s"], 3),
          client_wall_s=round(node["client_s"], 2), intersection=int(node["intersection"]))
+
+
+
+def _people(n: int) -> list[tuple[str, str, str]]:
+    return [(f"138{i:08d}", f"Name {secrets.token_hex(3)}", f"{secrets.randbits(60):018d}")
+            for i in range(n)]
+
+
+def verify3_batch(*, records: int, triples: int = 1_000) -> None:
+    """``services.verify3.batch``: see the module docstring."""
+    people = _people(records)
+    # a quarter all-match, a quarter wrong name, a quarter wrong ID, a quarter unknown phone
+    batch = []
+    for i in range(triples):
+        phone, name, id_no = people[(i * 7919) % records]
+        kind = i % 4
+        batch.append([phone if kind < 3 else f"139{i:08d}", name if kind != 1 else "Someone",
+                      id_no if kind != 2 else "0"])
+    with tempfile.TemporaryDirectory(prefix="bench-verify3-") as tmp:
+        root = Path(tmp).resolve()
+        src = root / "subscribers.csv"
+        pd.DataFrame(people, columns=["phone", "name", "id_number"]).to_csv(src, index=False)
+        table = VerificationTable.build(people)
+        bank_p, telco_p = Party.guest("bank"), Party.host("telco")
+
+        def direct() -> None:
+            run_parties({bank_p: lambda ctx: run_bank(ctx, batch,
+                                                      cached=(table.manifest, table.tags)),
+                         telco_p: lambda ctx: run_telco(ctx, table)}, timeout=120)
+
+        anchor = median_time(direct, reps=3, warmup=1)
+        with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[root],
+                           fast_password_hashing=True) as cluster:
+            cluster.register_dataset("telco", "subscribers", src, id_column="id_number")
+            cluster.grant("telco", "subscribers", to="bank", kinds=["verify3"])
+            start = time.perf_counter()
+            made = cluster["telco"].call("POST", "/verify3/services", json={
+                "name": "kyc", "dataset": "subscribers"})
+            publish_s = time.perf_counter() - start
+            body = {"partner": "telco", "service": "kyc", "triples": batch}
+            start = time.perf_counter()
+            first = cluster["bank"].call("POST", "/verify3/query", json=body)
+            first_s = time.perf_counter() - start
+            ours = median_time(lambda: cluster["bank"].call("POST", "/verify3/query", json=body),
+                               reps=3, warmup=0)
+    found = sum(r["phone_found"] for r in first["results"])
+    matched = sum(r["name_match"] and r["id_match"] for r in first["results"])
+    if (found, matched) != (3 * triples // 4, triples // 4):
+        raise SystemExit(f"verify3 answered wrongly: {found} found, {matched} all-match")
+    emit("services.verify3.batch", unit="s", ours=round(ours, 3),
+         anchor="protocol-only (verify3 roles in one process, in-memory hub, same table)",
+         anchor_value=round(anchor, 3), higher_is_better=False,
+         params={"triples": triples, "records": int(made["rows"]), "suite": made["suite"]},
+         protocol_only_s=round(anchor, 3), ratio=round(anchor / ours, 3),
+         first_query_s=round(first_s, 3), publish_s=round(publish_s, 2))
 
 
 if __name__ == "__main__":

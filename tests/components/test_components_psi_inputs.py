@@ -33,3 +33,14 @@ def test_duplicate_ids_with_conflicting_labels_are_counted_and_warned(run_compon
     assert out[G]["metrics"].values["intersection_size"] == 3.0
     assert out[H]["metrics"].values["duplicate_ids"] == 0.0
     assert any("different labels" in r.getMessage() for r in caplog.records)
+
+
+def test_bytes_on_the_wire_are_reported_and_agree_between_the_parties(run_component):
+    g = Dataset(pd.DataFrame({"id": [f"p{i}" for i in range(50)], "x": range(50)}), "id")
+    h = Dataset(pd.DataFrame({"id": [f"p{i}" for i in range(25, 90)], "z": range(65)}), "id")
+    out = run_component(Psi, {G: {"protocol": "ecdh"}, H: {"protocol": "ecdh"}},
+                        {G: {"data": g}, H: {"data": h}})
+    mg, mh = out[G]["metrics"].values, out[H]["metrics"].values
+    # every encoded payload one party sends is one the other receives
+    assert mg["bytes_sent"] == mh["bytes_received"] > 50 * 32
+    assert mh["bytes_sent"] == mg["bytes_received"] > 65 * 32

@@ -76,6 +76,7 @@ def test_psi_task_runs_records_and_downloads_with_permission(cluster: Cluster) -
     assert run["protocol"] == "kkrt" and run["started_by"] == "user:admin"
     assert run["input_rows"] == len(BANK_IDS)
     assert run["intersection_size"] == len(SHARED)
+    assert run["wire_bytes"] is not None and run["wire_bytes"] > 0
     assert run["wall_s"] is not None and run["wall_s"] > 0
     expected = hashlib.sha256("".join(f"{i}\n" for i in SHARED).encode()).hexdigest()
     assert run["result_hash"] == expected

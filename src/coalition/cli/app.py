@@ -20,6 +20,7 @@ from coalition.cli import (
     session,
     template,
     user,
+    verify3,
     version,
 )
 from coalition.cli.exit_codes import ExitCode
@@ -48,6 +49,7 @@ partner.register(app)
 dataset.register(app)
 grant.register(app)
 template.register(app)
+verify3.register(app)
 
 
 def main() -> None:

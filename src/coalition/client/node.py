@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -522,6 +522,30 @@ class NodeClient:
         if r.status_code >= 400:
             _body(r)
         return r.content
+
+    # -- three-element verification ------------------------------------------------------
+
+    def publish_verify3(self, body: Mapping[str, Any]) -> Any:
+        """Publish (or rebuild under a new key) a verification service from a dataset."""
+        return self.request("POST", "/verify3/services", json=dict(body))
+
+    def list_verify3_services(self) -> Any:
+        """The verification services this node publishes."""
+        return self.request("GET", "/verify3/services")
+
+    def rebuild_verify3(self, name: str) -> Any:
+        """Rebuild a service from its dataset under a fresh key (a new epoch)."""
+        return self.request("POST", f"/verify3/services/{_seg(name)}/rebuild")
+
+    def verify3(self, partner: str, service: str, triples: Sequence[Sequence[str]]) -> Any:
+        """Verify ``[phone, name, id_number]`` triples against a partner's service."""
+        return self.request("POST", "/verify3/query", json={
+            "partner": partner, "service": service, "triples": [list(t) for t in triples]})
+
+    def list_verify3_batches(self, *, side: str | None = None, limit: int | None = None) -> Any:
+        """Verification batches served and queried by this node (counts only)."""
+        params = {k: v for k, v in (("side", side), ("limit", limit)) if v is not None}
+        return self.request("GET", "/verify3/batches", params=params)
 
 
 def _body(r: httpx.Response) -> Any:

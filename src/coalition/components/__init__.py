@@ -4,8 +4,8 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
-``feature_psi``, ``feature_sample``, ``scorecard``). ``coalition component describe NAME``
-prints a component's declaration with its parameters as JSON Schema.
+``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``). ``coalition component
+describe NAME`` prints a component's declaration with its parameters as JSON Schema.
 """
 
 from coalition.components import (
@@ -26,6 +26,7 @@ from coalition.components import (
     psi,
     reader,
     scorecard,
+    verify3,
 )
 from coalition.components.artifacts import (
     Artifact,
@@ -86,4 +87,5 @@ __all__ = [
     "register",
     "scorecard",
     "slots",
+    "verify3",
 ]

@@ -73,7 +73,11 @@ class Psi(Component):
             # after this one would train on nothing: say so where the operator looks.
             _log.warning("psi: the intersection is empty (task %s); check the ID column and "
                          "its format on every party", ctx.task)
-        metrics = {"input_rows": float(len(data.frame)), "intersection_size": float(result.size)}
+        # bytes this party put on and took off the wire for the protocol (encoded payloads):
+        # the node's PSI run record reports their sum as ``wire_bytes``
+        metrics = {"input_rows": float(len(data.frame)), "intersection_size": float(result.size),
+                   "bytes_sent": float(result.summary.bytes_sent),
+                   "bytes_received": float(result.summary.bytes_received)}
         metrics.update(_duplicate_counts(data, ctx.task))
         return {"data": aligned, "metrics": Metrics(metrics)}
 

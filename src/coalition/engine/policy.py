@@ -68,6 +68,7 @@ from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
 from coalition.protocols.psi import PsiParams
 from coalition.protocols.secureboost import SecureBoostParams
+from coalition.protocols.verify3 import Verify3Params
 
 __all__ = [
     "MIN_CLIENT_ORGS",
@@ -370,11 +371,15 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
 
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
-    """A federation on one crypto suite runs no PSI task under another (no downgrade by the
+    """A federation on one crypto suite runs no PSI (or verify3) task under another (no downgrade by the
     proposer: ``tests/security/test_suite_downgrade.py``)."""
-    if node.component.name != "psi":
+    if node.component.name == "psi":
+        suites = [p.suite for p in _params(node, PsiParams)]
+    elif node.component.name == "verify3":
+        suites = [p.suite for p in _params(node, Verify3Params)]
+    else:
         return []
-    if any(p.suite != policy.crypto_suite for p in _params(node, PsiParams)):
+    if any(s != policy.crypto_suite for s in suites):
         return [Violation("policy.crypto_suite", name,
                           f"the federation runs the {policy.crypto_suite.value} crypto suite")]
     return []

@@ -28,13 +28,15 @@ from coalition.node.psi_tasks.schedules import SCHEDULER as PSI_SCHEDULES
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import routes as services
 from coalition.node.serving.metrics import EXPOSITIONS
+from coalition.node.verify3 import routes as verify3
+from coalition.node.verify3.metrics import VERIFY3_METRICS
 
 __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library, catalog, psi))
+                                   jobs, library, catalog, psi, verify3))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -57,6 +59,7 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     metrics_of(rt).count_at_scrape("jobs", state_counts)  # /metrics: jobs and tasks by state
     rt.state(PSI_SCHEDULES)  # the cron loop of PSI tasks, resuming from stored due times
     rt.state(EXPOSITIONS).append(rt.state(PSI_METRICS).render)  # PSI counters on /metrics
+    rt.state(EXPOSITIONS).append(rt.state(VERIFY3_METRICS).render)  # verify3 batch counters
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,

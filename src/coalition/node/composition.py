@@ -21,6 +21,7 @@ from coalition.node.peer.client import PeerClient
 from coalition.node.peer.registry import PeerRegistry
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import host as serving_handlers
+from coalition.node.verify3 import peer as verify3_handlers
 
 __all__ = ["install", "peer_registry"]
 
@@ -29,7 +30,7 @@ def peer_registry() -> PeerRegistry:
     """Every peer method this node answers, with its handler and guards."""
     registry = PeerRegistry()
     for register in (partner_handlers.register, job_handlers.register, model_handlers.register,
-                     serving_handlers.register):
+                     serving_handlers.register, verify3_handlers.register):
         register(registry)
     registry.check()
     return registry

@@ -70,6 +70,9 @@ class EventKind(StrEnum):
     PSI_RUN_FINALISED = "psi.run_finalised"  # sizes, protocol, wall time, result hash
     PSI_RESULT_DOWNLOADED = "psi.result_downloaded"  # who, which run, format, row count
     PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
+    VERIFY3_PUBLISHED = "verify3.published"  # a verification table built (new epoch)
+    VERIFY3_BATCH = "verify3.batch"  # one batch served or queried: counts only, never content
+    VERIFY3_REFUSED = "verify3.refused"  # a partner's batch refused (grant or quota)
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed

@@ -192,6 +192,9 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
             run.wall_s = (job.finished_at - job.created_at).total_seconds()
         run.input_rows = _metric(db, job.id, party, "input_rows")
         run.intersection_size = _metric(db, job.id, party, "intersection_size")
+        sent, received = (_metric(db, job.id, party, "bytes_sent"),
+                          _metric(db, job.id, party, "bytes_received"))
+        run.wire_bytes = None if sent is None or received is None else sent + received
         if job.state == JobState.SUCCEEDED:
             key = repo.get_task(db, job.id, PSI_STEP).keys.get(party)
             if key is not None:
@@ -200,7 +203,7 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
                        {"task": run.task_id, "job": run.job_id, "state": run.state,
                         "protocol": run.protocol, "input_rows": run.input_rows,
                         "intersection_size": run.intersection_size, "wall_s": run.wall_s,
-                        "result_hash": run.result_hash}))
+                        "wire_bytes": run.wire_bytes, "result_hash": run.result_hash}))
         return run_view(run)
 
     finalised_now: list[bool] = []

@@ -40,7 +40,10 @@ class PsiRunRow(Base):
     ``state`` mirrors the job's until :func:`coalition.node.psi_tasks.service.finalise_run`
     sets the final one and ``finalised_at``; sizes, wall time and the result's hash
     (SHA-256 over the sorted intersected IDs, one per line) are filled then.
-    ``wire_bytes`` stays ``None`` while the job runner does not report transport bytes.
+    ``wire_bytes``: the PSI protocol's encoded payloads this node sent plus received (the
+    ``psi`` component's ``bytes_sent`` and ``bytes_received`` metrics; with two parties, all
+    the protocol's traffic; gRPC/TLS framing not counted); ``None`` if the job did not report
+    them.
     """
 
     __tablename__ = "psi_runs"
