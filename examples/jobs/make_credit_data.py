@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from coalition.demo.templates.generators import raw_exports
 from coalition.engine.synthetic import make_credit_scenario
 
 
@@ -35,15 +35,9 @@ def write_credit_data(folder: Path, n_bank: int = 2000, n_telco: int = 2500,
 
 def write_raw(bank: pd.DataFrame, telco: pd.DataFrame, folder: Path) -> tuple[Path, Path]:
     """Raw exports: an ``employment`` and a ``plan`` text column, income and data usage
-    missing for some customers (seeded, deterministic)."""
-    rng = np.random.default_rng(11)
-    bank = bank.assign(employment=rng.choice(["salaried", "self-employed", "retired",
-                                              "student"], len(bank), p=[.6, .2, .15, .05]))
-    bank.loc[rng.random(len(bank)) < 0.08, "income"] = np.nan
-    plan = np.where(telco["monthly_bill"] < 45, "basic",
-                    np.where(telco["monthly_bill"] < 80, "plus", "max"))
-    telco = telco.assign(plan=plan)
-    telco.loc[rng.random(len(telco)) < 0.1, "data_gb"] = np.nan
+    missing for some customers (seeded; :func:`coalition.demo.templates.generators.raw_exports`,
+    the joint credit risk template's generator)."""
+    bank, telco = raw_exports(bank, telco)
     paths = folder / "bank_raw.csv", folder / "telco_raw.csv"
     bank.to_csv(paths[0], index=False)
     telco.to_csv(paths[1], index=False)

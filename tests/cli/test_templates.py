@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 
 from coalition.cli.app import app
 from coalition.demo.templates import TEMPLATES, get_template
-from coalition.demo.templates.generators import make_marketing_data
+from coalition.demo.templates.generators import (
+    make_credit_raw,
+    make_marketing_data,
+    make_verification_data,
+)
 from coalition.engine.dag import load_dag
 from coalition.engine.validate import validate_dag
 
@@ -45,8 +49,9 @@ def test_init_writes_a_valid_dag_its_data_and_a_readme(tmp_path, name):
     folder = tmp_path / name
     graph = validate_dag(load_dag(folder / "dag.yaml"))
     for org in get_template(name).parties:
-        assert (folder / "data" / f"{org}.csv").is_file(), org
         assert any(p.name == org for p in graph.parties)
+    for party in graph.parties:  # every data party's table; an arbiter holds none
+        assert (folder / "data" / f"{party.name}.csv").is_file() == (party.role.value != "arbiter")
     assert get_template(name).question in (folder / "README.md").read_text("utf-8")
 
 
@@ -79,3 +84,43 @@ def test_template_runs_standalone_and_reaches_its_floor(tmp_path, name):
     assert run["state"] == "succeeded", run
     assert run["headline"]["reached_floor"], run
     assert run["headline"]["value"] >= get_template(name).headline.floor
+
+
+def test_verify3_flags_equal_the_generated_truth_exactly(tmp_path):
+    res = CliRunner().invoke(app, ["template", "run", "verify3", "--standalone", "--json",
+                                   "--customers", "300", "--dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(tmp_path / "result.csv", dtype={"customer_id": str})
+    want = pd.read_csv(tmp_path / "expected_flags.csv", dtype={"customer_id": str})
+    flags = ["phone_found", "name_match", "id_match"]
+    merged = got.merge(want, on="customer_id", suffixes=("", "_want"))
+    assert len(merged) == len(want) == 300
+    for flag in flags:
+        assert (merged[flag] == merged[f"{flag}_want"]).all(), flag
+    # every case the generator plants is present: all match, each element wrong, phone unknown
+    cases = set(map(tuple, want[flags].to_numpy().tolist()))
+    assert {(1, 1, 1), (1, 0, 1), (1, 1, 0), (0, 0, 0)} <= cases
+
+
+def test_verification_and_credit_generators_plant_what_their_pages_say():
+    v = make_verification_data(2000, 10000, seed=2)
+    rates = v.truth[["phone_found", "name_match", "id_match"]].mean()
+    assert abs(rates.phone_found - 0.93) < 0.02 and abs(rates.id_match - 0.86) < 0.03
+    assert set(v.bank.phone[v.truth.phone_found == 1]) <= set(v.telco.phone)
+    assert not set(v.bank.phone[v.truth.phone_found == 0]) & set(v.telco.phone)
+    bank, telco = make_credit_raw(1000, 1250, 750, seed=2)
+    assert bank.income.isna().any() and telco.data_gb.isna().any()
+    assert not pd.api.types.is_numeric_dtype(bank.employment)
+    assert not pd.api.types.is_numeric_dtype(telco.plan)
+
+
+@pytest.mark.slow
+def test_cross_analysis_runs_across_three_node_processes(tmp_path):
+    res = CliRunner().invoke(app, ["template", "run", "cross_analysis", "--exit", "--json",
+                                   "--customers", "600", "--dir", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    run = json.loads(res.stdout.strip().splitlines()[-1])
+    assert run["mode"] == "nodes" and run["state"] == "succeeded", run
+    assert run["headline"]["reached_floor"], run
+    for org in ("bank", "telco", "coordinator"):
+        assert (tmp_path / "nodes" / org / "node.log").is_file(), org

@@ -58,12 +58,12 @@ def _register(nodes: Cluster, dag: dict[str, Any], files: dict[str, Path], guest
     for task in job["tasks"].values():
         if task["component"] != "reader":
             continue
-        params = task.get("parameters", {})
-        label = task.get("role_parameters", {}).get("guest", {}).get("label_column")
         for site, site_params in task.get("party_parameters", {}).items():
-            org = site.split(":", 1)[1]
+            role, org = site.split(":", 1)
+            params = {**task.get("parameters", {}),
+                      **task.get("role_parameters", {}).get(role, {}), **site_params}
             nodes.register_dataset(org, org, files[org], id_column=params.get("id_column", "id"),
-                                   label_column=label if site.startswith("guest:") else None)
+                                   label_column=params.get("label_column"))
             site_params["path"] = org  # a registered dataset name on that node
             tell(f"{org}: registered its table as dataset '{org}'")
     for org in job["parties"].get("host", []):
@@ -95,11 +95,19 @@ def _follow(nodes: Cluster, name: str, dag: dict[str, Any], guest: str, *, tell:
                           template.headline.floor, time.monotonic() - started,
                           error=job.get("error") or None, workdir=str(root))
         if job["state"] == "succeeded":
+            headline = template.headline
+            own: dict[str, float] = {}
             for m in api.job_metrics(job["id"]):
-                if m["task"] in dag["tasks"] and dag["tasks"][m["task"]]["component"] == \
-                        "evaluate":
+                if not m["party"].endswith(f":{guest}"):
+                    continue
+                if m["task"] == headline.task:
+                    own[m["name"]] = float(m["value"])
+                if dag["tasks"].get(m["task"], {}).get("component") == "evaluate":
                     run.metrics.setdefault(m["task"], {})[m["name"]] = float(m["value"])
+            if headline.output == "metrics" and own:
+                run.value = headline.read(own)
             for r in api.job_reports(job["id"]):
-                if r["task"] == template.headline.task and r["output"] == "report":
-                    run.value = template.headline.read(r["report"])
+                if headline.output == "report" and r["task"] == headline.task \
+                        and r["output"] == "report":
+                    run.value = headline.read(r["report"])
     return run

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from coalition.components import Environment
-from coalition.components.artifacts import Metrics, Report
+from coalition.components.artifacts import Dataset, Metrics, Report
 from coalition.core.ids import Party
 from coalition.demo.templates.catalog import Template, get_template
 from coalition.engine.dag import parse_dag
@@ -98,10 +98,22 @@ def run_template(name: str, workdir: Path, *, customers: int | None = None, seed
                 metrics = runner.output(task.name, guest, "metrics")
                 if isinstance(metrics, Metrics):
                     run.metrics[task.name] = dict(metrics.values)
-        report = runner.output(template.headline.task, guest, "report")
-        if isinstance(report, Report):
-            run.value = template.headline.read(report.content)
+        _write_result(runner, template.headline.task, guest, workdir / "result.csv")
+        found = runner.output(template.headline.task, guest, template.headline.output)
+        if isinstance(found, Report):
+            run.value = template.headline.read(found.content)
+        elif isinstance(found, Metrics):
+            run.value = template.headline.read(found.values)
     return run
+
+
+def _write_result(runner: StandaloneRunner, task: str, guest: Party, path: Path) -> None:
+    """The guest's ``data`` output of the headline task, if it has one, as ``result.csv``."""
+    node = runner.graph.tasks[task]
+    if "data" in node.component.outputs and guest in node.parties:
+        data = runner.output(task, guest, "data")
+        if isinstance(data, Dataset):
+            data.frame.to_csv(path, index=False)
 
 
 def _guest(parties: tuple[Party, ...]) -> Party:
