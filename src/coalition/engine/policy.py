@@ -370,11 +370,16 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
 
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
-    """A federation on one crypto suite runs no PSI task under another (no downgrade by the
-    proposer: ``tests/security/test_suite_downgrade.py``)."""
-    if node.component.name != "psi":
+    """A federation on one crypto suite runs no PSI or SecAgg task under another (no downgrade
+    by the proposer: ``tests/security/test_suite_downgrade.py``)."""
+    suites: list[CryptoSuite]
+    if node.component.name == "psi":
+        suites = [p.suite for p in _params(node, PsiParams)]
+    elif node.component.name in _HORIZONTAL:
+        suites = [p.suite for p in _params(node, HorizontalJobParams)]
+    else:
         return []
-    if any(p.suite != policy.crypto_suite for p in _params(node, PsiParams)):
+    if any(s != policy.crypto_suite for s in suites):
         return [Violation("policy.crypto_suite", name,
                           f"the federation runs the {policy.crypto_suite.value} crypto suite")]
     return []
