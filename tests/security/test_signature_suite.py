@@ -2,6 +2,8 @@
 checkpoints with SM2 (GB/T 32918.2) and refuses an Ed25519 (``standard``) signature — the
 hostile partner or insider re-signs a part with a key of the other suite."""
 
+import pickle
+
 import pytest
 
 from coalition.core import codec
@@ -34,6 +36,7 @@ def test_sm_keys_sign_and_verify_through_the_one_api():
     again = SigningKey(key.to_seed(), "sm")
     assert again.verify_key == public
     assert codec.decode(codec.encode({"k": public}))["k"] == public
+    assert pickle.loads(pickle.dumps(public)) == public  # to worker processes, by value
 
 
 def test_a_verifier_on_one_suite_refuses_a_key_of_the_other():

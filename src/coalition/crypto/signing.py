@@ -86,6 +86,10 @@ class VerifyKey:
         except nacl.exceptions.BadSignatureError as exc:
             raise CryptoError("bad signature", key=self.fingerprint()[:16]) from exc
 
+    def __reduce__(self) -> tuple[type[VerifyKey], tuple[bytes]]:
+        # by value: an SM2 key holds libcrypto handles, which do not pickle
+        return VerifyKey, (self.to_bytes(),)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, VerifyKey) and self.to_bytes() == other.to_bytes()
 

@@ -13,6 +13,9 @@ pseudorandom functions"; the OPRF is RFC 9497-style, :mod:`coalition.crypto.oprf
                S -> C : those buckets' records + Merkle proofs
     C      : F(k, x) -> tag, key; find the tag, decrypt the record (ChaCha20-Poly1305)
 
+Under the table's ``sm`` crypto suite: SM2 OPRF with SM3, SM2 manifest signature, HMAC-SM3
+tags/keys and SM4-GCM records (:mod:`..records`); the same messages and leakage.
+
 Who learns what (honest-but-curious; one-more-gap-DH for the OPRF):
 
 * the server learns the client's identity, the mode and the padded batch size ``m`` (a power
