@@ -15,7 +15,7 @@ from coalition.protocols.horizontal.secagg import (
     ServerSession,
 )
 from coalition.protocols.horizontal.secagg.keys import KeyPair, open_share, seal_share
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.prg import expand, expand_for
 from coalition.protocols.horizontal.spec import SecAggConfig
 
 
@@ -34,8 +34,9 @@ def test_sm_key_agreement_share_encryption_and_prg() -> None:
     with pytest.raises(CryptoError):  # an X25519 public key is not an SM2 point
         a.agree(KeyPair().public, b"ctx")
     seed = bytes(range(32))
-    words = expand(seed, 1000, 48, "sm")
-    assert words.max() < 2**48 and np.array_equal(words, expand(seed, 1000, 48, "sm"))
+    words = expand_for("sm")(seed, 1000, 48)
+    assert words.max() < 2**48 and np.array_equal(words, expand_for("sm")(seed, 1000, 48))
+    assert expand_for("standard") is expand
     assert not np.array_equal(words, expand(seed, 1000, 48))
 
 

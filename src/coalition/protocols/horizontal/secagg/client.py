@@ -25,7 +25,7 @@ from coalition.core import CryptoError, ProtocolError
 from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.keys import KeyPair, derive, open_share, seal_share
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 
 __all__ = ["SecAggClient", "ShareKeyCache", "mask_context", "share_context"]
@@ -152,10 +152,10 @@ class SecAggClient:
                                self.suite)
             self._held[src] = _unpack_shares(plain)
         y = vector.astype(np.uint64, copy=True)
-        y += expand(self._b, y.size, self.bits, self.suite)
+        y += expand_for(self.suite)(self._b, y.size, self.bits)
         for v in sorted(self._u2 & set(self._neighbours)):
             seed = self._s.agree(self._neighbours[v]["s_pk"], mask_context(self.tag))
-            p = expand(seed, y.size, self.bits, self.suite)
+            p = expand_for(self.suite)(seed, y.size, self.bits)
             if self.name < v:
                 y += p
             else:

@@ -22,7 +22,7 @@ from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.client import mask_context
 from coalition.protocols.horizontal.secagg.graph import neighbourhoods, threshold_for
 from coalition.protocols.horizontal.secagg.keys import KeyPair, public_key_bytes
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 from coalition.protocols.horizontal.secagg.spec import RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
@@ -95,12 +95,12 @@ class SecAggServer:
             total += y
         for u in self.u3:
             b = self._reconstruct(responses, "b", u)
-            total -= expand(b.to_bytes(32, "big"), self.length, bits, self.cfg.suite)
+            total -= expand_for(self.cfg.suite)(b.to_bytes(32, "big"), self.length, bits)
         for v in sorted(self.u2 - set(self.u3)):
             sk = KeyPair.from_int(self._reconstruct(responses, "sk", v), self.cfg.suite)
             for u in sorted(set(self.nbrs[v]) & set(self.u3)):
-                p = expand(sk.agree(self.keys[u]["s_pk"], mask_context(self.tag)), self.length,
-                           bits, self.cfg.suite)
+                p = expand_for(self.cfg.suite)(
+                    sk.agree(self.keys[u]["s_pk"], mask_context(self.tag)), self.length, bits)
                 if u < v:  # u added +p_uv
                     total -= p
                 else:

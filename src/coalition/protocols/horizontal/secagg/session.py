@@ -52,7 +52,7 @@ from coalition.protocols.horizontal.secagg.full import (
 )
 from coalition.protocols.horizontal.secagg.graph import neighbourhoods
 from coalition.protocols.horizontal.secagg.keys import KeyPair, derive, public_key_bytes
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 from coalition.protocols.horizontal.secagg.spec import HELLO, RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
@@ -114,7 +114,7 @@ class ClientSession:
             pair = self._pair_keys.get(peers[v])
             if pair is None:
                 pair = self._pair_keys[peers[v]] = self._mask_key.agree(peers[v], _PAIR_CONTEXT)
-            mask = expand(derive(pair, context, self._suite), y.size, self._bits, self._suite)
+            mask = expand_for(self._suite)(derive(pair, context, self._suite), y.size, self._bits)
             if self._name < v:
                 y += mask
             else:
