@@ -5,7 +5,7 @@ the standard group in the ECDH hello (the hostile partner)."""
 import pytest
 
 from coalition.core import Party
-from coalition.core.errors import ConfigError
+from coalition.core.errors import ConfigError, CryptoError, InputError, PeerError, ProtocolError
 from coalition.crypto import suite as suites
 from coalition.protocols.psi import run_guest, run_host
 from coalition.protocols.psi.ecdh import host as ecdh_host
@@ -60,3 +60,61 @@ def test_a_node_on_sm_refuses_a_job_proposing_standard_psi():
     standard_node = PrivacyPolicy(owner="telco")
     rules = [v.rule for v in check(_psi_job({"suite": "sm"}), sites, standard_node)]
     assert rules == ["policy.crypto_suite"]
+
+
+def _homo_job(params: dict[str, object]):
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.validate import validate_dag
+
+    return validate_dag(parse_dag({
+        "version": 1, "name": "h", "parties": {"guest": ["g"], "host": ["h1", "h2"],
+                                               "arbiter": ["a"]}, "tasks": {
+            "read": {"component": "reader", "parameters": {"path": "x"}},
+            "fl": {"component": "homo_lr", "parameters": params,
+                   "inputs": {"train_data": "read.data"}}}}))
+
+
+def test_a_node_on_sm_refuses_a_horizontal_job_with_standard_secagg():
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    sites = {"guest:g": "bank", "host:h1": "telco", "host:h2": "insurer", "arbiter:a": "hub"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    for proposal in ({}, {"suite": "standard"}):
+        rules = [v.rule for v in check(_homo_job(proposal), sites, sm_node)]
+        assert rules == ["policy.crypto_suite"]
+    assert check(_homo_job({"suite": "sm"}), sites, sm_node) == []
+    rules = [v.rule for v in check(_homo_job({"suite": "sm"}), sites, PrivacyPolicy(owner="telco"))]
+    assert rules == ["policy.crypto_suite"]
+
+
+def test_kkrt_guest_on_sm_refuses_a_host_that_claims_sm_but_runs_standard_base_ots(monkeypatch):
+    from coalition.crypto import ot
+    from coalition.protocols.psi.kkrt import sender
+
+    def standard_ots(ctx, peer, choices, *, name, suite):  # the hostile host ignores the suite
+        return ot.random_ot_receive(ctx, peer, choices, name=name)
+
+    monkeypatch.setattr(sender, "random_ot_receive", standard_ots)
+    rec = Recorder()
+    params = {"protocol": "kkrt", "suite": "sm"}
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
+                     H: lambda ctx: run_host(ctx, IDS, params)}, wrap=rec.wrap, timeout=20)
+    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError)
+    # the guest stopped at the base OTs: no row of its OT-extension matrix left it
+    assert all("kkrt_matrix" not in m.key for m in rec.sent_by(G))
+
+
+def test_oprf_host_on_sm_refuses_blinded_elements_of_the_standard_group(monkeypatch):
+    from coalition.crypto import oprf
+    from coalition.protocols.psi.oprf import client
+
+    real_blind = oprf.blind
+    monkeypatch.setattr(client.oprf, "blind",
+                        lambda inputs, executor=None, suite="standard": real_blind(inputs))
+    params = {"protocol": "oprf", "suite": "sm"}
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
+                     H: lambda ctx: run_host(ctx, IDS, params)}, timeout=20)
+    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError
+                      | InputError)

@@ -64,6 +64,8 @@ def register(app: typer.Typer) -> None:
         bucket_bits: Annotated[int, typer.Option(help="Prefix bits for bucketed mode.")] = 8,
         case: Annotated[str, typer.Option(help="ID case: lower, upper or keep.")] = "lower",
         rotate: Annotated[bool, typer.Option(help="Start a new key epoch first.")] = False,
+        suite: Annotated[str, typer.Option(
+            help="Crypto suite of a new table: standard, or sm (SM2/SM3/SM4).")] = "standard",
         workers: Workers = 2,
         as_json: AsJson = False,
     ) -> None:
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
         job = BuildJob(source=source, out=out, table_id=table_id, id_column=id_column,
                        payload_columns=[c.strip() for c in payload.split(",") if c.strip()],
                        payload_bytes=payload_bytes, bucket_bits=bucket_bits, case=case,
-                       workers=workers, rotate=rotate)
+                       workers=workers, rotate=rotate, suite=suite)
         try:
             with progress_bar(not as_json) as progress:
                 stats = build_table(job, progress)
@@ -132,6 +134,8 @@ def register(app: typer.Typer) -> None:
         decoys: Annotated[int, typer.Option(help="ot_decoys: candidates per ID (k).")] = 100,
         min_batch: Annotated[int, typer.Option(help="Smallest padded batch.")] = 16,
         cache: Annotated[Path | None, typer.Option(help="Table cache folder (deltas).")] = None,
+        suite: Annotated[str, typer.Option(
+            help="Our crypto suite: a table of another suite is refused.")] = "standard",
         workers: Workers = 2,
         timeout: Timeout = 600.0,
         as_json: AsJson = False,
@@ -149,7 +153,8 @@ def register(app: typer.Typer) -> None:
             with progress_bar(not as_json) as progress:
                 result = query(values, end, server_key=key, out=out, table_id=table_id,
                                cache_dir=cache, progress=progress,
-                               params={"mode": mode, "decoys": decoys, "min_batch": min_batch})
+                               params={"mode": mode, "decoys": decoys, "min_batch": min_batch,
+                                       "suite": suite})
         except QuotaExceededError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(int(ExitCode.FAILED)) from exc

@@ -47,6 +47,7 @@ __all__ = [
     "POINT_BYTES",
     "SCALAR_BYTES",
     "PointArray",
+    "add",
     "as_points",
     "expand_message_xmd",
     "hash_to_group",
@@ -61,6 +62,7 @@ __all__ = [
     "scalarmult_base",
     "scalarmult_batch",
     "scalarmult_chunk",
+    "sub",
     "validate_points",
 ]
 
@@ -127,6 +129,22 @@ def scalarmult_base(s: bytes) -> bytes:
         return bytes(sodium.crypto_scalarmult_ed25519_base_noclamp(s))
     except (_NaclCryptoError, _NaclRuntimeError, TypeError, ValueError) as exc:
         raise CryptoError("base scalar multiplication refused") from exc
+
+
+def add(p: bytes, q: bytes) -> bytes:
+    """``p + q`` of two subgroup points."""
+    try:
+        return bytes(sodium.crypto_core_ed25519_add(p, q))
+    except (_NaclCryptoError, _NaclRuntimeError, TypeError, ValueError) as exc:
+        raise CryptoError("point addition refused (invalid point)") from exc
+
+
+def sub(p: bytes, q: bytes) -> bytes:
+    """``p - q`` of two subgroup points."""
+    try:
+        return bytes(sodium.crypto_core_ed25519_sub(p, q))
+    except (_NaclCryptoError, _NaclRuntimeError, TypeError, ValueError) as exc:
+        raise CryptoError("point subtraction refused (invalid point)") from exc
 
 
 def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:

@@ -20,13 +20,13 @@ import struct
 
 import numpy as np
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from numpy.typing import NDArray
 
 from coalition.core.errors import CryptoError
 
-__all__ = ["KEY_BYTES", "Stream", "derive", "expand", "purpose_info"]
+__all__ = ["KEY_BYTES", "Stream", "derive", "expand", "expand_sm4", "purpose_info"]
 
 KEY_BYTES = 32
 _NONCE = bytes(16)  # 4-byte block counter + 12-byte nonce, both zero: one stream per key
@@ -41,6 +41,21 @@ def expand(seed: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.uint6
         raise CryptoError("bad PRG request", length=length, modulus_bits=modulus_bits)
     enc = Cipher(algorithms.ChaCha20(seed, _NONCE), mode=None).encryptor()
     # Little-endian on every platform, so all parties expand a seed to the same integers.
+    words = np.frombuffer(enc.update(bytes(8 * length)), dtype="<u8").astype(np.uint64, copy=False)
+    if modulus_bits < 64:
+        return np.bitwise_and(words, np.uint64((1 << modulus_bits) - 1))
+    return words
+
+
+def expand_sm4(seed: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.uint64]:
+    """:func:`expand` for the ``sm`` crypto suite: the SM4-CTR keystream (GB/T 32907) under the
+    key ``seed[:16]`` from the initial counter block ``seed[16:]``, read the same way. A
+    32-byte seed is used for exactly one stream, as for :func:`expand`."""
+    if len(seed) != KEY_BYTES:
+        raise CryptoError("PRG seed must be 32 bytes", length=len(seed))
+    if length < 0 or not 1 <= modulus_bits <= 64:
+        raise CryptoError("bad PRG request", length=length, modulus_bits=modulus_bits)
+    enc = Cipher(algorithms.SM4(seed[:16]), modes.CTR(seed[16:])).encryptor()
     words = np.frombuffer(enc.update(bytes(8 * length)), dtype="<u8").astype(np.uint64, copy=False)
     if modulus_bits < 64:
         return np.bitwise_and(words, np.uint64((1 << modulus_bits) - 1))

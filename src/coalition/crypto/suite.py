@@ -29,11 +29,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from coalition.core.context import Executor
 from coalition.core.errors import ConfigError
 from coalition.crypto import ecdh
+from coalition.crypto import group as ed_group
 from coalition.crypto.sm import commutative as sm_ecdh
+from coalition.crypto.sm import group as sm_group
 from coalition.crypto.sm.sm3 import hkdf_sm3, sm3
 from coalition.crypto.sm.sm4 import Sm4Gcm
 
-__all__ = ["Aead", "CommutativeCipher", "CryptoSuite", "SuitePrimitives", "primitives"]
+__all__ = ["Aead", "CommutativeCipher", "CryptoSuite", "PrimeGroup", "SuitePrimitives",
+           "primitives"]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -69,6 +72,73 @@ class Aead(Protocol):
         ...
 
 
+class PrimeGroup(Protocol):
+    """A prime-order group with byte-encoded elements and scalars: the API of
+    :mod:`coalition.crypto.group` (edwards25519) and :mod:`coalition.crypto.sm.group` (SM2),
+    both of which satisfy it as modules. Every function taking a peer element validates it;
+    the ``*_chunk`` functions are module-level, so ``executor.map`` can ship them."""
+
+    POINT_BYTES: int
+    SCALAR_BYTES: int
+
+    def random_scalar(self) -> bytes:
+        """A uniformly random non-zero scalar."""
+        ...
+
+    def scalar_from_bytes(self, data: bytes) -> bytes:
+        """Validate a stored or received scalar and return it."""
+        ...
+
+    def scalar_invert(self, s: bytes) -> bytes:
+        """``s^-1`` modulo the group order."""
+        ...
+
+    def is_valid_point(self, p: bytes) -> bool:
+        """Whether ``p`` encodes a group element other than the identity."""
+        ...
+
+    def scalarmult(self, s: bytes, p: bytes) -> bytes:
+        """``[s]p`` (:class:`CryptoError` for an invalid ``p``)."""
+        ...
+
+    def scalarmult_base(self, s: bytes) -> bytes:
+        """``[s]G``."""
+        ...
+
+    def add(self, p: bytes, q: bytes) -> bytes:
+        """``p + q``."""
+        ...
+
+    def sub(self, p: bytes, q: bytes) -> bytes:
+        """``p - q``."""
+        ...
+
+    def hash_to_group(self, msg: bytes, dst: bytes) -> bytes:
+        """A random-oracle hash of ``msg`` into the group under the tag ``dst``."""
+        ...
+
+    def as_points(self, points: U8 | Sequence[bytes]) -> U8:
+        """An ``(n, POINT_BYTES)`` uint8 array of the points."""
+        ...
+
+    def validate_points(self, points: U8) -> None:
+        """:class:`CryptoError` unless every row is a group element other than the identity."""
+        ...
+
+    def scalarmult_chunk(self, args: tuple[bytes, U8]) -> U8:
+        """``[s]p`` for each row: ``args = (s, points)``."""
+        ...
+
+    def hash_to_group_chunk(self, args: tuple[Sequence[bytes], bytes]) -> U8:
+        """:meth:`hash_to_group` for each message: ``args = (messages, dst)``."""
+        ...
+
+    def scalarmult_batch(self, s: bytes, points: U8 | Sequence[bytes],
+                         executor: Executor | None = None) -> U8:
+        """``[s]p`` for every point, spread over ``executor``."""
+        ...
+
+
 @dataclass(frozen=True)
 class SuitePrimitives:
     """The primitives of one suite."""
@@ -84,6 +154,11 @@ class SuitePrimitives:
     """``kdf(secret, length=..., info=...)``: HKDF with the suite's hash."""
     aead: Callable[[bytes], Aead]
     """``aead(key)`` for a 16-byte key (AES-128-GCM or SM4-GCM)."""
+    group: PrimeGroup
+    """The prime-order group of OT, OPRF and PIR (edwards25519's subgroup, or SM2)."""
+    block_cipher: str
+    """The 128-bit block cipher of OT extension, pads and PRGs (``aes`` or ``sm4``;
+    :mod:`coalition.crypto.symmetric`)."""
 
 
 def _sha256(data: bytes) -> bytes:
@@ -108,6 +183,8 @@ _SUITES = {
         hash=_sha256,
         kdf=_hkdf_sha256,
         aead=AESGCM,
+        group=ed_group,
+        block_cipher="aes",
     ),
     CryptoSuite.SM: SuitePrimitives(
         name=CryptoSuite.SM,
@@ -118,6 +195,8 @@ _SUITES = {
         hash=_sm3,
         kdf=hkdf_sm3,
         aead=Sm4Gcm,
+        group=sm_group,
+        block_cipher="sm4",
     ),
 }
 

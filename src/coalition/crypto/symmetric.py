@@ -14,6 +14,10 @@ arrays in one OpenSSL call, never per element in Python.
 * :func:`cr_hash` — the correlation-robust hash ``H(j, t)`` that KKRT applies to each 512-bit
   row ``t`` of bin ``j``; construction and argument below.
 
+**Block cipher.** AES by default (the ``standard`` suite); every class takes ``cipher="sm4"``
+for SM4 (GB/T 32907-2016, the ``sm`` suite), the same 128-bit block and key through OpenSSL.
+Nothing in the constructions above depends on which 128-bit PRP it is.
+
 **cr_hash.** A row of ``b`` 128-bit blocks (``b`` even) is first mixed by the invertible linear
 map ``m_i = t_i xor X`` with ``X = t_0 xor ... xor t_{b-1}`` (each ``m_i`` is the xor of the
 other blocks), then each block goes through the tweakable correlation-robust hash of Guo, Katz,
@@ -46,10 +50,17 @@ U8 = npt.NDArray[np.uint8]
 U64 = npt.NDArray[np.uint64]
 
 
-def _check_key(key: bytes) -> bytes:
+_CIPHERS: dict[str, type[algorithms.AES | algorithms.SM4]] = {
+    "aes": algorithms.AES, "sm4": algorithms.SM4}
+
+
+def _cipher(key: bytes, cipher: str) -> algorithms.AES | algorithms.SM4:
     if len(key) != KEY_BYTES:
-        raise CryptoError("AES keys are 16 bytes here", length=len(key))
-    return bytes(key)
+        raise CryptoError("block cipher keys are 16 bytes here", length=len(key))
+    try:
+        return _CIPHERS[cipher](bytes(key))
+    except KeyError as exc:
+        raise CryptoError("unknown block cipher", cipher=cipher) from exc
 
 
 class AesEcb:
@@ -59,8 +70,8 @@ class AesEcb:
     permutation), never to encrypt data.
     """
 
-    def __init__(self, key: bytes) -> None:
-        self._enc = Cipher(algorithms.AES(_check_key(key)), modes.ECB()).encryptor()
+    def __init__(self, key: bytes, cipher: str = "aes") -> None:
+        self._enc = Cipher(_cipher(key, cipher), modes.ECB()).encryptor()
 
     def encrypt(self, blocks: U64) -> U64:
         """``AES_k`` of each block; ``blocks`` is ``(..., 2)`` ``uint64`` (16 bytes per block)."""
@@ -83,9 +94,8 @@ class CtrStream:
     so a long stream can be produced chunk by chunk.
     """
 
-    def __init__(self, seed: bytes) -> None:
-        self._enc = Cipher(algorithms.AES(_check_key(seed)),
-                           modes.CTR(bytes(BLOCK_BYTES))).encryptor()
+    def __init__(self, seed: bytes, cipher: str = "aes") -> None:
+        self._enc = Cipher(_cipher(seed, cipher), modes.CTR(bytes(BLOCK_BYTES))).encryptor()
         self._zeros = np.zeros(0, dtype=np.uint8)
 
     def read_into(self, out: U8) -> None:

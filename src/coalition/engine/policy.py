@@ -371,12 +371,15 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
 
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
-    """A federation on one crypto suite runs no PSI (or verify3) task under another (no downgrade by the
-    proposer: ``tests/security/test_suite_downgrade.py``)."""
+    """A federation on one crypto suite runs no PSI, verify3 or SecAgg task under another (no
+    downgrade by the proposer: ``tests/security/test_suite_downgrade.py``)."""
+    suites: list[CryptoSuite]
     if node.component.name == "psi":
         suites = [p.suite for p in _params(node, PsiParams)]
     elif node.component.name == "verify3":
         suites = [p.suite for p in _params(node, Verify3Params)]
+    elif node.component.name in _HORIZONTAL:
+        suites = [p.suite for p in _params(node, HorizontalJobParams)]
     else:
         return []
     if any(s != policy.crypto_suite for s in suites):

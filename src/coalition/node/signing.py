@@ -1,11 +1,14 @@
-"""The node's Ed25519 signing key (RFC 8032), kept next to its TLS identity.
+"""The node's signing key in its crypto suite (Ed25519, RFC 8032; or SM2, GB/T 32918 under
+``crypto_suite: sm``), kept next to its TLS identity.
 
 The TLS identity (ECDSA P-256, :mod:`coalition.node.identity`) names the organisation to its
 partners; this key signs the node's own model parts (:mod:`coalition.node.library`) and its
 audit checkpoints (:mod:`coalition.node.audit.seal`), which is why it sits at the node's top
 level, below both. It is created on first use in
-``home/identity/model-signing.key`` (the 32-byte seed, file mode 0600) and never leaves the
-node; only its public key appears in model views.
+``home/identity/model-signing.key`` (Ed25519) or ``model-signing-sm2.key`` (SM2) — the 32-byte
+secret, file mode 0600 — and never leaves the node; only its public key appears in model
+views. A node switched to another suite signs with that suite's key from then on; parts signed
+under the old one no longer verify as its own (see :mod:`coalition.node.library.integrity`).
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ from pathlib import Path
 
 from coalition.core.errors import ConfigError
 from coalition.crypto.signing import SigningKey
+from coalition.crypto.suite import CryptoSuite
 from coalition.node.settings import NodeSettings
 
-__all__ = ["KEY_FILE", "signing_key"]
+__all__ = ["KEY_FILE", "SM2_KEY_FILE", "signing_key"]
 
 KEY_FILE = "model-signing.key"
+SM2_KEY_FILE = "model-signing-sm2.key"
 _lock = threading.Lock()
 _cache: dict[Path, SigningKey] = {}
 
 
-def _create(path: Path) -> SigningKey:
-    key = SigningKey.generate()
+def _create(path: Path, suite: CryptoSuite) -> SigningKey:
+    key = SigningKey.generate(suite)
     path.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: two processes racing to create the key must not end up with different keys.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -36,19 +41,21 @@ def _create(path: Path) -> SigningKey:
 
 
 def signing_key(settings: NodeSettings) -> SigningKey:
-    """The node's model-signing key, created on first use."""
-    path = (settings.identity_dir / KEY_FILE).resolve()
+    """The node's model-signing key in its crypto suite, created on first use."""
+    suite = settings.crypto_suite
+    name = SM2_KEY_FILE if suite == CryptoSuite.SM else KEY_FILE
+    path = (settings.identity_dir / name).resolve()
     with _lock:
         key = _cache.get(path)
         if key is not None:
             return key
         try:
-            key = SigningKey(path.read_bytes())
+            key = SigningKey(path.read_bytes(), suite)
         except FileNotFoundError:
             try:
-                key = _create(path)
+                key = _create(path, suite)
             except FileExistsError:
-                key = SigningKey(path.read_bytes())
+                key = SigningKey(path.read_bytes(), suite)
         except OSError as exc:
             raise ConfigError("cannot read the model-signing key", path=str(path)) from exc
         _cache[path] = key

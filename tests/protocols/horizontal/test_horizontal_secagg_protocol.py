@@ -69,10 +69,12 @@ def _flat(model) -> np.ndarray:
     return np.concatenate([model.weights[k].ravel() for k in sorted(model.weights)])
 
 
-@pytest.mark.parametrize("neighbours", [None, 2], ids=["secagg", "secagg_plus"])
-def test_secagg_aggregate_equals_plain(breast, plain_run, neighbours) -> None:
-    out = run_federation(_make, breast, _params(secagg=SecAggConfig(neighbours=neighbours)),
-                         FedAvg())
+@pytest.mark.parametrize(("neighbours", "suite"), [(None, "standard"), (2, "standard"),
+                                                   (2, "sm")],
+                         ids=["secagg", "secagg_plus", "secagg_plus_sm"])
+def test_secagg_aggregate_equals_plain(breast, plain_run, neighbours, suite) -> None:
+    config = SecAggConfig(neighbours=neighbours, suite=suite)
+    out = run_federation(_make, breast, _params(secagg=config), FedAvg())
     model = out[AGG]
     assert model.history[0].participants == [str(p) for p in client_parties(N_CLIENTS)]
     np.testing.assert_allclose(_flat(model), _flat(plain_run[0]["model"]),
@@ -135,13 +137,15 @@ def test_secagg_round_abandoned_below_threshold(breast) -> None:
     assert all(out[p].rounds_trained == 2 for p in parties)
 
 
-@pytest.mark.parametrize("fallback", [False, True], ids=["fast_path", "with_fallback"])
-def test_aggregator_never_sees_an_individual_update(breast, plain_run, fallback) -> None:
+@pytest.mark.parametrize(("fallback", "suite"), [(False, "standard"), (True, "standard"),
+                                                 (True, "sm")],
+                         ids=["fast_path", "with_fallback", "with_fallback_sm"])
+def test_aggregator_never_sees_an_individual_update(breast, plain_run, fallback, suite) -> None:
     # with a fallback the aggregator holds two differently masked copies of each survivor's
     # input (fast path and full protocol); neither, nor the sum of the fast-path ones, leaks
     rec = Recorder()
     dropper = {client_parties(N_CLIENTS)[1]: drop_sends("round/0/reply")} if fallback else {}
-    out = run_federation(_make, breast, _params(secagg=SecAggConfig()), FedAvg(),
+    out = run_federation(_make, breast, _params(secagg=SecAggConfig(suite=suite)), FedAvg(),
                          wrap=PerParty(dropper, outer=rec.wrap))
     assert len(out[AGG].history[0].participants) == N_CLIENTS - len(dropper)
     received = rec.received_by(AGG)

@@ -21,18 +21,19 @@ def _server(ctx, *, path):
     return run_server(ctx, PirTable.open(path)).to_dict()
 
 
-def _client(ctx, *, key, ids, mode):
-    res = run_client(ctx, ids, server_key=key, params={"mode": mode, "decoys": 5})
+def _client(ctx, *, key, ids, mode, suite="standard"):
+    res = run_client(ctx, ids, server_key=key, params={"mode": mode, "decoys": 5, "suite": suite})
     return res.found, res.payloads
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["download", "ot_decoys"])
-def test_pir_over_grpc_processes(tmp_path, mode):
-    table = PirTable(TableSettings("t", 16, bucket_bits=2), tmp_path / "t")
+@pytest.mark.parametrize(("mode", "suite"), [("download", "standard"), ("ot_decoys", "standard"),
+                                           ("download", "sm")])
+def test_pir_over_grpc_processes(tmp_path, mode, suite):
+    table = PirTable(TableSettings("t", 16, bucket_bits=2, suite=suite), tmp_path / "t")
     table.sync([f"id{i}" for i in range(100)], [f"v{i}".encode() for i in range(100)])
     out = run_parties({CLIENT: partial(_client, key=table.verify_key, ids=["id5", "no", "id99"],
-                                       mode=mode),
+                                       mode=mode, suite=suite),
                        SERVER: partial(_server, path=tmp_path / "t")},
                       transport="grpc", timeout=60)
     assert out[CLIENT] == ([True, False, True], [b"v5", None, b"v99"])

@@ -9,6 +9,7 @@ import pytest
 
 from coalition.core import Party
 from coalition.core.errors import ConfigError, PeerError
+from coalition.crypto.sm import sm3
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.kkrt import run_kkrt_guest, run_kkrt_host
 from coalition.protocols.psi.kkrt.hashing import codewords, derive_keys, hash_ids
@@ -115,22 +116,25 @@ def test_three_parties_are_refused():
     assert isinstance(err.value.error, ConfigError | PeerError)
 
 
-def _session_keys(rec):
+def _session_keys(rec, suite="standard"):
     """Both parties' seeds, read off the hellos: what a test may use to recompute item hashes."""
     hellos = {m.sender: m.value() for m in rec.messages if m.key.endswith("/hello")}
-    return derive_keys(hellos[G]["kkrt"]["seed"], hellos[H]["kkrt"])
+    return derive_keys(hellos[G]["kkrt"]["seed"], hellos[H]["kkrt"], suite)
 
 
-@pytest.mark.parametrize("delivery", ["both", "guest"])
-def test_privacy_no_id_plain_hash_item_hash_or_codeword_leaves_a_party(delivery):
+@pytest.mark.parametrize(("delivery", "suite"), [("both", "standard"), ("guest", "standard"),
+                                                 ("both", "sm")])
+def test_privacy_no_id_plain_hash_item_hash_or_codeword_leaves_a_party(delivery, suite):
     gids = [f"cust-{i:06d}" for i in range(0, 400)]
     hids = [f"cust-{i:06d}" for i in range(200, 700)]
     rec = Recorder()
-    run(gids, hids, recorder=rec, delivery=delivery, chunk_bins=256)
-    keys = _session_keys(rec)
+    g, _ = run(gids, hids, recorder=rec, delivery=delivery, chunk_bins=256, suite=suite)
+    assert g.ids == sorted(set(gids) & set(hids))
+    keys = _session_keys(rec, suite)
     raws = gids + hids
     plain = [hashlib.sha256(x.encode()).digest() for x in raws]
     plain += [hashlib.blake2b(x.encode(), digest_size=16).digest() for x in raws]
+    plain += [sm3(x.encode()) for x in raws]
     items = hash_ids(raws, keys)
     ours = [row.tobytes() for row in items] + [row.tobytes()[:8] for row in items]
     for i in range(3):

@@ -63,10 +63,9 @@ def test_sm_commutative_cipher_commutes_and_validates():
     assert SM2.is_valid_point(b"\x02" + bytes(a.hash_encrypt([b"z"])[0]))
 
 
-def test_sm_suite_pins_ecdh():
-    assert PsiParams.parse({"suite": "sm"}).for_parties(1).protocol.value == "ecdh"
-    with pytest.raises(ConfigError):
-        PsiParams.parse({"suite": "sm", "protocol": "kkrt"})
+def test_sm_suite_accepts_every_engine_and_refuses_unknown_suites():
+    # KKRT and OPRF run under sm too (tests/protocols/psi/test_psi_sm_engines.py)
+    assert PsiParams.parse({"suite": "sm", "protocol": "kkrt"}).suite.value == "sm"
     with pytest.raises(ConfigError):
         PsiParams.parse({"suite": "gost"})
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from coalition.core import Party
+from coalition.crypto.sm import sm3
 from coalition.protocols.psi import ClientTableCache, IdSet, PrfTable, run_guest, run_host
 from coalition.testing import Recorder, find_leaks, run_parties
 
@@ -73,13 +74,16 @@ def test_prf_table_delta_cancels_add_then_remove():
     assert np.array_equal(t.values_for(IdSet.build(["b"])), t.values_for(IdSet.build(["b", "a"]))[:1])
 
 
-def test_privacy_no_raw_ids_or_hashes_on_the_wire():
+@pytest.mark.parametrize("suite", ["standard", "sm"])
+def test_privacy_no_raw_ids_or_hashes_on_the_wire(suite):
     rec = Recorder()
     small = [f"customer-{i:06d}" for i in range(0, 40, 3)]  # long: no chance substring hits
     big = [f"customer-{i:06d}" for i in range(200)]
-    _run(small, big, {**P, "delivery": "guest"}, rec=rec)
+    g, _ = _run(small, big, {**P, "delivery": "guest", "suite": suite}, rec=rec)
+    assert g.ids == sorted(set(small) & set(big))
     raws = small + big
     hashes = [hashlib.sha256(x.encode()).digest()[:16] for x in raws]
+    hashes += [sm3(x.encode())[:16] for x in raws]
     assert find_leaks(rec.sent_by(G), raws + hashes) == []
     assert find_leaks(rec.sent_by(H), raws + hashes) == []
     assert all("result_positions" not in m.key for m in rec.received_by(H))

@@ -65,6 +65,7 @@ class BuildJob:
     case: str = "lower"
     workers: int = 2
     rotate: bool = False
+    suite: str = "standard"  # crypto suite of a new table: standard, or sm (SM2/SM3/SM4)
 
 
 def _read(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -101,7 +102,7 @@ def build_table(job: BuildJob, progress: Progress | None = None) -> TableStats:
                                                             / 16))
         table = PirTable(TableSettings(job.table_id, width, bucket_bits=job.bucket_bits,
                                        payload_format="json", columns=tuple(cols),
-                                       case=job.case), job.out)
+                                       case=job.case, suite=job.suite), job.out)
     executor = ProcessExecutor(job.workers)
     try:
         return table.sync(frame[job.id_column].tolist(), payloads, executor=executor,
@@ -169,7 +170,8 @@ def load_verify_key(value: str | Path) -> VerifyKey:
     try:
         return VerifyKey(bytes.fromhex(text))
     except ValueError as exc:
-        raise ConfigError("server key must be 64 hex characters or a verify.key file") from exc
+        raise ConfigError("server key must be 64 (Ed25519) or 66 (SM2) hex characters or a "
+                          "verify.key file") from exc
 
 
 def query(ids: Sequence[str], end: Endpoint, *, server_key: VerifyKey, out: Path | None,

@@ -78,7 +78,7 @@ class Checkpoint:
     seq: int
     head: str
     at: str
-    signer: str  # hex Ed25519 public key
+    signer: str  # hex public key in the node's crypto suite (Ed25519 or SM2)
     signature: str  # hex
 
     def message(self) -> bytes:
@@ -94,7 +94,7 @@ class Checkpoint:
             signature = bytes.fromhex(self.signature)
         except ValueError as exc:
             raise CryptoError("checkpoint signature is not hex") from exc
-        key.verify(self.message(), signature)
+        key.verify(self.message(), signature, suite=key.suite)
 
 
 @dataclass

@@ -111,7 +111,8 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
     trained = 0
     session = None
     if params.secagg is not None:
-        session = ClientSession(str(ctx.party), ctx.namespace, params.secagg.modulus_bits)
+        session = ClientSession(str(ctx.party), ctx.namespace, params.secagg.modulus_bits,
+                                params.secagg.suite)
         session.join(ctx.sub("secagg_setup"), aggregator)
     previous = None
     for r, rctx in ctx.sub("round").iter(params.rounds):

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from coalition.core import InputError, MessageKey, ParamConflict, Params
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "FINAL",
@@ -76,6 +77,9 @@ class SecAggConfig(Params):
                                                   "to recover its masks")
     modulus_bits: int = Field(64, ge=16, le=64, description="updates are summed mod 2**bits")
     frac_bits: int = Field(24, gt=0, description="fixed-point fractional bits of an update")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of key agreement, KDF, share AEAD and mask PRG: standard "
+        "(X25519, HKDF-SHA256, ChaCha20) or sm (SM2, HKDF-SM3, SM4); set by the federation"))
 
     @model_validator(mode="after")
     def _consistent(self) -> SecAggConfig:
@@ -150,12 +154,16 @@ class HorizontalJobParams(TrainingParams):
 
     secure_aggregation: bool = Field(True, description=(
         "SecAgg: the aggregator learns only the sum (the node's privacy policy requires it)"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "SecAgg's crypto suite: standard (X25519, SHA-2, ChaCha20) or sm (SM2/SM3/SM4); "
+        "set by the federation"))
 
     def protocol_params(self) -> HorizontalParams:
-        """The protocol's parameters: the training fields, SecAgg's defaults when switched on."""
+        """The protocol's parameters: the training fields, SecAgg's defaults (in the job's
+        crypto suite) when switched on."""
         return HorizontalParams(
             **self.model_dump(include=set(TrainingParams.model_fields)),
-            secagg=SecAggConfig() if self.secure_aggregation else None)
+            secagg=SecAggConfig(suite=self.suite) if self.secure_aggregation else None)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from coalition.core.context import Context
-from coalition.core.errors import ProtocolError
+from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto.signing import VerifyKey
 from coalition.protocols.pir.oprf import client as oprf_client
 from coalition.protocols.pir.ot_decoys import client as ot_decoys_client
@@ -57,6 +57,9 @@ def run_client(ctx: Context, ids: Sequence[Any], *, server_key: VerifyKey,
           None if cached is None else (cached[0], cached[1]),
           p.decoys if p.mode == PirMode.OT_DECOYS else 0).send(inner, server)
     manifest, answer = recv_manifest(inner, server, server_key, table_id)
+    if manifest.suite != p.suite.value:  # before any query-derived value leaves
+        raise ConfigError("the PIR table runs another crypto suite", table=manifest.suite,
+                          ours=p.suite.value)
     batch = prepare_batch(queries, padded_size(len(queries), p.min_batch), manifest.case)
     if p.mode == PirMode.OT_DECOYS:
         hits, payloads, info = ot_decoys_client.lookup(inner, server, batch, manifest, answer,

@@ -113,6 +113,7 @@ class Manifest:
     columns: list[str] = field(default_factory=list)
     case: str = "lower"  # ID canonicalisation both sides apply
     format: str = FORMAT
+    suite: str = "standard"  # crypto suite of the table's OPRF/OT group, tags and AEAD
 
     @property
     def layout(self) -> RecordLayout:
@@ -133,7 +134,8 @@ class Manifest:
         except (ValueError, TypeError, UnicodeDecodeError) as exc:
             raise ProtocolError("malformed PIR manifest") from exc
         if (m.format != FORMAT or not 0 <= m.bucket_bits <= MAX_BUCKET_BITS or m.rows < 0
-                or m.payload_format not in ("bytes", "json") or len(m.root) != 64):
+                or m.payload_format not in ("bytes", "json") or len(m.root) != 64
+                or m.suite not in ("standard", "sm")):
             raise ProtocolError("unsupported PIR manifest", format=m.format)
         return m
 
@@ -145,7 +147,8 @@ class Manifest:
 
 @dataclass(frozen=True)
 class SignedManifest:
-    """Manifest bytes and their Ed25519 signature, as they travel."""
+    """Manifest bytes and their signature (Ed25519, or SM2 for an ``sm`` table), as they
+    travel."""
 
     body: bytes
     signature: bytes
@@ -154,6 +157,8 @@ class SignedManifest:
         """Check the signature with the pinned key (and the expected table) and parse."""
         key.verify(_SIGN_CONTEXT + self.body, self.signature)
         m = Manifest.from_bytes(self.body)
+        if key.suite.value != m.suite:  # a table's manifest is signed in the table's suite
+            raise CryptoError("manifest signed under another crypto suite", suite=m.suite)
         if table_id is not None and m.table_id != table_id:
             raise CryptoError("server signed another table", expected=table_id, got=m.table_id)
         return m

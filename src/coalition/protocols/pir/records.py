@@ -15,6 +15,10 @@ For a row with ID ``x`` in epoch ``e`` (OPRF key ``k_e``), with ``F = F(k_e, x)[
   number that is never reused) and the tag, so a record cannot be moved between rows, tables or
   epochs without failing authentication.
 
+Under the ``sm`` crypto suite (the table's ``suite`` setting) HMAC-SM3 replaces HMAC-SHA256
+and SM4-GCM (RFC 8998, under the first 16 bytes of ``key``) replaces ChaCha20-Poly1305: the
+same layout and widths.
+
 A record is ``tag(16) || slot(8) || version(4) || ciphertext(payload_bytes + 18)``, fixed width.
 Whoever lacks ``F(k_e, x)`` cannot link a tag to ``x`` or decrypt its ciphertext.
 """
@@ -30,6 +34,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from coalition.core.errors import CryptoError, InputError
+from coalition.crypto.sm.sm3 import hmac_sm3
+from coalition.crypto.sm.sm4 import KEY_BYTES as SM4_KEY_BYTES
+from coalition.crypto.sm.sm4 import Sm4Gcm
+from coalition.crypto.suite import Aead, CryptoSuite
 from coalition.protocols.pir.spec import FORMAT
 
 __all__ = [
@@ -57,14 +65,30 @@ _TAG_INFO = b"coalition-pir/tag\x01"
 _KEY_INFO = b"coalition-pir/aead\x01"
 
 
-def derive_tag(prf: bytes) -> bytes:
+Suite = CryptoSuite | str
+
+
+def _sm(suite: Suite) -> bool:
+    return CryptoSuite(suite) == CryptoSuite.SM
+
+
+def derive_tag(prf: bytes, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The row's public lookup tag (see module docstring)."""
+    if _sm(suite):
+        return hmac_sm3(prf, _TAG_INFO)[:TAG_BYTES]
     return hmac.digest(prf, _TAG_INFO, "sha256")[:TAG_BYTES]
 
 
-def derive_key(prf: bytes) -> bytes:
+def derive_key(prf: bytes, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The row's AEAD key (see module docstring)."""
+    if _sm(suite):
+        return hmac_sm3(prf, _KEY_INFO)
     return hmac.digest(prf, _KEY_INFO, "sha256")
+
+
+def _aead(prf: bytes, suite: Suite) -> Aead:
+    key = derive_key(prf, suite)
+    return Sm4Gcm(key[:SM4_KEY_BYTES]) if _sm(suite) else ChaCha20Poly1305(key)
 
 
 class RecordLayout:
@@ -116,17 +140,20 @@ def unpad_payload(plain: bytes) -> bytes:
     return plain[LEN_BYTES:LEN_BYTES + n]
 
 
-def tags_chunk(prfs: U8) -> U8:
+def tags_chunk(prfs: U8, suite: Suite = CryptoSuite.STANDARD) -> U8:
     """:func:`derive_tag` of each row of an ``(n, 32)`` array, ``(n, 16)``."""
     data = prfs.tobytes()
-    raw = b"".join(derive_tag(data[i:i + PRF_BYTES]) for i in range(0, len(data), PRF_BYTES))
+    raw = b"".join(derive_tag(data[i:i + PRF_BYTES], suite)
+                   for i in range(0, len(data), PRF_BYTES))
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, TAG_BYTES).copy()
 
 
-def encrypt_chunk(args: tuple[U8, U8, npt.NDArray[np.int64], int, str, str]) -> U8:
+def encrypt_chunk(args: tuple[U8, U8, npt.NDArray[np.int64], int, str, str]
+                  | tuple[U8, U8, npt.NDArray[np.int64], int, str, str, str]) -> U8:
     """Encrypt a chunk of rows into records. ``args = (prfs (n, 32), plains (n, P+2), slots,
-    version, table_id, epoch)``. Module-level, for ``executor.map``."""
-    prfs, plains, slots, version, table_id, epoch = args
+    version, table_id, epoch[, suite])``. Module-level, for ``executor.map``."""
+    prfs, plains, slots, version, table_id, epoch = args[:6]
+    suite = args[6] if len(args) == 7 else CryptoSuite.STANDARD.value
     layout = RecordLayout(plains.shape[1] - LEN_BYTES)
     nonce = version.to_bytes(12, "big")
     ver = version.to_bytes(VERSION_BYTES, "big")
@@ -136,23 +163,23 @@ def encrypt_chunk(args: tuple[U8, U8, npt.NDArray[np.int64], int, str, str]) -> 
     rows = []
     for i in range(prfs.shape[0]):
         prf = pdata[i * PRF_BYTES:(i + 1) * PRF_BYTES]
-        tag = derive_tag(prf)
+        tag = derive_tag(prf, suite)
         slot = int(slots[i]).to_bytes(SLOT_BYTES, "big")
-        rows.append(tag + slot + ver + ChaCha20Poly1305(derive_key(prf)).encrypt(
+        rows.append(tag + slot + ver + _aead(prf, suite).encrypt(
             nonce, ptext[i * w:(i + 1) * w], prefix + slot + tag))
     return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(-1, layout.record_bytes).copy()
 
 
 def open_record(record: bytes, prf: bytes, layout: RecordLayout, table_id: str,
-                epoch: str) -> bytes:
+                epoch: str, *, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """Decrypt one record with the row's OPRF value; :class:`CryptoError` if it does not open."""
     tag = record[:TAG_BYTES]
     slot = record[layout.slot_at:layout.version_at]
     version = int.from_bytes(record[layout.version_at:layout.cipher_at], "big")
     try:
-        plain = ChaCha20Poly1305(derive_key(prf)).decrypt(
+        plain = _aead(prf, suite).decrypt(
             version.to_bytes(12, "big"), record[layout.cipher_at:],
             associated_data(table_id, epoch, slot, tag))
-    except InvalidTag as exc:
+    except (InvalidTag, CryptoError) as exc:
         raise CryptoError("record failed authentication (tampered or not ours)") from exc
     return unpad_payload(plain)

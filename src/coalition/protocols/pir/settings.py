@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from coalition.core.errors import ConfigError
 from coalition.core.params import Params
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.pir.records import MAX_PAYLOAD
 from coalition.protocols.pir.spec import MAX_BUCKET_BITS
 
@@ -34,6 +35,8 @@ class TableSettings(Params):
     columns: tuple[str, ...] = Field((), description="payload columns of a json table")
     case: Literal["lower", "upper", "keep"] = Field(
         "lower", description="the ID canonicalisation both sides apply")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the OPRF/OT group, tags and record AEAD: standard or sm (SM2/SM3/SM4)"))
 
     def __init__(self, table_id: str, payload_bytes: int, **data: Any) -> None:
         super().__init__(table_id=table_id, payload_bytes=payload_bytes, **data)

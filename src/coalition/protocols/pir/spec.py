@@ -24,6 +24,7 @@ from pydantic import Field
 from coalition.core.context import MessageKey
 from coalition.core.errors import CoalitionError
 from coalition.core.params import Params
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "FORMAT",
@@ -64,6 +65,8 @@ class PirParams(Params):
     min_batch: int = Field(16, ge=1, le=1 << 20, description="smallest padded batch size")
     decoys: int = Field(100, ge=2, le=4096, description="ot_decoys: candidates per query (k)")
     batch_rows: int = Field(65_536, ge=256, le=4_194_304, description="table rows per message")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "the client's federation crypto suite: a table of another suite is refused"))
 
 
 def padded_size(n: int, min_batch: int) -> int:

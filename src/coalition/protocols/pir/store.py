@@ -1,6 +1,7 @@
 """On-disk layout of a :class:`~coalition.protocols.pir.table.PirTable` (server-local).
 
-One folder: ``settings.json``, ``signing.key`` (Ed25519 seed, mode 0600), ``verify.key`` (the
+One folder: ``settings.json``, ``signing.key`` (Ed25519 seed or SM2 key in the
+table's suite, mode 0600), ``verify.key`` (the
 public key to give clients), ``state.npz`` (records, ID digests, padded plaintexts; numpy with
 ``allow_pickle=False``), ``log.npz`` (the delta log) and ``prf/`` (the OPRF key and PRF cache,
 :class:`~coalition.protocols.psi.oprf.cache.PrfTable`). State saved under another epoch than
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from coalition.core.errors import ConfigError
+from coalition.core.errors import ConfigError, CryptoError
 from coalition.crypto.signing import SigningKey
 from coalition.protocols.pir.settings import TableSettings
 
@@ -43,8 +44,8 @@ def load_settings(path: Path) -> tuple[TableSettings, SigningKey]:
     """Read what :func:`save_settings` wrote."""
     try:
         settings = TableSettings.from_dict(json.loads((path / "settings.json").read_text()))
-        key = SigningKey((path / "signing.key").read_bytes())
-    except (OSError, ValueError) as exc:
+        key = SigningKey((path / "signing.key").read_bytes(), settings.suite)
+    except (OSError, ValueError, CryptoError) as exc:
         raise ConfigError("not a PIR table folder (run `coalition pir build` first)",
                           path=str(path)) from exc
     return settings, key

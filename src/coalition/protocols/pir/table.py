@@ -85,8 +85,9 @@ class PirTable:
         self.settings = settings
         self.layout = RecordLayout(settings.payload_bytes)
         self.path = Path(path) if path is not None else None
-        self.signing_key = signing_key or SigningKey.generate()
-        self.prf = PrfTable(self.path / "prf" if self.path else None, prf_bytes=PRF_BYTES)
+        self.signing_key = signing_key or SigningKey.generate(settings.suite)
+        self.prf = PrfTable(self.path / "prf" if self.path else None, prf_bytes=PRF_BYTES,
+                            suite=settings.suite)
         self._reset()
         if self.path is not None:
             store.save_settings(self.path, settings, self.signing_key)
@@ -99,7 +100,7 @@ class PirTable:
         table.settings, table.signing_key = settings, key
         table.layout = RecordLayout(settings.payload_bytes)
         table.path = Path(path)
-        table.prf = PrfTable(table.path / "prf", prf_bytes=PRF_BYTES)
+        table.prf = PrfTable(table.path / "prf", prf_bytes=PRF_BYTES, suite=settings.suite)
         state = store.load_state(table.path, table.prf.epoch)
         if state is None:
             table._reset()
@@ -192,8 +193,8 @@ class PirTable:
         n = prfs.shape[0]
         workers = executor.workers if executor is not None else 1
         slices = chunk_slices(n, max(1, workers) * 8, min_size=4096)
-        jobs = [(prfs[sl], plain[sl], slots[sl], version, self.settings.table_id, self.epoch)
-                for sl in slices]
+        jobs = [(prfs[sl], plain[sl], slots[sl], version, self.settings.table_id, self.epoch,
+                 self.settings.suite.value) for sl in slices]
         parts: list[U8] = []
         step = max(1, workers)
         _tick(progress, "encrypt rows", 0, n)
@@ -214,7 +215,7 @@ class PirTable:
             rows=len(self), payload_bytes=self.settings.payload_bytes,
             bucket_bits=self.settings.bucket_bits, root=self._levels[-1][0].hex(),
             payload_format=self.settings.payload_format, columns=list(self.settings.columns),
-            case=self.settings.case)
+            case=self.settings.case, suite=self.settings.suite.value)
         self.signed: SignedManifest = self.manifest.sign(self.signing_key)
 
     def _save(self) -> None:

@@ -112,19 +112,14 @@ class PsiParams(Params):
             raise ParamConflict(f"{self.protocol.value} PSI cannot hide members from the "
                                 "guest; use protocol 'ecdh' for cardinality-only",
                                 "protocol", "delivery")
-        if self.suite == CryptoSuite.SM and self.protocol not in (PsiProtocol.ECDH,
-                                                                  PsiProtocol.AUTO):
-            raise ParamConflict(f"{self.protocol.value} PSI does not run under the sm suite "
-                                "yet; use protocol 'ecdh'", "protocol", "suite")
         return self
 
     def for_parties(self, n_hosts: int) -> PsiParams:
         """Resolve ``auto``: KKRT for balanced 2-party PSI, ECDH for 3+ parties or
-        cardinality-only (the only engine that hides members from everyone) or the sm suite."""
+        cardinality-only (the only engine that hides members from everyone)."""
         if self.protocol != PsiProtocol.AUTO:
             return self
-        fast = (n_hosts == 1 and self.delivery != Delivery.CARDINALITY
-                and self.suite == CryptoSuite.STANDARD)
+        fast = n_hosts == 1 and self.delivery != Delivery.CARDINALITY
         return self.model_copy(update={"protocol": PsiProtocol.KKRT if fast else PsiProtocol.ECDH})
 
     def agreed(self) -> dict[str, Any]:

@@ -22,9 +22,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import CryptoError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.keys import KeyPair, derive, open_share, seal_share
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 
 __all__ = ["SecAggClient", "ShareKeyCache", "mask_context", "share_context"]
@@ -67,8 +68,9 @@ class ShareKeyCache:
     This halves the scalar multiplications per round.
     """
 
-    def __init__(self) -> None:
-        self.pair = KeyPair()
+    def __init__(self, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
+        self.suite = CryptoSuite(suite)
+        self.pair = KeyPair(suite=self.suite)
         self._secrets: dict[bytes, bytes] = {}
 
     def key(self, peer_public: bytes, tag: str) -> bytes:
@@ -77,18 +79,22 @@ class ShareKeyCache:
         if secret is None:
             secret = self.pair.agree(peer_public, b"coalition/secagg/share")
             self._secrets[peer_public] = secret
-        return derive(secret, share_context(tag))
+        return derive(secret, share_context(tag), self.suite)
 
 
 class SecAggClient:
     """One client's secrets and protocol state for one round (use each instance once)."""
 
     def __init__(self, name: str, tag: str, modulus_bits: int,
-                 share_keys: ShareKeyCache | None = None) -> None:
+                 share_keys: ShareKeyCache | None = None,
+                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         self.name, self.tag, self.bits = name, tag, modulus_bits
-        self._cache = share_keys or ShareKeyCache()
+        self.suite = CryptoSuite(suite)
+        self._cache = share_keys or ShareKeyCache(self.suite)
+        if self._cache.suite != self.suite:
+            raise ProtocolError("secagg share keys belong to another crypto suite")
         self._c = self._cache.pair  # encrypts shares in transit
-        self._s = KeyPair()  # pairwise mask agreement, fresh every round
+        self._s = KeyPair(suite=self.suite)  # pairwise mask agreement, fresh every round
         self._b = secrets.token_bytes(32)  # self-mask seed
         self._neighbours: dict[str, dict[str, bytes]] = {}
         self._index: dict[str, int] = {}
@@ -126,7 +132,7 @@ class SecAggClient:
             key = self._cache.key(keys["c_pk"], self.tag)
             self._share_keys[v] = key
             plain = _pack_shares(sk_shares[xs[v]], b_shares[xs[v]])
-            out[v] = seal_share(key, plain, _aad(self.tag, self.name, v))
+            out[v] = seal_share(key, plain, _aad(self.tag, self.name, v), self.suite)
         return out
 
     def mask(self, inbox: dict[str, Any], vector: NDArray[np.uint64]) -> NDArray[np.uint64]:
@@ -142,13 +148,14 @@ class SecAggClient:
             if src not in self._neighbours:
                 raise ProtocolError("share from a non-neighbour", src=src)
             # sender and recipient are authenticated as associated data
-            plain = open_share(self._share_keys[src], sealed, _aad(self.tag, src, self.name))
+            plain = open_share(self._share_keys[src], sealed, _aad(self.tag, src, self.name),
+                               self.suite)
             self._held[src] = _unpack_shares(plain)
         y = vector.astype(np.uint64, copy=True)
-        y += expand(self._b, y.size, self.bits)
+        y += expand_for(self.suite)(self._b, y.size, self.bits)
         for v in sorted(self._u2 & set(self._neighbours)):
             seed = self._s.agree(self._neighbours[v]["s_pk"], mask_context(self.tag))
-            p = expand(seed, y.size, self.bits)
+            p = expand_for(self.suite)(seed, y.size, self.bits)
             if self.name < v:
                 y += p
             else:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import Context, Party
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.collect import gather_until, send_each
 from coalition.protocols.horizontal.secagg.client import SecAggClient, ShareKeyCache
 from coalition.protocols.horizontal.secagg.server import SecAggServer
@@ -44,11 +45,12 @@ class SecureSum:
 
 
 def run_secagg_client(ctx: Context, server: Party, vector: NDArray[np.uint64],
-                      modulus_bits: int, share_keys: ShareKeyCache | None = None) -> bool:
+                      modulus_bits: int, share_keys: ShareKeyCache | None = None, *,
+                      suite: CryptoSuite | str = CryptoSuite.STANDARD) -> bool:
     """Contribute ``vector`` (residues mod 2^k) to the secure sum; ``False`` if the server
     dropped this client or abandoned the sum. Pass one ``share_keys`` for all sums of a job to
     reuse the share-encryption key."""
-    state = SecAggClient(str(ctx.party), ctx.namespace, modulus_bits, share_keys)
+    state = SecAggClient(str(ctx.party), ctx.namespace, modulus_bits, share_keys, suite)
     ctx.send(server, ADVERTISE, state.advertise())
     roster = ctx.recv(server, ROSTER)
     if is_abort(roster):

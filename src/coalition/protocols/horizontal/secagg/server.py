@@ -17,11 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import CryptoError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.secagg import shamir
 from coalition.protocols.horizontal.secagg.client import mask_context
 from coalition.protocols.horizontal.secagg.graph import neighbourhoods, threshold_for
-from coalition.protocols.horizontal.secagg.keys import KeyPair
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.keys import KeyPair, public_key_bytes
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 from coalition.protocols.horizontal.secagg.spec import RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
@@ -29,8 +30,8 @@ from coalition.protocols.horizontal.spec import SecAggConfig
 __all__ = ["SecAggServer"]
 
 
-def _is_key(v: Any) -> bool:
-    return isinstance(v, bytes) and len(v) == 32
+def _is_key(v: Any, suite: CryptoSuite) -> bool:
+    return isinstance(v, bytes) and len(v) == public_key_bytes(suite)
 
 
 class SecAggServer:
@@ -52,7 +53,8 @@ class SecAggServer:
     def roster(self, adverts: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """After ADVERTISE: each client's neighbours' keys, the share indices and threshold."""
         self.keys = {u: {"c_pk": a["c_pk"], "s_pk": a["s_pk"]} for u, a in adverts.items()
-                     if isinstance(a, dict) and _is_key(a.get("c_pk")) and _is_key(a.get("s_pk"))}
+                     if isinstance(a, dict) and _is_key(a.get("c_pk"), self.cfg.suite)
+                     and _is_key(a.get("s_pk"), self.cfg.suite)}
         if len(self.keys) < 2:
             raise RoundAborted("secure aggregation needs at least two clients",
                                clients=len(self.keys))
@@ -93,11 +95,12 @@ class SecAggServer:
             total += y
         for u in self.u3:
             b = self._reconstruct(responses, "b", u)
-            total -= expand(b.to_bytes(32, "big"), self.length, bits)
+            total -= expand_for(self.cfg.suite)(b.to_bytes(32, "big"), self.length, bits)
         for v in sorted(self.u2 - set(self.u3)):
-            sk = KeyPair.from_int(self._reconstruct(responses, "sk", v))
+            sk = KeyPair.from_int(self._reconstruct(responses, "sk", v), self.cfg.suite)
             for u in sorted(set(self.nbrs[v]) & set(self.u3)):
-                p = expand(sk.agree(self.keys[u]["s_pk"], mask_context(self.tag)), self.length, bits)
+                p = expand_for(self.cfg.suite)(
+                    sk.agree(self.keys[u]["s_pk"], mask_context(self.tag)), self.length, bits)
                 if u < v:  # u added +p_uv
                     total -= p
                 else:

@@ -22,6 +22,10 @@ Dropout-robustness is therefore that of the full protocol; a round with a dropou
 fast-path attempt plus four round trips. Because the fast-path keys are never revealed, one
 key per job is safe; each round's masks are separated by the round tag in HKDF.
 
+**Crypto suite** (``SecAggConfig.suite``): X25519, HKDF-SHA256, ChaCha20 under ``standard``;
+SM2 Diffie-Hellman, HKDF-SM3, SM4-CTR masks and SM4-GCM shares under ``sm``
+(:mod:`.keys`, :mod:`.prg`). A key of the other suite has another length and is ignored.
+
 Semi-honest server, as in the full protocol: it is trusted to choose a random graph and to
 name honest neighbour keys (no signatures or consistency round). What a hostile server cannot
 do: the fast path shares nothing, so there is no threshold to lower; the full protocol's
@@ -38,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import ConfigError, Context, MessageKey, Party, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.collect import gather_until
 from coalition.protocols.horizontal.secagg.client import ShareKeyCache, mask_context
 from coalition.protocols.horizontal.secagg.full import (
@@ -46,8 +51,8 @@ from coalition.protocols.horizontal.secagg.full import (
     run_secagg_server,
 )
 from coalition.protocols.horizontal.secagg.graph import neighbourhoods
-from coalition.protocols.horizontal.secagg.keys import KeyPair, derive
-from coalition.protocols.horizontal.secagg.prg import expand
+from coalition.protocols.horizontal.secagg.keys import KeyPair, derive, public_key_bytes
+from coalition.protocols.horizontal.secagg.prg import expand_for
 from coalition.protocols.horizontal.secagg.quantize import reduce
 from coalition.protocols.horizontal.secagg.spec import HELLO, RoundAborted
 from coalition.protocols.horizontal.spec import SecAggConfig
@@ -71,18 +76,20 @@ def _is_fallback(msg: Any) -> bool:
     return isinstance(msg, dict) and set(msg) == {"fallback"} and isinstance(msg["fallback"], bool)
 
 
-def _is_key(v: Any) -> bool:
-    return isinstance(v, bytes) and len(v) == 32
+def _is_key(v: Any, suite: CryptoSuite) -> bool:
+    return isinstance(v, bytes) and len(v) == public_key_bytes(suite)
 
 
 class ClientSession:
     """One client's secure aggregation over a job: masks each round, re-submits when asked."""
 
-    def __init__(self, name: str, job: str, modulus_bits: int) -> None:
+    def __init__(self, name: str, job: str, modulus_bits: int,
+                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         self._name, self._job, self._bits = name, job, modulus_bits
-        self._mask_key = KeyPair()  # never shared or revealed: one per job is safe
-        self._pair_keys: dict[bytes, bytes] = {}  # one X25519 agreement per neighbour and job
-        self._share_keys = ShareKeyCache()  # for full-protocol fallbacks
+        self._suite = CryptoSuite(suite)
+        self._mask_key = KeyPair(suite=self._suite)  # never shared or revealed: one per job
+        self._pair_keys: dict[bytes, bytes] = {}  # one key agreement per neighbour and job
+        self._share_keys = ShareKeyCache(self._suite)  # for full-protocol fallbacks
         self._pending: NDArray[np.uint64] | None = None  # this round's input, until resolved
 
     def join(self, ctx: Context, server: Party) -> None:
@@ -97,7 +104,8 @@ class ClientSession:
             return out
         peers = incoming.get("peers") if isinstance(incoming, dict) else None
         if not isinstance(peers, dict) or not peers or self._name in peers \
-                or not all(isinstance(v, str) and _is_key(k) for v, k in peers.items()):
+                or not all(isinstance(v, str) and _is_key(k, self._suite)
+                           for v, k in peers.items()):
             # never send an input without at least one mask on it
             raise ProtocolError("secagg round message names no valid neighbours", round=round_no)
         context = mask_context(round_tag(self._job, round_no))
@@ -106,7 +114,7 @@ class ClientSession:
             pair = self._pair_keys.get(peers[v])
             if pair is None:
                 pair = self._pair_keys[peers[v]] = self._mask_key.agree(peers[v], _PAIR_CONTEXT)
-            mask = expand(derive(pair, context), y.size, self._bits)
+            mask = expand_for(self._suite)(derive(pair, context, self._suite), y.size, self._bits)
             if self._name < v:
                 y += mask
             else:
@@ -125,7 +133,7 @@ class ClientSession:
             return msg
         if msg["fallback"] and pending is not None and previous is not None:
             run_secagg_client(previous.sub("fallback"), server, pending, self._bits,
-                              self._share_keys)
+                              self._share_keys, suite=self._suite)
         return ctx.sub("resumed").recv(server, key)
 
 
@@ -148,7 +156,7 @@ class ServerSession:
         """Record mask keys from HELLOs, or from REPLYs (clients that missed the start)."""
         for party, msg in messages.items():
             body = msg.get(field) if field is not None and isinstance(msg, dict) else msg
-            if isinstance(body, dict) and _is_key(body.get("m_pk")):
+            if isinstance(body, dict) and _is_key(body.get("m_pk"), self.cfg.suite):
                 self.keys.setdefault(str(party), body["m_pk"])
 
     def plan(self, sample: Iterable[Party]) -> dict[Party, dict[str, Any]]:

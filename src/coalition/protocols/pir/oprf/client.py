@@ -7,6 +7,7 @@ rebuilt from a delta) must reproduce the Merkle root, each bucket must verify wi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,6 @@ from coalition.core.context import Context
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto import oprf
-from coalition.crypto.group import POINT_BYTES
 from coalition.protocols.pir.manifest import (
     Manifest,
     bucket_digest,
@@ -83,16 +83,16 @@ def _unblind(args: tuple[oprf.BlindState, U8]) -> list[bytes]:
 
 
 def _evaluate(ctx: Context, server: Party, batch: Batch, p: PirParams,
-              progress: Progress | None) -> U8:
+              progress: Progress | None, *, suite: str) -> U8:
     inputs = batch.with_dummies()
     ex = ctx.executor
     # oprf.blind parallelises only thousands of inputs; a batch is the latency that matters
     slices = chunk_slices(len(inputs), ex.workers) if len(inputs) >= 64 else [slice(None)]
-    parts = ex.map(oprf.blind, [inputs[sl] for sl in slices])
+    parts = ex.map(partial(oprf.blind, suite=suite), [inputs[sl] for sl in slices])
     blinded = np.concatenate([b for _, b in parts])
     send_batches(ctx.sub("blinded"), server, PIR_BLINDED, blinded, batch_rows=p.batch_rows)
     evaluated = recv_batches(ctx.sub("evaluated"), server, PIR_EVALUATED, batch.padded,
-                             width=POINT_BYTES, batch_rows=p.batch_rows)
+                             width=oprf.point_bytes(suite), batch_rows=p.batch_rows)
     bounds = np.cumsum([0, *[len(st.inputs) for st, _ in parts]])
     outs = [y for part in ex.map(_unblind, [(st, evaluated[bounds[i]:bounds[i + 1]])
                                             for i, (st, _) in enumerate(parts)]) for y in part]
@@ -131,8 +131,8 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, p: PirParams,
     """One OPRF round trip for the batch, then the records from ``table`` (download mode) or
     from the buckets fetched and verified now (bucketed mode, ``table=None``); decrypts the
     hits. Returns (hit per unique query, payload or None, transfer details)."""
-    prfs = _evaluate(ctx, server, batch, p, progress)
-    tags = tags_chunk(prfs)
+    prfs = _evaluate(ctx, server, batch, p, progress, suite=m.suite)
+    tags = tags_chunk(prfs, m.suite)
     if table is None:
         records, transfer = _fetch_buckets(ctx, server, m, tags), "buckets"
     else:
@@ -147,6 +147,6 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, p: PirParams,
     hits = [bool(h) for h in hit]
     payloads: list[bytes | None] = [
         open_record(records[pos[i]].tobytes(), prfs[i].tobytes(), m.layout, m.table_id,
-                    m.epoch) if h else None for i, h in enumerate(hits)]
+                    m.epoch, suite=m.suite) if h else None for i, h in enumerate(hits)]
     return hits, payloads, {"table_transfer": transfer, "records_received": len(records)}
 

@@ -13,6 +13,9 @@ pseudorandom functions"; the OPRF is RFC 9497-style, :mod:`coalition.crypto.oprf
                S -> C : those buckets' records + Merkle proofs
     C      : F(k, x) -> tag, key; find the tag, decrypt the record (ChaCha20-Poly1305)
 
+Under the table's ``sm`` crypto suite: SM2 OPRF with SM3, SM2 manifest signature, HMAC-SM3
+tags/keys and SM4-GCM records (:mod:`..records`); the same messages and leakage.
+
 Who learns what (honest-but-curious; one-more-gap-DH for the OPRF):
 
 * the server learns the client's identity, the mode and the padded batch size ``m`` (a power
@@ -38,8 +41,7 @@ from coalition.compute.chunks import chunk_slices
 from coalition.core.context import Context, Executor
 from coalition.core.errors import ProtocolError
 from coalition.core.ids import Party
-from coalition.crypto.group import POINT_BYTES
-from coalition.crypto.oprf import OprfServerKey
+from coalition.crypto.oprf import OprfServerKey, point_bytes
 from coalition.protocols.pir.records import TAG_BYTES
 from coalition.protocols.pir.session import Hello, send_manifest
 from coalition.protocols.pir.spec import (
@@ -59,9 +61,9 @@ __all__ = ["evaluate_blinded", "serve_bucketed", "serve_download"]
 ADDED, REMOVED = "added", "removed"
 
 
-def _evaluate_chunk(args: tuple[bytes, npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint8]:
-    key, points = args
-    return OprfServerKey(key).evaluate(points)
+def _evaluate_chunk(args: tuple[bytes, npt.NDArray[np.uint8], str]) -> npt.NDArray[np.uint8]:
+    key, points, suite = args
+    return OprfServerKey(key, suite).evaluate(points)
 
 
 def evaluate_blinded(key: OprfServerKey, blinded: npt.NDArray[np.uint8],
@@ -72,14 +74,14 @@ def evaluate_blinded(key: OprfServerKey, blinded: npt.NDArray[np.uint8],
     workers = executor.workers if executor is not None else 1
     if executor is None or workers == 1 or blinded.shape[0] < 64:
         return key.evaluate(blinded)
-    parts = executor.map(_evaluate_chunk, [(key.to_bytes(), blinded[sl]) for sl in
+    parts = executor.map(_evaluate_chunk, [(key.to_bytes(), blinded[sl], key.suite) for sl in
                                            chunk_slices(blinded.shape[0], workers)])
     return np.concatenate(parts)
 
 
 def _evaluate(ctx: Context, client: Party, table: PirTable, hello: Hello) -> float:
-    blinded = recv_batches(ctx.sub("blinded"), client, PIR_BLINDED, hello.n, width=POINT_BYTES,
-                           batch_rows=hello.batch_rows)
+    blinded = recv_batches(ctx.sub("blinded"), client, PIR_BLINDED, hello.n,
+                           width=point_bytes(table.settings.suite), batch_rows=hello.batch_rows)
     t0 = time.perf_counter()
     evaluated = evaluate_blinded(table.prf.key, blinded, ctx.executor)
     online = time.perf_counter() - t0

@@ -42,7 +42,7 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[
         group, position = candidates(real, k, template, canon_pool, exclude=queried)
         ids.extend(group)
         choices.append(position)
-    scalars, points = kn.receiver_choose(a_point, choices, k)
+    scalars, points = kn.receiver_choose(a_point, choices, k, m.suite)
     ctx.send(server, PIR_CHOICES, {"ids": ids, "points": points})
     width = m.layout.plain_bytes + 1
     raw = ctx.recv(server, PIR_ANSWERS)
@@ -52,7 +52,7 @@ def lookup(ctx: Context, server: Party, batch: Batch, m: Manifest, answer: dict[
     n = len(batch.unique)
     pads = kn.receiver_pads(a_point, scalars[:n * kn.DIGITS],
                                 points[:n * kn.DIGITS], choices[:n], k=k,
-                                length=width)
+                                length=width, suite=m.suite)
     mine = raw[np.arange(n), np.asarray(choices[:n], dtype=np.intp)] ^ pads
     hits: list[bool] = []
     payloads: list[bytes | None] = []

@@ -25,7 +25,7 @@ import numpy as np
 from coalition.core.context import Context
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Party
-from coalition.crypto.group import POINT_BYTES
+from coalition.crypto.suite import primitives
 from coalition.protocols.pir.ot_decoys import kn
 from coalition.protocols.pir.session import Hello, send_manifest
 from coalition.protocols.pir.spec import PIR_ANSWERS, PIR_CHOICES
@@ -42,7 +42,8 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
     k = hello.decoys
     if k < 2:
         raise ProtocolError("ot_decoys needs k >= 2 candidates", peer=str(client), k=k)
-    a, a_point = kn.sender_setup()
+    suite = table.settings.suite
+    a, a_point = kn.sender_setup(suite)
     send_manifest(ctx, client, table.signed, ot_point=a_point)
     raw = ctx.recv(client, PIR_CHOICES)
     try:
@@ -50,7 +51,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
         ok = (isinstance(ids, list) and len(ids) == hello.n * k
               and all(isinstance(x, str) for x in ids) and isinstance(points, np.ndarray)
               and points.dtype == np.uint8
-              and points.shape == (hello.n * kn.DIGITS, POINT_BYTES))
+              and points.shape == (hello.n * kn.DIGITS, primitives(suite).group.POINT_BYTES))
     except (KeyError, TypeError) as exc:
         raise ProtocolError("malformed OT choices", peer=str(client)) from exc
     if not ok:
@@ -64,7 +65,7 @@ def serve_ot_decoys(ctx: Context, client: Party, table: PirTable, hello: Hello,
     messages = np.concatenate([found.astype(np.uint8)[:, None], plain], axis=1)
     width = messages.shape[1]
     pads = kn.sender_pads(a, a_point, points, k, length=width,
-                             executor=ctx.executor)
+                             executor=ctx.executor, suite=suite)
     answers = messages.reshape(hello.n, k, width) ^ pads
     online = time.perf_counter() - t0
     ctx.send(client, PIR_ANSWERS, answers)

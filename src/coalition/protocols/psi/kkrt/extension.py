@@ -22,13 +22,13 @@ _SPARE_WORDS = BLOCK_BYTES // 8
 class ColumnPrg:
     """``G(seed_j)`` for the ``k`` columns of the extension matrix, produced chunk by chunk.
 
-    Column ``j`` is the AES-CTR keystream of ``seed_j`` (one base-OT output); chunk ``c`` of the
-    matrix holds the next ``words * 64`` bits of every column, so the chunks of one run
-    concatenate to the whole-matrix streams.
+    Column ``j`` is the AES-CTR (SM4-CTR under the ``sm`` suite: ``cipher="sm4"``) keystream
+    of ``seed_j`` (one base-OT output); chunk ``c`` of the matrix holds the next ``words * 64``
+    bits of every column, so the chunks of one run concatenate to the whole-matrix streams.
     """
 
-    def __init__(self, seeds: U8) -> None:
-        self._streams = [CtrStream(row.tobytes()) for row in seeds]
+    def __init__(self, seeds: U8, cipher: str = "aes") -> None:
+        self._streams = [CtrStream(row.tobytes(), cipher) for row in seeds]
 
     def next(self, words: int) -> U64:
         """The next ``(k, words)`` uint64 block of columns (a view; rows are contiguous)."""

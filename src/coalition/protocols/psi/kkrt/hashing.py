@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from coalition.core.errors import InputError, ProtocolError
+from coalition.crypto.sm.sm3 import hmac_sm3, sm3
+from coalition.crypto.suite import CryptoSuite, primitives
 from coalition.crypto.symmetric import KEY_BYTES, AesEcb, cbc_mac
 from coalition.protocols.psi.kkrt.cuckoo import NUM_HASHES
 
@@ -53,16 +55,27 @@ class SessionKeys:
     perm: AesEcb  # the permutation of the correlation-robust hash
 
 
-def derive_keys(receiver_seed: bytes, sender_seed: bytes) -> SessionKeys:
-    """Keys from both parties' seeds (order matters: receiver first)."""
+def derive_keys(receiver_seed: bytes, sender_seed: bytes,
+                suite: CryptoSuite | str = CryptoSuite.STANDARD) -> SessionKeys:
+    """Keys from both parties' seeds (order matters: receiver first). Under the ``sm`` suite
+    the root and the labels go through SM3 / HMAC-SM3 and every key is an SM4 key; under
+    ``standard`` through keyed BLAKE2b, with AES."""
     for seed in (receiver_seed, sender_seed):
         if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
             raise ProtocolError("KKRT seeds must be 32 bytes")
-    root = hashlib.blake2b(receiver_seed + sender_seed, digest_size=32, person=_PERSON).digest()
+    if CryptoSuite(suite) == CryptoSuite.STANDARD:
+        root = hashlib.blake2b(receiver_seed + sender_seed, digest_size=32,
+                               person=_PERSON).digest()
 
-    def key(label: str) -> AesEcb:
-        return AesEcb(hashlib.blake2b(label.encode(), key=root, digest_size=KEY_BYTES,
-                                      person=_PERSON).digest())
+        def key(label: str) -> AesEcb:
+            return AesEcb(hashlib.blake2b(label.encode(), key=root, digest_size=KEY_BYTES,
+                                          person=_PERSON).digest())
+    else:
+        cipher = primitives(suite).block_cipher
+        root = sm3(_PERSON, receiver_seed, sender_seed)
+
+        def key(label: str) -> AesEcb:
+            return AesEcb(hmac_sm3(root, _PERSON + label.encode())[:KEY_BYTES], cipher)
 
     return SessionKeys(
         ids=key("item-hash"),

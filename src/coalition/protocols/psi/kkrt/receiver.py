@@ -16,6 +16,7 @@ from coalition.compute.bitmatrix import transpose_bits
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto.ot import random_ot_send
+from coalition.crypto.suite import primitives
 from coalition.crypto.symmetric import cr_hash
 from coalition.protocols.psi.kkrt.cuckoo import EMPTY, NUM_HASHES, bin_count, cuckoo_insert
 from coalition.protocols.psi.kkrt.extension import (
@@ -69,13 +70,14 @@ def run_kkrt_guest(s: Session, *, chunk_bins: int | None = None) -> PsiResult:
     setup = KkrtSetup(seed=secrets.token_bytes(SEED_BYTES), bins=bins,
                       chunk_bins=chunk_bins or default_chunk_bins(bins))
     s.hello_to([host], kkrt=setup.to_wire())
-    seeds0, seeds1 = random_ot_send(s.ctx, host, CODE_BITS, name=BASE_OT)
+    suite = s.params.suite
+    seeds0, seeds1 = random_ot_send(s.ctx, host, CODE_BITS, name=BASE_OT, suite=suite)
     hello = s.hello_from(host)
     n_host = hello["n"]
     sender_seed = hello.get("kkrt")
     if not isinstance(sender_seed, bytes):
         raise ProtocolError("KKRT host hello lacks its seed", peer=str(host))
-    keys = derive_keys(setup.seed, sender_seed)
+    keys = derive_keys(setup.seed, sender_seed, suite)
     width = truncation_bytes(n, n_host, s.params.stat_bits)
     if width > MAX_TRUNCATION_BYTES:
         raise ConfigError("sets too large for KKRT truncation at this stat_bits", width=width)
@@ -83,9 +85,11 @@ def run_kkrt_guest(s: Session, *, chunk_bins: int | None = None) -> PsiResult:
                    code_bits=CODE_BITS)
 
     items = hash_ids(s.ids.ids, keys)
+    cipher = primitives(suite).block_cipher
     table, which = cuckoo_insert(candidate_bins(items, keys, setup.bins), setup.bins)
     mine = _stream_matrix(s, host, setup, keys, items=items, table=table, which=which,
-                          prg0=ColumnPrg(seeds0), prg1=ColumnPrg(seeds1), width=width)
+                          prg0=ColumnPrg(seeds0, cipher), prg1=ColumnPrg(seeds1, cipher),
+                          width=width)
 
     got_mine, got_theirs = [], []
     for i in range(NUM_HASHES):

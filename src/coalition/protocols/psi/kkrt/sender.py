@@ -17,6 +17,7 @@ from coalition.compute.bitmatrix import transpose_bits
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto.ot import random_bits, random_ot_receive
+from coalition.crypto.suite import primitives
 from coalition.crypto.symmetric import cr_hash
 from coalition.protocols.psi.kkrt.cuckoo import NUM_HASHES
 from coalition.protocols.psi.kkrt.extension import (
@@ -63,10 +64,11 @@ def run_kkrt_host(s: Session) -> PsiResult:
     n_guest = hello["n"]
     setup = KkrtSetup.from_wire(hello.get("kkrt"), n_guest)
     secret = random_bits(CODE_BITS)
-    seeds = random_ot_receive(s.ctx, guest, secret, name=BASE_OT)
+    suite = s.params.suite
+    seeds = random_ot_receive(s.ctx, guest, secret, name=BASE_OT, suite=suite)
     own_seed = secrets.token_bytes(SEED_BYTES)
     s.hello_to([guest], kkrt=own_seed)
-    keys = derive_keys(setup.seed, own_seed)
+    keys = derive_keys(setup.seed, own_seed, suite)
     n = len(s.ids)
     width = truncation_bytes(n_guest, n, s.params.stat_bits)
     if width > MAX_TRUNCATION_BYTES:
@@ -76,7 +78,8 @@ def run_kkrt_host(s: Session) -> PsiResult:
 
     items = hash_ids(s.ids.ids, keys)
     bins = candidate_bins(items, keys, setup.bins)
-    values = _evaluate(s, guest, setup, keys, items=items, bins=bins, prg=ColumnPrg(seeds),
+    values = _evaluate(s, guest, setup, keys, items=items, bins=bins,
+                       prg=ColumnPrg(seeds, primitives(suite).block_cipher),
                        secret=s_mask(secret).reshape(CODE_BLOCKS, 1, 2), width=width)
     order = secret_permutation(n)  # one order for all three lists: a position names an item
     for i in range(NUM_HASHES):

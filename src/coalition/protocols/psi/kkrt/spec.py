@@ -16,7 +16,10 @@ sender ``S`` = host with ``n_S`` IDs, ``k = 512``::
     R -> S : matched positions (delivery ``both``) or only the size (``guest``)
 
 Security: semi-honest (honest-but-curious) parties, AES as a PRF/ideal permutation, CDH in the
-edwards25519 subgroup for the base OTs. Who learns what:
+edwards25519 subgroup for the base OTs. Under the ``sm`` crypto suite (``PsiParams.suite``) the
+base OTs run in the SM2 group with SM3 key derivation, the session keys come from SM3/HMAC-SM3,
+and SM4 replaces AES everywhere (PRG, item hash, bins, codewords, correlation-robust hash): the
+same protocol and leakage, with SM4 as the PRF/ideal permutation and CDH in SM2. Who learns what:
 
 * both learn ``n_R`` (from the table size) and ``n_S`` (from the list lengths);
 * ``R`` learns ``X ∩ Y`` and nothing about the rest of ``Y``: each sender value for ``y`` not in ``X`` is

@@ -7,7 +7,8 @@ evaluates the PRF **only for new IDs**; IDs that disappeared become tombstones. 
 bumps ``version`` and is logged, so a client holding version ``v`` can be sent just the
 additions and tombstones since ``v`` (:meth:`PrfTable.delta_since`). :meth:`PrfTable.rotate_key`
 starts a new epoch: new key, empty table, full rebuild on the next sync, and every client's
-copy becomes useless (they get the full table again). A changed row with the same ID keeps its
+copy becomes useless (they get the full table again). The key lives in the group of the
+table's crypto suite (``suite=``); a table saved under another suite starts a new epoch. A changed row with the same ID keeps its
 PRF value (PSI compares IDs only); a changed ID is a tombstone plus an addition.
 
 Client side, :class:`ClientTableCache`: the server's table as of ``(epoch, version)``, per server.
@@ -33,6 +34,7 @@ import numpy.typing as npt
 from coalition.core.context import Executor
 from coalition.core.errors import ConfigError, InputError
 from coalition.crypto.oprf import OprfServerKey
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import as_keys, contains
 
@@ -69,11 +71,13 @@ class SyncStats:
 class PrfTable:
     """The server's cached PRF table for one key epoch (see module docstring)."""
 
-    def __init__(self, path: str | Path | None = None, *, prf_bytes: int = 12) -> None:
+    def __init__(self, path: str | Path | None = None, *, prf_bytes: int = 12,
+                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         if not 8 <= prf_bytes <= 32:
             raise ConfigError("prf_bytes must be in 8..32", prf_bytes=prf_bytes)
         self.path = Path(path) if path is not None else None
         self.prf_bytes = prf_bytes
+        self.suite = CryptoSuite(suite)
         self._log: list[tuple[int, U8, U8]] = []
         if self.path is not None and (self.path / "meta.json").is_file():
             self._load(self.path)
@@ -83,7 +87,7 @@ class PrfTable:
     # -- state ----------------------------------------------------------------------------
     def rotate_key(self) -> None:
         """New key and epoch; the table is rebuilt from scratch on the next sync."""
-        self.key = OprfServerKey.generate()
+        self.key = OprfServerKey.generate(self.suite)
         self.epoch = secrets.token_hex(16)
         self.version = 0
         self.digests = np.zeros((0, DIGEST_BYTES), dtype=np.uint8)
@@ -154,14 +158,18 @@ class PrfTable:
             arrays[f"a{version}"], arrays[f"r{version}"] = added, removed
         np.savez(self.path / "log.npz", **arrays)
         (self.path / "meta.json").write_text(json.dumps(
-            {"epoch": self.epoch, "version": self.version, "prf_bytes": self.prf_bytes}))
+            {"epoch": self.epoch, "version": self.version, "prf_bytes": self.prf_bytes,
+             "suite": self.suite.value}))
 
     def _load(self, path: Path) -> None:
         meta = json.loads((path / "meta.json").read_text())
         if meta["prf_bytes"] != self.prf_bytes:
             raise ConfigError("cached PRF table has another width; rotate the key",
                               cached=meta["prf_bytes"], wanted=self.prf_bytes)
-        self.key = OprfServerKey((path / "key.bin").read_bytes())
+        if meta.get("suite", CryptoSuite.STANDARD.value) != self.suite.value:
+            self.rotate_key()  # a key of the other suite's group: a new epoch in ours
+            return
+        self.key = OprfServerKey((path / "key.bin").read_bytes(), self.suite)
         self.epoch, self.version = str(meta["epoch"]), int(meta["version"])
         with np.load(path / "table.npz", allow_pickle=False) as t:
             self.digests, self.prfs = t["digests"], t["prfs"]

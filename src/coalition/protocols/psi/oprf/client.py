@@ -2,7 +2,7 @@
 
 The server (host, large side) holds a key ``k`` and a cached table ``{trunc(F(k, y))}`` over its
 IDs (:class:`~coalition.protocols.psi.oprf.cache.PrfTable`; RFC 9497-style OPRF over the
-edwards25519 prime-order group, :mod:`coalition.crypto.oprf`)::
+edwards25519 prime-order group, or SM2/SM3 under the ``sm`` suite, :mod:`coalition.crypto.oprf`)::
 
     G -> H : hello (|X|, the (epoch, version) of G's cached copy of H's table, if any)
     H      : sync table: PRF only for new IDs, tombstones for removed ones
@@ -32,7 +32,6 @@ import numpy.typing as npt
 
 from coalition.core.errors import ProtocolError
 from coalition.crypto import oprf
-from coalition.crypto.group import POINT_BYTES
 from coalition.protocols.psi.matching import as_keys, contains, match, truncate
 from coalition.protocols.psi.oprf.cache import ClientTableCache
 from coalition.protocols.psi.session import Session
@@ -103,15 +102,18 @@ def run_oprf_client(s: Session, cache: ClientTableCache | None = None) -> PsiRes
     states = []
     blinded_ctx = s.ctx.sub(NS_BLINDED)
     for i, sub in blinded_ctx.iter(batch_count(n, rows)):
-        state, blinded = oprf.blind(encoded[i * rows:(i + 1) * rows], executor=ex)
+        state, blinded = oprf.blind(encoded[i * rows:(i + 1) * rows], executor=ex,
+                                    suite=s.params.suite)
         states.append(state)
         sub.send(host, OPRF_BLINDED, blinded)
         s.tick("blind own IDs", min(n, (i + 1) * rows), n)
     for i, evaluated in enumerate(iter_batches(s.ctx.sub(NS_EVALUATED), host, OPRF_EVALUATED, n,
-                                               width=POINT_BYTES, batch_rows=rows)):
+                                               width=oprf.point_bytes(s.params.suite),
+                                               batch_rows=rows)):
         outs = oprf.unblind_finalize(states[i], evaluated, executor=ex)
-        raw = np.frombuffer(b"".join(outs), dtype=np.uint8).reshape(-1, oprf.OUTPUT_BYTES) \
-            if outs else np.zeros((0, oprf.OUTPUT_BYTES), dtype=np.uint8)
+        out_bytes = oprf.output_bytes(s.params.suite)
+        raw = np.frombuffer(b"".join(outs), dtype=np.uint8).reshape(-1, out_bytes) \
+            if outs else np.zeros((0, out_bytes), dtype=np.uint8)
         values.append(truncate(raw, s.params.oprf_prf_bytes))
         s.tick("unblind", min(n, (i + 1) * rows), n)
     mine, positions = match(np.concatenate(values), table)

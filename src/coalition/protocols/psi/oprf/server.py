@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from coalition.crypto.group import POINT_BYTES
+from coalition.core.errors import ConfigError
+from coalition.crypto.oprf import point_bytes
 from coalition.protocols.psi.oprf.cache import PrfTable, sorted_rows
 from coalition.protocols.psi.session import Session
 from coalition.protocols.psi.spec import (
@@ -39,7 +40,11 @@ def run_oprf_server(s: Session, table: PrfTable | None = None) -> PsiResult:
     """Run the server side; see :mod:`.client`."""
     guest, rows, ex = s.ctx.guest, s.params.batch_rows, s.ctx.executor
     hello = s.hello_from(guest)
-    table = table if table is not None else PrfTable(prf_bytes=s.params.oprf_prf_bytes)
+    table = table if table is not None else PrfTable(prf_bytes=s.params.oprf_prf_bytes,
+                                                     suite=s.params.suite)
+    if table.suite != s.params.suite:
+        raise ConfigError("the PRF table belongs to another crypto suite",
+                          table=table.suite.value, job=s.params.suite.value)
     stats = table.sync(s.ids, executor=ex)
     s.extra["table_sync"] = {"added": stats.added, "removed": stats.removed,
                              "reused": stats.reused, "version": stats.version}
@@ -65,7 +70,8 @@ def run_oprf_server(s: Session, table: PrfTable | None = None) -> PsiResult:
     n_client = int(hello["n"])
     back = s.ctx.sub(NS_EVALUATED)
     for i, blinded in enumerate(iter_batches(s.ctx.sub(NS_BLINDED), guest, OPRF_BLINDED, n_client,
-                                             width=POINT_BYTES, batch_rows=rows)):
+                                             width=point_bytes(s.params.suite),
+                                             batch_rows=rows)):
         back.sub(str(i)).send(guest, OPRF_EVALUATED, table.key.evaluate(blinded, executor=ex))
         s.tick("evaluate client elements", min(n_client, (i + 1) * rows), n_client)
     return s.deliver_as_host(guest, order)
