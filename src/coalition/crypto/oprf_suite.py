@@ -44,9 +44,13 @@ def _std_evaluate_chunk(args: tuple[bytes, U8]) -> U8:
     return std.OprfServerKey(key).evaluate(points)
 
 
+def _std_evaluate_direct_chunk(args: tuple[bytes, Sequence[bytes]]) -> list[bytes]:
+    return std.evaluate_direct_chunk((*args, CryptoSuite.STANDARD.value))
+
+
 def _std_unblind_chunk(args: tuple[Sequence[bytes], U8, Sequence[bytes]]) -> list[bytes]:
     validate_points(args[1])
-    return std.unblind_chunk(args)
+    return std.unblind_chunk((*args, CryptoSuite.STANDARD.value))
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ _SUITES = {
     CryptoSuite.STANDARD: OprfSuite(
         name=CryptoSuite.STANDARD, element_bytes=POINT_BYTES, output_bytes=std.OUTPUT_BYTES,
         generate_key=_std_key, blind_chunk=_std_blind_chunk, evaluate_chunk=_std_evaluate_chunk,
-        evaluate_direct_chunk=std.evaluate_direct_chunk, unblind_chunk=_std_unblind_chunk),
+        evaluate_direct_chunk=_std_evaluate_direct_chunk, unblind_chunk=_std_unblind_chunk),
     CryptoSuite.SM: OprfSuite(
         name=CryptoSuite.SM, element_bytes=sm.ELEMENT_BYTES, output_bytes=32,
         generate_key=sm.generate_key, blind_chunk=sm.blind_chunk, evaluate_chunk=sm.evaluate_chunk,
