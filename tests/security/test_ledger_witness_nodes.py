@@ -9,6 +9,7 @@ jobs with the operator until its admin acknowledges the alert.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,13 @@ from typing import Any
 
 import pytest
 from jobskit import Node, call, connect, proposal, start_node
+from nodekit import app_client
 from sqlalchemy import delete, select, update
+from typer.testing import CliRunner
 
+from coalition.cli import common
+from coalition.cli.app import app
+from coalition.client import NodeClient
 from coalition.core.errors import CoalitionError
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint
@@ -76,6 +82,30 @@ def test_honest_operator_reaches_a_final_head_and_every_node_verifies(
                                  headers=telco.env.auth())
     assert shown.status_code == 200 and shown.json()["verified"], shown.text
     assert not _open_alerts(telco) and not _open_alerts(shop)
+
+
+def test_cli_shows_verifies_and_proves(nodes: dict[str, Node],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    telco = nodes["telco"]
+
+    def connect_in_process(node: str, token: str) -> NodeClient:
+        return app_client(nodes[node.removeprefix("http://")].rt, token)
+
+    monkeypatch.setattr(common, "connect", connect_in_process)
+
+    def cli(*args: str) -> Any:
+        result = CliRunner().invoke(app, ["ledger", *args, "--node", "http://telco",
+                                          "--token", telco.env.tokens[UserRole.ADMIN], "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    shown = cli("show", "--origin", "coalition.ledger/bank")
+    assert sorted(e["kind"] for e in shown["entries"]) == ["consent.decision", "job.dag"]
+    assert cli("verify")["verified"]
+    proof = cli("prove", "0", "--origin", "coalition.ledger/bank")
+    assert proof["verified"] and proof["size"] == 2
+    heads = cli("checkpoints")
+    assert heads[0]["role"] == "witness" and heads[0]["size"] == 2
 
 
 def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(

@@ -29,7 +29,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from coalition.core.errors import CoalitionError, CryptoError, InputError, NotFoundError
+from coalition.core.errors import (
+    CoalitionError,
+    ConflictError,
+    CryptoError,
+    InputError,
+    NotFoundError,
+)
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint, ForkDetected, Witness, count_cosignatures
 from coalition.crypto.signing import SigningKey, VerifyKey
@@ -285,8 +291,8 @@ def _ask_witness(rt: NodeRuntime, org: str, row: LedgerCheckpointRow,
     origin = store.origin_of(rt.name)
     start = _witnessed_size(rt, org)
     for _ in range(2):
-        if start > row.size:
-            raise LedgerTampered("a witness holds more of this log than this node", org=org)
+        if start > row.size:  # a concurrent sync already had a newer head co-signed
+            raise ConflictError("a newer head of this log is already co-signed", org=org)
         with rt.db.session() as db:
             wires = [_wire(store.entry_of(r), r.producer_key, r.job_id)
                      for r in store.entries(db, origin, start=start, stop=row.size)]
