@@ -41,7 +41,8 @@ def test_network_demo_runs_across_three_node_processes_and_exits(tmp_path):
     assert ledger["final"] and sorted(ledger["cosigners"]) == ["carmaker", "telco"], ledger
     assert ledger["verified"] == {"bank": True, "telco": True, "carmaker": True}, ledger
     assert set(ledger["entries_held"].values()) == {ledger["size"]}, ledger
-    for kind in ("job.dag:bank", "consent.decision:telco", "consent.decision:carmaker",
+    for kind in ("job.dag:bank", "consent.grant:telco", "consent.decision:telco",
+                 "consent.decision:carmaker",
                  "dataset.manifest:bank", "dataset.manifest:telco", "job.metrics:bank",
                  "contribution.scores:bank"):
         assert ledger["kinds"].get(kind), (kind, ledger["kinds"])
