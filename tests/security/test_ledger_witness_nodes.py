@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobskit import Node, call, connect, proposal, start_node
+from jobskit import Node, call, connect, dag, proposal, start_node
 from nodekit import app_client
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
@@ -138,7 +138,12 @@ def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
     job_id = secrets.token_hex(8)
     with pytest.raises(CoalitionError) as refused:
         call(bank, telco, "JobPropose", proposal(job_id, "bank", "telco"))
-    assert refused.value.code in {"ledger.alert_open", "conflict"}
+    assert refused.value.code == "ledger.alert_open"
+    # nor does it start one of its own that sites a party at the operator
+    submitted = telco.env.client.post("/api/v1/jobs", headers=telco.env.auth(), json={
+        "dag": dag("telco", "bank")})
+    assert submitted.status_code == 409 and submitted.json()["code"] == "ledger.alert_open", \
+        submitted.text
     # an admin's acknowledgement (with a reason) lifts the stop
     ack = telco.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
                                 headers=telco.env.auth(), json={"reason": "reviewed"})
