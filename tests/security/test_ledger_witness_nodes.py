@@ -158,7 +158,7 @@ def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
 
 
 def test_modified_leaf_is_detected_by_operator_verify_and_by_witness(
-        nodes: dict[str, Node]) -> None:
+        nodes: dict[str, Node], monkeypatch: pytest.MonkeyPatch) -> None:
     bank, shop = nodes["bank"], nodes["shop"]
     origin = store.origin_of("bank")
     with bank.rt.db.session() as db:  # the operator rewrites a record it already showed
@@ -168,6 +168,10 @@ def test_modified_leaf_is_detected_by_operator_verify_and_by_witness(
     report = service.verify(bank.rt)
     own = {x["origin"]: x for x in report["logs"]}[origin]
     assert not own["verified"] and own["error"] == "crypto.failed", own
+    monkeypatch.setattr(common, "connect", lambda node, token: app_client(bank.rt, token))
+    failed = CliRunner().invoke(app, ["ledger", "verify", "--node", "http://bank", "--token",
+                                      bank.env.tokens[UserRole.AUDITOR]])
+    assert failed.exit_code == 1 and "FAILED" in failed.output, failed.output
     _job_entry(bank, "j-after-rewrite")
     head = service.sync(bank.rt)
     assert not head["final"]
