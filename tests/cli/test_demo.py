@@ -35,6 +35,19 @@ def test_network_demo_runs_across_three_node_processes_and_exits(tmp_path):
     assert set(summary["nodes"]) == {"bank", "telco", "carmaker"}
     for name, metrics in summary["models"].items():
         assert 0.55 < metrics["auc"] <= 1.0, name
+    # the federation log (the bank's, as the job's initiator): co-signed by both partners,
+    # held and verified on every node, with records from every organisation
+    ledger = summary["ledger"]
+    assert ledger["final"] and sorted(ledger["cosigners"]) == ["carmaker", "telco"], ledger
+    assert ledger["verified"] == {"bank": True, "telco": True, "carmaker": True}, ledger
+    assert set(ledger["entries_held"].values()) == {ledger["size"]}, ledger
+    for kind in ("job.dag:bank", "consent.grant:telco", "consent.decision:telco",
+                 "consent.decision:carmaker",
+                 "dataset.manifest:bank", "dataset.manifest:telco", "job.metrics:bank",
+                 "contribution.scores:bank"):
+        assert ledger["kinds"].get(kind), (kind, ledger["kinds"])
+    scores = summary["contributions"]
+    assert set(scores) == {"bank", "telco"} and scores["telco"] > 0, scores
     # each organisation's node kept its own home, database and log
     for org in ("bank", "telco", "carmaker"):
         assert (tmp_path / "nodes" / org / "node.log").is_file()

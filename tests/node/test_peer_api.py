@@ -32,7 +32,8 @@ from coalition.node.runtime import NodeRuntime
 WIRE_NAMES = {"Health", "ListDatasets", "RequestGrant", "GetGrant", "JobPropose", "JobStart",
               "TaskPrepare", "TaskRun", "JobUpdate", "TaskReport", "JobDecision", "JobCancel",
               "ModelPartPublish", "ModelPartDelete", "ServingPrepare", "ServingPartial",
-              "ServingRelease", "ServingKeys", "Verify3Manifest", "Verify3Table", "Verify3Evaluate"}
+              "ServingRelease", "ServingKeys", "Verify3Manifest", "Verify3Table", "Verify3Evaluate",
+              "LedgerPull", "LedgerCosign"}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from coalition.cli import (
     demo,
     grant,
     job,
+    ledger,
     model,
     node,
     partner,
@@ -39,6 +40,7 @@ pir.register(app)
 demo.register(app)
 node.register(app)
 audit.register(app)
+ledger.register(app)
 component.register(app)
 job.register(app)
 model.register(app)

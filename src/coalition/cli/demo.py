@@ -101,6 +101,8 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
                                    "state": result.state, "error": result.error,
                                    "seconds": round(result.seconds, 1),
                                    "intersection": intersection, "models": models,
+                                   "ledger": result.ledger,
+                                   "contributions": result.contributions,
                                    "nodes": result.urls}))
         else:
             _table(console, models)

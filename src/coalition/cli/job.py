@@ -336,3 +336,21 @@ def _register_remote(group: typer.Typer) -> None:
         with node_client(node, token) as client:
             job = client.reject_job(job_id, reason)
         typer.echo(f"job {job['id']}: rejected ({job['state']})")
+
+    @group.command("contributions")
+    def contributions(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+                      task: Annotated[str | None, typer.Option(
+                          help="The evaluate task to measure against (default: best AUC).")]
+                      = None, as_json: AsJson = False) -> None:
+        """Each data party's contribution (party-level Shapley) to a finished vertical job,
+        computed at its label holder and written to the federation log."""
+        with node_client(node, token) as client:
+            result = client.job_contributions(job_id, task=task)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        typer.echo(f"job {result['job']}: {result['method']} on {result['utility']} "
+                   f"({result['evaluate_task']})")
+        for org, score in result["scores"].items():
+            typer.echo(f"  {org:<20} shapley {score:+.4f}   leave-one-out "
+                       f"{result['leave_one_out'][org]:+.4f}")

@@ -224,6 +224,45 @@ class NodeClient:
         return self.request("POST", "/auth/password", json={
             "current_password": current_password, "new_password": new_password})
 
+    def job_contributions(self, job_id: str, *, task: str | None = None) -> Any:
+        """Each data party's contribution to a finished vertical job (at its label holder);
+        the scores are written to the federation log."""
+        return self.request("POST", f"/jobs/{_seg(job_id)}/contributions", params={"task": task})
+
+    # -- federation log (ledger) -----------------------------------------------------------
+
+    def ledger_entries(self, *, origin: str | None = None, job: str | None = None,
+                       after: int = 0, limit: int = 500) -> Any:
+        """Entries of a log held by the node (default: the log it operates)."""
+        return self.request("GET", "/ledger/entries", params={
+            "origin": origin, "job": job, "after": after, "limit": limit})
+
+    def ledger_proof(self, seq: int, *, origin: str | None = None) -> Any:
+        """An RFC 9162 inclusion proof of entry ``seq`` in the newest signed head."""
+        return self.request("GET", f"/ledger/entries/{int(seq)}/proof",
+                            params={"origin": origin})
+
+    def ledger_checkpoints(self, *, origin: str | None = None) -> Any:
+        """Signed tree heads held by the node, newest first."""
+        return self.request("GET", "/ledger/checkpoints", params={"origin": origin})
+
+    def ledger_sync(self, witnesses: list[str] | None = None) -> Any:
+        """Pull partners' entries, sign a head and collect co-signatures (operator)."""
+        return self.request("POST", "/ledger/checkpoints", json={"witnesses": witnesses or []})
+
+    def ledger_verify(self) -> Any:
+        """Verify every log the node holds against its newest signed head."""
+        return self.request("GET", "/ledger/verify")
+
+    def ledger_alerts(self, *, open_only: bool = False) -> Any:
+        """Forks and rewrites the node detected in partners' logs."""
+        return self.request("GET", "/ledger/alerts", params={"open": open_only})
+
+    def ledger_acknowledge(self, alert_id: int, reason: str) -> Any:
+        """Lift one alert's stop on new jobs (admin), with the reason recorded."""
+        return self.request("POST", f"/ledger/alerts/{int(alert_id)}/acknowledge",
+                            json={"reason": reason})
+
     # -- partners --------------------------------------------------------------------------
 
     def list_partners(self) -> Any:

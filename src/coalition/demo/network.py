@@ -77,6 +77,8 @@ class NetworkDemo:
     seconds: float = 0.0
     tasks: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    contributions: dict[str, float] = field(default_factory=dict)
 
     @property
     def urls(self) -> dict[str, str]:
@@ -112,6 +114,8 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
         cluster.grant("telco", "telco_subscribers", to="bank", kinds=GRANTED)
         tell("grants", "telco granted the bank's jobs: " + ", ".join(GRANTED))
         _run_job(demo, credit_dag(trees, key_bits, suite), tell, timeout_s)
+        if demo.state == "succeeded":
+            _ledger(demo, tell)
         yield demo
 
 
@@ -143,3 +147,34 @@ def _follow(demo: NetworkDemo, bank: NodeClient, dag: dict[str, Any], tell: Say,
     demo.tasks = {t["name"]: t["state"] for t in job["tasks"]}
     for m in bank.job_metrics(demo.job_id):
         demo.metrics.setdefault(m["task"], {})[m["name"]] = m["value"]
+
+
+
+def _ledger(demo: NetworkDemo, tell: Say) -> None:
+    """Contribution scores at the label holder (the bank), a co-signed head of the bank's
+    federation log, and each node's own verification of the copy it holds."""
+    with demo.cluster["bank"].client() as bank:
+        scores = bank.job_contributions(demo.job_id)
+        demo.contributions = {org: round(float(v), 6) for org, v in scores["scores"].items()}
+        tell("contrib", "party-level Shapley (AUC): " + ", ".join(
+            f"{org} {v:+.4f}" for org, v in demo.contributions.items()))
+        head = bank.ledger_sync()
+        kinds: dict[str, int] = {}
+        for entry in bank.ledger_entries(limit=5000)["entries"]:
+            kinds[f"{entry['kind']}:{entry['producer']}"] = \
+                kinds.get(f"{entry['kind']}:{entry['producer']}", 0) + 1
+    origin = head["origin"]
+    verified: dict[str, bool] = {}
+    held: dict[str, int] = {}
+    for name in ORGS:
+        with demo.cluster[name].client() as client:
+            report = client.ledger_verify()
+            logs = {x["origin"]: x for x in report["logs"]}
+            verified[name] = bool(report["verified"]) and origin in logs
+            held[name] = int(logs.get(origin, {}).get("size", 0))
+    demo.ledger = {"origin": origin, "size": head["size"], "final": head["final"],
+                   "cosigners": head["cosigners"], "verified": verified, "entries_held": held,
+                   "kinds": dict(sorted(kinds.items()))}
+    tell("ledger", f"{origin}: {head['size']} entries, co-signed by "
+                   f"{', '.join(head['cosigners'])}; verified on "
+                   f"{', '.join(n for n, ok in verified.items() if ok) or 'no node'}")

@@ -18,6 +18,7 @@ from coalition.node.data import routes as datasets
 from coalition.node.jobs import manager_for
 from coalition.node.jobs import routes as jobs
 from coalition.node.jobs.metrics import state_counts
+from coalition.node.ledger import routes as ledger
 from coalition.node.library import routes as library
 from coalition.node.metrics import metrics_of
 from coalition.node.partners import grant_routes as grants
@@ -36,7 +37,7 @@ __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library, catalog, psi, verify3))
+                                   jobs, library, catalog, psi, verify3, ledger))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

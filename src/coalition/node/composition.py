@@ -15,6 +15,7 @@ feature's ``register`` function (listed below).
 from __future__ import annotations
 
 from coalition.node.jobs import handlers as job_handlers
+from coalition.node.ledger import peer as ledger_handlers
 from coalition.node.library import peer as model_handlers
 from coalition.node.partners import peer as partner_handlers
 from coalition.node.peer.client import PeerClient
@@ -30,7 +31,8 @@ def peer_registry() -> PeerRegistry:
     """Every peer method this node answers, with its handler and guards."""
     registry = PeerRegistry()
     for register in (partner_handlers.register, job_handlers.register, model_handlers.register,
-                     serving_handlers.register, verify3_handlers.register):
+                     serving_handlers.register, verify3_handlers.register,
+                     ledger_handlers.register):
         register(registry)
     registry.check()
     return registry

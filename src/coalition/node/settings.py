@@ -100,6 +100,13 @@ class NodeSettings(BaseSettings):
     audit_checkpoint_every: int = Field(default=20, ge=1, le=100_000)
     # At start a broken trail either stops the node ("refuse") or is recorded as an alert.
     audit_on_tamper: Literal["refuse", "alert"] = "refuse"
+    # Federation log (docs/ledger.md): the initiator of a job operates the log its records go
+    # to; each partner witnesses it. A head is final with ``ledger_quorum`` co-signatures
+    # (0: more than half of the log's witnesses). ``ledger_anchor_file``: final heads are also
+    # appended there (FileAnchor).
+    ledger_enabled: bool = True
+    ledger_quorum: int = Field(default=0, ge=0, le=1000)
+    ledger_anchor_file: Path | None = None
     # Key that encrypts SQL dataset passwords stored in the database (docs/security.md "audit").
     credentials_key_file: Path | None = None  # default: home/identity/credentials.key
 

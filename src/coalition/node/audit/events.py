@@ -76,6 +76,9 @@ class EventKind(StrEnum):
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed
+    LEDGER_CHECKPOINT = "ledger.checkpoint"  # this node signed or co-signed a tree head
+    LEDGER_ALERT = "ledger.alert"  # alert: a partner's log forked, was rewritten or changed key
+    LEDGER_ALERT_ACKNOWLEDGED = "ledger.alert_acknowledged"  # an admin lifted a job stop
     AUDITOR_CHANGE_REQUESTED = "user.auditor_change_requested"
     AUDITOR_CHANGE_APPROVED = "user.auditor_change_approved"
     AUDITOR_CHANGE_REJECTED = "user.auditor_change_rejected"

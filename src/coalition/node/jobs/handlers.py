@@ -31,7 +31,7 @@ from coalition.engine.plan import select
 from coalition.engine.states import JobState, TaskState, is_terminal
 from coalition.engine.validate import validate_dag
 from coalition.node.audit.events import Event, EventKind, emit
-from coalition.node.jobs import local, scheduler
+from coalition.node.jobs import local, records, scheduler
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.certs import check_endpoint, mint_endpoint
 from coalition.node.jobs.consent import verdict
@@ -180,6 +180,7 @@ def propose(rt: NodeRuntime, caller: str, request: ProposeRequest) -> ProposalAn
                     until=p.selection.until).needed
 
     def take(db: Session) -> ProposalAnswer:
+        records.refuse_if_alerted(db, sorted({caller, *sites.values()}))
         job = db.get(JobRow, job_id)
         if caller != rt.name:
             if job is not None:
@@ -210,7 +211,9 @@ def propose(rt: NodeRuntime, caller: str, request: ProposeRequest) -> ProposalAn
         return ProposalAnswer.model_validate({"status": v.status, "reason": v.reason,
                                               "endpoints": endpoints}, strict=False)
 
-    return repo.write(rt, take)
+    answer = repo.write(rt, take)
+    records.on_proposal(rt, caller, job_id, graph, sites=sites, status=answer.status)
+    return answer
 
 
 def start(rt: NodeRuntime, caller: str, request: StartRequest) -> Empty:

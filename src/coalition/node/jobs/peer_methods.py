@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from coalition.engine.states import JobState, TaskState
+from coalition.node.ledger.errors import LedgerAlertOpen
 from coalition.node.peer.method import (
     Access,
     Empty,
@@ -160,7 +161,9 @@ class CancelRequest(JobRequest):
 _INITIATOR, _PARTY = Access.JOB_INITIATOR, Access.JOB_PARTY
 _ACCEPTED = Requirement.JOB_ACCEPTED_HERE
 
-JOB_PROPOSE = PeerMethod("JobPropose", ProposeRequest, ProposalAnswer)  # caller = job.initiator
+# caller = job.initiator; a federation-log alert about it arrives exactly (ledger.alert_open)
+JOB_PROPOSE = PeerMethod("JobPropose", ProposeRequest, ProposalAnswer,
+                         errors=(LedgerAlertOpen,))
 JOB_START = PeerMethod("JobStart", StartRequest, Empty, _INITIATOR, _ACCEPTED)
 TASK_PREPARE = PeerMethod("TaskPrepare", TaskRequest, TaskHits, _INITIATOR, _ACCEPTED)
 TASK_RUN = PeerMethod("TaskRun", TaskRequest, TasksStarted, _INITIATOR, _ACCEPTED)

@@ -23,7 +23,7 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.errors import RateLimited
-from coalition.node.jobs import privacy, service
+from coalition.node.jobs import contributions, privacy, service
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.reports import local_reports
 from coalition.node.runtime import NodeRuntime
@@ -234,6 +234,15 @@ def metrics(job_id: JobId, _: Reader, rt: Runtime,
             after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[MetricOut]:
     """Metric points (loss per epoch, AUC, ...) of the job's parties known here."""
     return _metrics(rt, job_id, after)
+
+
+@router.post("/{job_id}/contributions", summary="Each data party's contribution (label holder)")
+def contribution_scores(job_id: JobId, _: Submitter, rt: Runtime,
+                        task: Annotated[str | None, Query(max_length=64)] = None
+                        ) -> dict[str, Any]:
+    """Party-level Shapley of a finished vertical job, computed here by the label holder and
+    written to the federation log (docs/ledger.md "Contribution")."""
+    return contributions.vertical(rt, job_id, task=task)
 
 
 @router.get("/{job_id}/reports", response_model=list[ReportOut], summary="Reports stored here")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from coalition.core.errors import CoalitionError, ConflictError, PeerError
 from coalition.engine.plan import Action, decide, select
 from coalition.engine.states import JobState, TaskState, is_terminal
+from coalition.node.jobs import records
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.manager import TaskReport, manager_for
 from coalition.node.jobs.notify import notify as _notify
@@ -191,6 +192,7 @@ def _finish(rt: NodeRuntime, job: JobRow) -> None:
     if repo.write(rt, done):
         repo.log(rt, job.id, "job succeeded")
         _notify(rt, job, {"state": JobState.SUCCEEDED.value, "reason": ""})
+        records.on_finish(rt, job)  # metrics to the federation log, a co-signed head
 
 
 def close_job(db: Session, job: JobRow, target: JobState, reason: str, actor: str, *,

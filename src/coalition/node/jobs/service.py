@@ -22,8 +22,8 @@ from coalition.engine.policy import PolicyError, check
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
 from coalition.node.audit.events import Event, EventKind, emit
+from coalition.node.jobs import records, scheduler
 from coalition.node.jobs import repository as repo
-from coalition.node.jobs import scheduler
 from coalition.node.jobs.handlers import mint_local_endpoints
 from coalition.node.jobs.manager import manager_for
 from coalition.node.jobs.peer_methods import JOB_DECISION, DecisionRequest
@@ -61,8 +61,9 @@ def submit(rt: NodeRuntime, actor: str, document: dict[str, Any], *,
                     until=chosen.get("until")).needed
     job_id = secrets.token_hex(8)
 
-    def create(db: Session) -> None:
+    def create(db: Session) -> dict[str, str]:
         where = _sites(db, rt, [str(p) for p in graph.parties], sites or {})
+        records.refuse_if_alerted(db, sorted(set(where.values())))  # ledger alerts stop jobs
         # fail fast: the job-wide rules every participant will check (allowances are each
         # data owner's to give, from its grants, so they are checked there)
         violations = check(graph, where, submit_policy(db, rt.settings, graph, where, rt.name))
@@ -80,8 +81,9 @@ def submit(rt: NodeRuntime, actor: str, document: dict[str, Any], *,
                         "selection": chosen, "rerun_of": rerun_of}))
         repo.add_log(db, job_id, f"submitted by {actor}: {len(needed)} task(s), "
                      f"organisations {sorted(orgs)}")
+        return where
 
-    repo.write(rt, create)
+    records.on_submit(rt, job_id, graph, repo.write(rt, create))
     manager_for(rt).spawn(job_id, scheduler.drive, rt, job_id)
     return job_id
 

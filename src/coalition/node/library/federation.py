@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coalition.core.errors import CoalitionError
+from coalition.node.jobs.tables import JobRow
+from coalition.node.ledger import service as ledger
 from coalition.node.library import registry
 from coalition.node.library.peer_methods import (
     MODEL_PART_DELETE,
@@ -72,7 +74,8 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
                                          part=part, guest=rt.name, parties=parties, meta=meta,
                                          protected=req.protected)
             db.expunge(row)
-            return row
+        _record_parts(rt, row)
+        return row
     except CoalitionError:
         for org in done:
             _discard(rt, org, req.name, version)
@@ -97,3 +100,18 @@ def delete_everywhere(rt: NodeRuntime, actor: str, name: str, version: int) -> d
         ours = row.guest == rt.name
         registry.delete_version(rt, db, actor, name, version)
     return {org: _discard(rt, org, name, version) for org in hosts} if ours else {}
+
+
+def _record_parts(rt: NodeRuntime, row: ModelVersionRow) -> None:
+    """``model.part``: every part's hash of a published version, in the log of the job that
+    trained it (its initiator's), or this node's own log for a model from a file."""
+    operator = rt.name
+    if row.job_id is not None:
+        with rt.db.session() as db:
+            job = db.get(JobRow, row.job_id)
+            operator = job.initiator if job is not None else rt.name
+    ledger.record(rt, operator, "model.part", {
+        "event": "publish", "model": row.name, "version": row.version, "job": row.job_id,
+        "task": row.task, "dag_sha256": row.dag_hash,
+        "parts": [{k: p.get(k) for k in ("org", "role", "sha256")} for p in row.parties]},
+        job_id=row.job_id)

@@ -15,6 +15,7 @@ from coalition.node.api.schemas import IdPath, Name, Ok, Strict
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.data.tables import Dataset
+from coalition.node.ledger import service as ledger
 from coalition.node.partners import grants
 from coalition.node.partners.grants import GrantStatus
 from coalition.node.partners.tables import Partner, Policy
@@ -111,6 +112,17 @@ def get_grant(grant_id: IdPath, _: Reader, rt: Runtime) -> GrantOut:
         return GrantOut(**grants.grant_view(db, grants.get_grant(db, grant_id)))
 
 
+def _recorded(rt: NodeRuntime, view: dict[str, Any]) -> GrantOut:
+    """``consent.grant`` in the federation log of the partner the grant is for (the initiator
+    of the jobs that will use it): dataset, kinds, terms, status — not the free-text reason."""
+    if view["partner"] is not None:
+        ledger.record(rt, view["partner"], "consent.grant", {
+            "grant": view["id"], "dataset": view["dataset"], "partner": view["partner"],
+            "kinds": view["component_kinds"], "terms": view["terms"], "status": view["status"],
+            "valid_until": view["valid_until"].isoformat()})
+    return GrantOut(**view)
+
+
 @router.post("/grants/{grant_id}/approve", response_model=GrantOut, summary="Approve")
 def approve(grant_id: IdPath, body: Decision, caller: Decider, rt: Runtime) -> GrantOut:
     """Approve a pending request."""
@@ -119,7 +131,8 @@ def approve(grant_id: IdPath, body: Decision, caller: Decider, rt: Runtime) -> G
                                                                       exclude_defaults=True)
         grant = grants.decide(db, caller.actor, grant_id, True, body.reason,
                               terms=terms)
-        return GrantOut(**grants.grant_view(db, grant))
+        view = grants.grant_view(db, grant)
+    return _recorded(rt, view)
 
 
 @router.post("/grants/{grant_id}/reject", response_model=GrantOut, summary="Reject")
@@ -127,7 +140,8 @@ def reject(grant_id: IdPath, body: Decision, caller: Decider, rt: Runtime) -> Gr
     """Reject a pending request with a reason."""
     with rt.db.session() as db:
         grant = grants.decide(db, caller.actor, grant_id, False, body.reason)
-        return GrantOut(**grants.grant_view(db, grant))
+        view = grants.grant_view(db, grant)
+    return _recorded(rt, view)
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantOut, summary="Revoke")
@@ -135,7 +149,8 @@ def revoke(grant_id: IdPath, body: Decision, caller: Decider, rt: Runtime) -> Gr
     """Withdraw an approved grant with a reason."""
     with rt.db.session() as db:
         grant = grants.revoke_grant(db, caller.actor, grant_id, body.reason)
-        return GrantOut(**grants.grant_view(db, grant))
+        view = grants.grant_view(db, grant)
+    return _recorded(rt, view)
 
 
 @router.get("/policies", response_model=list[PolicyOut], summary="List standing policies")

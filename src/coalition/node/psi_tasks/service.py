@@ -27,6 +27,7 @@ from coalition.node.db.types import utcnow
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs import service as jobs
 from coalition.node.jobs.derived import derived_name
+from coalition.node.ledger import service as ledger
 from coalition.node.partners.directory import get_partner
 from coalition.node.psi_tasks.metrics import PSI_METRICS
 from coalition.node.psi_tasks.tables import PsiRunRow, PsiTaskRow
@@ -210,6 +211,12 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
     view = repo.write(rt, lambda db: update(db, finalised_now))
     if finalised_now:
         rt.state(PSI_METRICS).record(view["protocol"], view["state"], view["intersection_size"])
+        # the run's sizes and result hash in the federation log (this node initiated the job)
+        ledger.record(rt, rt.name, "psi.run", {
+            "job": view["job_id"], "task": view["task_id"], "protocol": view["protocol"],
+            "state": view["state"], "input_rows": view["input_rows"],
+            "intersection_size": view["intersection_size"],
+            "result_sha256": view["result_hash"]}, job_id=view["job_id"])
     return view
 
 

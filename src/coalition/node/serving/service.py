@@ -34,6 +34,8 @@ from starlette.concurrency import run_in_threadpool
 from coalition.core.errors import CoalitionError, ConflictError, InputError, NotFoundError
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
+from coalition.node.jobs.tables import JobRow
+from coalition.node.ledger import service as federation_log
 from coalition.node.library import registry
 from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.partners import directory as partners
@@ -186,7 +188,26 @@ def deploy(rt: NodeRuntime, actor: str, req: DeployRequest) -> Deployed:
     """Deploy a model version as a service on this (the guest's) node."""
     if not 50 <= req.timeout_ms <= 60_000:
         raise InputError("timeout_ms must be between 50 and 60000")
-    return _activate(rt, actor, req, persist=True)
+    deployed = _activate(rt, actor, req, persist=True)
+    _record_deploy(rt, deployed)
+    return deployed
+
+
+def _record_deploy(rt: NodeRuntime, deployed: Deployed) -> None:
+    """``model.part`` (event ``deploy``): the part hashes of the version now serving."""
+    with rt.db.session() as db:
+        version = db.scalars(select(ModelVersionRow).where(
+            ModelVersionRow.name == deployed.model,
+            ModelVersionRow.version == deployed.version)).first()
+        if version is None:
+            return
+        job = db.get(JobRow, version.job_id) if version.job_id else None
+        operator = job.initiator if job is not None else rt.name
+        body = {"event": "deploy", "service": deployed.name, "model": version.name,
+                "version": version.version, "job": version.job_id,
+                "parts": [{k: p.get(k) for k in ("org", "role", "sha256")}
+                          for p in version.parties]}
+    federation_log.record(rt, operator, "model.part", body, job_id=version.job_id)
 
 
 def _restore(rt: NodeRuntime, name: str) -> Deployed:

@@ -1,0 +1,223 @@
+"""A hostile log operator against witnesses on real nodes (gRPC + mTLS peer endpoints).
+
+The operator (``bank``) owns its database and signing key: it can rewrite or delete entries it
+already showed its witnesses and sign any tree head. Each witness (``telco``, ``shop``) checks
+every new head from its *own* records — the head it kept (which survives a restart) and its
+copy of the entries — so the rewrite is an alert on the witness, and the witness refuses new
+jobs with the operator until its admin acknowledges the alert.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobskit import Node, call, connect, dag, proposal, start_node
+from nodekit import app_client
+from sqlalchemy import delete, select, update
+from typer.testing import CliRunner
+
+from coalition.cli import common
+from coalition.cli.app import app
+from coalition.client import NodeClient
+from coalition.core.errors import CoalitionError
+from coalition.crypto import merkle
+from coalition.crypto.checkpoint import Checkpoint
+from coalition.node.auth.permissions import UserRole
+from coalition.node.ledger import service, store
+from coalition.node.ledger.peer_methods import LEDGER_COSIGN, CosignRequest
+from coalition.node.ledger.tables import LedgerEntryRow
+from coalition.node.peer import PeerEndpoint
+from coalition.node.runtime import NodeRuntime
+from coalition.node.settings import NodeSettings
+from coalition.node.signing import signing_key
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]:
+    root = tmp_path_factory.mktemp("ledger-nodes")
+    made = {name: start_node(root / name, name) for name in ("bank", "telco", "shop")}
+    for a in made.values():
+        for b in made.values():
+            if a is not b:
+                connect(a, b)
+    yield made
+    for node in made.values():
+        node.close()
+
+
+def _job_entry(bank: Node, tag: str) -> None:
+    service.record(bank.rt, "bank", "job.dag", {
+        "job": tag, "dag_sha256": "0" * 64, "orgs": ["bank", "shop", "telco"]}, job_id=None)
+
+
+def _open_alerts(node: Node) -> list[dict[str, Any]]:
+    r = node.env.client.get("/api/v1/ledger/alerts?open=true", headers=node.env.auth())
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def test_honest_operator_reaches_a_final_head_and_every_node_verifies(
+        nodes: dict[str, Node]) -> None:
+    bank, telco, shop = nodes["bank"], nodes["telco"], nodes["shop"]
+    # a partner's entry travels through its outbox to the operator's log
+    service.record(telco.rt, "bank", "consent.decision",
+                   {"job": "j-honest", "org": "telco", "status": "accepted"})
+    _job_entry(bank, "j-honest")
+    head = service.sync(bank.rt)
+    assert head["final"] and head["cosigners"] == ["shop", "telco"], head
+    assert head["size"] == 2 and not head["problems"]
+    for node in (bank, telco, shop):
+        report = service.verify(node.rt)
+        assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
+        held = {x["origin"]: x for x in report["logs"]}
+        assert held["coalition.ledger/bank"]["checkpoint_size"] == 2
+    # an inclusion proof from the witness's own copy checks against the co-signed root
+    shown = telco.env.client.get("/api/v1/ledger/entries/1/proof",
+                                 params={"origin": "coalition.ledger/bank"},
+                                 headers=telco.env.auth())
+    assert shown.status_code == 200 and shown.json()["verified"], shown.text
+    assert not _open_alerts(telco) and not _open_alerts(shop)
+
+
+def test_cli_shows_verifies_and_proves(nodes: dict[str, Node],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    telco = nodes["telco"]
+
+    def connect_in_process(node: str, token: str) -> NodeClient:
+        return app_client(nodes[node.removeprefix("http://")].rt, token)
+
+    monkeypatch.setattr(common, "connect", connect_in_process)
+
+    def cli(*args: str) -> Any:
+        result = CliRunner().invoke(app, ["ledger", *args, "--node", "http://telco",
+                                          "--token", telco.env.tokens[UserRole.ADMIN], "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    shown = cli("show", "--origin", "coalition.ledger/bank")
+    assert sorted(e["kind"] for e in shown["entries"]) == ["consent.decision", "job.dag"]
+    assert cli("verify")["verified"]
+    proof = cli("prove", "0", "--origin", "coalition.ledger/bank")
+    assert proof["verified"] and proof["size"] == 2
+    heads = cli("checkpoints")
+    assert heads[0]["role"] == "witness" and heads[0]["size"] == 2
+
+
+def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
+        nodes: dict[str, Node]) -> None:
+    bank, telco = nodes["bank"], nodes["telco"]
+    origin = store.origin_of("bank")
+    with telco.rt.db.session() as db:
+        kept = store.head(db, origin, "witness")
+        assert kept is not None
+        kept_size = kept.size
+    # The operator signs a second history of the same length plus one, and a proof made
+    # from it: consistent with itself, not with what the witness co-signed.
+    other = [merkle.leaf_hash(b"rewritten-%d" % i) for i in range(kept_size + 1)]
+    tree = merkle.MerkleTree(other)
+    cp = Checkpoint(origin, tree.size, tree.root())
+    key = signing_key(bank.rt.settings)
+    request = CosignRequest(
+        origin=origin, size=cp.size, root=cp.root.hex(), signature=store.b64(cp.sign(key)),
+        operator_key=store.b64(key.verify_key.to_bytes()), from_size=kept_size,
+        proof=[p.hex() for p in tree.consistency_proof(kept_size)], entries=[])
+    with pytest.raises(CoalitionError) as caught:
+        bank.rt.peers.call("telco", LEDGER_COSIGN, request)
+    assert caught.value.code == "ledger.fork"
+    alerts = _open_alerts(telco)
+    assert [a["kind"] for a in alerts] == ["fork"]
+    with telco.rt.db.session() as db:  # the witness kept its old head as evidence
+        still = store.head(db, origin, "witness")
+        assert still is not None and still.size == kept_size
+    # the witness now refuses a new job from the operator, through the real propose
+    job_id = secrets.token_hex(8)
+    with pytest.raises(CoalitionError) as refused:
+        call(bank, telco, "JobPropose", proposal(job_id, "bank", "telco"))
+    assert refused.value.code == "ledger.alert_open"
+    # nor does it start one of its own that sites a party at the operator
+    submitted = telco.env.client.post("/api/v1/jobs", headers=telco.env.auth(), json={
+        "dag": dag("telco", "bank")})
+    assert submitted.status_code == 409 and submitted.json()["code"] == "ledger.alert_open", \
+        submitted.text
+    # an admin's acknowledgement (with a reason) lifts the stop
+    ack = telco.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
+                                headers=telco.env.auth(), json={"reason": "reviewed"})
+    assert ack.status_code == 200, ack.text
+    denied = telco.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
+                                   headers=telco.env.auth(UserRole.DATA_SCIENTIST),
+                                   json={"reason": "me too"})
+    assert denied.status_code == 403
+    assert not _open_alerts(telco)
+    answer = call(bank, telco, "JobPropose", proposal(secrets.token_hex(8), "bank", "telco"))
+    assert answer["status"] in {"accepted", "waiting_approval", "rejected"}
+
+
+def test_modified_leaf_is_detected_by_operator_verify_and_by_witness(
+        nodes: dict[str, Node], monkeypatch: pytest.MonkeyPatch) -> None:
+    bank, shop = nodes["bank"], nodes["shop"]
+    origin = store.origin_of("bank")
+    with bank.rt.db.session() as db:  # the operator rewrites a record it already showed
+        db.execute(update(LedgerEntryRow).where(LedgerEntryRow.origin == origin,
+                                                LedgerEntryRow.seq == 0)
+                   .values(body={"job": "j-honest", "org": "telco", "status": "rejected"}))
+    report = service.verify(bank.rt)
+    own = {x["origin"]: x for x in report["logs"]}[origin]
+    assert not own["verified"] and own["error"] == "crypto.failed", own
+    monkeypatch.setattr(common, "connect", lambda node, token: app_client(bank.rt, token))
+    failed = CliRunner().invoke(app, ["ledger", "verify", "--node", "http://bank", "--token",
+                                      bank.env.tokens[UserRole.AUDITOR]])
+    assert failed.exit_code == 1 and "FAILED" in failed.output, failed.output
+    _job_entry(bank, "j-after-rewrite")
+    head = service.sync(bank.rt)
+    assert not head["final"]
+    assert "ledger.fork" in head["problems"]["shop"] or \
+        "ledger.tampered" in head["problems"]["shop"], head["problems"]
+    assert {a["kind"] for a in _open_alerts(shop)} & {"fork", "tampered"}
+    assert service.verify(shop.rt)["verified"]  # the witness's own copy is intact
+
+
+def test_deleted_leaf_is_detected(nodes: dict[str, Node]) -> None:
+    bank = nodes["bank"]
+    origin = store.origin_of("bank")
+    with bank.rt.db.session() as db:
+        db.execute(delete(LedgerEntryRow).where(LedgerEntryRow.origin == origin,
+                                                LedgerEntryRow.seq == 1))
+    own = {x["origin"]: x for x in service.verify(bank.rt)["logs"]}[origin]
+    assert not own["verified"] and own["error"] == "ledger.tampered", own
+
+
+def test_witness_head_survives_restart(tmp_path: Path) -> None:
+    bank, telco = start_node(tmp_path / "bank", "bank"), start_node(tmp_path / "telco", "telco")
+    try:
+        connect(bank, telco)
+        connect(telco, bank)
+        _job_entry(bank, "j1")
+        assert service.sync(bank.rt, ["telco"])["cosigners"] == ["telco"]
+        port = telco.endpoint.port
+        telco.endpoint.stop(0)
+        telco.env.rt.close()
+        settings = NodeSettings.load(telco.home).model_copy(update={"peer_port": port})
+        rt = NodeRuntime.open(settings)
+        from coalition.node.composition import install
+        install(rt)
+        telco.env.rt = rt
+        telco.endpoint = PeerEndpoint(rt).start()
+        with rt.db.session() as db:
+            kept = store.head(db, store.origin_of("bank"), "witness")
+            assert kept is not None and kept.size == 1
+            assert db.scalars(select(LedgerEntryRow)).first() is not None
+        # after the restart the kept head still catches a rewrite of entry 0
+        with bank.rt.db.session() as db:
+            db.execute(update(LedgerEntryRow).values(body={"job": "forged"}))
+        _job_entry(bank, "j2")
+        problems = service.sync(bank.rt)["problems"]
+        assert "telco" in problems and "ledger." in problems["telco"]
+        assert service.verify(rt)["verified"]
+    finally:
+        bank.close()
+        telco.close()
