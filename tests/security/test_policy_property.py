@@ -82,6 +82,8 @@ CASES = [
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
+    Case("verify3", {}, TWO), Case("verify3", {}, GUEST),
+    Case("verify3", {"suite": "sm"}, TWO, "policy.crypto_suite"),
 ]
 
 
@@ -111,7 +113,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform",
-                            "feature_sample"):
+                            "feature_sample", "verify3"):
         target["inputs"] = {"data": "read.data"}
     elif case.component == "feature_psi":
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}
