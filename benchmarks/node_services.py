@@ -89,7 +89,7 @@ def main() -> None:
                     help="run one benchmark only")
     args = ap.parse_args()
     if args.only != "psi":
-        verify3_batch(records=10_000 if args.quick else 100_000)
+        verify3_batch(records=5_000 if args.quick else 100_000)
     if args.only == "verify3":
         return
     n = 100_000

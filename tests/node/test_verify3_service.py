@@ -58,15 +58,13 @@ def _connect(a: NodeEnv, b: NodeEnv, b_endpoint: PeerEndpoint) -> None:
     assert r.status_code == 201, r.text
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    root = tmp_path_factory.mktemp("verify3")
+def _make_pair(root: Path, **settings: str) -> Pair:
     data = root / "data"
     data.mkdir()
     pd.DataFrame(TELCO_ROWS, columns=["msisdn", "holder", "cert_no"]).to_csv(
         data / "subscribers.csv", index=False)
-    telco = make_env(root / "telco", "telco", data_dirs=[data])
-    bank = make_env(root / "bank", "bank")
+    telco = make_env(root / "telco", "telco", data_dirs=[data], **settings)
+    bank = make_env(root / "bank", "bank", **settings)
     endpoints = [PeerEndpoint(bank.rt).start(), PeerEndpoint(telco.rt).start()]
     _connect(bank, telco, endpoints[1])
     _connect(telco, bank, endpoints[0])
@@ -81,7 +79,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
                               component_kinds=["verify3"],
                               valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
         decide(db, "user:admin", grant.id, True, "kyc checks")
-    made = Pair(bank, telco, endpoints, data)
+    return Pair(bank, telco, endpoints, data)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    made = _make_pair(tmp_path_factory.mktemp("verify3"))
     yield made
     made.close()
 
@@ -179,3 +182,16 @@ def test_quota_refuses_on_both_sides_and_a_rebuild_starts_a_new_epoch(pair: Pair
     metrics = telco_api.get("/metrics", headers=pair.telco.auth()).text
     assert 'coalition_verify3_batches_total{side="served",outcome="refused"} 1' in metrics
     assert 'coalition_verify3_evaluations_total{side="served"}' in metrics
+
+
+def test_a_federation_on_the_sm_suite_verifies_with_sm2(tmp_path: Path) -> None:
+    made = _make_pair(tmp_path, crypto_suite="sm")
+    try:
+        assert _publish(made, "kyc", None)["suite"] == "sm"
+        r = made.bank.client.post("/api/v1/verify3/query", headers=made.bank.auth(), json={
+            "partner": "telco", "service": "kyc", "triples": [list(c[0]) for c in CASES]})
+        assert r.status_code == 200, r.text
+        got = [(f["phone_found"], f["name_match"], f["id_match"]) for f in r.json()["results"]]
+        assert got == [c[1] for c in CASES]
+    finally:
+        made.close()

@@ -86,6 +86,8 @@ CASES = [
     Case("scorecard"), Case("scorecard", {}, GUEST),
     Case("feature_correlation"), Case("feature_correlation", {}, GUEST),
     Case("feature_correlation", {}, COSITED, "policy.coordinator_cosited"),
+    Case("verify3", {}, TWO), Case("verify3", {}, GUEST),
+    Case("verify3", {"suite": "sm"}, TWO, "policy.crypto_suite"),
 ]
 
 
@@ -115,7 +117,7 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform",
-                            "feature_sample", "feature_correlation"):
+                            "feature_sample", "feature_correlation", "verify3"):
         target["inputs"] = {"data": "read.data"}
     elif case.component in ("feature_woe", "scorecard"):
         tasks["bin"] = {"component": "feature_binning", "inputs": {"data": "read.data"}}
