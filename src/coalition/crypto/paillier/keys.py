@@ -185,12 +185,17 @@ class PaillierPrivateKey:
         self._p, self._q = mpz(p), mpz(q)
 
     def encrypt(self, values: Any, precision: int = DEFAULT_PRECISION, *,
-                rerandomize: bool = True, executor: Executor | None = None) -> EncryptedArray:
-        """Same ciphertext distribution as :meth:`PaillierPublicKey.encrypt`, computed faster."""
+                rerandomize: bool = True, executor: Executor | None = None,
+                short_randomness: bool = False) -> EncryptedArray:
+        """Same ciphertext distribution as :meth:`PaillierPublicKey.encrypt`, computed faster.
+
+        ``short_randomness``: as in :meth:`encrypt_int`, for values only parties without this
+        key will see.
+        """
         ints = scaled_integers(values, precision)
         check_range(ints, int(self.public_key.n))
         return _encrypt(self.public_key, ints, precision, rerandomize, executor,
-                        p=int(self._p), q=int(self._q))
+                        p=int(self._p), q=int(self._q), short=short_randomness)
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
                     executor: Executor | None = None,
