@@ -5,7 +5,14 @@ Paillier, ``n`` for OU; the argument ``nsq`` below); everything here is vectoris
 object arrays, so Python only loops over O(log rows) reduction rounds or over the bins:
 
 * :func:`node_histogram` — per-(feature, bin) sums of a node's rows by a segmented pairwise
-  product (every (row, feature) cell sorted into its bin group once, then halved per round);
+  product (every (row, feature) cell sorted into its bin group once, then halved per round),
+  with features taken two at a time: a pair's rows are first multiplied into their joint
+  ``(bin_a, bin_b)`` cells (at most ``(bins+1)²``, about 1.1k at 32 bins), and both
+  features' histograms are then products of those cells. That is ``N + 2·cells``
+  multiplications per pair instead of ``2·N`` — nearly half at the root of a 30k-row tree —
+  and the result is the same product of the same ciphertexts (multiplication mod ``nsq`` is
+  commutative), so the same ciphertexts. A pair whose joint cells are not fewer than its rows
+  (small nodes) is accumulated feature by feature as before;
 * :func:`subtract` — the sibling's histogram from parent and child (histogram subtraction,
   LightGBM; Ke et al., NeurIPS 2017), with Montgomery's batch inversion across bins;
 * :func:`candidate_sums` — left-side sums of the shuffled candidates from bin prefixes;
@@ -76,17 +83,42 @@ def node_histogram(cts: ObjArray, rows: IntArray, bins: np.ndarray[Any, Any], n_
     if executor is None or workers <= 1 or n_feat < 2 or (
             rows.size * n_feat < _MIN_PARALLEL_CELLS):
         return _histogram((node_cts, node_bins, n_cols, nsq))
-    parts = executor.map(_histogram, [(node_cts, node_bins[:, s], n_cols, nsq)
-                                      for s in chunk_slices(n_feat, workers)])
+    # split between feature pairs, so every pair stays joint (see _histogram)
+    pairs = [slice(2 * s.start, min(n_feat, 2 * s.stop))
+             for s in chunk_slices(-(-n_feat // 2), workers)]
+    parts = executor.map(_histogram, [(node_cts, node_bins[:, s], n_cols, nsq) for s in pairs])
     return np.concatenate(parts, axis=0)
 
 
 def _histogram(task: tuple[ObjArray, np.ndarray[Any, Any], int, Any]) -> ObjArray:
     cts, bins, n_cols, nsq = task
     n_feat = bins.shape[1]
-    gids = (bins.astype(np.int64) + np.arange(n_feat, dtype=np.int64) * n_cols).ravel()
-    vals = np.repeat(cts, n_feat)
-    return segment_products(vals, gids, n_feat * n_cols, nsq).reshape(n_feat, n_cols)
+    b = bins.astype(np.int64)
+    cells = n_cols * n_cols
+    # features paired (0,1), (2,3), …; keep a pair only where its joint cells save work
+    firsts = np.arange(0, n_feat - 1, 2, dtype=np.int64)
+    joint = b[:, firsts] * n_cols + b[:, firsts + 1]  # (rows, pairs)
+    keep = np.array([np.unique(joint[:, k]).size < cts.size for k in range(firsts.size)],
+                    dtype=np.bool_)
+    firsts, joint = firsts[keep], joint[:, keep]
+    paired = np.zeros(n_feat, dtype=np.bool_)
+    paired[firsts], paired[firsts + 1] = True, True
+    singles = np.nonzero(~paired)[0]
+    vals: list[ObjArray] = []
+    gids: list[IntArray] = []
+    if firsts.size:
+        jids = (joint + np.arange(firsts.size, dtype=np.int64) * cells).ravel()
+        prods = segment_products(np.repeat(cts, firsts.size), jids, firsts.size * cells, nsq)
+        used = np.unique(jids)  # non-empty joint cells only: an empty one would cost a product
+        pair, rest = np.divmod(used, cells)
+        bin_a, bin_b = np.divmod(rest, n_cols)
+        vals += [prods[used], prods[used]]
+        gids += [firsts[pair] * n_cols + bin_a, (firsts[pair] + 1) * n_cols + bin_b]
+    if singles.size:
+        vals.append(np.repeat(cts, singles.size))
+        gids.append((b[:, singles] + singles * n_cols).ravel())
+    return segment_products(np.concatenate(vals), np.concatenate(gids), n_feat * n_cols,
+                            nsq).reshape(n_feat, n_cols)
 
 
 def subtract(parent: ObjArray, child: ObjArray, nsq: Any) -> ObjArray:
