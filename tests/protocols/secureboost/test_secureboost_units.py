@@ -208,3 +208,14 @@ def test_paired_histograms_give_the_row_by_row_ciphertexts(n, f, n_cols, monkeyp
     monkeypatch.setattr(hist, "_MIN_PARALLEL_CELLS", 0)  # split by feature pairs, too
     assert (hist.node_histogram(cts, rows, bins, n_cols, nsq, executor=_TwoWorkers())
             == want).all()
+
+
+def test_feature_groups_join_features_while_joint_cells_save_products():
+    rng = np.random.default_rng(3)
+    few = rng.integers(0, 3, size=(2000, 5))  # 3 bins each: 3^k cells, far below 2000 rows
+    groups = hist.feature_groups(few, 3)
+    assert [g for g, _ in groups] == [[0, 1, 2, 3, 4]]
+    ids = groups[0][1]
+    assert (ids == few @ (3 ** np.arange(4, -1, -1))).all()  # mixed-radix joint cell ids
+    many = rng.integers(0, 33, size=(40, 3))  # 40 rows, ~40 distinct pairs: no saving
+    assert [g for g, _ in hist.feature_groups(many, 33)] == [[0], [1], [2]]
