@@ -105,9 +105,9 @@ def _histogram(task: tuple[ObjArray, np.ndarray[Any, Any], int, Any]) -> ObjArra
             vals.append(cts)
             gids.append(b[:, group[0]] + group[0] * n_cols)
             continue
-        cells, inverse = np.unique(ids, return_inverse=True)
+        cells, inverse = _compact(ids, n_cols ** len(group))
         joint_vals.append(cts)
-        joint_ids.append(inverse.reshape(-1) + n_cells)
+        joint_ids.append(inverse + n_cells)
         grouped.append((group, cells, n_cells))
         n_cells += cells.size
     if grouped:
@@ -141,17 +141,30 @@ def feature_groups(bins: IntArray, n_cols: int) -> list[tuple[list[int], IntArra
     for f in range(n_feat):
         if group and len(group) < max_group:
             joined = ids * n_cols + bins[:, f]
-            joined_cells = int(np.unique(joined).size)
+            joined_cells = _compact(joined, n_cols ** (len(group) + 1))[0].size
             if len(group) * (joined_cells - cells) + joined_cells < rows:
                 group.append(f)
                 ids, cells = joined, joined_cells
                 continue
             out.append((group, ids))
         group, ids = [f], bins[:, f].astype(np.int64)
-        cells = int(np.unique(ids).size)
+        cells = _compact(ids, n_cols)[0].size
     if group:
         out.append((group, ids))
     return out
+
+
+def _compact(ids: IntArray, bound: int) -> tuple[IntArray, IntArray]:
+    """The distinct ``ids`` (sorted) and each id's index among them; ``ids < bound``.
+
+    By counting where the id space is small (no sort), by :func:`numpy.unique` otherwise.
+    """
+    if bound <= 4 * ids.size + 4096:
+        present = np.bincount(ids, minlength=bound) > 0
+        index = np.cumsum(present) - 1
+        return np.nonzero(present)[0], index[ids]
+    cells, inverse = np.unique(ids, return_inverse=True)
+    return cells, inverse.reshape(-1)
 
 
 def subtract(parent: ObjArray, child: ObjArray, nsq: Any) -> ObjArray:
