@@ -7,6 +7,8 @@ import secrets
 import gmpy2
 import pytest
 from gmpy2 import mpz
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coalition.crypto.paillier import InsecureKeyWarning, generate_keypair, kernels
 from coalition.crypto.paillier.fixedbase import FixedBaseTable
@@ -154,3 +156,73 @@ def test_crt_decryption_of_packed_slots(keys_1024):
         unpacked = [[(m >> (slot_bits * i)) & ((1 << slot_bits) - 1) for i in range(slots)]
                     for m in got]
         assert unpacked == [[factor * v for v in row] for row in rows]
+
+
+# -- the key holder's short randomisers (its own encryptions, seen only by other parties) ----
+
+_raw_plaintexts = st.lists(st.integers(min_value=0, max_value=2**1000), min_size=1, max_size=30)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ms=_raw_plaintexts, k=st.integers(min_value=-5, max_value=5))
+def test_short_randomisers_decrypt_and_compute_like_integers(keys_1024, ms, k):
+    import numpy as np
+
+    pk, sk = keys_1024
+    n = int(pk.n)
+    arr = np.array(ms, dtype=object)
+    short = sk.encrypt_int(arr, short_randomness=True)
+    assert short.is_masked and short.scale_bits == 0
+    assert sk.decrypt_int(short).tolist() == ms
+    assert sk.decrypt_int(sk.encrypt_int(arr)).tolist() == ms  # full-length path, same values
+    other = pk.encrypt_int(arr[::-1].copy())
+    want = [(a + b) % n for a, b in zip(ms, ms[::-1], strict=True)]
+    assert sk.decrypt_int(short + other).tolist() == want
+    assert sk.decrypt_int(short * k).tolist() == [a * k % n for a in ms]
+    # fixed point through the same kernel: numpy's sums within the encoding error
+    x = np.array([m / 2**990 - 0.5 for m in ms])
+    ex = sk.encrypt(x) + sk.encrypt_int(np.zeros(len(ms), dtype=np.int64), short_randomness=True)
+    np.testing.assert_allclose(sk.decrypt(ex), x, atol=2.0**-40, rtol=0)
+
+
+def test_short_randomiser_is_a_256_bit_djn_exponent_by_crt(keys_1024, monkeypatch):
+    import numpy as np
+
+    pk, sk = keys_1024
+    n, n2, hs = int(pk.n), int(pk.nsquare), int(pk.hs)
+    ms = [0, 1, 5, n - 1] + [secrets.randbelow(n) for _ in range(40)]  # >= SMALL_BATCH: tables
+    drawn: list[bytes] = []
+    token_bytes = secrets.token_bytes
+
+    def recording(size: int) -> bytes:
+        out = token_bytes(size)
+        drawn.append(out)
+        return out
+
+    monkeypatch.setattr(kernels.secrets, "token_bytes", recording)
+    enc = sk.encrypt_int(np.array(ms, dtype=object), short_randomness=True)
+    assert len(drawn) == 1 and len(drawn[0]) == kernels.SHORT_RANDOM_BITS // 8 * len(ms)
+    nb = kernels.SHORT_RANDOM_BITS // 8
+    a = [int.from_bytes(drawn[0][i * nb:(i + 1) * nb], "little") for i in range(len(ms))]
+    want = [(1 + m * n) * int(gmpy2.powmod(hs, e, n2)) % n2 for m, e in zip(ms, a, strict=True)]
+    assert enc.ciphertexts.tolist() == want
+    # the public path and the default key-holder path keep the full-length exponent
+    drawn.clear()
+    pk.encrypt_int(np.array(ms, dtype=object))
+    sk.encrypt_int(np.array(ms, dtype=object))
+    assert [len(d) for d in drawn] == [kernels.exponent_bytes(n) * len(ms)] * 2
+
+
+def test_short_randomisers_are_fresh_per_encryption(keys_1024):
+    import numpy as np
+
+    pk, sk = keys_1024
+    zeros = np.zeros(64, dtype=np.int64)
+    first = sk.encrypt_int(zeros, short_randomness=True).ciphertexts.tolist()
+    second = sk.encrypt_int(zeros, short_randomness=True).ciphertexts.tolist()
+    assert len(set(first + second)) == 128 and 1 not in first
+    assert sk.decrypt_int(sk.encrypt_int(zeros, short_randomness=True)).tolist() == [0] * 64
+    assert not hasattr(pk, "decrypt_int")
+    with pytest.raises(TypeError):
+        pk.encrypt_int(zeros, short_randomness=True)  # type: ignore[call-arg]

@@ -173,3 +173,49 @@ def test_packed_values_with_bits_above_the_slots_are_refused():
         packer.decode_packed([honest + (1 << (packer.slot_bits * packer.slots))], 3)
     with pytest.raises(ProtocolError):
         packer.decode_packed([(1 << 337) - 12345], 3)
+
+
+def _histogram_by_rows(cts, rows, bins, n_cols, nsq):
+    """Per (feature, bin): the product of the node's ciphertexts, one row at a time."""
+    import gmpy2
+
+    out = np.empty((bins.shape[1], n_cols), dtype=object)
+    for f in range(bins.shape[1]):
+        for c in range(n_cols):
+            acc = gmpy2.mpz(1)
+            for r in rows[bins[rows, f] == c]:
+                acc = acc * cts[r] % nsq
+            out[f, c] = acc
+    return out
+
+
+@pytest.mark.parametrize(("n", "f", "n_cols"), [(2000, 5, 9), (60, 4, 33), (900, 7, 33),
+                                                 (1, 3, 4), (800, 1, 9), (1000, 6, 3)])
+def test_paired_histograms_give_the_row_by_row_ciphertexts(n, f, n_cols, monkeypatch):
+    """Joint (bin_a, bin_b) cells for feature pairs where they pay (many rows, few cells), one
+    feature at a time where they do not (60 rows in 33² cells), odd features left single:
+    always the same products of the same ciphertexts."""
+    import gmpy2
+
+    rng = np.random.default_rng(n + f)
+    nsq = gmpy2.mpz((1 << 255) + 95) ** 2
+    cts = np.array([gmpy2.mpz(int(x)) for x in rng.integers(1, 2**62, n)], dtype=object)
+    bins = rng.integers(0, n_cols, size=(n, f)).astype(np.uint8)
+    bins[: n // 2, 0] = 0  # a skewed feature: few joint cells
+    rows = np.sort(rng.choice(n, size=max(1, n // 2), replace=False))
+    want = _histogram_by_rows(cts, rows, bins, n_cols, nsq)
+    assert (hist.node_histogram(cts, rows, bins, n_cols, nsq) == want).all()
+    monkeypatch.setattr(hist, "_MIN_PARALLEL_CELLS", 0)  # split by feature pairs, too
+    assert (hist.node_histogram(cts, rows, bins, n_cols, nsq, executor=_TwoWorkers())
+            == want).all()
+
+
+def test_feature_groups_join_features_while_joint_cells_save_products():
+    rng = np.random.default_rng(3)
+    few = rng.integers(0, 3, size=(2000, 5))  # 3 bins each: 3^k cells, far below 2000 rows
+    groups = hist.feature_groups(few, 3)
+    assert [g for g, _ in groups] == [[0, 1, 2, 3, 4]]
+    ids = groups[0][1]
+    assert (ids == few @ (3 ** np.arange(4, -1, -1))).all()  # mixed-radix joint cell ids
+    many = rng.integers(0, 33, size=(40, 3))  # 40 rows, ~40 distinct pairs: no saving
+    assert [g for g, _ in hist.feature_groups(many, 33)] == [[0], [1], [2]]

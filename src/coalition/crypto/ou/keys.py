@@ -166,13 +166,18 @@ class OUPrivateKey:
         self._g_inv = gmpy2.invert(lg, p_)
 
     def encrypt(self, values: Any, precision: int = DEFAULT_PRECISION, *,
-                rerandomize: bool = True, executor: Executor | None = None) -> EncryptedArray:
-        """Same ciphertext distribution as :meth:`OUPublicKey.encrypt`, computed faster (CRT)."""
+                rerandomize: bool = True, executor: Executor | None = None,
+                short_randomness: bool = False) -> EncryptedArray:
+        """Same ciphertext distribution as :meth:`OUPublicKey.encrypt`, computed faster (CRT).
+
+        ``short_randomness``: as in :meth:`encrypt_int`, for values only parties without this
+        key will see.
+        """
         pk = self.public_key
         ints = scaled_integers(values, precision)
         check_signed(ints, pk.signed_limit)
         return _encrypt(pk, ints, precision, rerandomize, executor, p=int(self._p),
-                        q=int(self._q))
+                        q=int(self._q), short=short_randomness)
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
                     executor: Executor | None = None,

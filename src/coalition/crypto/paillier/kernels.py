@@ -14,6 +14,20 @@ Damgård–Jurik, PKC 2001):
 random exponent ``a`` of ``ceil(bits/2)`` bits from :mod:`secrets`. ``hs^a`` comes from a
 fixed-base table; the key holder evaluates it modulo ``p²`` and ``q²`` and recombines by CRT.
 Decryption uses the CRT form of Paillier's paper (§7): ``m_p = L_p(c^(p-1) mod p²) · h_p mod p``.
+
+Short randomisers (``EncryptTask.short``): the key holder's *own* encryptions, which only
+parties without the factorisation ever see (a SecureBoost guest's gradients), may draw ``a``
+from ``SHORT_RANDOM_BITS = 256`` bits (``2λ`` for ``λ = 128``) instead of ``bits(n)/2``. DJN's
+``a`` is already short against the order of ``hs`` (≈ ``bits(n)`` bits); at ``2λ`` bits the
+best known attack on the exponent, Pollard's kangaroo, still costs ``2^λ`` (van Oorschot &
+Wiener, "On Diffie–Hellman key agreement with short exponents", EUROCRYPT 1996), and
+short and full-length exponents are indistinguishable under the short-exponent discrete-log
+assumption (Koshiba & Kurosawa, "Short exponent Diffie–Hellman problems", PKC 2004) — the
+assumption :mod:`coalition.crypto.ou` makes for the same use. ``hs`` itself never leaves the
+party. The key holder evaluates ``hs^a`` modulo ``p²`` and ``q²`` from 32-row tables (2048-bit
+moduli at a 2048-bit key): 64 half-width multiplications instead of 128 full-width ones.
+Public-key encryption, :func:`mask_chunk` and everything a non-key-holder re-randomises keep the
+full-length ``a`` (or a uniform ``r^n``, :func:`uniform_mask_chunk`).
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ from gmpy2 import mpz
 from coalition.crypto.paillier.fixedbase import FixedBaseTable, powmod_bytes
 
 __all__ = [
+    "SHORT_RANDOM_BITS",
     "DecryptTask",
     "EncryptTask",
     "MaskTask",
@@ -50,6 +65,10 @@ _CACHE_SIZE = {"crt": 32, "pub": 6, "prv": 6}
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _demand: dict[tuple[Any, ...], int] = {}  # exponentiations requested per key, this process
 _lock = threading.Lock()
+
+
+# Bits of ``a`` in the key holder's own encryptions with ``short=True`` (module docstring).
+SHORT_RANDOM_BITS = 256
 
 
 def exponent_bytes(n: int) -> int:
@@ -106,11 +125,11 @@ def _public_table(n: int, hs: int, build_ok: bool) -> FixedBaseTable | None:
     return _cached(key, lambda: FixedBaseTable(hs, mpz(n) * n, exponent_bytes(n)))  # type: ignore[no-any-return]
 
 
-def _private_tables(crt: _Crt, hs: int, build_ok: bool) -> tuple[FixedBaseTable, FixedBaseTable] | None:
-    key = ("prv", int(crt.p), int(crt.q), int(hs))
+def _private_tables(crt: _Crt, hs: int, build_ok: bool,
+                    nb: int) -> tuple[FixedBaseTable, FixedBaseTable] | None:
+    key = ("prv", int(crt.p), int(crt.q), int(hs), nb)
     if not build_ok and key not in _cache:
         return None
-    nb = exponent_bytes(crt.n)
     return _cached(key, lambda: (FixedBaseTable(hs, crt.p2, nb), FixedBaseTable(hs, crt.q2, nb)))  # type: ignore[no-any-return]
 
 
@@ -124,6 +143,7 @@ class EncryptTask:
     masked: bool = True
     p: int = 0
     q: int = 0
+    short: bool = False  # SHORT_RANDOM_BITS-bit a: the key holder's own encryptions only
 
 
 @dataclass(frozen=True)
@@ -167,10 +187,11 @@ def encrypt_chunk(task: EncryptTask) -> list[mpz]:
 def _encrypt_private(task: EncryptTask) -> list[mpz]:
     crt = _crt(task.p, task.q)
     count = len(task.plaintexts)
-    nb = exponent_bytes(crt.n)
+    nb = SHORT_RANDOM_BITS // 8 if task.short else exponent_bytes(crt.n)
     rnd = secrets.token_bytes(nb * count)
     n, p2, q2, q2_inv = crt.n, crt.p2, crt.q2, crt.q2_inv
-    tables = _private_tables(crt, task.hs, _wants_table(("prv", int(crt.p), int(task.hs)), count))
+    tables = _private_tables(crt, task.hs, _wants_table(("prv", int(crt.p), int(task.hs), nb),
+                                                        count), nb)
     if tables is None:
         rp = [powmod_bytes(task.hs, rnd[i * nb:(i + 1) * nb], p2) for i in range(count)]
         rq = [powmod_bytes(task.hs, rnd[i * nb:(i + 1) * nb], q2) for i in range(count)]

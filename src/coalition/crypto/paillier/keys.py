@@ -185,18 +185,31 @@ class PaillierPrivateKey:
         self._p, self._q = mpz(p), mpz(q)
 
     def encrypt(self, values: Any, precision: int = DEFAULT_PRECISION, *,
-                rerandomize: bool = True, executor: Executor | None = None) -> EncryptedArray:
-        """Same ciphertext distribution as :meth:`PaillierPublicKey.encrypt`, computed faster."""
+                rerandomize: bool = True, executor: Executor | None = None,
+                short_randomness: bool = False) -> EncryptedArray:
+        """Same ciphertext distribution as :meth:`PaillierPublicKey.encrypt`, computed faster.
+
+        ``short_randomness``: as in :meth:`encrypt_int`, for values only parties without this
+        key will see.
+        """
         ints = scaled_integers(values, precision)
         check_range(ints, int(self.public_key.n))
         return _encrypt(self.public_key, ints, precision, rerandomize, executor,
-                        p=int(self._p), q=int(self._q))
+                        p=int(self._p), q=int(self._q), short=short_randomness)
 
     def encrypt_int(self, values: Any, *, rerandomize: bool = True,
-                    executor: Executor | None = None) -> EncryptedArray:
-        """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``)."""
+                    executor: Executor | None = None,
+                    short_randomness: bool = False) -> EncryptedArray:
+        """Encrypt raw integers in ``[0, n)`` (``scale_bits = 0``).
+
+        ``short_randomness=True`` draws the DJN exponent from 256 bits instead of
+        ``bits(n)/2`` (:mod:`.kernels`: the short-exponent assumption, as OU's key holder
+        does), about 4× cheaper; for ciphertexts that only parties without this key will
+        see, e.g. a guest's gradients sent to hosts. Pooled randomisers (:meth:`precompute`,
+        full length) are still used first.
+        """
         return _encrypt(self.public_key, _raw_ints(values, self.public_key.n), 0, rerandomize,
-                        executor, p=int(self._p), q=int(self._q))
+                        executor, p=int(self._p), q=int(self._q), short=short_randomness)
 
     def precompute(self, count: int, *, executor: Executor | None = None) -> None:
         """Like :meth:`PaillierPublicKey.precompute`, ~1.4× faster by CRT."""
@@ -263,14 +276,15 @@ def _raw_ints(values: Any, n: mpz) -> npt.NDArray[np.object_]:
 
 
 def _encrypt(pk: PaillierPublicKey, ints: npt.NDArray[np.object_], scale: int, masked: bool,
-             executor: Executor | None, *, p: int = 0, q: int = 0) -> EncryptedArray:
+             executor: Executor | None, *, p: int = 0, q: int = 0,
+             short: bool = False) -> EncryptedArray:
     n = int(pk.n)
     hs = int(pk.hs) if masked else 0
     flat = [v % n for v in ints.ravel().tolist()]
     pooled = pk.pool.take(len(flat)) if masked else []
     nn, n2 = pk.n, pk.nsquare
     cs = [(1 + mpz(m) * nn) * r % n2 for m, r in zip(flat, pooled, strict=False)]
-    cs += chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, hs, ms, masked, p, q),
+    cs += chunked_map(encrypt_chunk, lambda ms: EncryptTask(n, hs, ms, masked, p, q, short),
                       flat[len(pooled):], executor) if len(pooled) < len(flat) else []
     out = np.empty(len(cs), dtype=object)
     out[:] = cs

@@ -5,7 +5,15 @@ Paillier, ``n`` for OU; the argument ``nsq`` below); everything here is vectoris
 object arrays, so Python only loops over O(log rows) reduction rounds or over the bins:
 
 * :func:`node_histogram` — per-(feature, bin) sums of a node's rows by a segmented pairwise
-  product (every (row, feature) cell sorted into its bin group once, then halved per round);
+  product (every (row, feature) cell sorted into its bin group once, then halved per round),
+  with consecutive features grouped (:func:`feature_groups`): a group's rows are first
+  multiplied into their joint ``(bin_a, bin_b, …)`` cells, and each feature's histogram is
+  then a product of those cells. That is ``N + k·cells`` multiplications for ``k`` features
+  instead of ``k·N`` — about half for two continuous features at 32 bins (≤ 33² cells) at the
+  root of a 30k-row tree, far less for low-cardinality features grouped by three or more —
+  and the result is the same product of the same ciphertexts (multiplication mod ``nsq`` is
+  commutative), so the same ciphertexts. Where joint cells would not save work (small nodes)
+  a feature is accumulated on its own as before;
 * :func:`subtract` — the sibling's histogram from parent and child (histogram subtraction,
   LightGBM; Ke et al., NeurIPS 2017), with Montgomery's batch inversion across bins;
 * :func:`candidate_sums` — left-side sums of the shuffled candidates from bin prefixes;
@@ -24,7 +32,8 @@ import numpy as np
 from coalition.compute import chunk_slices
 from coalition.core import CryptoError, Executor
 
-__all__ = ["candidate_sums", "node_histogram", "pack", "segment_products", "subtract"]
+__all__ = ["candidate_sums", "feature_groups", "node_histogram", "pack", "segment_products",
+           "subtract"]
 
 ObjArray = np.ndarray[Any, np.dtype[np.object_]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -84,9 +93,78 @@ def node_histogram(cts: ObjArray, rows: IntArray, bins: np.ndarray[Any, Any], n_
 def _histogram(task: tuple[ObjArray, np.ndarray[Any, Any], int, Any]) -> ObjArray:
     cts, bins, n_cols, nsq = task
     n_feat = bins.shape[1]
-    gids = (bins.astype(np.int64) + np.arange(n_feat, dtype=np.int64) * n_cols).ravel()
-    vals = np.repeat(cts, n_feat)
-    return segment_products(vals, gids, n_feat * n_cols, nsq).reshape(n_feat, n_cols)
+    b = bins.astype(np.int64)
+    vals: list[ObjArray] = []
+    gids: list[IntArray] = []
+    joint_vals: list[ObjArray] = []
+    joint_ids: list[IntArray] = []
+    grouped: list[tuple[list[int], IntArray, int]] = []  # features, their cells, first cell id
+    n_cells = 0
+    for group, ids in feature_groups(b, n_cols):
+        if len(group) == 1:  # on its own: rows straight into the feature's bins
+            vals.append(cts)
+            gids.append(b[:, group[0]] + group[0] * n_cols)
+            continue
+        cells, inverse = _compact(ids, n_cols ** len(group))
+        joint_vals.append(cts)
+        joint_ids.append(inverse + n_cells)
+        grouped.append((group, cells, n_cells))
+        n_cells += cells.size
+    if grouped:
+        prods = segment_products(np.concatenate(joint_vals), np.concatenate(joint_ids), n_cells,
+                                 nsq)
+        for group, cells, first in grouped:
+            mine = prods[first:first + cells.size]
+            for pos, f in enumerate(group):  # cell id = Σ bin_f · n_cols^(k-1-pos)
+                digit = cells // n_cols ** (len(group) - 1 - pos) % n_cols
+                vals.append(mine)
+                gids.append(digit + f * n_cols)
+    return segment_products(np.concatenate(vals), np.concatenate(gids), n_feat * n_cols,
+                            nsq).reshape(n_feat, n_cols)
+
+
+def feature_groups(bins: IntArray, n_cols: int) -> list[tuple[list[int], IntArray]]:
+    """Consecutive features grouped where their joint cells save products, with the rows'
+    joint cell ids (mixed radix ``n_cols``).
+
+    A group of ``k`` features over ``N`` rows with ``G`` non-empty joint cells costs about
+    ``N + k·G`` products (rows into cells, then each feature's bins from the cells) against
+    ``k·N`` one feature at a time; a feature joins the open group while that is cheaper than
+    accumulating it alone: ``k·(G' - G) + G' < N``.
+    """
+    rows, n_feat = bins.shape
+    max_group = max(1, int(62 / np.log2(max(n_cols, 2))))  # ids stay below 2^62
+    out: list[tuple[list[int], IntArray]] = []
+    group: list[int] = []
+    ids = np.zeros(rows, dtype=np.int64)
+    cells = 0
+    for f in range(n_feat):
+        if group and len(group) < max_group:
+            joined = ids * n_cols + bins[:, f]
+            joined_cells = _compact(joined, n_cols ** (len(group) + 1))[0].size
+            if len(group) * (joined_cells - cells) + joined_cells < rows:
+                group.append(f)
+                ids, cells = joined, joined_cells
+                continue
+            out.append((group, ids))
+        group, ids = [f], bins[:, f].astype(np.int64)
+        cells = _compact(ids, n_cols)[0].size
+    if group:
+        out.append((group, ids))
+    return out
+
+
+def _compact(ids: IntArray, bound: int) -> tuple[IntArray, IntArray]:
+    """The distinct ``ids`` (sorted) and each id's index among them; ``ids < bound``.
+
+    By counting where the id space is small (no sort), by :func:`numpy.unique` otherwise.
+    """
+    if bound <= 4 * ids.size + 4096:
+        present = np.bincount(ids, minlength=bound) > 0
+        index = np.cumsum(present) - 1
+        return np.nonzero(present)[0], index[ids]
+    cells, inverse = np.unique(ids, return_inverse=True)
+    return cells, inverse.reshape(-1)
 
 
 def subtract(parent: ObjArray, child: ObjArray, nsq: Any) -> ObjArray:

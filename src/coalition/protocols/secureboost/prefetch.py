@@ -17,7 +17,6 @@ import numpy as np
 
 from coalition.core import Executor
 from coalition.crypto import he
-from coalition.crypto.ou import OUPrivateKey
 
 __all__ = ["ZeroPrefetcher"]
 
@@ -33,9 +32,9 @@ class ZeroPrefetcher:
 
     def _zeros(self, size: int) -> he.EncryptedArray:
         zeros = np.zeros(size, dtype=np.int64)
-        if isinstance(self._key, OUPrivateKey):  # seen by hosts only: short r (ou.kernels)
-            return self._key.encrypt_int(zeros, executor=self._executor, short_randomness=True)
-        return self._key.encrypt_int(zeros, executor=self._executor)
+        # seen by hosts only (they re-randomise what they send back): short randomisers,
+        # ou.kernels and paillier.kernels
+        return self._key.encrypt_int(zeros, executor=self._executor, short_randomness=True)
 
     def encrypt(self, plaintexts: list[int], *, prefetch: int = 0) -> he.EncryptedArray:
         """Encrypt signed ``plaintexts``; start ``prefetch`` zeros for the next call (0: none)."""

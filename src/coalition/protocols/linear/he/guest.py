@@ -149,7 +149,8 @@ class HEGuest:
         pk, sk = keypair(p)
         ctx.send(ctx.hosts, PUBKEY, pk)
         x = self.model.x
-        ctx.send(ctx.hosts, ENC_XG, sk.encrypt(x, precision=24, executor=ctx.executor))
+        ctx.send(ctx.hosts, ENC_XG, sk.encrypt(x, precision=24, executor=ctx.executor,
+                                            short_randomness=True))
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             plan = batches(rows, p, epoch)
             w0, lr = self.model.w.copy(), p.lr_at(epoch)
@@ -158,11 +159,13 @@ class HEGuest:
                 idx = plan[j]
                 u = self.model.score(idx)
                 v = self.k * u + self.c - self.y[idx]
-                bctx.send(ctx.hosts, ENC_V, sk.encrypt(v, executor=ctx.executor))
+                bctx.send(ctx.hosts, ENC_V, sk.encrypt(v, executor=ctx.executor,
+                                                        short_randomness=True))
                 if self.loss_on:
                     a, extra = loss_terms(p, u, self.y[idx])
                     total += extra
-                    bctx.send(ctx.hosts[0], ENC_LOSS_AUX, sk.encrypt(a, executor=ctx.executor))
+                    bctx.send(ctx.hosts[0], ENC_LOSS_AUX, sk.encrypt(
+                        a, executor=ctx.executor, short_randomness=True))
                 cross = self._decrypt(sk, bctx.recv(ctx.hosts[0], CROSS), ctx)
                 width = x.shape[1]
                 self.model.step(x[idx].T @ v + cross[:width], len(idx), lr)

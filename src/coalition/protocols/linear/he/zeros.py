@@ -3,13 +3,15 @@
 A host's per-batch ``[[k·u_h]]`` needs one fresh encryption per row; the DJN randomiser
 ``hs^a`` is most of that cost, and it sits on the critical path of every batch. The arbiter,
 idle while the data parties run their multi-exponentiations, makes the encryptions of zero
-instead (with CRT, ~1.4× cheaper than the host could) and sends each host the zeros of its
+instead (by CRT with 256-bit DJN exponents, ``short_randomness``: about 4× cheaper than the
+host's full-length public-key path) and sends each host the zeros of its
 *next* batch; the host's online work becomes one plaintext addition per row. This is the
 offline/online split of Damgård–Jurik–Nielsen's randomiser, with the key holder as the
 offline party.
 
 Who learns what: the guest receives ``[[k·u_h]] = [[0]]·g^(k·u_h)`` whose randomness it does
-not know (semantic security under DCR, as before). The arbiter knows that randomness — and
+not know (semantic security under DCR and, for the 256-bit exponent, the short-exponent
+assumption: :mod:`coalition.crypto.paillier.kernels`). The arbiter knows that randomness — and
 holds the key anyway — but never receives ``[[k·u_h]]`` or ``[[d]]``; what it does receive
 (masked gradients, the epoch loss) is re-randomised with a *uniform* ``r^n`` by its owner
 (:mod:`.mask`), so none of the dealt randomness survives into it. Semi-honest model: an
@@ -54,7 +56,8 @@ class ZeroDealer:
         size = self._sizes(epoch)[batch] + self.extra
         slot = _slot(self.epochs, epoch, batch)
         for host in self.hosts:
-            slot.send(host, ZEROS, self.sk.encrypt(np.zeros(size), executor=slot.executor))
+            slot.send(host, ZEROS, self.sk.encrypt(np.zeros(size), executor=slot.executor,
+                                                  short_randomness=True))
 
     def deal_after(self, epoch: int, batch: int, n_batches: int) -> None:
         """Deal the step that follows ``(epoch, batch)``, if training can reach it."""
