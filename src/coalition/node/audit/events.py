@@ -70,6 +70,10 @@ class EventKind(StrEnum):
     PSI_RUN_FINALISED = "psi.run_finalised"  # sizes, protocol, wall time, result hash
     PSI_RESULT_DOWNLOADED = "psi.result_downloaded"  # who, which run, format, row count
     PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
+    PIR_SERVICE_PUBLISHED = "pir.service_published"  # dataset, columns, modes, quota, cron
+    PIR_SERVICE_REBUILT = "pir.service_rebuilt"  # rows, epoch, version (a new epoch: rotated)
+    PIR_QUOTA_SET = "pir.quota_set"  # a partner's or API key's queries per epoch
+    PIR_BATCH = "pir.batch"  # one batch, either side: mode, counts, state (never an ID)
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed
