@@ -32,7 +32,7 @@ from coalition.node.runtime import NodeRuntime
 WIRE_NAMES = {"Health", "ListDatasets", "RequestGrant", "GetGrant", "JobPropose", "JobStart",
               "TaskPrepare", "TaskRun", "JobUpdate", "TaskReport", "JobDecision", "JobCancel",
               "ModelPartPublish", "ModelPartDelete", "ServingPrepare", "ServingPartial",
-              "ServingRelease", "ServingKeys"}
+              "ServingRelease", "ServingKeys", "PirServiceInfo", "PirExchange"}
 
 
 @dataclass

@@ -133,7 +133,8 @@ def _sync(rt: NodeRuntime, table: PirTable, ids: list[str], payloads: list[bytes
 def publish(rt: NodeRuntime, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Build a table from a registered dataset and publish it (see module docstring)."""
     name, columns = str(fields["name"]), [str(c) for c in fields["columns"]]
-    modes = sorted(set(fields.get("modes") or [PirMode.DOWNLOAD.value]))
+    # in the publisher's order: a consumer that names no mode gets the first
+    modes = list(dict.fromkeys(fields.get("modes") or [PirMode.DOWNLOAD.value]))
     id_column = str(fields["id_column"])
     bucket_bits = int(fields.get("bucket_bits", 8))
     if not _NAME.match(name):
