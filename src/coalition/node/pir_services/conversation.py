@@ -116,7 +116,8 @@ class _Outbox:
             self._frames.append(f)
             self.bytes += len(f.data)
 
-    def take(self, budget: int = CALL_BUDGET_BYTES) -> list[Frame]:
+    def take(self, budget: int | None = None) -> list[Frame]:
+        budget = CALL_BUDGET_BYTES if budget is None else budget
         out: list[Frame] = []
         size = 0
         while self._frames and (not out or size + len(self._frames[0].data) <= budget):

@@ -29,7 +29,7 @@ Reader = Annotated[Principal, Depends(Require(Permission.SERVICES_READ))]
 Manager = Annotated[Principal, Depends(Require(Permission.SERVICES_MANAGE))]
 Querier = Annotated[Principal, Depends(Require(Permission.SERVICES_PREDICT))]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-ServiceRef = Annotated[str, Path(max_length=64, description="service name or id")]
+ServiceRef = Annotated[str, Path(min_length=1, max_length=64, description="service name or id")]
 Mode = Literal["download", "bucketed", "ot_decoys"]
 Format = Literal["json", "csv", "parquet"]
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
@@ -76,7 +76,7 @@ class QuotaIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    partner: str = Field(max_length=64)
+    partner: str = Field(min_length=1, max_length=64)
     api_key: str | None = Field(None, max_length=128, description="the partner's API key id")
     max_queries: int = Field(ge=0)
 
@@ -117,8 +117,8 @@ class QueryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    partner: str = Field(max_length=64)
-    service: str = Field(max_length=64)
+    partner: str = Field(min_length=1, max_length=64)
+    service: str = Field(min_length=1, max_length=64)
     ids: list[str | int] = Field(min_length=1, max_length=consumer.MAX_IDS)
     mode: Mode | None = Field(None, description="default: the service's first mode")
     columns: list[str] = Field(default_factory=list, max_length=256,
@@ -186,7 +186,7 @@ def usage(service: ServiceRef, caller: Reader, rt: Runtime) -> list[UsageOut]:
 
 
 @router.get("/partners/{partner}/services/{service}", summary="Describe a partner's service")
-def describe(partner: Annotated[str, Path(max_length=64)], service: ServiceRef,
+def describe(partner: Annotated[str, Path(min_length=1, max_length=64)], service: ServiceRef,
              caller: Reader, rt: Runtime) -> RemoteServiceOut:
     return RemoteServiceOut(**consumer.describe(rt, partner, service).model_dump())
 
@@ -237,8 +237,8 @@ def _read_ids(raw: bytes, column: str | None) -> list[str]:
                  "text/csv": {}, "application/vnd.apache.parquet": {}}}})
 def query_file(caller: Querier, rt: Runtime, *,
                body: Annotated[bytes, Body(media_type="text/csv")],
-               partner: Annotated[str, Query(max_length=64)],
-               service: Annotated[str, Query(max_length=64)],
+               partner: Annotated[str, Query(min_length=1, max_length=64)],
+               service: Annotated[str, Query(min_length=1, max_length=64)],
                column: Annotated[str | None, Query(max_length=128,
                                                    description="default: the first")] = None,
                mode: Mode | None = None,
