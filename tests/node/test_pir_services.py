@@ -66,6 +66,15 @@ def test_schedule_rebuilds_under_a_new_epoch_once_per_due_time(env: NodeEnv) -> 
                             params={"kind": "pir.service_rebuilt"}).json()
     assert [e["details"]["rotated"] for e in events] == [True]
     assert events[0]["actor"] == "schedule"
+    r = env.client.put("/api/v1/pir/services/risk/schedule", headers=env.auth(),
+                       json={"cron": None})
+    assert r.status_code == 200 and r.json()["next_rebuild_at"] is None
+    assert schedules.rebuild_due(env.rt, due + dt.timedelta(days=30)) == []
+    r = env.client.put("/api/v1/pir/services/risk/schedule", headers=env.auth(),
+                       json={"cron": "30 2 * * *"})
+    assert r.status_code == 200 and r.json()["cron"] == "30 2 * * *"
+    assert env.client.put("/api/v1/pir/services/risk/schedule", headers=env.auth(),
+                          json={"cron": "never ever"}).status_code == 422
 
 
 def test_quota_per_partner_and_api_key_per_epoch(env: NodeEnv) -> None:

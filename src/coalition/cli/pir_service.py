@@ -109,6 +109,22 @@ def register(pir: typer.Typer) -> None:
         else:
             typer.echo(f"{service['name']}: {service['rows']} rows, version {service['version']}")
 
+    @group.command("schedule")
+    def schedule(
+        name: Annotated[str, typer.Argument(help="Service name or id.")],
+        cron: Annotated[str | None, typer.Argument(
+            help='Cron expression in UTC, e.g. "0 3 * * 1" (omit with --off).')] = None,
+        *,
+        off: Annotated[bool, typer.Option("--off", help="Remove the schedule.")] = False,
+        node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+    ) -> None:
+        """Rebuild a service under a new key epoch on a cron schedule."""
+        if (cron is None) != off:
+            raise typer.BadParameter("give a cron expression or --off")
+        with node_client(node, token) as client:
+            service = client.set_pir_schedule(name, None if off else cron)
+        typer.echo(f"{service['name']}: next rebuild {service['next_rebuild_at'] or 'never'}")
+
     @group.command("quota")
     def quota(
         name: Annotated[str, typer.Argument(help="Service name or id.")],

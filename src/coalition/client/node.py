@@ -538,6 +538,11 @@ class NodeClient:
         return self.request("POST", f"/pir/services/{_seg(service)}/rebuild",
                             params={"rotate": rotate})
 
+    def set_pir_schedule(self, service: str, cron: str | None) -> Any:
+        """Rebuild a service under a new epoch on a cron schedule (``None``: no schedule)."""
+        return self.request("PUT", f"/pir/services/{_seg(service)}/schedule",
+                            json={"cron": cron})
+
     def set_pir_quota(self, service: str, partner: str, max_queries: int,
                       api_key: str | None = None) -> Any:
         """Padded queries per epoch for a partner (or one of its API keys)."""

@@ -72,6 +72,7 @@ class EventKind(StrEnum):
     PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
     PIR_SERVICE_PUBLISHED = "pir.service_published"  # dataset, columns, modes, quota, cron
     PIR_SERVICE_REBUILT = "pir.service_rebuilt"  # rows, epoch, version (a new epoch: rotated)
+    PIR_SCHEDULE_CHANGED = "pir.schedule_changed"  # a rebuild schedule set or removed
     PIR_QUOTA_SET = "pir.quota_set"  # a partner's or API key's queries per epoch
     PIR_BATCH = "pir.batch"  # one batch, either side: mode, counts, state (never an ID)
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key

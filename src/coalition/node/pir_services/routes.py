@@ -174,6 +174,20 @@ def rebuild(service: ServiceRef, caller: Manager, rt: Runtime,
     return ServiceOut(**services.rebuild(rt, caller.actor, service, rotate=rotate))
 
 
+class ScheduleIn(BaseModel):
+    """A cron expression (five fields, or six with seconds last), in UTC; null: none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str | None = Field(min_length=9, max_length=128)
+
+
+@router.put("/services/{service}/schedule", summary="Rebuild under a new epoch on a schedule")
+def set_schedule(service: ServiceRef, body: ScheduleIn, caller: Manager,
+                 rt: Runtime) -> ServiceOut:
+    return ServiceOut(**services.set_schedule(rt, caller.actor, service, body.cron))
+
+
 @router.put("/services/{service}/quotas", summary="Set a partner's or API key's quota")
 def set_quota(service: ServiceRef, body: QuotaIn, caller: Manager, rt: Runtime) -> QuotaOut:
     return QuotaOut(**services.set_quota(rt, caller.actor, service, partner=body.partner,

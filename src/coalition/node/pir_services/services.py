@@ -43,7 +43,7 @@ from coalition.protocols.pir import PirMode, PirTable, TableSettings
 from coalition.protocols.pir.spec import MAX_BUCKET_BITS
 
 __all__ = ["MODES", "TABLES", "LoadedTables", "folder", "get_service", "list_services",
-           "next_time", "publish", "quota_view", "rebuild", "service_view", "set_quota", "usage"]
+           "next_time", "publish", "set_schedule", "quota_view", "rebuild", "service_view", "set_quota", "usage"]
 
 MODES = tuple(m.value for m in PirMode)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -220,6 +220,20 @@ def rebuild(rt: NodeRuntime, actor: str, ref: str, *, rotate: bool) -> dict[str,
     view = repo.write(rt, note)
     tables.put(row["id"], table)
     return view
+
+
+def set_schedule(rt: NodeRuntime, actor: str, ref: str, cron: str | None) -> dict[str, Any]:
+    """Rebuild the service under a new epoch at every time ``cron`` names (``None``: never)."""
+    next_at = next_time(cron, utcnow()) if cron else None
+
+    def put(db: Session) -> dict[str, Any]:
+        service = get_service(db, ref)
+        service.cron, service.next_rebuild_at = cron or None, next_at
+        emit(db, Event(EventKind.PIR_SCHEDULE_CHANGED, actor, f"pir_service:{service.id}",
+                       {"name": service.name, "cron": service.cron}))
+        return service_view(service)
+
+    return repo.write(rt, put)
 
 
 def quota_view(row: PirQuotaRow) -> dict[str, Any]:
