@@ -89,7 +89,7 @@ PIR_BATCH = 1_024
 
 def _pir_rows(n: int) -> pd.DataFrame:
     ids = [f"1{3800000000 + i * 7:010d}" for i in range(n)]
-    return pd.DataFrame({"msisdn": ids, "risk": [f"{secrets.randbits(64):016x}" for _ in ids]})
+    return pd.DataFrame({"msisdn": ids, "risk": [f"r{secrets.randbits(64):016x}" for _ in ids]})
 
 
 def _pir_batch(ids: list[str]) -> list[str]:
