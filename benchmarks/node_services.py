@@ -7,8 +7,15 @@ gRPC + mTLS), measured in the same run.
 ``services.psi.100k``: ``ours`` = the node-run wall seconds of the run record (job created →
 finished: proposal, consent, worker start, reading, PSI, derived dataset), ``protocol_only_s``
 = the direct runner's wall seconds, ``ratio`` = protocol-only / node-run (the share of the
-node-run time the protocol itself takes). ``services.pir.batch`` is not measured yet (the PIR
-node service is not built).
+node-run time the protocol itself takes).
+
+``services.pir.batch``: telco publishes a 100,000-row PIR service (download mode) from a
+registered dataset, bank queries it with a 1,024-ID batch (half in the table) through its
+``/api/v1/pir/query`` over the nodes' peer channel. ``ours`` = bank's client wall seconds per
+batch (REST call in → answers out, median of 3 after a first batch that downloads the table),
+``server_s`` = telco's seconds for the batch (its batch record); the anchor is the same batch
+against the same rows with the protocol roles alone on the in-memory hub (table cached
+likewise), ``ratio`` = protocol-only / node-run.
 
 ``services.verify3.batch``: 1,000 (phone, name, ID number) triples verified by the bank's node
 against a service the telco's node published (two node processes, mTLS peer channel): ``ours``
@@ -21,7 +28,9 @@ batch between :func:`coalition.protocols.verify3.run_bank` and ``run_telco`` in 
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -82,15 +91,107 @@ def node_run(root: Path, guest_file: Path, host_file: Path) -> dict[str, float]:
                 "intersection": float(run["intersection_size"])}
 
 
+PIR_ROWS = 100_000
+PIR_BATCH = 1_024
+
+
+def _pir_rows(n: int) -> pd.DataFrame:
+    ids = [f"1{3800000000 + i * 7:010d}" for i in range(n)]
+    return pd.DataFrame({"msisdn": ids, "risk": [f"r{secrets.randbits(64):016x}" for _ in ids]})
+
+
+def _pir_batch(ids: list[str]) -> list[str]:
+    step = len(ids) // (PIR_BATCH // 2)
+    hits = ids[::step][: PIR_BATCH // 2]
+    return hits + [f"2{i:010d}" for i in range(PIR_BATCH - len(hits))]
+
+
+def pir_protocol_only(frame: pd.DataFrame, batch: list[str], reps: int) -> float:
+    """Median seconds of the batch with the roles alone (in-memory hub, table cached)."""
+    from coalition.compute import ProcessExecutor
+    from coalition.core import Party
+    from coalition.protocols.pir import PirTable, TableSettings, run_client, run_server
+    from coalition.protocols.psi import ClientTableCache
+    from coalition.testing import run_parties
+
+    cols = ["risk"]
+    payloads = [json.dumps({"risk": r}, separators=(",", ":")).encode() for r in frame["risk"]]
+    table = PirTable(TableSettings("telco/risk", 48, payload_format="json", columns=tuple(cols)))
+    executor = ProcessExecutor(2)  # the build is not measured; the node builds on 2 workers too
+    try:
+        table.sync(frame["msisdn"].tolist(), payloads, executor=executor)
+    finally:
+        executor.shutdown()
+    client, server = Party.guest("bank"), Party.host("telco")
+    with tempfile.TemporaryDirectory(prefix="bench-pir-cache-") as cache_dir:
+        cache = ClientTableCache(cache_dir)
+        times = []
+        for _ in range(reps + 1):
+            start = time.perf_counter()
+            run_parties({client: lambda ctx: run_client(ctx, batch, server_key=table.verify_key,
+                                                        cache=cache),
+                         server: lambda ctx: run_server(ctx, table)}, timeout=600)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def pir_node_run(root: Path, data: Path, batch: list[str], reps: int) -> dict[str, float]:
+    """Client wall and server seconds of the batch through two node processes."""
+    with start_cluster(root / "pir-nodes", ("bank", "telco"), data_dirs=[root],
+                       fast_password_hashing=True) as cluster:
+        cluster.register_dataset("telco", "subscribers", data, id_column="msisdn")
+        cluster.grant("telco", "subscribers", to="bank", kinds=["pir"])
+        bank, telco = cluster["bank"], cluster["telco"]
+        start = time.perf_counter()
+        with telco.client(timeout=600) as api:
+            api.publish_pir_service({"name": "risk", "dataset": "subscribers",
+                                     "id_column": "msisdn", "columns": ["risk"],
+                                     "modes": ["download"]})
+        publish_s = time.perf_counter() - start
+        walls = []
+        with bank.client(timeout=600) as api:
+            for _ in range(reps + 1):  # the first batch downloads the table
+                start = time.perf_counter()
+                answer = api.pir_query("telco", "risk", batch)
+                walls.append(time.perf_counter() - start)
+        found = sum(r["found"] for r in answer["rows"])
+        if found != PIR_BATCH // 2:
+            raise SystemExit(f"PIR through nodes found {found}, expected {PIR_BATCH // 2}")
+        served = telco.call("GET", "/pir/batches", params={"side": "provider"})
+        server_s = [float(b["seconds"]) for b in served if b["state"] == "ok"]
+        return {"wall_s": statistics.median(walls[1:]), "first_s": walls[0],
+                "server_s": statistics.median(server_s[: reps]), "publish_s": publish_s}
+
+
+def pir_batch(root: Path, reps: int = 3) -> None:
+    """``services.pir.batch`` (see module docstring)."""
+    frame = _pir_rows(PIR_ROWS)
+    data = root / "pir.csv"
+    frame.to_csv(data, index=False)
+    batch = _pir_batch(frame["msisdn"].tolist())
+    anchor = pir_protocol_only(frame, batch, reps)
+    node = pir_node_run(root, data, batch, reps)
+    emit("services.pir.batch", unit="s", ours=round(node["wall_s"], 3),
+         anchor="protocol-only (pir roles on the in-memory hub, same rows and batch, same run)",
+         anchor_value=round(anchor, 3), higher_is_better=False,
+         params={"rows": PIR_ROWS, "batch": PIR_BATCH, "mode": "download", "reps": reps},
+         client_wall_s=round(node["wall_s"], 3), server_s=round(node["server_s"], 3),
+         first_batch_s=round(node["first_s"], 2), publish_s=round(node["publish_s"], 2),
+         protocol_only_s=round(anchor, 3), ratio=round(anchor / node["wall_s"], 3))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="100k x 100k only (≤ 3 minutes)")
-    ap.add_argument("--only", choices=("psi", "verify3"), default=None,
-                    help="run one benchmark only")
+    ap.add_argument("--only", choices=("psi", "pir", "verify3"), default=None,
+                    help="one figure only")
     args = ap.parse_args()
-    if args.only != "psi":
+    if args.only in (None, "pir"):
+        with tempfile.TemporaryDirectory(prefix="bench-services-pir-") as tmp:
+            pir_batch(Path(tmp).resolve())
+    if args.only in (None, "verify3"):
         verify3_batch(records=5_000 if args.quick else 100_000)
-    if args.only == "verify3":
+    if args.only in ("pir", "verify3"):
         return
     n = 100_000
     with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:

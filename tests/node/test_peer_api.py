@@ -33,7 +33,7 @@ WIRE_NAMES = {"Health", "ListDatasets", "RequestGrant", "GetGrant", "JobPropose"
               "TaskPrepare", "TaskRun", "JobUpdate", "TaskReport", "JobDecision", "JobCancel",
               "ModelPartPublish", "ModelPartDelete", "ServingPrepare", "ServingPartial",
               "ServingRelease", "ServingKeys", "Verify3Manifest", "Verify3Table", "Verify3Evaluate",
-              "LedgerPull", "LedgerCosign"}
+              "LedgerPull", "LedgerCosign", "PirServiceInfo", "PirExchange"}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 
+from coalition.cli import pir_service
 from coalition.cli.common import fail, progress_bar
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Keyword PIR: look up IDs in a partner's table without "
                              "revealing them.", no_args_is_help=True)
     app.add_typer(group, name="pir")
+    pir_service.register(group)
 
     @group.command("certs")
     def certs(directory: Annotated[Path, typer.Argument(help="Output folder.")],

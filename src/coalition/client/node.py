@@ -587,6 +587,73 @@ class NodeClient:
         return self.request("GET", "/verify3/batches", params=params)
 
 
+    # -- PIR services ---------------------------------------------------------------------------
+    def publish_pir_service(self, body: Mapping[str, Any]) -> Any:
+        """Publish a PIR service from a registered dataset (``POST /pir/services``)."""
+        return self.request("POST", "/pir/services", json=dict(body))
+
+    def list_pir_services(self) -> Any:
+        """The PIR services this node publishes."""
+        return self.request("GET", "/pir/services")
+
+    def rebuild_pir_service(self, service: str, *, rotate: bool = False) -> Any:
+        """Sync a service's table with its dataset (``rotate``: under a new key epoch)."""
+        return self.request("POST", f"/pir/services/{_seg(service)}/rebuild",
+                            params={"rotate": rotate})
+
+    def set_pir_schedule(self, service: str, cron: str | None) -> Any:
+        """Rebuild a service under a new epoch on a cron schedule (``None``: no schedule)."""
+        return self.request("PUT", f"/pir/services/{_seg(service)}/schedule",
+                            json={"cron": cron})
+
+    def set_pir_quota(self, service: str, partner: str, max_queries: int,
+                      api_key: str | None = None) -> Any:
+        """Padded queries per epoch for a partner (or one of its API keys)."""
+        return self.request("PUT", f"/pir/services/{_seg(service)}/quotas", json={
+            "partner": partner, "api_key": api_key, "max_queries": max_queries})
+
+    def pir_usage(self, service: str) -> Any:
+        """Quota use in the service's current epoch."""
+        return self.request("GET", f"/pir/services/{_seg(service)}/usage")
+
+    def describe_pir_service(self, partner: str, service: str) -> Any:
+        """A partner's PIR service as it describes itself."""
+        return self.request("GET", f"/pir/partners/{_seg(partner)}/services/{_seg(service)}")
+
+    def pir_query(self, partner: str, service: str, ids: list[Any], *,
+                  mode: str | None = None, columns: list[str] | None = None,
+                  decoys: int | None = None) -> Any:
+        """Look up ``ids`` in a partner's service: ``{"rows": [...], "batch": {...}}``."""
+        return self.request("POST", "/pir/query", json={
+            "partner": partner, "service": service, "ids": ids, "mode": mode,
+            "columns": columns or [], "decoys": decoys})
+
+    def pir_query_file(self, partner: str, service: str, csv: bytes, *,
+                       column: str | None = None, mode: str | None = None,
+                       columns: list[str] | None = None, decoys: int | None = None,
+                       fmt: str = "json") -> Any:
+        """Look up the IDs of a CSV file; JSON as :meth:`pir_query`, or CSV/Parquet bytes."""
+        params = {k: v for k, v in {"partner": partner, "service": service, "column": column,
+                                    "mode": mode, "columns": columns or None,
+                                    "decoys": decoys, "format": fmt}.items() if v is not None}
+        try:
+            r = self._http.post(f"{API_PREFIX}/pir/query/file", content=csv, params=params,
+                                headers={**self._headers(), "Content-Type": "text/csv"})
+        except httpx.TransportError as exc:
+            raise NodeUnreachableError(f"cannot reach the node at {self.url}: "
+                                       f"{type(exc).__name__}") from exc
+        if r.status_code >= 400 or fmt == "json":
+            return _body(r)
+        return r.content
+
+    def list_pir_batches(self, *, side: str | None = None, service: str | None = None,
+                         partner: str | None = None, state: str | None = None,
+                         limit: int | None = None) -> Any:
+        """PIR batch records of this node (both sides), newest first."""
+        return self.request("GET", "/pir/batches", params={
+            "side": side, "service": service, "partner": partner, "state": state,
+            "limit": limit})
+
 def _body(r: httpx.Response) -> Any:
     """The JSON of a success, or the typed error of a failure."""
     try:

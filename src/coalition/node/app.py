@@ -23,6 +23,9 @@ from coalition.node.library import routes as library
 from coalition.node.metrics import metrics_of
 from coalition.node.partners import grant_routes as grants
 from coalition.node.partners import routes as partners
+from coalition.node.pir_services import routes as pir
+from coalition.node.pir_services.metrics import PIR_METRICS
+from coalition.node.pir_services.schedules import SCHEDULER as PIR_REBUILDS
 from coalition.node.psi_tasks import routes as psi
 from coalition.node.psi_tasks.metrics import PSI_METRICS
 from coalition.node.psi_tasks.schedules import SCHEDULER as PSI_SCHEDULES
@@ -37,7 +40,7 @@ __all__ = ["API_PREFIX", "ROUTERS", "create_app"]
 API_PREFIX = "/api/v1"
 # ``services`` first: routes are matched in order, and its predict route is the hot path.
 ROUTERS = tuple(m.router for m in (services, auth, node, users, partners, datasets, grants, audit,
-                                   jobs, library, catalog, psi, verify3, ledger))
+                                   jobs, library, catalog, psi, pir, verify3, ledger))
 
 _PROBLEM = {"description": "Error (RFC 9457 problem document)",
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -61,6 +64,8 @@ def create_app(rt: NodeRuntime) -> FastAPI:
     rt.state(PSI_SCHEDULES)  # the cron loop of PSI tasks, resuming from stored due times
     rt.state(EXPOSITIONS).append(rt.state(PSI_METRICS).render)  # PSI counters on /metrics
     rt.state(EXPOSITIONS).append(rt.state(VERIFY3_METRICS).render)  # verify3 batch counters
+    rt.state(PIR_REBUILDS)  # the cron loop rebuilding PIR services under new epochs
+    rt.state(EXPOSITIONS).append(rt.state(PIR_METRICS).render)  # PIR batch counters
     install_problem_handlers(app)
     api = APIRouter(prefix=API_PREFIX, responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM,
                                                   404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM,

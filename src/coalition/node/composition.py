@@ -20,6 +20,7 @@ from coalition.node.library import peer as model_handlers
 from coalition.node.partners import peer as partner_handlers
 from coalition.node.peer.client import PeerClient
 from coalition.node.peer.registry import PeerRegistry
+from coalition.node.pir_services import provider as pir_handlers
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving import host as serving_handlers
 from coalition.node.verify3 import peer as verify3_handlers
@@ -32,7 +33,7 @@ def peer_registry() -> PeerRegistry:
     registry = PeerRegistry()
     for register in (partner_handlers.register, job_handlers.register, model_handlers.register,
                      serving_handlers.register, verify3_handlers.register,
-                     ledger_handlers.register):
+                     ledger_handlers.register, pir_handlers.register):
         register(registry)
     registry.check()
     return registry

@@ -18,11 +18,12 @@ from coalition.node.jobs import tables as job_tables
 from coalition.node.ledger import tables as ledger_tables
 from coalition.node.library import tables as library_tables
 from coalition.node.partners import tables as partner_tables
+from coalition.node.pir_services import tables as pir_tables
 from coalition.node.psi_tasks import tables as psi_tables
 from coalition.node.verify3 import tables as verify3_tables
 
 __all__ = ["FEATURE_TABLES", "METADATA"]
 
 FEATURE_TABLES = (auth_tables, partner_tables, data_tables, audit_tables, job_tables,
-                  library_tables, psi_tables, verify3_tables, ledger_tables)
+                  library_tables, psi_tables, verify3_tables, ledger_tables, pir_tables)
 METADATA: MetaData = Base.metadata

@@ -16,6 +16,7 @@ from coalition.protocols.pir import (
 )
 from coalition.protocols.pir.ot_decoys import kn as ot_kn
 from coalition.protocols.pir.ot_decoys.decoys import candidates, decoy_like
+from coalition.protocols.pir.spec import ModeRefusedError
 from coalition.testing import PartyFailure
 
 
@@ -44,6 +45,19 @@ def test_quota_exceeded_is_a_clear_error_on_both_sides(tmp_path):
     assert [(x["client"], x["mode"], x["size"]) for x in lines] == [
         (str(CLIENT), "download", 16), (str(CLIENT), "bucketed", 16), (str(CLIENT), "download", 16)]
     assert set(lines[0]) == {"client", "mode", "size", "table_id", "epoch", "version", "time"}
+
+
+def test_a_mode_the_server_does_not_answer_is_refused_before_the_quota(tmp_path):
+    table = build(n=20)
+    controls = ServerControls(QuotaBook(100, tmp_path / "quota.json"), QueryLog(),
+                              modes=frozenset({"bucketed"}))
+    with pytest.raises(PartyFailure) as err:
+        query(table, ["cust-00001"], controls=controls, mode="download")
+    assert isinstance(err.value.error, ModeRefusedError)
+    assert err.value.error.code == "pir.mode_refused"
+    assert controls.quota.used(str(CLIENT), table.epoch) == 0 and controls.log.records == []
+    res, _ = query(table, ["cust-00001"], controls=controls, mode="bucketed")
+    assert res.found == [True] and controls.quota.used(str(CLIENT), table.epoch) == 16
 
 
 def test_ot_1_of_k_gives_exactly_the_chosen_pad():

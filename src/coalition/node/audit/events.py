@@ -73,6 +73,11 @@ class EventKind(StrEnum):
     VERIFY3_PUBLISHED = "verify3.published"  # a verification table built (new epoch)
     VERIFY3_BATCH = "verify3.batch"  # one batch served or queried: counts only, never content
     VERIFY3_REFUSED = "verify3.refused"  # a partner's batch refused (grant or quota)
+    PIR_SERVICE_PUBLISHED = "pir.service_published"  # dataset, columns, modes, quota, cron
+    PIR_SERVICE_REBUILT = "pir.service_rebuilt"  # rows, epoch, version (a new epoch: rotated)
+    PIR_SCHEDULE_CHANGED = "pir.schedule_changed"  # a rebuild schedule set or removed
+    PIR_QUOTA_SET = "pir.quota_set"  # a partner's or API key's queries per epoch
+    PIR_BATCH = "pir.batch"  # one batch, either side: mode, counts, state (never an ID)
     AUDIT_REANCHORED = "audit.reanchored"  # an unkeyed chain was sealed under the new key
     AUDIT_TAMPER_DETECTED = "audit.tamper_detected"  # alert: verification failed at start
     AUDIT_ACCEPTED = "audit.accepted"  # an operator accepted a checkpoint fault and re-signed

@@ -16,12 +16,19 @@ from coalition.protocols.pir.quota import BatchRecord, QueryLog, QuotaBook, Serv
 from coalition.protocols.pir.results import PirResult, PirSummary, write_results
 from coalition.protocols.pir.server import ServeSummary, run_server
 from coalition.protocols.pir.settings import TableSettings
-from coalition.protocols.pir.spec import PirMode, PirParams, QuotaExceededError, padded_size
+from coalition.protocols.pir.spec import (
+    ModeRefusedError,
+    PirMode,
+    PirParams,
+    QuotaExceededError,
+    padded_size,
+)
 from coalition.protocols.pir.table import PirTable, TableStats
 
 __all__ = [
     "BatchRecord",
     "Manifest",
+    "ModeRefusedError",
     "PirMode",
     "PirParams",
     "PirResult",

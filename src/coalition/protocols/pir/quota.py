@@ -91,7 +91,10 @@ class QueryLog:
 
 @dataclass
 class ServerControls:
-    """What the server enforces and records around every batch."""
+    """What the server enforces and records around every batch: the quota, the batch log and
+    the modes it answers (``None``: every mode; a hello naming another mode is refused before
+    the quota is charged)."""
 
     quota: QuotaBook = field(default_factory=QuotaBook)
     log: QueryLog = field(default_factory=QueryLog)
+    modes: frozenset[str] | None = None

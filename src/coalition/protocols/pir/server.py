@@ -18,7 +18,7 @@ from coalition.protocols.pir.oprf import server as oprf_server
 from coalition.protocols.pir.ot_decoys import server as ot_decoys_server
 from coalition.protocols.pir.quota import ServerControls
 from coalition.protocols.pir.session import Hello, send_refusal
-from coalition.protocols.pir.spec import PirMode, QuotaExceededError
+from coalition.protocols.pir.spec import ModeRefusedError, PirMode, QuotaExceededError
 from coalition.protocols.pir.table import PirTable
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.wire import metered
@@ -58,6 +58,11 @@ def run_server(ctx: Context, table: PirTable, *, controls: ServerControls | None
     inner, meter = metered(ctx, "pir")
     client, controls = inner.guest, controls or ServerControls()
     hello = Hello.recv(inner, client)
+    if controls.modes is not None and hello.mode.value not in controls.modes:
+        refusal = ModeRefusedError("this table is not served in the mode asked",
+                                   mode=hello.mode.value)
+        send_refusal(inner, client, refusal)
+        raise refusal
     try:
         controls.quota.charge(str(client), table.epoch, hello.n)
     except QuotaExceededError as exc:

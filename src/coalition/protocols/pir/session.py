@@ -19,7 +19,13 @@ from coalition.core.errors import CoalitionError, InputError, ProtocolError
 from coalition.core.ids import Party
 from coalition.crypto.signing import VerifyKey
 from coalition.protocols.pir.manifest import Manifest, SignedManifest
-from coalition.protocols.pir.spec import PIR_HELLO, PIR_MANIFEST, PirMode, QuotaExceededError
+from coalition.protocols.pir.spec import (
+    PIR_HELLO,
+    PIR_MANIFEST,
+    ModeRefusedError,
+    PirMode,
+    QuotaExceededError,
+)
 from coalition.protocols.psi.canonical import Canonicaliser, coerce_id
 
 __all__ = ["Batch", "Hello", "check_queries", "prepare_batch", "recv_manifest", "send_manifest", "send_refusal"]
@@ -86,6 +92,8 @@ def recv_manifest(ctx: Context, server: Party, key: VerifyKey,
         message = str(raw.get("message", "refused"))
         if raw.get("code") == QuotaExceededError.code:
             raise QuotaExceededError(message, server=str(server), **details)
+        if raw.get("code") == ModeRefusedError.code:
+            raise ModeRefusedError(message, server=str(server), **details)
         raise ProtocolError(f"server refused the batch: {message}", peer=str(server))
     return SignedManifest.from_wire(raw.get("manifest")).verify(key, table_id), raw
 

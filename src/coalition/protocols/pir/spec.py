@@ -28,6 +28,7 @@ from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "FORMAT",
+    "ModeRefusedError",
     "PIR_ANSWERS",
     "PIR_BLINDED",
     "PIR_BUCKETS",
@@ -87,6 +88,14 @@ class QuotaExceededError(CoalitionError):
 
     code = "pir.quota_exceeded"
     http_status = 429
+
+
+class ModeRefusedError(CoalitionError):
+    """The client asked for a mode the server does not answer for this table (refused before
+    the quota is charged; the client raises it from the server's refusal)."""
+
+    code = "pir.mode_refused"
+    http_status = 403
 
 
 # -- message keys ---------------------------------------------------------------------------
