@@ -15,6 +15,7 @@ import httpx
 import psutil
 import pytest
 import typer
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
@@ -179,6 +180,8 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
     assert shown.exit_code == 0 and "auc" in shown.output, shown.output
     listed = CliRunner().invoke(app, ["job", "status", job["id"], "--json"], env=env)
     assert json.loads(listed.output)["state"] == "succeeded"
+    exported = CliRunner().invoke(app, ["job", "dag", job["id"]], env=env)
+    assert exported.exit_code == 0 and yaml.safe_load(exported.output) == done["dag"]
 
     rerun = bank.call("POST", f"/jobs/{job['id']}/rerun", json={"from": "predict"})
     assert rerun["rerun_of"] == job["id"]

@@ -56,6 +56,7 @@ export const en = {
   },
   monitor: {
     title: "Job monitor", tasks: "Tasks by party", logs: "Live logs", metrics: "Metrics",
+    rerunFrom: "Rerun from here", rerunOnly: "Rerun only this",
     runs: "Attempts (reruns)", reported: "Reported by the party", mirrored: "The task's state (the party reports to the initiator)",
     organisations: "Organisations", attempts: "Timeline", seconds: "Seconds", charts: "Charts",
     loss: "Loss", scalars: "Scalars", roc: "ROC", ks: "KS", lift: "Lift / gain", pr: "Precision–recall",

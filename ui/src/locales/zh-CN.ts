@@ -58,6 +58,7 @@ export const zhCN: Messages = {
   },
   monitor: {
     title: "任务监控", tasks: "各参与方的节点状态", logs: "实时日志", metrics: "指标",
+    rerunFrom: "从此处重跑", rerunOnly: "仅重跑此节点",
     runs: "历次运行（重跑）", reported: "参与方已上报", mirrored: "节点状态（参与方向发起方上报）",
     organisations: "机构", attempts: "时间线", seconds: "耗时（秒）", charts: "图表",
     loss: "损失", scalars: "标量指标", roc: "ROC 曲线", ks: "KS 曲线", lift: "提升 / 增益", pr: "精确率–召回率",

@@ -1,10 +1,10 @@
 // The job monitor: per-task, per-organisation status, a timeline, live logs and metric
 // points over the node's SSE stream, and the charts (a lazy chunk of its own: ECharts).
 import { lazy, Suspense, useEffect, useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router-dom";
-import { get, stream, type Job, type LogLine, type MetricPoint } from "../api";
+import { Link, useNavigate, useParams } from "react-router-dom";
+import { get, post, stream, type Job, type LogLine, type MetricPoint, type NodeInfo } from "../api";
 import { attemptBars, partiesOfJob, partyGrid } from "../jobs";
 import { ErrorBox, Page, StateBadge, when } from "../ui";
 
@@ -17,6 +17,13 @@ export default function Monitor() {
   const [logs, setLogs] = useState<LogLine[]>([]);
   const [points, setPoints] = useState<MetricPoint[]>([]);
   const [ended, setEnded] = useState(false);
+  const navigate = useNavigate();
+  const node = useQuery({ queryKey: ["node"], queryFn: () => get<NodeInfo>("/node") });
+  // A rerun is a new job from this one's document, asked of its initiator (this node).
+  const rerun = useMutation({
+    mutationFn: (selection: Record<string, string>) => post<Job>(`/jobs/${id}/rerun`, selection),
+    onSuccess: (job) => navigate(`/jobs/${job.id}`),
+  });
   const detail = useQuery({ queryKey: ["job", id], queryFn: () => get<Job>(`/jobs/${id}`), refetchInterval: ended ? false : 3000 });
   useEffect(() => {
     setLogs([]); setPoints([]); setEnded(false); setLive(null);
@@ -34,6 +41,7 @@ export default function Monitor() {
   // Per-party states and attempts come with the job detail (the stream carries the summary).
   const full = detail.data ?? job;
   const parties = partiesOfJob(full);
+  const canRerun = node.data?.name === job.initiator && ["succeeded", "failed", "cancelled"].includes(job.state);
   const grid = partyGrid(full);
   const attempts = new Map(full.tasks.map((x) => [x.name, x.attempts ?? []]));
   const start = Math.min(...job.tasks.filter((x) => x.started_at).map((x) => Date.parse(x.started_at!)), Date.parse(job.created_at));
@@ -42,11 +50,13 @@ export default function Monitor() {
     <Page title={`${t("monitor.title")} · ${job.name}`} actions={
       <span>{job.id} · <StateBadge state={job.state} /> · {ended ? t("monitor.ended") : t("monitor.live")}</span>}>
       {job.error && <p role="alert" className="error">{job.error}</p>}
+      <ErrorBox error={rerun.error} />
       <h2>{t("monitor.tasks")}</h2>
       <table aria-label={t("monitor.tasks")}>
         <thead><tr><th>{t("approvals.task")}</th><th>{t("common.state")}</th>
           {parties.map((p) => <th key={p}>{p} <small>({job.sites[p] ?? p.split(":")[1]})</small></th>)}
-          <th>{t("monitor.seconds")}</th><th>{t("monitor.attempts")}</th><th>{t("monitor.runs")}</th></tr></thead>
+          <th>{t("monitor.seconds")}</th><th>{t("monitor.attempts")}</th><th>{t("monitor.runs")}</th>
+          {canRerun && <th>{t("common.actions")}</th>}</tr></thead>
         <tbody>
           {job.tasks.map((task) => {
             const s = task.started_at ? (Date.parse(task.started_at) - start) / (end - start) : 0;
@@ -74,6 +84,10 @@ export default function Monitor() {
                     <Link key={b.jobId} to={`/jobs/${b.jobId}`} className={`bar state-${b.state}${b.current ? " current" : ""}`}
                       style={{ marginLeft: `${b.left}%`, width: `${b.width}%` }} title={`${b.jobId} · ${b.state}`} />))}
                 </td>
+                {canRerun && <td><div className="row">
+                  <button type="button" disabled={rerun.isPending} onClick={() => rerun.mutate({ from: task.name })}>{t("monitor.rerunFrom")}</button>
+                  <button type="button" disabled={rerun.isPending} onClick={() => rerun.mutate({ only: task.name })}>{t("monitor.rerunOnly")}</button>
+                </div></td>}
               </tr>);
           })}
         </tbody>
