@@ -145,7 +145,9 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
                              "arbiter:coordinator": ("succeeded", True)}
     telco_view = cluster["telco"].call("GET", f"/jobs/{job['id']}")
     assert telco_view["dag"] == done["dag"] and set(done["dag"]["tasks"]) == set(states(done))
-    assert {p["reported"] for t in telco_view["tasks"] for p in t["parties"]} == {False}
+    # A participant knows its own parties' reports, not the others'.
+    assert {(p["party"], p["reported"]) for t in telco_view["tasks"] for p in t["parties"]} == {
+        ("guest:bank", False), ("host:telco", True), ("arbiter:coordinator", False)}
     assert [a["job_id"] for a in done["tasks"][0]["attempts"]] == [job["id"]]
     used = cluster["telco"].call("GET", "/jobs", params={"dataset": "telco"})
     assert job["id"] in {j["id"] for j in used}

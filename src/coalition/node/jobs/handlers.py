@@ -59,7 +59,6 @@ from coalition.node.jobs.peer_methods import (
     TasksStarted,
     UpdateRequest,
 )
-from coalition.node.jobs.progress import report_line
 from coalition.node.jobs.public import bounded
 from coalition.node.jobs.tables import JobRow
 from coalition.node.limits import LimitError
@@ -307,7 +306,7 @@ def report(rt: NodeRuntime, caller: str, request: TaskReportRequest) -> Empty:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 repo.add_metric(db, job.id, task, party, name=str(m.get("name")),
                                 value=value, step=step if isinstance(step, int) else None)
-        repo.add_log(db, job.id, report_line(party, request.ok, error),
+        repo.add_log(db, job.id, repo.report_line(party, request.ok, error),
                      level="info" if request.ok else "error", task=task, party=party)
 
     seconds = request.seconds

@@ -2,12 +2,13 @@
 attempts across reruns, and which jobs used a dataset — all from this node's own records.
 
 * **Per-party state.** The initiator files every party's report of a task as one log line
-  written by :func:`report_line` with the task and the party in their own columns
-  (:func:`~.handlers.report`, which accepts a report only from the organisation the party is
-  sited at). :func:`party_states` reads those lines back by column and exact text, so a
-  partner's free error text can mark only its own party failed, never another party done.
-  A participant does not receive the other parties' reports: there a party without a report
-  shows the task's mirrored state (``reported`` false).
+  written by :func:`~.repository.report_line` with the task and the party in their own
+  columns (:func:`~.handlers.report`, which accepts a report only from the organisation the
+  party is sited at); a participant files its own parties' reports the same way when it sends
+  them (:mod:`.local`). :func:`party_states` reads those lines back by column and exact text,
+  so a partner's free error text can mark only its own party failed, never another party
+  done. A participant does not receive the other parties' reports: there a party without a
+  report shows the task's mirrored state (``reported`` false).
 * **Attempts.** A task's attempts are its runs in this job and in the jobs it reruns
   (``rerun_of``, newest last), as far as this node keeps them.
 * **Usage.** A dataset is used by a job when a party sited at this node reads it (the
@@ -32,15 +33,10 @@ from coalition.node.jobs.local import dataset_refs
 from coalition.node.jobs.tables import JobLogRow, JobRow, JobTaskRow
 
 __all__ = ["MAX_ATTEMPTS", "attempts", "graph_of", "jobs_using", "party_states",
-           "report_line", "report_rows"]
+           "report_rows"]
 
 MAX_ATTEMPTS = 20  # how far back a rerun chain is followed
-_DONE, _FAILED = ": done", ": failed: "
-
-
-def report_line(party: str, ok: bool, error: str) -> str:
-    """The log text of a party's report (the one format :func:`party_states` reads)."""
-    return f"{party}{_DONE}" if ok else f"{party}{_FAILED}{error}"
+_DONE, _FAILED = repo.REPORT_DONE, repo.REPORT_FAILED
 
 
 def graph_of(job: JobRow) -> JobGraph | None:
