@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
-import { get, post, type Job, type MetricPoint } from "../api";
+import { get, post, type Job, type MetricPoint, type NodeInfo } from "../api";
 import { compareRuns } from "../jobs";
 import { ErrorBox, Page, StateBadge, Table, when } from "../ui";
 
@@ -29,6 +29,7 @@ export function Jobs() {
   const client = useQueryClient();
   const [picked, setPicked] = useState<string[]>([]);
   const jobs = useQuery({ queryKey: ["jobs"], queryFn: () => get<Job[]>("/jobs"), refetchInterval: 3000 });
+  const node = useQuery({ queryKey: ["node"], queryFn: () => get<NodeInfo>("/node") });
   const act = useMutation({
     mutationFn: (path: string) => post<Job>(path),
     onSuccess: (job, path) => {
@@ -52,7 +53,8 @@ export function Jobs() {
         { key: "created", label: t("common.created"), render: (j) => when(j.created_at) },
         { key: "act", label: t("common.actions"), render: (j) => (
           <div className="row">
-            <button type="button" onClick={() => act.mutate(`/jobs/${j.id}/rerun`)}>{t("jobs.rerun")}</button>
+            {j.initiator === node.data?.name &&  /* a rerun is asked of the job's initiator */
+              <button type="button" onClick={() => act.mutate(`/jobs/${j.id}/rerun`)}>{t("jobs.rerun")}</button>}
             <button type="button" onClick={() => navigate(`/editor?clone=${j.id}`)}>{t("jobs.clone")}</button>
             {!["succeeded", "failed", "cancelled"].includes(j.state) &&
               <button type="button" className="danger" onClick={() => act.mutate(`/jobs/${j.id}/cancel`)}>{t("jobs.cancel")}</button>}
