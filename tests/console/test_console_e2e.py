@@ -4,8 +4,9 @@ One journey a person would take (each step needs the one before: the grant lets 
 the job makes the model): approve the partner's grant in the telco's inbox, register a dataset
 at the bank, build PSI -> split -> SecureBoost -> predict -> evaluate by drag and drop, run it
 and watch it finish, open the ROC chart, publish, deploy and call the model, check the audit
-trail. Then the language switch and the editor by keyboard alone. Screenshots go to
-``tests/console/artifacts/``.
+trail; along the way, each party's state in the monitor, the dataset's usage, cloning the job
+from the job list and a PSI task run from its screen. Then the language switch and the editor
+by keyboard alone. Screenshots go to ``tests/console/artifacts/``.
 """
 
 from __future__ import annotations
@@ -120,7 +121,35 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     assert [r["task"] for r in reports] == ["evaluate"], reports
     page.get_by_role("tab", name=re.compile("ROC")).click()
     expect(page.locator("figure.chart", has_text="ROC")).to_be_visible()
+    # Each party's own state per task (issue 21): the telco's PSI party reported to the bank.
+    expect(page.locator('tr[data-task="psi"] td[data-party="host:telco"] .badge')).to_have_text(
+        "succeeded")
     shot(page, "monitor")
+
+    # The dataset's usage lists the job; the job list clones it into the editor from the
+    # document the node returns.
+    page.get_by_role("link", name="Datasets").click()
+    page.get_by_role("button", name="bank_customers").click()
+    expect(page.get_by_role("table", name="Jobs that used it (parties run by this node)")
+           ).to_contain_text(job_id)
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("row", name=re.compile(job_id)).get_by_role("button", name="Clone").click()
+    expect(page.locator('.react-flow__node[data-id="hetero_secureboost"]')).to_be_visible()
+    expect(page.get_by_label("YAML", exact=True)).to_have_value(re.compile("num_trees: 2"))
+
+    # A PSI task with the telco from its screen: save, run now, follow the record, preview.
+    page.get_by_role("link", name="PSI", exact=True).click()
+    psi = page.get_by_role("form", name="Save a PSI task")
+    for field, value in (("name", "match"), ("dataset", "bank_customers"), ("key_column", "phone"),
+                         ("partner", "telco"), ("partner_dataset", "telco_subscribers")):
+        psi.locator(f"input[name=psi-{field}]").fill(value)
+    psi.get_by_role("button", name="Submit").click()
+    page.get_by_role("table", name="PSI tasks").get_by_role("button", name="Run now").click()
+    runs = page.get_by_role("table", name="Run records")
+    expect(runs.locator(".badge").first).to_have_text("succeeded", timeout=120_000)
+    runs.get_by_role("button", name="Preview").first.click()
+    expect(page.get_by_role("table", name=re.compile(r"Preview #\d+"))).to_contain_text("phone")
+    shot(page, "psi")
 
     # Publish the model from the job, deploy it with online sources and call it.
     for org, handle, dataset in (("bank", bank, "bank_customers"),
@@ -222,6 +251,6 @@ def test_editor_by_keyboard_alone(world: World, context: BrowserContext) -> None
     expect(page.locator(".react-flow__node")).to_have_count(2)
     shot(page, "editor-keyboard")
     page.get_by_role("button", name="Example job").press("Enter")  # the demo's job, valid here
-    expect(page.locator(".react-flow__node")).to_have_count(6)
+    expect(page.locator(".react-flow__node")).to_have_count(9)  # with the car maker's SS-LR
     page.get_by_role("button", name="Validate").press("Enter")
     expect(page.get_by_role("status")).to_have_text("The job is valid.")

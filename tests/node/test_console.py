@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import re
 
 import pytest
 from nodekit import NodeEnv, app_client
@@ -23,6 +25,19 @@ def test_console_is_served_with_spa_fallback(shared_env: NodeEnv) -> None:
     asset = next((STATIC / "assets").glob("index-*.js"))
     r = shared_env.client.get(f"/assets/{asset.name}")
     assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+
+
+def test_initial_load_stays_under_350_kb_gzip() -> None:
+    """Issue 21: what the browser fetches before the first screen (index.html and the assets
+    it names) is at most 350 KB gzip; the canvas and the charts stay in lazy chunks."""
+    index = (STATIC / "index.html").read_text(encoding="utf-8")
+    assets = re.findall(r'(?:src|href)="/assets/([^"]+)"', index)
+    assert any(a.endswith(".js") for a in assets)
+    sizes = [len(gzip.compress((STATIC / "assets" / a).read_bytes(), 9)) for a in assets]
+    assert sum(sizes) + len(gzip.compress(index.encode(), 9)) <= 350 * 1024, sizes
+    entry = "".join((STATIC / "assets" / a).read_text(encoding="utf-8")
+                    for a in assets if a.endswith(".js"))
+    assert "react-flow__" not in entry and "echarts" not in entry
 
 
 def test_api_paths_never_fall_back_to_the_app(shared_env: NodeEnv) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 import typer
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
@@ -138,6 +139,23 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
     # Metrics flow to the initiator: AUC from evaluate, sizes from PSI.
     names = {m["name"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
     assert {"auc", "loss"} <= names
+    # The console's views (issue 21): each party's own report at the initiator, the DAG
+    # document for cloning (a participant holds exactly what was proposed to it), usage.
+    parties = {t["name"]: {p["party"]: (p["state"], p["reported"]) for p in t["parties"]}
+               for t in done["tasks"]}
+    assert parties["lr"] == {"guest:bank": ("succeeded", True), "host:telco": ("succeeded", True),
+                             "arbiter:coordinator": ("succeeded", True)}
+    telco_view = cluster["telco"].call("GET", f"/jobs/{job['id']}")
+    assert telco_view["dag"] == done["dag"] and set(done["dag"]["tasks"]) == set(states(done))
+    # A participant knows its own parties' reports, not the others'.
+    assert {(p["party"], p["reported"]) for t in telco_view["tasks"] for p in t["parties"]} == {
+        ("guest:bank", False), ("host:telco", True), ("arbiter:coordinator", False)}
+    assert [a["job_id"] for a in done["tasks"][0]["attempts"]] == [job["id"]]
+    used = cluster["telco"].call("GET", "/jobs", params={"dataset": "telco"})
+    assert job["id"] in {j["id"] for j in used}
+    assert cluster["telco"].call("GET", "/jobs", params={"dataset": "telco_secret"}) == []
+    # not read by a party bank runs
+    assert bank.call("GET", "/jobs", params={"dataset": "telco"}) == []
     # The event stream replays the job and ends.
     with httpx.Client(base_url=f"{bank.url}/api/v1", timeout=30,
                       headers={"Authorization": f"Bearer {bank.token}"}) as client:
@@ -166,6 +184,8 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
     assert shown.exit_code == 0 and "auc" in shown.output, shown.output
     listed = CliRunner().invoke(app, ["job", "status", job["id"], "--json"], env=env)
     assert json.loads(listed.output)["state"] == "succeeded"
+    exported = CliRunner().invoke(app, ["job", "dag", job["id"]], env=env)
+    assert exported.exit_code == 0 and yaml.safe_load(exported.output) == done["dag"]
 
     rerun = bank.call("POST", f"/jobs/{job['id']}/rerun", json={"from": "predict"})
     assert rerun["rerun_of"] == job["id"]
@@ -173,6 +193,9 @@ def test_three_node_job_runs_and_rerun_reuses_upstream(cluster: Cluster) -> None
     assert again["state"] == "succeeded", again
     assert states(again) == {"read": "reused", "align": "reused", "lr": "reused",
                              "predict": "succeeded", "evaluate": "succeeded"}
+    runs = {t["name"]: [(a["job_id"], a["state"]) for a in t["attempts"]] for t in again["tasks"]}
+    assert runs["predict"] == [(job["id"], "succeeded"), (rerun["id"], "succeeded")]
+    assert runs["lr"] == [(job["id"], "succeeded"), (rerun["id"], "reused")]
     # No worker was started for the reused tasks on any node.
     ran = set().union(*(specs(cluster[o], rerun["id"]) for o in ORGS))
     assert ran == {"predict.guest-bank.json", "predict.host-telco.json",

@@ -14,6 +14,7 @@ import { Partners } from "./pages/Partners";
 import { Models } from "./pages/Models";
 import { Users } from "./pages/Users";
 import { Audit } from "./pages/Audit";
+import { Psi } from "./pages/Psi";
 
 // The editor (canvas, forms) and the monitor (charts) are lazy chunks.
 const Editor = lazy(() => import("./editor/Editor"));
@@ -94,6 +95,7 @@ export function App() {
             <Route path="/jobs/:id" element={<Monitor />} />
             <Route path="/editor" element={<Editor />} />
             <Route path="/datasets" element={<Datasets />} />
+            <Route path="/psi" element={<Psi />} />
             <Route path="/partners" element={<Partners />} />
             <Route path="/models" element={<Models />} />
             <Route path="/users" element={<Users />} />

@@ -69,6 +69,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     }
     throw err;
   }
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
@@ -80,6 +81,18 @@ export const put = <T,>(path: string, body: unknown = {}): Promise<T> =>
 export const patch = <T,>(path: string, body: unknown = {}): Promise<T> =>
   request<T>("PATCH", path, body);
 export const del = <T,>(path: string): Promise<T> => request<T>("DELETE", path);
+
+/** Save a file the node serves (with the bearer token, which a plain link cannot send). */
+export async function download(path: string, filename: string): Promise<void> {
+  const res = await fetch(API + path, { headers: headers(false) });
+  if (!res.ok) throw await problem(res);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 export interface SseEvent {
   event: string;
@@ -150,8 +163,13 @@ export interface Grant {
   status: string; reason: string; decided_by: string | null; decided_at: string | null;
   created_at: string;
 }
-export interface TaskState { name: string; state: string; error: string; seconds: number | null;
+export interface PartyState { party: string; site: string; state: string; error: string;
+  reported: boolean; at: string | null }
+export interface Attempt { job_id: string; state: string; seconds: number | null;
   started_at: string | null; finished_at: string | null }
+export interface TaskState { name: string; state: string; error: string; seconds: number | null;
+  started_at: string | null; finished_at: string | null;
+  parties?: PartyState[] | null; attempts?: Attempt[] | null }
 export interface OrgAnswer { org: string; parties: string[]; status: string; reason: string }
 export interface PartyReview { party: string; site: string; parameters: Record<string, unknown> }
 export interface TaskReview { task: string; component: string; variant: string; parties: PartyReview[] }
@@ -160,6 +178,7 @@ export interface Job {
   rerun_of: string | null; sites: Record<string, string>; selection: Record<string, unknown>;
   created_by: string; created_at: string; updated_at: string; finished_at: string | null;
   organisations: OrgAnswer[]; tasks: TaskState[]; review?: TaskReview[] | null;
+  dag?: Record<string, unknown> | null;
 }
 export interface LogLine { id: number; task: string | null; party: string | null; level: string;
   message: string; at: string }
@@ -185,3 +204,12 @@ export interface User { username: string; role: string; [k: string]: unknown }
 export interface ApiKey { id: string; username: string; scopes: string[]; [k: string]: unknown }
 export interface AuditEvent { id: number; at: string; actor: string; action: string;
   [k: string]: unknown }
+export interface PsiTask { id: string; name: string; dataset: string; key_column: string; partner: string;
+  partner_dataset: string; partner_key_column: string; protocol: string; receiver: string;
+  created_by: string; created_at: string }
+export interface PsiRun { id: number; task_id: string; job_id: string; state: string; error: string;
+  protocol: string; started_by: string; started_at: string; finalised_at: string | null;
+  wall_s: number | null; input_rows: number | null; intersection_size: number | null;
+  wire_bytes: number | null; result_dataset: string | null; result_hash: string | null }
+export interface PsiSchedule { id: number; task_id: string; cron: string; enabled: boolean;
+  next_run_at: string; last_run_id: number | null; created_by: string; created_at: string }

@@ -20,6 +20,7 @@ export const NAV: NavSection[] = [
       { path: "/jobs", label: "nav.jobs", permission: "jobs.read" },
       { path: "/editor", label: "nav.editor", permission: "jobs.submit" },
       { path: "/datasets", label: "nav.datasets", permission: "datasets.read" },
+      { path: "/psi", label: "nav.psi", permission: "jobs.read" },
       { path: "/models", label: "nav.models", permission: "models.read" },
     ],
   },

@@ -1,6 +1,6 @@
 """``coalition job``: check a DAG file or run it in this process (``validate``, ``run-local``);
-run it across nodes through a node's API (``submit``, ``status``, ``watch``, ``logs``,
-``cancel``, ``rerun``, ``list``, ``approve``, ``reject``).
+run it across nodes through a node's API (``submit``, ``status``, ``show``, ``dag``, ``watch``,
+``logs``, ``cancel``, ``rerun``, ``list``, ``approve``, ``reject``).
 
 The remote commands take ``--node URL`` (or ``COALITION_NODE_URL``) and ``--token`` (a session
 token or API key, or ``COALITION_TOKEN``); they call the API through :class:`NodeClient` and
@@ -267,6 +267,25 @@ def _register_remote(group: typer.Typer) -> None:
                 table.add_row(t["task"], t["variant"], p["party"], p["site"],
                               json.dumps(p["parameters"], sort_keys=True))
         Console().print(table)
+
+    @group.command("dag")
+    def dag(job_id: JobId, node: NodeUrl = _DEFAULT_NODE, token: Token = "",
+            out: Annotated[Path | None, typer.Option(
+                "--out", help="Write the document to this file (.yaml/.yml or .json) "
+                "instead of printing it.")] = None) -> None:
+        """The job's DAG document as this node holds it (to edit and ``submit`` again: a
+        clone); any job this node initiated or takes part in."""
+        import yaml
+
+        with node_client(node, token) as client:
+            document = client.get_job(job_id).get("dag") or {}
+        as_json_file = out is not None and out.suffix == ".json"
+        text = (json.dumps(document, indent=2) + "\n" if as_json_file
+                else yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
 
     @group.command("list")
     def list_jobs(node: NodeUrl = _DEFAULT_NODE, token: Token = "",

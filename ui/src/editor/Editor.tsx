@@ -18,6 +18,7 @@ import {
   partiesOf, removeTask, toYaml, type Canvas,
 } from "./dag";
 import { listDrafts, rememberSubmitted, saveDraft, submittedDag } from "./drafts";
+import { cloneSource } from "../jobs";
 import { errorSchemaFor, formFor, otherProblems, withoutDefaults } from "./forms";
 import { autoLayout } from "./layout";
 import { CREDIT_DEMO } from "./templates";
@@ -80,14 +81,19 @@ function EditorInner() {
   const [fitTick, setFitTick] = useState(0);
   const fit = useCallback(() => setFitTick((n) => n + 1), []);
 
+  const cloneId = params.get("clone");
+  // Clone any job this node knows: its document as the node holds it (job detail ``dag``).
+  const cloned = useQuery({ queryKey: ["job", cloneId], enabled: Boolean(cloneId),
+    queryFn: () => get<Job>(`/jobs/${cloneId}`) });
   useEffect(() => {
-    const clone = params.get("clone");
-    const source = clone ? submittedDag(clone) : null;
-    if (source) { set(autoLayout(docToCanvas(source)), false); fit(); }
-    else if (node.data && canvas.nodes.length === 0 && canvas.parties["guest"]?.length === 0)
+    const source = cloned.data ? cloneSource(cloned.data) : null;
+    const local = cloneId && !source && cloned.isError ? submittedDag(cloneId) : null;
+    if (source) { set(autoLayout(docToCanvas(source.doc)), false); setSites(source.sites); fit(); }
+    else if (local) { set(autoLayout(docToCanvas(local)), false); fit(); }
+    else if (!cloneId && node.data && canvas.nodes.length === 0 && canvas.parties["guest"]?.length === 0)
       set({ ...canvas, parties: { ...canvas.parties, guest: [node.data.name] } }, false);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [params, node.data]);
+  }, [cloneId, cloned.data, cloned.isError, node.data]);
   useEffect(() => { if (!yamlFocus) setYamlText(toYaml(doc)); }, [doc, yamlFocus]);
   useEffect(() => {
     const keys = (e: KeyboardEvent) => {

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { del, get, post, put, type Dataset, type Grant } from "../api";
-import { ErrorBox, Json, Page, Table } from "../ui";
+import { Link } from "react-router-dom";
+import { del, get, post, put, type Dataset, type Grant, type Job } from "../api";
+import { ErrorBox, Json, Page, StateBadge, Table, when } from "../ui";
 
 function Detail({ name }: { name: string }) {
   const { t } = useTranslation();
@@ -11,6 +12,8 @@ function Detail({ name }: { name: string }) {
   const preview = useQuery({ queryKey: ["preview", name], queryFn: () => get<{ rows: Record<string, unknown>[] }>(`/datasets/${name}/preview`) });
   const stats = useQuery({ queryKey: ["stats", name], queryFn: () => get<{ columns: Record<string, unknown>[] }>(`/datasets/${name}/stats`) });
   const grants = useQuery({ queryKey: ["grants"], queryFn: () => get<Grant[]>("/grants") });
+  // Usage from this node's own job records: jobs in which a party run here read the dataset.
+  const usage = useQuery({ queryKey: ["usage", name], queryFn: () => get<Job[]>(`/jobs?dataset=${encodeURIComponent(name)}`) });
   const share = useMutation({
     mutationFn: () => put(`/datasets/${name}/partners/${partner}`),
     onSettled: () => client.invalidateQueries({ queryKey: ["datasets"] }),
@@ -27,7 +30,16 @@ function Detail({ name }: { name: string }) {
       <Table label={t("datasets.stats")} rows={stats.data?.columns} rowKey={(r) => String(r["name"])}
         cols={stats.data?.columns[0] ? Object.keys(stats.data.columns[0]).map((c) => ({ key: c, label: c,
           render: (r: Record<string, unknown>) => typeof r[c] === "number" ? (r[c] as number).toFixed(3) : String(r[c] ?? "") })) : []} />
-      <h3>{t("datasets.grants")} · {t("datasets.usage")}</h3>
+      <h3>{t("datasets.usage")}</h3>
+      <ErrorBox error={usage.error} />
+      {usage.data?.length === 0 ? <p className="muted">{t("datasets.unused")}</p> :
+        <Table label={t("datasets.usedBy")} rows={usage.data} rowKey={(j) => j.id} cols={[
+          { key: "id", label: t("jobs.id"), render: (j) => <Link to={`/jobs/${j.id}`}>{j.name} · {j.id}</Link> },
+          { key: "initiator", label: t("jobs.initiator") },
+          { key: "state", label: t("common.state"), render: (j) => <StateBadge state={j.state} /> },
+          { key: "created", label: t("common.created"), render: (j) => when(j.created_at) },
+        ]} />}
+      <h3>{t("datasets.grants")}</h3>
       <Table label={t("datasets.grants")} rows={(grants.data ?? []).filter((g) => g.dataset === name)} rowKey={(g) => String(g.id)} cols={[
         { key: "partner", label: t("approvals.partner") },
         { key: "status", label: t("common.state") },

@@ -2,27 +2,22 @@ import { useState } from "react";
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
-import { get, post, type Job, type MetricPoint } from "../api";
-import { submittedDag } from "../editor/drafts";
+import { get, post, type Job, type MetricPoint, type NodeInfo } from "../api";
+import { compareRuns } from "../jobs";
 import { ErrorBox, Page, StateBadge, Table, when } from "../ui";
-
-function lastValues(points: MetricPoint[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of points) out.set(`${p.task}.${p.name}`, p.value);
-  return out;
-}
 
 function Compare({ ids }: { ids: string[] }) {
   const { t } = useTranslation();
   const results = useQueries({ queries: ids.map((id) => ({
     queryKey: ["metrics", id], queryFn: () => get<MetricPoint[]>(`/jobs/${id}/metrics`) })) });
-  const maps = results.map((r) => lastValues(r.data ?? []));
-  const keys = [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
+  const rows = compareRuns(results.map((r) => r.data ?? []));
+  if (results.every((r) => r.isSuccess) && rows.length === 0) return <p className="muted">{t("monitor.noMetrics")}</p>;
   return (
     <table aria-label={t("jobs.compare")}>
-      <thead><tr><th>{t("monitor.metrics")}</th>{ids.map((id) => <th key={id}>{id}</th>)}</tr></thead>
-      <tbody>{keys.map((k) => (
-        <tr key={k}><td>{k}</td>{maps.map((m, i) => <td key={i}>{m.get(k)?.toFixed(4) ?? "—"}</td>)}</tr>))}
+      <thead><tr><th>{t("jobs.series")}</th>{ids.map((id) => <th key={id}><Link to={`/jobs/${id}`}>{id}</Link></th>)}</tr></thead>
+      <tbody>{rows.map((r) => (
+        <tr key={r.key} className={r.differs ? "differs" : undefined}><td>{r.key}</td>
+          {r.values.map((v, i) => <td key={i}>{v === null ? "—" : v.toFixed(4)}</td>)}</tr>))}
       </tbody>
     </table>
   );
@@ -34,6 +29,7 @@ export function Jobs() {
   const client = useQueryClient();
   const [picked, setPicked] = useState<string[]>([]);
   const jobs = useQuery({ queryKey: ["jobs"], queryFn: () => get<Job[]>("/jobs"), refetchInterval: 3000 });
+  const node = useQuery({ queryKey: ["node"], queryFn: () => get<NodeInfo>("/node") });
   const act = useMutation({
     mutationFn: (path: string) => post<Job>(path),
     onSuccess: (job, path) => {
@@ -57,8 +53,9 @@ export function Jobs() {
         { key: "created", label: t("common.created"), render: (j) => when(j.created_at) },
         { key: "act", label: t("common.actions"), render: (j) => (
           <div className="row">
-            <button type="button" onClick={() => act.mutate(`/jobs/${j.id}/rerun`)}>{t("jobs.rerun")}</button>
-            {submittedDag(j.id) && <button type="button" onClick={() => navigate(`/editor?clone=${j.id}`)}>{t("jobs.clone")}</button>}
+            {j.initiator === node.data?.name &&  /* a rerun is asked of the job's initiator */
+              <button type="button" onClick={() => act.mutate(`/jobs/${j.id}/rerun`)}>{t("jobs.rerun")}</button>}
+            <button type="button" onClick={() => navigate(`/editor?clone=${j.id}`)}>{t("jobs.clone")}</button>
             {!["succeeded", "failed", "cancelled"].includes(j.state) &&
               <button type="button" className="danger" onClick={() => act.mutate(`/jobs/${j.id}/cancel`)}>{t("jobs.cancel")}</button>}
           </div>) },

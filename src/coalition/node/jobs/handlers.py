@@ -309,7 +309,7 @@ def report(rt: NodeRuntime, caller: str, request: TaskReportRequest) -> Empty:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 repo.add_metric(db, job.id, task, party, name=str(m.get("name")),
                                 value=value, step=step if isinstance(step, int) else None)
-        repo.add_log(db, job.id, f"{party}: " + ("done" if request.ok else f"failed: {error}"),
+        repo.add_log(db, job.id, repo.report_line(party, request.ok, error),
                      level="info" if request.ok else "error", task=task, party=party)
 
     seconds = request.seconds

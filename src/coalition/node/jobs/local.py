@@ -221,6 +221,9 @@ def _run_worker_in_context(rt: NodeRuntime, manager: JobManager, job: JobRow, no
     report = TaskReportRequest.model_validate(
         {"job_id": job.id, "task": node.name, "party": str(party), **outcome,
          "seconds": seconds, "metrics": outcome.pop("metrics", [])}, strict=False)
+    if job.initiator != rt.name:  # the initiator files it when the report arrives
+        repo.log(rt, job.id, repo.report_line(str(party), report.ok, report.error or ""),
+                 level="info" if report.ok else "error", task=node.name, party=str(party))
     try:
         rt.peers.call(job.initiator, TASK_REPORT, report)
     except CoalitionError as exc:

@@ -37,6 +37,8 @@ from coalition.node.jobs.tables import JobLogRow, JobMetricRow, JobPartyRow, Job
 from coalition.node.runtime import NodeRuntime
 
 __all__ = [
+    "REPORT_DONE",
+    "REPORT_FAILED",
     "add_log",
     "add_metric",
     "create_job",
@@ -51,6 +53,7 @@ __all__ = [
     "move_task",
     "parties",
     "read",
+    "report_line",
     "set_party",
     "tasks",
     "write",
@@ -189,6 +192,15 @@ def move_task(db: Session, job_id: str, task: str, target: TaskState,  # noqa: P
     emit(db, Event(EventKind.TASK_STATE_CHANGED, actor, f"job:{job_id}",
                    {"task": task, "from": t.before, "to": t.after, "reason": reason}))
     return True
+
+
+REPORT_DONE, REPORT_FAILED = ": done", ": failed: "
+
+
+def report_line(party: str, ok: bool, error: str) -> str:
+    """The log text of a party's report of a task — the one format
+    :func:`~.progress.party_states` reads back."""
+    return f"{party}{REPORT_DONE}" if ok else f"{party}{REPORT_FAILED}{error}"
 
 
 def add_log(db: Session, job_id: str, message: str, *, level: str = "info",

@@ -23,7 +23,7 @@ from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.errors import RateLimited
-from coalition.node.jobs import contributions, privacy, service
+from coalition.node.jobs import contributions, privacy, progress, service
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.reports import local_reports
 from coalition.node.runtime import NodeRuntime
@@ -86,8 +86,30 @@ class OrgOut(BaseModel):
     reason: str
 
 
+class PartyStateOut(BaseModel):
+    """One party's state of a task: its own report where this node received it (the
+    initiator), else the task's state (``reported`` false)."""
+
+    party: str
+    site: str
+    state: str
+    error: str
+    reported: bool
+    at: dt.datetime | None
+
+
+class AttemptOut(BaseModel):
+    """One run of a task: in this job or in a job it reruns (``rerun_of`` chain)."""
+
+    job_id: str
+    state: str
+    seconds: float | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
 class TaskOut(BaseModel):
-    """One task's state."""
+    """One task's state; ``parties`` and ``attempts`` in the job detail only."""
 
     name: str
     state: str
@@ -95,6 +117,8 @@ class TaskOut(BaseModel):
     seconds: float | None
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    parties: list[PartyStateOut] | None = None
+    attempts: list[AttemptOut] | None = None
 
 
 class PartyReview(BaseModel):
@@ -115,8 +139,10 @@ class TaskReview(BaseModel):
 
 
 class JobOut(BaseModel):
-    """A job as this node sees it; ``review`` (job detail only): the full sites and
-    parameters of every task, what a person approving the job decides on."""
+    """A job as this node sees it. In the job detail only: ``review``, the full sites and
+    parameters of every task (what a person approving the job decides on), and ``dag``, the
+    job's document as this node holds it — the initiator's submission, or the proposal a
+    partner sent, which every organisation of the job received whole — for cloning."""
 
     id: str
     name: str
@@ -133,6 +159,7 @@ class JobOut(BaseModel):
     organisations: list[OrgOut]
     tasks: list[TaskOut]
     review: list[TaskReview] | None = None
+    dag: dict[str, Any] | None = None
 
 
 class LogOut(BaseModel):
@@ -172,10 +199,21 @@ def _view(rt: NodeRuntime, job_id: str) -> JobOut:
 
 
 def _detail(rt: NodeRuntime, job_id: str) -> JobOut:
-    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
-    out = _view(rt, job_id)
-    out.review = [TaskReview(**t) for t in privacy.review(job.dag, job.sites)]
-    return out
+    def read(db: Any) -> JobOut:
+        job = repo.get_job(db, job_id)
+        graph = progress.graph_of(job)
+        rows = repo.tasks(db, job_id)
+        states = progress.party_states(graph, job.sites, rows, progress.report_rows(db, job_id))
+        runs = progress.attempts(db, job)
+        out = JobOut(**repo.job_view(db, job))
+        for task in out.tasks:
+            task.parties = [PartyStateOut(**p) for p in states.get(task.name, [])]
+            task.attempts = [AttemptOut(**a) for a in runs.get(task.name, [])]
+        out.review = [TaskReview(**t) for t in privacy.review(job.dag, job.sites)]
+        out.dag = dict(job.dag)
+        return out
+
+    return repo.read(rt, read)
 
 
 @router.post("", response_model=JobOut, status_code=201, summary="Submit a job")
@@ -188,16 +226,25 @@ def submit(body: JobSubmit, caller: Submitter, rt: Runtime) -> JobOut:
 
 @router.get("", response_model=list[JobOut], summary="List jobs")
 def list_jobs(_: Reader, rt: Runtime,
-              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[JobOut]:
+              limit: Annotated[int, Query(ge=1, le=500)] = 100,
+              dataset: Annotated[str | None, Query(max_length=64, description=(
+                  "only jobs in which a party run by this node reads this registered "
+                  "dataset (its usage), among the newest 500"))] = None) -> list[JobOut]:
     """Newest first: jobs initiated here and partners' jobs this node takes part in."""
-    return repo.read(rt, lambda db: [JobOut(**repo.job_view(db, j))
-                                     for j in repo.list_jobs(db, limit)])
+    def rows(db: Any) -> list[JobOut]:
+        if dataset is None:
+            return [JobOut(**repo.job_view(db, j)) for j in repo.list_jobs(db, limit)]
+        used = progress.jobs_using(db, rt.name, dataset)[:limit]
+        return [JobOut(**repo.job_view(db, j)) for j in used]
+
+    return repo.read(rt, rows)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Job status")
 def get_job(job_id: JobId, _: Reader, rt: Runtime) -> JobOut:
-    """The job, each organisation's answer, each task's state, and the full sites and
-    parameters of every task (``review``: what an approver decides on)."""
+    """The job, each organisation's answer, each task's state with each party's state and
+    the task's attempts across reruns, the full sites and parameters of every task
+    (``review``: what an approver decides on) and the job's DAG document (``dag``)."""
     return _detail(rt, job_id)
 
 
