@@ -21,6 +21,7 @@ from coalition.core.errors import CoalitionError
 from coalition.crypto.suite import CryptoSuite
 
 if TYPE_CHECKING:
+    from coalition.demo.cluster import Cluster
     from coalition.demo.network import NetworkDemo
 
 __all__ = ["register"]
@@ -116,9 +117,14 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
 
 
 def _hold(console: Console, result: NetworkDemo) -> None:
+    hold_nodes(console, result.cluster)
+
+
+def hold_nodes(console: Console, cluster: Cluster) -> None:
+    """Print each node's console URL and admin password; keep the nodes up until Ctrl-C."""
     console.print("[bold]Open the web console[/] (sign in as admin with the node's password); "
                   "the nodes keep running until Ctrl-C:")
-    for name, handle in result.cluster.nodes.items():
+    for name, handle in cluster.nodes.items():
         console.print(f"  {name:>9}  {handle.url}/   user [bold]admin[/]  password "
                       f"[bold]{handle.admin_password}[/]")
     try:

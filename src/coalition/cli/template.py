@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 
 from coalition.cli.common import fail, print_table
+from coalition.cli.demo import hold_nodes
 from coalition.cli.exit_codes import ExitCode
 from coalition.core.errors import CoalitionError
 
@@ -135,17 +135,8 @@ def _run(name: str, root: Path, customers: int | None, seed: int, *, standalone:
 
     def keep_up(nodes: Cluster, result: TemplateRun) -> None:
         show(result)
-        if not hold or result.state != "succeeded":
-            return
-        console.print("[bold]Open the web console[/]; the nodes keep running until Ctrl-C:")
-        for org, handle in nodes.nodes.items():
-            console.print(f"  {org:>9}  {handle.url}/   user [bold]admin[/]  password "
-                          f"[bold]{handle.admin_password}[/]")
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            console.print("stopping the nodes")
+        if hold and result.state == "succeeded":
+            hold_nodes(console, nodes)
 
     return run_template_on_nodes(name, root, customers=customers, seed=seed,
                                  say=lambda msg: console.print(f"[cyan]{name}[/] {msg}"),

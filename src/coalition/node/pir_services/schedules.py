@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,10 +19,11 @@ from coalition.node.db.types import utcnow
 from coalition.node.jobs import repository as repo
 from coalition.node.pir_services import services
 from coalition.node.pir_services.tables import PirServiceRow
+from coalition.node.polling import PollingLoop, loop_slot
 from coalition.node.runtime import NodeRuntime
 from coalition.node.slots import Slot
 
-__all__ = ["SCHEDULER", "RebuildLoop", "rebuild_due"]
+__all__ = ["SCHEDULER", "rebuild_due"]
 
 _log = logging.getLogger(__name__)
 POLL_S = 1.0
@@ -57,33 +57,7 @@ def rebuild_due(rt: NodeRuntime, now: dt.datetime | None = None) -> list[str]:
     return done
 
 
-class RebuildLoop:
-    """A daemon thread that calls :func:`rebuild_due` every :data:`POLL_S` seconds."""
-
-    def __init__(self, rt: NodeRuntime) -> None:
-        self._rt = rt
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"pir-rebuilds-{rt.name}",
-                                        daemon=True)
-
-    def begin(self) -> None:
-        """Start polling."""
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                rebuild_due(self._rt)
-            except Exception:  # the database may be closing; try again next tick
-                _log.exception("PIR rebuild loop")
-
-    def close(self) -> None:
-        """Stop polling (waits for a rebuild in progress)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=60)
-
-
-SCHEDULER: Slot[RebuildLoop] = Slot("pir_services.schedules", RebuildLoop,
-                                    close=RebuildLoop.close,
-                                    start=lambda _rt, loop: loop.begin())
+# A daemon loop calling rebuild_due every POLL_S seconds (coalition.node.polling); closing
+# waits up to a minute for a rebuild in progress.
+SCHEDULER: Slot[PollingLoop] = loop_slot("pir_services.schedules", rebuild_due,
+                                         name="pir-rebuilds", poll_s=POLL_S, join_s=60)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from typing import Any
 
 from croniter import croniter
@@ -22,12 +21,13 @@ from coalition.core.errors import InputError, NotFoundError
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
 from coalition.node.jobs import repository as repo
+from coalition.node.polling import PollingLoop, loop_slot
 from coalition.node.psi_tasks import service
 from coalition.node.psi_tasks.tables import PsiScheduleRow, PsiTaskRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.slots import Slot
 
-__all__ = ["SCHEDULER", "ScheduleLoop", "add_schedule", "list_schedules", "next_time",
+__all__ = ["SCHEDULER", "add_schedule", "list_schedules", "next_time",
            "remove_schedule", "run_due"]
 
 _log = logging.getLogger(__name__)
@@ -125,33 +125,6 @@ def run_due(rt: NodeRuntime, now: dt.datetime | None = None) -> list[int]:
     return started
 
 
-class ScheduleLoop:
-    """A daemon thread that calls :func:`run_due` every :data:`POLL_S` seconds."""
-
-    def __init__(self, rt: NodeRuntime) -> None:
-        self._rt = rt
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"psi-schedules-{rt.name}",
-                                        daemon=True)
-
-    def begin(self) -> None:
-        """Start polling."""
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                run_due(self._rt)
-            except Exception:  # the database may be closing; try again next tick
-                _log.exception("PSI schedule loop")
-
-    def close(self) -> None:
-        """Stop polling (waits for a tick in progress)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-
-SCHEDULER: Slot[ScheduleLoop] = Slot("psi_tasks.schedules", ScheduleLoop,
-                                     close=ScheduleLoop.close,
-                                     start=lambda _rt, loop: loop.begin())
+# A daemon loop calling run_due every POLL_S seconds (coalition.node.polling).
+SCHEDULER: Slot[PollingLoop] = loop_slot("psi_tasks.schedules", run_due,
+                                         name="psi-schedules", poll_s=POLL_S, join_s=30)
