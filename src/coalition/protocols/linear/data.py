@@ -109,10 +109,18 @@ def ids_digest(ids: list[str]) -> bytes:
 
 @dataclass
 class Standardizer:
-    """Per-column z-scoring fitted on the owner's rows; constant columns are left centred."""
+    """Per-column z-scoring fitted on the owner's rows; constant columns are left centred.
+
+    With ``clip`` set, standardised values are clipped to ``[-clip, clip]`` (winsorised at
+    ``clip`` standard deviations), at training and at prediction alike. That bounds every
+    encoded feature (so the fixed-point ring of ``protocol: ss`` cannot wrap under the bounds in
+    ``docs/linear.md``) and keeps heavy-tailed columns from pushing scores far outside the range
+    where a polynomial sigmoid is accurate.
+    """
 
     mean_: FloatArray | None = None
     scale_: FloatArray | None = None
+    clip: float | None = None
 
     def fit(self, x: FloatArray) -> Standardizer:
         """Learn column means and standard deviations."""
@@ -129,21 +137,28 @@ class Standardizer:
             raise InputError("column count differs from the fitted data",
                              expected=self.mean_.shape[0], got=x.shape[1])
         out: FloatArray = (x - self.mean_) / self.scale_
+        if self.clip is not None:
+            out = np.clip(out, -self.clip, self.clip)
         return out
 
-    def to_dict(self) -> dict[str, list[float]]:
-        """Plain-value form for artifacts."""
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-value form for artifacts (``clip`` only when set: older parts stay readable)."""
         if self.mean_ is None or self.scale_ is None:
             return {}
-        return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        out: dict[str, Any] = {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        if self.clip is not None:
+            out["clip"] = self.clip
+        return out
 
     @classmethod
-    def from_dict(cls, raw: dict[str, list[float]]) -> Standardizer:
+    def from_dict(cls, raw: dict[str, Any]) -> Standardizer:
         """Inverse of :meth:`to_dict`."""
         if not raw:
             return cls()
+        clip = raw.get("clip")
         return cls(np.asarray(raw["mean"], dtype=np.float64),
-                   np.asarray(raw["scale"], dtype=np.float64))
+                   np.asarray(raw["scale"], dtype=np.float64),
+                   None if clip is None else float(clip))
 
 
 def guest_labels(table: PartyTable, task: str) -> FloatArray:
@@ -156,9 +171,11 @@ def guest_labels(table: PartyTable, task: str) -> FloatArray:
     return y
 
 
-def design(table: PartyTable, fit_intercept: bool) -> tuple[Standardizer, FloatArray]:
-    """Fit the local scaler; return it with the standardised features (+ a ones column)."""
-    scaler = Standardizer().fit(table.features)
+def design(table: PartyTable, fit_intercept: bool, clip: float | None = None
+           ) -> tuple[Standardizer, FloatArray]:
+    """Fit the local scaler (clipping at ``clip`` standard deviations if set); return it with
+    the standardised features (+ a ones column)."""
+    scaler = Standardizer(clip=clip).fit(table.features)
     x = scaler.transform(table.features)
     if fit_intercept:
         x = np.hstack([x, np.ones((x.shape[0], 1))])
