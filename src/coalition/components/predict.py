@@ -6,7 +6,9 @@ send the guest each host's partial scores ``w_h·x_h`` — with several hosts on
 whose sum the guest can decode (pairwise masks agreed between hosts), with one host in the
 clear, and a host refuses parts with fewer features than its
 ``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
-sends the guest each host's go-left bits for its own splits. Hosts learn nothing. Only the
+sends the guest each host's go-left bits for its own splits, after the same alignment check as
+training (:mod:`coalition.protocols.alignment`: misaligned rows fail every party with an
+``InputError`` instead of scoring mismatched rows). Hosts learn nothing. Only the
 guest gets the predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and
@@ -28,7 +30,9 @@ from coalition.components.registry import register
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
 from coalition.core.params import Params
+from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
+from coalition.protocols.linear.data import CANONICAL_IDS
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 
 __all__ = ["SCORE", "Predict", "PredictParams", "predictions_frame"]
@@ -62,10 +66,13 @@ def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SecureBoostGuest.from_artifact(model.data)
+    # trees score rows in the order given: check it like training does, before any bit moves
+    check_alignment_guest(ctx.comm.sub("align"), data.ids())
     return data.ids(), est.predict(ctx.comm, data.feature_matrix())
 
 
 def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    check_alignment_host(ctx.comm.sub("align"), data.ids())
     SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
 
 
@@ -80,11 +87,14 @@ _PREDICTORS: dict[tuple[str, Role], Predictor] = {
 
 
 def predictions_frame(data: Dataset, ids: list[str], scores: NDArray[np.float64]) -> Dataset:
-    """Predictions as a dataset: ID, the label looked up by ID (if any), score column(s)."""
+    """Predictions as a dataset: ID, the label looked up by canonical ID (if any), score
+    column(s). Linear models return canonical IDs (``PartyTable`` sorts by them), trees the
+    IDs as given: both find their label."""
     out = pd.DataFrame({data.id_column: ids})
     if data.label_column is not None:
-        labels = pd.Series(data.frame[data.label_column].to_numpy(), index=data.ids())
-        out[data.label_column] = labels.loc[ids].to_numpy()
+        labels = pd.Series(data.frame[data.label_column].to_numpy(),
+                           index=CANONICAL_IDS.many(data.ids()))
+        out[data.label_column] = labels.loc[CANONICAL_IDS.many(ids)].to_numpy()
     if scores.ndim == 1:
         out[SCORE] = scores
     else:
