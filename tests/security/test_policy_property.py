@@ -76,6 +76,7 @@ CASES = [
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
+    Case("local_model", {}, GUEST),
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
     Case("feature_binning"), Case("feature_binning", {}, GUEST),
     Case("feature_selection"), Case("feature_selection", {}, GUEST),

@@ -10,7 +10,8 @@ batch prediction's (``coalition.components.predict``):
   partial score and the intercept and applies the link;
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
-* horizontal models — every party holds the whole model; the guest scores alone.
+* horizontal models — every party holds the whole model; the guest scores alone;
+* single-party models (``local_model``) — the guest's own model; it scores alone.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
 A host answers unknown IDs with decoy rows (:mod:`.features`), so partial results never say
@@ -32,6 +33,7 @@ from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
 from coalition.protocols.linear.predict import sigmoid
+from coalition.protocols.local import LocalModel
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 from coalition.protocols.secureboost.objectives import transform
 from coalition.protocols.secureboost.predict import host_go_left, node_go_left
@@ -43,6 +45,7 @@ Matrix = NDArray[np.float64]
 _LINEAR = frozenset({"hetero_lr", "hetero_linr"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+_LOCAL = frozenset({"local_model"})
 
 
 class HostScorer:
@@ -221,10 +224,25 @@ class _HorizontalGuest(GuestScorer):
         return out
 
 
+class _LocalGuest(GuestScorer):
+    """A single-party model: the guest scores alone on its own columns."""
+
+    vertical = False
+
+    def __init__(self, model: LocalModel) -> None:
+        self._model = model
+        self.feature_names = list(model.feature_names)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._model.predict(X)
+
+
 def guest_scorer(part: ModelPart) -> GuestScorer:
     """The guest-side scorer of a guest part (or of any party's horizontal model)."""
     if part.component in _HORIZONTAL:
         return _HorizontalGuest(GlobalModel.from_artifact(part.data))
+    if part.component in _LOCAL:
+        return _LocalGuest(LocalModel.from_artifact(part.data))
     if part.role.value != "guest":
         raise InputError("only the guest's part of a vertical model can be deployed",
                          role=part.role.value)
