@@ -71,7 +71,7 @@ CASES = [
     Case("reader"), Case("reader", {}, GUEST),
     *[Case("psi", {"protocol": p}, TWO) for p in ("auto", "ecdh", "kkrt")],
     Case("data_split", {"stratified": False}), Case("data_split", {"stratified": True}, GUEST),
-    *_lr("hetero_lr"), *_lr("hetero_linr"),
+    *_lr("hetero_lr"), *_lr("hetero_linr"), *_lr("hetero_lr_multiclass"),
     *[Case("hetero_secureboost", {"sampling": s}, GUEST) for s in ("none", "random")],
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     *_homo("homo_lr"), *_homo("homo_nn"),

@@ -4,7 +4,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``,
-``feature_psi``, ``feature_sample``, ``local_model``). ``coalition component describe NAME``
+``feature_psi``, ``feature_sample``, ``local_model``, ``hetero_lr_multiclass``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -18,6 +18,7 @@ from coalition.components import (
     feature_statistics,
     feature_transform,
     hetero_lr,
+    hetero_lr_multiclass,
     hetero_secureboost,
     homo,
     local_model,
@@ -73,6 +74,7 @@ __all__ = [
     "feature_statistics",
     "feature_transform",
     "hetero_lr",
+    "hetero_lr_multiclass",
     "hetero_secureboost",
     "homo",
     "kind_of",

@@ -1,6 +1,7 @@
 """``predict``: score aligned rows jointly with a trained vertical model.
 
-Works with the model parts of ``hetero_lr``, ``hetero_linr`` and ``hetero_secureboost``; each
+Works with the model parts of ``hetero_lr``, ``hetero_linr``, ``hetero_lr_multiclass`` (each
+class scored as its binary model is) and ``hetero_secureboost``; each
 party loads its own part. Who learns what is each protocol's prediction step: linear models
 send the guest each host's partial scores ``w_h·x_h`` — with several hosts only masked values
 whose sum the guest can decode (pairwise masks agreed between hosts), with one host in the
@@ -33,6 +34,11 @@ from coalition.core.params import Params
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
 from coalition.protocols.linear.data import CANONICAL_IDS
+from coalition.protocols.linear.multiclass import (
+    OvRModelPart,
+    predict_ovr_guest,
+    predict_ovr_host,
+)
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 
 __all__ = ["SCORE", "Predict", "PredictParams", "predictions_frame"]
@@ -63,6 +69,17 @@ def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
                  min_features=ctx.env.policy_min_serving_features)
 
 
+def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+               ) -> tuple[list[str], NDArray[np.float64]]:
+    table = party_table(data)
+    return table.ids, predict_ovr_guest(ctx.comm, OvRModelPart.from_artifact(model.data), table)
+
+
+def _ovr_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    predict_ovr_host(ctx.comm, OvRModelPart.from_artifact(model.data), party_table(data),
+                     min_features=ctx.env.policy_min_serving_features)
+
+
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SecureBoostGuest.from_artifact(model.data)
@@ -81,12 +98,15 @@ _PREDICTORS: dict[tuple[str, Role], Predictor] = {
     ("hetero_lr", Role.HOST): _linear_host,
     ("hetero_linr", Role.GUEST): _linear_guest,
     ("hetero_linr", Role.HOST): _linear_host,
+    ("hetero_lr_multiclass", Role.GUEST): _ovr_guest,
+    ("hetero_lr_multiclass", Role.HOST): _ovr_host,
     ("hetero_secureboost", Role.GUEST): _sb_guest,
     ("hetero_secureboost", Role.HOST): _sb_host,
 }
 
 
-def predictions_frame(data: Dataset, ids: list[str], scores: NDArray[np.float64]) -> Dataset:
+def predictions_frame(data: Dataset, ids: list[str], scores: NDArray[np.float64],
+                      classes: list[float] | None = None) -> Dataset:
     """Predictions as a dataset: ID, the label looked up by canonical ID (if any), score
     column(s). Linear models return canonical IDs (``PartyTable`` sorts by them), trees the
     IDs as given: both find their label."""
@@ -100,7 +120,8 @@ def predictions_frame(data: Dataset, ids: list[str], scores: NDArray[np.float64]
     else:
         for k in range(scores.shape[1]):
             out[f"{SCORE}_{k}"] = scores[:, k]
-        out["predicted_label"] = np.argmax(scores, axis=1)
+        best = np.argmax(scores, axis=1)
+        out["predicted_label"] = best if classes is None else np.asarray(classes)[best]
     return Dataset(out, data.id_column, data.label_column)
 
 
@@ -133,4 +154,6 @@ class Predict(Component):
         if scored is None:
             return {}
         ids, scores = scored
-        return {"predictions": predictions_frame(data, ids, np.asarray(scores, dtype=np.float64))}
+        classes = model.data.get("classes") if isinstance(model.data, dict) else None
+        return {"predictions": predictions_frame(data, ids, np.asarray(scores, dtype=np.float64),
+                                                 classes)}
