@@ -4,7 +4,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``,
-``feature_psi``, ``feature_sample``, ``local_model``, ``hetero_lr_multiclass``). ``coalition component describe NAME``
+``feature_psi``, ``feature_sample``, ``local_model``, ``hetero_lr_multiclass``, ``hetero_poisson``). ``coalition component describe NAME``
 prints a component's declaration with its parameters as JSON Schema.
 """
 
@@ -19,6 +19,7 @@ from coalition.components import (
     feature_transform,
     hetero_lr,
     hetero_lr_multiclass,
+    hetero_poisson,
     hetero_secureboost,
     homo,
     local_model,
@@ -75,6 +76,7 @@ __all__ = [
     "feature_transform",
     "hetero_lr",
     "hetero_lr_multiclass",
+    "hetero_poisson",
     "hetero_secureboost",
     "homo",
     "kind_of",

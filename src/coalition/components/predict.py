@@ -32,7 +32,7 @@ from coalition.core.errors import InputError
 from coalition.core.ids import Role
 from coalition.core.params import Params
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
-from coalition.protocols.linear import LinearModelPart, predict_guest, predict_host
+from coalition.protocols.linear import LinearModelPart, PartyTable, predict_guest, predict_host
 from coalition.protocols.linear.data import CANONICAL_IDS
 from coalition.protocols.linear.multiclass import (
     OvRModelPart,
@@ -69,6 +69,29 @@ def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
                  min_features=ctx.env.policy_min_serving_features)
 
 
+def _named_table(data: Dataset, part: LinearModelPart) -> PartyTable:
+    """The model's own columns, by name (a Poisson guest's data also holds its exposures)."""
+    missing = [c for c in part.feature_names if c not in data.frame.columns]
+    if missing:
+        raise InputError("a model column is not in the data", column=missing[0])
+    x = data.frame[part.feature_names].to_numpy(dtype=np.float64)
+    labels = data.labels() if data.label_column is not None else None
+    return PartyTable.from_arrays(data.ids(), x, labels, list(part.feature_names))
+
+
+def _poisson_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+                   ) -> tuple[list[str], NDArray[np.float64]]:
+    part = LinearModelPart.from_artifact(model.data)
+    table = _named_table(data, part)
+    return table.ids, predict_guest(ctx.comm, part, table)
+
+
+def _poisson_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    part = LinearModelPart.from_artifact(model.data)
+    predict_host(ctx.comm, part, _named_table(data, part),
+                 min_features=ctx.env.policy_min_serving_features)
+
+
 def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                ) -> tuple[list[str], NDArray[np.float64]]:
     table = party_table(data)
@@ -98,6 +121,8 @@ _PREDICTORS: dict[tuple[str, Role], Predictor] = {
     ("hetero_lr", Role.HOST): _linear_host,
     ("hetero_linr", Role.GUEST): _linear_guest,
     ("hetero_linr", Role.HOST): _linear_host,
+    ("hetero_poisson", Role.GUEST): _poisson_guest,
+    ("hetero_poisson", Role.HOST): _poisson_host,
     ("hetero_lr_multiclass", Role.GUEST): _ovr_guest,
     ("hetero_lr_multiclass", Role.HOST): _ovr_host,
     ("hetero_secureboost", Role.GUEST): _sb_guest,

@@ -42,7 +42,7 @@ from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, walk
 __all__ = ["GuestScorer", "HostScorer", "guest_scorer", "host_scorer"]
 
 Matrix = NDArray[np.float64]
-_LINEAR = frozenset({"hetero_lr", "hetero_linr"})
+_LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_poisson"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _LOCAL = frozenset({"local_model"})
@@ -154,6 +154,9 @@ class _LinearGuest(GuestScorer):
             if len(masked) < 2:
                 raise ProtocolError("a masked partial score came without its co-hosts'")
             total = total + decode_sum(masked)
+        if self._part.task == "poisson":
+            rate: Matrix = np.exp(total)
+            return rate
         out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
         return out
 

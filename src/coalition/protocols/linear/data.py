@@ -42,6 +42,8 @@ class PartyTable:
     features: FloatArray
     feature_names: list[str]
     labels: FloatArray | None = None
+    #: Poisson only, the guest's: exposure per row (> 0); the model predicts rates.
+    exposure: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.features.ndim != 2 or self.features.shape[0] != len(self.ids):
@@ -56,6 +58,10 @@ class PartyTable:
             raise InputError("labels must be finite, one per row")
         if len(set(self.ids)) != len(self.ids):
             raise InputError("duplicate ids")
+        if self.exposure is not None and (self.exposure.shape != (len(self.ids),)
+                                          or not np.all(np.isfinite(self.exposure))
+                                          or not np.all(self.exposure > 0)):
+            raise InputError("exposures must be positive and finite, one per row")
 
     @property
     def n_rows(self) -> int:
@@ -64,7 +70,8 @@ class PartyTable:
 
     @classmethod
     def from_arrays(cls, ids: list[Any], features: Any, labels: Any = None,
-                    feature_names: list[str] | None = None) -> PartyTable:
+                    feature_names: list[str] | None = None,
+                    exposure: Any = None) -> PartyTable:
         """Build from arrays; IDs take PSI's canonical form (:data:`CANONICAL_IDS`: NFKC,
         trimmed, lower case) and rows are sorted by it, so padded or differently-cased IDs
         that PSI matched line up here too."""
@@ -73,7 +80,8 @@ class PartyTable:
         x = np.asarray(features, dtype=np.float64)
         names = feature_names or [f"x{i}" for i in range(x.shape[1] if x.ndim == 2 else 0)]
         y = None if labels is None else np.asarray(labels, dtype=np.float64)[order]
-        return cls([id_strs[i] for i in order], x[order], names, y)
+        e = None if exposure is None else np.asarray(exposure, dtype=np.float64)[order]
+        return cls([id_strs[i] for i in order], x[order], names, y, e)
 
 
 def load_party_csv(path: str | Path, *, id_column: str = "id",
@@ -168,6 +176,8 @@ def guest_labels(table: PartyTable, task: str) -> FloatArray:
     y = table.labels
     if task == "logistic" and not np.all((y == 0) | (y == 1)):
         raise InputError("logistic regression needs 0/1 labels")
+    if task == "poisson" and np.any(y < 0):
+        raise InputError("poisson regression needs non-negative counts")
     return y
 
 

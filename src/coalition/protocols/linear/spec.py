@@ -17,7 +17,7 @@ from coalition.crypto.he import HEScheme
 
 __all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Sigmoid", "Task"]
 
-Task = Literal["logistic", "linear"]
+Task = Literal["logistic", "linear", "poisson"]
 Sigmoid = Literal["taylor1", "poly3"]
 Protocol = Literal["ss", "he-arbiter", "he-guest"]
 
@@ -42,7 +42,9 @@ class LinearParams(Params):
 
     params_of = "linear model"
 
-    task: Task = Field("logistic", description="logistic (binary labels) or linear regression")
+    task: Task = Field("logistic", description=(
+        "logistic (binary labels), linear regression, or poisson (counts, log link; "
+        "he-arbiter with one host)"))
     protocol: Protocol = Field("ss", description="ss, he-arbiter or he-guest (see above)")
     epochs: int = Field(20, ge=1, le=100_000, description="passes over the training rows")
     batch_size: int | None = Field(240, ge=1, description="rows per mini-batch; None = full batch")
@@ -96,9 +98,13 @@ class LinearParams(Params):
             if self.class_weight != "none":
                 raise ParamConflict("class weights are not supported by protocol 'ss'",
                                     "class_weight", "protocol")
-        if self.task == "linear" and self.class_weight != "none":
+        if self.task != "logistic" and self.class_weight != "none":
             raise ParamConflict("class weights apply to logistic regression only",
                                 "class_weight", "task")
+        if self.task == "poisson" and self.protocol != "he-arbiter":
+            raise ParamConflict("poisson needs the guest to multiply the host's encrypted "
+                                "exp(score) by its own: protocol he-arbiter only",
+                                "task", "protocol")
         if self.sigmoid == "poly3" and self.task != "logistic":
             raise ParamConflict("a sigmoid approximation applies to logistic regression only",
                                 "sigmoid", "task")

@@ -66,7 +66,8 @@ class HEArbiter:
         loss_on = with_loss(p, len(ctx.hosts))
         self.history_ = HEHistory()
         epochs = ctx.sub("train").sub("epoch")
-        dealer = ZeroDealer(epochs, sk, ctx.hosts, layout.rows, p, extra=int(loss_on),
+        extra = int(loss_on and p.task != "poisson")  # poisson's deviance needs no [[Σu²]]
+        dealer = ZeroDealer(epochs, sk, ctx.hosts, layout.rows, p, extra=extra,
                             per_row=powers_per_row(p, len(ctx.hosts)))
         dealer.deal(0, 0)
         for epoch, ectx in epochs.iter(p.epochs):

@@ -113,6 +113,11 @@ def powers_per_row(params: LinearParams, hosts: int) -> int:
     The guest expands ``(u_g + u_h)³`` with its own ``u_g`` in plaintext, so a second host's
     score would need products of two hosts' private scores: poly3 takes exactly one host.
     """
+    if params.task == "poisson":
+        if hosts != 1:
+            raise ConfigError("poisson with Paillier needs exactly one host (exp of a sum of "
+                              "two hosts' scores is a product of two ciphertexts)", hosts=hosts)
+        return 2  # [[exp(u_h)]] for the mean, [[u_h]] for the deviance
     if params.sigmoid != "poly3":
         return 1
     if hosts != 1:

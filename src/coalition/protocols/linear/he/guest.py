@@ -90,6 +90,7 @@ class HEGuest:
         self.k, self.c = (0.25, 0.5) if p.task == "logistic" else (1.0, 0.0)
         self.loss_on = with_loss(p, len(ctx.hosts))
         self.powers = powers_per_row(p, len(ctx.hosts))
+        self.log_exposure = None if table.exposure is None else np.log(table.exposure)
         self.history_ = HEHistory()
         run: dict[str, Callable[[Context, int], None]] = {
             "he-arbiter": self._train_with_arbiter, "he-guest": self._train_holding_key}
@@ -119,7 +120,11 @@ class HEGuest:
                 idx = plan[j]
                 u = self.model.score(idx)
                 kus = [expect_encrypted(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
-                if self.powers == 3:
+                if p.task == "poisson":
+                    enc_d, part = self._poisson(kus[0], u, idx, ctx)
+                    if self.loss_on:
+                        enc_loss = part if enc_loss is None else enc_loss + part
+                elif self.powers == 3:
                     kus, enc_d = self._cubic_residual(kus[0], u, self.y[idx])
                 else:
                     enc_d = kus[0]
@@ -129,7 +134,7 @@ class HEGuest:
                 bctx.send(ctx.hosts, ENC_D, enc_d)
                 grad = self.model.gradient(enc_d, idx, bctx)
                 self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
-                if self.loss_on:
+                if self.loss_on and p.task != "poisson":
                     a, extra = loss_terms(p, u, self.y[idx])
                     q = expect_encrypted(bctx.recv(ctx.hosts[0], ENC_Q), "q")
                     if self.powers == 3:  # kus[0] is [[b]], not [[k·b]]
@@ -160,6 +165,25 @@ class HEGuest:
         enc_d = (b1.mul(c1 + 3.0 * c3 * a * a) + b2.mul(3.0 * c3 * a) + b3.mul(np.full(m, c3))
                  + (c0 + c1 * a + c3 * a**3 - y))
         return [b1], enc_d
+
+    def _poisson(self, enc: EncryptedArray, a: FloatArray, idx: NDArray[np.int64],
+                 ctx: Context) -> tuple[EncryptedArray, EncryptedArray]:
+        """``[[d]] = [[μ − y]]`` with ``μ = exposure·exp(a)·exp(b)``: the host's
+        ``[[exp(b)]]`` times the guest's plaintext ``exposure·exp(a)`` (FATE's hetero Poisson
+        decomposition); and ``[[2·Σ(μ − y·log μ + y·log y − y)]]``, the batch's Poisson
+        deviance, from ``[[μ]]`` and the host's ``[[b]]``. The guest never sees ``b``."""
+        m = len(a)
+        if enc.shape != (2 * m,):
+            raise ProtocolError("malformed encrypted exp(score)", expected=2 * m)
+        y = self.y[idx]
+        log_e = np.zeros(m) if self.log_exposure is None else self.log_exposure[idx]
+        enc_mu = enc[:m].mul(np.exp(a + log_e))
+        enc_d = enc_mu + (-y)
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+        const = 2.0 * float(np.sum(ylogy - y - y * (a + log_e)))
+        dev = (enc_mu.xt_dot(np.full((m, 1), 2.0), executor=ctx.executor)
+               + enc[m:].xt_dot((-2.0 * y)[:, None], executor=ctx.executor) + const)
+        return enc_d, dev
 
     def _record(self, ctx: Context, epoch: int, loss: object, keep: bool) -> None:
         self.history_.epochs = epoch + 1

@@ -109,12 +109,16 @@ class HEHost:
             idx = plan[j]
             m = len(idx)
             width = self.powers * m
-            zeros = receive_zeros(ectx, arbiter, pk, j, width + int(self.loss_on))
+            poisson = p.task == "poisson"
+            zeros = receive_zeros(ectx, arbiter, pk, j,
+                                  width + int(self.loss_on and not poisson))
             u = self.model.score(idx)
-            # poly3: [[u]], [[u²]], [[u³]] for the guest's expansion of (u_g + u_h)³
-            plain = np.concatenate([u, u * u, u**3]) if self.powers == 3 else self.k * u
+            # poly3: [[u]], [[u²]], [[u³]] for the guest's expansion of (u_g + u_h)³;
+            # poisson: [[exp(u)]] (the guest multiplies in exp(u_g)·exposure) and [[u]]
+            plain = (np.concatenate([np.exp(u), u]) if poisson
+                     else np.concatenate([u, u * u, u**3]) if self.powers == 3 else self.k * u)
             bctx.send(guest, ENC_KU, zeros[:width] + plain)
-            if self.loss_on:
+            if self.loss_on and not poisson:
                 bctx.send(guest, ENC_Q, zeros[width:] + np.array([self.cq * float(u @ u)]))
             enc_d = expect_encrypted(bctx.recv(guest, ENC_D), "d")
             grad = self.model.gradient(enc_d, idx, bctx)
