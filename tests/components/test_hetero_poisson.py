@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from coalition.components import Dataset
+from coalition.components.evaluate import Evaluate
 from coalition.components.hetero_poisson import HeteroPoisson
 from coalition.components.predict import Predict
 from coalition.core import Party
@@ -38,5 +39,11 @@ def test_poisson_component_with_exposure_then_predict(run_component):
     scored = run_component(Predict, {G: {}, H: {}},
                            {G: {"model": fit[G]["model"], "data": guest},
                             H: {"model": fit[H]["model"], "data": host}})
-    rates = scored[G]["predictions"].frame["score"].to_numpy()
+    frame = scored[G]["predictions"].frame
+    rates = frame["score"].to_numpy()
     assert np.all(rates > 0) and 0.2 < rates.mean() < 1.0
+    by_id = dict(zip(ids, years, strict=True))
+    assert np.allclose(frame["expected"], rates * np.array([by_id[i] for i in frame["id"]]))
+    metrics = run_component(Evaluate, {G: {"task": "poisson", "score_column": "expected"}},
+                            {G: {"data": scored[G]["predictions"]}})[G]["metrics"].values
+    assert 0 < metrics["poisson_deviance"] < 2.0 and "rmse" in metrics

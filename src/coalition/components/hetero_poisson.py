@@ -85,8 +85,11 @@ class HeteroPoisson(HeteroLR):
             return {}
         table = poisson_table(ctx.dataset("train_data"), p.exposure_column)
         est = data_role(params, ctx.role).fit(ctx.comm, table)
-        out: dict[str, Artifact] = {"model": ModelPart(self.family(), ctx.role,
-                                                       est.model_.to_artifact())}
+        artifact = est.model_.to_artifact()
+        if ctx.role is Role.GUEST and p.exposure_column is not None:
+            # predict multiplies rates by this column, where the scored data has it
+            artifact["meta"]["exposure_column"] = p.exposure_column
+        out: dict[str, Artifact] = {"model": ModelPart(self.family(), ctx.role, artifact)}
         if ctx.role is Role.GUEST:
             loss = list(est.history_.loss)
             out["metrics"] = Metrics({"epochs": float(est.history_.epochs),

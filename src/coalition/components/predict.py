@@ -44,6 +44,7 @@ from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 __all__ = ["SCORE", "Predict", "PredictParams", "predictions_frame"]
 
 SCORE = "score"
+EXPECTED = "expected"
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
 # A predictor returns (ids, scores) at the guest and None at a host.
@@ -180,5 +181,12 @@ class Predict(Component):
             return {}
         ids, scores = scored
         classes = model.data.get("classes") if isinstance(model.data, dict) else None
-        return {"predictions": predictions_frame(data, ids, np.asarray(scores, dtype=np.float64),
-                                                 classes)}
+        frame = predictions_frame(data, ids, np.asarray(scores, dtype=np.float64), classes)
+        exposure = model.data.get("meta", {}).get("exposure_column")
+        if isinstance(exposure, str) and exposure in data.frame.columns:
+            # Poisson: expected counts = rate x exposure, looked up by canonical ID
+            column = pd.Series(data.frame[exposure].to_numpy(dtype=np.float64),
+                               index=CANONICAL_IDS.many(data.ids()))
+            frame.frame[EXPECTED] = (frame.frame[SCORE].to_numpy()
+                                     * column.loc[CANONICAL_IDS.many(ids)].to_numpy())
+        return {"predictions": frame}
