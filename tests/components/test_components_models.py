@@ -119,6 +119,34 @@ def test_hetero_secureboost_aligns_on_canonical_ids(fate_data, run_component):
     assert fit[G]["metrics"].values["trees"] == 1
 
 
+def test_secureboost_predict_checks_alignment_and_lr_labels_follow_canonical_ids(
+        fate_data, run_component):
+    """Issue 24: scoring a tree model on rows in another order fails on every party (it used
+    to score mismatched rows), and an LR prediction over padded, upper-case guest IDs still
+    carries each row's label (the lookup is by canonical ID)."""
+    g, h = _vertical(fate_data, rows=60)
+    params = {"num_trees": 1, "max_depth": 2, "key_bits": 1024, "allow_insecure_key": True}
+    fit = run_component(HeteroSecureBoost, {G: params, H: params},
+                        {G: {"train_data": g}, H: {"train_data": h}})
+    flipped = Dataset(h.frame.iloc[::-1], "id")
+    with pytest.raises(PartyFailure) as info:
+        run_component(Predict, {G: {}, H: {}},
+                      {G: {"model": fit[G]["model"], "data": g},
+                       H: {"model": fit[H]["model"], "data": flipped}})
+    assert isinstance(info.value.error, InputError)
+    assert "another order" in info.value.error.message
+    lr = {"epochs": 1, "batch_size": 30}
+    fit = run_component(HeteroLR, {G: lr, H: lr, A: lr},
+                        {G: {"train_data": g}, H: {"train_data": h}})
+    padded = Dataset(g.frame.assign(id=[f" {i.upper()} " for i in g.frame["id"]]), "id", "y")
+    scored = run_component(Predict, {G: {}, H: {}},
+                           {G: {"model": fit[G]["model"], "data": padded},
+                            H: {"model": fit[H]["model"], "data": h}})
+    preds = scored[G]["predictions"].frame
+    want = dict(zip(g.frame["id"].str.strip().str.lower(), g.frame["y"], strict=True))
+    assert [want[i] for i in preds["id"]] == preds["y"].tolist()
+
+
 def test_predict_refuses_unknown_model_families(run_component):
     g = Dataset(pd.DataFrame({"id": ["a"], "x": [1.0]}), "id")
     bogus = ModelPart("homo_lr", G.role, {})

@@ -22,7 +22,8 @@ BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_s
             "homo_lr", "homo_nn", "evaluate", "predict", "feature_statistics",
             "feature_binning", "feature_selection",
             "feature_transform", "feature_psi",
-            "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3"}
+            "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3",
+            "local_model", "hetero_lr_multiclass", "hetero_poisson"}
 
 
 class _P(Params):

@@ -4,8 +4,9 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
 ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
-``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``). ``coalition component
-describe NAME`` prints a component's declaration with its parameters as JSON Schema.
+``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
+``hetero_lr_multiclass``, ``hetero_poisson``). ``coalition component describe NAME`` prints a
+component's declaration with its parameters as JSON Schema.
 """
 
 from coalition.components import (
@@ -20,8 +21,11 @@ from coalition.components import (
     feature_transform,
     feature_woe,
     hetero_lr,
+    hetero_lr_multiclass,
+    hetero_poisson,
     hetero_secureboost,
     homo,
+    local_model,
     predict,
     psi,
     reader,
@@ -78,9 +82,12 @@ __all__ = [
     "feature_transform",
     "feature_woe",
     "hetero_lr",
+    "hetero_lr_multiclass",
+    "hetero_poisson",
     "hetero_secureboost",
     "homo",
     "kind_of",
+    "local_model",
     "predict",
     "psi",
     "reader",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
+from sklearn.metrics import mean_poisson_deviance
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, Report
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -34,7 +35,9 @@ class EvaluateParams(Params):
 
     params_of = "evaluate"
 
-    task: Literal["binary", "regression", "multiclass"] = "binary"
+    task: Literal["binary", "regression", "multiclass", "poisson"] = Field("binary", description=(
+        "binary, regression, multiclass, or poisson (counts: mean Poisson deviance plus the "
+        "regression metrics; score the expected counts, e.g. hetero_poisson's 'expected')"))
     label_column: str | None = Field(None, description="default: the dataset's label column")
     score_column: str = Field("score", description="binary/regression: the prediction")
     predicted_label_column: str = Field("predicted_label", description="multiclass")
@@ -57,12 +60,22 @@ def _regression(y: NDArray[Any], data: Dataset, p: EvaluateParams) -> dict[str, 
     return regression_report(y, _column(data, p.score_column)).to_dict()
 
 
+def _poisson(y: NDArray[Any], data: Dataset, p: EvaluateParams) -> dict[str, Any]:
+    mean = np.asarray(_column(data, p.score_column), dtype=np.float64)
+    counts = np.asarray(y, dtype=np.float64)
+    if np.any(mean <= 0) or np.any(counts < 0):
+        raise InputError("poisson metrics need positive predictions and non-negative counts")
+    return {"poisson_deviance": float(mean_poisson_deviance(counts, mean)),
+            **regression_report(counts, mean).to_dict()}
+
+
 def _multiclass(y: NDArray[Any], data: Dataset, p: EvaluateParams) -> dict[str, Any]:
     return multiclass_report(y, _column(data, p.predicted_label_column)).to_dict()
 
 
 _REPORTS: dict[str, Callable[[NDArray[Any], Dataset, EvaluateParams], dict[str, Any]]] = {
-    "binary": _binary, "regression": _regression, "multiclass": _multiclass}
+    "binary": _binary, "regression": _regression, "multiclass": _multiclass,
+    "poisson": _poisson}
 
 
 def _scalars(report: Mapping[str, Any]) -> dict[str, float]:
@@ -76,7 +89,8 @@ class Evaluate(Component):
 
     name = "evaluate"
     version = "1.0.0"
-    description = "Binary / regression / multiclass metrics at the party holding the labels."
+    description = ("Binary / regression / multiclass / Poisson metrics at the party holding "
+                   "the labels.")
     Params = EvaluateParams
     roles = _PARTIES
     required_roles = frozenset[Role]()

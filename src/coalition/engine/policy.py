@@ -90,7 +90,8 @@ MIN_STATISTICS_COUNT = 10
 _Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
 _Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
-_LINEAR = frozenset({"hetero_lr", "hetero_linr"})
+# hetero_lr_multiclass runs hetero_lr K times; hetero_poisson is hetero_lr's he-arbiter
+_LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_lr_multiclass", "hetero_poisson"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 
 

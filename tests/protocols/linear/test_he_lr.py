@@ -131,6 +131,26 @@ def test_key_holder_never_sees_a_true_gradient_and_no_plaintext_leaks(fate_data,
         assert isinstance(value, EncryptedArray | bool | float | dict | list) or value is None
 
 
+def test_poly3_host_powers_stay_encrypted(fate_data, known_key):
+    """sigmoid: poly3 sends the guest [[b]], [[b²]], [[b³]] under the arbiter's key: the
+    guest never receives the host's score, its powers, features or weights in plaintext."""
+    guest, hosts = load(fate_data, "breast")
+    rec = Recorder()
+    params = {**BREAST, "protocol": "he-arbiter", "epochs": 1, "sigmoid": "poly3",
+              "feature_clip": 4.0}
+    _, hms = train(guest, hosts, params, wrap=rec.wrap)
+    host = Party.host("h0")
+    powers = [m for m in rec.sent_by(host) if m.key.endswith("he_enc_ku")]
+    assert powers
+    hm = LinearModelPart.from_artifact(hms[0])
+    b = hm.partial_score(hosts[0].features)
+    for m in powers:
+        assert isinstance(m.value(), EncryptedArray)
+    to_guest = rec.received_by(G)
+    secret = [*hosts[0].features.ravel().tolist(), *hms[0]["weights"], *b.tolist()]
+    assert find_leaks(to_guest, secret, ignore=lambda v: v in (0, 1)) == []
+
+
 def test_he_params_validation():
     with pytest.raises(ConfigError):
         LinearParams.parse({"protocol": "he-arbiter", "key_bits": 1024})

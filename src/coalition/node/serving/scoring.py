@@ -13,7 +13,8 @@ batch prediction's (``coalition.components.predict``):
 * horizontal models — every party holds the whole model; the guest scores alone;
 * scorecards — as vertical LR, after each party encodes its own raw rows with the part's WOE
   transform (the host its bin indicators, the guest its WOE); the guest returns points
-  (``coalition.protocols.feature.scorecard``), not a probability.
+  (``coalition.protocols.feature.scorecard``), not a probability;
+* single-party models (``local_model``) — the guest's own model; it scores alone.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
 A host answers unknown IDs with decoy rows (:mod:`.features`), so partial results never say
@@ -39,6 +40,7 @@ from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
 from coalition.protocols.linear.predict import sigmoid
+from coalition.protocols.local import LocalModel
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 from coalition.protocols.secureboost.objectives import transform
 from coalition.protocols.secureboost.predict import host_go_left, node_go_left
@@ -47,7 +49,7 @@ from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, walk
 __all__ = ["GuestScorer", "HostScorer", "guest_scorer", "host_scorer"]
 
 Matrix = NDArray[np.float64]
-_LINEAR = frozenset({"hetero_lr", "hetero_linr"})
+_LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_poisson"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _SCORECARD = "scorecard"
@@ -75,6 +77,7 @@ class _Encoder:
         out: Matrix = apply_woe_transform(self._columns, frame)[self._encoded].to_numpy(
             dtype=np.float64)
         return out
+_LOCAL = frozenset({"local_model"})
 
 
 class HostScorer:
@@ -178,6 +181,9 @@ class _LinearGuest(GuestScorer):
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
         total = self._total(X, partials)
+        if self._part.task == "poisson":
+            rate: Matrix = np.exp(total)
+            return rate
         out: Matrix = sigmoid(total) if self._part.task == "logistic" else total
         return out
 
@@ -290,10 +296,25 @@ class _HorizontalGuest(GuestScorer):
         return out
 
 
+class _LocalGuest(GuestScorer):
+    """A single-party model: the guest scores alone on its own columns."""
+
+    vertical = False
+
+    def __init__(self, model: LocalModel) -> None:
+        self._model = model
+        self.feature_names = list(model.feature_names)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._model.predict(X)
+
+
 def guest_scorer(part: ModelPart) -> GuestScorer:
     """The guest-side scorer of a guest part (or of any party's horizontal model)."""
     if part.component in _HORIZONTAL:
         return _HorizontalGuest(GlobalModel.from_artifact(part.data))
+    if part.component in _LOCAL:
+        return _LocalGuest(LocalModel.from_artifact(part.data))
     if part.role.value != "guest":
         raise InputError("only the guest's part of a vertical model can be deployed",
                          role=part.role.value)

@@ -42,6 +42,8 @@ class PartyTable:
     features: FloatArray
     feature_names: list[str]
     labels: FloatArray | None = None
+    #: Poisson only, the guest's: exposure per row (> 0); the model predicts rates.
+    exposure: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.features.ndim != 2 or self.features.shape[0] != len(self.ids):
@@ -56,6 +58,10 @@ class PartyTable:
             raise InputError("labels must be finite, one per row")
         if len(set(self.ids)) != len(self.ids):
             raise InputError("duplicate ids")
+        if self.exposure is not None and (self.exposure.shape != (len(self.ids),)
+                                          or not np.all(np.isfinite(self.exposure))
+                                          or not np.all(self.exposure > 0)):
+            raise InputError("exposures must be positive and finite, one per row")
 
     @property
     def n_rows(self) -> int:
@@ -64,7 +70,8 @@ class PartyTable:
 
     @classmethod
     def from_arrays(cls, ids: list[Any], features: Any, labels: Any = None,
-                    feature_names: list[str] | None = None) -> PartyTable:
+                    feature_names: list[str] | None = None,
+                    exposure: Any = None) -> PartyTable:
         """Build from arrays; IDs take PSI's canonical form (:data:`CANONICAL_IDS`: NFKC,
         trimmed, lower case) and rows are sorted by it, so padded or differently-cased IDs
         that PSI matched line up here too."""
@@ -73,7 +80,8 @@ class PartyTable:
         x = np.asarray(features, dtype=np.float64)
         names = feature_names or [f"x{i}" for i in range(x.shape[1] if x.ndim == 2 else 0)]
         y = None if labels is None else np.asarray(labels, dtype=np.float64)[order]
-        return cls([id_strs[i] for i in order], x[order], names, y)
+        e = None if exposure is None else np.asarray(exposure, dtype=np.float64)[order]
+        return cls([id_strs[i] for i in order], x[order], names, y, e)
 
 
 def load_party_csv(path: str | Path, *, id_column: str = "id",
@@ -109,10 +117,18 @@ def ids_digest(ids: list[str]) -> bytes:
 
 @dataclass
 class Standardizer:
-    """Per-column z-scoring fitted on the owner's rows; constant columns are left centred."""
+    """Per-column z-scoring fitted on the owner's rows; constant columns are left centred.
+
+    With ``clip`` set, standardised values are clipped to ``[-clip, clip]`` (winsorised at
+    ``clip`` standard deviations), at training and at prediction alike. That bounds every
+    encoded feature (so the fixed-point ring of ``protocol: ss`` cannot wrap under the bounds in
+    ``docs/linear.md``) and keeps heavy-tailed columns from pushing scores far outside the range
+    where a polynomial sigmoid is accurate.
+    """
 
     mean_: FloatArray | None = None
     scale_: FloatArray | None = None
+    clip: float | None = None
 
     def fit(self, x: FloatArray) -> Standardizer:
         """Learn column means and standard deviations."""
@@ -129,21 +145,28 @@ class Standardizer:
             raise InputError("column count differs from the fitted data",
                              expected=self.mean_.shape[0], got=x.shape[1])
         out: FloatArray = (x - self.mean_) / self.scale_
+        if self.clip is not None:
+            out = np.clip(out, -self.clip, self.clip)
         return out
 
-    def to_dict(self) -> dict[str, list[float]]:
-        """Plain-value form for artifacts."""
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-value form for artifacts (``clip`` only when set: older parts stay readable)."""
         if self.mean_ is None or self.scale_ is None:
             return {}
-        return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        out: dict[str, Any] = {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+        if self.clip is not None:
+            out["clip"] = self.clip
+        return out
 
     @classmethod
-    def from_dict(cls, raw: dict[str, list[float]]) -> Standardizer:
+    def from_dict(cls, raw: dict[str, Any]) -> Standardizer:
         """Inverse of :meth:`to_dict`."""
         if not raw:
             return cls()
+        clip = raw.get("clip")
         return cls(np.asarray(raw["mean"], dtype=np.float64),
-                   np.asarray(raw["scale"], dtype=np.float64))
+                   np.asarray(raw["scale"], dtype=np.float64),
+                   None if clip is None else float(clip))
 
 
 def guest_labels(table: PartyTable, task: str) -> FloatArray:
@@ -153,12 +176,16 @@ def guest_labels(table: PartyTable, task: str) -> FloatArray:
     y = table.labels
     if task == "logistic" and not np.all((y == 0) | (y == 1)):
         raise InputError("logistic regression needs 0/1 labels")
+    if task == "poisson" and np.any(y < 0):
+        raise InputError("poisson regression needs non-negative counts")
     return y
 
 
-def design(table: PartyTable, fit_intercept: bool) -> tuple[Standardizer, FloatArray]:
-    """Fit the local scaler; return it with the standardised features (+ a ones column)."""
-    scaler = Standardizer().fit(table.features)
+def design(table: PartyTable, fit_intercept: bool, clip: float | None = None
+           ) -> tuple[Standardizer, FloatArray]:
+    """Fit the local scaler (clipping at ``clip`` standard deviations if set); return it with
+    the standardised features (+ a ones column)."""
+    scaler = Standardizer(clip=clip).fit(table.features)
     x = scaler.transform(table.features)
     if fit_intercept:
         x = np.hstack([x, np.ones((x.shape[0], 1))])

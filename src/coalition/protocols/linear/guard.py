@@ -6,7 +6,9 @@ a loss that is non-finite, negative, or a thousand times the first epoch's is a 
 optimiser (learning rate too high for the data's scale) or a wrapped 64-bit fixed-point ring
 (``protocol: ss``: values beyond ``2^(63 − 2·frac_bits)`` wrap and show up as a negative or
 huge loss). Either way the model is garbage, and the job must fail instead of reporting
-``succeeded``. The check runs where the loss is opened (the SS computing parties, the HE
+``succeeded``. With ``sigmoid: poly3`` the Taylor loss of the scores is still the monitor (it
+grows with the scores, so it explodes when they leave the cubic's range); ``task: poisson``
+reports the mean Poisson deviance, also never negative. The check runs where the loss is opened (the SS computing parties, the HE
 coordinator) and needs nothing but that loss, so it adds no leakage.
 """
 

@@ -117,4 +117,7 @@ def predict_guest(ctx: Context, model: LinearModelPart, table: PartyTable
         total = total + parts[0].astype(np.float64)
     elif parts:
         total = total + decode_sum([p.astype(np.uint64) for p in parts])
+    if model.task == "poisson":
+        rate: NDArray[np.float64] = np.exp(total)  # per unit of exposure
+        return rate
     return sigmoid(total) if model.task == "logistic" else total

@@ -15,9 +15,10 @@ from pydantic import Field, model_validator
 from coalition.core.params import ParamConflict, Params
 from coalition.crypto.he import HEScheme
 
-__all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Task"]
+__all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Sigmoid", "Task"]
 
-Task = Literal["logistic", "linear"]
+Task = Literal["logistic", "linear", "poisson"]
+Sigmoid = Literal["taylor1", "poly3"]
 Protocol = Literal["ss", "he-arbiter", "he-guest"]
 
 #: Paillier variants: a party that sees a per-batch aggregate over ``w`` of its own columns
@@ -41,7 +42,9 @@ class LinearParams(Params):
 
     params_of = "linear model"
 
-    task: Task = Field("logistic", description="logistic (binary labels) or linear regression")
+    task: Task = Field("logistic", description=(
+        "logistic (binary labels), linear regression, or poisson (counts, log link; "
+        "he-arbiter with one host)"))
     protocol: Protocol = Field("ss", description="ss, he-arbiter or he-guest (see above)")
     epochs: int = Field(20, ge=1, le=100_000, description="passes over the training rows")
     batch_size: int | None = Field(240, ge=1, description="rows per mini-batch; None = full batch")
@@ -71,6 +74,16 @@ class LinearParams(Params):
     allow_insecure_key: bool = Field(False, description="he only: permit keys under 2048 bits")
     precision_bits: int = Field(40, ge=16, le=64, description="he only: encoding precision")
     report_loss: bool = Field(True, description="compute the training loss every epoch")
+    sigmoid: Sigmoid = Field("taylor1", description=(
+        "logistic only: the sigmoid's polynomial approximation: taylor1 (1/2 + z/4, every "
+        "protocol) or poly3 (least-squares cubic on [-6, 6]: as accurate as centralised LR; "
+        "ss, and he-arbiter with one host)"))
+    averaging: Literal["none", "epoch"] = Field("none", description=(
+        "epoch: the model is the mean of the last epoch's iterates (Polyak-Ruppert), which "
+        "removes most of mini-batch SGD's end-of-training noise"))
+    feature_clip: float | None = Field(None, gt=0.0, le=1000.0, description=(
+        "clip standardised features to [-clip, clip] (at training and prediction); 4 is a "
+        "good choice with poly3; None keeps them as they are"))
 
     @model_validator(mode="after")
     def _consistent(self) -> LinearParams:
@@ -85,9 +98,20 @@ class LinearParams(Params):
             if self.class_weight != "none":
                 raise ParamConflict("class weights are not supported by protocol 'ss'",
                                     "class_weight", "protocol")
-        if self.task == "linear" and self.class_weight != "none":
+        if self.task != "logistic" and self.class_weight != "none":
             raise ParamConflict("class weights apply to logistic regression only",
                                 "class_weight", "task")
+        if self.task == "poisson" and self.protocol != "he-arbiter":
+            raise ParamConflict("poisson needs the guest to multiply the host's encrypted "
+                                "exp(score) by its own: protocol he-arbiter only",
+                                "task", "protocol")
+        if self.sigmoid == "poly3" and self.task != "logistic":
+            raise ParamConflict("a sigmoid approximation applies to logistic regression only",
+                                "sigmoid", "task")
+        if self.sigmoid == "poly3" and self.protocol == "he-guest":
+            raise ParamConflict("poly3 needs the guest to combine encrypted powers of the "
+                                "hosts' scores, which he-guest cannot (the guest holds the "
+                                "key); use ss or he-arbiter", "sigmoid", "protocol")
         if self.key_bits < 2048 and not self.allow_insecure_key:
             raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
                                 "key_bits", "allow_insecure_key")

@@ -23,6 +23,7 @@ from coalition.protocols.linear.he.common import (
     HEHistory,
     check_batch_floor,
     decide,
+    powers_per_row,
     serve_decrypt,
     with_loss,
 )
@@ -65,7 +66,9 @@ class HEArbiter:
         loss_on = with_loss(p, len(ctx.hosts))
         self.history_ = HEHistory()
         epochs = ctx.sub("train").sub("epoch")
-        dealer = ZeroDealer(epochs, sk, ctx.hosts, layout.rows, p, extra=int(loss_on))
+        extra = int(loss_on and p.task != "poisson")  # poisson's deviance needs no [[Σu²]]
+        dealer = ZeroDealer(epochs, sk, ctx.hosts, layout.rows, p, extra=extra,
+                            per_row=powers_per_row(p, len(ctx.hosts)))
         dealer.deal(0, 0)
         for epoch, ectx in epochs.iter(p.epochs):
             n_batches = len(batches(layout.rows, p, epoch))

@@ -41,6 +41,7 @@ __all__ = [
     "expect_encrypted",
     "he_params",
     "loss_terms",
+    "powers_per_row",
     "serve_decrypt",
     "with_loss",
 ]
@@ -105,6 +106,26 @@ def with_loss(params: LinearParams, hosts: int) -> bool:
     return wanted and hosts == 1
 
 
+def powers_per_row(params: LinearParams, hosts: int) -> int:
+    """How many powers of its score a host encrypts per row: 3 for ``sigmoid: poly3``
+    (``[[u_h]], [[u_h²]], [[u_h³]]``), else 1 (``[[k·u_h]]``).
+
+    The guest expands ``(u_g + u_h)³`` with its own ``u_g`` in plaintext, so a second host's
+    score would need products of two hosts' private scores: poly3 takes exactly one host.
+    """
+    if params.task == "poisson":
+        if hosts != 1:
+            raise ConfigError("poisson with Paillier needs exactly one host (exp of a sum of "
+                              "two hosts' scores is a product of two ciphertexts)", hosts=hosts)
+        return 2  # [[exp(u_h)]] for the mean, [[u_h]] for the deviance
+    if params.sigmoid != "poly3":
+        return 1
+    if hosts != 1:
+        raise ConfigError("sigmoid 'poly3' with Paillier needs exactly one host; use "
+                          "protocol 'ss' or sigmoid 'taylor1'", hosts=hosts)
+    return 3
+
+
 def loss_terms(params: LinearParams, u: FloatArray, y: FloatArray) -> tuple[FloatArray, float]:
     """Guest side: coefficients ``a`` of ``Σ a_i·(k u_h,i)`` and the guest-only constant."""
     if params.task == "logistic":
@@ -120,6 +141,22 @@ class LocalModel:
         self.p, self.x = params, x
         self.w = np.zeros(x.shape[1])
         self.opt = PlainOptimizer(params, reg_mask)
+        self._sum = np.zeros_like(self.w)
+        self._steps = 0
+
+    def begin_epoch(self) -> None:
+        """Start a new epoch's running mean of iterates (``averaging: epoch``)."""
+        self._sum = np.zeros_like(self.w)
+        self._steps = 0
+
+    @property
+    def final_weights(self) -> FloatArray:
+        """The model to keep: the last iterate, or with ``averaging: epoch`` the mean of the
+        last epoch's iterates (Polyak-Ruppert)."""
+        if self.p.averaging == "epoch" and self._steps:
+            out: FloatArray = self._sum / self._steps
+            return out
+        return self.w.copy()
 
     def score(self, rows: NDArray[np.int64]) -> FloatArray:
         """Partial linear score of ``rows``."""
@@ -134,6 +171,8 @@ class LocalModel:
     def step(self, grad_sum: FloatArray, rows: int, lr: float) -> None:
         """Optimiser step from ``X_B^T d`` (summed over the batch)."""
         self.w = self.opt.step(self.w, grad_sum / rows, lr)
+        self._sum = self._sum + self.w
+        self._steps += 1
 
     def masked_gradient(self, ctx: Context, key_holder: Party, enc_grad: EncryptedArray
                         ) -> FloatArray:

@@ -40,6 +40,7 @@ from coalition.protocols.linear.he.common import (
     expect_encrypted,
     he_params,
     loss_terms,
+    powers_per_row,
     report_epoch,
     serve_decrypt,
     with_loss,
@@ -56,6 +57,7 @@ from coalition.protocols.linear.he.spec import (
     PUBKEY,
 )
 from coalition.protocols.linear.layout import collect_layout
+from coalition.protocols.linear.sigmoid import sigmoid_poly
 from coalition.protocols.linear.spec import LinearParams
 
 __all__ = ["HEGuest"]
@@ -78,7 +80,7 @@ class HEGuest:
         if not ctx.hosts:
             raise ConfigError("vertical LR needs at least one host")
         self.y = guest_labels(table, p.task)
-        scaler, x = design(table, p.fit_intercept)
+        scaler, x = design(table, p.fit_intercept, p.feature_clip)
         layout = collect_layout(ctx, table, x.shape[1])
         check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         reg = np.ones(x.shape[1])
@@ -87,11 +89,13 @@ class HEGuest:
         self.model = LocalModel(p, x, reg)
         self.k, self.c = (0.25, 0.5) if p.task == "logistic" else (1.0, 0.0)
         self.loss_on = with_loss(p, len(ctx.hosts))
+        self.powers = powers_per_row(p, len(ctx.hosts))
+        self.log_exposure = None if table.exposure is None else np.log(table.exposure)
         self.history_ = HEHistory()
         run: dict[str, Callable[[Context, int], None]] = {
             "he-arbiter": self._train_with_arbiter, "he-guest": self._train_holding_key}
         run[p.protocol](ctx, layout.rows)
-        w = self.model.w
+        w = self.model.final_weights
         self.model_ = LinearModelPart(
             "guest", p.task, p.protocol, table.feature_names, w[:-1] if p.fit_intercept else w,
             scaler, float(w[-1]) if p.fit_intercept else 0.0,
@@ -108,6 +112,7 @@ class HEGuest:
             raise ProtocolError("malformed public key")
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             plan = batches(rows, p, epoch)
+            self.model.begin_epoch()
             w0, lr = self.model.w.copy(), p.lr_at(epoch)
             enc_loss: EncryptedArray | None = None
             const = 0.0
@@ -115,16 +120,25 @@ class HEGuest:
                 idx = plan[j]
                 u = self.model.score(idx)
                 kus = [expect_encrypted(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
-                enc_d = kus[0]
-                for other in kus[1:]:
-                    enc_d = enc_d + other
-                enc_d = enc_d + (self.k * u + self.c - self.y[idx])
+                if p.task == "poisson":
+                    enc_d, part = self._poisson(kus[0], u, idx, ctx)
+                    if self.loss_on:
+                        enc_loss = part if enc_loss is None else enc_loss + part
+                elif self.powers == 3:
+                    kus, enc_d = self._cubic_residual(kus[0], u, self.y[idx])
+                else:
+                    enc_d = kus[0]
+                    for other in kus[1:]:
+                        enc_d = enc_d + other
+                    enc_d = enc_d + (self.k * u + self.c - self.y[idx])
                 bctx.send(ctx.hosts, ENC_D, enc_d)
                 grad = self.model.gradient(enc_d, idx, bctx)
                 self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
-                if self.loss_on:
+                if self.loss_on and p.task != "poisson":
                     a, extra = loss_terms(p, u, self.y[idx])
                     q = expect_encrypted(bctx.recv(ctx.hosts[0], ENC_Q), "q")
+                    if self.powers == 3:  # kus[0] is [[b]], not [[k·b]]
+                        a = self.k * a
                     part = kus[0].xt_dot(a[:, None], executor=ctx.executor) + q
                     enc_loss = part if enc_loss is None else enc_loss + part
                     const += extra
@@ -135,6 +149,41 @@ class HEGuest:
             self._record(ctx, epoch, verdict.get("loss"), verdict["keep"])
             if not verdict["keep"]:
                 return
+
+    def _cubic_residual(self, powers: EncryptedArray, a: FloatArray, y: FloatArray
+                        ) -> tuple[list[EncryptedArray], EncryptedArray]:
+        """``[[d]] = [[σ₃(a + b) − y]]`` from the host's ``[[b]], [[b²]], [[b³]]`` and the
+        guest's own score ``a`` (plaintext): with ``σ₃(z) = c0 + c1·z + c3·z³``,
+        ``d = (c0 + c1·a + c3·a³ − y) + (c1 + 3c3·a²)·b + 3c3·a·b² + c3·b³``. Only
+        plaintext-by-ciphertext products: the guest never sees ``b``. Also returns ``[[b]]``
+        for the loss terms."""
+        m = len(a)
+        if powers.shape != (3 * m,):
+            raise ProtocolError("malformed encrypted score powers", expected=3 * m)
+        b1, b2, b3 = powers[:m], powers[m:2 * m], powers[2 * m:]
+        c0, c1, c3 = sigmoid_poly("poly3")
+        enc_d = (b1.mul(c1 + 3.0 * c3 * a * a) + b2.mul(3.0 * c3 * a) + b3.mul(np.full(m, c3))
+                 + (c0 + c1 * a + c3 * a**3 - y))
+        return [b1], enc_d
+
+    def _poisson(self, enc: EncryptedArray, a: FloatArray, idx: NDArray[np.int64],
+                 ctx: Context) -> tuple[EncryptedArray, EncryptedArray]:
+        """``[[d]] = [[μ − y]]`` with ``μ = exposure·exp(a)·exp(b)``: the host's
+        ``[[exp(b)]]`` times the guest's plaintext ``exposure·exp(a)`` (FATE's hetero Poisson
+        decomposition); and ``[[2·Σ(μ − y·log μ + y·log y − y)]]``, the batch's Poisson
+        deviance, from ``[[μ]]`` and the host's ``[[b]]``. The guest never sees ``b``."""
+        m = len(a)
+        if enc.shape != (2 * m,):
+            raise ProtocolError("malformed encrypted exp(score)", expected=2 * m)
+        y = self.y[idx]
+        log_e = np.zeros(m) if self.log_exposure is None else self.log_exposure[idx]
+        enc_mu = enc[:m].mul(np.exp(a + log_e))
+        enc_d = enc_mu + (-y)
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+        const = 2.0 * float(np.sum(ylogy - y - y * (a + log_e)))
+        dev = (enc_mu.xt_dot(np.full((m, 1), 2.0), executor=ctx.executor)
+               + enc[m:].xt_dot((-2.0 * y)[:, None], executor=ctx.executor) + const)
+        return enc_d, dev
 
     def _record(self, ctx: Context, epoch: int, loss: object, keep: bool) -> None:
         self.history_.epochs = epoch + 1
@@ -153,6 +202,7 @@ class HEGuest:
                                             short_randomness=True))
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
             plan = batches(rows, p, epoch)
+            self.model.begin_epoch()
             w0, lr = self.model.w.copy(), p.lr_at(epoch)
             total = 0.0
             for j, bctx in ectx.sub("batch").iter(len(plan)):

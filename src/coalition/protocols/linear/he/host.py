@@ -33,6 +33,7 @@ from coalition.protocols.linear.he.common import (
     check_batch_floor,
     expect_encrypted,
     he_params,
+    powers_per_row,
     report_epoch,
     with_loss,
 )
@@ -65,13 +66,14 @@ class HEHost:
     def fit(self, ctx: Context, table: PartyTable) -> HEHost:
         """Train jointly; returns ``self``."""
         p = self.params
-        scaler, x = design(table, fit_intercept=False)
+        scaler, x = design(table, fit_intercept=False, clip=p.feature_clip)
         layout = announce(ctx, table)
         check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         self.model = LocalModel(p, x, np.ones(x.shape[1]))
         self.k = 0.25 if p.task == "logistic" else 1.0
         self.cq = 0.125 if p.task == "logistic" else 0.5
         self.loss_on = with_loss(p, len(ctx.hosts))
+        self.powers = powers_per_row(p, len(ctx.hosts))
         self.history_ = HEHistory()
         key_holder = ctx.arbiter if p.protocol == "he-arbiter" else ctx.guest
         if key_holder is None:
@@ -85,6 +87,7 @@ class HEHost:
         self._enc_xg = (expect_encrypted(ctx.recv(ctx.guest, ENC_XG), "xg") if p.protocol == "he-guest"
                         else None)
         for epoch, ectx in ctx.sub("train").sub("epoch").iter(p.epochs):
+            self.model.begin_epoch()
             w0 = self.model.w.copy()
             run[p.protocol](ectx, pk, key_holder, epoch)
             # the key holder is also the coordinator in both topologies
@@ -93,7 +96,7 @@ class HEHost:
             if not verdict["keep"]:
                 break
         self.model_ = LinearModelPart("host", p.task, p.protocol, table.feature_names,
-                                      self.model.w.copy(), scaler, None,
+                                      self.model.final_weights, scaler, None,
                                       {"epochs": self.history_.epochs})
         return self
 
@@ -105,11 +108,18 @@ class HEHost:
         for j, bctx in ectx.sub("batch").iter(len(plan)):
             idx = plan[j]
             m = len(idx)
-            zeros = receive_zeros(ectx, arbiter, pk, j, m + int(self.loss_on))
+            width = self.powers * m
+            poisson = p.task == "poisson"
+            zeros = receive_zeros(ectx, arbiter, pk, j,
+                                  width + int(self.loss_on and not poisson))
             u = self.model.score(idx)
-            bctx.send(guest, ENC_KU, zeros[:m] + self.k * u)
-            if self.loss_on:
-                bctx.send(guest, ENC_Q, zeros[m:] + np.array([self.cq * float(u @ u)]))
+            # poly3: [[u]], [[u²]], [[u³]] for the guest's expansion of (u_g + u_h)³;
+            # poisson: [[exp(u)]] (the guest multiplies in exp(u_g)·exposure) and [[u]]
+            plain = (np.concatenate([np.exp(u), u]) if poisson
+                     else np.concatenate([u, u * u, u**3]) if self.powers == 3 else self.k * u)
+            bctx.send(guest, ENC_KU, zeros[:width] + plain)
+            if self.loss_on and not poisson:
+                bctx.send(guest, ENC_Q, zeros[width:] + np.array([self.cq * float(u @ u)]))
             enc_d = expect_encrypted(bctx.recv(guest, ENC_D), "d")
             grad = self.model.gradient(enc_d, idx, bctx)
             self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)

@@ -44,16 +44,16 @@ class ZeroDealer:
     """Arbiter side: deals each host the zeros of the batch after the current one."""
 
     def __init__(self, epochs: Context, sk: he.PrivateKey, hosts: list[Party],
-                 rows: int, params: LinearParams, *, extra: int) -> None:
+                 rows: int, params: LinearParams, *, extra: int, per_row: int = 1) -> None:
         self.epochs, self.sk, self.hosts = epochs, sk, hosts
-        self.rows, self.params, self.extra = rows, params, extra
+        self.rows, self.params, self.extra, self.per_row = rows, params, extra, per_row
 
     def _sizes(self, epoch: int) -> list[int]:
         return [len(b) for b in batches(self.rows, self.params, epoch)]
 
     def deal(self, epoch: int, batch: int) -> None:
         """Send every host its own fresh zeros for ``(epoch, batch)``."""
-        size = self._sizes(epoch)[batch] + self.extra
+        size = self.per_row * self._sizes(epoch)[batch] + self.extra
         slot = _slot(self.epochs, epoch, batch)
         for host in self.hosts:
             slot.send(host, ZEROS, self.sk.encrypt(np.zeros(size), executor=slot.executor,

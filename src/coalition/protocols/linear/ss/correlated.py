@@ -14,6 +14,9 @@ Triples per mini-batch ``B`` of rows (Mohassel & Zhang, "SecureML", §4.2): the 
 masked once, ``E = X − U`` opened at set-up and reused, because ``U`` only ever masks the same
 ``X``; each batch uses fresh ``V`` (masks the weights, forward ``X_B·w``), ``V'`` (masks the
 residual, backward ``X_B^T·d``) and a square pair ``(A, ΣA²)`` (masks ``z − t`` for the loss).
+With ``sigmoid: poly3`` each batch also gets elementwise Beaver material for ``z³``: a square
+pair ``(A_σ, A_σ²)`` (opens ``z − A_σ``, gives ``z²``) and a triple ``(B_σ, B_σ·A_σ)`` (opens
+``z² − B_σ``, gives ``z²·z``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from coalition.core.errors import CryptoError
+from coalition.core.errors import CryptoError, ProtocolError
 from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.linear.fixedpoint import Ring
 
@@ -45,6 +48,10 @@ class Purpose(IntEnum):
     INPUT = 8
     AW = 9
     SW = 10
+    SIG_A = 11
+    SIG_A2 = 12
+    SIG_B = 13
+    SIG_C = 14
 
 
 def new_seed() -> int:
@@ -85,35 +92,52 @@ class BatchTriples:
     zt: Ring  # (D,)
     a: Ring  # (B,)   square pair for the loss: s = Σ a²
     s: Ring  # ()
+    cubic: tuple[Ring, Ring, Ring, Ring] | None = None  # poly3: (A_σ, A_σ², B_σ, B_σ·A_σ)
 
 
 def party_triples(stream: ShareStream, epoch: int, batch: int, b: int, d: int, *,
-                  correction: dict[str, Ring] | None) -> BatchTriples:
+                  correction: dict[str, Ring] | None, cubic: bool = False) -> BatchTriples:
     """Party shares: all from the seed (party 0) or with the dealer's corrections (party 1)."""
 
     def part(p: Purpose, shape: tuple[int, ...]) -> Ring:
         return stream.ring(p, epoch, batch, shape=shape)
 
     def corrected(name: str, p: Purpose, shape: tuple[int, ...]) -> Ring:
-        return part(p, shape) if correction is None else correction[name]
+        if correction is None:
+            return part(p, shape)
+        value = correction.get(name) if isinstance(correction, dict) else None
+        if not isinstance(value, np.ndarray) or value.dtype != np.uint64 or value.shape != shape:
+            raise ProtocolError("malformed dealer correction", field=name)
+        return value
 
+    extra = None
+    if cubic:
+        extra = (part(Purpose.SIG_A, (b,)), corrected("sa2", Purpose.SIG_A2, (b,)),
+                 part(Purpose.SIG_B, (b,)), corrected("sc", Purpose.SIG_C, (b,)))
     return BatchTriples(v=part(Purpose.V, (d,)), z=corrected("z", Purpose.Z, (b,)),
                         vt=part(Purpose.VT, (b,)), zt=corrected("zt", Purpose.ZT, (d,)),
-                        a=part(Purpose.A, (b,)), s=corrected("s", Purpose.S, ()))
+                        a=part(Purpose.A, (b,)), s=corrected("s", Purpose.S, ()), cubic=extra)
 
 
 def dealer_corrections(s0: ShareStream, s1: ShareStream, u: Ring, rows: np.ndarray, *,
-                       epoch: int, batch: int) -> dict[str, Ring]:
+                       epoch: int, batch: int, cubic: bool = False) -> dict[str, Ring]:
     """Party 1's non-random shares for one batch, ``u`` the full mask matrix ``U0 + U1``."""
     b, d = len(rows), u.shape[1]
-    t0 = party_triples(s0, epoch, batch, b, d, correction=None)
+    t0 = party_triples(s0, epoch, batch, b, d, correction=None, cubic=cubic)
     v = t0.v + s1.ring(Purpose.V, epoch, batch, shape=(d,))
     vt = t0.vt + s1.ring(Purpose.VT, epoch, batch, shape=(b,))
     a = t0.a + s1.ring(Purpose.A, epoch, batch, shape=(b,))
     ub = u[rows]
     with np.errstate(over="ignore"):
-        return {"z": ub @ v - t0.z, "zt": ub.T @ vt - t0.zt,
-                "s": np.asarray(a @ a - t0.s, dtype=np.uint64)}
+        out = {"z": ub @ v - t0.z, "zt": ub.T @ vt - t0.zt,
+               "s": np.asarray(a @ a - t0.s, dtype=np.uint64)}
+        if t0.cubic is not None:
+            sa0, sa2_0, sb0, sc0 = t0.cubic
+            sa = sa0 + s1.ring(Purpose.SIG_A, epoch, batch, shape=(b,))
+            sb = sb0 + s1.ring(Purpose.SIG_B, epoch, batch, shape=(b,))
+            out["sa2"] = sa * sa - sa2_0
+            out["sc"] = sb * sa - sc0
+        return out
 
 
 def dw_pair(stream: ShareStream, epoch: int, d: int, correction: Ring | None

@@ -49,7 +49,8 @@ class TripleDealer:
         """Party 1's corrections for every batch of ``epoch``."""
         plan = batches(self.rows, self.params, epoch)
         return {
-            "batches": [dealer_corrections(self._s0, self._s1, self._u, rows, epoch=epoch, batch=j)
+            "batches": [dealer_corrections(self._s0, self._s1, self._u, rows, epoch=epoch,
+                                           batch=j, cubic=self.params.sigmoid == "poly3")
                         for j, rows in enumerate(plan)],
             "dw": dw_correction(self._s0, self._s1, epoch, self.width),
         }

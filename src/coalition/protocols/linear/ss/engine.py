@@ -10,6 +10,16 @@ each a simultaneous send of one message each way:
    non-zero) and the loss residual ``s = z − t``; open ``G = d − V'`` and ``e = s − A``;
    locally ``g = X_B^T d`` by Beaver, truncate, and the optimiser step on the weight shares.
 
+With ``sigmoid: poly3`` (``σ(z) ≈ 1/2 + c1·z + c3·z³``, :mod:`..sigmoid`) two more exchanges
+between 1 and 2 compute ``z³`` by elementwise Beaver multiplication (Beaver, CRYPTO 1991): open
+``e = z − A_σ``, then ``z² = e² + 2e·A_σ + A_σ²`` (truncated); open ``F = z² − B_σ``, then
+``z³ = e·z² + F·A_σ + B_σA_σ`` (truncated), and ``d = c1·z + c3·z³ − o``. Both openings are
+masked by fresh uniform ring elements; the truncated values stay below ``2^(3·log2|z| + 2f)``
+(``|z| ≤ 8``, ``f = 14``: 2^37), so each local truncation fails with probability below 2^-26.
+
+With ``averaging: epoch`` the weights returned are the mean of the last epoch's iterates
+(Polyak–Ruppert averaging, Polyak & Juditsky 1992): a running sum of shares, no exchange.
+
 Per epoch one more exchange opens ``Σ s²`` (the Taylor loss, ``log 2 − 1/2 + (z − 2y')²/8``
 with ``y' = 2y − 1``, equals the usual Taylor expansion ``log 2 − y'z/2 + z²/8``), and, for
 ``early_stop: weight_diff``, ``|Δw|²``.
@@ -34,6 +44,7 @@ from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.fixedpoint import Ring, decode, mul_public, truncate
 from coalition.protocols.linear.guard import check_loss, divergence
 from coalition.protocols.linear.optim import SharedOptimizer
+from coalition.protocols.linear.sigmoid import sigmoid_poly
 from coalition.protocols.linear.spec import LinearParams
 from coalition.protocols.linear.ss.correlated import Purpose, ShareStream, dw_pair, party_triples
 from coalition.protocols.linear.ss.spec import (
@@ -43,6 +54,8 @@ from coalition.protocols.linear.ss.spec import (
     OPEN_STATS,
     OPEN_W,
     OPEN_X,
+    OPEN_Z,
+    OPEN_Z2,
 )
 
 __all__ = ["EpochEnd", "EpochStart", "SSTrainer", "TrainHistory", "ring_value"]
@@ -83,7 +96,9 @@ class SSTrainer:
         self.p, self.i, self.peer, self.dealer = params, index, peer, dealer
         self.stream, self.x, self.offset, self.target = stream, x, offset, target
         self.opt = SharedOptimizer(params, reg_mask, index)
-        self.k = 0.25 if params.task == "logistic" else 1.0
+        _, c1, self.c3 = sigmoid_poly(params.sigmoid)
+        self.k = c1 if params.task == "logistic" else 1.0
+        self.cubic = params.task == "logistic" and params.sigmoid == "poly3"
         self.w: Ring = np.zeros(x.shape[1], dtype=np.uint64)
         self.history = TrainHistory()
         self.diverged: str | None = None
@@ -101,6 +116,7 @@ class SSTrainer:
             e_mine = self.x - u
             e = e_mine + ring_value(self._exchange(ctx, OPEN_X, e_mine), (n, d))
         prev_loss = math.inf
+        averaged = self.w
         for epoch, ectx in ctx.sub("epoch").iter(self.p.epochs):
             plan = batches(n, self.p, epoch)
             on_epoch_start(ectx, epoch)
@@ -108,13 +124,15 @@ class SSTrainer:
             if corr is not None and (not isinstance(corr, dict) or len(corr["batches"]) != len(plan)):
                 raise ProtocolError("dealer sent corrections for the wrong schedule")
             w_start = self.w.copy()
+            w_sum = np.zeros_like(self.w)
             loss_acc = np.zeros((), dtype=np.uint64)
             lr = self.p.lr_at(epoch)
             for j, bctx in ectx.sub("batch").iter(len(plan)):
                 rows = plan[j]
                 b = len(rows)
                 t = party_triples(self.stream, epoch, j, b, d,
-                              correction=None if corr is None else corr["batches"][j])
+                                  correction=None if corr is None else corr["batches"][j],
+                                  cubic=self.cubic)
                 eb, ub = e[rows], u[rows]
                 with np.errstate(over="ignore"):
                     f_mine = self.w - t.v
@@ -124,6 +142,8 @@ class SSTrainer:
                         z = z + eb @ fo
                     z = truncate(z, f, i)
                     resid = mul_public(z, self.k, i) - self.offset[rows]
+                    if t.cubic is not None:
+                        resid = resid + mul_public(self._cube(bctx, z, t.cubic), self.c3, i)
                     s = z - self.target[rows]
                     g_mine, el_mine = resid - t.vt, s - t.a
                     other = self._exchange(bctx, OPEN_D, [g_mine, el_mine])
@@ -138,6 +158,8 @@ class SSTrainer:
                         loss_acc = loss_acc + el @ el
                     grad = truncate(grad, f, i)
                 self.w = self.opt.step(self.w, grad, b, lr)
+                with np.errstate(over="ignore"):
+                    w_sum = w_sum + self.w
             keep = self._end_epoch(ectx, epoch, n=n, loss_acc=loss_acc, w_start=w_start,
                                    dw_corr=None if corr is None else corr["dw"],
                                    prev_loss=prev_loss)
@@ -146,9 +168,28 @@ class SSTrainer:
             # Raised after the keep bit went out, so the dealer stops instead of waiting.
             if self.diverged is not None:
                 check_loss(self.history.loss[-1], self.history.loss[:-1], epoch)
+            if self.p.averaging == "epoch":
+                averaged = mul_public(w_sum, 1.0 / len(plan), i)
             if not keep:
                 break
+        if self.p.averaging == "epoch":
+            return averaged
         return self.w
+
+    def _cube(self, ctx: Context, z: Ring, material: tuple[Ring, Ring, Ring, Ring]) -> Ring:
+        """Share of ``z³`` (fixed point) held by this party, by two elementwise Beaver steps."""
+        f, i = self.p.frac_bits, self.i
+        a, a2, bm, c = material
+        with np.errstate(over="ignore"):
+            mine = z - a
+            e = mine + ring_value(self._exchange(ctx, OPEN_Z, mine), z.shape)
+            sq = 2 * e * a + a2
+            if i == 0:
+                sq = sq + e * e
+            sq = truncate(sq, f, i)
+            mine = sq - bm
+            fo = mine + ring_value(self._exchange(ctx, OPEN_Z2, mine), z.shape)
+            return truncate(e * sq + fo * a + c, f, i)
 
     def _end_epoch(self, ctx: Context, epoch: int, *, n: int, loss_acc: Ring, w_start: Ring,
                    dw_corr: Ring | None, prev_loss: float) -> bool:

@@ -52,7 +52,7 @@ class SSGuest:
         if not ctx.hosts:
             raise ConfigError("protocol 'ss' needs at least one host")
         y = guest_labels(table, p.task)
-        scaler, xg = design(table, p.fit_intercept)
+        scaler, xg = design(table, p.fit_intercept, p.feature_clip)
         layout = collect_layout(ctx, table, xg.shape[1])
         order = [ctx.party, *ctx.hosts]
         cols = layout.columns(order)

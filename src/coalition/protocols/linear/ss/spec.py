@@ -19,6 +19,8 @@ __all__ = [
     "OPEN_STATS",
     "OPEN_W",
     "OPEN_X",
+    "OPEN_Z",
+    "OPEN_Z2",
     "PROCEED",
     "SEED",
     "WEIGHT_SHARE",
@@ -34,6 +36,8 @@ OPEN_X = MessageKey("ss_open_x", "party <-> party, once: share of E = X - U (n x
 OPEN_W = MessageKey("ss_open_w", "party <-> party, per batch: share of F = w - V (D)")
 OPEN_D = MessageKey("ss_open_d",
                     "party <-> party, per batch: [share of d - V' (B), share of s - A (B)]")
+OPEN_Z = MessageKey("ss_open_z", "party <-> party, per batch (poly3): share of z - A_s (B)")
+OPEN_Z2 = MessageKey("ss_open_z2", "party <-> party, per batch (poly3): share of z^2 - B_s (B)")
 OPEN_DW = MessageKey("ss_open_dw", "party <-> party, per epoch: share of dw - A_w (D)")
 OPEN_STATS = MessageKey("ss_open_stats",
                         "party <-> party, per epoch: shares of [sum s^2, |dw|^2] (2,)")
