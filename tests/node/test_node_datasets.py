@@ -86,6 +86,18 @@ def test_bad_csv_is_a_clear_422(env: NodeEnv, content: bytes, id_column: str, me
     assert "abc" not in r.text and "caf" not in r.text  # no data values in errors
 
 
+def test_a_column_of_id_numbers_some_ending_in_x_is_text(env: NodeEnv) -> None:
+    # GB 11643 ID numbers: 17 digits and a check character that may be X. The digit-only ones
+    # parse as numbers, yet the column is an identifier column, not numbers with stray text.
+    path = _csv(env, "ids.csv", b"id,id_number\n1,11010519491231002X\n2,110105194912310021\n")
+    r = _register(env, name="ids", kind="csv", id_column="id", location=path)
+    assert r.status_code == 201, r.text
+    assert {"name": "id_number", "type": "string"} in r.json()["columns"]
+    short = _csv(env, "short.csv", b"id,x\n1,123456789012345\n2,12345678901234X\n")
+    r = _register(env, name="short", kind="csv", id_column="id", location=short)
+    assert r.status_code == 422 and "mixes numbers and text" in r.json()["detail"]
+
+
 def test_missing_file_and_outside_data_dirs(env: NodeEnv, tmp_path: Path) -> None:
     r = _register(env, name="gone", kind="csv", id_column="id", location=str(_data(env) / "nope.csv"))
     assert r.status_code == 422 and r.json()["detail"] == "file not found"

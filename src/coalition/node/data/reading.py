@@ -101,6 +101,13 @@ def load_frame(kind: str, location: str, table: str | None, id_column: str,
     raise InputError("unknown dataset kind", kind=kind, kinds=list(KINDS))
 
 
+def _identifiers(numeric_looking: pd.Series) -> bool:
+    """Whether the number-like values of a text column are identifiers: digit strings of 16 or
+    more digits (beyond what a float holds exactly), as national ID numbers whose last character
+    may be ``X`` are. Such a column is text, not a numeric column with stray text."""
+    return bool(numeric_looking.astype(str).str.fullmatch(r"\d{16,}").all())
+
+
 def inspect_frame(frame: pd.DataFrame, id_column: str, label_column: str | None) -> Inspection:
     """Validate IDs, label and column types; return the schema and row count."""
     if id_column not in frame.columns:
@@ -121,8 +128,9 @@ def inspect_frame(frame: pd.DataFrame, id_column: str, label_column: str | None)
         if name == id_column or _type_name(frame[name]) != "string":
             continue
         present = frame[name].dropna()
-        numeric = int(pd.to_numeric(present, errors="coerce").notna().sum())
-        if 0 < numeric < len(present):
+        looks_numeric = pd.to_numeric(present, errors="coerce").notna()
+        numeric = int(looks_numeric.sum())
+        if 0 < numeric < len(present) and not _identifiers(present[looks_numeric]):
             raise InputError("column mixes numbers and text", column=str(name),
                              numeric=numeric, text=len(present) - numeric)
     columns = [{"name": str(c), "type": "string" if c == id_column else _type_name(frame[c])}
