@@ -34,9 +34,9 @@ pytest: install
 # Node processes started by the cluster tests keep their SQLite files (demo.cluster homes).
 PG_TESTS := tests/node tests/security/test_audit_chain.py tests/security/test_audit_duties.py \
             tests/security/test_authmodels_login.py tests/security/test_authmodels_models.py \
-            tests/security/test_policy_rules.py
+            tests/security/test_policy_rules.py tests/security/test_ledger_witness_nodes.py
 PG_SKIP  := --ignore=tests/node/test_jobs_cluster.py --ignore=tests/node/test_node_cluster.py \
-            --ignore=tests/node/test_serving_cluster.py
+            --ignore=tests/node/test_serving_cluster.py --ignore=tests/node/test_pir_services_cluster.py
 pytest-postgres: install
 	$(PY) tests/pg_cluster.py -- $(VENV)/bin/pytest -q -n auto --dist loadfile $(PG_TESTS) $(PG_SKIP)
 
