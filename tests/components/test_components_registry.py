@@ -21,7 +21,7 @@ from coalition.core import ConfigError, NotFoundError, Params, Role
 BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_secureboost",
             "homo_lr", "homo_nn", "evaluate", "predict", "feature_statistics",
             "feature_binning", "feature_selection",
-            "feature_transform", "feature_psi",
+            "feature_transform", "feature_psi", "data_union",
             "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3",
             "local_model", "hetero_lr_multiclass", "hetero_poisson"}
 

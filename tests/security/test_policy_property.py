@@ -83,6 +83,7 @@ CASES = [
     Case("feature_selection"), Case("feature_selection", {}, GUEST),
     Case("feature_transform"), Case("feature_transform", {}, GUEST),
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
+    Case("data_union"), Case("data_union", {}, GUEST),
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
     Case("feature_woe"), Case("feature_woe", {}, GUEST),
     Case("scorecard"), Case("scorecard", {}, GUEST),
@@ -133,6 +134,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target["inputs"] = {"woe": "woe.model", "lr": "lr.model"}
     elif case.component == "feature_psi":
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}
+    elif case.component == "data_union":
+        target["inputs"] = {"data": "read.data", "other": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}
     if case.component != "reader":

@@ -1,8 +1,8 @@
 """Components: declared parameters, inputs and outputs around a protocol; the one registry.
 
 Importing this package registers every built-in component in :data:`REGISTRY`
-(``reader``, ``psi``, ``data_split``, ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost``,
-``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
+(``reader``, ``psi``, ``data_split``, ``data_union``, ``hetero_lr``, ``hetero_linr``,
+``hetero_secureboost``, ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
 ``hetero_lr_multiclass``, ``hetero_poisson``). ``coalition component describe NAME`` prints a
@@ -11,6 +11,7 @@ component's declaration with its parameters as JSON Schema.
 
 from coalition.components import (
     data_split,
+    data_union,
     evaluate,
     feature_binning,
     feature_correlation,
@@ -71,6 +72,7 @@ __all__ = [
     "Report",
     "TaskContext",
     "data_split",
+    "data_union",
     "digest",
     "evaluate",
     "feature_binning",

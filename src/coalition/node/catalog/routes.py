@@ -30,7 +30,8 @@ Reader = Annotated[Principal, Depends(Require(Permission.JOBS_READ))]
 #: Palette categories by component name; a component not listed is under "other", so a new
 #: component (feature engineering, PSI/PIR services, ...) shows up without a console change.
 CATEGORIES: dict[str, str] = {
-    "reader": "data", "psi": "data", "data_split": "data", "verify3": "data",
+    "reader": "data", "psi": "data", "data_split": "data", "data_union": "data",
+    "verify3": "data",
     "hetero_lr": "vertical", "hetero_linr": "vertical", "hetero_secureboost": "vertical",
     "homo_lr": "horizontal", "homo_nn": "horizontal",
     "predict": "scoring", "evaluate": "scoring",
