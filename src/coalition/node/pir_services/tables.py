@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.node.db.base import Base
@@ -92,6 +92,6 @@ class PirBatchRow(Base):
     epoch: Mapped[str] = mapped_column(String(64))
     version: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float | None] = mapped_column(Float)
-    bytes_sent: Mapped[int | None] = mapped_column(Integer)
-    bytes_received: Mapped[int | None] = mapped_column(Integer)
+    bytes_sent: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_received: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[dt.datetime] = mapped_column(_TS, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.node.db.base import Base
@@ -60,7 +60,7 @@ class PsiRunRow(Base):
     wall_s: Mapped[float | None] = mapped_column(Float)
     input_rows: Mapped[int | None] = mapped_column(Integer)
     intersection_size: Mapped[int | None] = mapped_column(Integer)
-    wire_bytes: Mapped[int | None] = mapped_column(Integer)
+    wire_bytes: Mapped[int | None] = mapped_column(BigInteger)
     result_dataset: Mapped[str | None] = mapped_column(String(64))
     result_hash: Mapped[str | None] = mapped_column(String(64))
 
