@@ -1,5 +1,5 @@
 """The blinded OPRF of each crypto suite behind one interface (``standard``: edwards25519 and
-SHA-512, :mod:`coalition.crypto.oprf`; ``sm``: SM2 and SM3, :mod:`coalition.crypto.sm.oprf`).
+SHA-512; ``sm``: SM2 and SM3 — both :mod:`coalition.crypto.oprf`, bound to the suite).
 
 Both follow RFC 9497's OPRF mode 0x00 (blind, evaluate, finalize); see their modules for the
 deviations from the RFC's named suites. A protocol asks :func:`oprf_for` for its suite's OPRF and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -20,8 +21,6 @@ from coalition.compute.chunks import chunk_slices
 from coalition.core.context import Executor
 from coalition.core.errors import CryptoError
 from coalition.crypto import oprf as std
-from coalition.crypto.group import POINT_BYTES, validate_points
-from coalition.crypto.sm import oprf as sm
 from coalition.crypto.suite import CryptoSuite, primitives
 
 __all__ = ["Blinded", "OprfSuite", "oprf_for"]
@@ -30,27 +29,31 @@ U8 = npt.NDArray[np.uint8]
 _MIN_SPLIT = 256  # below this a process round trip costs more than the scalar multiplications
 
 
-def _std_key() -> bytes:
-    return std.OprfServerKey.generate().to_bytes()
+# Chunk functions of crypto.oprf bound to a suite with functools.partial (picklable, so an
+# executor can ship them); the suite's group checks every received element.
 
 
-def _std_blind_chunk(xs: Sequence[bytes]) -> tuple[list[bytes], U8]:
-    state, arr = std.blind(xs)
+def _key(suite: str) -> bytes:
+    return std.OprfServerKey.generate(suite).to_bytes()
+
+
+def _blind_chunk(suite: str, xs: Sequence[bytes]) -> tuple[list[bytes], U8]:
+    state, arr = std.blind(xs, suite=suite)
     return list(state.blinds), arr
 
 
-def _std_evaluate_chunk(args: tuple[bytes, U8]) -> U8:
+def _evaluate_chunk(suite: str, args: tuple[bytes, U8]) -> U8:
     key, points = args
-    return std.OprfServerKey(key).evaluate(points)
+    return std.OprfServerKey(key, suite).evaluate(points)
 
 
-def _std_evaluate_direct_chunk(args: tuple[bytes, Sequence[bytes]]) -> list[bytes]:
-    return std.evaluate_direct_chunk((*args, CryptoSuite.STANDARD.value))
+def _evaluate_direct_chunk(suite: str, args: tuple[bytes, Sequence[bytes]]) -> list[bytes]:
+    return std.evaluate_direct_chunk((*args, suite))
 
 
-def _std_unblind_chunk(args: tuple[Sequence[bytes], U8, Sequence[bytes]]) -> list[bytes]:
-    validate_points(args[1])
-    return std.unblind_chunk((*args, CryptoSuite.STANDARD.value))
+def _unblind_chunk(suite: str, args: tuple[Sequence[bytes], U8, Sequence[bytes]]) -> list[bytes]:
+    primitives(suite).group.validate_points(args[1])
+    return std.unblind_chunk((*args, suite))
 
 
 @dataclass(frozen=True)
@@ -134,16 +137,17 @@ class OprfSuite:
         return values
 
 
-_SUITES = {
-    CryptoSuite.STANDARD: OprfSuite(
-        name=CryptoSuite.STANDARD, element_bytes=POINT_BYTES, output_bytes=std.OUTPUT_BYTES,
-        generate_key=_std_key, blind_chunk=_std_blind_chunk, evaluate_chunk=_std_evaluate_chunk,
-        evaluate_direct_chunk=_std_evaluate_direct_chunk, unblind_chunk=_std_unblind_chunk),
-    CryptoSuite.SM: OprfSuite(
-        name=CryptoSuite.SM, element_bytes=sm.ELEMENT_BYTES, output_bytes=32,
-        generate_key=sm.generate_key, blind_chunk=sm.blind_chunk, evaluate_chunk=sm.evaluate_chunk,
-        evaluate_direct_chunk=sm.evaluate_direct_chunk, unblind_chunk=sm.unblind_chunk),
-}
+def _suite(suite: CryptoSuite) -> OprfSuite:
+    name = suite.value
+    return OprfSuite(
+        name=suite, element_bytes=std.point_bytes(name), output_bytes=std.output_bytes(name),
+        generate_key=partial(_key, name), blind_chunk=partial(_blind_chunk, name),
+        evaluate_chunk=partial(_evaluate_chunk, name),
+        evaluate_direct_chunk=partial(_evaluate_direct_chunk, name),
+        unblind_chunk=partial(_unblind_chunk, name))
+
+
+_SUITES = {suite: _suite(suite) for suite in CryptoSuite}
 
 
 def oprf_for(suite: CryptoSuite | str) -> OprfSuite:

@@ -9,7 +9,6 @@ import pytest
 from coalition.core import Party
 from coalition.crypto import group, oprf
 from coalition.crypto.oprf_suite import oprf_for
-from coalition.crypto.sm import oprf as sm_oprf
 from coalition.crypto.sm.hash_to_curve import hash_to_curve
 from coalition.crypto.sm.sm3 import sm3
 from coalition.protocols.verify3 import (
@@ -49,7 +48,7 @@ def _secrets_of(triples, suite):
         for x in oprf_inputs(canon):
             out.extend(_digests(x))
             out.append(group.hash_to_group(x, b"HashToGroup-" + oprf.CONTEXT) if suite == "standard"
-                       else hash_to_curve(x, b"HashToGroup-" + sm_oprf.CONTEXT))
+                       else hash_to_curve(x, b"HashToGroup-" + oprf.SM_CONTEXT))
     return out
 
 
