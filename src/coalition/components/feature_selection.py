@@ -2,7 +2,8 @@
 filter (issue 19; :mod:`coalition.protocols.feature.selection` says who learns what).
 
 Inputs per party: ``data`` (training rows), optional ``test_data`` (cut to the same columns)
-and, on the guest, the optional ``iv`` report of ``feature_binning``. Outputs: ``data`` (the
+and, on the guest, the optional ``iv`` report of ``feature_binning`` and ``correlation``
+report of ``feature_correlation`` (``cross_pearson_max``). Outputs: ``data`` (the
 selected columns), ``test_output`` (when ``test_data`` is wired), ``model`` (``{"keep": [...]}``,
 applied unchanged later by :func:`~coalition.protocols.feature.selection.select_columns`),
 ``report`` (``coalition.tables/1`` table ``selection``: feature, kept, reason, iv).
