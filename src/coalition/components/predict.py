@@ -2,10 +2,10 @@
 
 Works with the model parts of ``hetero_lr``, ``hetero_linr``, ``hetero_secureboost`` and
 ``scorecard`` (each party first encodes its raw rows with the part's WOE transform, then
-scores as ``hetero_lr``); each party loads its own part. Who learns what is each protocol's prediction step: linear models
-send the guest each host's partial scores ``w_h·x_h`` — with several hosts only masked values
-whose sum the guest can decode (pairwise masks agreed between hosts), with one host in the
-clear, and a host refuses parts with fewer features than its
+scores as ``hetero_lr``); each party loads its own part. Who learns what is each protocol's
+prediction step: linear models send the guest each host's partial scores ``w_h·x_h`` — with
+several hosts only masked values whose sum the guest can decode (pairwise masks agreed between
+hosts), with one host in the clear, and a host refuses parts with fewer features than its
 ``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
 sends the guest each host's go-left bits for its own splits. Hosts learn nothing. Only the
 guest gets the predictions.
