@@ -8,9 +8,10 @@ process in the same run, and ``params.max_abs_iv_error`` the largest difference 
 federated and the centralised IV over every host feature.
 
 ``fe.pipeline.default_credit``: guest and host, each in its own process over gRPC, run
-``feature_statistics`` → ``feature_binning`` → ``feature_selection`` (IV) → ``feature_woe`` →
-``hetero_lr`` (SS-LR, the guest as dealer) → ``scorecard`` → ``predict`` on a held-out 30 %
-(rows whose numeric ID ends in 0, 1 or 2: a public split, fine for a benchmark). ``auc`` is the
+``feature_statistics`` → ``feature_binning`` → ``feature_selection`` (IV) →
+``feature_woe`` → ``hetero_lr`` (SS-LR, the guest as dealer) → ``scorecard`` → ``predict`` on
+a held-out 30 % (rows whose numeric ID ends in 0, 1 or 2: a public split, fine for a
+benchmark). ``auc`` is the
 AUC of the scorecard's predictions, ``baseline_auc`` that of scikit-learn's
 ``LogisticRegression`` on the standardised raw joined features (same split, same run); ``ours``
 is the pipeline's wall time, the anchor the baseline's.

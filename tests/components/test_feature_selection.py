@@ -99,3 +99,43 @@ def test_host_refuses_drops_naming_columns_it_does_not_have():
     with pytest.raises(PartyFailure) as exc:
         run_parties({G: hostile_guest, H: main}, timeout=30)
     assert exc.value.party == H and isinstance(exc.value.error, ProtocolError)
+
+
+def test_cross_party_pearson_drops_the_lower_iv_feature_of_a_correlated_pair():
+    from coalition.components.feature_correlation import FeatureCorrelation
+
+    data = dict(zip((G, H), _tables(), strict=True))
+    arbiter = Party.arbiter("c")
+    cols = {G: ["g_noise", "g_twin", "g_signal"], H: ["h_signal", "h_noise"]}
+    rec = Recorder()
+
+    def role(party):
+        def main(ctx):
+            if party == arbiter:
+                FeatureCorrelation().run(TaskContext(ctx.sub("c"), "c", FeatureCorrelation.
+                                                     parse_params({}), {}))
+                return {}
+            bp = FeatureBinning.parse_params({"bins": 5, "key_bits": 1024,
+                                              "allow_insecure_key": True})
+            binned = FeatureBinning().run(TaskContext(ctx.sub("b"), "b", bp,
+                                                      {"data": data[party]}))
+            corr = FeatureCorrelation().run(TaskContext(
+                ctx.sub("c"), "c", FeatureCorrelation.parse_params({"columns": cols[party]}),
+                {"data": data[party]}))
+            inputs = {"data": data[party]}
+            if party == G:
+                inputs.update(iv=binned["report"], correlation=corr["report"])
+            sp = FeatureSelection.parse_params({"cross_pearson_max": 0.8})
+            return dict(FeatureSelection().run(TaskContext(ctx.sub("s"), "s", sp, inputs)))
+        return main
+
+    out = run_parties({G: role(G), H: role(H), arbiter: role(arbiter)}, wrap=rec.wrap,
+                      timeout=120)
+    [iv] = [t for t in out[G]["report"].content["tables"]]
+    guest_iv = {r[0]: r[3] for r in iv["rows"]}
+    g, h = _reasons(out[G]["report"]), _reasons(out[H]["report"])
+    # h_signal correlates with both guest twins above 0.8 and bins worse than them
+    assert h["h_signal"] == "cross_pearson" and h["h_noise"] == "kept"
+    assert g["g_twin"] == "kept" and g["g_signal"] == "kept" and guest_iv["g_twin"] > 0
+    [msg] = [m for m in rec.received_by(H) if m.key.endswith(IV_DROPS.name)]
+    assert msg.value() == {"drop": [], "correlated": ["h_signal"]}

@@ -52,8 +52,8 @@ def run_offline(rt: NodeRuntime, actor: str, *, model: str, version: int | None,
     scorer = guest_scorer(part)
     frame = reading.load_frame(ds.kind, ds.location, ds.table, ds.id_column)
     ids = [str(v) for v in frame[ds.id_column].tolist()]
-    X, _ = guest_rows(scorer, IndexSource(ds).bind(scorer.feature_names,
-                                                             categories=scorer.categories), ids, None)
+    lookup = IndexSource(ds).bind(scorer.feature_names, categories=scorer.categories)
+    X, _ = guest_rows(scorer, lookup, ids, None)
     job = f"offline-{secrets.token_hex(6)}"
     bound = (prepare_hosts(rt, job, row, scorer,
                            sources={o: {"dataset": d} for o, d in hosts.items()}, transient=True) if scorer.vertical else [])

@@ -9,8 +9,8 @@ values, numpy's linear interpolation, duplicates dropped) or ``equal_width`` (``
 intervals between min and max). Bin ``i`` holds ``edges[i-1] < x <= edges[i]`` (right-closed,
 as pandas' ``cut``); values beyond the training range fall in the first or last bin. Missing
 values have their own last bin. ``chimerge`` and ``monotonic`` (the label owner's columns
-only) merge fine quantile bins against the labels (:mod:`.supervised`). A constant column has one value bin; an all-missing column only
-the missing bin (both documented, not errors).
+only) merge fine quantile bins against the labels (:mod:`.supervised`). A constant column
+has one value bin; an all-missing column only the missing bin (both documented, not errors).
 
 Categorical columns (text or listed in ``categorical``): one bin per category with at least
 ``min_category_count`` training rows (sorted by category); rarer categories and categories

@@ -87,6 +87,9 @@ class SelectionParams(Params):
         "drop features with fewer distinct non-missing values"))
     pearson_max: float | None = Field(None, gt=0.0, le=1.0, description=(
         "drop own numeric features whose |Pearson r| with a kept one (higher IV first) exceeds this"))
+    cross_pearson_max: float | None = Field(None, gt=0.0, le=1.0, description=(
+        "guest: of a guest and a host feature whose |Pearson r| (feature_correlation's "
+        "report, the correlation input) exceeds this, drop the one with the lower IV"))
     manual_keep: tuple[str, ...] = Field((), description="always kept (overrides every filter)")
     manual_drop: tuple[str, ...] = Field((), description="always dropped")
 
