@@ -40,7 +40,7 @@ import pandas as pd
 from _common import emit, median_time
 
 from coalition.core.ids import Party, Role
-from coalition.demo.cluster import start_cluster
+from coalition.demo.cluster import Cluster, start_cluster
 from coalition.engine.direct.psi import PartyJob, free_port, mint_certs, run_local_pair
 from coalition.protocols.verify3 import VerificationTable, run_bank, run_telco
 from coalition.testing import run_parties
@@ -68,27 +68,25 @@ def protocol_only(root: Path, guest_file: Path, host_file: Path) -> float:
     return time.perf_counter() - start
 
 
-def node_run(root: Path, guest_file: Path, host_file: Path) -> dict[str, float]:
+def node_run(cluster: Cluster, guest_file: Path, host_file: Path) -> dict[str, float]:
     """Wall seconds of the same PSI as a node task (from its run record)."""
-    with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[root],
-                       fast_password_hashing=True) as cluster:
-        cluster.register_dataset("bank", "customers", guest_file, id_column="id")
-        cluster.register_dataset("telco", "subscribers", host_file, id_column="id")
-        cluster.grant("telco", "subscribers", to="bank", kinds=["psi"])
-        bank = cluster["bank"]
-        bank.call("POST", "/psi/tasks", json={
-            "name": "bench", "dataset": "customers", "key_column": "id", "partner": "telco",
-            "partner_dataset": "subscribers", "protocol": "kkrt"})
-        start = time.perf_counter()
-        run = bank.call("POST", "/psi/tasks/bench/run")
-        while run["finalised_at"] is None:
-            time.sleep(0.2)
-            run = bank.call("GET", f"/psi/runs/{run['id']}")
-        client_s = time.perf_counter() - start
-        if run["state"] != "succeeded":
-            raise SystemExit(f"node run {run['state']}: {run['error']}")
-        return {"wall_s": float(run["wall_s"]), "client_s": client_s,
-                "intersection": float(run["intersection_size"])}
+    cluster.register_dataset("bank", "customers", guest_file, id_column="id")
+    cluster.register_dataset("telco", "subscribers", host_file, id_column="id")
+    cluster.grant("telco", "subscribers", to="bank", kinds=["psi"])
+    bank = cluster["bank"]
+    bank.call("POST", "/psi/tasks", json={
+        "name": "bench", "dataset": "customers", "key_column": "id", "partner": "telco",
+        "partner_dataset": "subscribers", "protocol": "kkrt"})
+    start = time.perf_counter()
+    run = bank.call("POST", "/psi/tasks/bench/run")
+    while run["finalised_at"] is None:
+        time.sleep(0.2)
+        run = bank.call("GET", f"/psi/runs/{run['id']}")
+    client_s = time.perf_counter() - start
+    if run["state"] != "succeeded":
+        raise SystemExit(f"node run {run['state']}: {run['error']}")
+    return {"wall_s": float(run["wall_s"]), "client_s": client_s,
+            "intersection": float(run["intersection_size"])}
 
 
 PIR_ROWS = 100_000
@@ -135,42 +133,41 @@ def pir_protocol_only(frame: pd.DataFrame, batch: list[str], reps: int) -> float
     return statistics.median(times[1:])
 
 
-def pir_node_run(root: Path, data: Path, batch: list[str], reps: int) -> dict[str, float]:
+def pir_node_run(cluster: Cluster, data: Path, batch: list[str], reps: int
+                 ) -> dict[str, float]:
     """Client wall and server seconds of the batch through two node processes."""
-    with start_cluster(root / "pir-nodes", ("bank", "telco"), data_dirs=[root],
-                       fast_password_hashing=True) as cluster:
-        cluster.register_dataset("telco", "subscribers", data, id_column="msisdn")
-        cluster.grant("telco", "subscribers", to="bank", kinds=["pir"])
-        bank, telco = cluster["bank"], cluster["telco"]
-        start = time.perf_counter()
-        with telco.client(timeout=600) as api:
-            api.publish_pir_service({"name": "risk", "dataset": "subscribers",
-                                     "id_column": "msisdn", "columns": ["risk"],
-                                     "modes": ["download"]})
-        publish_s = time.perf_counter() - start
-        walls = []
-        with bank.client(timeout=600) as api:
-            for _ in range(reps + 1):  # the first batch downloads the table
-                start = time.perf_counter()
-                answer = api.pir_query("telco", "risk", batch)
-                walls.append(time.perf_counter() - start)
-        found = sum(r["found"] for r in answer["rows"])
-        if found != PIR_BATCH // 2:
-            raise SystemExit(f"PIR through nodes found {found}, expected {PIR_BATCH // 2}")
-        served = telco.call("GET", "/pir/batches", params={"side": "provider"})
-        server_s = [float(b["seconds"]) for b in served if b["state"] == "ok"]
-        return {"wall_s": statistics.median(walls[1:]), "first_s": walls[0],
-                "server_s": statistics.median(server_s[: reps]), "publish_s": publish_s}
+    cluster.register_dataset("telco", "pir_subscribers", data, id_column="msisdn")
+    cluster.grant("telco", "pir_subscribers", to="bank", kinds=["pir"])
+    bank, telco = cluster["bank"], cluster["telco"]
+    start = time.perf_counter()
+    with telco.client(timeout=600) as api:
+        api.publish_pir_service({"name": "risk", "dataset": "pir_subscribers",
+                                 "id_column": "msisdn", "columns": ["risk"],
+                                 "modes": ["download"]})
+    publish_s = time.perf_counter() - start
+    walls = []
+    with bank.client(timeout=600) as api:
+        for _ in range(reps + 1):  # the first batch downloads the table
+            start = time.perf_counter()
+            answer = api.pir_query("telco", "risk", batch)
+            walls.append(time.perf_counter() - start)
+    found = sum(r["found"] for r in answer["rows"])
+    if found != PIR_BATCH // 2:
+        raise SystemExit(f"PIR through nodes found {found}, expected {PIR_BATCH // 2}")
+    served = telco.call("GET", "/pir/batches", params={"side": "provider"})
+    server_s = [float(b["seconds"]) for b in served if b["state"] == "ok"]
+    return {"wall_s": statistics.median(walls[1:]), "first_s": walls[0],
+            "server_s": statistics.median(server_s[: reps]), "publish_s": publish_s}
 
 
-def pir_batch(root: Path, reps: int = 3) -> None:
+def pir_batch(root: Path, cluster: Cluster, reps: int = 3) -> None:
     """``services.pir.batch`` (see module docstring)."""
     frame = _pir_rows(PIR_ROWS)
     data = root / "pir.csv"
     frame.to_csv(data, index=False)
     batch = _pir_batch(frame["msisdn"].tolist())
     anchor = pir_protocol_only(frame, batch, reps)
-    node = pir_node_run(root, data, batch, reps)
+    node = pir_node_run(cluster, data, batch, reps)
     emit("services.pir.batch", unit="s", ours=round(node["wall_s"], 3),
          anchor="protocol-only (pir roles on the in-memory hub, same rows and batch, same run)",
          anchor_value=round(anchor, 3), higher_is_better=False,
@@ -182,26 +179,34 @@ def pir_batch(root: Path, reps: int = 3) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="100k x 100k only (≤ 3 minutes)")
+    ap.add_argument("--quick", action="store_true",
+                    help="PSI 100k x 100k, PIR 100k rows, verify3 against 5,000 records "
+                         "(≤ 3 minutes)")
     ap.add_argument("--only", choices=("psi", "pir", "verify3"), default=None,
                     help="one figure only")
     args = ap.parse_args()
-    if args.only in (None, "pir"):
-        with tempfile.TemporaryDirectory(prefix="bench-services-pir-") as tmp:
-            pir_batch(Path(tmp).resolve())
-    if args.only in (None, "verify3"):
-        verify3_batch(records=5_000 if args.quick else 100_000)
-    if args.only in ("pir", "verify3"):
-        return
-    n = 100_000
     with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:
         root = Path(tmp).resolve()
-        guest, host = _sets(n)
-        guest_file, host_file = root / "guest.csv", root / "host.csv"
-        pd.DataFrame({"id": guest}).to_csv(guest_file, index=False)
-        pd.DataFrame({"id": host}).to_csv(host_file, index=False)
-        anchor = protocol_only(root, guest_file, host_file)
-        node = node_run(root, guest_file, host_file)
+        # one pair of node processes serves every figure (each starts in ~10-30 s)
+        with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[root],
+                           fast_password_hashing=True) as cluster:
+            if args.only in (None, "pir"):
+                pir_batch(root, cluster, reps=2 if args.quick else 3)
+            if args.only in (None, "verify3"):
+                verify3_batch(root, cluster, records=5_000 if args.quick else 100_000)
+            if args.only in (None, "psi"):
+                psi_100k(root, cluster)
+
+
+def psi_100k(root: Path, cluster: Cluster) -> None:
+    """``services.psi.100k`` (see the module docstring)."""
+    n = 100_000
+    guest, host = _sets(n)
+    guest_file, host_file = root / "guest.csv", root / "host.csv"
+    pd.DataFrame({"id": guest}).to_csv(guest_file, index=False)
+    pd.DataFrame({"id": host}).to_csv(host_file, index=False)
+    anchor = protocol_only(root, guest_file, host_file)
+    node = node_run(cluster, guest_file, host_file)
     emit("services.psi.100k", unit="s", ours=round(node["wall_s"], 2),
          anchor="protocol-only (engine.direct.psi, same sets, same run)",
          anchor_value=round(anchor, 2), higher_is_better=False,
@@ -210,13 +215,12 @@ def main() -> None:
          client_wall_s=round(node["client_s"], 2), intersection=int(node["intersection"]))
 
 
-
 def _people(n: int) -> list[tuple[str, str, str]]:
     return [(f"138{i:08d}", f"Name {secrets.token_hex(3)}", f"{secrets.randbits(60):018d}")
             for i in range(n)]
 
 
-def verify3_batch(*, records: int, triples: int = 1_000) -> None:
+def verify3_batch(root: Path, cluster: Cluster, *, records: int, triples: int = 1_000) -> None:
     """``services.verify3.batch``: see the module docstring."""
     people = _people(records)
     # a quarter all-match, a quarter wrong name, a quarter wrong ID, a quarter unknown phone
@@ -226,33 +230,29 @@ def verify3_batch(*, records: int, triples: int = 1_000) -> None:
         kind = i % 4
         batch.append([phone if kind < 3 else f"139{i:08d}", name if kind != 1 else "Someone",
                       id_no if kind != 2 else "0"])
-    with tempfile.TemporaryDirectory(prefix="bench-verify3-") as tmp:
-        root = Path(tmp).resolve()
-        src = root / "subscribers.csv"
-        pd.DataFrame(people, columns=["phone", "name", "id_number"]).to_csv(src, index=False)
-        table = VerificationTable.build(people)
-        bank_p, telco_p = Party.guest("bank"), Party.host("telco")
+    src = root / "verify3.csv"
+    pd.DataFrame(people, columns=["phone", "name", "id_number"]).to_csv(src, index=False)
+    table = VerificationTable.build(people)
+    bank_p, telco_p = Party.guest("bank"), Party.host("telco")
 
-        def direct() -> None:
-            run_parties({bank_p: lambda ctx: run_bank(ctx, batch,
-                                                      cached=(table.manifest, table.tags)),
-                         telco_p: lambda ctx: run_telco(ctx, table)}, timeout=120)
+    def direct() -> None:
+        run_parties({bank_p: lambda ctx: run_bank(ctx, batch,
+                                                  cached=(table.manifest, table.tags)),
+                     telco_p: lambda ctx: run_telco(ctx, table)}, timeout=120)
 
-        anchor = median_time(direct, reps=3, warmup=1)
-        with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[root],
-                           fast_password_hashing=True) as cluster:
-            cluster.register_dataset("telco", "subscribers", src, id_column="id_number")
-            cluster.grant("telco", "subscribers", to="bank", kinds=["verify3"])
-            start = time.perf_counter()
-            made = cluster["telco"].call("POST", "/verify3/services", json={
-                "name": "kyc", "dataset": "subscribers"})
-            publish_s = time.perf_counter() - start
-            body = {"partner": "telco", "service": "kyc", "triples": batch}
-            start = time.perf_counter()
-            first = cluster["bank"].call("POST", "/verify3/query", json=body)
-            first_s = time.perf_counter() - start
-            ours = median_time(lambda: cluster["bank"].call("POST", "/verify3/query", json=body),
-                               reps=3, warmup=0)
+    anchor = median_time(direct, reps=3, warmup=1)
+    cluster.register_dataset("telco", "v3_subscribers", src, id_column="id_number")
+    cluster.grant("telco", "v3_subscribers", to="bank", kinds=["verify3"])
+    start = time.perf_counter()
+    made = cluster["telco"].call("POST", "/verify3/services", json={
+        "name": "kyc", "dataset": "v3_subscribers"})
+    publish_s = time.perf_counter() - start
+    body = {"partner": "telco", "service": "kyc", "triples": batch}
+    start = time.perf_counter()
+    first = cluster["bank"].call("POST", "/verify3/query", json=body)
+    first_s = time.perf_counter() - start
+    ours = median_time(lambda: cluster["bank"].call("POST", "/verify3/query", json=body),
+                       reps=3, warmup=0)
     found = sum(r["phone_found"] for r in first["results"])
     matched = sum(r["name_match"] and r["id_match"] for r in first["results"])
     if (found, matched) != (3 * triples // 4, triples // 4):

@@ -4,7 +4,7 @@ import logging
 
 import pandas as pd
 
-from coalition.components import Dataset
+from coalition.components import Dataset, Environment
 from coalition.components.psi import Psi
 from coalition.core import Party
 
@@ -44,3 +44,29 @@ def test_bytes_on_the_wire_are_reported_and_agree_between_the_parties(run_compon
     # every encoded payload one party sends is one the other receives
     assert mg["bytes_sent"] == mh["bytes_received"] > 50 * 32
     assert mh["bytes_sent"] == mg["bytes_received"] > 65 * 32
+
+
+def test_oprf_keeps_tables_between_runs_and_sends_only_the_delta(run_component, tmp_path):
+    """With a node state folder, a second OPRF run sends only added values and tombstones."""
+    g = Dataset(pd.DataFrame({"id": [f"p{i}" for i in range(0, 300, 7)], "x": 1.0}), "id")
+    host_ids = [f"p{i}" for i in range(2000)]
+    env = Environment(state_dir=tmp_path)
+    params = {G: {"protocol": "oprf"}, H: {"protocol": "oprf"}}
+
+    def run(ids: list[str]) -> tuple[dict[str, float], dict[str, float], set[str]]:
+        h = Dataset(pd.DataFrame({"id": ids, "z": 2.0}), "id")
+        out = run_component(Psi, params, {G: {"data": g}, H: {"data": h}}, env=env)
+        return (out[G]["metrics"].values, out[H]["metrics"].values,
+                set(out[G]["data"].frame["id"]))
+
+    first_g, first_h, first_ids = run(host_ids)
+    assert first_g["oprf_table_delta"] == 0.0 and first_h["oprf_table_added"] == 2000
+    changed = [i for i in host_ids if i not in {"p7", "p14"}] + ["p2100", "p2200"]
+    second_g, second_h, second_ids = run(changed)
+    assert second_g["oprf_table_delta"] == 1.0
+    assert (second_h["oprf_table_added"], second_h["oprf_table_removed"],
+            second_h["oprf_table_reused"]) == (2.0, 2.0, 1998.0)
+    assert first_ids - second_ids == {"p7", "p14"} and second_ids <= set(changed)
+    assert second_ids == set(g.frame["id"]) & set(changed)
+    # the table is 2,000 12-byte values the first time; the delta is four of them
+    assert second_h["bytes_sent"] < first_h["bytes_sent"] - 2000 * 12 + 1000

@@ -27,6 +27,8 @@ PASSWORD = "correct-horse-battery"
 BANK_IDS = [f"p{i:04d}" for i in range(0, 120)]
 TELCO_IDS = [f"p{i:04d}" for i in range(60, 200)]
 SHARED = sorted(set(BANK_IDS) & set(TELCO_IDS))
+BIG_IDS = [f"p{i:04d}" for i in range(40, 5040)]  # the telco's large table for OPRF-PSI
+DATA: dict[str, Path] = {}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         made.register_dataset("bank", "customers", data / "bank.csv", id_column="phone")
         made.register_dataset("telco", "subscribers", data / "telco.csv", id_column="msisdn")
         made.grant("telco", "subscribers", to="bank", kinds=["psi"])
+        DATA["big"] = data / "telco_big.csv"
+        pd.DataFrame({"msisdn": BIG_IDS, "usage": 1}).to_csv(DATA["big"], index=False)
+        made.register_dataset("telco", "all_subscribers", DATA["big"], id_column="msisdn")
+        made.grant("telco", "all_subscribers", to="bank", kinds=["psi"])
         for role in ("operator", "data_scientist"):
             made["bank"].call("POST", "/users", json={"username": role, "role": role,
                                                      "password": PASSWORD})
@@ -185,3 +191,38 @@ def test_schedule_runs_again_after_a_restart(cluster: Cluster) -> None:
     assert new[0]["result_hash"] == first[0]["result_hash"]  # same sets, same intersection
     bank.call("DELETE", f"/psi/schedules/{schedule['id']}")
     assert bank.call("GET", "/psi/schedules") == []
+
+
+def test_periodic_oprf_psi_sends_only_the_delta_on_the_scheduled_run(cluster: Cluster) -> None:
+    """Run now (the full PRF table crosses), the telco's table changes, then the schedule's
+    run sends only the added values and tombstones: fewer bytes, the right intersection."""
+    bank = cluster["bank"]
+    bank.call("POST", "/psi/tasks", json={
+        "name": "unbalanced", "dataset": "customers", "key_column": "phone",
+        "partner": "telco", "partner_dataset": "all_subscribers",
+        "partner_key_column": "msisdn", "protocol": "oprf"})
+    first = _wait(bank, bank.call("POST", "/psi/tasks/unbalanced/run")["id"])
+    assert first["state"] == "succeeded", first
+    assert first["intersection_size"] == len(set(BANK_IDS) & set(BIG_IDS))
+    changed = [i for i in BIG_IDS if i not in {"p0050", "p0051"}] + ["p0001", "p0002"]
+    pd.DataFrame({"msisdn": changed, "usage": 1}).to_csv(DATA["big"], index=False)
+    schedule = bank.call("POST", "/psi/tasks/unbalanced/schedules",
+                         json={"cron": "* * * * * */5"})
+
+    def scheduled() -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = bank.call("GET", "/psi/runs",
+                                               params={"task": "unbalanced"})
+        return sorted((r for r in runs if r["started_by"] == f"schedule:{schedule['id']}"),
+                      key=lambda r: r["id"])
+
+    end = time.monotonic() + 120
+    try:
+        while not scheduled() and time.monotonic() < end:
+            time.sleep(0.5)
+    finally:  # one scheduled run is enough (a later one would reuse its cached outputs)
+        bank.call("DELETE", f"/psi/schedules/{schedule['id']}")
+    second = _wait(bank, scheduled()[0]["id"])
+    assert second["state"] == "succeeded", second
+    assert second["intersection_size"] == len(set(BANK_IDS) & set(changed))
+    # the first run carried the telco's 5,000 12-byte PRF values; the delta carries four
+    assert first["wire_bytes"] - second["wire_bytes"] > 5000 * 12 - 1000

@@ -91,3 +91,23 @@ def test_task_fields_are_checked_before_anything_is_proposed(pair: tuple[Node, N
         assert r.status_code in (404, 422), (bad, r.text)
     assert not repo.read(bank.rt, lambda db: [j for j in repo.list_jobs(db)
                                              if j.name in ("psi-p3", "psi-p4")])
+
+
+def test_kept_oprf_state_is_scoped_by_partner_organisation_not_party_name(
+        pair: tuple[Node, Node]) -> None:
+    """An initiator who names its party after another partner ("bank") still reaches only the
+    folder of its own organisation: the host's kept OPRF key and table for bank stay bank's."""
+    from types import SimpleNamespace
+
+    from coalition.core.ids import Party
+    from coalition.node.jobs.local import state_dir_for
+
+    _, telco = pair
+    host, guest = Party.host("telco"), Party.guest("bank")
+    node = SimpleNamespace(parties=[guest, host])
+    honest = SimpleNamespace(sites={str(guest): "bank", str(host): "telco"})
+    impostor = SimpleNamespace(sites={str(guest): "mallory", str(host): "telco"})
+    mine = state_dir_for(telco.rt, honest, node, host)  # type: ignore[arg-type]
+    theirs = state_dir_for(telco.rt, impostor, node, host)  # type: ignore[arg-type]
+    assert mine != theirs
+    assert mine.parent == theirs.parent == telco.rt.settings.home / "state" / "host-telco"

@@ -96,6 +96,10 @@ class Environment:
     #: A host refuses to send partial scores of a linear part with fewer features than this
     #: (the node's ``policy_min_serving_features``; see ``coalition.protocols.linear.predict``).
     policy_min_serving_features: int = 2
+    #: A folder the party's node keeps between runs for protocol state (OPRF-PSI's PRF table
+    #: and its copy of a partner's table), already scoped by the node to the authenticated
+    #: partner organisations of the task; None in standalone runs (nothing is kept).
+    state_dir: Path | None = None
 
 
 @dataclass

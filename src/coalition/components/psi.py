@@ -6,12 +6,23 @@ aligned rows for the vertical tasks that follow. Who learns what is the protocol
 learns the shared IDs and the other parties' set sizes, nothing about IDs outside the
 intersection. The output keeps this party's rows of the shared IDs, in the one order all
 parties agree on (ascending canonical ID), so row ``i`` is the same entity everywhere.
+
+Periodic unbalanced PSI (``protocol: oprf``) on a node keeps state between runs in the folder
+the node gives the party (:attr:`~coalition.components.Environment.state_dir`, scoped to the
+partner organisations): the host its PRF table (PRF evaluated for new IDs only), the guest its
+copy of the host's table, so a later run sends only the added values and tombstones
+(:mod:`coalition.protocols.psi.oprf.cache`). A delta tells the guest nothing the two full
+tables would not (it could diff them itself). Standalone runs keep nothing.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 from pydantic import model_validator
@@ -22,7 +33,16 @@ from coalition.components.registry import register
 from coalition.core.context import Context
 from coalition.core.ids import Role
 from coalition.core.params import ParamConflict
-from coalition.protocols.psi import Delivery, PsiParams, PsiResult, run_guest, run_host
+from coalition.protocols.psi import (
+    ClientTableCache,
+    Delivery,
+    PrfTable,
+    PsiParams,
+    PsiProtocol,
+    PsiResult,
+    run_guest,
+    run_host,
+)
 from coalition.protocols.psi.canonical import Canonicaliser
 
 __all__ = ["Psi", "PsiComponentParams"]
@@ -66,7 +86,11 @@ class Psi(Component):
         data = ctx.dataset("data")
         params = ctx.params_as(PsiComponentParams)
         ids: list[str] = data.frame[data.id_column].astype(str).tolist()
-        result = _RUN[ctx.role](ctx.comm, ids, PsiParams.parse(params.model_dump()))
+        psi_params = PsiParams.parse(params.model_dump())
+        if psi_params.protocol == PsiProtocol.OPRF and ctx.env.state_dir is not None:
+            result = _run_oprf_kept(ctx, ids, psi_params, ctx.env.state_dir, data.id_column)
+        else:
+            result = _RUN[ctx.role](ctx.comm, ids, psi_params)
         aligned = data.with_frame(result.select(data.frame))
         if result.size == 0:
             # Not an error (the parties may simply share no customers) but every vertical task
@@ -79,7 +103,49 @@ class Psi(Component):
                    "bytes_sent": float(result.summary.bytes_sent),
                    "bytes_received": float(result.summary.bytes_received)}
         metrics.update(_duplicate_counts(data, ctx.task))
+        metrics.update(_table_metrics(result))
         return {"data": aligned, "metrics": Metrics(metrics)}
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (two runs with one partner never interleave writes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_oprf_kept(ctx: TaskContext, ids: list[str], params: PsiParams, state: Path,
+                   id_column: str) -> PsiResult:
+    """OPRF-PSI with the party's kept table (host) or kept copy of it (guest)."""
+    root = state / "psi-oprf"
+    if ctx.role == Role.HOST:
+        # one table per ID column, suite and width: a change of any starts a new epoch
+        name = hashlib.sha256(f"{id_column}|{params.suite.value}|{params.oprf_prf_bytes}"
+                              .encode()).hexdigest()[:16]
+        with _locked(root / f"server-{name}.lock"):
+            table = PrfTable(root / "server" / name, prf_bytes=params.oprf_prf_bytes,
+                             suite=params.suite)
+            return run_host(ctx.comm, ids, params, prf_table=table)
+    with _locked(root / "client.lock"):
+        return run_guest(ctx.comm, ids, params, table_cache=ClientTableCache(root / "client"))
+
+
+def _table_metrics(result: PsiResult) -> dict[str, float]:
+    """OPRF table bookkeeping: the host's sync counts, the guest's full or delta transfer."""
+    extra = result.summary.extra
+    out: dict[str, float] = {}
+    sync = extra.get("table_sync")
+    if isinstance(sync, dict):
+        out.update({f"oprf_table_{k}": float(sync[k]) for k in ("added", "removed", "reused")})
+    mode = extra.get("table_mode")
+    if mode is not None:
+        out["oprf_table_delta"] = 1.0 if mode == "delta" else 0.0
+    return out
 
 
 def _duplicate_counts(data: Dataset, task: str) -> dict[str, float]:

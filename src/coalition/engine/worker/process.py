@@ -91,14 +91,16 @@ def _trust(trust: WorkerTrust) -> Trust:
                  {Party.parse(p): pem.encode() for p, pem in trust.peer_roots.items()})
 
 
-def _environment(datasets: Mapping[str, Path], min_serving_features: int) -> Environment:
+def _environment(datasets: Mapping[str, Path], min_serving_features: int,
+                 state_dir: Path | None = None) -> Environment:
     def resolve(name: str) -> Path:
         if name not in datasets:
             raise InputError("dataset not resolved by the node for this task", dataset=name)
         return datasets[name]
 
     # The node's policy_min_serving_features reaches the predict component (issue 16, #19).
-    return Environment(resolve, policy_min_serving_features=min_serving_features)
+    return Environment(resolve, policy_min_serving_features=min_serving_features,
+                       state_dir=state_dir)
 
 
 class Traffic:
@@ -142,7 +144,8 @@ def execute(spec: WorkerSpec, traffic: Traffic | None = None) -> None:
                                timeout=spec.timeout, metrics=_StdoutMetrics(),
                                executor=executor,
                                wrap=traffic.wrap) as ctx:
-            env = _environment(spec.datasets, spec.policy_min_serving_features)
+            env = _environment(spec.datasets, spec.policy_min_serving_features,
+                               spec.state_dir)
             outputs = run_role(node, party, inputs, env, ctx)
     finally:
         executor.shutdown()

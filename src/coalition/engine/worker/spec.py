@@ -105,6 +105,9 @@ class WorkerSpec(_Strict):
     timeout: float = Field(gt=0)  # seconds a receive may wait
     parent_pid: int  # the launcher: the worker ends itself when this process is gone
     policy_min_serving_features: int = Field(default=2, ge=1)
+    # Protocol state kept between runs (OPRF-PSI tables), scoped by the node to the task's
+    # partner organisations; None: nothing is kept.
+    state_dir: Path | None = None
     # The executor of the role's heavy maps (the node's compute_* settings; never the job's).
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
 

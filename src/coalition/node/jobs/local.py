@@ -8,6 +8,9 @@ Layout under the node home::
     jobs/<job>/keys/<role>-<name>.{key,crt} per-job party key and certificate (:mod:`.certs`)
     jobs/<job>/work/<task>.<role>-<name>.json   the worker's spec (a WorkerSpec)
     jobs/<job>/inputs/<dataset>.parquet     SQL datasets exported for the reader
+    state/<role>-<name>/<partners>/         protocol state kept between jobs (OPRF-PSI PRF
+                                            tables and copies of partners' tables), one
+                                            folder per set of partner organisations
 
 Cache keys stay on this node (they are digests of its data): the initiator only learns, per
 party, whether the key hit. A task's worker starts at most once per (job, task, party),
@@ -23,6 +26,7 @@ coalition.engine.worker SPEC``, reading back the worker's typed stdout lines.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -64,7 +68,7 @@ from coalition.node.partners.directory import get_partner
 from coalition.node.runtime import NodeRuntime
 from coalition.transport.tls import cert_fingerprint
 
-__all__ = ["dataset_refs", "launch", "local_parties", "prepare", "store_for"]
+__all__ = ["dataset_refs", "launch", "local_parties", "prepare", "state_dir_for", "store_for"]
 
 log = logging.getLogger("coalition.node.jobs")
 
@@ -72,6 +76,18 @@ log = logging.getLogger("coalition.node.jobs")
 def store_for(rt: NodeRuntime, party: Party) -> ArtifactStore:
     """The party's artifact store on this node."""
     return ArtifactStore(rt.settings.home / "artifacts" / f"{party.role.value}-{party.name}")
+
+
+def state_dir_for(rt: NodeRuntime, job: JobRow, node: TaskNode, party: Party) -> Path:
+    """Where ``party`` keeps protocol state between jobs with this task's partners.
+
+    Scoped by the *organisations* the job's sites bind the other parties to (checked at
+    consent against their certificates), not by party names an initiator chooses: one
+    partner's OPRF key and table can never be reached from a job with another partner.
+    """
+    orgs = sorted({job.sites[str(p)] for p in node.parties if p != party})
+    scope = hashlib.sha256("\n".join(orgs).encode()).hexdigest()[:24]
+    return rt.settings.home / "state" / f"{party.role.value}-{party.name}" / scope
 
 
 def local_parties(rt: NodeRuntime, job: JobRow, node: TaskNode) -> list[Party]:
@@ -161,6 +177,7 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
                           peer_roots=org_certs),
         timeout=job.timeout_s, parent_pid=os.getpid(),
         policy_min_serving_features=rt.settings.policy_min_serving_features,
+        state_dir=state_dir_for(rt, job, node, party),
         compute=ComputeSpec(backend=rt.settings.compute_backend,
                             workers=rt.settings.compute_workers,
                             ray_address=rt.settings.compute_ray_address),

@@ -194,6 +194,10 @@ class ClientTableCache:
         with np.load(f, allow_pickle=False) as d:
             return str(d["epoch"]), int(d["version"]), d["table"]
 
+    def forget(self, server: str) -> None:
+        """Drop ``server``'s copy (the next run asks for the full table)."""
+        self._file(server).unlink(missing_ok=True)
+
     def store(self, server: str, epoch: str, version: int, table: U8) -> None:
         """Keep ``table`` (sorted) as ``server``'s state ``(epoch, version)``."""
         self.path.mkdir(parents=True, exist_ok=True)

@@ -75,6 +75,8 @@ def _receive_table(s: Session, host_name: str, cache: ClientTableCache | None,
         s.extra["table_delta"] = {"added": int(added.shape[0]), "removed": int(removed.shape[0])}
     table = table[np.argsort(as_keys(table), kind="stable")] if table.shape[0] else table
     if table.shape[0] != int(info["n_total"]):
+        if cache is not None:  # a copy that no longer patches cleanly: start over next run
+            cache.forget(host_name)
         raise ProtocolError("table size differs from the server's", peer=str(host),
                             expected=int(info["n_total"]), got=int(table.shape[0]))
     s.extra["table_mode"] = info["mode"]
