@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from nodekit import NodeEnv, make_env
 
+from coalition.core.errors import NotFoundError
 from coalition.node.auth.permissions import UserRole
 from coalition.node.pir_services import provider, schedules, services
 from coalition.node.pir_services.tables import PirQuotaRow, PirUsageRow
@@ -102,3 +103,27 @@ def test_quota_per_partner_and_api_key_per_epoch(env: NodeEnv) -> None:
     with env.rt.db.session() as db:
         rows = sorted((u.api_key, u.epoch, u.used) for u in db.query(PirUsageRow).all())
     assert rows == [("k1", "e1", 16), ("k2", "e1", 64), ("k2", "e2", 32)]
+
+
+def test_withdraw_deletes_the_table_and_quotas_keeps_records(env: NodeEnv) -> None:
+    r = env.client.post("/api/v1/pir/services", headers=env.auth(UserRole.DATA_SCIENTIST),
+                        json={**SERVICE, "name": "old", "cron": None})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    table_dir = services.folder(env.rt, made["id"])
+    assert table_dir.is_dir()
+    assert env.client.delete("/api/v1/pir/services/old",
+                             headers=env.auth(UserRole.AUDITOR)).status_code == 403
+    r = env.client.delete("/api/v1/pir/services/old", headers=env.auth(UserRole.DATA_SCIENTIST))
+    assert r.status_code == 200 and r.json()["id"] == made["id"]
+    assert not table_dir.exists()  # the table and its keys are gone
+    assert "old" not in {s["name"] for s in services.list_services(env.rt)}
+    with env.rt.db.session() as db:
+        assert db.query(PirQuotaRow).filter_by(service_id=made["id"]).count() == 0
+        with pytest.raises(NotFoundError):  # what a partner's query meets from now on
+            services.get_service(db, "old")
+    assert env.client.delete("/api/v1/pir/services/old",
+                             headers=env.auth(UserRole.DATA_SCIENTIST)).status_code == 404
+    events = env.client.get("/api/v1/audit/events", headers=env.auth(UserRole.AUDITOR),
+                            params={"kind": "pir.service_withdrawn"}).json()
+    assert [e["details"]["name"] for e in events] == ["old"]

@@ -184,6 +184,26 @@ def test_quota_refuses_on_both_sides_and_a_rebuild_starts_a_new_epoch(pair: Pair
     assert 'coalition_verify3_evaluations_total{side="served"}' in metrics
 
 
+def test_a_withdrawn_service_refuses_the_partner_and_keeps_its_records(pair: Pair) -> None:
+    _publish(pair, "kyc-gone", None)
+    body = {"partner": "telco", "service": "kyc-gone", "triples": [list(CASES[0][0])]}
+    bank_api, telco_api = pair.bank.client, pair.telco.client
+    assert bank_api.post("/api/v1/verify3/query", headers=pair.bank.auth(),
+                         json=body).status_code == 200
+    r = telco_api.delete("/api/v1/verify3/services/kyc-gone", headers=pair.telco.auth())
+    assert r.status_code == 200 and r.json()["name"] == "kyc-gone"
+    assert not (pair.telco.home / "verify3" / "kyc-gone").exists()  # tags and key deleted
+    refused = bank_api.post("/api/v1/verify3/query", headers=pair.bank.auth(), json=body)
+    assert refused.status_code >= 400 and refused.status_code != 500, refused.text
+    served = [b for b in telco_api.get("/api/v1/verify3/batches?side=served",
+                                       headers=pair.telco.auth()).json()
+              if b["service"] == "kyc-gone"]
+    assert len(served) == 1  # the record of the batch answered before stays
+    audit = telco_api.get("/api/v1/audit/events?kind=verify3.withdrawn",
+                          headers=pair.telco.auth()).json()
+    assert [e["subject"] for e in audit] == ["verify3:kyc-gone"]
+
+
 def test_a_federation_on_the_sm_suite_verifies_with_sm2(tmp_path: Path) -> None:
     made = _make_pair(tmp_path, crypto_suite="sm")
     try:

@@ -109,6 +109,21 @@ def register(pir: typer.Typer) -> None:
         else:
             typer.echo(f"{service['name']}: {service['rows']} rows, version {service['version']}")
 
+    @group.command("withdraw")
+    def withdraw(
+        name: Annotated[str, typer.Argument(help="Service name or id.")],
+        *,
+        node: NodeUrl = DEFAULT_NODE_URL, token: Token = "", as_json: AsJson = False,
+    ) -> None:
+        """Stop offering a service: partners' queries are refused, its table and keys are
+        deleted, batch records stay."""
+        with node_client(node, token) as client:
+            service = client.withdraw_pir_service(name)
+        if as_json:
+            echo_json(service)
+        else:
+            typer.echo(f"{service['name']}: withdrawn ({service['rows']} rows)")
+
     @group.command("schedule")
     def schedule(
         name: Annotated[str, typer.Argument(help="Service name or id.")],

@@ -92,6 +92,19 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"rebuilt {made['name']}: {made['rows']} records, epoch {made['epoch']}")
 
+    @group.command("withdraw")
+    def withdraw(name: Annotated[str, typer.Argument(help="Service name.")], *,
+                 node: NodeUrl = DEFAULT_NODE_URL, token: Token = "",
+                 as_json: AsJson = False) -> None:
+        """Stop offering a service: partners' batches are refused, its tags and key are
+        deleted, batch records stay."""
+        with node_client(node, token) as client:
+            made = client.withdraw_verify3(name)
+        if as_json:
+            echo_json(made)
+        else:
+            typer.echo(f"withdrew {made['name']} ({made['rows']} records)")
+
     @group.command("query")
     def query(
         partner: Annotated[str, typer.Argument(help="The provider organisation.")],

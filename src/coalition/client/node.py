@@ -572,6 +572,10 @@ class NodeClient:
         """The verification services this node publishes."""
         return self.request("GET", "/verify3/services")
 
+    def withdraw_verify3(self, name: str) -> Any:
+        """Stop offering a verification service (its tags and key are deleted)."""
+        return self.request("DELETE", f"/verify3/services/{_seg(name)}")
+
     def rebuild_verify3(self, name: str) -> Any:
         """Rebuild a service from its dataset under a fresh key (a new epoch)."""
         return self.request("POST", f"/verify3/services/{_seg(name)}/rebuild")
@@ -600,6 +604,10 @@ class NodeClient:
         """Sync a service's table with its dataset (``rotate``: under a new key epoch)."""
         return self.request("POST", f"/pir/services/{_seg(service)}/rebuild",
                             params={"rotate": rotate})
+
+    def withdraw_pir_service(self, service: str) -> Any:
+        """Stop offering a service (its table and keys are deleted; records stay)."""
+        return self.request("DELETE", f"/pir/services/{_seg(service)}")
 
     def set_pir_schedule(self, service: str, cron: str | None) -> Any:
         """Rebuild a service under a new epoch on a cron schedule (``None``: no schedule)."""

@@ -71,10 +71,12 @@ class EventKind(StrEnum):
     PSI_RESULT_DOWNLOADED = "psi.result_downloaded"  # who, which run, format, row count
     PSI_SCHEDULE_CHANGED = "psi.schedule_changed"  # a cron schedule added or removed
     VERIFY3_PUBLISHED = "verify3.published"  # a verification table built (new epoch)
+    VERIFY3_WITHDRAWN = "verify3.withdrawn"  # a service withdrawn: its tags and key deleted
     VERIFY3_BATCH = "verify3.batch"  # one batch served or queried: counts only, never content
     VERIFY3_REFUSED = "verify3.refused"  # a partner's batch refused (grant or quota)
     PIR_SERVICE_PUBLISHED = "pir.service_published"  # dataset, columns, modes, quota, cron
     PIR_SERVICE_REBUILT = "pir.service_rebuilt"  # rows, epoch, version (a new epoch: rotated)
+    PIR_SERVICE_WITHDRAWN = "pir.service_withdrawn"  # name, rows, epoch; table deleted
     PIR_SCHEDULE_CHANGED = "pir.schedule_changed"  # a rebuild schedule set or removed
     PIR_QUOTA_SET = "pir.quota_set"  # a partner's or API key's queries per epoch
     PIR_BATCH = "pir.batch"  # one batch, either side: mode, counts, state (never an ID)

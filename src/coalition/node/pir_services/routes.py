@@ -174,6 +174,13 @@ def rebuild(service: ServiceRef, caller: Manager, rt: Runtime,
     return ServiceOut(**services.rebuild(rt, caller.actor, service, rotate=rotate))
 
 
+@router.delete("/services/{service}", summary="Withdraw a PIR service")
+def withdraw(service: ServiceRef, caller: Manager, rt: Runtime) -> ServiceOut:
+    """Partners' queries are refused from now on; the table and its keys are deleted; batch
+    records stay."""
+    return ServiceOut(**services.withdraw(rt, caller.actor, service))
+
+
 class ScheduleIn(BaseModel):
     """A cron expression (five fields, or six with seconds last), in UTC; null: none."""
 

@@ -15,6 +15,7 @@ import json
 import math
 import re
 import secrets
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,8 @@ from coalition.protocols.pir import PirMode, PirTable, TableSettings
 from coalition.protocols.pir.spec import MAX_BUCKET_BITS
 
 __all__ = ["MODES", "TABLES", "LoadedTables", "folder", "get_service", "list_services",
-           "next_time", "publish", "set_schedule", "quota_view", "rebuild", "service_view", "set_quota", "usage"]
+           "next_time", "publish", "set_schedule", "quota_view", "rebuild", "service_view", "set_quota", "usage",
+           "withdraw"]
 
 MODES = tuple(m.value for m in PirMode)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -77,6 +79,11 @@ class LoadedTables:
         """Serve ``table`` from now on."""
         with self._lock:
             self._tables[service_id] = table
+
+    def drop(self, service_id: str) -> None:
+        """Stop serving the service's table (a batch already answering keeps its object)."""
+        with self._lock:
+            self._tables.pop(service_id, None)
 
 
 TABLES: Slot[LoadedTables] = Slot("pir_services.tables", LoadedTables)
@@ -219,6 +226,30 @@ def rebuild(rt: NodeRuntime, actor: str, ref: str, *, rotate: bool) -> dict[str,
 
     view = repo.write(rt, note)
     tables.put(row["id"], table)
+    return view
+
+
+def withdraw(rt: NodeRuntime, actor: str, ref: str) -> dict[str, Any]:
+    """Stop offering a service: partners' queries are refused from now on (no such service),
+    its quotas and quota use go, its table folder (keys included) is deleted. Batch records on
+    both sides stay, as the audit trail does; the name can be published again (a new key
+    epoch, so no partner's cached copy is of any use)."""
+    def remove(db: Session) -> dict[str, Any]:
+        service = get_service(db, ref)
+        view = service_view(service)
+        for model in (PirQuotaRow, PirUsageRow):
+            for row in db.scalars(select(model).where(model.service_id == service.id)):
+                db.delete(row)
+        db.delete(service)
+        emit(db, Event(EventKind.PIR_SERVICE_WITHDRAWN, actor, f"pir_service:{service.id}",
+                       {"name": service.name, "rows": service.rows, "epoch": service.epoch}))
+        return view
+
+    tables = rt.state(TABLES)
+    with tables.build_lock:
+        view = repo.write(rt, remove)
+        tables.drop(view["id"])
+        shutil.rmtree(folder(rt, view["id"]), ignore_errors=True)
     return view
 
 

@@ -121,6 +121,14 @@ def rebuild(name: Annotated[str, Path(pattern=_NAME)], rt: Runtime, who: Manager
     return ServiceOut(**service.rebuild(rt, who.actor, name))
 
 
+@router.delete("/services/{name}", response_model=ServiceOut,
+               summary="Withdraw a verification service")
+def withdraw(name: Annotated[str, Path(pattern=_NAME)], rt: Runtime,
+             who: Manager) -> ServiceOut:
+    """Partners' batches are refused from now on; the tags and key are deleted."""
+    return ServiceOut(**service.withdraw(rt, who.actor, name))
+
+
 @router.post("/query", response_model=QueryOut, summary="Verify triples at a partner")
 def query(body: QueryIn, rt: Runtime, who: Querier) -> QueryOut:
     """Per triple: the partner has a record for the phone, its name and ID number match."""

@@ -59,7 +59,8 @@ from coalition.protocols.verify3.bank import check_table
 from coalition.protocols.verify3.spec import ELEMENTS_PER_TRIPLE, TAG_BYTES
 
 __all__ = ["COMPONENT_KIND", "TABLES", "admit_batch", "b64", "check_access", "list_batches",
-           "list_services", "publish", "query", "rebuild", "service_view", "table_of", "unb64"]
+           "list_services", "publish", "query", "rebuild", "service_view", "table_of", "unb64",
+           "withdraw"]
 
 #: The component kind a grant must name for a partner to query a service on the dataset.
 COMPONENT_KIND = "verify3"
@@ -172,6 +173,23 @@ def rebuild(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
         row = _service(db, name)
         fields = {**service_view(row)}
     return publish(rt, actor, fields)
+
+
+def withdraw(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
+    """Stop offering ``name``: partners' batches are refused from now on (no such service),
+    its tags and key are deleted; batch records stay, as the audit trail does."""
+    with rt.db.session() as db:
+        serialise(db, "verify3")
+        row = _service(db, name)
+        view = service_view(row)
+        db.delete(row)
+        emit(db, Event(EventKind.VERIFY3_WITHDRAWN, actor, f"verify3:{name}",
+                       {"rows": view["rows"], "epoch": view["epoch"]}))
+    cache = rt.state(TABLES)
+    with cache.lock:
+        cache.by_key = {k: v for k, v in cache.by_key.items() if k[0] != name}
+    shutil.rmtree(_folder(rt, name), ignore_errors=True)
+    return view
 
 
 def _service(db: Session, name: str) -> Verify3ServiceRow:
