@@ -184,6 +184,23 @@ def test_quota_refuses_on_both_sides_and_a_rebuild_starts_a_new_epoch(pair: Pair
     assert 'coalition_verify3_evaluations_total{side="served"}' in metrics
 
 
+def test_a_file_of_triples_is_verified_in_row_order(pair: Pair) -> None:
+    _publish(pair, "kyc-file", None)
+    lines = ["id_number,name,phone"] + [f"{c[0][2]},{c[0][1]},{c[0][0]}" for c in CASES]
+    r = pair.bank.client.post(
+        "/api/v1/verify3/query/file", params={"partner": "telco", "service": "kyc-file"},
+        content="\n".join(lines).encode(), headers={**pair.bank.auth(),
+                                                    "Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    got = [(f["phone_found"], f["name_match"], f["id_match"]) for f in r.json()["results"]]
+    assert got == [c[1] for c in CASES]
+    bad = pair.bank.client.post(
+        "/api/v1/verify3/query/file", params={"partner": "telco", "service": "kyc-file"},
+        content=b"msisdn,holder\n1,2\n", headers={**pair.bank.auth(),
+                                                   "Content-Type": "text/csv"})
+    assert bad.status_code == 422 and "phone" in bad.text
+
+
 def test_a_withdrawn_service_refuses_the_partner_and_keeps_its_records(pair: Pair) -> None:
     _publish(pair, "kyc-gone", None)
     body = {"partner": "telco", "service": "kyc-gone", "triples": [list(CASES[0][0])]}

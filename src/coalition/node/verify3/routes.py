@@ -6,11 +6,14 @@ partner's service (``services.predict``); both list services and batch records
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+import pandas as pd
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.core.errors import InputError
 from coalition.node.api.deps import Require, runtime
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
@@ -26,6 +29,8 @@ Manager = Annotated[Principal, Depends(Require(Permission.SERVICES_MANAGE))]
 Querier = Annotated[Principal, Depends(Require(Permission.SERVICES_PREDICT))]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 MAX_TRIPLES = 100_000
+MAX_UPLOAD_BYTES = 64 << 20
+_COLUMN = Annotated[str, Query(min_length=1, max_length=128)]
 
 
 class ServiceIn(BaseModel):
@@ -134,6 +139,35 @@ def query(body: QueryIn, rt: Runtime, who: Querier) -> QueryOut:
     """Per triple: the partner has a record for the phone, its name and ID number match."""
     out = service.query(rt, who.actor, body.partner, body.service,
                         [list(t) for t in body.triples])
+    return QueryOut.model_validate(out)
+
+
+def _read_triples(raw: bytes, columns: list[str]) -> list[list[str]]:
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise InputError("the file is too large", limit=MAX_UPLOAD_BYTES)
+    try:
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("the upload is not a CSV file", field="body") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError("the CSV file lacks columns", columns=missing)
+    if not 1 <= len(frame) <= MAX_TRIPLES:
+        raise InputError("a batch holds 1 to 100,000 triples", rows=len(frame))
+    return [[str(v) for v in row] for row in frame[columns].itertuples(index=False)]
+
+
+@router.post("/query/file", response_model=QueryOut,
+             summary="Verify the triples of an uploaded CSV file at a partner")
+def query_file(rt: Runtime, who: Querier, *,
+               body: Annotated[bytes, Body(media_type="text/csv")],
+               partner: Annotated[str, Query(min_length=1, max_length=64)],
+               service_name: Annotated[str, Query(alias="service", pattern=_NAME)],
+               phone_column: _COLUMN = "phone", name_column: _COLUMN = "name",
+               id_number_column: _COLUMN = "id_number") -> QueryOut:
+    """The file's rows verified in order (the same batch as ``/query``)."""
+    triples = _read_triples(body, [phone_column, name_column, id_number_column])
+    out = service.query(rt, who.actor, partner, service_name, triples)
     return QueryOut.model_validate(out)
 
 
