@@ -1,0 +1,52 @@
+"""Parameters and message keys of horizontal histogram GBDT.
+
+Message flow (namespace ``step/i``, one secure sum per step)::
+
+    aggregator → every client   STEP    {"kind": "range" | "sketch" | "hist", ..., "secagg": plan}
+    client → aggregator         REPLY   {"secagg": {"m_pk": bytes, "masked": uint64 array}}
+    aggregator → every client   STEP    {"kind": "final", "model": GBDTModel artifact}
+
+Step kinds: ``range`` (row and positive counts, coarse log-scale counts per feature), ``sketch``
+(counts on a fine linear grid inside the agreed range), then ``hist`` once per tree level
+(gradient, hessian and row-count histograms of the level's open nodes). A fallback of SecAgg
+(a client dropped) is signalled in place of the next STEP, as in
+:mod:`coalition.protocols.horizontal.secagg.session`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from coalition.core import MessageKey, Params
+from coalition.protocols.horizontal.spec import SecAggConfig
+
+__all__ = ["REPLY", "STEP", "GBDTParams"]
+
+STEP = MessageKey("gbdt_step", "aggregator → client: what to sum next (and the trees so far)")
+REPLY = MessageKey("gbdt_reply", "client → aggregator: its masked share of the secure sum")
+
+
+class GBDTParams(Params):
+    """Boosting, binning and secure-aggregation settings of horizontal GBDT (binary logloss).
+
+    Trees grow depth-wise to ``max_depth``; a node splits where the second-order gain
+    ``G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`` is largest and positive, with at least
+    ``min_samples_leaf`` rows and ``min_child_weight`` hessian on each side; leaves get
+    ``−learning_rate · G/(H+λ)`` (Chen & Guestrin, KDD 2016).
+    """
+
+    params_of = "horizontal GBDT"
+
+    n_trees: int = Field(50, ge=1, le=1000, description="boosting rounds (trees)")
+    max_depth: int = Field(4, ge=1, le=8, description="depth of each tree")
+    learning_rate: float = Field(0.3, gt=0.0, le=1.0, description="shrinkage of each tree")
+    max_bins: int = Field(32, ge=2, le=256, description="bins per feature")
+    l2: float = Field(1.0, ge=0.0, description="L2 regularisation λ of the leaf values")
+    min_samples_leaf: int = Field(20, ge=1, description="fewest rows in a leaf")
+    min_child_weight: float = Field(1e-3, ge=0.0, description="least hessian in a leaf")
+    sketch_cells: int = Field(1024, ge=64, le=8192,
+                              description="cells of the fine grid the bin edges come from")
+    client_timeout: float = Field(60.0, gt=0.0,
+                                  description="seconds the aggregator waits per step")
+    secagg: SecAggConfig = Field(default_factory=SecAggConfig,
+                                 description="secure aggregation of every sum (always on)")
