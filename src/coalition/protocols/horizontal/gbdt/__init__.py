@@ -7,7 +7,8 @@ edges are agreed without revealing a raw value, and :mod:`.trees` for the model.
 """
 
 from coalition.protocols.horizontal.gbdt.roles import run_gbdt_client, run_gbdt_server
-from coalition.protocols.horizontal.gbdt.spec import GBDTParams
+from coalition.protocols.horizontal.gbdt.spec import BoostingParams, GBDTJobParams, GBDTParams
 from coalition.protocols.horizontal.gbdt.trees import GBDTModel, Tree
 
-__all__ = ["GBDTModel", "GBDTParams", "Tree", "run_gbdt_client", "run_gbdt_server"]
+__all__ = ["BoostingParams", "GBDTJobParams", "GBDTModel", "GBDTParams", "Tree",
+           "run_gbdt_client", "run_gbdt_server"]

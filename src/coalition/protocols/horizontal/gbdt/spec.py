@@ -18,16 +18,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from coalition.core import MessageKey, Params
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.horizontal.spec import SecAggConfig
 
-__all__ = ["REPLY", "STEP", "GBDTParams"]
+__all__ = ["REPLY", "STEP", "BoostingParams", "GBDTJobParams", "GBDTParams"]
 
 STEP = MessageKey("gbdt_step", "aggregator → client: what to sum next (and the trees so far)")
 REPLY = MessageKey("gbdt_reply", "client → aggregator: its masked share of the secure sum")
 
 
-class GBDTParams(Params):
-    """Boosting, binning and secure-aggregation settings of horizontal GBDT (binary logloss).
+class BoostingParams(Params):
+    """Boosting and binning settings of horizontal GBDT (binary logloss): what a job sets.
 
     Trees grow depth-wise to ``max_depth``; a node splits where the second-order gain
     ``G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)`` is largest and positive, with at least
@@ -48,5 +49,25 @@ class GBDTParams(Params):
                               description="cells of the fine grid the bin edges come from")
     client_timeout: float = Field(60.0, gt=0.0,
                                   description="seconds the aggregator waits per step")
+
+
+class GBDTParams(BoostingParams):
+    """:class:`BoostingParams` and the settings of secure aggregation (always on)."""
+
     secagg: SecAggConfig = Field(default_factory=SecAggConfig,
                                  description="secure aggregation of every sum (always on)")
+
+
+class GBDTJobParams(BoostingParams):
+    """What a job sets (``homo_gbdt``): the boosting and binning settings. SecAgg is always on
+    with its library defaults (a job that could lower its threshold would let the aggregator
+    unmask one client's sums); the federation sets its crypto suite."""
+
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "SecAgg's crypto suite: standard (X25519, SHA-2, ChaCha20) or sm (SM2/SM3/SM4); "
+        "set by the federation"))
+
+    def protocol_params(self) -> GBDTParams:
+        """The protocol's parameters: these settings and SecAgg in the job's suite."""
+        return GBDTParams(**self.model_dump(include=set(BoostingParams.model_fields)),
+                          secagg=SecAggConfig(suite=self.suite))
