@@ -51,3 +51,31 @@ def test_homo_gbdt_parameters_are_checked_at_validation():
             component.parse_params(bad)
     schema = REGISTRY.describe("homo_gbdt")["parameters"]["properties"]
     assert {"n_trees", "max_depth", "learning_rate", "max_bins", "suite"} <= set(schema)
+
+
+def test_homo_gbdt_runs_in_a_dag_with_evaluate(fate_data, tmp_path):
+    from coalition.components import Environment
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.standalone import StandaloneRunner
+    from coalition.engine.states import JobState
+    from coalition.engine.validate import validate_dag
+
+    document = {"version": 1, "name": "homo_gbdt", "parties": {
+        "guest": ["north", "south"], "arbiter": ["coordinator"]}, "tasks": {
+        # horizontal: every client holds labels, so every client is a guest
+        "read": {"component": "reader", "roles": ["guest"], "party_parameters": {
+            "guest:north": {"path": "breast_homo_guest.csv", "label_column": "y"},
+            "guest:south": {"path": "breast_homo_host.csv", "label_column": "y"}}},
+        "read_test": {"component": "reader", "roles": ["guest"], "parameters": {
+            "path": "breast_homo_test.csv", "label_column": "y"}},
+        "trees": {"component": "homo_gbdt",
+                  "parameters": {"n_trees": 4, "max_depth": 2, "min_samples_leaf": 5},
+                  "inputs": {"train_data": "read.data", "test_data": "read_test.data"}},
+        "score": {"component": "evaluate", "roles": ["guest"],
+                  "inputs": {"data": "trees.predictions"}}}}
+    graph = validate_dag(parse_dag(document))
+    runner = StandaloneRunner(graph, tmp_path / "work", env=Environment(lambda r: fate_data / r))
+    report = runner.run()
+    assert report.state is JobState.SUCCEEDED, report.error
+    assert runner.output("score", Party.guest("north"), "metrics").values["auc"] > 0.95
+    assert runner.output("trees", Party.arbiter("coordinator"), "metrics").values["trees"] == 4
