@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hfl_support import AGG, client_parties, load_fate
+from hfl_support import AGG, PerParty, client_parties, drop_sends, iid_split, load_fate
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
@@ -81,4 +81,24 @@ def test_aggregator_receives_only_masked_histograms(credit) -> None:
                        PARAMS.secagg.frac_bits, PARAMS.secagg.modulus_bits, max_summands=3)
         assert first is not None and first.shape == plain.shape
         assert np.mean(first == plain) < 0.01
-        assert find_leaks(sent, x[:200].ravel(), ignore=lambda v: v in (0, 1)) == []
+        assert find_leaks(sent, x[:50].ravel(), ignore=lambda v: v in (0, 1)) == []
+
+
+def test_a_client_dropping_a_step_falls_back_to_the_full_protocol(fate_data: Path) -> None:
+    x, y = load_fate(fate_data, "breast_homo_guest.csv")
+    x2, y2 = load_fate(fate_data, "breast_homo_host.csv")
+    x_te, y_te = load_fate(fate_data, "breast_homo_test.csv")
+    clients = iid_split(np.vstack([x, x2]), np.concatenate([y, y2]), 3, seed=2)
+    params = GBDTParams(n_trees=3, max_depth=2, min_samples_leaf=5, client_timeout=2.0)
+    late = client_parties(3)[2]
+    # its histogram of step 3 (the first tree's second level) is lost
+    rec = Recorder()
+    out = _train(clients, params,
+                 wrap=PerParty({late: drop_sends("step/3/gbdt_reply")}, outer=rec.wrap))
+    model = out[AGG]
+    fallback = {m.sender for m in rec.messages if "step/3/fallback" in m.key}
+    assert set(client_parties(2)) <= fallback and late not in fallback
+    assert len(model.trees) == 3
+    assert roc_auc_score(y_te, model.predict_proba(x_te)) > 0.95
+    for party in client_parties(3):  # the late client stays in and ends with the same model
+        np.testing.assert_allclose(out[party].predict_proba(x_te), model.predict_proba(x_te))
