@@ -111,3 +111,31 @@ def test_label_dp_for_secureboost(fate_data, run_component):
     with pytest.raises(ConfigError):
         REGISTRY.get("hetero_secureboost").parse_params(
             {"objective": "reg:squarederror", "label_dp_epsilon": 1.0})
+
+
+def _vehicle_accuracy(fate_data, run_component, epsilon):
+    from coalition.components.hetero_lr_multiclass import HeteroLRMulticlass
+    from coalition.components.predict import Predict
+
+    guest = Dataset(pd.read_csv(fate_data / "vehicle_scale_hetero_guest.csv",
+                                dtype={"id": str}), "id", "y")
+    host = Dataset(pd.read_csv(fate_data / "vehicle_scale_hetero_host.csv",
+                               dtype={"id": str}), "id")
+    params = {"protocol": "ss", "epochs": 4, "batch_size": 128, "optimizer": "momentum",
+              "feature_clip": 4.0, "averaging": "epoch",
+              **({} if epsilon is None else {"label_dp_epsilon": epsilon})}
+    fit = run_component(HeteroLRMulticlass, {G: params, H: params, A: params},
+                        {G: {"train_data": guest}, H: {"train_data": host}})
+    scored = run_component(Predict, {G: {}, H: {}},
+                           {G: {"model": fit[G]["model"], "data": guest},
+                            H: {"model": fit[H]["model"], "data": host}})
+    frame = scored[G]["predictions"].frame
+    return float((frame["predicted_label"] == frame["y"]).mean()), fit[G]["metrics"].values
+
+
+def test_label_dp_for_multiclass_lr(fate_data, run_component):
+    plain, _ = _vehicle_accuracy(fate_data, run_component, None)
+    noisy, metrics = _vehicle_accuracy(fate_data, run_component, 3.0)
+    assert metrics["label_dp_epsilon"] == 3.0
+    assert metrics["label_dp_keep"] == pytest.approx(keep_probability(3.0, 4))  # K = 4
+    assert noisy >= plain - 0.08, (noisy, plain)

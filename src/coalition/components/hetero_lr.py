@@ -60,12 +60,15 @@ def _label_dp(ctx: TaskContext) -> float | None:
     return params.label_dp_epsilon if isinstance(params, HeteroLRParams) else None
 
 
-def party_table(data: Dataset, label_dp_epsilon: float | None = None) -> PartyTable:
+def party_table(data: Dataset, label_dp_epsilon: float | None = None,
+                classes: np.ndarray[Any, Any] | None = None) -> PartyTable:
     """The protocol's table (sorted by ID) from a dataset; labels only where the dataset has,
-    randomised (binary randomised response) when ``label_dp_epsilon`` is set."""
+    randomised by randomised response over ``classes`` (default 0/1) when
+    ``label_dp_epsilon`` is set."""
     labels = data.labels() if data.label_column is not None else None
     if labels is not None and label_dp_epsilon is not None:
-        labels = randomised_response(labels, label_dp_epsilon, classes=np.array([0.0, 1.0]))
+        labels = randomised_response(labels, label_dp_epsilon,
+                                     np.array([0.0, 1.0]) if classes is None else classes)
     return PartyTable.from_arrays(data.ids(), data.feature_matrix(), labels, data.features)
 
 
