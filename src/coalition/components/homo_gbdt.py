@@ -88,7 +88,7 @@ class HomoGBDT(Component):
         if not schemas or not schemas[0] or any(s != schemas[0] for s in schemas):
             raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
         model = run_gbdt_server(ctx.comm.sub("fit"), len(schemas[0]), p.protocol_params())
-        metrics = {"trees": float(len(model.trees))}
+        metrics = {"trees": float(len(model.trees)), **model.metrics}  # ε, δ with DP
         return {"model": ModelPart(self.family(), ctx.role, _part(model, schemas[0])),
                 "metrics": Metrics(metrics)}
 

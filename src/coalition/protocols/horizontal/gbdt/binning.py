@@ -51,15 +51,25 @@ def range_counts(x: Floats) -> Floats:
     return out.reshape(f, RANGE_CELLS)
 
 
-def range_from_counts(counts: Floats) -> tuple[Floats, Floats]:
-    """``(lo, hi)`` per feature: the outer boundaries of the first and last occupied cells."""
+def range_from_counts(counts: Floats, noise: float | None = None,
+                      tail: float = 0.002) -> tuple[Floats, Floats]:
+    """``(lo, hi)`` per feature: the outer boundaries of the first and last occupied cells, or,
+    for counts with Gaussian noise of std ``noise``, of the cells holding the ``tail`` and
+    ``1 − tail`` quantiles of the counts above 4.5 noise deviations (noise makes empty cells
+    look occupied; values beyond the range fall in the end bins)."""
     width = 2 * _T / RANGE_CELLS
     lo, hi = np.zeros(counts.shape[0]), np.ones(counts.shape[0])
     for f, row in enumerate(counts):
-        occupied = np.flatnonzero(row > 0.5)
+        if noise is None:
+            occupied = np.flatnonzero(row > 0.5)
+        else:
+            cum = np.cumsum(np.maximum(row - 4.5 * noise, 0.0))
+            if not cum.size or cum[-1] <= 0:
+                continue
+            occupied = np.searchsorted(cum, [tail * cum[-1], (1 - tail) * cum[-1]])
         if occupied.size:
             lo[f] = _symexp(np.array(-_T + occupied[0] * width))
-            hi[f] = _symexp(np.array(-_T + (occupied[-1] + 1) * width))
+            hi[f] = _symexp(np.array(-_T + (min(occupied[-1], RANGE_CELLS - 1) + 1) * width))
     return lo, hi
 
 
@@ -73,18 +83,21 @@ def sketch_counts(x: Floats, lo: Floats, hi: Floats, cells: int) -> Floats:
     return out.reshape(f, cells)
 
 
-def edges_from_sketch(counts: Floats, lo: Floats, hi: Floats, max_bins: int) -> list[Floats]:
-    """Per feature, at most ``max_bins − 1`` increasing thresholds from the union's histogram."""
+def edges_from_sketch(counts: Floats, lo: Floats, hi: Floats, max_bins: int, *,
+                      noisy: bool = False) -> list[Floats]:
+    """Per feature, at most ``max_bins − 1`` increasing thresholds from the union's histogram
+    (for ``noisy`` counts always the quantiles, of their running-maximum cumulative sum)."""
     cells = counts.shape[1]
     edges = []
     for f, row in enumerate(counts):
         width = (hi[f] - lo[f]) / cells if hi[f] > lo[f] else 1.0
         occupied = np.flatnonzero(row > 0.5)
-        if occupied.size <= max_bins:
+        if occupied.size <= max_bins and not noisy:
             centres = lo[f] + (occupied + 0.5) * width
             cuts: Floats = (centres[:-1] + centres[1:]) / 2
         else:
-            cum = np.cumsum(row)
+            # noisy counts: the running maximum keeps the cumulative sum monotone
+            cum = np.maximum.accumulate(np.cumsum(row))
             targets = cum[-1] * np.arange(1, max_bins) / max_bins
             at = np.unique(np.searchsorted(cum, targets))
             at = at[at < cells - 1]

@@ -18,6 +18,10 @@ Who learns what:
   these are the published model;
 * nobody learns which client holds which rows or values.
 
+With ``dp_noise_multiplier`` every client adds its share of Gaussian noise to every vector
+before masking, and the aggregator reports the (ε, δ) row-level DP of the whole training
+(:mod:`.privacy`).
+
 Semi-honest aggregator, as SecAgg's fast path assumes. A client must take part in every step
 (its rows are in the model); one that drops is left out of the sums from then on.
 """
@@ -33,7 +37,9 @@ from numpy.typing import NDArray
 
 from coalition.core import ConfigError, Context, InputError, Party, ProtocolError
 from coalition.protocols.horizontal.collect import gather_until, send_each
+from coalition.protocols.horizontal.dp import gaussian_noise
 from coalition.protocols.horizontal.gbdt import binning
+from coalition.protocols.horizontal.gbdt.privacy import StepAccountant, sensitivity
 from coalition.protocols.horizontal.gbdt.spec import REPLY, STEP, GBDTParams
 from coalition.protocols.horizontal.gbdt.trees import GBDTModel, Tree, best_split
 from coalition.protocols.horizontal.secagg.quantize import decode, encode
@@ -56,6 +62,8 @@ class _SecureSteps:
         self.session = ServerSession(1, params.secagg, params.client_timeout)
         self.session.setup(ctx.sub("secagg_setup"), clients)
         self.index, self.resumed = 0, False
+        self.accountant = None if params.dp_noise_multiplier is None else StepAccountant(
+            params.dp_noise_multiplier, params.dp_delta, len(clients))
 
     def _send_ctx(self) -> Context:
         sctx = self.ctx.sub(str(self.index))
@@ -82,6 +90,8 @@ class _SecureSteps:
             result = self.session.fallback(sctx.sub("fallback"), arrived)
         if result is None:
             raise ProtocolError("secure sum failed: too few clients answered", step=self.index)
+        if self.accountant is not None:
+            self.accountant.step(len(result.participants))
         sa = self.params.secagg
         return decode(result.total, sa.frac_bits, sa.modulus_bits)
 
@@ -98,13 +108,18 @@ def run_gbdt_server(ctx: Context, n_features: int, params: GBDTParams) -> GBDTMo
         raise ConfigError("horizontal GBDT needs at least two clients (secure aggregation)")
     f, cells, bins = n_features, params.sketch_cells, params.max_bins
     steps = _SecureSteps(ctx, clients, params)
+    noisy = params.dp_noise_multiplier is not None
     first = steps.sum({"kind": "range"}, 2 + f * binning.RANGE_CELLS)
     n_rows, n_pos = first[0], first[1]
+    if noisy:  # noisy counts: keep the base rate inside (0, 1)
+        n_pos = min(max(n_pos, 0.5), n_rows - 0.5)
     if n_rows < 1 or not 0 < n_pos < n_rows:
         raise InputError("horizontal GBDT needs rows of both classes")
-    lo, hi = binning.range_from_counts(first[2:].reshape(f, binning.RANGE_CELLS))
+    noise = None if params.dp_noise_multiplier is None else \
+        params.dp_noise_multiplier * sensitivity("range", f)
+    lo, hi = binning.range_from_counts(first[2:].reshape(f, binning.RANGE_CELLS), noise)
     sketch = steps.sum({"kind": "sketch", "lo": lo.tolist(), "hi": hi.tolist()}, f * cells)
-    edges = binning.edges_from_sketch(sketch.reshape(f, cells), lo, hi, bins)
+    edges = binning.edges_from_sketch(sketch.reshape(f, cells), lo, hi, bins, noisy=noisy)
     base = math.log(n_pos / (n_rows - n_pos))
     ctx.log_metric("rows", float(round(n_rows)))
     trees: list[Tree] = []
@@ -122,18 +137,23 @@ def run_gbdt_server(ctx: Context, n_features: int, params: GBDTParams) -> GBDTMo
                 payload |= {"edges": [e.tolist() for e in edges], "base": base}
             hist = steps.sum(payload, len(active) * f * bins * 3)
             hist = hist.reshape(len(active), f, bins, 3)
+            if noisy:  # hessians and counts are never negative
+                hist[..., 1:] = np.maximum(hist[..., 1:], 0.0)
             active, splits = _grow(tree, active, hist, edges, params, last=depth + 1 ==
                                    params.max_depth)
         trees.append(tree)
         ctx.log_metric("trees", float(t + 1), step=t)
     model = GBDTModel(f, base, trees, [e.tolist() for e in edges])
+    if steps.accountant is not None:
+        model.metrics = {"epsilon": steps.accountant.epsilon(), "delta": params.dp_delta}
+        ctx.log_metric("epsilon", model.metrics["epsilon"])
     steps.finish({"kind": "final", "model": model.to_artifact()})
     return model
 
 
 def _leaf(tree: Tree, node: int, g: float, h: float, params: GBDTParams) -> None:
     tree.feature[node] = -1
-    tree.value[node] = -params.learning_rate * g / (h + params.l2)
+    tree.value[node] = -params.learning_rate * g / (max(h, 0.0) + params.l2)
 
 
 def _grow(tree: Tree, active: list[int], hist: Floats, edges: list[Floats],
@@ -141,11 +161,18 @@ def _grow(tree: Tree, active: list[int], hist: Floats, edges: list[Floats],
     """Split (or close) each open node; return the next level's open nodes and the splits."""
     nxt: list[int] = []
     splits: list[list[int]] = []
+    bins = hist.shape[2]
+    sizes = np.array([len(e) for e in edges])  # feature f has sizes[f] + 1 bins
+    hist[:, np.arange(bins)[None, :] > sizes[:, None]] = 0.0  # bins that do not exist
+    allowed = np.arange(bins - 1)[None, :] < sizes[:, None]
     for pos, node in enumerate(active):
         h = hist[pos]
-        split = best_split(h, params.l2, params.min_samples_leaf, params.min_child_weight)
+        split = best_split(h, params.l2, params.min_samples_leaf, params.min_child_weight,
+                           allowed)
         if split is None:
-            _leaf(tree, node, float(h[0, :, 0].sum()), float(h[0, :, 1].sum()), params)
+            # each feature's bins sum to the node's totals: their mean averages out DP noise
+            g, hh = h[:, :, 0].sum(axis=1).mean(), h[:, :, 1].sum(axis=1).mean()
+            _leaf(tree, node, float(g), float(hh), params)
             continue
         tree.feature[node] = split.feature
         tree.bin_index[node] = split.bin_index
@@ -272,6 +299,9 @@ def run_gbdt_client(ctx: Context, x: Floats, y: NDArray[Any], params: GBDTParams
         if msg["kind"] == "final":
             return GBDTModel.from_artifact(msg.get("model", {}))
         vector = handlers[msg["kind"]](msg)
+        if params.dp_noise_multiplier is not None:  # this client's share of the step's noise
+            std = params.dp_noise_multiplier * sensitivity(msg["kind"], x.shape[1])
+            vector = vector + gaussian_noise(vector.size, std / math.sqrt(population))
         encoded = encode(vector, sa.frac_bits, sa.modulus_bits, max_summands=population) \
             if msg.get("secagg") is not None else None
         sctx.send(server, REPLY, {"secagg": session.reply(i, msg.get("secagg"), encoded)})

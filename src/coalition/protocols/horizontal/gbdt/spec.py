@@ -49,6 +49,10 @@ class BoostingParams(Params):
                               description="cells of the fine grid the bin edges come from")
     client_timeout: float = Field(60.0, gt=0.0,
                                   description="seconds the aggregator waits per step")
+    dp_noise_multiplier: float | None = Field(None, gt=0.0, description=(
+        "row-level DP: every client adds its share of Gaussian noise (this multiple of each "
+        "step's sensitivity) to every sum before masking; None: exact sums"))
+    dp_delta: float = Field(1e-5, gt=0.0, lt=1.0, description="delta of the reported epsilon")
 
 
 class GBDTParams(BoostingParams):

@@ -30,10 +30,12 @@ class Split:
     right: tuple[float, float]
 
 
-def best_split(hist: Floats, l2: float, min_samples_leaf: int,
-               min_child_weight: float) -> Split | None:
+def best_split(hist: Floats, l2: float, min_samples_leaf: int, min_child_weight: float,
+               allowed: NDArray[np.bool_] | None = None) -> Split | None:
     """The highest-gain split of one node from its ``features × bins × (g, h, count)``
-    histogram, or ``None`` when no split has positive gain under the leaf constraints."""
+    histogram, or ``None`` when no split has positive gain under the leaf constraints.
+    ``allowed`` (features × bins − 1) marks the split points that exist (a feature with fewer
+    edges than bins has empty high bins; with noisy sums they are not empty)."""
     g, h, c = (np.cumsum(hist[:, :, k], axis=1) for k in range(3))
     gt, ht, ct = g[:, -1:], h[:, -1:], c[:, -1:]
     gl, hl, cl = g[:, :-1], h[:, :-1], c[:, :-1]
@@ -42,6 +44,8 @@ def best_split(hist: Floats, l2: float, min_samples_leaf: int,
     gain = gl**2 / (hl + l2) + gr**2 / (hr + l2) - parent
     ok = ((cl >= min_samples_leaf - 0.5) & (cr >= min_samples_leaf - 0.5)
           & (hl >= min_child_weight) & (hr >= min_child_weight))
+    if allowed is not None:
+        ok &= allowed
     gain = np.where(ok, gain, -np.inf)
     if gain.size == 0 or not np.isfinite(gain).any():
         return None
