@@ -351,3 +351,31 @@ def test_horizontal_model_is_served_locally(pair: tuple[Peer, Peer], trained: Tr
     assert r.status_code == 200, r.text
     expected = model.predict_proba(features[:3])  # binary: P(class 1) per row
     np.testing.assert_allclose(r.json()["scores"], expected, rtol=0, atol=1e-12)
+
+
+def test_horizontal_gbdt_is_served_locally(pair: tuple[Peer, Peer], trained: Trained) -> None:
+    from servingkit import write_part
+
+    from coalition.components import ModelPart
+    from coalition.core.ids import Role
+    from coalition.protocols.horizontal.gbdt import GBDTModel, Tree
+
+    bank, _ = pair
+    frame = pd.read_csv(trained.csvs[GUEST], dtype={"id": str})
+    features = frame.drop(columns=["id", "y"]).to_numpy(float)
+    tree = Tree(1)
+    tree.feature[0], tree.threshold[0] = 0, float(np.median(features[:, 0]))
+    tree.value[1:] = [-0.7, 0.9]
+    model = GBDTModel(features.shape[1], 0.1, [tree])
+    part = ModelPart("homo_gbdt", Role.GUEST, model.to_artifact())
+    path = write_part(part, trained.folder / GUEST / "homo_gbdt.msgpack")
+    r = bank.api("POST", "/models", json={"name": "trees", "source": {"artifact": str(path)}})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "trees", "model": "trees",
+                                            "source": "crm-online"})
+    assert r.status_code == 201, r.text
+    r = _predict(bank, frame["id"].tolist()[:4], service="trees")
+    assert r.status_code == 200, r.text
+    expected = model.predict_proba(features[:4])
+    assert len(set(np.round(expected, 6))) == 2  # both leaves reached
+    np.testing.assert_allclose(r.json()["scores"], expected, rtol=0, atol=1e-12)

@@ -76,6 +76,8 @@ CASES = [
     *[Case("hetero_secureboost", {"sampling": s}, GUEST) for s in ("none", "random")],
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     *_homo("homo_lr"), *_homo("homo_nn"),
+    Case("homo_gbdt"), Case("homo_gbdt", {}, COSITED, "policy.coordinator_cosited"),
+    Case("homo_gbdt", {"suite": "sm"}, rule="policy.crypto_suite"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
     Case("local_model", {}, GUEST),
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),

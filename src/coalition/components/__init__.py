@@ -5,7 +5,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 ``hetero_secureboost``, ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
-``hetero_lr_multiclass``, ``hetero_poisson``). ``coalition component describe NAME`` prints a
+``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``). ``coalition component describe NAME`` prints a
 component's declaration with its parameters as JSON Schema.
 """
 
@@ -26,6 +26,7 @@ from coalition.components import (
     hetero_poisson,
     hetero_secureboost,
     homo,
+    homo_gbdt,
     local_model,
     predict,
     psi,
@@ -88,6 +89,7 @@ __all__ = [
     "hetero_poisson",
     "hetero_secureboost",
     "homo",
+    "homo_gbdt",
     "kind_of",
     "local_model",
     "predict",

@@ -8,21 +8,57 @@ a host: its own thresholds). Rows must be aligned (run ``psi`` first), in the sa
 :mod:`coalition.protocols.alignment` checks it before training and fails every party with a
 typed :class:`~coalition.core.errors.InputError` otherwise.
 An optional ``validate_data`` enables early stopping.
+
+``label_dp_epsilon`` (classification objectives): the guest applies randomised response to
+its training and validation labels before training (:mod:`coalition.protocols.label_dp`), so
+every gradient it encrypts and the trees are ε-label-DP; the guest's metrics report
+``label_dp_epsilon`` and ``label_dp_keep``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import Field, model_validator
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.registry import register
 from coalition.core import Context
 from coalition.core.ids import Role
+from coalition.core.params import ParamConflict
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
+from coalition.protocols.label_dp import keep_probability, randomised_response
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost, SecureBoostParams
+from coalition.protocols.secureboost.spec import Objective
 
-__all__ = ["HeteroSecureBoost"]
+__all__ = ["HeteroSecureBoost", "HeteroSecureBoostParams"]
+
+
+class HeteroSecureBoostParams(SecureBoostParams):
+    """:class:`~coalition.protocols.secureboost.SecureBoostParams` and label DP for the guest."""
+
+    label_dp_epsilon: float | None = Field(None, gt=0.0, le=20.0, description=(
+        "label DP: the guest randomises its labels (randomised response) with this epsilon "
+        "before training; None: off"))
+
+    @model_validator(mode="after")
+    def _label_dp_needs_classes(self) -> HeteroSecureBoostParams:
+        if self.label_dp_epsilon is not None and self.objective is Objective.REGRESSION:
+            raise ParamConflict("label_dp_epsilon (randomised response) needs a classification "
+                                "objective", "label_dp_epsilon", "objective")
+        return self
+
+    def protocol_params(self) -> SecureBoostParams:
+        """The protocol's parameters (what the model parts record): all but label DP."""
+        return SecureBoostParams(**self.model_dump(include=set(SecureBoostParams.model_fields)))
+
+    def classes(self) -> np.ndarray[Any, Any]:
+        """The label values randomised response draws from."""
+        k = self.num_class if self.objective is Objective.MULTICLASS else 2
+        return np.arange(k, dtype=np.float64)
 
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
@@ -39,11 +75,21 @@ def _guest(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
     _check_aligned(ctx, check_alignment_guest, train, valid)
-    est = SecureBoostGuest(ctx.params_as(SecureBoostParams)).fit(
-        ctx.comm, train.feature_matrix(), train.labels(),
-        None if valid is None else valid.feature_matrix(),
-        None if valid is None else valid.labels())
+    params = ctx.params_as(SecureBoostParams)
+    dp = params if isinstance(params, HeteroSecureBoostParams) else None
+    epsilon = None if dp is None else dp.label_dp_epsilon
+    y, y_valid = train.labels(), None if valid is None else valid.labels()
+    if dp is not None and epsilon is not None:
+        y = randomised_response(y, epsilon, dp.classes())
+        y_valid = None if y_valid is None else randomised_response(y_valid, epsilon,
+                                                                   dp.classes())
+    est = SecureBoostGuest(params if dp is None else dp.protocol_params()).fit(
+        ctx.comm, train.feature_matrix(), y,
+        None if valid is None else valid.feature_matrix(), y_valid)
     metrics = {"trees": float(len(est.trees_))}
+    if dp is not None and epsilon is not None:
+        metrics |= {"label_dp_epsilon": epsilon,
+                    "label_dp_keep": keep_probability(epsilon, len(dp.classes()))}
     if est.best_iteration_ is not None:
         metrics["best_iteration"] = float(est.best_iteration_)
     return {"model": ModelPart(HeteroSecureBoost.family(), ctx.role, est.to_artifact()),
@@ -54,7 +100,10 @@ def _host(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     valid = ctx.dataset("validate_data") if ctx.has("validate_data") else None
     _check_aligned(ctx, check_alignment_host, train, valid)
-    est = SecureBoostHost(ctx.params_as(SecureBoostParams)).fit(
+    params = ctx.params_as(SecureBoostParams)
+    if isinstance(params, HeteroSecureBoostParams):
+        params = params.protocol_params()
+    est = SecureBoostHost(params).fit(
         ctx.comm, train.feature_matrix(), None if valid is None else valid.feature_matrix())
     return {"model": ModelPart(HeteroSecureBoost.family(), ctx.role, est.to_artifact())}
 
@@ -70,7 +119,7 @@ class HeteroSecureBoost(Component):
     name = "hetero_secureboost"
     version = "1.0.0"
     description = "Vertical SecureBoost (OU- or Paillier-encrypted gradients; guest holds the key)."
-    Params = SecureBoostParams
+    Params = HeteroSecureBoostParams
     roles = _PARTIES
     required_roles = _PARTIES
     inputs = slots(

@@ -10,7 +10,9 @@ aggregator its feature column names (the shared schema of horizontal FL, public 
 construction), so the aggregator can build the model; mismatched columns fail fast.
 
 Every party ends with the global model. A client given ``test_data`` also outputs
-``predictions`` of it (ID, label if any, ``score``), scored locally.
+``predictions`` of it (ID, label if any, ``score``), scored locally. With ``dp`` set
+(client-level DP-FedAvg, :mod:`coalition.protocols.horizontal.dp`), the aggregator's metrics
+report the accountant's ``epsilon`` at ``delta`` after the last round.
 """
 
 from __future__ import annotations
@@ -125,8 +127,12 @@ class _Homo(Component):
         model = p.model(len(schemas[0]))
         strategy = make_strategy(p.strategy, **p.strategy_options)
         final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params())
+        metrics = dict(final.metrics)
+        if p.dp is not None:  # the accountant's budget after the last round
+            spent = [r.epsilon for r in final.history if r.epsilon is not None]
+            metrics |= {"epsilon": spent[-1] if spent else 0.0, "delta": p.dp.delta}
         return {"model": ModelPart(self.family(), ctx.role, final.to_artifact()),
-                "metrics": Metrics(dict(final.metrics))}
+                "metrics": Metrics(metrics)}
 
     def _client(self, ctx: TaskContext) -> dict[str, Artifact]:
         p = ctx.params_as(HomoLRParams)

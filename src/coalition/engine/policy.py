@@ -65,6 +65,7 @@ from coalition.crypto.suite import CryptoSuite
 from coalition.engine.validate import JobGraph, TaskNode
 from coalition.protocols.feature.spec import StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
+from coalition.protocols.horizontal.gbdt import GBDTJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
 from coalition.protocols.psi import PsiParams
 from coalition.protocols.secureboost import SecureBoostParams
@@ -93,6 +94,8 @@ _Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 # hetero_lr_multiclass runs hetero_lr K times; hetero_poisson is hetero_lr's he-arbiter
 _LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_lr_multiclass", "hetero_poisson"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+# secure aggregation always on (no switch); its suite and the client count are checked
+_HOMO_GBDT = "homo_gbdt"
 
 
 class GrantTerms(BaseModel):
@@ -314,12 +317,16 @@ def _secureboost(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pr
 def _horizontal(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
                 ) -> list[Violation]:
     out: list[Violation] = []
-    params = _params(node, HorizontalJobParams)
-    if not all(p.secure_aggregation for p in params):
-        out.append(Violation("policy.secagg_required", name,
-                             "horizontal training needs secure_aggregation: true"))
+    per_round: list[int] = []
+    if node.component.name == _HOMO_GBDT:
+        _params(node, GBDTJobParams)  # SecAgg always on, every client in every step
+    else:
+        params = _params(node, HorizontalJobParams)
+        if not all(p.secure_aggregation for p in params):
+            out.append(Violation("policy.secagg_required", name,
+                                 "horizontal training needs secure_aggregation: true"))
+        per_round = [p.clients_per_round for p in params if p.clients_per_round is not None]
     orgs = {sites[str(p)] for p in _data(node)}
-    per_round = [p.clients_per_round for p in params if p.clients_per_round is not None]
     if len(orgs) < policy.min_client_orgs or any(c < policy.min_client_orgs for c in per_round):
         out.append(Violation("policy.too_few_clients", name,
                              f"needs at least {policy.min_client_orgs} distinct client "
@@ -346,7 +353,8 @@ def _statistics(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pri
 
 
 _RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
-          **dict.fromkeys(_HORIZONTAL, _horizontal), "feature_statistics": _statistics}
+          **dict.fromkeys(_HORIZONTAL | {_HOMO_GBDT}, _horizontal),
+                      "feature_statistics": _statistics}
 
 
 def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
@@ -381,6 +389,8 @@ def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
         suites = [p.suite for p in _params(node, Verify3Params)]
     elif node.component.name in _HORIZONTAL:
         suites = [p.suite for p in _params(node, HorizontalJobParams)]
+    elif node.component.name == _HOMO_GBDT:
+        suites = [p.suite for p in _params(node, GBDTJobParams)]
     else:
         return []
     if any(s != policy.crypto_suite for s in suites):

@@ -10,7 +10,8 @@ batch prediction's (``coalition.components.predict``):
   partial score and the intercept and applies the link;
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
-* horizontal models — every party holds the whole model; the guest scores alone;
+* horizontal models (``homo_lr``, ``homo_nn``, ``homo_gbdt``) — every party holds the whole
+  model; the guest scores alone;
 * scorecards — as vertical LR, after each party encodes its own raw rows with the part's WOE
   transform (the host its bin indicators, the guest its WOE); the guest returns points
   (``coalition.protocols.feature.scorecard``), not a probability;
@@ -37,6 +38,7 @@ from coalition.core.errors import InputError, ProtocolError
 from coalition.protocols.feature.scorecard import Scaling
 from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.horizontal import GlobalModel
+from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
 from coalition.protocols.linear.predict import sigmoid
@@ -52,6 +54,7 @@ Matrix = NDArray[np.float64]
 _LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_poisson"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
+_HOMO_TREES = "homo_gbdt"
 _SCORECARD = "scorecard"
 _UNSEEN = "\x00unseen"  # no training category: falls in the rare bin
 
@@ -296,6 +299,18 @@ class _HorizontalGuest(GuestScorer):
         return out
 
 
+class _HomoTreesGuest(GuestScorer):
+    """Horizontal GBDT: the whole ensemble is the guest's; it scores alone."""
+
+    vertical = False
+
+    def __init__(self, model: GBDTModel) -> None:
+        self._model = model
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._model.predict_proba(X)
+
+
 class _LocalGuest(GuestScorer):
     """A single-party model: the guest scores alone on its own columns."""
 
@@ -313,6 +328,8 @@ def guest_scorer(part: ModelPart) -> GuestScorer:
     """The guest-side scorer of a guest part (or of any party's horizontal model)."""
     if part.component in _HORIZONTAL:
         return _HorizontalGuest(GlobalModel.from_artifact(part.data))
+    if part.component == _HOMO_TREES:
+        return _HomoTreesGuest(GBDTModel.from_artifact(part.data))
     if part.component in _LOCAL:
         return _LocalGuest(LocalModel.from_artifact(part.data))
     if part.role.value != "guest":

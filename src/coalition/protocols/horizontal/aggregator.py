@@ -179,7 +179,9 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
             candidate = strategy.apply(vec, update)
             applied = bool(np.isfinite(candidate).all())
             vec = candidate if applied else vec
-        epsilon = accountant.step() if accountant is not None else None
+        # a round that formed no sum released nothing; any sum formed is charged, applied or not
+        epsilon = None if accountant is None else \
+            accountant.step(len(participants)) if update is not None else accountant.epsilon()
         if epsilon is not None:
             ctx.log_metric("epsilon", epsilon, step=r)
         ctx.log_metric("participants", float(len(participants)), step=r)

@@ -14,6 +14,7 @@ Noise comes from a numpy PCG64 generator seeded from :mod:`secrets` (fresh per c
 from __future__ import annotations
 
 import importlib
+import math
 import secrets
 
 import numpy as np
@@ -52,19 +53,31 @@ class PrivacyAccountant:
         self._dp = importlib.import_module("dp_accounting")
         self._accountant = importlib.import_module("dp_accounting.rdp").RdpAccountant()
         self.config = config
+        self.sample_size = sample_size
         self.rate = sample_size / population
         self.rounds = 0
+        self.unbounded = config.noise_multiplier == 0  # a round without noise: ε = ∞
 
-    def step(self) -> float:
-        """Account one more round; return ε spent so far at ``delta``."""
+    def step(self, contributors: int | None = None) -> float:
+        """Account one more round; return ε spent so far at ``delta``.
+
+        With ``noise="client"`` each of the ``sample_size`` sampled clients adds
+        ``N(0, σ²C²/m)``; when only ``contributors`` of them reach the sum, the noise in it
+        has standard deviation ``σC·sqrt(contributors/m)``, and that smaller multiplier is
+        what this round is charged (never the nominal one)."""
+        sigma = self.config.noise_multiplier
+        if self.config.noise == "client" and contributors is not None:
+            sigma *= math.sqrt(max(contributors, 0) / self.sample_size)
+        if sigma <= 0:
+            self.unbounded = True
         event = self._dp.PoissonSampledDpEvent(
-            self.rate, self._dp.GaussianDpEvent(self.config.noise_multiplier))
+            self.rate, self._dp.GaussianDpEvent(max(sigma, 1e-12)))
         self._accountant.compose(event)
         self.rounds += 1
         return self.epsilon()
 
     def epsilon(self) -> float:
         """ε spent so far (``inf`` without noise)."""
-        if self.config.noise_multiplier == 0:
+        if self.unbounded:
             return float("inf")
         return float(self._accountant.get_epsilon(self.config.delta))

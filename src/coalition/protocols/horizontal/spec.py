@@ -145,11 +145,14 @@ class HorizontalParams(TrainingParams):
 
 
 class HorizontalJobParams(TrainingParams):
-    """What a job sets (``homo_lr``/``homo_nn``): :class:`TrainingParams` and the SecAgg switch.
+    """What a job sets (``homo_lr``/``homo_nn``): :class:`TrainingParams`, the SecAgg switch
+    and client-level differential privacy.
 
-    SecAgg's own settings and DP stay library-level: a job that could lower SecAgg's threshold
-    would let the aggregator unmask single updates, and the privacy policy checks only the
-    switch (``secure_aggregation``).
+    SecAgg's own settings stay library-level: a job that could lower SecAgg's threshold would
+    let the aggregator unmask single updates, and the privacy policy checks only the switch
+    (``secure_aggregation``). DP (``dp``) only adds protection, so a job may set it: with
+    ``noise: client`` (the default) each sampled client adds its share of the noise before
+    masking, so under SecAgg nobody, the aggregator included, sees an un-noised sum.
     """
 
     secure_aggregation: bool = Field(True, description=(
@@ -157,13 +160,27 @@ class HorizontalJobParams(TrainingParams):
     suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
         "SecAgg's crypto suite: standard (X25519, SHA-2, ChaCha20) or sm (SM2/SM3/SM4); "
         "set by the federation"))
+    dp: DPConfig | None = Field(None, description=(
+        "client-level DP (DP-FedAvg): clip_norm, noise_multiplier, delta, noise; the "
+        "accountant's epsilon is reported in the aggregator's metrics"))
+
+    @model_validator(mode="after")
+    def _noise_needs_secagg(self) -> HorizontalJobParams:
+        if self.dp is not None and self.dp.noise_multiplier == 0:
+            raise ParamConflict("dp without noise gives no guarantee (epsilon would be "
+                                "infinite); set noise_multiplier > 0 or leave dp out", "dp")
+        if self.dp is not None and self.dp.noise == "client" and not self.secure_aggregation:
+            raise ParamConflict("client-side DP noise protects the sum only under SecAgg; "
+                                "use dp.noise 'server' without it", "dp", "secure_aggregation")
+        return self
 
     def protocol_params(self) -> HorizontalParams:
         """The protocol's parameters: the training fields, SecAgg's defaults (in the job's
-        crypto suite) when switched on."""
+        crypto suite) when switched on, and DP."""
         return HorizontalParams(
             **self.model_dump(include=set(TrainingParams.model_fields)),
-            secagg=SecAggConfig(suite=self.suite) if self.secure_aggregation else None)
+            secagg=SecAggConfig(suite=self.suite) if self.secure_aggregation else None,
+            dp=self.dp)
 
 
 @dataclass(frozen=True)
