@@ -12,7 +12,9 @@ by keyboard alone. Screenshots go to ``tests/console/artifacts/``.
 from __future__ import annotations
 
 import re
+import time
 
+import pandas as pd
 import pytest
 from consolekit import World, english, shot, sign_in
 from playwright.sync_api import BrowserContext, Page, expect
@@ -256,3 +258,52 @@ def test_editor_by_keyboard_alone(world: World, context: BrowserContext) -> None
     expect(page.locator(".react-flow__node")).to_have_count(9)  # with the car maker's SS-LR
     page.get_by_role("button", name="Validate").press("Enter")
     expect(page.get_by_role("status")).to_have_text("The job is valid.")
+
+
+def test_private_lookup_from_the_console(world: World, context: BrowserContext) -> None:
+    """The telco publishes a PIR service from its console, the bank looks IDs up in it from
+    its own console, the telco sees the batch by count only and withdraws the service."""
+    bank, telco = world.cluster["bank"], world.cluster["telco"]
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    with telco.client() as telco_api, bank.client() as bank_api:
+        asked = bank_api.ask_grant("telco", "telco_subscribers", purpose="lookups",
+                                   component_kinds=["pir"], valid_until=until)
+        if asked["status"] == "pending":
+            telco_api.approve_grant(int(asked["id"]))
+    english(context)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, telco.url, telco.admin_password)
+    page.get_by_role("link", name="Private lookup").click()
+    publish = page.get_by_role("form", name="Publish a PIR service")
+    publish.get_by_label("Name", exact=True).fill("bills")
+    publish.get_by_label("Dataset", exact=True).fill("telco_subscribers")
+    publish.get_by_label("ID column", exact=True).fill("phone")
+    publish.get_by_label("Payload columns", exact=True).fill("monthly_bill")
+    publish.get_by_role("button", name="Publish a PIR service").click()
+    expect(page.get_by_role("table", name="Our PIR services")).to_contain_text("bills")
+
+    mine = context.new_page()
+    sign_in(mine, bank.url, bank.admin_password)
+    mine.get_by_role("link", name="Private lookup").click()
+    ask = mine.get_by_role("form", name="Look up IDs in a partner's service")
+    ask.get_by_label("Partner", exact=True).fill("telco")
+    ask.get_by_label("Service", exact=True).fill("bills")
+    ask.get_by_label("ID column", exact=True).fill("phone")
+    known = world.bank_ids[:3]
+    ask.get_by_label("…or IDs, one per line", exact=True).fill("\n".join([*known, "19999999999"]))
+    ask.get_by_role("button", name="Look up").click()
+    telco_ids = set(pd.read_csv(world.bank_csv.parent / "telco.csv", dtype={"phone": str})["phone"])
+    found = sum(i in telco_ids for i in known)
+    expect(mine.get_by_text(f"{found} of 4 IDs found")).to_be_visible()
+    expect(mine.get_by_role("table", name="Results")).to_contain_text("19999999999")
+    shot(mine, "lookups-bank")
+
+    page.reload()
+    records = page.get_by_role("table", name="PIR batches")
+    expect(records).to_contain_text("provider")
+    assert known[0] not in records.inner_text()  # counts, never an ID
+    services = page.get_by_role("table", name="Our PIR services")
+    services.get_by_role("button", name="Withdraw").click()
+    expect(page.get_by_role("table", name="Our PIR services")).to_have_count(0)
+    shot(page, "lookups-telco")

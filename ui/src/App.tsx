@@ -15,6 +15,7 @@ import { Models } from "./pages/Models";
 import { Users } from "./pages/Users";
 import { Audit } from "./pages/Audit";
 import { Psi } from "./pages/Psi";
+import { Lookups } from "./pages/Lookups";
 
 // The editor (canvas, forms) and the monitor (charts) are lazy chunks.
 const Editor = lazy(() => import("./editor/Editor"));
@@ -96,6 +97,7 @@ export function App() {
             <Route path="/editor" element={<Editor />} />
             <Route path="/datasets" element={<Datasets />} />
             <Route path="/psi" element={<Psi />} />
+            <Route path="/lookups" element={<Lookups />} />
             <Route path="/partners" element={<Partners />} />
             <Route path="/models" element={<Models />} />
             <Route path="/users" element={<Users />} />

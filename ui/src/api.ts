@@ -82,6 +82,15 @@ export const patch = <T,>(path: string, body: unknown = {}): Promise<T> =>
   request<T>("PATCH", path, body);
 export const del = <T,>(path: string): Promise<T> => request<T>("DELETE", path);
 
+/** POST a text body (an uploaded CSV the node parses) and read the JSON answer. */
+export async function postText<T>(path: string, text: string, type = "text/csv"): Promise<T> {
+  const res = await fetch(API + path, {
+    method: "POST", headers: { ...headers(false), "Content-Type": type }, body: text,
+  });
+  if (!res.ok) throw await problem(res);
+  return (await res.json()) as T;
+}
+
 /** Save a file the node serves (with the bearer token, which a plain link cannot send). */
 export async function download(path: string, filename: string): Promise<void> {
   const res = await fetch(API + path, { headers: headers(false) });

@@ -21,6 +21,7 @@ export const NAV: NavSection[] = [
       { path: "/editor", label: "nav.editor", permission: "jobs.submit" },
       { path: "/datasets", label: "nav.datasets", permission: "datasets.read" },
       { path: "/psi", label: "nav.psi", permission: "jobs.read" },
+      { path: "/lookups", label: "nav.lookups", permission: "services.read" },
       { path: "/models", label: "nav.models", permission: "models.read" },
     ],
   },
