@@ -1,4 +1,14 @@
-"""Each data party's contribution to a vertical job, measured by its label holder.
+"""Each data party's contribution to a finished job: :func:`measure` dispatches to
+:func:`horizontal` (the aggregator's report) or :func:`vertical` (the label holder).
+
+**Horizontal** (``homo_lr``/``homo_nn`` with ``contribution_group_size`` and the arbiter's
+``validate_data``): the aggregator measured GTG-Shapley and leave-one-out from the round
+updates during training (:mod:`coalition.protocols.horizontal.contribution`, which states what
+SecAgg groups reveal) and stored them as its ``contributions`` report; the arbiter's node maps
+the clients (groups) to organisations and writes the scores with the digests of their inputs
+to the federation log.
+
+**Vertical**: each data party's contribution, measured by its label holder.
 
 Party-level Shapley values (:func:`coalition.protocols.contribution.exact_shapley`) over the
 job's data parties, with the utility ``v(S)`` = the test AUC of the best model coalition ``S``
@@ -30,11 +40,12 @@ from coalition.node.data import reading
 from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.derived import derived_name
+from coalition.node.jobs.reports import local_reports
 from coalition.node.ledger import service as ledger
 from coalition.node.runtime import NodeRuntime
 from coalition.protocols.contribution import exact_shapley, leave_one_out
 
-__all__ = ["NO_MODEL_AUC", "vertical"]
+__all__ = ["NO_MODEL_AUC", "horizontal", "measure", "vertical"]
 
 NO_MODEL_AUC = 0.5
 
@@ -90,6 +101,58 @@ def _local_auc(component: str, params: dict[str, Any], train: pd.DataFrame,
     model.fit(x, y)
     scores = model.predict_proba(test[features].to_numpy(np.float64))[:, 1]
     return float(roc_auc_score(test[label].to_numpy(), scores))
+
+
+def _horizontal_report(rt: NodeRuntime, job_id: str,
+                       task: str | None) -> tuple[str, str, dict[str, Any]] | None:
+    for report in local_reports(rt, job_id):
+        if report.output == "contributions" and report.party.startswith("arbiter") and \
+                (task is None or report.task == task) and "gtg" in report.content:
+            return report.task, report.party, report.content
+    return None
+
+
+def horizontal(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
+    """The aggregator's GTG-Shapley and leave-one-out of a finished horizontal job, by
+    organisation (or contribution group of organisations), written to the federation log as
+    ``contribution.scores``."""
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    if job.state != "succeeded":
+        raise ConflictError("contributions are measured on a succeeded job", state=job.state)
+    found = _horizontal_report(rt, job_id, task)
+    if found is None:
+        raise InputError("no contribution report of a horizontal task is stored here (the "
+                         "aggregator's node measures it)", task=task)
+    name, party, report = found
+
+    def org(member: str) -> str:
+        return str(job.sites.get(member, member))
+
+    groups = {g: [org(m) for m in members] for g, members in report["groups"].items()}
+    # one client per player: name it by its organisation; a group keeps its name
+    label = {g: members[0] if len(members) == 1 else g for g, members in groups.items()}
+    result = {
+        "job": job_id, "method": report["method"], "utility": report["utility"],
+        "model_task": name, "evaluate_task": name, "aggregator": party,
+        "scores": {label[g]: float(v) for g, v in report["gtg"].items()},
+        "leave_one_out": {label[g]: float(v) for g, v in report["leave_one_out"].items()},
+        "groups": {label[g]: members for g, members in groups.items()},
+        "rounds_measured": report["rounds_measured"],
+        "rounds_skipped": report["rounds_skipped"],
+        "inputs": report["inputs"],
+        "cost": "per measured round up to 2^n sub-model evaluations on the aggregator's "
+                "validation rows (GTG-Shapley's truncated sampling uses far fewer); no "
+                "federated round",
+    }
+    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job_id)
+    return result
+
+
+def measure(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
+    """Horizontal when this node's aggregator stored a contribution report, else vertical."""
+    if _horizontal_report(rt, job_id, task) is not None:
+        return horizontal(rt, job_id, task=task)
+    return vertical(rt, job_id, task=task)
 
 
 def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
