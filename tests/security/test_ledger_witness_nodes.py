@@ -24,10 +24,16 @@ from typer.testing import CliRunner
 from coalition.cli import common
 from coalition.cli.app import app
 from coalition.client import NodeClient
+from coalition.components.artifacts import ModelPart
 from coalition.core.errors import CoalitionError
+from coalition.core.ids import Party, Role
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint
+from coalition.engine.store import ArtifactStore
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth.permissions import UserRole
+from coalition.node.jobs.tables import JobRow
+from coalition.node.jobs.update_log import on_task_done
 from coalition.node.ledger import service, store
 from coalition.node.ledger.peer_methods import LEDGER_COSIGN, CosignRequest
 from coalition.node.ledger.tables import LedgerEntryRow
@@ -35,6 +41,7 @@ from coalition.node.peer import PeerEndpoint
 from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import NodeSettings
 from coalition.node.signing import signing_key
+from coalition.protocols.horizontal import GlobalModel, RoundRecord
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +77,15 @@ def test_honest_operator_reaches_a_final_head_and_every_node_verifies(
     _job_entry(bank, "j-honest")
     head = service.sync(bank.rt)
     assert head["final"] and head["cosigners"] == ["shop", "telco"], head
-    assert head["size"] == 2 and not head["problems"]
+    # the two job records, and the bank's node.admin entries (users and partners set up)
+    kinds = [e["kind"] for e in service.show(bank.rt)["entries"]]
+    assert sorted(k for k in kinds if k != "node.admin") == ["consent.decision", "job.dag"]
+    assert "node.admin" in kinds and head["size"] == len(kinds) and not head["problems"]
     for node in (bank, telco, shop):
         report = service.verify(node.rt)
         assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
         held = {x["origin"]: x for x in report["logs"]}
-        assert held["coalition.ledger/bank"]["checkpoint_size"] == 2
+        assert held["coalition.ledger/bank"]["checkpoint_size"] == head["size"]
     # an inclusion proof from the witness's own copy checks against the co-signed root
     shown = telco.env.client.get("/api/v1/ledger/entries/1/proof",
                                  params={"origin": "coalition.ledger/bank"},
@@ -100,12 +110,57 @@ def test_cli_shows_verifies_and_proves(nodes: dict[str, Node],
         return json.loads(result.stdout)
 
     shown = cli("show", "--origin", "coalition.ledger/bank")
-    assert sorted(e["kind"] for e in shown["entries"]) == ["consent.decision", "job.dag"]
+    kinds = [e["kind"] for e in shown["entries"]]
+    assert sorted(k for k in kinds if k != "node.admin") == ["consent.decision", "job.dag"]
     assert cli("verify")["verified"]
     proof = cli("prove", "0", "--origin", "coalition.ledger/bank")
-    assert proof["verified"] and proof["size"] == 2
+    assert proof["verified"] and proof["size"] == len(kinds)
     heads = cli("checkpoints")
-    assert heads[0]["role"] == "witness" and heads[0]["size"] == 2
+    assert heads[0]["role"] == "witness" and heads[0]["size"] == len(kinds)
+
+
+def test_admin_changes_batches_and_model_updates_are_logged_and_witnessed(
+        nodes: dict[str, Node], tmp_path: Path) -> None:
+    bank, telco, shop = nodes["bank"], nodes["telco"], nodes["shop"]
+    # an admin change through the bank's API, and a PIR batch record (counts only)
+    made = bank.env.client.post("/api/v1/users", headers=bank.env.auth(), json={
+        "username": "carol", "role": "data_scientist", "password": "a-long-password-1"})
+    assert made.status_code == 201, made.text
+    with bank.rt.db.session() as db:
+        emit(db, Event(EventKind.PIR_BATCH, "partner:telco", "pir_batch:7", {
+            "side": "server", "service": "crm", "partner": "telco", "api_key": "",
+            "mode": "keyword", "state": "ok", "queries": 64, "padded": 64, "found": 9}))
+    # a horizontal task's model (per-round digests) and a SecureBoost host part (per tree),
+    # stored by the worker, then recorded by the telco's node for the bank's log
+    artifacts = ArtifactStore(tmp_path / "artifacts")
+    rounds = [RoundRecord(r, ["host:t"], ["host:t"], True, {}, None, f"{r:064x}")
+              for r in range(3)]
+    horizontal = GlobalModel({"kind": "logistic", "config": {}}, {}, rounds).to_artifact()
+    tree_part = {"kind": "host", "splits": [[0, 0, 1, 0.5, True], [1, 0, 2, 0.25, False]]}
+    artifacts.save("fit", "k1", {"model": ModelPart("homo_lr", Role.HOST, horizontal),
+                                 "tree": ModelPart("hetero_secureboost", Role.HOST, tree_part)})
+    job = JobRow(id="j-updates", initiator="bank")
+    on_task_done(telco.rt, job, "fit", Party.host("telco"), store=artifacts, key="k1")
+    head = service.sync(bank.rt)
+    assert head["final"] and not head["problems"], head
+    entries = service.show(bank.rt)["entries"]
+    admin = [e for e in entries if e["kind"] == "node.admin"]
+    assert {e["producer"] for e in admin} == {"bank"}
+    assert "user.created" in {e["body"]["event"] for e in admin}
+    assert all(set(e["body"]) == {"event", "audit_seq", "audit_sha256"} for e in admin)
+    assert "carol" not in json.dumps(admin)  # the audit hash commits to the names
+    (pir,) = [e for e in entries if e["kind"] == "pir.run"]
+    assert pir["body"]["counts"] == {"queries": 64, "padded": 64, "found": 9}
+    assert "crm" not in json.dumps(pir["body"]) and "telco" not in json.dumps(pir["body"])
+    updates = [e["body"] for e in entries if e["kind"] == "model.update"]
+    assert {e["producer"] for e in entries if e["kind"] == "model.update"} == {"telco"}
+    assert [u["round"] for u in updates if "round" in u] == [0, 1, 2]
+    assert [u["tree"] for u in updates if "tree" in u] == [0, 1]
+    for node in (bank, telco, shop):  # signed by their producers, witnessed, verified
+        report = service.verify(node.rt)
+        assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
+    again = service.sync(bank.rt)  # nothing is mirrored twice
+    assert again["size"] == head["size"]
 
 
 def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
@@ -197,7 +252,8 @@ def test_witness_head_survives_restart(tmp_path: Path) -> None:
         connect(bank, telco)
         connect(telco, bank)
         _job_entry(bank, "j1")
-        assert service.sync(bank.rt, ["telco"])["cosigners"] == ["telco"]
+        first = service.sync(bank.rt, ["telco"])
+        assert first["cosigners"] == ["telco"]
         port = telco.endpoint.port
         telco.endpoint.stop(0)
         telco.env.rt.close()
@@ -209,7 +265,7 @@ def test_witness_head_survives_restart(tmp_path: Path) -> None:
         telco.endpoint = PeerEndpoint(rt).start()
         with rt.db.session() as db:
             kept = store.head(db, store.origin_of("bank"), "witness")
-            assert kept is not None and kept.size == 1
+            assert kept is not None and kept.size == first["size"]
             assert db.scalars(select(LedgerEntryRow)).first() is not None
         # after the restart the kept head still catches a rewrite of entry 0
         with bank.rt.db.session() as db:

@@ -1,7 +1,8 @@
 """What a job writes to the federation log (:mod:`coalition.node.ledger`), at the points the
 job passes: its DAG hash and parties at submission, each organisation's consent decision and
 the manifests of the datasets it reads (schema hash and row count, never values) at proposal,
-the final metrics and a co-signed head at the end. The log is the initiator's.
+the final metrics and a co-signed head at the end (the digests of each model update are
+:mod:`.update_log`'s). The log is the initiator's.
 
 Also the job stop: a node refuses a new job with an organisation it holds an unacknowledged
 ledger alert about (:func:`coalition.node.ledger.store.refuse_if_alerted`).

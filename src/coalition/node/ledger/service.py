@@ -42,7 +42,7 @@ from coalition.crypto.signing import SigningKey, VerifyKey
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
-from coalition.node.ledger import store
+from coalition.node.ledger import mirror, store
 from coalition.node.ledger.anchor import FileAnchor
 from coalition.node.ledger.entries import KINDS, Entry, audit, sign_entry
 from coalition.node.ledger.errors import LedgerTampered
@@ -313,6 +313,9 @@ def sync(rt: NodeRuntime, orgs: Iterable[str] = ()) -> dict[str, Any]:
     """Pull partners' entries, sign a new head of this node's log and collect co-signatures
     from every witness (the organisations of its jobs, and ``orgs``). Returns the head, who
     co-signed, who did not and why, and whether it is final."""
+    if rt.settings.ledger_enabled:
+        for kind, body in mirror.pending(rt):  # node.admin, PIR and verify3 batches
+            record(rt, rt.name, kind, body)
     witnesses = sorted(set(members(rt)) | {o for o in orgs if o != rt.name})
     problems: dict[str, str] = {}
     for org in witnesses:
