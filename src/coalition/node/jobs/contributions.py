@@ -8,7 +8,9 @@ SecAgg groups reveal) and stored them as its ``contributions`` report; the arbit
 the clients (groups) to organisations and writes the scores with the digests of their inputs
 to the federation log.
 
-**Vertical**: each data party's contribution, measured by its label holder.
+**Vertical**: each data party's contribution, measured by its label holder: from the job's
+``hetero_lr_contribution`` task when it has one (exact Shapley for up to six parties,
+``hetero_lr`` retrained on every coalition of hosts), otherwise as below (one host).
 
 Party-level Shapley values (:func:`coalition.protocols.contribution.exact_shapley`) over the
 job's data parties, with the utility ``v(S)`` = the test AUC of the best model coalition ``S``
@@ -155,6 +157,36 @@ def measure(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[st
     return vertical(rt, job_id, task=task)
 
 
+def _shapley_report(rt: NodeRuntime, job: Any,
+                    task: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The guest's ``hetero_lr_contribution`` report stored here, if any."""
+    tasks: dict[str, Any] = job.dag.get("tasks", {})
+    for report in local_reports(rt, job.id):
+        if report.output == "contributions" and report.party.startswith("guest") and \
+                tasks.get(report.task, {}).get("component") == "hetero_lr_contribution" and \
+                (task is None or report.task == task):
+            return report.task, report.content
+    return None
+
+
+def _from_shapley_task(rt: NodeRuntime, job: Any, name: str,
+                       report: dict[str, Any]) -> dict[str, Any]:
+    def org(party: str) -> str:
+        return str(job.sites.get(party, party))
+
+    result = {
+        "job": job.id, "method": report["method"], "utility": report["utility"],
+        "model_task": name, "evaluate_task": name,
+        "scores": {org(p): float(v) for p, v in report["scores"].items()},
+        "leave_one_out": {org(p): float(v) for p, v in report["leave_one_out"].items()},
+        "values": {"+".join(org(p) for p in k.split("+")) if k != "guest_alone" else
+                   "guest_alone": v for k, v in report["values"].items()},
+        "inputs": report.get("inputs", {}), "cost": report["cost"],
+    }
+    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job.id)
+    return result
+
+
 def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
     """Party-level Shapley and leave-one-out of a finished vertical job (see the module
     docstring); the scores are written to the federation log as ``contribution.scores``."""
@@ -162,10 +194,14 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
     if job.state != "succeeded":
         raise ConflictError("contributions are measured on a succeeded job", state=job.state)
     guest = _guest(job, rt.name)
+    found = _shapley_report(rt, job, task)
+    if found is not None:  # exact Shapley over every coalition, retrained in the job
+        return _from_shapley_task(rt, job, *found)
     tasks: dict[str, Any] = job.dag.get("tasks", {})
     hosts = [f"host:{h}" for h in job.dag.get("parties", {}).get("host", [])]
     if len(hosts) != 1:
-        raise InputError("vertical contributions are built for one label holder and one host",
+        raise InputError("with several hosts, add a hetero_lr_contribution task to the job "
+                         "(exact Shapley, retrained per coalition; docs/ledger.md)",
                          hosts=len(hosts))
     aucs: dict[str, float] = {}
     for m in repo.read(rt, lambda db: repo.metrics(db, job_id)):
