@@ -9,6 +9,7 @@ jobs with the operator until its admin acknowledges the alert.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from collections.abc import Iterator
@@ -161,6 +162,53 @@ def test_admin_changes_batches_and_model_updates_are_logged_and_witnessed(
         assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
     again = service.sync(bank.rt)  # nothing is mirrored twice
     assert again["size"] == head["size"]
+
+
+def _arbiter_job(node: Node, job_id: str) -> None:
+    """The job as each party's node recorded it: bank initiates, shop is the arbiter and
+    the DAG has the arbiter operate the federation log."""
+    now = dt.datetime.now(dt.UTC)
+    with node.rt.db.session() as db:
+        db.add(JobRow(id=job_id, name="arb", initiator="bank", dag={
+            "version": 1, "name": "arb", "ledger_operator": "arbiter",
+            "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["shop"]},
+            "tasks": {}}, sites={"guest:bank": "bank", "host:telco": "telco",
+                                 "arbiter:shop": "shop"},
+            selection={}, endpoints={}, timeout_s=60.0, state="succeeded", error="",
+            rerun_of=None, created_by="user:admin", created_at=now, updated_at=now,
+            finished_at=now))
+
+
+def test_arbiter_operates_a_job_log_and_a_non_configured_operator_is_refused(
+        nodes: dict[str, Node]) -> None:
+    bank, telco, shop = nodes["bank"], nodes["telco"], nodes["shop"]
+    for node in (bank, telco, shop):
+        _arbiter_job(node, "j-arb")
+    # the initiator and the host record into the arbiter's log (their outboxes)
+    service.record(bank.rt, "shop", "job.dag", {
+        "job": "j-arb", "dag_sha256": "1" * 64, "orgs": ["bank", "shop", "telco"],
+        "operator": "shop"}, job_id="j-arb")
+    service.record(telco.rt, "shop", "consent.decision",
+                   {"job": "j-arb", "org": "telco", "status": "accepted"}, job_id="j-arb")
+    head = service.sync(shop.rt, ["bank", "telco"])
+    assert head["final"] and head["cosigners"] == ["bank", "telco"], head
+    kinds = {e["kind"] for e in service.show(shop.rt)["entries"] if e["job_id"] == "j-arb"}
+    assert kinds == {"job.dag", "consent.decision"}
+    for node in (bank, telco):  # each witness holds and verifies the arbiter's log
+        held = {x["origin"]: x for x in service.verify(node.rt)["logs"]}
+        assert held["coalition.ledger/shop"]["verified"], held
+    # the host, not configured as the job's operator, shows the job's metrics in its own log
+    service.record(telco.rt, "telco", "job.metrics", {"job": "j-arb", "metrics": {}},
+                   job_id="j-arb")
+    refused = service.sync(telco.rt, ["bank", "shop"])
+    assert not refused["final"] and set(refused["problems"]) == {"bank", "shop"}, refused
+    assert all("ledger.tampered" in p for p in refused["problems"].values())
+    for node in (bank, shop):  # an alert on each witness, about the telco; then reviewed
+        alerts = [a for a in _open_alerts(node) if a["operator"] == "telco"]
+        assert [a["kind"] for a in alerts] == ["tampered"], alerts
+        ack = node.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
+                                   headers=node.env.auth(), json={"reason": "test"})
+        assert ack.status_code == 200, ack.text
 
 
 def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(

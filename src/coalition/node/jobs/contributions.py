@@ -42,6 +42,7 @@ from coalition.node.data import reading
 from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.derived import derived_name
+from coalition.node.jobs.records import job_operator
 from coalition.node.jobs.reports import local_reports
 from coalition.node.ledger import service as ledger
 from coalition.node.runtime import NodeRuntime
@@ -146,7 +147,7 @@ def horizontal(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict
                 "validation rows (GTG-Shapley's truncated sampling uses far fewer); no "
                 "federated round",
     }
-    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job_id)
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job_id)
     return result
 
 
@@ -183,7 +184,7 @@ def _from_shapley_task(rt: NodeRuntime, job: Any, name: str,
                    "guest_alone": v for k, v in report["values"].items()},
         "inputs": report.get("inputs", {}), "cost": report["cost"],
     }
-    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job.id)
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job.id)
     return result
 
 
@@ -249,5 +250,5 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
                    "train_rows": len(train), "test_rows": len(test)},
         "cost": "one local retraining at the label holder (2^n coalitions, n = 2)",
     }
-    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job_id)
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job_id)
     return result

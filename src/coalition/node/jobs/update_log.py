@@ -18,6 +18,7 @@ from coalition.core.ids import Party
 from coalition.engine.store import ArtifactStore
 from coalition.node.jobs.tables import JobRow
 from coalition.node.ledger import service as ledger
+from coalition.node.ledger.operator import operator_of
 from coalition.node.runtime import NodeRuntime
 
 __all__ = ["on_task_done", "update_digests"]
@@ -64,7 +65,7 @@ def on_task_done(rt: NodeRuntime, job: JobRow, task: str, party: Party, *,
             if not isinstance(part, ModelPart):
                 continue
             for digest in update_digests(part.data):
-                ledger.record(rt, job.initiator, "model.update", {
+                ledger.record(rt, operator_of(job.dag, job.sites, job.initiator), "model.update", {
                     "job": job.id, "task": task, "party": str(party), "component": part.component,
                     **digest}, job_id=job.id)
     except CoalitionError as exc:
