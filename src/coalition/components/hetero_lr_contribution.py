@@ -9,7 +9,7 @@ utility ``v(S)`` = the test AUC of ``hetero_lr`` *retrained* on coalition ``S``:
   those parties (hosts outside ``T`` sit the round out), then score ``test_data`` with the
   ``predict`` protocol; the guest computes the AUC;
 * ``T = ∅`` (the guest alone): a logistic regression on the guest's own columns, trained
-  locally by gradient descent — nothing is sent;
+  locally with the job's schedule and the protocol's plaintext optimizer — nothing is sent;
 * a coalition without the guest has no labels, so ``v(S) = 0.5`` (a constant score).
 
 **Cost**: ``2^h`` trainings and predictions for ``h`` hosts (32 for five hosts), each a full
@@ -50,6 +50,8 @@ from coalition.protocols.linear import (
     predict_guest,
     predict_host,
 )
+from coalition.protocols.linear.batching import batches
+from coalition.protocols.linear.optim import PlainOptimizer
 
 __all__ = ["MAX_PARTIES", "NO_MODEL_AUC", "HeteroLRContribution"]
 
@@ -151,7 +153,8 @@ class HeteroLRContribution(HeteroLR):
     @staticmethod
     def _alone(ctx: TaskContext) -> float:
         """The guest's own logistic regression, trained locally (nothing is sent)."""
-        return _local_auc(ctx.dataset("train_data"), ctx.dataset("test_data"))
+        return _local_auc(ctx.params_as(LinearParams), ctx.dataset("train_data"),
+                          ctx.dataset("test_data"))
 
 
 def _ids_sha256(data: Dataset) -> str:
@@ -168,17 +171,28 @@ def _auc(test: Dataset, scores: Any) -> float:
     return NO_MODEL_AUC if auc is None else float(auc)
 
 
-def _local_auc(train: Dataset, test: Dataset) -> float:
-    """Logistic regression on the guest's own columns (plain gradient descent, local)."""
-    x, y = train.feature_matrix(), train.labels()
-    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-12
-    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
-    w = np.zeros(z.shape[1])
-    for _ in range(300):
-        p = 1.0 / (1.0 + np.exp(-z @ w))
-        w -= 0.5 * z.T @ (p - y) / len(y)
-    zt = np.hstack([(test.feature_matrix() - mu) / sd, np.ones((len(test.frame), 1))])
-    auc = roc_auc(test.labels(), zt @ w)
+def _local_auc(params: LinearParams, train: Dataset, test: Dataset) -> float:
+    """The guest's own model, trained locally with the job's schedule (epochs, batches,
+    optimizer, penalty: the protocol's plaintext optimizer) so it compares with the
+    federated coalitions' models; logistic task only."""
+    table, scored = party_table(train), party_table(test)
+    if table.labels is None or scored.labels is None:
+        raise InputError("the guest's train_data and test_data need the label column")
+
+    def design(x: Any) -> Any:
+        return np.hstack([x, np.ones((len(x), 1))]) if params.fit_intercept else x
+
+    z, y = design(table.features), np.asarray(table.labels, dtype=np.float64)
+    mask = np.ones(z.shape[1])
+    if params.fit_intercept:
+        mask[-1] = 0.0
+    w, opt = np.zeros(z.shape[1]), PlainOptimizer(params, mask)
+    for epoch in range(params.epochs):
+        lr = params.learning_rate / (1.0 + params.decay * epoch)
+        for rows in batches(len(y), params, epoch):
+            p = 1.0 / (1.0 + np.exp(-z[rows] @ w))
+            w = opt.step(w, z[rows].T @ (p - y[rows]) / len(rows), lr)
+    auc = roc_auc(np.asarray(scored.labels), design(scored.features) @ w)
     return NO_MODEL_AUC if auc is None else float(auc)
 
 
