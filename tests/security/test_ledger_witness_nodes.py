@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from jobskit import Node, call, connect, dag, proposal, start_node
 from nodekit import app_client
@@ -25,7 +26,7 @@ from typer.testing import CliRunner
 from coalition.cli import common
 from coalition.cli.app import app
 from coalition.client import NodeClient
-from coalition.components.artifacts import ModelPart
+from coalition.components.artifacts import ModelPart, Report
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import Party, Role
 from coalition.crypto import merkle
@@ -33,7 +34,8 @@ from coalition.crypto.checkpoint import Checkpoint
 from coalition.engine.store import ArtifactStore
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth.permissions import UserRole
-from coalition.node.jobs.tables import JobRow
+from coalition.node.jobs.local import store_for
+from coalition.node.jobs.tables import JobRow, JobTaskRow
 from coalition.node.jobs.update_log import on_task_done
 from coalition.node.ledger import service, store
 from coalition.node.ledger.peer_methods import LEDGER_COSIGN, CosignRequest
@@ -43,6 +45,8 @@ from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import NodeSettings
 from coalition.node.signing import signing_key
 from coalition.protocols.horizontal import GlobalModel, RoundRecord
+from coalition.protocols.horizontal.contribution import ContributionLog, groups_of
+from coalition.protocols.horizontal.spec import ContributionConfig
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +213,47 @@ def test_arbiter_operates_a_job_log_and_a_non_configured_operator_is_refused(
         ack = node.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
                                    headers=node.env.auth(), json={"reason": "test"})
         assert ack.status_code == 200, ack.text
+
+
+def test_horizontal_contributions_are_reported_and_logged_by_the_aggregators_node(
+        nodes: dict[str, Node]) -> None:
+    bank, shop = nodes["bank"], nodes["shop"]
+    now = dt.datetime.now(dt.UTC)
+    sites = {"guest:bank": "bank", "host:telco": "telco", "arbiter:shop": "shop"}
+    with shop.rt.db.session() as db:
+        db.add(JobRow(id="a1b2c3d4e5f60718", name="hfl", initiator="bank", dag={
+            "version": 1, "name": "hfl", "parties": {"guest": ["bank"], "host": ["telco"],
+                                                     "arbiter": ["shop"]},
+            "tasks": {"fit": {"component": "homo_lr"}}}, sites=sites, selection={},
+            endpoints={}, timeout_s=60.0, state="succeeded", error="", rerun_of=None,
+            created_by="user:admin", created_at=now, updated_at=now, finished_at=now))
+        db.add(JobTaskRow(job_id="a1b2c3d4e5f60718", task="fit", position=0, state="succeeded", error="",
+                          keys={"arbiter:shop": "k-fit"}))
+    # the aggregator's measurement as the homo_lr arbiter stores it (two clients, two rounds)
+    measured = ContributionLog(ContributionConfig(), groups_of(["guest:bank", "host:telco"], 1, 0))
+    target = np.array([1.0, -1.0])
+    before = np.zeros(2)
+    for _ in range(2):
+        measured.add(before, {"guest:bank": ((target - before) / 2, 100.0),
+                              "host:telco": (np.array([0.01, 0.0]), 100.0)})
+        before = before + (target - before) / 4
+    content = measured.scores(lambda w: -float(np.sum((w - target) ** 2)))
+    store_for(shop.rt, Party.arbiter("shop")).save(
+        "fit", "k-fit", {"contributions": Report(content)})
+    reply = shop.env.client.post("/api/v1/jobs/a1b2c3d4e5f60718/contributions", headers=shop.env.auth())
+    assert reply.status_code == 200, reply.text
+    result = reply.json()
+    assert result["method"] == "horizontal.gtg_shapley" and result["aggregator"] == "arbiter:shop"
+    assert set(result["scores"]) == {"bank", "telco"}
+    assert result["scores"]["bank"] > 0.1 > result["scores"]["telco"]  # its update hurts
+    assert len(result["inputs"]["rounds"]) == 2
+    # the aggregator's node signed the scores for the job's log (the initiator's), witnessed
+    head = service.sync(bank.rt)
+    assert head["final"], head
+    logged = [e for e in service.show(bank.rt, job="a1b2c3d4e5f60718")["entries"]
+              if e["kind"] == "contribution.scores"]
+    assert [e["producer"] for e in logged] == ["shop"]
+    assert logged[0]["body"]["scores"] == result["scores"]
 
 
 def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
