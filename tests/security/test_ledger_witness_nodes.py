@@ -216,7 +216,9 @@ def test_arbiter_operates_a_job_log_and_a_non_configured_operator_is_refused(
 
 
 def test_horizontal_contributions_are_reported_and_logged_by_the_aggregators_node(
-        nodes: dict[str, Node]) -> None:
+        nodes: dict[str, Node], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "connect", lambda node, token: app_client(
+        nodes[node.removeprefix("http://")].rt, token))
     bank, shop = nodes["bank"], nodes["shop"]
     now = dt.datetime.now(dt.UTC)
     sites = {"guest:bank": "bank", "host:telco": "telco", "arbiter:shop": "shop"}
@@ -247,6 +249,11 @@ def test_horizontal_contributions_are_reported_and_logged_by_the_aggregators_nod
     assert set(result["scores"]) == {"bank", "telco"}
     assert result["scores"]["bank"] > 0.1 > result["scores"]["telco"]  # its update hurts
     assert len(result["inputs"]["rounds"]) == 2
+    cli = CliRunner().invoke(app, [
+        "job", "contributions", "a1b2c3d4e5f60718", "--node", "http://shop", "--token",
+        shop.env.tokens[UserRole.ADMIN]], catch_exceptions=False)
+    assert cli.exit_code == 0 and "horizontal.gtg_shapley" in cli.output, cli.output
+    assert "bank" in cli.output and "telco" in cli.output
     # the aggregator's node signed the scores for the job's log (the initiator's), witnessed
     head = service.sync(bank.rt)
     assert head["final"], head
