@@ -175,3 +175,17 @@ def test_yaml_and_json_round_trip():
     spec = load_dag(HEAD)
     assert load_dag(dump_dag(spec, "json")) == spec
     assert load_dag(dump_dag(spec, "yaml")) == spec
+
+
+def test_ledger_operator_arbiter_needs_an_arbiter():
+    base = {"version": 1, "name": "t", "parties": {"guest": ["g"], "host": ["h"]},
+            "tasks": {"read": {"component": "reader"}}}
+    assert parse_dag({**base}).ledger_operator == "initiator"
+    with pytest.raises(DagError) as info:
+        parse_dag({**base, "ledger_operator": "arbiter"})
+    assert "needs an arbiter party" in str([p.message for p in info.value.problems])
+    chosen = parse_dag({**base, "ledger_operator": "arbiter",
+                       "parties": {**base["parties"], "arbiter": ["a"]}})
+    assert chosen.ledger_operator == "arbiter"
+    assert chosen.to_document()["ledger_operator"] == "arbiter"
+    assert "ledger_operator" not in parse_dag(base).to_document()  # old DAG hashes unchanged

@@ -9,12 +9,14 @@ jobs with the operator until its admin acknowledges the alert.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from jobskit import Node, call, connect, dag, proposal, start_node
 from nodekit import app_client
@@ -24,10 +26,17 @@ from typer.testing import CliRunner
 from coalition.cli import common
 from coalition.cli.app import app
 from coalition.client import NodeClient
+from coalition.components.artifacts import ModelPart, Report
 from coalition.core.errors import CoalitionError
+from coalition.core.ids import Party, Role
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint
+from coalition.engine.store import ArtifactStore
+from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.auth.permissions import UserRole
+from coalition.node.jobs.local import store_for
+from coalition.node.jobs.tables import JobRow, JobTaskRow
+from coalition.node.jobs.update_log import on_task_done
 from coalition.node.ledger import service, store
 from coalition.node.ledger.peer_methods import LEDGER_COSIGN, CosignRequest
 from coalition.node.ledger.tables import LedgerEntryRow
@@ -35,6 +44,9 @@ from coalition.node.peer import PeerEndpoint
 from coalition.node.runtime import NodeRuntime
 from coalition.node.settings import NodeSettings
 from coalition.node.signing import signing_key
+from coalition.protocols.horizontal import GlobalModel, RoundRecord
+from coalition.protocols.horizontal.contribution import ContributionLog, groups_of
+from coalition.protocols.horizontal.spec import ContributionConfig
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +82,15 @@ def test_honest_operator_reaches_a_final_head_and_every_node_verifies(
     _job_entry(bank, "j-honest")
     head = service.sync(bank.rt)
     assert head["final"] and head["cosigners"] == ["shop", "telco"], head
-    assert head["size"] == 2 and not head["problems"]
+    # the two job records, and the bank's node.admin entries (users and partners set up)
+    kinds = [e["kind"] for e in service.show(bank.rt)["entries"]]
+    assert sorted(k for k in kinds if k != "node.admin") == ["consent.decision", "job.dag"]
+    assert "node.admin" in kinds and head["size"] == len(kinds) and not head["problems"]
     for node in (bank, telco, shop):
         report = service.verify(node.rt)
         assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
         held = {x["origin"]: x for x in report["logs"]}
-        assert held["coalition.ledger/bank"]["checkpoint_size"] == 2
+        assert held["coalition.ledger/bank"]["checkpoint_size"] == head["size"]
     # an inclusion proof from the witness's own copy checks against the co-signed root
     shown = telco.env.client.get("/api/v1/ledger/entries/1/proof",
                                  params={"origin": "coalition.ledger/bank"},
@@ -100,12 +115,152 @@ def test_cli_shows_verifies_and_proves(nodes: dict[str, Node],
         return json.loads(result.stdout)
 
     shown = cli("show", "--origin", "coalition.ledger/bank")
-    assert sorted(e["kind"] for e in shown["entries"]) == ["consent.decision", "job.dag"]
+    kinds = [e["kind"] for e in shown["entries"]]
+    assert sorted(k for k in kinds if k != "node.admin") == ["consent.decision", "job.dag"]
     assert cli("verify")["verified"]
     proof = cli("prove", "0", "--origin", "coalition.ledger/bank")
-    assert proof["verified"] and proof["size"] == 2
+    assert proof["verified"] and proof["size"] == len(kinds)
     heads = cli("checkpoints")
-    assert heads[0]["role"] == "witness" and heads[0]["size"] == 2
+    assert heads[0]["role"] == "witness" and heads[0]["size"] == len(kinds)
+
+
+def test_admin_changes_batches_and_model_updates_are_logged_and_witnessed(
+        nodes: dict[str, Node], tmp_path: Path) -> None:
+    bank, telco, shop = nodes["bank"], nodes["telco"], nodes["shop"]
+    # an admin change through the bank's API, and a PIR batch record (counts only)
+    made = bank.env.client.post("/api/v1/users", headers=bank.env.auth(), json={
+        "username": "carol", "role": "data_scientist", "password": "a-long-password-1"})
+    assert made.status_code == 201, made.text
+    with bank.rt.db.session() as db:
+        emit(db, Event(EventKind.PIR_BATCH, "partner:telco", "pir_batch:7", {
+            "side": "server", "service": "crm", "partner": "telco", "api_key": "",
+            "mode": "keyword", "state": "ok", "queries": 64, "padded": 64, "found": 9}))
+    # a horizontal task's model (per-round digests) and a SecureBoost host part (per tree),
+    # stored by the worker, then recorded by the telco's node for the bank's log
+    artifacts = ArtifactStore(tmp_path / "artifacts")
+    rounds = [RoundRecord(r, ["host:t"], ["host:t"], True, {}, None, f"{r:064x}")
+              for r in range(3)]
+    horizontal = GlobalModel({"kind": "logistic", "config": {}}, {}, rounds).to_artifact()
+    tree_part = {"kind": "host", "splits": [[0, 0, 1, 0.5, True], [1, 0, 2, 0.25, False]]}
+    artifacts.save("fit", "k1", {"model": ModelPart("homo_lr", Role.HOST, horizontal),
+                                 "tree": ModelPart("hetero_secureboost", Role.HOST, tree_part)})
+    job = JobRow(id="j-updates", initiator="bank")
+    on_task_done(telco.rt, job, "fit", Party.host("telco"), store=artifacts, key="k1")
+    head = service.sync(bank.rt)
+    assert head["final"] and not head["problems"], head
+    entries = service.show(bank.rt)["entries"]
+    admin = [e for e in entries if e["kind"] == "node.admin"]
+    assert {e["producer"] for e in admin} == {"bank"}
+    assert "user.created" in {e["body"]["event"] for e in admin}
+    assert all(set(e["body"]) == {"event", "audit_seq", "audit_sha256"} for e in admin)
+    assert "carol" not in json.dumps(admin)  # the audit hash commits to the names
+    (pir,) = [e for e in entries if e["kind"] == "pir.run"]
+    assert pir["body"]["counts"] == {"queries": 64, "padded": 64, "found": 9}
+    assert "crm" not in json.dumps(pir["body"]) and "telco" not in json.dumps(pir["body"])
+    updates = [e["body"] for e in entries if e["kind"] == "model.update"]
+    assert {e["producer"] for e in entries if e["kind"] == "model.update"} == {"telco"}
+    assert [u["round"] for u in updates if "round" in u] == [0, 1, 2]
+    assert [u["tree"] for u in updates if "tree" in u] == [0, 1]
+    for node in (bank, telco, shop):  # signed by their producers, witnessed, verified
+        report = service.verify(node.rt)
+        assert report["verified"], [(x.get("error"), x.get("message")) for x in report["logs"]]
+    again = service.sync(bank.rt)  # nothing is mirrored twice
+    assert again["size"] == head["size"]
+
+
+def _arbiter_job(node: Node, job_id: str) -> None:
+    """The job as each party's node recorded it: bank initiates, shop is the arbiter and
+    the DAG has the arbiter operate the federation log."""
+    now = dt.datetime.now(dt.UTC)
+    with node.rt.db.session() as db:
+        db.add(JobRow(id=job_id, name="arb", initiator="bank", dag={
+            "version": 1, "name": "arb", "ledger_operator": "arbiter",
+            "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["shop"]},
+            "tasks": {}}, sites={"guest:bank": "bank", "host:telco": "telco",
+                                 "arbiter:shop": "shop"},
+            selection={}, endpoints={}, timeout_s=60.0, state="succeeded", error="",
+            rerun_of=None, created_by="user:admin", created_at=now, updated_at=now,
+            finished_at=now))
+
+
+def test_arbiter_operates_a_job_log_and_a_non_configured_operator_is_refused(
+        nodes: dict[str, Node]) -> None:
+    bank, telco, shop = nodes["bank"], nodes["telco"], nodes["shop"]
+    for node in (bank, telco, shop):
+        _arbiter_job(node, "j-arb")
+    # the initiator and the host record into the arbiter's log (their outboxes)
+    service.record(bank.rt, "shop", "job.dag", {
+        "job": "j-arb", "dag_sha256": "1" * 64, "orgs": ["bank", "shop", "telco"],
+        "operator": "shop"}, job_id="j-arb")
+    service.record(telco.rt, "shop", "consent.decision",
+                   {"job": "j-arb", "org": "telco", "status": "accepted"}, job_id="j-arb")
+    head = service.sync(shop.rt, ["bank", "telco"])
+    assert head["final"] and head["cosigners"] == ["bank", "telco"], head
+    kinds = {e["kind"] for e in service.show(shop.rt)["entries"] if e["job_id"] == "j-arb"}
+    assert kinds == {"job.dag", "consent.decision"}
+    for node in (bank, telco):  # each witness holds and verifies the arbiter's log
+        held = {x["origin"]: x for x in service.verify(node.rt)["logs"]}
+        assert held["coalition.ledger/shop"]["verified"], held
+    # the host, not configured as the job's operator, shows the job's metrics in its own log
+    service.record(telco.rt, "telco", "job.metrics", {"job": "j-arb", "metrics": {}},
+                   job_id="j-arb")
+    refused = service.sync(telco.rt, ["bank", "shop"])
+    assert not refused["final"] and set(refused["problems"]) == {"bank", "shop"}, refused
+    assert all("ledger.tampered" in p for p in refused["problems"].values())
+    for node in (bank, shop):  # an alert on each witness, about the telco; then reviewed
+        alerts = [a for a in _open_alerts(node) if a["operator"] == "telco"]
+        assert [a["kind"] for a in alerts] == ["tampered"], alerts
+        ack = node.env.client.post(f"/api/v1/ledger/alerts/{alerts[0]['id']}/acknowledge",
+                                   headers=node.env.auth(), json={"reason": "test"})
+        assert ack.status_code == 200, ack.text
+
+
+def test_horizontal_contributions_are_reported_and_logged_by_the_aggregators_node(
+        nodes: dict[str, Node], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "connect", lambda node, token: app_client(
+        nodes[node.removeprefix("http://")].rt, token))
+    bank, shop = nodes["bank"], nodes["shop"]
+    now = dt.datetime.now(dt.UTC)
+    sites = {"guest:bank": "bank", "host:telco": "telco", "arbiter:shop": "shop"}
+    with shop.rt.db.session() as db:
+        db.add(JobRow(id="a1b2c3d4e5f60718", name="hfl", initiator="bank", dag={
+            "version": 1, "name": "hfl", "parties": {"guest": ["bank"], "host": ["telco"],
+                                                     "arbiter": ["shop"]},
+            "tasks": {"fit": {"component": "homo_lr"}}}, sites=sites, selection={},
+            endpoints={}, timeout_s=60.0, state="succeeded", error="", rerun_of=None,
+            created_by="user:admin", created_at=now, updated_at=now, finished_at=now))
+        db.add(JobTaskRow(job_id="a1b2c3d4e5f60718", task="fit", position=0, state="succeeded", error="",
+                          keys={"arbiter:shop": "k-fit"}))
+    # the aggregator's measurement as the homo_lr arbiter stores it (two clients, two rounds)
+    measured = ContributionLog(ContributionConfig(), groups_of(["guest:bank", "host:telco"], 1, 0))
+    target = np.array([1.0, -1.0])
+    before = np.zeros(2)
+    for _ in range(2):
+        measured.add(before, {"guest:bank": ((target - before) / 2, 100.0),
+                              "host:telco": (np.array([0.01, 0.0]), 100.0)})
+        before = before + (target - before) / 4
+    content = measured.scores(lambda w: -float(np.sum((w - target) ** 2)))
+    store_for(shop.rt, Party.arbiter("shop")).save(
+        "fit", "k-fit", {"contributions": Report(content)})
+    reply = shop.env.client.post("/api/v1/jobs/a1b2c3d4e5f60718/contributions", headers=shop.env.auth())
+    assert reply.status_code == 200, reply.text
+    result = reply.json()
+    assert result["method"] == "horizontal.gtg_shapley" and result["aggregator"] == "arbiter:shop"
+    assert set(result["scores"]) == {"bank", "telco"}
+    assert result["scores"]["bank"] > 0.1 > result["scores"]["telco"]  # its update hurts
+    assert len(result["inputs"]["rounds"]) == 2
+    cli = CliRunner().invoke(app, [
+        "job", "contributions", "a1b2c3d4e5f60718", "--node", "http://shop", "--token",
+        shop.env.tokens[UserRole.ADMIN]], catch_exceptions=False)
+    assert cli.exit_code == 0 and "horizontal.gtg_shapley" in cli.output, cli.output
+    assert "bank" in cli.output and "telco" in cli.output
+    # the aggregator's node signed the scores for the job's log (the initiator's), witnessed
+    head = service.sync(bank.rt)
+    assert head["final"], head
+    logged = [e for e in service.show(bank.rt, job="a1b2c3d4e5f60718")["entries"]
+              if e["kind"] == "contribution.scores"]
+    assert [e["producer"] for e in logged] == ["shop"]
+    assert logged[0]["body"]["scores"] == result["scores"]
 
 
 def test_forked_head_is_refused_and_stops_jobs_until_acknowledged(
@@ -197,7 +352,8 @@ def test_witness_head_survives_restart(tmp_path: Path) -> None:
         connect(bank, telco)
         connect(telco, bank)
         _job_entry(bank, "j1")
-        assert service.sync(bank.rt, ["telco"])["cosigners"] == ["telco"]
+        first = service.sync(bank.rt, ["telco"])
+        assert first["cosigners"] == ["telco"]
         port = telco.endpoint.port
         telco.endpoint.stop(0)
         telco.env.rt.close()
@@ -209,7 +365,7 @@ def test_witness_head_survives_restart(tmp_path: Path) -> None:
         telco.endpoint = PeerEndpoint(rt).start()
         with rt.db.session() as db:
             kept = store.head(db, store.origin_of("bank"), "witness")
-            assert kept is not None and kept.size == 1
+            assert kept is not None and kept.size == first["size"]
             assert db.scalars(select(LedgerEntryRow)).first() is not None
         # after the restart the kept head still catches a rewrite of entry 0
         with bank.rt.db.session() as db:

@@ -80,6 +80,9 @@ CASES = [
     Case("homo_gbdt", {"suite": "sm"}, rule="policy.crypto_suite"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
     Case("local_model", {}, GUEST),
+    # hetero_lr once per coalition of hosts: hetero_lr's rules apply
+    Case("hetero_lr_contribution", {"protocol": "ss"}),
+    Case("hetero_lr_contribution", {"protocol": "ss"}, TWO, "policy.ss_guest_dealer"),
     Case("feature_statistics"), Case("feature_statistics", {}, GUEST),
     Case("feature_binning"), Case("feature_binning", {}, GUEST),
     Case("feature_selection"), Case("feature_selection", {}, GUEST),
@@ -137,6 +140,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
         target["inputs"] = {"expected": "read.data", "actual": "read.data"}
     elif case.component == "data_union":
         target["inputs"] = {"data": "read.data", "other": "read.data"}
+    elif case.component == "hetero_lr_contribution":
+        target["inputs"] = {"train_data": "read.data", "test_data": "read.data"}
     elif case.component != "reader":
         target["inputs"] = {"train_data": "read.data"}
     if case.component != "reader":

@@ -361,8 +361,9 @@ def _register_remote(group: typer.Typer) -> None:
                       task: Annotated[str | None, typer.Option(
                           help="The evaluate task to measure against (default: best AUC).")]
                       = None, as_json: AsJson = False) -> None:
-        """Each data party's contribution (party-level Shapley) to a finished vertical job,
-        computed at its label holder and written to the federation log."""
+        """Each party's contribution to a finished job, written to the federation log:
+        vertical party-level Shapley (ask the label holder's node) or horizontal GTG-Shapley
+        per client or SecAgg group (ask the aggregator's node)."""
         with node_client(node, token) as client:
             result = client.job_contributions(job_id, task=task)
         if as_json:
@@ -371,5 +372,7 @@ def _register_remote(group: typer.Typer) -> None:
         typer.echo(f"job {result['job']}: {result['method']} on {result['utility']} "
                    f"({result['evaluate_task']})")
         for org, score in result["scores"].items():
-            typer.echo(f"  {org:<20} shapley {score:+.4f}   leave-one-out "
+            members = result.get("groups", {}).get(org, [org])
+            who = org if members == [org] else f"{org} ({', '.join(members)})"
+            typer.echo(f"  {who:<20} shapley {score:+.4f}   leave-one-out "
                        f"{result['leave_one_out'][org]:+.4f}")

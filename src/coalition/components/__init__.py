@@ -5,7 +5,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 ``hetero_secureboost``, ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
-``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``). ``coalition component describe NAME`` prints a
+``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``, ``hetero_lr_contribution``). ``coalition component describe NAME`` prints a
 component's declaration with its parameters as JSON Schema.
 """
 
@@ -22,6 +22,7 @@ from coalition.components import (
     feature_transform,
     feature_woe,
     hetero_lr,
+    hetero_lr_contribution,
     hetero_lr_multiclass,
     hetero_poisson,
     hetero_secureboost,
@@ -85,6 +86,7 @@ __all__ = [
     "feature_transform",
     "feature_woe",
     "hetero_lr",
+    "hetero_lr_contribution",
     "hetero_lr_multiclass",
     "hetero_poisson",
     "hetero_secureboost",

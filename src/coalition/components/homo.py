@@ -9,6 +9,12 @@ the node's privacy policy refuses such jobs). Before training, each client tells
 aggregator its feature column names (the shared schema of horizontal FL, public by
 construction), so the aggregator can build the model; mismatched columns fail fast.
 
+With ``contribution_group_size`` set and ``validate_data`` given to the arbiter, the aggregator
+measures each client's (group's) contribution — GTG-Shapley and leave-one-out on its own
+validation rows (:mod:`coalition.protocols.horizontal.contribution`, which says what grouping
+reveals under SecAgg) — and outputs them as the ``contributions`` report, which the arbiter's
+node writes to the federation log (``coalition job contributions``).
+
 Every party ends with the global model. A client given ``test_data`` also outputs
 ``predictions`` of it (ID, label if any, ``score``), scored locally. With ``dp`` set
 (client-level DP-FedAvg, :mod:`coalition.protocols.horizontal.dp`), the aggregator's metrics
@@ -23,7 +29,14 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
+from coalition.components.artifacts import (
+    Artifact,
+    ArtifactKind,
+    Dataset,
+    Metrics,
+    ModelPart,
+    Report,
+)
 from coalition.components.base import Component, Input, Output, TaskContext, slots
 from coalition.components.predict import predictions_frame
 from coalition.components.registry import register
@@ -100,8 +113,9 @@ class _Homo(Component):
     required_roles = frozenset({Role.ARBITER})
     inputs = slots(
         train_data=Input(ArtifactKind.DATASET, _CLIENTS, doc="the client's training rows"),
-        validate_data=Input(ArtifactKind.DATASET, _CLIENTS, optional=True,
-                               doc="the client's validation rows (metrics per round)"),
+        validate_data=Input(ArtifactKind.DATASET, _ALL, optional=True,
+                            doc="a client's validation rows (metrics per round); the "
+                                "arbiter's: contribution measurement"),
         test_data=Input(ArtifactKind.DATASET, _CLIENTS, optional=True,
                            doc="rows to score with the final model"),
     )
@@ -111,6 +125,9 @@ class _Homo(Component):
                           doc="final validation metrics, averaged over clients"),
         predictions=Output(ArtifactKind.DATASET, _CLIENTS, requires="test_data",
                               doc="scores of test_data"),
+        contributions=Output(ArtifactKind.REPORT, frozenset({Role.ARBITER}),
+                             requires="validate_data",
+                             doc="each client's contribution (GTG-Shapley, leave-one-out)"),
     )
 
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
@@ -126,13 +143,24 @@ class _Homo(Component):
             raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
         model = p.model(len(schemas[0]))
         strategy = make_strategy(p.strategy, **p.strategy_options)
-        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params())
+        validation = None
+        if ctx.has("validate_data"):
+            validation = _xy(ctx.dataset("validate_data"))
+            if ctx.dataset("validate_data").features != schemas[0]:
+                raise InputError("the arbiter's validation columns differ from the clients'")
+        final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params(),
+                               validation=validation)
         metrics = dict(final.metrics)
         if p.dp is not None:  # the accountant's budget after the last round
             spent = [r.epsilon for r in final.history if r.epsilon is not None]
             metrics |= {"epsilon": spent[-1] if spent else 0.0, "delta": p.dp.delta}
-        return {"model": ModelPart(self.family(), ctx.role, final.to_artifact()),
-                "metrics": Metrics(metrics)}
+        out: dict[str, Artifact] = {
+            "model": ModelPart(self.family(), ctx.role, final.to_artifact()),
+            "metrics": Metrics(metrics)}
+        if validation is not None:
+            out["contributions"] = Report(final.contributions or {"method": "none", "reason": (
+                "contribution_group_size is not set")})
+        return out
 
     def _client(self, ctx: TaskContext) -> dict[str, Artifact]:
         p = ctx.params_as(HomoLRParams)

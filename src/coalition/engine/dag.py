@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Role
@@ -116,6 +116,15 @@ class DagSpec(BaseModel):
     description: str = ""
     parties: dict[Role, list[str]]
     tasks: dict[str, TaskSpec]
+    ledger_operator: Literal["initiator", "arbiter"] = Field("initiator", description=(
+        "whose node operates the federation log this job's records go to: the initiator's "
+        "or the arbiter's (docs/ledger.md)"))
+
+    @model_validator(mode="after")
+    def _arbiter_operates_only_with_an_arbiter(self) -> DagSpec:
+        if self.ledger_operator == "arbiter" and not self.parties.get(Role.ARBITER):
+            raise ValueError("ledger_operator: arbiter needs an arbiter party")
+        return self
 
     def to_document(self) -> dict[str, Any]:
         """The canonical plain form (what YAML/JSON files and the SDK compile to)."""

@@ -91,8 +91,10 @@ MIN_STATISTICS_COUNT = 10
 _Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
 _Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
-# hetero_lr_multiclass runs hetero_lr K times; hetero_poisson is hetero_lr's he-arbiter
-_LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_lr_multiclass", "hetero_poisson"})
+# hetero_lr_multiclass runs hetero_lr K times; hetero_poisson is hetero_lr's he-arbiter;
+# hetero_lr_contribution runs hetero_lr once per coalition of hosts
+_LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_lr_multiclass", "hetero_poisson",
+                     "hetero_lr_contribution"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 # secure aggregation always on (no switch); its suite and the client count are checked
 _HOMO_GBDT = "homo_gbdt"

@@ -1,4 +1,16 @@
-"""Each data party's contribution to a vertical job, measured by its label holder.
+"""Each data party's contribution to a finished job: :func:`measure` dispatches to
+:func:`horizontal` (the aggregator's report) or :func:`vertical` (the label holder).
+
+**Horizontal** (``homo_lr``/``homo_nn`` with ``contribution_group_size`` and the arbiter's
+``validate_data``): the aggregator measured GTG-Shapley and leave-one-out from the round
+updates during training (:mod:`coalition.protocols.horizontal.contribution`, which states what
+SecAgg groups reveal) and stored them as its ``contributions`` report; the arbiter's node maps
+the clients (groups) to organisations and writes the scores with the digests of their inputs
+to the federation log.
+
+**Vertical**: each data party's contribution, measured by its label holder: from the job's
+``hetero_lr_contribution`` task when it has one (exact Shapley for up to six parties,
+``hetero_lr`` retrained on every coalition of hosts), otherwise as below (one host).
 
 Party-level Shapley values (:func:`coalition.protocols.contribution.exact_shapley`) over the
 job's data parties, with the utility ``v(S)`` = the test AUC of the best model coalition ``S``
@@ -30,11 +42,13 @@ from coalition.node.data import reading
 from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs import repository as repo
 from coalition.node.jobs.derived import derived_name
+from coalition.node.jobs.records import job_operator
+from coalition.node.jobs.reports import local_reports
 from coalition.node.ledger import service as ledger
 from coalition.node.runtime import NodeRuntime
 from coalition.protocols.contribution import exact_shapley, leave_one_out
 
-__all__ = ["NO_MODEL_AUC", "vertical"]
+__all__ = ["NO_MODEL_AUC", "horizontal", "measure", "vertical"]
 
 NO_MODEL_AUC = 0.5
 
@@ -92,6 +106,88 @@ def _local_auc(component: str, params: dict[str, Any], train: pd.DataFrame,
     return float(roc_auc_score(test[label].to_numpy(), scores))
 
 
+def _horizontal_report(rt: NodeRuntime, job_id: str,
+                       task: str | None) -> tuple[str, str, dict[str, Any]] | None:
+    for report in local_reports(rt, job_id):
+        if report.output == "contributions" and report.party.startswith("arbiter") and \
+                (task is None or report.task == task) and "gtg" in report.content:
+            return report.task, report.party, report.content
+    return None
+
+
+def horizontal(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
+    """The aggregator's GTG-Shapley and leave-one-out of a finished horizontal job, by
+    organisation (or contribution group of organisations), written to the federation log as
+    ``contribution.scores``."""
+    job = repo.read(rt, lambda db: repo.get_job(db, job_id))
+    if job.state != "succeeded":
+        raise ConflictError("contributions are measured on a succeeded job", state=job.state)
+    found = _horizontal_report(rt, job_id, task)
+    if found is None:
+        raise InputError("no contribution report of a horizontal task is stored here (the "
+                         "aggregator's node measures it)", task=task)
+    name, party, report = found
+
+    def org(member: str) -> str:
+        return str(job.sites.get(member, member))
+
+    groups = {g: [org(m) for m in members] for g, members in report["groups"].items()}
+    # one client per player: name it by its organisation; a group keeps its name
+    label = {g: members[0] if len(members) == 1 else g for g, members in groups.items()}
+    result = {
+        "job": job_id, "method": report["method"], "utility": report["utility"],
+        "model_task": name, "evaluate_task": name, "aggregator": party,
+        "scores": {label[g]: float(v) for g, v in report["gtg"].items()},
+        "leave_one_out": {label[g]: float(v) for g, v in report["leave_one_out"].items()},
+        "groups": {label[g]: members for g, members in groups.items()},
+        "rounds_measured": report["rounds_measured"],
+        "rounds_skipped": report["rounds_skipped"],
+        "inputs": report["inputs"],
+        "cost": "per measured round up to 2^n sub-model evaluations on the aggregator's "
+                "validation rows (GTG-Shapley's truncated sampling uses far fewer); no "
+                "federated round",
+    }
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job_id)
+    return result
+
+
+def measure(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
+    """Horizontal when this node's aggregator stored a contribution report, else vertical."""
+    if _horizontal_report(rt, job_id, task) is not None:
+        return horizontal(rt, job_id, task=task)
+    return vertical(rt, job_id, task=task)
+
+
+def _shapley_report(rt: NodeRuntime, job: Any,
+                    task: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The guest's ``hetero_lr_contribution`` report stored here, if any."""
+    tasks: dict[str, Any] = job.dag.get("tasks", {})
+    for report in local_reports(rt, job.id):
+        if report.output == "contributions" and report.party.startswith("guest") and \
+                tasks.get(report.task, {}).get("component") == "hetero_lr_contribution" and \
+                (task is None or report.task == task):
+            return report.task, report.content
+    return None
+
+
+def _from_shapley_task(rt: NodeRuntime, job: Any, name: str,
+                       report: dict[str, Any]) -> dict[str, Any]:
+    def org(party: str) -> str:
+        return str(job.sites.get(party, party))
+
+    result = {
+        "job": job.id, "method": report["method"], "utility": report["utility"],
+        "model_task": name, "evaluate_task": name,
+        "scores": {org(p): float(v) for p, v in report["scores"].items()},
+        "leave_one_out": {org(p): float(v) for p, v in report["leave_one_out"].items()},
+        "values": {"+".join(org(p) for p in k.split("+")) if k != "guest_alone" else
+                   "guest_alone": v for k, v in report["values"].items()},
+        "inputs": report.get("inputs", {}), "cost": report["cost"],
+    }
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job.id)
+    return result
+
+
 def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[str, Any]:
     """Party-level Shapley and leave-one-out of a finished vertical job (see the module
     docstring); the scores are written to the federation log as ``contribution.scores``."""
@@ -99,10 +195,14 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
     if job.state != "succeeded":
         raise ConflictError("contributions are measured on a succeeded job", state=job.state)
     guest = _guest(job, rt.name)
+    found = _shapley_report(rt, job, task)
+    if found is not None:  # exact Shapley over every coalition, retrained in the job
+        return _from_shapley_task(rt, job, *found)
     tasks: dict[str, Any] = job.dag.get("tasks", {})
     hosts = [f"host:{h}" for h in job.dag.get("parties", {}).get("host", [])]
     if len(hosts) != 1:
-        raise InputError("vertical contributions are built for one label holder and one host",
+        raise InputError("with several hosts, add a hetero_lr_contribution task to the job "
+                         "(exact Shapley, retrained per coalition; docs/ledger.md)",
                          hosts=len(hosts))
     aucs: dict[str, float] = {}
     for m in repo.read(rt, lambda db: repo.metrics(db, job_id)):
@@ -150,5 +250,5 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
                    "train_rows": len(train), "test_rows": len(test)},
         "cost": "one local retraining at the label holder (2^n coalitions, n = 2)",
     }
-    ledger.record(rt, job.initiator, "contribution.scores", result, job_id=job_id)
+    ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job_id)
     return result

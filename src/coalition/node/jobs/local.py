@@ -62,6 +62,7 @@ from coalition.node.jobs.manager import JobManager
 from coalition.node.jobs.peer_methods import TASK_REPORT, TaskReportRequest
 from coalition.node.jobs.public import public_error
 from coalition.node.jobs.tables import JobRow
+from coalition.node.jobs.update_log import on_task_done
 from coalition.node.logs import log_context
 from coalition.node.metrics import metrics_of
 from coalition.node.partners.directory import get_partner
@@ -223,6 +224,8 @@ def _run_worker_in_context(rt: NodeRuntime, manager: JobManager, job: JobRow, no
             for name in repo.write(rt, register):
                 repo.log(rt, job.id, f"registered derived dataset {name}", task=node.name,
                          party=str(party))
+            key = repo.read(rt, lambda db: repo.get_task(db, job.id, node.name).keys[str(party)])
+            on_task_done(rt, job, node.name, party, store=store_for(rt, party), key=key)
     except Exception as exc:
         repo.log(rt, job.id, f"worker of {party} failed: {type(exc).__name__}: {exc}",
                  level="error", task=node.name, party=str(party))

@@ -287,9 +287,10 @@ def metrics(job_id: JobId, _: Reader, rt: Runtime,
 def contribution_scores(job_id: JobId, _: Submitter, rt: Runtime,
                         task: Annotated[str | None, Query(max_length=64)] = None
                         ) -> dict[str, Any]:
-    """Party-level Shapley of a finished vertical job, computed here by the label holder and
-    written to the federation log (docs/ledger.md "Contribution")."""
-    return contributions.vertical(rt, job_id, task=task)
+    """Each party's contribution to a finished job, written to the federation log
+    (docs/ledger.md "Contribution"): horizontal GTG-Shapley from the aggregator's report
+    (at the arbiter's node), or vertical party-level Shapley (at the label holder)."""
+    return contributions.measure(rt, job_id, task=task)
 
 
 @router.get("/{job_id}/reports", response_model=list[ReportOut], summary="Reports stored here")

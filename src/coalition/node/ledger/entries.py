@@ -37,8 +37,9 @@ KINDS = frozenset(
         "job.metrics",
         "contribution.scores",  # scores and the hashes of their inputs
         "psi.run",  # sizes and result hash
-        "pir.run",
-        "node.admin",
+        "pir.run",  # a PIR batch: side, mode, counts, audit hash (never an ID)
+        "verify3.run",  # a verification batch: side, counts, audit hash
+        "node.admin",  # an administrative change: audit event kind, seq and chain hash
     }
 )
 

@@ -1,9 +1,11 @@
 """The federation log on a node: record entries, operate a log, witness partners' logs, verify.
 
 **Who operates which log.** A job's records go to the log its *initiator* operates
-(origin ``coalition.ledger/<initiator>``): every party has the initiator as a partner (it
-proposed the job to them), whereas an arbiter need not exist. A node therefore operates one log
-(its own jobs) and witnesses the logs of the initiators of the jobs it joined.
+(origin ``coalition.ledger/<initiator>``) — every party has the initiator as a partner (it
+proposed the job to them) — or, when the DAG says ``ledger_operator: arbiter``, the log of the
+arbiter's node (:mod:`.operator`). A node therefore operates one log (its own jobs and those it
+coordinates) and witnesses the logs of the operators of the jobs it joined; a witness refuses
+entries of a job its own records say another organisation operates.
 
 **Writing.** :func:`record` signs an entry with this node's Ed25519 key
 (:func:`coalition.node.signing.signing_key`); when this node is the operator the entry is
@@ -42,10 +44,11 @@ from coalition.crypto.signing import SigningKey, VerifyKey
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
-from coalition.node.ledger import store
+from coalition.node.ledger import mirror, store
 from coalition.node.ledger.anchor import FileAnchor
 from coalition.node.ledger.entries import KINDS, Entry, audit, sign_entry
 from coalition.node.ledger.errors import LedgerTampered
+from coalition.node.ledger.operator import configured_operators
 from coalition.node.ledger.peer_methods import (
     LEDGER_COSIGN,
     LEDGER_PULL,
@@ -190,6 +193,12 @@ def cosign(rt: NodeRuntime, caller: str, request: CosignRequest) -> CosignAnswer
     try:
         if len(request.entries) != request.size - mirror:
             raise LedgerTampered("the entries shown do not fill the signed head")
+        with rt.db.session() as db:
+            configured = configured_operators(db, (w.job_id for w in request.entries
+                                                   if w.job_id))
+        if any(op != caller for op in configured.values()):
+            raise LedgerTampered("the log shows entries of a job another organisation was "
+                                 "configured to operate")
         checked = _checked_entries(rt, request.entries, pinned=pinned)
         tree = merkle.MerkleTree([*old_leaves, *(e.leaf() for e, _ in checked)])
         if tree.root() != new.root:
@@ -313,6 +322,9 @@ def sync(rt: NodeRuntime, orgs: Iterable[str] = ()) -> dict[str, Any]:
     """Pull partners' entries, sign a new head of this node's log and collect co-signatures
     from every witness (the organisations of its jobs, and ``orgs``). Returns the head, who
     co-signed, who did not and why, and whether it is final."""
+    if rt.settings.ledger_enabled:
+        for kind, body in mirror.pending(rt):  # node.admin, PIR and verify3 batches
+            record(rt, rt.name, kind, body)
     witnesses = sorted(set(members(rt)) | {o for o in orgs if o != rt.name})
     problems: dict[str, str] = {}
     for org in witnesses:

@@ -11,16 +11,23 @@ TSA's time: an external anchor that needs no chain. :func:`build_request` makes 
    is the SHA-256 of the TSTInfo, and the signature over the signed attributes verifies with
    the certificate's key (RSA PKCS#1 v1.5 or ECDSA).
 
-Any failure raises :class:`~coalition.core.errors.CryptoError`. Sending the request (HTTP POST,
-``application/timestamp-query``) is the caller's; chains of trust beyond the pinned certificate
-are out of scope.
+Any failure raises :class:`~coalition.core.errors.CryptoError`. :class:`TimestampAnchor` is the
+:class:`~coalition.node.ledger.anchor.Anchor` built on them: it POSTs the request
+(``application/timestamp-query``) for the SHA-256 of a final checkpoint's body to the TSA's URL,
+verifies the reply, and keeps the whole reply and nonce as the receipt, so ``verify`` re-checks
+the token later without the network. Chains of trust beyond the pinned certificate are out of
+scope.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from asn1crypto import algos, cms, tsp
@@ -29,9 +36,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from coalition.core.errors import CryptoError
+from coalition.core.errors import CryptoError, PeerError
+from coalition.crypto.checkpoint import Checkpoint
+from coalition.node.ledger.anchor import AnchorReceipt
 
-__all__ = ["TimestampToken", "build_request", "verify_response"]
+__all__ = ["TimestampAnchor", "TimestampToken", "build_request", "verify_response"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +125,51 @@ def verify_response(
         raise
     except (InvalidSignature, ValueError, KeyError, TypeError, IndexError) as exc:
         raise CryptoError("time-stamp response does not verify") from exc
+
+
+Post = Callable[[str, bytes, float], bytes]
+
+
+def http_post(url: str, body: bytes, timeout: float) -> bytes:
+    """POST an RFC 3161 request over HTTP(S); the TSA's DER reply."""
+    request = urllib.request.Request(
+        url, data=body, method="POST",
+        headers={"Content-Type": "application/timestamp-query",
+                 "Accept": "application/timestamp-reply"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return bytes(reply.read(1 << 20))
+    except (urllib.error.URLError, OSError) as exc:
+        raise PeerError("the time-stamping authority did not answer") from exc
+
+
+class TimestampAnchor:
+    """Anchor final checkpoints with an RFC 3161 Time-Stamping Authority (see the module)."""
+
+    name = "rfc3161"
+
+    def __init__(self, url: str, tsa_cert_pem: bytes, *, timeout: float = 10.0,
+                 post: Post = http_post) -> None:
+        self._url, self._cert, self._timeout, self._post = url, tsa_cert_pem, timeout, post
+
+    def publish(self, checkpoint: Checkpoint, cosignatures: Mapping[str, bytes]) -> AnchorReceipt:
+        """Time-stamp the checkpoint's body; the receipt holds the verified reply."""
+        digest = hashlib.sha256(checkpoint.body()).digest()
+        request, nonce = build_request(digest)
+        reply = self._post(self._url, request, self._timeout)
+        token = verify_response(reply, digest, nonce, self._cert)
+        return AnchorReceipt(self.name, {
+            "reply": base64.b64encode(reply).decode("ascii"), "nonce": nonce,
+            "gen_time": token.gen_time.isoformat(), "serial": token.serial,
+            "sha256": digest.hex()})
+
+    def verify(self, checkpoint: Checkpoint, receipt: AnchorReceipt) -> None:
+        """Re-verify the stored reply against this checkpoint and the pinned TSA certificate."""
+        try:
+            reply = base64.b64decode(str(receipt.locator["reply"]), validate=True)
+            nonce = int(receipt.locator["nonce"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CryptoError("anchor receipt does not resolve") from exc
+        if receipt.anchor != self.name:
+            raise CryptoError("not an RFC 3161 receipt")
+        verify_response(reply, hashlib.sha256(checkpoint.body()).digest(), nonce, self._cert)

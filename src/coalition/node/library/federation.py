@@ -15,6 +15,7 @@ from typing import Any
 from coalition.core.errors import CoalitionError
 from coalition.node.jobs.tables import JobRow
 from coalition.node.ledger import service as ledger
+from coalition.node.ledger.operator import operator_of
 from coalition.node.library import registry
 from coalition.node.library.peer_methods import (
     MODEL_PART_DELETE,
@@ -104,12 +105,13 @@ def delete_everywhere(rt: NodeRuntime, actor: str, name: str, version: int) -> d
 
 def _record_parts(rt: NodeRuntime, row: ModelVersionRow) -> None:
     """``model.part``: every part's hash of a published version, in the log of the job that
-    trained it (its initiator's), or this node's own log for a model from a file."""
+    trained it (its operator's), or this node's own log for a model from a file."""
     operator = rt.name
     if row.job_id is not None:
         with rt.db.session() as db:
             job = db.get(JobRow, row.job_id)
-            operator = job.initiator if job is not None else rt.name
+            operator = operator_of(job.dag, job.sites, job.initiator) if job is not None \
+                else rt.name
     ledger.record(rt, operator, "model.part", {
         "event": "publish", "model": row.name, "version": row.version, "job": row.job_id,
         "task": row.task, "dag_sha256": row.dag_hash,

@@ -9,7 +9,7 @@ sees rows. With DP, what it publishes (the global model) is (ε, δ)-DP at clien
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,12 @@ import numpy as np
 from coalition.core import ConfigError, Context, Party, ProtocolError
 from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
 from coalition.protocols.horizontal.collect import gather_until, send_each
+from coalition.protocols.horizontal.contribution import (
+    ContributionLog,
+    check_contribution,
+    groups_of,
+    model_digest,
+)
 from coalition.protocols.horizontal.dp import PrivacyAccountant, clip, gaussian_noise
 from coalition.protocols.horizontal.models.base import Model
 from coalition.protocols.horizontal.secagg.full import SecureSum
@@ -71,7 +77,23 @@ def _check(params: HorizontalParams, strategy: Strategy, clients: Sequence[Party
         if params.dp.noise == "client" and params.secagg is None:
             raise ConfigError("client-side DP noise protects the sum only under SecAgg; "
                               "use noise='server' without SecAgg")
+    check_contribution(params, len(clients))
     return per_round
+
+
+PlayerUpdates = dict[str, tuple[Vector, float]]
+
+
+def _by_group(per_client: PlayerUpdates, groups: dict[str, list[str]]) -> PlayerUpdates | None:
+    """Each group's weighted-mean update and total weight; ``None`` if a member is missing."""
+    out: PlayerUpdates = {}
+    for name, members in groups.items():
+        if any(m not in per_client for m in members):
+            return None
+        weight = sum(per_client[m][1] for m in members)
+        delta = sum(per_client[m][1] * per_client[m][0] for m in members)
+        out[name] = (np.asarray(delta, dtype=np.float64) / weight, weight)
+    return out
 
 
 class _Round:
@@ -80,7 +102,9 @@ class _Round:
     def __init__(self, params: HorizontalParams, strategy: Strategy, layout: ParamLayout) -> None:
         self.params, self.strategy, self.layout = params, strategy, layout
 
-    def plain(self, replies: dict[Party, Any], fitters: list[Party]) -> tuple[Vector | None, list[Party]]:
+    def plain(self, replies: dict[Party, Any], fitters: list[Party]
+              ) -> tuple[Vector | None, list[Party], PlayerUpdates]:
+        """The combined update, who is in it, and each client's (update, weight)."""
         rows, weights, who = [], [], []
         for party in fitters:
             rep = replies[party]
@@ -97,9 +121,10 @@ class _Round:
             weights.append(float(n))
             who.append(party)
         if not rows:
-            return None, []
+            return None, [], {}
         combined = self.strategy.combine(np.stack(rows), np.asarray(weights))
-        return self._server_noise(combined, len(rows)), who
+        each = {str(p): (d, w) for p, d, w in zip(who, rows, weights, strict=True)}
+        return self._server_noise(combined, len(rows)), who, each
 
     def secure(self, result: SecureSum | None) -> tuple[Vector | None, list[Party]]:
         sa = self.params.secagg
@@ -110,6 +135,19 @@ class _Round:
             return None, []
         combined: Vector = sums[:-1] / sums[-1]
         return self._server_noise(combined, len(result.participants)), result.participants
+
+    def groups(self, sums: dict[str, Any] | None) -> PlayerUpdates | None:
+        """Each contribution group's mean update and weight from its secure sum."""
+        sa = self.params.secagg
+        if sa is None or sums is None:
+            return None
+        out: PlayerUpdates = {}
+        for name, total in sums.items():
+            decoded = decode(total, sa.frac_bits, sa.modulus_bits)
+            if decoded[-1] <= 0:
+                return None
+            out[name] = (decoded[:-1] / decoded[-1], float(decoded[-1]))
+        return out
 
     def _server_noise(self, mean: Vector, count: int) -> Vector:
         dp = self.params.dp
@@ -125,11 +163,26 @@ def _instruction(fit: bool, weights: dict[str, Any], mu: float,
     return msg if secagg is None else {**msg, "secagg": secagg}
 
 
+def _utility(model: Model, layout: ParamLayout, validation: tuple[Any, Any],
+             metric: str) -> Callable[[Vector], float]:
+    """A weight vector's score on the aggregator's validation rows (higher is better): the
+    negative validation loss, or the accuracy."""
+    def score(vec: Vector) -> float:
+        model.set_weights(layout.unflatten(vec))
+        metrics = model.evaluate(*validation)
+        return float(-metrics["loss"] if metric == "loss" else metrics[metric])
+    return score
+
+
 def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
-                   params: HorizontalParams) -> GlobalModel:
+                   params: HorizontalParams, *,
+                   validation: tuple[Any, Any] | None = None) -> GlobalModel:
     """Run ``params.rounds`` rounds with every non-arbiter party as a client; return the model.
 
-    ``model`` supplies the initial weights and the architecture description.
+    ``model`` supplies the initial weights and the architecture description. With
+    ``params.contribution`` and the aggregator's own ``validation`` rows ``(x, y)``, each
+    client's (group's) contribution is measured from the round updates
+    (:mod:`.contribution`) and returned in ``GlobalModel.contributions``.
     """
     clients = ctx.peers()
     per_round = _check(params, strategy, clients)
@@ -145,11 +198,19 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         session = ServerSession(layout.size + 1, params.secagg, params.client_timeout)
         session.setup(ctx.sub("secagg_setup"), clients)
     history: list[RoundRecord] = []
+    tracker, groups = None, None
+    if params.contribution is not None and validation is not None:
+        groups = groups_of([str(c) for c in clients], params.contribution.group_size,
+                           params.seed)
+        tracker = ContributionLog(params.contribution, groups)
     round_ctxs = [rctx for _, rctx in ctx.sub("round").iter(params.rounds)]
     resumed = False  # a fallback signal took the key of the next instruction
     for r, rctx in enumerate(round_ctxs):
         chosen = samples[r]
-        plan = session.plan(chosen) if session is not None else {}
+        plan: dict[Party, Any] = {}
+        if session is not None:
+            grouped = session.plan_groups(chosen, groups) if groups is not None else None
+            plan = grouped if grouped is not None else session.plan(chosen)
         fit = chosen if session is None else set(plan)
         current = layout.unflatten(vec)
         send_each(rctx.sub("resumed") if resumed else rctx,
@@ -160,12 +221,16 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         for name, value in metrics.items():
             ctx.log_metric(f"val_{name}", value, step=r)
         resumed = False
+        measured: PlayerUpdates | None = None
         if session is None:
-            update, participants = rounds.plain(replies, [c for c in clients
-                                                          if c in fit and c in replies])
+            update, participants, each = rounds.plain(replies, [c for c in clients
+                                                                if c in fit and c in replies])
+            measured = _by_group(each, groups) if groups is not None else None
         else:
             session.learn(replies)
             result, arrived = session.collect(plan, replies)
+            if result is not None and groups is not None:
+                measured = rounds.groups(session.group_sums(plan, replies, groups))
             if result is None and len(arrived) >= 2:
                 # tell every client before anything else, then re-run with the survivors
                 after = (round_ctxs[r + 1], ROUND) if r + 1 < params.rounds else (ctx, FINAL)
@@ -175,6 +240,8 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
                 result = session.fallback(rctx.sub("fallback"), arrived)
             update, participants = rounds.secure(result)
         applied = update is not None and len(participants) >= params.min_clients
+        if tracker is not None:
+            tracker.add(vec, measured if applied else None)
         if applied and update is not None:
             candidate = strategy.apply(vec, update)
             applied = bool(np.isfinite(candidate).all())
@@ -186,7 +253,8 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
             ctx.log_metric("epsilon", epsilon, step=r)
         ctx.log_metric("participants", float(len(participants)), step=r)
         history.append(RoundRecord(r, sorted(str(c) for c in chosen),
-                                   [str(p) for p in participants], applied, metrics, epsilon))
+                                   [str(p) for p in participants], applied, metrics, epsilon,
+                                   model_digest(vec)))
     final = layout.unflatten(vec)
     send_each(ctx.sub("resumed") if resumed else ctx, {c: {"weights": final} for c in clients},
               FINAL)
@@ -194,4 +262,7 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
                                                  params.client_timeout).values())
     for name, value in final_metrics.items():
         ctx.log_metric(f"val_{name}", value, step=params.rounds)
-    return GlobalModel(model.describe(), final, history, final_metrics)
+    scores = None
+    if tracker is not None and validation is not None:
+        scores = tracker.scores(_utility(model, layout, validation, tracker.config.utility))
+    return GlobalModel(model.describe(), final, history, final_metrics, scores)

@@ -35,6 +35,7 @@ class RoundRecord:
     applied: bool
     metrics: dict[str, float]
     epsilon: float | None = None
+    model_sha256: str | None = None  # digest of the global model after the round
 
 
 @dataclass
@@ -45,6 +46,7 @@ class GlobalModel:
     weights: Weights
     history: list[RoundRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    contributions: dict[str, Any] | None = None  # the aggregator's measurement; not in the artifact
 
     def to_artifact(self) -> dict[str, Any]:
         """Plain values only (names → lists for JSON, arrays kept for the codec)."""

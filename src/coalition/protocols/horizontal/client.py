@@ -100,6 +100,15 @@ def _quantise(delta: Vector, params: HorizontalParams, weight: int,
     ])
 
 
+def _min_peers(params: HorizontalParams) -> int:
+    """Neighbours a fitting client insists on: its contribution group less itself (capped by
+    SecAgg+'s degree), so the aggregator cannot sum a smaller group than the job announced."""
+    if params.contribution is None or params.secagg is None:
+        return 1
+    need, degree = params.contribution.group_size - 1, params.secagg.neighbours
+    return max(1, need if degree is None else min(need, degree))
+
+
 def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalParams) -> ClientResult:
     """Take part in every round the aggregator (the job's arbiter) runs."""
     aggregator = ctx.arbiter
@@ -136,7 +145,7 @@ def run_client(ctx: Context, model: Model, data: LocalData, params: HorizontalPa
             else:
                 vector = _quantise(delta, params, weight, population)
         if session is not None:
-            reply["secagg"] = session.reply(r, secagg, vector)
+            reply["secagg"] = session.reply(r, secagg, vector, min_peers=_min_peers(params))
         rctx.send(aggregator, REPLY, reply)
         previous = rctx
     final = ctx.recv(aggregator, FINAL) if session is None else \

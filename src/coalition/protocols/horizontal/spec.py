@@ -40,6 +40,7 @@ __all__ = [
     "FINAL_REPORT",
     "REPLY",
     "ROUND",
+    "ContributionConfig",
     "DPConfig",
     "HorizontalJobParams",
     "HorizontalParams",
@@ -112,6 +113,23 @@ class DPConfig(Params):
         "who adds the noise: split over the clients (needs SecAgg) or the aggregator"))
 
 
+class ContributionConfig(Params):
+    """Contribution measurement at the aggregator (GTG-Shapley and leave-one-out,
+    :mod:`coalition.protocols.horizontal.contribution`): players are groups of ``group_size``
+    clients (one client each when 1, allowed only without SecAgg)."""
+
+    params_of = "contribution measurement"
+
+    group_size: int = Field(1, ge=1, le=1000, description=(
+        "clients per player; under SecAgg the aggregator learns each group's sum (at least 2)"))
+    utility: Literal["loss", "accuracy"] = Field("loss", description=(
+        "what a coalition's model is scored by on the aggregator's validation rows: the "
+        "negative loss (smooth; the default) or the accuracy"))
+    eps: float = Field(1e-3, ge=0.0, description="GTG-Shapley truncation threshold")
+    max_permutations: int = Field(50, ge=1, le=10_000,
+                                  description="GTG-Shapley permutations per round, at most")
+
+
 class TrainingParams(Params):
     """Rounds, client sampling and local training: shared by the aggregator and every client.
 
@@ -142,6 +160,8 @@ class HorizontalParams(TrainingParams):
 
     secagg: SecAggConfig | None = Field(None, description="secure aggregation settings")
     dp: DPConfig | None = Field(None, description="differential privacy settings")
+    contribution: ContributionConfig | None = Field(None, description=(
+        "measure each client's contribution at the aggregator (None: not measured)"))
 
 
 class HorizontalJobParams(TrainingParams):
@@ -163,6 +183,10 @@ class HorizontalJobParams(TrainingParams):
     dp: DPConfig | None = Field(None, description=(
         "client-level DP (DP-FedAvg): clip_norm, noise_multiplier, delta, noise; the "
         "accountant's epsilon is reported in the aggregator's metrics"))
+    contribution_group_size: int | None = Field(None, ge=1, le=1000, description=(
+        "measure contributions (GTG-Shapley, leave-one-out) over groups of this many clients "
+        "on the aggregator's validate_data; under SecAgg the aggregator then learns each "
+        "group's sum (at least 2 clients; docs/ledger.md). None: not measured"))
 
     @model_validator(mode="after")
     def _noise_needs_secagg(self) -> HorizontalJobParams:
@@ -174,13 +198,24 @@ class HorizontalJobParams(TrainingParams):
                                 "use dp.noise 'server' without it", "dp", "secure_aggregation")
         return self
 
+    @model_validator(mode="after")
+    def _groups_hide_single_updates(self) -> HorizontalJobParams:
+        size = self.contribution_group_size
+        if self.secure_aggregation and size is not None and size < 2:
+            raise ParamConflict("under SecAgg a contribution group needs at least 2 clients "
+                                "(the SecAgg threshold of the smallest group)",
+                                "contribution_group_size", "secure_aggregation")
+        return self
+
     def protocol_params(self) -> HorizontalParams:
         """The protocol's parameters: the training fields, SecAgg's defaults (in the job's
-        crypto suite) when switched on, and DP."""
+        crypto suite) when switched on, DP, and contribution groups when asked for."""
+        size = self.contribution_group_size
         return HorizontalParams(
             **self.model_dump(include=set(TrainingParams.model_fields)),
             secagg=SecAggConfig(suite=self.suite) if self.secure_aggregation else None,
-            dp=self.dp)
+            dp=self.dp,
+            contribution=None if size is None else ContributionConfig(group_size=size))
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,13 @@ class ClientSession:
         """Job start: publish the mask key."""
         ctx.send(server, HELLO, {"m_pk": self._mask_key.public})
 
-    def reply(self, round_no: int, incoming: Any,
-              vector: NDArray[np.uint64] | None) -> dict[str, Any]:
-        """The ``secagg`` part of a REPLY: the mask key, and the masked input when fitting."""
+    def reply(self, round_no: int, incoming: Any, vector: NDArray[np.uint64] | None, *,
+              min_peers: int = 1) -> dict[str, Any]:
+        """The ``secagg`` part of a REPLY: the mask key, and the masked input when fitting.
+
+        ``min_peers``: the fewest neighbours this client accepts (its contribution group's
+        size less one, when the job measures contributions): a round message naming fewer
+        would let the aggregator learn the sum of a smaller group than the job announced."""
         out: dict[str, Any] = {"m_pk": self._mask_key.public}
         if vector is None:
             return out
@@ -108,6 +112,9 @@ class ClientSession:
                            for v, k in peers.items()):
             # never send an input without at least one mask on it
             raise ProtocolError("secagg round message names no valid neighbours", round=round_no)
+        if len(peers) < min_peers:
+            raise ProtocolError("secagg round message names fewer neighbours than the job's "
+                                "contribution group needs", round=round_no)
         context = mask_context(round_tag(self._job, round_no))
         y = vector.astype(np.uint64, copy=True)
         for v in sorted(peers):
@@ -167,6 +174,34 @@ class ServerSession:
             return {}
         graph = neighbourhoods(list(members), self.cfg.neighbours)
         return {members[u]: {"peers": {v: self.keys[v] for v in vs}} for u, vs in graph.items()}
+
+    def plan_groups(self, sample: Iterable[Party],
+                    groups: Mapping[str, Iterable[str]]) -> dict[Party, dict[str, Any]] | None:
+        """Like :meth:`plan`, but each contribution group masked as its own secure sum (the
+        masks cancel within each group); ``None`` when a group has fewer than two clients
+        with a published key this round (the caller then plans one sum over everyone)."""
+        by_name = {str(p): p for p in sample if str(p) in self.keys}
+        out: dict[Party, dict[str, Any]] = {}
+        for members in groups.values():
+            present = [m for m in members if m in by_name]
+            if len(present) < 2:
+                return None
+            graph = neighbourhoods(present, self.cfg.neighbours)
+            out |= {by_name[u]: {"peers": {v: self.keys[v] for v in vs}} for u, vs in graph.items()}
+        return out
+
+    def group_sums(self, plan: Mapping[Party, Any], replies: Mapping[Party, Any],
+                   groups: Mapping[str, Iterable[str]]) -> dict[str, NDArray[np.uint64]] | None:
+        """Each group's secure sum from a grouped fast path, or ``None`` unless every
+        planned client's masked input arrived."""
+        out: dict[str, NDArray[np.uint64]] = {}
+        for name, members in groups.items():
+            chosen = {p: v for p, v in plan.items() if str(p) in set(members)}
+            result, arrived = self.collect(chosen, replies)
+            if result is None or len(arrived) != len(chosen):
+                return None
+            out[name] = result.total
+        return out
 
     def collect(self, plan: Mapping[Party, Any],
                 replies: Mapping[Party, Any]) -> tuple[SecureSum | None, list[Party]]:
