@@ -1,6 +1,8 @@
 """A model's preprocessing chain (issue 19): the DAG walk that finds it, and serving's scorers
 applying it to raw rows exactly as the job's own transformed tables were made."""
 
+import base64
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,9 @@ from coalition.protocols.feature.selection import select_columns
 from coalition.protocols.feature.transform import apply_transform, fit_transform
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.data import Standardizer
+from coalition.protocols.secureboost import SecureBoostParams
+from coalition.protocols.secureboost.artifact import host_artifact
+from coalition.protocols.secureboost.predict import HostSplit, host_go_left
 
 
 def _tasks(**extra: tuple[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, str]]]:
@@ -134,3 +139,22 @@ def test_a_step_that_cannot_be_applied_fails_when_the_scorer_is_built():
     with pytest.raises(InputError, match="corrupt"):
         PreprocessChain.from_record({"steps": [{"component": "feature_selection", "task": "s",
                                                 "data": {"nokeep": 1}}], "columns": []})
+
+
+def test_a_tree_host_reads_the_chain_output_in_training_column_order():
+    """SecureBoost parts name no columns: a host's splits index the columns it trained on,
+    which the chain records (``columns``)."""
+    part, trained, _ = _fitted_part(Role.HOST)
+    columns = part.preprocess["columns"]  # type: ignore[index]
+    splits = {(0, 0): HostSplit(columns.index("job=c"), 0.5, True),
+              (0, 1): HostSplit(columns.index("z"), 0.1, False)}
+    params = SecureBoostParams(num_trees=1, max_depth=1, key_bits=1024, allow_insecure_key=True)
+    tree = ModelPart("hetero_secureboost", Role.HOST, host_artifact(params, splits, 1),
+                     part.preprocess)
+    scorer = host_scorer(tree)
+    assert scorer.feature_names == ["x", "job", "z"]
+    X = coded_matrix(_raw()[scorer.feature_names], scorer.categories, "raw")
+    bits = scorer.partial(X, [str(i) for i in range(40)], "telco", {})["bits"]
+    expect = host_go_left(splits, trained[columns].to_numpy())
+    packed = np.packbits(np.stack([expect[k] for k in sorted(splits)]), axis=1)
+    assert base64.b64decode(bits) == packed.tobytes()
