@@ -29,3 +29,13 @@ def test_credit_scorecard_example_validates_and_hosts_bin_without_labels():
     with pytest.raises(ConfigError, match="invalid") as info:
         validate_dag(parse_dag(document))
     assert "host.method" in str(info.value) and "labels" in str(info.value)
+
+
+def test_credit_transform_example_validates_and_its_model_carries_transform_and_selection():
+    from coalition.components.lineage import training_chain
+
+    spec = load_dag(EXAMPLE / "credit_transform.yaml")
+    validate_dag(spec)
+    tasks = {name: (t.component, dict(t.inputs)) for name, t in spec.tasks.items()}
+    assert [(s.task, s.servable) for s in training_chain(tasks, "lr")] == [
+        ("transform", True), ("select", True)]

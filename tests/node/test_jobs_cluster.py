@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from coalition.cli import job as job_cli
+from coalition.client import RemoteError
 from coalition.demo.cluster import Cluster, NodeHandle, start_cluster
 from coalition.engine.synthetic import make_credit_scenario
 
@@ -290,12 +291,13 @@ def test_a_node_restart_fails_its_running_job_which_can_be_rerun(cluster: Cluste
 
 
 SCORECARD_KINDS = ["psi", "feature_binning", "feature_woe", "hetero_lr", "scorecard",
-                   "predict"]
+                   "predict", "feature_transform", "feature_selection"]
 
 
 def scorecard_dag() -> dict[str, Any]:
-    """Raw CSVs (missing values, text columns) -> PSI -> binning with WOE/IV -> WOE transform
-    -> SS-LR -> scorecard -> predict (issue 19; docs/feature_engineering.md)."""
+    """Raw CSVs (missing values, text columns) -> PSI, then two branches (issue 19;
+    docs/feature_engineering.md): binning with WOE/IV -> WOE transform -> SS-LR -> scorecard
+    -> predict, and impute/encode/scale/cap -> selection -> SS-LR -> predict."""
     return {
         "version": 1, "name": "credit_scorecard",
         "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
@@ -316,11 +318,24 @@ def scorecard_dag() -> dict[str, Any]:
             "card": {"component": "scorecard", "inputs": {"woe": "woe.model", "lr": "lr.model"}},
             "predict": {"component": "predict",
                         "inputs": {"model": "card.model", "data": "align.data"}},
+            "transform": {"component": "feature_transform", "inputs": {"data": "align.data"},
+                          "parameters": {"impute": "mean", "encode": "onehot",
+                                         "scale": "standard", "cap_quantiles": [0.01, 0.99]}},
+            "select": {"component": "feature_selection", "inputs": {"data": "transform.data"},
+                       "party_parameters": {"guest:bank": {"manual_drop": ["late_loans"]},
+                                            "host:telco": {"manual_drop": ["device_price"]}}},
+            "tlr": {"component": "hetero_lr", "inputs": {"train_data": "select.data"},
+                    "parameters": {"protocol": "ss", "epochs": 3, "batch_size": 64}},
+            "tpredict": {"component": "predict",
+                         "inputs": {"model": "tlr.model", "data": "select.data"}},
         },
     }
 
 
-def test_credit_scorecard_from_raw_csvs_to_a_deployed_service(cluster: Cluster) -> None:
+@pytest.fixture(scope="module")
+def raw_credit(cluster: Cluster) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The bank's and the telco's raw tables (text columns, missing values), registered with
+    online sources, and one job over them (both branches of :func:`scorecard_dag`)."""
     bank, telco = cluster["bank"], cluster["telco"]
     data = cluster.root / "data"
     scenario = make_credit_scenario(300, 350, 200, seed=7)
@@ -335,27 +350,84 @@ def test_credit_scorecard_from_raw_csvs_to_a_deployed_service(cluster: Cluster) 
                              label_column="default")
     cluster.register_dataset("telco", "telco_raw", data / "telco_raw.csv", id_column="phone")
     cluster.grant("telco", "telco_raw", to="bank", kinds=SCORECARD_KINDS)
-
+    bank.call("POST", "/online-sources", json={"name": "bank-online", "dataset": "bank_raw"})
+    telco.call("POST", "/online-sources", json={"name": "telco-online", "dataset": "telco_raw"})
     job = bank.call("POST", "/jobs", json={"dag": scorecard_dag(), "timeout_s": 60})
     done = wait(bank, job["id"])
     assert done["state"] == "succeeded", done
+    return raw_bank, raw_telco, str(job["id"])
+
+
+def _job_scores(bank: NodeHandle, job_id: str, task: str, column: str) -> dict[str, float]:
+    """The job's own predictions of ``task`` (a derived dataset on the bank), by ID."""
+    [out] = [d for d in bank.call("GET", "/datasets")
+             if d["name"].startswith(f"{task}.predictions")
+             and f"job {job_id}," in d.get("description", "")]
+    batch = pd.read_parquet(out["location"])
+    return dict(zip(batch["phone"].astype(str), batch[column], strict=True))
+
+
+def _shared_ids(raw_credit: tuple[pd.DataFrame, pd.DataFrame, str]) -> list[str]:
+    raw_bank, raw_telco, _ = raw_credit
+    return sorted(set(raw_bank["phone"].astype(str)) & set(raw_telco["phone"].astype(str)))
+
+
+def test_credit_scorecard_from_raw_csvs_to_a_deployed_service(
+        cluster: Cluster, raw_credit: tuple[pd.DataFrame, pd.DataFrame, str]) -> None:
+    bank = cluster["bank"]
+    job_id = raw_credit[2]
     # The bank publishes the scorecard (its part and the telco's, each on its own node) and
     # serves it from the raw tables: text and missing values are binned at request time.
     published = bank.call("POST", "/models", json={
-        "name": "card", "source": {"job_id": job["id"], "task": "card"}})
+        "name": "card", "source": {"job_id": job_id, "task": "card"}})
     assert published["component"] == "scorecard"
-    bank.call("POST", "/online-sources", json={"name": "bank-online", "dataset": "bank_raw"})
-    telco.call("POST", "/online-sources", json={"name": "telco-online", "dataset": "telco_raw"})
     bank.call("POST", "/services", json={"name": "card", "model": "card", "source": "bank-online",
                                          "hosts": {"telco": "telco-online"}})
-    shared = sorted(set(raw_bank["phone"].astype(str)) & set(raw_telco["phone"].astype(str)))
-    ids = shared[:8]
+    ids = _shared_ids(raw_credit)[:8]
     online = bank.call("POST", "/services/card/predict", json={"ids": ids})
     # The job's own predictions (points column) agree with the service.
-    [job_out] = [d for d in bank.call("GET", "/datasets")
-                 if d["name"].startswith("predict.predictions")
-                 and f"job {job['id']}," in d.get("description", "")]
-    batch = pd.read_parquet(job_out["location"])
-    points = dict(zip(batch["phone"].astype(str), batch["points"], strict=True))
+    points = _job_scores(bank, job_id, "predict", "points")
     np.testing.assert_allclose(online["scores"], [points[i] for i in ids], rtol=0, atol=1e-6)
     assert min(online["scores"]) > 300 and max(online["scores"]) < 900
+
+
+def test_fitted_transforms_score_alike_in_batch_offline_and_online(
+        cluster: Cluster, raw_credit: tuple[pd.DataFrame, pd.DataFrame, str]) -> None:
+    """reader -> psi -> feature_transform -> feature_selection -> hetero_lr, published and
+    served from raw rows: each party applies its own fitted chain (issue 19)."""
+    bank = cluster["bank"]
+    raw_bank, _, job_id = raw_credit
+    bank.call("POST", "/models", json={"name": "tlr",
+                                        "source": {"job_id": job_id, "task": "tlr"}})
+    bank.call("POST", "/services", json={"name": "tlr", "model": "tlr", "source": "bank-online",
+                                         "hosts": {"telco": "telco-online"}})
+    shared = _shared_ids(raw_credit)
+    ids = shared[:6] + [i for i in shared if i in set(
+        raw_bank.loc[raw_bank["income"].isna(), "phone"].astype(str))][:2]
+    batch = _job_scores(bank, job_id, "tpredict", "score")
+    expected = [batch[i] for i in ids]
+    online = bank.call("POST", "/services/tlr/predict", json={"ids": ids})
+    np.testing.assert_allclose(online["scores"], expected, rtol=0, atol=1e-9)
+    # Offline: the raw tables scored in one go, each party through its own chain.
+    bank.call("POST", "/predictions", json={"model": "tlr", "dataset": "bank_raw",
+                                            "hosts": {"telco": "telco_raw"},
+                                            "output": "tlr_offline"})
+    [offline] = [d for d in bank.call("GET", "/datasets") if d["name"] == "tlr_offline"]
+    scored = pd.read_parquet(offline["location"])
+    by_id = dict(zip(scored["phone"].astype(str), scored["score"], strict=True))
+    np.testing.assert_allclose([by_id[i] for i in ids], expected, rtol=0, atol=1e-9)
+    # The guest's raw features in the request body: text as strings, missing as null.
+    rows = raw_bank.set_index(raw_bank["phone"].astype(str)).loc[ids].drop(
+        columns=["phone", "default"])
+    body = [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+             for k, v in r.items()} for _, r in rows.iterrows()]
+    assert any(b["income"] is None for b in body)
+    sent = bank.call("POST", "/services/tlr/predict", json={"ids": ids, "features": body})
+    np.testing.assert_allclose(sent["scores"], expected, rtol=0, atol=1e-9)
+    unseen = bank.call("POST", "/services/tlr/predict", json={
+        "ids": ids[:1], "features": [{**body[0], "employment": "astronaut"}]})
+    assert np.isfinite(unseen["scores"][0]) and unseen["scores"][0] != expected[0]
+    with pytest.raises(RemoteError) as err:
+        bank.call("POST", "/services/tlr/predict", json={
+            "ids": ids[:1], "features": [{**body[0], "employment": 3}]})
+    assert err.value.status == 422 and err.value.details == {"column": "employment"}

@@ -24,6 +24,10 @@ def test_usage_errors_exit_2() -> None:
     r = runner.invoke(_app(), ["service", "deploy", "s", "--token", "t", "--model", "m",
                                "--host", "telco"])
     assert r.exit_code == ExitCode.USAGE and "ORG=ONLINE_SOURCE" in r.output
+    for features, said in (("{nope", "must be JSON"), ('{"income": 1}', "JSON list")):
+        r = runner.invoke(_app(), ["service", "call", "s", "1", "--token", "t",
+                                   "--features", features])
+        assert r.exit_code == ExitCode.USAGE and said in r.output
 
 
 def test_unreachable_node_exits_1() -> None:

@@ -90,6 +90,7 @@ CASES = [
     Case("feature_psi"), Case("feature_psi", {}, GUEST),
     Case("data_union"), Case("data_union", {}, GUEST),
     Case("feature_sample", {"stratified": False}), Case("feature_sample", {}, GUEST),
+    Case("feature_sample", {"class_fractions": {"1": 3.0}}, GUEST, "policy.label_sampling"),
     # one case each (the expensive part of this file is per case)
     Case("feature_woe"), Case("scorecard", {}, GUEST),
     Case("feature_correlation", {}, COSITED, "policy.coordinator_cosited"),

@@ -61,11 +61,26 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{s['name']}  {s['model']} v{s['version']}  {s['side']}  {where}")
 
     @group.command("call")
-    def call(name: str, ids: list[str], token: Token = "", node: NodeUrl = _DEFAULT_URL,
-             as_json: AsJson = False) -> None:
+    def call(  # noqa: PLR0917 (typer maps each parameter to an option)
+        name: str, ids: list[str], token: Token = "", node: NodeUrl = _DEFAULT_URL,
+        as_json: AsJson = False,
+        features: Annotated[str | None, typer.Option(help=(
+            "The guest's raw features as JSON, one row per ID (objects by column, or lists): "
+            "numbers, strings for text columns, null for missing values."))] = None,
+    ) -> None:
         """Score one or more IDs."""
+        rows = None
+        if features is not None:
+            try:
+                rows = json.loads(features)
+            except ValueError:
+                typer.echo("error: --features must be JSON", err=True)
+                raise typer.Exit(ExitCode.USAGE) from None
+            if not isinstance(rows, list):
+                typer.echo("error: --features must be a JSON list of rows", err=True)
+                raise typer.Exit(ExitCode.USAGE)
         with node_client(node, token) as client:
-            out = client.predict(name, ids)
+            out = client.predict(name, ids, rows)
         if as_json:
             typer.echo(json.dumps(out))
             return

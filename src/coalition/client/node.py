@@ -502,9 +502,13 @@ class NodeClient:
         """Serve a model version (the request body of ``POST /services``)."""
         return self.request("POST", "/services", json=dict(body))
 
-    def predict(self, service: str, ids: list[str]) -> Any:
-        """Score IDs with a deployed service."""
-        return self.request("POST", f"/services/{_seg(service)}/predict", json={"ids": ids})
+    def predict(self, service: str, ids: list[str], features: list[Any] | None = None) -> Any:
+        """Score IDs with a deployed service; ``features``: the guest's raw rows, one per ID
+        (objects by column or lists; strings for text columns, None for missing values)."""
+        body: dict[str, Any] = {"ids": ids}
+        if features is not None:
+            body["features"] = features
+        return self.request("POST", f"/services/{_seg(service)}/predict", json=body)
 
     def undeploy_service(self, name: str) -> Any:
         """Stop serving; hosts drop their bindings."""

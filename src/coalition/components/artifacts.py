@@ -133,12 +133,28 @@ class ModelPart:
     """One party's part of a federated model: ``data`` is the estimator's ``to_artifact()``.
 
     ``component`` names the family that made it (``hetero_lr``, ``hetero_secureboost``, ...),
-    which is how ``predict`` knows how to load it.
+    which is how ``predict`` knows how to load it. ``preprocess`` is set on a *published* part
+    only: the party's fitted column steps between its raw table and the model
+    (:mod:`coalition.protocols.feature.chain`), which serving applies to raw rows.
     """
 
     component: str
     role: Role
     data: dict[str, Any]
+    preprocess: dict[str, Any] | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The plain form parts are stored and digested in (``preprocess`` only when set,
+        so a part without one keeps the form and digest it always had)."""
+        out = {"component": self.component, "role": self.role.value, "data": self.data}
+        return out if self.preprocess is None else {**out, "preprocess": self.preprocess}
+
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any], role: Role | None = None) -> ModelPart:
+        """Inverse of :meth:`stored` (``role`` overrides the stored one)."""
+        chain = raw.get("preprocess")
+        return cls(str(raw["component"]), role or Role(raw["role"]), dict(raw["data"]),
+                   dict(chain) if isinstance(chain, dict) else None)
 
 
 @dataclass(frozen=True)
@@ -183,8 +199,7 @@ def digest(artifact: Artifact) -> str:
                                "dtypes": [str(t) for t in frame.dtypes]}))
         h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     elif isinstance(artifact, ModelPart):
-        h.update(codec.encode({"component": artifact.component, "role": artifact.role.value,
-                               "data": artifact.data}))
+        h.update(codec.encode(artifact.stored()))
     elif isinstance(artifact, Metrics):
         h.update(codec.encode(dict(sorted(artifact.values.items()))))
     else:

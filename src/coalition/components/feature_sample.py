@@ -1,16 +1,25 @@
-"""``feature_sample``: random or stratified down- and up-sampling of aligned rows (issue 19).
+"""``feature_sample``: random, stratified or class-dependent down- and up-sampling of aligned
+rows (issue 19).
 
 Vertical mode, as ``data_split``: the guest draws the sample from a fresh secret 256-bit key
 (``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`) and sends each host the sorted
 sample positions (with repeats when up-sampling). ``fraction`` below 1 keeps
 ``round(fraction · n_c)`` rows of each class ``c`` (``stratified``) or of all rows, without
-replacement; above 1 it draws that many with replacement.
+replacement; above 1 it draws that many with replacement. ``class_fractions`` gives a class
+its own fraction (down-sample the majority, up-sample the minority: class-dependent
+re-balancing, FATE's ``fractions`` per label).
 
 Who learns what. Hosts learn the number of aligned rows and the positions in the sample (with
-their multiplicity) — under a uniformly random draw of the same fraction from every class, a
-row's presence is independent of its label but for per-class rounding, as in ``data_split``.
-They never learn the key, so they cannot replay the draw. Class-dependent fractions (which
-would tell hosts about labels through the positions) are deliberately not offered.
+their multiplicity), never the key, so they cannot replay the draw. Under the same fraction
+for every class a row's presence is independent of its label but for per-class rounding, as in
+``data_split``. Under class-dependent fractions it is not: a host learns, per row, a
+likelihood ratio for its label (down-sampling negatives to ``f₀`` and keeping every positive,
+an absent row is a negative and a present one is positive with odds ``1/f₀`` times the prior;
+up-sampling, multiplicities say the same), and the class sizes follow from the positions. That
+is inherent to sampling rows that hosts must then supply, so it is the label owner's choice:
+the label owner's node accepts a job with class-dependent fractions only where it is its own
+job or its grant says ``allow_label_sampling`` (``policy.label_sampling``, as SecureBoost's
+GOSS). The positions are all that is sent: no label, fraction or key.
 """
 
 from __future__ import annotations
@@ -20,7 +29,6 @@ from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -28,43 +36,41 @@ from coalition.components.registry import register
 from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
-from coalition.core.params import Params
 from coalition.crypto.prg import KEY_BYTES, expand
+from coalition.protocols.feature.spec import MAX_SAMPLE_FRACTION, SampleParams, class_key
 
 __all__ = ["SAMPLE_ROWS", "FeatureSample", "SampleParams", "sample_positions"]
 
 SAMPLE_ROWS = MessageKey("fe_sample_rows", "guest -> host: {n_rows, rows: sorted positions}")
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 IntArray = NDArray[np.int64]
-_MAX_FRACTION = 100.0
-
-
-class SampleParams(Params):
-    """Fraction and stratification of the sample."""
-
-    params_of = "feature sample"
-
-    fraction: float = Field(0.5, gt=0.0, le=_MAX_FRACTION, description=(
-        "rows kept per class (stratified) or overall: < 1 down-samples without replacement, "
-        "> 1 up-samples with replacement"))
-    stratified: bool = Field(True, description="the same fraction from every label class")
+_MAX_FRACTION = MAX_SAMPLE_FRACTION
 
 
 def sample_positions(n_rows: int, labels: NDArray[np.float64] | None, fraction: float,
-                     key: bytes | None = None) -> IntArray:
-    """Sorted sample positions (repeats when ``fraction > 1``) from the ChaCha20 stream of
-    ``key`` (default: a fresh secret key; pass one only to reproduce a draw in tests)."""
+                     key: bytes | None = None,
+                     class_fractions: Mapping[str, float] | None = None) -> IntArray:
+    """Sorted sample positions (repeats where a class's fraction is above 1) from the ChaCha20
+    stream of ``key`` (default: a fresh secret key; pass one only to reproduce a draw in
+    tests). ``class_fractions`` gives a label class (:func:`class_key`) its own fraction."""
+    classes = [] if labels is None else list(np.unique(labels))
     groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
-                              [np.flatnonzero(labels == c).astype(np.int64)
-                               for c in np.unique(labels)])
-    takes = [round(len(g) * fraction) for g in groups]
+                              [np.flatnonzero(labels == c).astype(np.int64) for c in classes])
+    wanted = dict(class_fractions or {})
+    unknown = sorted(set(wanted) - {class_key(c) for c in classes})
+    if unknown:
+        raise InputError("class_fractions names classes the labels do not hold",
+                         classes=unknown)
+    fractions = ([fraction] if labels is None else
+                 [wanted.get(class_key(c), fraction) for c in classes])
+    takes = [round(len(g) * f) for g, f in zip(groups, fractions, strict=True)]
     # One stream: the first n_rows words rank rows (without replacement), the rest are draws.
-    draws = sum(takes) if fraction > 1.0 else 0
+    draws = sum(t for t, f in zip(takes, fractions, strict=True) if f > 1.0)
     words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows + draws)
     picks: list[IntArray] = []
     offset = n_rows
-    for g, take in zip(groups, takes, strict=True):
-        if fraction <= 1.0:
+    for g, take, f in zip(groups, takes, fractions, strict=True):
+        if f <= 1.0:
             picks.append(g[np.argsort(words[g], kind="stable")[:take]])
         else:  # modulo bias below len(g) / 2**64
             picks.append(g[(words[offset:offset + take] % np.uint64(len(g))).astype(np.int64)])
@@ -81,7 +87,8 @@ class FeatureSample(Component):
 
     name = "feature_sample"
     version = "1.0.0"
-    description = "Random or stratified down-/up-sampling of aligned rows (guest's secret draw)."
+    description = ("Random, stratified or class-dependent down-/up-sampling of aligned rows "
+                   "(guest's secret draw).")
     Params = SampleParams
     roles = _PARTIES
     required_roles = frozenset({Role.GUEST})
@@ -97,7 +104,8 @@ class FeatureSample(Component):
         data = ctx.dataset("data")
         n = len(data.frame)
         if ctx.role is Role.GUEST:
-            rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction)
+            rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction,
+                                    class_fractions=p.class_fractions)
             ctx.comm.send(ctx.comm.hosts, SAMPLE_ROWS, {"n_rows": n, "rows": rows})
         else:
             rows = _received(ctx, data)

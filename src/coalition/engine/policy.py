@@ -32,8 +32,9 @@ Rules (defaults in brackets; see ``docs/security.md`` "policy"):
   ``MIN_STATISTICS_COUNT`` [10]; below it "aggregates" and top values describe single rows, and
   the job document, which sets both, is written by the initiator.
 * ``policy.label_sampling`` — SecureBoost ``sampling: goss`` keeps the rows with the largest
-  gradients, i.e. by label in tree 0: hosts learn labels from which rows they are sent; only
-  where the label owner granted ``allow_label_sampling``.
+  gradients, i.e. by label in tree 0, and ``feature_sample`` with ``class_fractions`` samples
+  each class at its own rate: hosts learn labels from which rows they are sent; only where the
+  label owner granted ``allow_label_sampling``.
 * ``policy.secagg_required`` / ``policy.too_few_clients`` — horizontal jobs need secure
   aggregation and at least ``min_client_orgs`` [2] distinct client organisations (also per
   round, ``clients_per_round``).
@@ -63,7 +64,7 @@ from coalition.core.ids import Party, Role
 from coalition.core.params import Params
 from coalition.crypto.suite import CryptoSuite
 from coalition.engine.validate import JobGraph, TaskNode
-from coalition.protocols.feature.spec import StatisticsParams
+from coalition.protocols.feature.spec import SampleParams, StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.horizontal.gbdt import GBDTJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
@@ -316,6 +317,18 @@ def _secureboost(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pr
     return []
 
 
+def _sample(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+            ) -> list[Violation]:
+    label_owners = {sites[str(p)] for p in node.parties if p.role is Role.GUEST}
+    if any(p.label_dependent() for p in _params(node, SampleParams)) \
+            and policy.owner in label_owners and not policy.terms.allow_label_sampling:
+        return [Violation("policy.label_sampling", name, "class_fractions sample each label "
+                          "class at its own rate, so hosts learn labels from the positions; "
+                          f"the grant of {policy.owner} does not allow label-dependent "
+                          "sampling")]
+    return []
+
+
 def _horizontal(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
                 ) -> list[Violation]:
     out: list[Violation] = []
@@ -356,7 +369,7 @@ def _statistics(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pri
 
 _RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
           **dict.fromkeys(_HORIZONTAL | {_HOMO_GBDT}, _horizontal),
-                      "feature_statistics": _statistics}
+          "feature_statistics": _statistics, "feature_sample": _sample}
 
 
 def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy

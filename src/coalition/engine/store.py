@@ -31,7 +31,6 @@ from coalition.components import (
 )
 from coalition.core import codec
 from coalition.core.errors import CodecError, InputError
-from coalition.core.ids import Role
 
 __all__ = ["ArtifactStore", "StoredOutput"]
 
@@ -66,8 +65,7 @@ def _write(artifact: Artifact, path: Path) -> dict[str, Any]:
         artifact.frame.to_parquet(path, index=False)
         return {"id_column": artifact.id_column, "label_column": artifact.label_column}
     if isinstance(artifact, ModelPart):
-        path.write_bytes(codec.encode({"component": artifact.component,
-                                       "role": artifact.role.value, "data": artifact.data}))
+        path.write_bytes(codec.encode(artifact.stored()))
         return {}
     body = artifact.values if isinstance(artifact, Metrics) else artifact.content
     path.write_text(json.dumps(body, indent=1, default=float), encoding="utf-8")
@@ -79,8 +77,7 @@ def _read(out: StoredOutput, path: Path) -> Artifact:
         return Dataset(pd.read_parquet(path), str(out.extra["id_column"]),
                        out.extra.get("label_column"))
     if out.kind is ArtifactKind.MODEL:
-        raw = codec.decode(path.read_bytes())
-        return ModelPart(str(raw["component"]), Role(raw["role"]), dict(raw["data"]))
+        return ModelPart.from_stored(codec.decode(path.read_bytes()))
     body = json.loads(path.read_text(encoding="utf-8"))
     if out.kind is ArtifactKind.METRICS:
         return Metrics({str(k): float(v) for k, v in body.items()})

@@ -83,8 +83,7 @@ def subject(name: str, version: int) -> str:
 
 def encode_part(part: ModelPart) -> bytes:
     """The stored bytes of a part: the wire codec's allow-listed form (never pickle)."""
-    return codec.encode({"component": part.component, "role": part.role.value,
-                         "data": part.data})
+    return codec.encode(part.stored())
 
 
 def part_digest_of(part: ModelPart) -> str:
@@ -211,8 +210,7 @@ def load_verified(rt: NodeRuntime, actor: str, name: str, version: int | None,
         emit(db, Event(EventKind.MODEL_VERIFIED, actor, subject(row.name, row.version),
                        {"purpose": purpose, "sha256": row.part_sha256,
                         "signed": row.part_signature is not None}))
-    raw = codec.decode(blob)
-    return row, ModelPart(str(raw["component"]), Role(row.role), dict(raw["data"]))
+    return row, ModelPart.from_stored(codec.decode(blob), Role(row.role))
 
 
 def set_protection(rt: NodeRuntime, actor: str, name: str, version: int,

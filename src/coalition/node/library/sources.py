@@ -10,17 +10,18 @@ folders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalition.components import ArtifactKind, ModelPart
+from coalition.components import ArtifactKind, Dataset, ModelPart
+from coalition.components.lineage import training_chain
 from coalition.core import codec
 from coalition.core.errors import CodecError, ConflictError, InputError, NotFoundError
-from coalition.core.ids import Party, Role
+from coalition.core.ids import Party
 from coalition.engine import dag as dags
 from coalition.engine.validate import validate_dag
 from coalition.node.jobs import repository as repo
@@ -69,8 +70,7 @@ def jobs_root(settings: NodeSettings) -> Path:
 def read_part_file(path: Path) -> ModelPart:
     """Decode a model part written by an artifact store."""
     try:
-        raw = codec.decode(path.read_bytes())
-        return ModelPart(str(raw["component"]), Role(raw["role"]), dict(raw["data"]))
+        return ModelPart.from_stored(codec.decode(path.read_bytes()))
     except FileNotFoundError as exc:
         raise NotFoundError("model part file not found", path=str(path)) from exc
     except (OSError, CodecError, KeyError, TypeError, ValueError) as exc:
@@ -114,12 +114,46 @@ def find_task_part(rt: NodeRuntime, job_id: str, task: str, output: str = "model
                             job_id=job_id, task=task, output=output, parts=len(found))
     party, part = found[0]
     spec = dags.parse_dag(document)
+    chain = _preprocess_chain(rt, job_id, spec, task, party)
+    if chain is not None:
+        part = replace(part, preprocess=chain)
     task_spec = spec.tasks.get(task)
     params = dict(task_spec.parameters) if task_spec is not None else {}
     hosts = {org: Party.parse(p).name for p, org in sites.items()
              if p.startswith("host:") and org != rt.name}
     meta = {"dag_hash": validate_dag(spec).digest(), "params": params, "metrics": metrics}
     return TaskPart(part, str(party), meta, hosts, frozenset(sites.values()))
+
+
+def _preprocess_chain(rt: NodeRuntime, job_id: str, spec: dags.DagSpec, task: str,
+                      party: Party) -> dict[str, Any] | None:
+    """The party's fitted column steps between its reader and ``task``
+    (:func:`~coalition.components.lineage.training_chain`), each step's ``model`` output read
+    from this node's own store — never from a partner's word. None when there are none. A
+    step that cannot be applied to later rows is recorded with ``data: None``; serving
+    refuses it at deploy (:class:`~coalition.protocols.feature.chain.UnservableStep`)."""
+    tasks = {name: (t.component, dict(t.inputs)) for name, t in spec.tasks.items()}
+    steps = training_chain(tasks, task)
+    if not steps:
+        return None
+    store = store_for(rt, party)
+    with rt.db.session() as db:
+        keys = {s.task: dict(repo.get_task(db, job_id, s.task).keys).get(str(party))
+                for s in steps}
+    records: list[dict[str, Any]] = []
+    for step in steps:
+        key = keys[step.task]
+        data: dict[str, Any] | None = None
+        if step.servable and key is not None and store.has(step.task, key):
+            loaded = store.load(step.task, key, "model")
+            data = loaded.data if isinstance(loaded, ModelPart) else None
+        records.append({"task": step.task, "component": step.component, "data": data})
+    last, key = steps[-1], keys[steps[-1].task]
+    columns: list[str] = []
+    if key is not None and store.has(last.task, key):
+        rows = store.load(last.task, key, last.output)
+        columns = rows.features if isinstance(rows, Dataset) else []
+    return {"steps": records, "columns": columns}
 
 
 def _task_metrics(db: Session, job_id: str, task: str) -> dict[str, float]:

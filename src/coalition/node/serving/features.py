@@ -41,7 +41,7 @@ from coalition.node.data import credentials, reading
 from coalition.node.data.tables import Dataset
 
 __all__ = ["MODES", "DecoyRows", "FeatureSource", "IndexSource", "Lookup", "Rows", "SqlSource",
-           "open_source"]
+           "coded_matrix", "open_source", "request_matrix"]
 
 MODES = ("index", "sql")
 #: Feature rows (one per asked ID, in order) and whether each ID is in the source.
@@ -66,6 +66,41 @@ def coded_matrix(frame: pd.DataFrame, categories: Categories | None, dataset: st
         raise InputError("non-numeric feature column in the online source",
                          dataset=dataset) from exc
     return matrix
+
+
+def request_matrix(rows: Sequence[Sequence[Any]], names: Sequence[str],
+                   categories: Categories | None, imputed: frozenset[str] = frozenset(),
+                   ) -> NDArray[np.float64]:
+    """Feature rows sent in a request body, coded as :func:`coded_matrix` codes a table:
+    a text column takes a string (its category index, ``-1`` for one unseen at training) or
+    null; any other column a number, or null where the model's preprocessing fills missing
+    values (``imputed``). Wrong types are an :class:`InputError` naming the column, never the
+    value."""
+    text = {j: {c: float(i) for i, c in enumerate((categories or {})[n])}
+            for j, n in enumerate(names) if n in (categories or {})}
+    out = np.empty((len(rows), len(names)))
+    for i, row in enumerate(rows):
+        if len(row) != len(names):
+            raise InputError("a feature row has the wrong number of values",
+                             expected=len(names), given=len(row))
+        for j, value in enumerate(row):
+            index = text.get(j)
+            if value is None:
+                if index is None and names[j] not in imputed:
+                    raise InputError("a missing value in a column the model cannot fill",
+                                     column=names[j])
+                out[i, j] = np.nan
+            elif index is not None:
+                if not isinstance(value, str):
+                    raise InputError("a text feature takes a string (or null)", column=names[j])
+                out[i, j] = index.get(value, -1.0)
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError("a numeric feature takes a number", column=names[j])
+            else:
+                out[i, j] = float(value)
+    if not np.isfinite(out[~np.isnan(out)]).all():
+        raise InputError("feature values must be finite numbers")
+    return out
 
 
 class DecoyRows:

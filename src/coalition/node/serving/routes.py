@@ -19,7 +19,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from coalition.core.errors import AuthError, InputError, NotFoundError
@@ -145,12 +145,18 @@ class UndeployOut(BaseModel):
     hosts: dict[str, bool]
 
 
+FeatureValue = Annotated[StrictFloat | StrictInt | Annotated[str, Field(max_length=256)] | None,
+                         Field(union_mode="left_to_right")]
+
+
 class PredictIn(Strict):
-    """One or a batch of IDs; optional guest-side feature rows (one per ID)."""
+    """One or a batch of IDs; optional guest-side feature rows (one per ID): numbers, strings
+    for text columns, null for a missing value (typed per the model's fitted preprocessing,
+    see ``docs/serving.md``)."""
 
     ids: list[IdStr] = Field(min_length=1, max_length=1000)
-    features: list[dict[str, float]] | list[list[float]] | None = Field(default=None,
-                                                                        max_length=1000)
+    features: list[dict[str, FeatureValue]] | list[list[FeatureValue]] | None = Field(
+        default=None, max_length=1000)
 
 
 class PredictOut(BaseModel):

@@ -15,6 +15,12 @@ batch prediction's (``coalition.components.predict``):
 * scorecards — as vertical LR, after each party encodes its own raw rows with the part's WOE
   transform (the host its bin indicators, the guest its WOE); the guest returns points
   (``coalition.protocols.feature.scorecard``), not a probability;
+* preprocessing — a published part records its party's fitted column steps
+  (``feature_transform``, ``feature_selection``, ``feature_woe``;
+  :mod:`coalition.protocols.feature.chain`); each party applies its own to its raw rows
+  before scoring (a scorecard's WOE transform is the last step of its chain). Only the party
+  that fitted a step holds and applies it; a step that cannot be applied fails the scorer's
+  construction (deploy, or a host's bind), never a request;
 * single-party models (``local_model``) — the guest's own model; it scores alone.
 
 Hosts learn nothing but the IDs asked for; the guest never sees host features or thresholds.
@@ -29,14 +35,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.components import ModelPart
 from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError, ProtocolError
+from coalition.protocols.feature.chain import PreprocessChain, decode_text
 from coalition.protocols.feature.scorecard import Scaling
-from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
@@ -56,30 +61,46 @@ _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _HOMO_TREES = "homo_gbdt"
 _SCORECARD = "scorecard"
-_UNSEEN = "\x00unseen"  # no training category: falls in the rare bin
 
 
 class _Encoder:
-    """Raw feature rows (the WOE transform's input columns) to the LR's encoded columns.
+    """Raw feature rows (as the online source codes them) to a model's input columns, through
+    the part's preprocessing chain (:mod:`coalition.protocols.feature.chain`).
 
-    Categorical columns arrive coded by the online source (category index, ``-1`` unseen,
-    NaN missing; :mod:`.features`) and are decoded to their categories here."""
+    ``outputs`` are the columns the model reads (None: every column the chain makes).
+    Built at deploy, so a step that cannot be applied fails there, not at request time."""
 
-    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
-        self._columns = columns
-        self.raw_names = list(columns)
-        self._encoded = list(linear.feature_names)
-        self.categories = {f: list(s["bins"]["categories"]) for f, s in columns.items()
-                           if s["bins"]["kind"] == "categorical"}
+    def __init__(self, chain: PreprocessChain, outputs: list[str] | None) -> None:
+        self._chain = chain
+        self.outputs = list(chain.columns if outputs is None else outputs)
+        if not self.outputs:
+            raise InputError("the model part records no input columns for its preprocessing")
+        self.raw_names = chain.raw_columns(self.outputs)
+        self.categories = chain.categories(self.raw_names)
+        self.imputed = frozenset(chain.imputed(self.raw_names))
 
     def __call__(self, X: Matrix) -> Matrix:
-        frame = pd.DataFrame(X, columns=self.raw_names)
-        for name, cats in self.categories.items():
-            frame[name] = [None if np.isnan(v) else cats[int(v)] if 0 <= v < len(cats)
-                           else _UNSEEN for v in X[:, self.raw_names.index(name)]]
-        out: Matrix = apply_woe_transform(self._columns, frame)[self._encoded].to_numpy(
-            dtype=np.float64)
+        frame = decode_text(X, self.raw_names, self.categories)
+        encoded = self._chain.apply(frame, self.outputs)
+        try:
+            out: Matrix = encoded.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError("the preprocessing leaves a text column the model cannot "
+                             "read") from exc
         return out
+
+
+def _chain_of(part: ModelPart) -> PreprocessChain | None:
+    """The part's recorded preprocessing, with a scorecard's own WOE transform last."""
+    chain = (PreprocessChain.from_record(part.preprocess) if part.preprocess is not None
+             else None)
+    if part.component != _SCORECARD:
+        return chain
+    columns, linear, _ = scorecard_part(part.data)
+    return (chain or PreprocessChain([], [])).with_step(
+        "feature_woe", {"columns": columns}, list(linear.feature_names))
+
+
 _LOCAL = frozenset({"local_model"})
 
 
@@ -137,28 +158,39 @@ class _TreeHost(HostScorer):
         return {"bits": base64.b64encode(packed.tobytes()).decode()}
 
 
-class _ScorecardHost(_LinearHost):
-    def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
-        super().__init__(linear)
-        self._encode = _Encoder(columns, linear)
+class _ChainedHost(HostScorer):
+    """A host part behind its preprocessing: raw rows in, the inner part's partial out."""
+
+    def __init__(self, inner: HostScorer, chain: PreprocessChain) -> None:
+        self._inner = inner
+        self._encode = _Encoder(chain, inner.feature_names)
+        self.maskable = inner.maskable
         self.feature_names = self._encode.raw_names
         self.categories = self._encode.categories
 
+    def info(self) -> dict[str, Any]:
+        return self._inner.info()
+
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
-        return super().partial(self._encode(X), ids, me, pair_keys)
+        return self._inner.partial(self._encode(X), ids, me, pair_keys)
 
 
 def host_scorer(part: ModelPart) -> HostScorer:
-    """The host-side scorer of a host part."""
+    """The host-side scorer of a host part, behind its preprocessing chain if it has one
+    (:class:`~coalition.protocols.feature.chain.UnservableStep` if that cannot be applied)."""
+    inner: HostScorer
     if part.component == _SCORECARD:
-        columns, linear, _ = scorecard_part(part.data)
-        return _ScorecardHost(columns, linear)
-    if part.component in _LINEAR:
-        return _LinearHost(LinearModelPart.from_artifact(part.data))
-    if part.component in _TREES:
-        return _TreeHost(SecureBoostHost.from_artifact(part.data))
-    raise InputError("this model family cannot be served by a host", component=part.component)
+        inner = _LinearHost(scorecard_part(part.data)[1])
+    elif part.component in _LINEAR:
+        inner = _LinearHost(LinearModelPart.from_artifact(part.data))
+    elif part.component in _TREES:
+        inner = _TreeHost(SecureBoostHost.from_artifact(part.data))
+    else:
+        raise InputError("this model family cannot be served by a host",
+                         component=part.component)
+    chain = _chain_of(part)
+    return inner if chain is None else _ChainedHost(inner, chain)
 
 
 class GuestScorer:
@@ -167,6 +199,7 @@ class GuestScorer:
     feature_names: list[str] | None = None
     vertical: bool = True
     categories: dict[str, list[str]] | None = None  # text columns, coded by the source
+    imputed: frozenset[str] = frozenset()  # raw columns whose missing values are filled
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
         """Remember each host's :meth:`HostScorer.info`; ``owners`` maps a training party
@@ -219,18 +252,33 @@ class _LinearGuest(GuestScorer):
 
 
 class _ScorecardGuest(_LinearGuest):
-    """Points: ``offset - factor · logit`` over the guest's and the hosts' encoded rows."""
+    """Points: ``offset - factor · logit`` over the guest's and the hosts' encoded rows (the
+    WOE transform is the last step of the part's chain, :func:`_chain_of`)."""
 
-    def __init__(self, columns: dict[str, Any], linear: LinearModelPart,
-                 scaling: Scaling) -> None:
+    def __init__(self, linear: LinearModelPart, scaling: Scaling) -> None:
         super().__init__(linear)
-        self._encode = _Encoder(columns, linear)
         self._scaling = scaling
-        self.feature_names = self._encode.raw_names
-        self.categories = self._encode.categories
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
-        return self._scaling.score(self._total(self._encode(X), partials))
+        return self._scaling.score(self._total(X, partials))
+
+
+class _ChainedGuest(GuestScorer):
+    """A guest part behind its preprocessing: raw rows in, the inner part's scores out."""
+
+    def __init__(self, inner: GuestScorer, chain: PreprocessChain) -> None:
+        self._inner = inner
+        self._encode = _Encoder(chain, inner.feature_names)
+        self.vertical = inner.vertical
+        self.feature_names = self._encode.raw_names
+        self.categories = self._encode.categories
+        self.imputed = self._encode.imputed
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        self._inner.attach(infos, owners)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        return self._inner.combine(self._encode(X), partials)
 
 
 class _TreeGuest(GuestScorer):
@@ -324,8 +372,7 @@ class _LocalGuest(GuestScorer):
         return self._model.predict(X)
 
 
-def guest_scorer(part: ModelPart) -> GuestScorer:
-    """The guest-side scorer of a guest part (or of any party's horizontal model)."""
+def _plain_guest(part: ModelPart) -> GuestScorer:
     if part.component in _HORIZONTAL:
         return _HorizontalGuest(GlobalModel.from_artifact(part.data))
     if part.component == _HOMO_TREES:
@@ -338,7 +385,17 @@ def guest_scorer(part: ModelPart) -> GuestScorer:
     if part.component in _LINEAR:
         return _LinearGuest(LinearModelPart.from_artifact(part.data))
     if part.component == _SCORECARD:
-        return _ScorecardGuest(*scorecard_part(part.data))
+        _, linear, scaling = scorecard_part(part.data)
+        return _ScorecardGuest(linear, scaling)
     if part.component in _TREES:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)
+
+
+def guest_scorer(part: ModelPart) -> GuestScorer:
+    """The guest-side scorer of a guest part (or of any party's horizontal model), behind its
+    preprocessing chain if it has one (:class:`~coalition.protocols.feature.chain.
+    UnservableStep` if that cannot be applied: raised at deploy)."""
+    inner = _plain_guest(part)
+    chain = _chain_of(part)
+    return inner if chain is None else _ChainedGuest(inner, chain)

@@ -20,7 +20,7 @@ sum of their partial scores.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -42,7 +42,7 @@ from coalition.node.partners import directory as partners
 from coalition.node.partners.tables import Partner
 from coalition.node.runtime import NodeRuntime
 from coalition.node.serving.batching import Batcher
-from coalition.node.serving.features import Lookup, open_source
+from coalition.node.serving.features import Lookup, open_source, request_matrix
 from coalition.node.serving.host import audit_refusal, flush_volume, ledger
 from coalition.node.serving.limits import Limits, ServingRefused
 from coalition.node.serving.peer_methods import (
@@ -271,8 +271,13 @@ def service_view(row: ServiceRow, version: ModelVersionRow) -> dict[str, Any]:
             "created_at": row.created_at}
 
 
+#: Guest feature rows in a request body: by column name, or lists in the model's raw column
+#: order; numbers, strings for text columns, null for missing values.
+RequestRows = Sequence[Sequence[float | str | None]] | Sequence[Mapping[str, float | str | None]]
+
+
 def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
-               features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None,
+               features: RequestRows | None,
                ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """The guest's feature rows and which IDs it knows: rows from the request if given (all
     known), else from its online source (unknown IDs: zero rows, not found)."""
@@ -283,26 +288,31 @@ def guest_rows(scorer: GuestScorer, lookup: Lookup | None, ids: Sequence[str],
     return _request_rows(scorer, n, features), known
 
 
-def _request_rows(scorer: GuestScorer, n: int,
-                  features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None,
+def _request_rows(scorer: GuestScorer, n: int, features: RequestRows | None,
                   ) -> NDArray[np.float64]:
-    if features is not None:
-        if len(features) != n:
-            raise InputError("give one feature row per ID", ids=n, rows=len(features))
-        if features and isinstance(features[0], dict):
-            names = scorer.feature_names
+    """Request rows coded like the online source's (:func:`.features.request_matrix`)."""
+    if features is None:
+        if scorer.feature_names == []:
+            return np.zeros((n, 0))
+        raise InputError("this service has no guest online source: send the guest's features")
+    if len(features) != n:
+        raise InputError("give one feature row per ID", ids=n, rows=len(features))
+    names = scorer.feature_names
+    rows: list[Sequence[float | str | None]] = []
+    for row in features:
+        if isinstance(row, Mapping):
             if names is None:
                 raise InputError("this model's guest features have no names; send lists in "
                                  "the training column order")
-            try:
-                rows = [[float(r[c]) for c in names] for r in features if isinstance(r, dict)]
-                return np.array(rows, dtype=np.float64).reshape(n, len(names))
-            except KeyError as exc:
-                raise InputError("a feature row lacks a column", column=str(exc)) from exc
-        return np.asarray(features, dtype=np.float64).reshape(n, -1)
-    if scorer.feature_names == []:
-        return np.zeros((n, 0))
-    raise InputError("this service has no guest online source: send the guest's features")
+            absent = [c for c in names if c not in row]
+            if absent:
+                raise InputError("a feature row lacks a column", column=absent[0])
+            rows.append([row[c] for c in names])
+        else:
+            rows.append(list(row))
+    width = len(names) if names is not None else (len(rows[0]) if rows else 0)
+    return request_matrix(rows, names if names is not None else [str(j) for j in range(width)],
+                          scorer.categories, scorer.imputed)
 
 
 def _joint_scores(rt: NodeRuntime, dep: Deployed) -> Callable[[list[str], Matrix], Matrix]:
@@ -348,7 +358,7 @@ async def _admit_key(rt: NodeRuntime, dep: Deployed, caller: str, n: int) -> Non
 
 
 async def predict(rt: NodeRuntime, name: str, ids: Sequence[str],
-                  features: Sequence[Sequence[float]] | Sequence[dict[str, float]] | None = None,
+                  features: RequestRows | None = None,
                   caller: str | None = None) -> dict[str, Any]:
     """Score ``ids`` with service ``name`` (the hot path; see module docstring). Runs on the
     event loop; only the peer calls (one per batch) and SQL lookups go to worker threads.

@@ -9,13 +9,55 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["STATS_SUMMARY", "BinningParams", "ScorecardParams", "SelectionParams",
-           "StabilityParams", "StatisticsParams", "TransformParams", "WoeParams",
-           "CorrelationParams"]
+__all__ = ["MAX_SAMPLE_FRACTION", "STATS_SUMMARY", "BinningParams", "SampleParams", "ScorecardParams",
+           "SelectionParams", "StabilityParams", "StatisticsParams", "TransformParams",
+           "WoeParams", "CorrelationParams", "class_key"]
+
+MAX_SAMPLE_FRACTION = 100.0
 
 STATS_SUMMARY = MessageKey(
     "fe_stats_summary",
     "host -> guest: {shared: bool, rows: [[...]]} per-column aggregates under the k rule")
+
+
+def class_key(label: float) -> str:
+    """A label class as ``class_fractions`` names it: ``"1"`` for 1.0, ``"0.5"`` for 0.5."""
+    return str(int(label)) if float(label).is_integer() else repr(float(label))
+
+
+class SampleParams(Params):
+    """Fraction and stratification of the sample (``feature_sample``)."""
+
+    params_of = "feature sample"
+
+    fraction: float = Field(0.5, gt=0.0, le=MAX_SAMPLE_FRACTION, description=(
+        "rows kept per class (stratified) or overall: < 1 down-samples without replacement, "
+        "> 1 up-samples with replacement"))
+    stratified: bool = Field(True, description="the same fraction from every label class")
+    class_fractions: dict[str, float] | None = Field(None, max_length=1000, description=(
+        "class-dependent up/down-sampling: per label class (its value as text, e.g. \"1\"), "
+        "its own fraction instead of 'fraction' (< 1 without, > 1 with replacement). Label-"
+        "dependent: hosts learn about labels from the positions, so the label owner's node "
+        "allows it only with allow_label_sampling (policy.label_sampling)"))
+
+    @field_validator("class_fractions")
+    @classmethod
+    def _class_fractions(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None and not all(0.0 < f <= MAX_SAMPLE_FRACTION for f in v.values()):
+            raise ValueError(f"class fractions must be in (0, {MAX_SAMPLE_FRACTION:g}]")
+        return v
+
+    @model_validator(mode="after")
+    def _stratified(self) -> SampleParams:
+        if self.class_fractions and not self.stratified:
+            raise ParamConflict("class_fractions samples per class: it needs stratified: true",
+                                "class_fractions", "stratified")
+        return self
+
+    def label_dependent(self) -> bool:
+        """Whether the draw depends on the labels beyond stratification."""
+        return bool(self.class_fractions) and any(
+            f != self.fraction for f in (self.class_fractions or {}).values())
 
 
 class StatisticsParams(Params):
