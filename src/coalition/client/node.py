@@ -502,9 +502,19 @@ class NodeClient:
         """Serve a model version (the request body of ``POST /services``)."""
         return self.request("POST", "/services", json=dict(body))
 
-    def predict(self, service: str, ids: list[str]) -> Any:
-        """Score IDs with a deployed service."""
-        return self.request("POST", f"/services/{_seg(service)}/predict", json={"ids": ids})
+    def predict(self, service: str, ids: list[str],
+                features: list[list[float]] | list[dict[str, float]] | None = None) -> Any:
+        """Score IDs with a deployed service; ``features``: the guest's rows, one per ID,
+        instead of its online source."""
+        body: dict[str, Any] = {"ids": ids}
+        if features is not None:
+            body["features"] = features
+        return self.request("POST", f"/services/{_seg(service)}/predict", json=body)
+
+    def add_online_source(self, name: str, dataset: str, mode: str = "index") -> Any:
+        """Serve features by ID from a registered dataset (``POST /online-sources``)."""
+        return self.request("POST", "/online-sources",
+                            json={"name": name, "dataset": dataset, "mode": mode})
 
     def undeploy_service(self, name: str) -> Any:
         """Stop serving; hosts drop their bindings."""

@@ -109,6 +109,8 @@ def _verification(folder: Path, customers: int, seed: int) -> dict[str, Path]:
 
 def _marketing(folder: Path, customers: int, seed: int) -> dict[str, Path]:
     data = make_marketing_data(customers, customers * 4 // 3, customers * 4 // 5, seed)
+    # Who of the telco's non-customers buys (not read by the job; the prospect check is).
+    data.prospects.to_csv(folder.parent / "expected_prospects.csv", index=False)
     return _write(folder, {"carmaker": data.carmaker, "telco": data.telco})
 
 
