@@ -115,12 +115,42 @@ def test_verification_and_credit_generators_plant_what_their_pages_say():
 
 
 @pytest.mark.slow
-def test_cross_analysis_runs_across_three_node_processes(tmp_path):
-    res = CliRunner().invoke(app, ["template", "run", "cross_analysis", "--exit", "--json",
-                                   "--customers", "600", "--dir", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    run = json.loads(res.stdout.strip().splitlines()[-1])
-    assert run["mode"] == "nodes" and run["state"] == "succeeded", run
-    assert run["headline"]["reached_floor"], run
-    for org in ("bank", "telco", "coordinator"):
+def test_templates_run_across_node_processes_and_serve_what_they_trained(tmp_path):
+    # One cluster for both templates (node start-up is the expensive part): cross analysis
+    # across three node processes (bank, telco, coordinator), then joint marketing on the
+    # same telco with a car maker, which publishes, deploys and scores the telco's
+    # non-customers through the service.
+    from coalition.demo.cluster import cluster
+    from coalition.demo.templates import run_template_on_nodes
+
+    orgs = ["bank", "telco", "coordinator", "carmaker"]
+    with cluster(tmp_path / "nodes", orgs, data_dirs=[tmp_path],
+                 fast_password_hashing=True) as nodes:
+        cross = run_template_on_nodes("cross_analysis", tmp_path / "cross", customers=600,
+                                      nodes=nodes)
+        assert cross.mode == "nodes" and cross.state == "succeeded", cross.to_dict()
+        assert cross.reached_floor, cross.to_dict()
+        assert cross.metrics["groupby"]["groups_reported"] >= 3, cross.metrics
+        [report] = [r for r in nodes["bank"].call("GET", f"/jobs/{_job(nodes)}/reports")
+                    if r["task"] == "groupby" and r["output"] == "report"]
+        [table] = report["report"]["tables"]
+        assert {r[3] for r in table["rows"] if not r[7]} == {"monthly_bill", "late_bills"}
+
+        market = run_template_on_nodes("joint_marketing", tmp_path / "market", customers=300,
+                                       nodes=nodes)
+        assert market.state == "succeeded", market.to_dict()
+        served = market.serving
+        truth = pd.read_csv(tmp_path / "market" / "expected_prospects.csv")
+        assert served["prospects_scored"] == len(truth) > 0  # every non-customer, once
+        assert served["prospect_lift_top_decile"] >= 0.0
+        [service] = nodes["carmaker"].call("GET", "/services")
+        assert service["model"] == served["model"] and service["hosts"] == {
+            "telco": "prospects_online"}
+    for org in orgs:
         assert (tmp_path / "nodes" / org / "node.log").is_file(), org
+
+
+def _job(nodes) -> str:  # type: ignore[no-untyped-def]
+    """The bank's latest job (cross analysis)."""
+    jobs = nodes["bank"].call("GET", "/jobs")
+    return str(max(jobs, key=lambda j: j["created_at"])["id"])
