@@ -17,12 +17,18 @@ import pytest
 
 from coalition.core import InputError, Party, ProtocolError
 from coalition.crypto.paillier import InsecureKeyWarning, generate_keypair
-from coalition.protocols.feature.groupby import FRACTION_BITS, laplace, value_owner_sums
+from coalition.protocols.feature.groupby import (
+    FRACTION_BITS,
+    SLOT_BITS,
+    laplace,
+    unpack,
+    value_owner_sums,
+)
 from coalition.protocols.feature.spec import GROUP_INDICATORS, GROUP_SUMS, GroupByParams
 from coalition.testing import PartyFailure, Recorder, run_parties
 
 G, H = Party.guest("bank"), Party.host("telco")
-ROWS = 24
+ROWS = 8
 VALUES = np.linspace(10.0, 180.0, ROWS)[:, None]  # one column, "arpu"
 HOST = GroupByParams(value_columns=("arpu",), value_ranges={"arpu": (0.0, 200.0)},
                      epsilon=1.0, max_groups=4)
@@ -37,11 +43,13 @@ def _host(ctx):  # type: ignore[no-untyped-def]
 
 def _single_row_guest(target: int):  # type: ignore[no-untyped-def]
     def guest(ctx):  # type: ignore[no-untyped-def]
-        indicators = np.zeros((1, ROWS), dtype=np.int64)
-        indicators[0, target] = 1  # a "group" of one row
-        ctx.send(H, GROUP_INDICATORS, {"key": PK, "indicators": SK.encrypt_int(indicators)})
+        indicators = np.zeros(ROWS, dtype=np.int64)
+        indicators[target] = 1  # a "group" of one row (slot 0)
+        ctx.send(H, GROUP_INDICATORS, {"key": PK, "groups": 1,
+                                       "indicators": SK.encrypt_int(indicators)})
         msg = ctx.recv(H, GROUP_SUMS)
-        return float(np.ravel(SK.decrypt_signed_int(msg["sums"]))[0]) / 2.0 ** FRACTION_BITS
+        [value] = unpack(int(SK.decrypt_int(msg["sums"])[0]), 1)
+        return value / 2.0 ** FRACTION_BITS
     return guest
 
 
@@ -66,9 +74,10 @@ def test_the_noise_is_laplace_of_the_declared_scale() -> None:
 
 def test_more_groups_than_the_host_aggregates_are_refused_before_any_sum() -> None:
     def guest(ctx):  # type: ignore[no-untyped-def]
-        eye = np.zeros((ROWS, ROWS), dtype=np.int64)
-        np.fill_diagonal(eye, 1)  # one group per row: every value at once
-        ctx.send(H, GROUP_INDICATORS, {"key": PK, "indicators": SK.encrypt_int(eye)})
+        one_each = np.empty(ROWS, dtype=object)  # one group per row: every value at once
+        one_each[:] = [1 << (SLOT_BITS * r) for r in range(ROWS)]
+        ctx.send(H, GROUP_INDICATORS, {"key": PK, "groups": ROWS,
+                                       "indicators": SK.encrypt_int(one_each)})
 
     rec = Recorder()
     with pytest.raises(PartyFailure) as info:
@@ -79,14 +88,14 @@ def test_more_groups_than_the_host_aggregates_are_refused_before_any_sum() -> No
 
 def test_indicators_of_another_row_count_or_shape_are_refused() -> None:
     def short(ctx):  # type: ignore[no-untyped-def]
-        ctx.send(H, GROUP_INDICATORS, {"key": PK, "indicators": SK.encrypt_int(
-            np.ones((1, ROWS - 1), dtype=np.int64))})
+        ctx.send(H, GROUP_INDICATORS, {"key": PK, "groups": 1, "indicators": SK.encrypt_int(
+            np.ones(ROWS - 1, dtype=np.int64))})
 
-    def flat(ctx):  # type: ignore[no-untyped-def]
-        ctx.send(H, GROUP_INDICATORS, {"key": PK, "indicators": SK.encrypt_int(
-            np.ones(ROWS, dtype=np.int64))})
+    def square(ctx):  # type: ignore[no-untyped-def]
+        ctx.send(H, GROUP_INDICATORS, {"key": PK, "groups": 1, "indicators": SK.encrypt_int(
+            np.ones((2, ROWS), dtype=np.int64))})
 
-    for guest, error in ((short, InputError), (flat, ProtocolError)):
+    for guest, error in ((short, InputError), (square, ProtocolError)):
         rec = Recorder()
         with pytest.raises(PartyFailure) as info:
             run_parties({G: guest, H: _host}, wrap=rec.wrap, timeout=30)

@@ -1,7 +1,7 @@
 """``feature_groupby``: per-group count, sum and mean of a host's numeric columns over the
 guest's groups (联合统计分析), with minimum-count suppression.
 
-The guest (group owner) sends encrypted 0/1 group indicators; the host (value owner) clips its
+The guest (group owner) sends encrypted packed group indicators; the host (value owner) clips its
 values to ranges it declares itself and adds Laplace noise to every encrypted group sum; the
 guest decrypts, and reports only groups of at least ``min_count`` rows
 (:mod:`coalition.protocols.feature.groupby`: who learns what, the host's differential-privacy

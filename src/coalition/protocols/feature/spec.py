@@ -165,11 +165,11 @@ MIN_GROUP_COUNT = 10
 
 GROUP_INDICATORS = MessageKey(
     "fe_group_indicators",
-    "guest -> host: {key, indicators: [[1 if row r in group g else 0]] of shape (groups, rows)}")
+    "guest -> host: {key, groups, indicators: [[2^(96 g_r)]] per aligned row r (packed)}")
 GROUP_SUMS = MessageKey(
     "fe_group_sums",
-    "host -> guest: {columns, ranges, epsilon, sums: [[clipped sum + Laplace noise]] "
-    "(groups, columns)}")
+    "host -> guest: {columns, ranges, epsilon, sums: per column [[packed clipped group sums "
+    "+ offset + Laplace noise]]}")
 
 
 class GroupByParams(Params):
@@ -194,7 +194,7 @@ class GroupByParams(Params):
         "and the noise is calibrated to high - low (required for every value column)"))
     epsilon: float = Field(1.0, gt=0.0, le=10.0, description=(
         "host: Laplace noise of scale (high - low) / epsilon on each group sum (per column; "
-        "epsilon-differential privacy per column for disjoint 0/1 groups)"))
+        "epsilon-differential privacy per column for disjoint groups)"))
     max_groups: int = Field(32, ge=1, le=1000, description=(
         "host: most groups it aggregates in one run (bounds the privacy loss when groups "
         "overlap: max_groups x epsilon per column)"))
