@@ -114,43 +114,53 @@ def test_verification_and_credit_generators_plant_what_their_pages_say():
     assert not pd.api.types.is_numeric_dtype(telco.plan)
 
 
-@pytest.mark.slow
-def test_templates_run_across_node_processes_and_serve_what_they_trained(tmp_path):
-    # One cluster for both templates (node start-up is the expensive part): cross analysis
-    # across three node processes (bank, telco, coordinator), then joint marketing on the
-    # same telco with a car maker, which publishes, deploys and scores the telco's
-    # non-customers through the service.
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One cluster for the node-process tests (start-up is the expensive part): bank, telco
+    and coordinator for cross analysis, and a car maker for joint marketing."""
     from coalition.demo.cluster import cluster
+
+    root = tmp_path_factory.mktemp("template-nodes")
+    with cluster(root / "nodes", ["bank", "telco", "coordinator", "carmaker"],
+                 data_dirs=[root], fast_password_hashing=True) as running:
+        yield running
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_cross_analysis_runs_across_three_node_processes_with_its_group_by(nodes):  # type: ignore[no-untyped-def]
     from coalition.demo.templates import run_template_on_nodes
 
-    orgs = ["bank", "telco", "coordinator", "carmaker"]
-    with cluster(tmp_path / "nodes", orgs, data_dirs=[tmp_path],
-                 fast_password_hashing=True) as nodes:
-        cross = run_template_on_nodes("cross_analysis", tmp_path / "cross", customers=600,
-                                      nodes=nodes)
-        assert cross.mode == "nodes" and cross.state == "succeeded", cross.to_dict()
-        assert cross.reached_floor, cross.to_dict()
-        assert cross.metrics["groupby"]["groups_reported"] >= 3, cross.metrics
-        [report] = [r for r in nodes["bank"].call("GET", f"/jobs/{_job(nodes)}/reports")
-                    if r["task"] == "groupby" and r["output"] == "report"]
-        [table] = report["report"]["tables"]
-        assert {r[3] for r in table["rows"] if not r[7]} == {"monthly_bill", "late_bills"}
-
-        market = run_template_on_nodes("joint_marketing", tmp_path / "market", customers=300,
-                                       nodes=nodes)
-        assert market.state == "succeeded", market.to_dict()
-        served = market.serving
-        truth = pd.read_csv(tmp_path / "market" / "expected_prospects.csv")
-        assert served["prospects_scored"] == len(truth) > 0  # every non-customer, once
-        assert served["prospect_lift_top_decile"] >= 0.0
-        [service] = nodes["carmaker"].call("GET", "/services")
-        assert service["model"] == served["model"] and service["hosts"] == {
-            "telco": "prospects_online"}
-    for org in orgs:
-        assert (tmp_path / "nodes" / org / "node.log").is_file(), org
-
-
-def _job(nodes) -> str:  # type: ignore[no-untyped-def]
-    """The bank's latest job (cross analysis)."""
+    run = run_template_on_nodes("cross_analysis", nodes.root.parent / "cross", customers=600,
+                                nodes=nodes)
+    assert run.mode == "nodes" and run.state == "succeeded", run.to_dict()
+    assert run.reached_floor, run.to_dict()
+    assert run.metrics["groupby"]["groups_reported"] >= 3, run.metrics
     jobs = nodes["bank"].call("GET", "/jobs")
-    return str(max(jobs, key=lambda j: j["created_at"])["id"])
+    job = max(jobs, key=lambda j: j["created_at"])["id"]
+    [report] = [r for r in nodes["bank"].call("GET", f"/jobs/{job}/reports")
+                if r["task"] == "groupby" and r["output"] == "report"]
+    [table] = report["report"]["tables"]
+    assert {r[3] for r in table["rows"] if not r[7]} == {"monthly_bill", "late_bills"}
+    for org in ("bank", "telco", "coordinator"):
+        assert (nodes.root / org / "node.log").is_file(), org
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_joint_marketing_scores_the_telcos_non_customers_through_a_deployed_service(nodes):  # type: ignore[no-untyped-def]
+    from coalition.demo.templates import run_template_on_nodes
+
+    run = run_template_on_nodes("joint_marketing", nodes.root.parent / "market", customers=300,
+                                nodes=nodes)
+    assert run.state == "succeeded", run.to_dict()
+    served = run.serving
+    truth = pd.read_csv(nodes.root.parent / "market" / "expected_prospects.csv")
+    assert served["prospects_scored"] == len(truth) > 0  # every non-customer, once
+    assert np.isfinite(served["prospect_lift_top_decile"])
+    [service] = nodes["carmaker"].call("GET", "/services")
+    assert service["name"] == "prospects" and service["model"] == served["model"]
+    assert service["hosts"] == {"telco": "prospects_online"}
+    [model] = [m for m in nodes["telco"].call("GET", "/models")
+               if m["name"].endswith("joint_marketing_prospects")]
+    assert {p["org"] for p in model["parts"]} == {"carmaker", "telco"}  # each stores its own
