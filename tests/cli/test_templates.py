@@ -163,4 +163,5 @@ def test_joint_marketing_scores_the_telcos_non_customers_through_a_deployed_serv
     assert service["hosts"] == {"telco": "prospects_online"}
     [model] = [m for m in nodes["telco"].call("GET", "/models")
                if m["name"].endswith("joint_marketing_prospects")]
-    assert {p["org"] for p in model["parts"]} == {"carmaker", "telco"}  # each stores its own
+    assert model["role"] == "host" and model["guest"] == "carmaker"  # the telco's own part
+    assert {p["org"] for p in model["parties"]} == {"carmaker", "telco"}
