@@ -165,3 +165,15 @@ def test_joint_marketing_scores_the_telcos_non_customers_through_a_deployed_serv
                if m["name"].endswith("joint_marketing_prospects")]
     assert model["role"] == "host" and model["guest"] == "carmaker"  # the telco's own part
     assert {p["org"] for p in model["parties"]} == {"carmaker", "telco"}
+
+
+def test_prospect_lift_reads_the_outcome_rate_of_the_top_decile():
+    from coalition.core.errors import InputError
+    from coalition.demo.templates.serve import lift_top_decile
+
+    scores = np.arange(100, dtype=np.float64)  # the 10 highest scores are rows 90..99
+    bought = np.zeros(100)
+    bought[[95, 97, 3, 40]] = 1  # 2 of the top 10, 4 of 100
+    assert lift_top_decile(scores, bought) == pytest.approx((2 / 10) / (4 / 100))
+    with pytest.raises(InputError):
+        lift_top_decile(scores, np.zeros(100))  # no outcome: no lift
