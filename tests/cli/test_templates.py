@@ -114,13 +114,66 @@ def test_verification_and_credit_generators_plant_what_their_pages_say():
     assert not pd.api.types.is_numeric_dtype(telco.plan)
 
 
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One cluster for the node-process tests (start-up is the expensive part): bank, telco
+    and coordinator for cross analysis, and a car maker for joint marketing."""
+    from coalition.demo.cluster import cluster
+
+    root = tmp_path_factory.mktemp("template-nodes")
+    with cluster(root / "nodes", ["bank", "telco", "coordinator", "carmaker"],
+                 data_dirs=[root], fast_password_hashing=True) as running:
+        yield running
+
+
 @pytest.mark.slow
-def test_cross_analysis_runs_across_three_node_processes(tmp_path):
-    res = CliRunner().invoke(app, ["template", "run", "cross_analysis", "--exit", "--json",
-                                   "--customers", "600", "--dir", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    run = json.loads(res.stdout.strip().splitlines()[-1])
-    assert run["mode"] == "nodes" and run["state"] == "succeeded", run
-    assert run["headline"]["reached_floor"], run
+@pytest.mark.timeout(600)
+def test_cross_analysis_runs_across_three_node_processes_with_its_group_by(nodes):  # type: ignore[no-untyped-def]
+    from coalition.demo.templates import run_template_on_nodes
+
+    run = run_template_on_nodes("cross_analysis", nodes.root.parent / "cross", customers=600,
+                                nodes=nodes)
+    assert run.mode == "nodes" and run.state == "succeeded", run.to_dict()
+    assert run.reached_floor, run.to_dict()
+    assert run.metrics["groupby"]["groups_reported"] >= 3, run.metrics
+    jobs = nodes["bank"].call("GET", "/jobs")
+    job = max(jobs, key=lambda j: j["created_at"])["id"]
+    [report] = [r for r in nodes["bank"].call("GET", f"/jobs/{job}/reports")
+                if r["task"] == "groupby" and r["output"] == "report"]
+    [table] = report["report"]["tables"]
+    assert {r[3] for r in table["rows"] if not r[7]} == {"monthly_bill", "late_bills"}
     for org in ("bank", "telco", "coordinator"):
-        assert (tmp_path / "nodes" / org / "node.log").is_file(), org
+        assert (nodes.root / org / "node.log").is_file(), org
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_joint_marketing_scores_the_telcos_non_customers_through_a_deployed_service(nodes):  # type: ignore[no-untyped-def]
+    from coalition.demo.templates import run_template_on_nodes
+
+    run = run_template_on_nodes("joint_marketing", nodes.root.parent / "market", customers=300,
+                                nodes=nodes)
+    assert run.state == "succeeded", run.to_dict()
+    served = run.serving
+    truth = pd.read_csv(nodes.root.parent / "market" / "expected_prospects.csv")
+    assert served["prospects_scored"] == len(truth) > 0  # every non-customer, once
+    assert np.isfinite(served["prospect_lift_top_decile"])
+    [service] = nodes["carmaker"].call("GET", "/services")
+    assert service["name"] == "prospects" and service["model"] == served["model"]
+    assert service["hosts"] == {"telco": "prospects_online"}
+    [model] = [m for m in nodes["telco"].call("GET", "/models")
+               if m["name"].endswith("joint_marketing_prospects")]
+    assert model["role"] == "host" and model["guest"] == "carmaker"  # the telco's own part
+    assert {p["org"] for p in model["parties"]} == {"carmaker", "telco"}
+
+
+def test_prospect_lift_reads_the_outcome_rate_of_the_top_decile():
+    from coalition.core.errors import InputError
+    from coalition.demo.templates.serve import lift_top_decile
+
+    scores = np.arange(100, dtype=np.float64)  # the 10 highest scores are rows 90..99
+    bought = np.zeros(100)
+    bought[[95, 97, 3, 40]] = 1  # 2 of the top 10, 4 of 100
+    assert lift_top_decile(scores, bought) == pytest.approx((2 / 10) / (4 / 100))
+    with pytest.raises(InputError):
+        lift_top_decile(scores, np.zeros(100))  # no outcome: no lift

@@ -23,8 +23,8 @@ BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_s
             "feature_binning", "feature_selection",
             "feature_transform", "feature_psi", "data_union",
             "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3",
-            "local_model", "hetero_lr_multiclass", "hetero_poisson", "homo_gbdt",
-            "hetero_lr_contribution"}
+            "feature_groupby", "local_model", "hetero_lr_multiclass", "hetero_poisson",
+            "homo_gbdt", "hetero_lr_contribution"}
 
 
 class _P(Params):

@@ -94,6 +94,8 @@ CASES = [
     # one case each (the expensive part of this file is per case)
     Case("feature_woe"), Case("scorecard", {}, GUEST),
     Case("feature_correlation", {}, COSITED, "policy.coordinator_cosited"),
+    Case("feature_groupby", {}, TWO),
+    Case("feature_groupby", {"epsilon": 5.0}, TWO, "policy.groupby_epsilon"),
     Case("verify3", {}, TWO), Case("verify3", {}, GUEST),
     Case("verify3", {"suite": "sm"}, TWO, "policy.crypto_suite"),
 ]
@@ -125,7 +127,8 @@ def _document(case: Case, dataset: str) -> dict[str, Any]:
             target.update(roles=["guest"], inputs={"data": "score.predictions"})
     elif case.component in ("psi", "data_split", "feature_statistics", "feature_binning",
                             "feature_selection", "feature_transform",
-                            "feature_sample", "feature_correlation", "verify3"):
+                            "feature_sample", "feature_correlation", "feature_groupby",
+                            "verify3"):
         target["inputs"] = {"data": "read.data"}
     elif case.component in ("feature_woe", "scorecard"):
         tasks["bin"] = {"component": "feature_binning", "inputs": {"data": "read.data"}}

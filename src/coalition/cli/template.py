@@ -26,6 +26,7 @@ Name = Annotated[str, typer.Argument(help="Template name (see `coalition templat
 Customers = Annotated[int | None, typer.Option(
     min=300, help="Customers of the guest organisation (default: the template's).")]
 Seed = Annotated[int, typer.Option(help="Seed of the data generator.")]
+_SHOWN = ("auc", "ks", "rmse", "accuracy", "groups_reported", "groups_suppressed")
 
 
 def register(app: typer.Typer) -> None:
@@ -124,7 +125,9 @@ def _run(name: str, root: Path, customers: int | None, seed: int, *, standalone:
                       f"{run.headline} = {value} ({mark} the floor {run.floor})")
         for task, metrics in run.metrics.items():
             console.print(f"  {task}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
-                                                   if k in ("auc", "ks", "rmse", "accuracy")))
+                                                   if k in _SHOWN))
+        for key, value in run.serving.items():
+            console.print(f"  {key}: {value}")
         if run.error:
             console.print(f"[red]error:[/] {run.error}")
 

@@ -510,6 +510,11 @@ class NodeClient:
             body["features"] = features
         return self.request("POST", f"/services/{_seg(service)}/predict", json=body)
 
+    def add_online_source(self, name: str, dataset: str, mode: str = "index") -> Any:
+        """Serve features by ID from a registered dataset (``POST /online-sources``)."""
+        return self.request("POST", "/online-sources",
+                            json={"name": name, "dataset": dataset, "mode": mode})
+
     def undeploy_service(self, name: str) -> Any:
         """Stop serving; hosts drop their bindings."""
         return self.request("DELETE", f"/services/{_seg(name)}")

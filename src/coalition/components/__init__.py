@@ -4,6 +4,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 (``reader``, ``psi``, ``data_split``, ``data_union``, ``hetero_lr``, ``hetero_linr``,
 ``hetero_secureboost``, ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
+``feature_groupby``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
 ``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``, ``hetero_lr_contribution``). ``coalition component describe NAME`` prints a
 component's declaration with its parameters as JSON Schema.
@@ -15,6 +16,7 @@ from coalition.components import (
     evaluate,
     feature_binning,
     feature_correlation,
+    feature_groupby,
     feature_psi,
     feature_sample,
     feature_selection,
@@ -79,6 +81,7 @@ __all__ = [
     "evaluate",
     "feature_binning",
     "feature_correlation",
+    "feature_groupby",
     "feature_psi",
     "feature_sample",
     "feature_selection",

@@ -31,6 +31,10 @@ Rules (defaults in brackets; see ``docs/security.md`` "policy"):
   its aggregates with the guest (``share_with_guest``): the job's ``min_count`` must be at least
   ``MIN_STATISTICS_COUNT`` [10]; below it "aggregates" and top values describe single rows, and
   the job document, which sets both, is written by the initiator.
+* ``policy.groupby_epsilon`` — ``feature_groupby`` where a host of this owner is the value
+  owner: its ``epsilon`` must be at most ``MAX_GROUPBY_EPSILON`` [1.0]; the noise on each group
+  sum is the host's only protection against groups the guest forms (a group of one row), and
+  the job document that sets it is written by the initiator.
 * ``policy.label_sampling`` — SecureBoost ``sampling: goss`` keeps the rows with the largest
   gradients, i.e. by label in tree 0, and ``feature_sample`` with ``class_fractions`` samples
   each class at its own rate: hosts learn labels from which rows they are sent; only where the
@@ -64,7 +68,7 @@ from coalition.core.ids import Party, Role
 from coalition.core.params import Params
 from coalition.crypto.suite import CryptoSuite
 from coalition.engine.validate import JobGraph, TaskNode
-from coalition.protocols.feature.spec import SampleParams, StatisticsParams
+from coalition.protocols.feature.spec import GroupByParams, SampleParams, StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.horizontal.gbdt import GBDTJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
@@ -73,6 +77,7 @@ from coalition.protocols.secureboost import SecureBoostParams
 from coalition.protocols.verify3 import Verify3Params
 
 __all__ = [
+    "MAX_GROUPBY_EPSILON",
     "MIN_CLIENT_ORGS",
     "MIN_HE_BATCH_FACTOR",
     "MIN_STATISTICS_COUNT",
@@ -88,6 +93,8 @@ __all__ = [
 MIN_CLIENT_ORGS = 2
 #: The floor of a shared statistic's ``min_count``: fewer rows describe individuals.
 MIN_STATISTICS_COUNT = 10
+#: The ceiling of a value owner's ``epsilon`` in ``feature_groupby`` (noise per group sum).
+MAX_GROUPBY_EPSILON = 1.0
 
 _Variant = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}(:[a-z0-9_.-]{1,32})?$")]
 _Org = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -367,9 +374,23 @@ def _statistics(name: str, node: TaskNode, sites: Mapping[str, str], policy: Pri
     return []
 
 
+def _groupby(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy
+             ) -> list[Violation]:
+    loose = [params.epsilon for party, params in zip(node.parties, _params(node, GroupByParams),
+                                                     strict=True)
+             if party.role is Role.HOST and sites[str(party)] == policy.owner
+             and params.epsilon > MAX_GROUPBY_EPSILON]
+    if loose:
+        return [Violation("policy.groupby_epsilon", name,
+                          f"epsilon {max(loose)} of {policy.owner}'s group sums is above the "
+                          f"ceiling {MAX_GROUPBY_EPSILON}")]
+    return []
+
+
 _RULES: dict[str, _Rule] = {**dict.fromkeys(_LINEAR, _linear), "hetero_secureboost": _secureboost,
           **dict.fromkeys(_HORIZONTAL | {_HOMO_GBDT}, _horizontal),
-          "feature_statistics": _statistics, "feature_sample": _sample}
+          "feature_statistics": _statistics, "feature_sample": _sample,
+          "feature_groupby": _groupby}
 
 
 def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: PrivacyPolicy

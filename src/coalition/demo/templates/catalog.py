@@ -109,6 +109,8 @@ def _verification(folder: Path, customers: int, seed: int) -> dict[str, Path]:
 
 def _marketing(folder: Path, customers: int, seed: int) -> dict[str, Path]:
     data = make_marketing_data(customers, customers * 4 // 3, customers * 4 // 5, seed)
+    # Who of the telco's non-customers buys (not read by the job; the prospect check is).
+    data.prospects.to_csv(folder.parent / "expected_prospects.csv", index=False)
     return _write(folder, {"carmaker": data.carmaker, "telco": data.telco})
 
 
@@ -127,7 +129,9 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                 "label counts of each telco feature, never its bin edges or which row is in "
                 "which bin; the telco sees only encrypted labels. SecureBoost: the telco sees "
                 "encrypted gradients and which of its own bins a split uses; the car maker "
-                "learns the split gains, never telco values. Scores and lift: car maker only."),
+                "learns the split gains, never telco values. Scores and lift: car maker only. "
+                "Prospects: the car maker scores the telco's campaign tokens (not phones) "
+                "through its service; the telco sees no score."),
         headline=Headline("lift_top_decile", "evaluate", ("lift_gain", 0, "lift"), 2.0,
                           "purchase rate among the top 10% of scores over the overall rate"),
         generate=_marketing,
@@ -167,7 +171,9 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         learns=("PSI: the shared customers. Statistics: each party its own; the telco chooses "
                 "to share its aggregates (k-rule: none over fewer than 10 rows). Correlation: "
                 "the bank learns the Pearson r of each (bank, telco) column pair; no raw or "
-                "standardised column crosses, the telco and the coordinator learn nothing."),
+                "standardised column crosses, the telco and the coordinator learn nothing. "
+                "Group-by: the telco sees encrypted band indicators only; the bank learns band "
+                "sums the telco clipped and noised, bands under 10 rows suppressed."),
         headline=Headline("max_abs_r", "correlate", ("max_abs_r",), 0.3,
                           "the strongest bank-telco correlation found (late loans vs late bills "
                           "by construction)", output="metrics"),

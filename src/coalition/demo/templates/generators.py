@@ -22,11 +22,15 @@ __all__ = ["MarketingData", "VerificationData", "make_credit_raw", "make_marketi
 
 @dataclass(frozen=True)
 class MarketingData:
-    """Joint marketing: the car maker's customers (labelled) and the telco's subscribers."""
+    """Joint marketing: the car maker's customers (labelled) and the telco's subscribers.
+
+    ``prospects`` is the generator's truth about the telco's non-customers (phone, whether
+    they buy): no party holds it; the template checks the prospect ranking against it."""
 
     carmaker: pd.DataFrame
     telco: pd.DataFrame
     overlap: int
+    prospects: pd.DataFrame
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -86,7 +90,8 @@ def make_marketing_data(n_carmaker: int = 3000, n_telco: int = 4000, n_shared: i
         "location_entropy": location_entropy[telco_rows],
         "device_tier": device_tier[telco_rows],
     }).sample(frac=1.0, random_state=seed + 1).reset_index(drop=True)
-    return MarketingData(carmaker, telco, n_shared)
+    prospects = pd.DataFrame({"phone": ids[telco_only], "bought": bought[telco_only]})
+    return MarketingData(carmaker, telco, n_shared, prospects)
 
 
 def make_credit_raw(n_bank: int = 3000, n_telco: int = 3750, n_shared: int = 2250,

@@ -19,7 +19,10 @@ from coalition.engine.standalone import StandaloneRunner
 from coalition.engine.states import JobState, Transition
 from coalition.engine.validate import validate_dag
 
-__all__ = ["TemplateRun", "init_template", "run_template"]
+__all__ = ["REPORTED", "TemplateRun", "init_template", "run_template"]
+
+#: Components whose metrics a run reports besides the headline (by task).
+REPORTED = frozenset({"evaluate", "feature_groupby"})
 
 
 @dataclass
@@ -36,6 +39,7 @@ class TemplateRun:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     error: str | None = None
     workdir: str = ""
+    serving: dict[str, Any] = field(default_factory=dict)  # after the job (nodes only)
 
     @property
     def reached_floor(self) -> bool:
@@ -49,7 +53,7 @@ class TemplateRun:
                 "headline": {"metric": self.headline, "value": self.value,
                              "floor": self.floor, "reached_floor": self.reached_floor},
                 "seconds": round(self.seconds, 2), "metrics": self.metrics,
-                "error": self.error, "workdir": self.workdir}
+                "serving": self.serving, "error": self.error, "workdir": self.workdir}
 
 
 def init_template(name: str, folder: Path, *, customers: int | None = None,
@@ -94,7 +98,7 @@ def run_template(name: str, workdir: Path, *, customers: int | None = None, seed
     if outcome.state is JobState.SUCCEEDED:
         guest = _guest(graph.parties)
         for task in graph.tasks.values():
-            if task.component.name == "evaluate":
+            if task.component.name in REPORTED:
                 metrics = runner.output(task.name, guest, "metrics")
                 if isinstance(metrics, Metrics):
                     run.metrics[task.name] = dict(metrics.values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -9,7 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
 
-__all__ = ["MAX_SAMPLE_FRACTION", "STATS_SUMMARY", "BinningParams", "SampleParams", "ScorecardParams",
+__all__ = ["GROUP_INDICATORS", "GROUP_SUMS", "MAX_SAMPLE_FRACTION", "MIN_GROUP_COUNT",
+           "STATS_SUMMARY", "BinningParams", "GroupByParams", "SampleParams", "ScorecardParams",
            "SelectionParams", "StabilityParams", "StatisticsParams", "TransformParams",
            "WoeParams", "CorrelationParams", "class_key"]
 
@@ -198,3 +200,67 @@ class CorrelationParams(Params):
     columns: tuple[str, ...] = Field((), description=(
         "own numeric columns to correlate (default: every feature column; each must be "
         "numeric without missing values)"))
+
+
+#: Floor of the group owner's minimum group size (the job document cannot lower it).
+MIN_GROUP_COUNT = 10
+
+GROUP_INDICATORS = MessageKey(
+    "fe_group_indicators",
+    "guest -> host: {key, groups, indicators: [[2^(96 g_r)]] per aligned row r (packed)}")
+GROUP_SUMS = MessageKey(
+    "fe_group_sums",
+    "host -> guest: {columns, ranges, epsilon, sums: per column [[packed clipped group sums "
+    "+ offset + Laplace noise]]}")
+
+
+class GroupByParams(Params):
+    """Group-by aggregates over the intersection: the guest's group column, a host's numeric
+    columns. Each side's fields are its own (``role_parameters``): the guest's
+    ``group_column``/``group_edges``/``min_count``/``key_bits``, the host's
+    ``value_columns``/``value_ranges``/``epsilon``/``max_groups``."""
+
+    params_of = "group-by aggregates"
+
+    group_column: str = Field("", description=(
+        "guest: its column that defines the groups (text categories, or numeric with "
+        "group_edges); missing values form the group '(missing)'"))
+    group_edges: tuple[float, ...] = Field((), description=(
+        "guest: ascending edges that band a numeric group column (e.g. ages 30, 40, 50)"))
+    min_count: int = Field(MIN_GROUP_COUNT, ge=MIN_GROUP_COUNT, description=(
+        "guest: groups with fewer rows are suppressed in the report (k rule, at least 10)"))
+    value_columns: tuple[str, ...] = Field((), description=(
+        "host: its numeric columns to aggregate (default: every feature column)"))
+    value_ranges: dict[str, tuple[float, float]] = Field(default_factory=dict, description=(
+        "host: the declared range [low, high] of each value column; values are clipped to it "
+        "and the noise is calibrated to high - low (required for every value column)"))
+    epsilon: float = Field(1.0, gt=0.0, le=10.0, description=(
+        "host: Laplace noise of scale (high - low) / epsilon on each group sum (per column; "
+        "epsilon-differential privacy per column for disjoint groups)"))
+    max_groups: int = Field(32, ge=1, le=1000, description=(
+        "host: most groups it aggregates in one run (bounds the privacy loss when groups "
+        "overlap: max_groups x epsilon per column)"))
+    key_bits: Literal[1024, 2048, 3072] = Field(2048, description=(
+        "guest: Paillier modulus of the indicators' key"))
+    allow_insecure_key: bool = Field(False, description="permit a 1024-bit key (tests only)")
+
+    @field_validator("group_edges")
+    @classmethod
+    def _ascending(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(b <= a for a, b in pairwise(v)):
+            raise ValueError("group edges must be strictly ascending")
+        return v
+
+    @field_validator("value_ranges")
+    @classmethod
+    def _ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        if any(not hi > lo for lo, hi in v.values()):
+            raise ValueError("each value range must satisfy low < high")
+        return v
+
+    @model_validator(mode="after")
+    def _key(self) -> GroupByParams:
+        if self.key_bits < 2048 and not self.allow_insecure_key:
+            raise ParamConflict("key_bits < 2048 requires allow_insecure_key=True",
+                                "key_bits", "allow_insecure_key")
+        return self
