@@ -1,7 +1,8 @@
 """``feature_sample``: random or stratified down- and up-sampling of aligned rows (issue 19).
 
 Vertical mode, as ``data_split``: the guest draws the sample from a fresh secret 256-bit key
-(``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`) and sends each host the sorted
+(``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`; SM4-CTR under the ``sm``
+crypto suite, the ``suite`` parameter) and sends each host the sorted
 sample positions (with repeats when up-sampling). ``fraction`` below 1 keeps
 ``round(fraction · n_c)`` rows of each class ``c`` (``stratified``) or of all rows, without
 replacement; above 1 it draws that many with replacement.
@@ -29,7 +30,8 @@ from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
 from coalition.core.params import Params
-from coalition.crypto.prg import KEY_BYTES, expand
+from coalition.crypto.prg import KEY_BYTES, expand_for
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = ["SAMPLE_ROWS", "FeatureSample", "SampleParams", "sample_positions"]
 
@@ -48,19 +50,25 @@ class SampleParams(Params):
         "rows kept per class (stratified) or overall: < 1 down-samples without replacement, "
         "> 1 up-samples with replacement"))
     stratified: bool = Field(True, description="the same fraction from every label class")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the draw's PRG: standard (ChaCha20) or sm (SM4-CTR); set by the "
+        "federation"))
 
 
 def sample_positions(n_rows: int, labels: NDArray[np.float64] | None, fraction: float,
-                     key: bytes | None = None) -> IntArray:
-    """Sorted sample positions (repeats when ``fraction > 1``) from the ChaCha20 stream of
-    ``key`` (default: a fresh secret key; pass one only to reproduce a draw in tests)."""
+                     key: bytes | None = None,
+                     suite: CryptoSuite | str = CryptoSuite.STANDARD) -> IntArray:
+    """Sorted sample positions (repeats when ``fraction > 1``) from the suite's keystream
+    (ChaCha20, or SM4-CTR under ``sm``) of ``key`` (default: a fresh secret key; pass one only
+    to reproduce a draw in tests)."""
     groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
                               [np.flatnonzero(labels == c).astype(np.int64)
                                for c in np.unique(labels)])
     takes = [round(len(g) * fraction) for g in groups]
     # One stream: the first n_rows words rank rows (without replacement), the rest are draws.
     draws = sum(takes) if fraction > 1.0 else 0
-    words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows + draws)
+    words = expand_for(suite)(secrets.token_bytes(KEY_BYTES) if key is None else key,
+                              n_rows + draws, 64)
     picks: list[IntArray] = []
     offset = n_rows
     for g, take in zip(groups, takes, strict=True):
@@ -97,7 +105,8 @@ class FeatureSample(Component):
         data = ctx.dataset("data")
         n = len(data.frame)
         if ctx.role is Role.GUEST:
-            rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction)
+            rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction,
+                                    suite=p.suite)
             ctx.comm.send(ctx.comm.hosts, SAMPLE_ROWS, {"n_rows": n, "rows": rows})
         else:
             rows = _received(ctx, data)
