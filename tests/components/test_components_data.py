@@ -79,10 +79,12 @@ def _aligned(n=60, seed=0):
     return Dataset(g, "id", "y"), Dataset(h, "id")
 
 
-def test_vertical_split_aligns_parties_and_reveals_only_positions(run_component):
+@pytest.mark.parametrize("suite", ["standard", "sm"])
+def test_vertical_split_aligns_parties_and_reveals_only_positions(run_component, suite):
     g, h = _aligned()
     rec = Recorder()
-    out = run_component(DataSplit, {G: {"test_size": 0.25, "seed": 5}, H: {"test_size": 0.25}},
+    out = run_component(DataSplit, {G: {"test_size": 0.25, "seed": 5, "suite": suite},
+                                    H: {"test_size": 0.25, "suite": suite}},
                         {G: {"data": g}, H: {"data": h}}, wrap=rec.wrap)
     for part in ("train", "test"):
         assert out[G][part].ids() == out[H][part].ids()

@@ -21,12 +21,14 @@ def _data() -> tuple[Dataset, Dataset]:
             Dataset(pd.DataFrame({"id": ids, "b": rng.normal(size=N)}), "id"))
 
 
-def test_stratified_down_and_up_sampling_keep_class_shares(run_component):
+@pytest.mark.parametrize("suite", ["standard", "sm"])
+def test_stratified_down_and_up_sampling_keep_class_shares(run_component, suite):
     guest, host = _data()
     y = guest.labels()
     for fraction in (0.4, 2.5):
         rec = Recorder()
-        out = run_component(FeatureSample, {G: {"fraction": fraction}, H: {"fraction": fraction}},
+        params = {"fraction": fraction, "suite": suite}
+        out = run_component(FeatureSample, {G: params, H: params},
                             {G: {"data": guest}, H: {"data": host}}, wrap=rec.wrap)
         g, h = out[G]["data"], out[H]["data"]
         assert g.ids() == h.ids()  # both parties hold the same rows, in the same order
@@ -100,5 +102,5 @@ def test_class_fractions_are_checked():
     with pytest.raises(ConfigError):
         FeatureSample.parse_params({"class_fractions": {"1": 0.0}})
     key = bytes(range(32))  # one fraction for all classes: the draw is the stratified one
-    assert np.array_equal(sample_positions(100, y, 0.4, key, {"0": 0.4, "1": 0.4}),
+    assert np.array_equal(sample_positions(100, y, 0.4, key, class_fractions={"0": 0.4, "1": 0.4}),
                           sample_positions(100, y, 0.4, key))

@@ -210,3 +210,35 @@ def test_hash_to_curve_lands_on_curve_and_separates_domains() -> None:
     assert len(expand_message_xmd_sm3(b"", b"D", 96)) == 96
     with pytest.raises(InputError):
         expand_message_xmd_sm3(b"", b"D" * 256, 32)
+
+
+def test_hash_to_curve_known_answers_of_the_suite_defined_here() -> None:
+    """Pinned outputs of ``SM2_XMD:SM3_SSWU_RO_`` (computed with the libcrypto point addition
+    before the GMP-only path replaced it; both give these points)."""
+    dst = b"QUUX-V01-CS02-with-SM2_XMD:SM3_SSWU_RO_"
+    expected = {
+        b"": "0380048bf6454de460598966bc3bc9a3213e8776668817d85cf447eda370991a41",
+        b"abc": "037cf8871dffcb584997d9b27cbc1b12308eec4544f38688f7b8c53531afb9fdcd",
+        b"alice": "028b570cf258482932ee9d4d0405e7a8f210302e752b298a01a3f7cca909f627fa",
+    }
+    for message, point in expected.items():
+        assert hash_to_curve(message, dst).hex() == point
+        assert SM2.is_valid_point(bytes.fromhex(point))
+
+
+def test_batched_scalar_multiplication_equals_one_call_per_point() -> None:
+    from coalition.core.errors import CryptoError
+
+    scalar = SM2.random_scalar()
+    points = [SM2.scalarmult_base(SM2.random_scalar()) for _ in range(6)]
+    batch = SM2.scalarmult_many(scalar, points)
+    assert batch == [SM2.scalarmult(scalar, p) for p in points]
+    x, y = SM2.affine(points[0])  # uncompressed input gives the same point
+    raw = b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+    assert SM2.scalarmult_many(scalar, [raw]) == batch[:1]
+    off_curve = b"\x04" + x.to_bytes(32, "big") + ((y + 1) % SM2.p).to_bytes(32, "big")
+    for bad in (off_curve, b"\x02" + SM2.p.to_bytes(32, "big"), points[1][:-1],
+                b"\x05" + points[1][1:]):
+        with pytest.raises(CryptoError) as err:
+            SM2.scalarmult_many(scalar, [points[0], bad])
+        assert err.value.details == {"index": 1}

@@ -21,8 +21,9 @@ from coalition.node.settings import NodeSettings
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[NodeEnv]:
-    env = make_env(tmp_path / "bank")
+def node(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[NodeEnv]:
+    # the crypto suite (indirect parameter): sm chains with SM3/HMAC-SM3, checkpoints with SM2
+    env = make_env(tmp_path / "bank", crypto_suite=getattr(request, "param", "standard"))
     (env.home / "models" / "m1").mkdir(parents=True)
     (env.home / "models" / "m1" / "part.bin").write_bytes(b"model part")
     yield env
@@ -40,6 +41,7 @@ def _restore(backup: Path, home: Path) -> dict[str, object]:
     return json.loads(res.stdout)
 
 
+@pytest.mark.parametrize("node", ["standard", "sm"], indirect=True)
 def test_backup_while_the_node_writes_restores_a_node_that_starts(node: NodeEnv,
                                                                   tmp_path: Path) -> None:
     stop = threading.Event()

@@ -3,6 +3,9 @@
 The attacker edits ``node.db`` directly (SQL), but cannot read ``identity/audit.key`` or the
 node's Ed25519 signing key. Each attack below went unnoticed on 3deb866, where the chain was
 plain SHA-256 and anyone could recompute it.
+
+The attacks that use the ``env`` fixture run against a node of each crypto suite: ``standard``
+(SHA-256 chain, HMAC-SHA256, Ed25519 checkpoints) and ``sm`` (SM3, HMAC-SM3, SM2).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from nodekit import NodeEnv, make_env
 
 from coalition.cli import audit as audit_cli
 from coalition.core.errors import CoalitionError
+from coalition.crypto.sm.sm3 import hmac_sm3
 from coalition.node import NodeRuntime
 from coalition.node.audit import trail as audit
 from coalition.node.audit.events import Event, EventKind, emit
@@ -36,9 +40,9 @@ from coalition.node.settings import NodeSettings
 _stopped: set[int] = set()
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[NodeEnv]:
-    node = make_env(tmp_path / "bank")
+@pytest.fixture(params=["standard", "sm"])
+def env(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[NodeEnv]:
+    node = make_env(tmp_path / "bank", crypto_suite=request.param)
     yield node
     if id(node) not in _stopped:
         node.close()
@@ -66,22 +70,26 @@ def _row(**columns: object) -> AuditEvent:
     # ``mac`` exists only once the chain is keyed; the same attack code runs against 3deb866.
     if not hasattr(AuditEvent, "mac"):
         columns.pop("mac", None)
+    if not hasattr(AuditEvent, "alg"):
+        columns.pop("alg", None)
     return AuditEvent(**columns)
 
 
 def _recompute_plain_chain(db: Database) -> None:
     """What the 3deb866 docs said was enough: renumber and recompute every SHA-256 hash."""
     with db.session() as s:
-        rows = [(r.at, r.kind, r.actor, r.subject, r.details, getattr(r, "mac", None))
+        rows = [(r.at, r.kind, r.actor, r.subject, r.details, getattr(r, "mac", None),
+                 getattr(r, "alg", None))
                 for r in s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()]
         s.execute(delete(AuditEvent))
         s.flush()
         prev = audit.GENESIS
-        for seq, (at, kind, actor, subject, details, mac) in enumerate(rows, start=1):
+        for seq, (at, kind, actor, subject, details, mac, alg) in enumerate(rows, start=1):
+            # the attacker uses each entry's own (public) algorithm: SHA-256 or SM3
             digest = audit.entry_hash(prev, seq=seq, at=at, kind=kind, actor=actor,
-                                      subject=subject, details=details)
+                                      subject=subject, details=details, alg=alg or "sha256")
             s.add(_row(seq=seq, at=at, kind=kind, actor=actor, subject=subject,
-                       details=details, prev_hash=prev, hash=digest, mac=mac))
+                       details=details, prev_hash=prev, hash=digest, mac=mac, alg=alg))
             prev = digest
 
 
@@ -114,11 +122,14 @@ def test_forged_entry_without_the_key_is_detected(env: NodeEnv) -> None:
         assert head is not None
         seq, at = head.seq + 1, head.at
         details = {"role": "admin", "kind": "human"}
+        alg = getattr(head, "alg", None) or "sha256"  # the node's: SHA-256, or SM3 under sm
         digest = audit.entry_hash(head.hash, seq=seq, at=at, kind="user.created", actor="system",
-                                  subject="user:mallory", details=details)
-        fake_mac = hmac.new(secrets.token_bytes(32), digest.encode(), hashlib.sha256).hexdigest()
+                                  subject="user:mallory", details=details, alg=alg)
+        guess = secrets.token_bytes(32)
+        fake_mac = (hmac_sm3(guess, digest.encode()).hex() if alg == "sm3"
+                    else hmac.new(guess, digest.encode(), hashlib.sha256).hexdigest())
         s.add(_row(seq=seq, at=at, kind="user.created", actor="system", subject="user:mallory",
-                   details=details, prev_hash=head.hash, hash=digest, mac=fake_mac))
+                   details=details, prev_hash=head.hash, hash=digest, mac=fake_mac, alg=alg))
     r = env.client.get("/api/v1/audit/verify", headers=env.auth(UserRole.AUDITOR)).json()
     assert r["ok"] is False and r["first_bad"] == seq and "MAC" in r["reason"]
     code, out = _cli_verify(env.home)
@@ -249,3 +260,64 @@ def test_operator_accepts_a_truncation_on_record_but_never_a_forgery(env: NodeEn
     db.dispose()
     r = CliRunner().invoke(app, ["audit", "accept", str(home), "--reason", "please"])
     assert r.exit_code == 1 and "cannot be accepted" in r.output
+
+
+def test_sm_node_chains_with_sm3_and_signs_checkpoints_with_sm2(tmp_path: Path) -> None:
+    node = make_env(tmp_path / "bank", crypto_suite="sm")
+    home = node.home
+    node.close()
+    db = _raw_db(home)
+    with db.session() as s:
+        rows = s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert rows and {r.alg for r in rows} == {"sm3"}
+        first = rows[0]
+        assert first.hash == audit.entry_hash(audit.GENESIS, seq=1, at=first.at, kind=first.kind,
+                                              actor=first.actor, subject=first.subject,
+                                              details=first.details, alg="sm3")
+        key = NodeSettings.load(home).audit_key_path.read_bytes()
+        assert first.mac == hmac_sm3(key, first.hash.encode()).hex()
+    cp = json.loads(NodeSettings.load(home).audit_checkpoint_path.read_text())
+    assert cp["suite"] == "sm" and len(bytes.fromhex(cp["signer"])) == 33  # SM2 public key
+    assert _cli_verify(home)[0] == 0
+    # A database attacker relabels an SM3 entry as SHA-256 (and recomputes its SHA-256 hash):
+    # the MAC, made under SM3 with the key, no longer matches.
+    with db.session() as s:
+        row = s.get(AuditEvent, 2)
+        assert row is not None
+        row.alg = "sha256"
+        row.hash = audit.entry_hash(row.prev_hash, seq=2, at=row.at, kind=row.kind,
+                                    actor=row.actor, subject=row.subject, details=row.details)
+    db.dispose()
+    code, out = _cli_verify(home)
+    assert code == 1 and out["first_bad"] in (2, 3)
+
+
+def test_switching_a_node_to_sm_keeps_its_older_entries_and_checkpoint_verifiable(
+        tmp_path: Path) -> None:
+    node = make_env(tmp_path / "bank")
+    home = node.home
+    node.close()
+    with _raw_db(home).session() as s:
+        before = len(s.scalars(select(AuditEvent.seq)).all())
+    settings = NodeSettings.load(home)
+    old_cp = json.loads(settings.audit_checkpoint_path.read_text())
+    assert old_cp.get("suite", "standard") == "standard"
+    from coalition.crypto.suite import CryptoSuite
+
+    settings.model_copy(update={"crypto_suite": CryptoSuite.SM}).save()
+    # the node opens on the Ed25519 checkpoint (its former key) and goes on in SM3/SM2
+    rt = NodeRuntime.open(NodeSettings.load(home))
+    with rt.db.session() as s:
+        emit(s, Event(EventKind.PARTNER_HEALTH_CHECKED, "system", "partner:p"))
+    rt.close()
+    assert _cli_verify(home)[0] == 0
+    db = _raw_db(home)
+    with db.session() as s:
+        algs = [r.alg for r in s.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()]
+        assert set(algs[:before]) == {"sha256"} and set(algs[before:]) == {"sm3"}
+        # an entry of the older, SHA-256 part is still protected after the switch
+        s.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(actor="user:mallory"))
+    db.dispose()
+    assert json.loads(settings.audit_checkpoint_path.read_text())["suite"] == "sm"
+    code, out = _cli_verify(home)
+    assert code == 1 and out["first_bad"] == 2

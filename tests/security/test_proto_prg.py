@@ -79,3 +79,45 @@ def test_secagg_uses_the_shared_prg():
     from coalition.protocols.horizontal.secagg import prg as secagg_prg
 
     assert secagg_prg.expand is expand
+
+
+def _sm_reference(seed: int, purpose: int, *index: int, n: int) -> np.ndarray:
+    """The ``sm`` construction with ``cryptography`` only: HKDF-SM3 key, SM4-CTR keystream
+    under ``key[:16]`` from the counter block ``key[16:]``."""
+    from cryptography.hazmat.primitives.ciphers import modes
+
+    info = len(b"ss-lr").to_bytes(2, "big") + b"ss-lr" + b"".join(
+        i.to_bytes(8, "big") for i in (purpose, *index))
+    key = HKDF(hashes.SM3(), 32, salt=b"coalition/ss-lr/correlated/v2",
+               info=info).derive(seed.to_bytes(16, "big"))
+    stream = Cipher(algorithms.SM4(key[:16]), modes.CTR(key[16:])).encryptor()
+    return np.frombuffer(stream.update(bytes(8 * n)), dtype="<u8").astype(np.uint64)
+
+
+def test_share_stream_under_sm_is_hkdf_sm3_keyed_sm4_ctr_known_answer():
+    got = ShareStream(SEED, "sm").ring(Purpose.V, 3, 7, shape=(5, 4))
+    np.testing.assert_array_equal(got.ravel(), _sm_reference(SEED, int(Purpose.V), 3, 7, n=20))
+    # the standard stream is unchanged by the suite parameter's arrival, and differs from sm
+    np.testing.assert_array_equal(ShareStream(SEED, "standard").ring(Purpose.V, 3, 7, shape=(20,)),
+                                  _reference(SEED, int(Purpose.V), 3, 7, n=20))
+    assert not np.any(got.ravel() == _reference(SEED, int(Purpose.V), 3, 7, n=20))
+
+
+def test_guest_draws_take_the_suites_keystream():
+    from coalition.components.data_split import split_positions
+    from coalition.components.feature_sample import sample_positions
+    from coalition.crypto.prg import expand, expand_for, expand_sm4
+
+    assert expand_for("standard") is expand and expand_for("sm") is expand_sm4
+    y = np.array([0.0] * 700 + [1.0] * 300)
+    key = bytes(range(32))
+    for draw in (lambda s: split_positions(1000, y, 0.3, key, suite=s),
+                 lambda s: sample_positions(1000, y, 0.4, key, suite=s)):
+        std, sm = draw("standard"), draw("sm")
+        assert not np.array_equal(std, sm)  # another keystream, another draw ...
+        assert std.size == sm.size  # ... of the same sizes per class
+        assert (y[std] == 1).sum() == (y[sm] == 1).sum()
+    # standard stays bit-identical to the ChaCha20 stream of the key
+    words = expand(key, 1000)
+    std = split_positions(1000, None, 0.3, key)
+    np.testing.assert_array_equal(std, np.sort(np.argsort(words, kind="stable")[:300]))

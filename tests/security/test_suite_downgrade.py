@@ -87,6 +87,51 @@ def test_a_node_on_sm_refuses_a_horizontal_job_with_standard_secagg():
     assert rules == ["policy.crypto_suite"]
 
 
+def _task_job(component: str, params: dict[str, object], parties: dict[str, list[str]],
+              inputs: dict[str, str]):
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.validate import validate_dag
+
+    return validate_dag(parse_dag({
+        "version": 1, "name": "t", "parties": parties, "tasks": {
+            "read": {"component": "reader", "parameters": {"path": "x"}},
+            "task": {"component": component, "parameters": params, "inputs": inputs}}}))
+
+
+@pytest.mark.parametrize(("component", "inputs", "extra"), [
+    ("hetero_lr", {"train_data": "read.data"}, {"protocol": "ss"}),
+    ("data_split", {"data": "read.data"}, {}),
+    ("feature_sample", {"data": "read.data"}, {}),
+])
+def test_a_node_on_sm_refuses_standard_prg_tasks(component, inputs, extra):
+    """SS-LR's shares and the guest's secret draws run on the suite's PRG (SM4-CTR/HKDF-SM3
+    under ``sm``): a proposer cannot move them back to ChaCha20/HKDF-SHA256."""
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    parties = {"guest": ["g"], "host": ["h"], "arbiter": ["a"]}
+    sites = {"guest:g": "bank", "host:h": "telco", "arbiter:a": "hub"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    for proposal in ({**extra}, {**extra, "suite": "standard"}):
+        rules = [v.rule for v in check(_task_job(component, proposal, parties, inputs), sites,
+                                       sm_node)]
+        assert "policy.crypto_suite" in rules
+    agreed = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites, sm_node)
+    assert "policy.crypto_suite" not in [v.rule for v in agreed]
+    refused = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites,
+                    PrivacyPolicy(owner="telco"))
+    assert "policy.crypto_suite" in [v.rule for v in refused]
+
+
+def test_he_linear_models_take_no_suite_and_are_not_refused_for_it():
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    parties = {"guest": ["g"], "host": ["h"], "arbiter": ["a"]}
+    sites = {"guest:g": "bank", "host:h": "telco", "arbiter:a": "hub"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    job = _task_job("hetero_lr", {"protocol": "he-arbiter"}, parties, {"train_data": "read.data"})
+    assert "policy.crypto_suite" not in [v.rule for v in check(job, sites, sm_node)]
+
+
 def test_kkrt_guest_on_sm_refuses_a_host_that_claims_sm_but_runs_standard_base_ots(monkeypatch):
     from coalition.crypto import ot
     from coalition.protocols.psi.kkrt import sender

@@ -2,8 +2,9 @@
 
 Vertical mode (after PSI, every party holds the same rows in the same order): the guest, who
 holds the labels, draws the split — within each class independently when ``stratified`` —
-from a fresh secret 256-bit key (``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`),
-and sends each host the positions of the test rows.
+from a fresh secret 256-bit key (``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`;
+SM4-CTR under the ``sm`` crypto suite, the ``suite`` parameter), and sends each host the
+positions of the test rows.
 
 Who learns what. Hosts learn the number of aligned rows and which rows are test rows — that is
 all the message holds. They do not learn the key, so they cannot replay the per-class draws:
@@ -39,7 +40,8 @@ from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
 from coalition.core.params import Params
-from coalition.crypto.prg import KEY_BYTES, expand
+from coalition.crypto.prg import KEY_BYTES, expand_for
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = ["TEST_ROWS", "DataSplit", "SplitParams", "split_positions"]
 
@@ -60,17 +62,23 @@ class SplitParams(Params):
         "ignored: the label holder draws the split from a secret CSPRNG key (a public seed "
         "let hosts replay the draws and recover labels); accepted so existing jobs parse"))
     mode: Literal["vertical", "horizontal"] = "vertical"
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the draw's PRG: standard (ChaCha20) or sm (SM4-CTR); set by the "
+        "federation"))
 
 
 def split_positions(n_rows: int, labels: NDArray[np.float64] | None, test_size: float,
-                    key: bytes | None = None) -> IntArray:
+                    key: bytes | None = None,
+                    suite: CryptoSuite | str = CryptoSuite.STANDARD) -> IntArray:
     """Sorted test-row positions: ``round(test_size * n)`` per class (or overall).
 
-    Each row gets a 64-bit word of the ChaCha20 stream of ``key`` (default: a fresh secret key
-    from ``secrets``; pass one only to reproduce a split in tests); within each class the rows
-    with the smallest words are the test rows — a uniformly random subset of the class.
+    Each row gets a 64-bit word of the suite's keystream (ChaCha20, or SM4-CTR under ``sm``) of
+    ``key`` (default: a fresh secret key from ``secrets``; pass one only to reproduce a split in
+    tests); within each class the rows with the smallest words are the test rows — a uniformly
+    random subset of the class.
     """
-    words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows)
+    words = expand_for(suite)(secrets.token_bytes(KEY_BYTES) if key is None else key,
+                              n_rows, 64)
     groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
                               [np.flatnonzero(labels == c).astype(np.int64)
                                for c in np.unique(labels)])
@@ -92,7 +100,7 @@ def _own_labels(data: Dataset, p: SplitParams) -> NDArray[np.float64] | None:
 
 
 def _guest(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
-    test = split_positions(len(data.frame), _own_labels(data, p), p.test_size)
+    test = split_positions(len(data.frame), _own_labels(data, p), p.test_size, suite=p.suite)
     ctx.comm.send(ctx.comm.hosts, TEST_ROWS, {"n_rows": len(data.frame), "test": test})
     return test
 
@@ -112,7 +120,7 @@ def _host(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
 
 
 def _local(ctx: TaskContext, data: Dataset, p: SplitParams) -> IntArray:
-    return split_positions(len(data.frame), _own_labels(data, p), p.test_size)
+    return split_positions(len(data.frame), _own_labels(data, p), p.test_size, suite=p.suite)
 
 
 _VERTICAL: dict[Role, Callable[[TaskContext, Dataset, SplitParams], IntArray]] = {

@@ -2,7 +2,8 @@
 rows (issue 19).
 
 Vertical mode, as ``data_split``: the guest draws the sample from a fresh secret 256-bit key
-(``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`) and sends each host the sorted
+(``secrets``) expanded by ChaCha20 (:mod:`coalition.crypto.prg`; SM4-CTR under the ``sm``
+crypto suite, the ``suite`` parameter) and sends each host the sorted
 sample positions (with repeats when up-sampling). ``fraction`` below 1 keeps
 ``round(fraction · n_c)`` rows of each class ``c`` (``stratified``) or of all rows, without
 replacement; above 1 it draws that many with replacement. ``class_fractions`` gives a class
@@ -36,7 +37,8 @@ from coalition.components.registry import register
 from coalition.core import MessageKey
 from coalition.core.errors import InputError, ProtocolError
 from coalition.core.ids import Role
-from coalition.crypto.prg import KEY_BYTES, expand
+from coalition.crypto.prg import KEY_BYTES, expand_for
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.feature.spec import MAX_SAMPLE_FRACTION, SampleParams, class_key
 
 __all__ = ["SAMPLE_ROWS", "FeatureSample", "SampleParams", "sample_positions"]
@@ -48,11 +50,13 @@ _MAX_FRACTION = MAX_SAMPLE_FRACTION
 
 
 def sample_positions(n_rows: int, labels: NDArray[np.float64] | None, fraction: float,
-                     key: bytes | None = None,
-                     class_fractions: Mapping[str, float] | None = None) -> IntArray:
-    """Sorted sample positions (repeats where a class's fraction is above 1) from the ChaCha20
-    stream of ``key`` (default: a fresh secret key; pass one only to reproduce a draw in
-    tests). ``class_fractions`` gives a label class (:func:`class_key`) its own fraction."""
+                     key: bytes | None = None, *,
+                     class_fractions: Mapping[str, float] | None = None,
+                     suite: CryptoSuite | str = CryptoSuite.STANDARD) -> IntArray:
+    """Sorted sample positions (repeats where a class's fraction is above 1) from the suite's
+    keystream (ChaCha20, or SM4-CTR under ``sm``) of ``key`` (default: a fresh secret key; pass
+    one only to reproduce a draw in tests). ``class_fractions`` gives a label class
+    (:func:`class_key`) its own fraction."""
     classes = [] if labels is None else list(np.unique(labels))
     groups: list[IntArray] = ([np.arange(n_rows, dtype=np.int64)] if labels is None else
                               [np.flatnonzero(labels == c).astype(np.int64) for c in classes])
@@ -66,7 +70,8 @@ def sample_positions(n_rows: int, labels: NDArray[np.float64] | None, fraction: 
     takes = [round(len(g) * f) for g, f in zip(groups, fractions, strict=True)]
     # One stream: the first n_rows words rank rows (without replacement), the rest are draws.
     draws = sum(t for t, f in zip(takes, fractions, strict=True) if f > 1.0)
-    words = expand(secrets.token_bytes(KEY_BYTES) if key is None else key, n_rows + draws)
+    words = expand_for(suite)(secrets.token_bytes(KEY_BYTES) if key is None else key,
+                              n_rows + draws, 64)
     picks: list[IntArray] = []
     offset = n_rows
     for g, take, f in zip(groups, takes, fractions, strict=True):
@@ -105,7 +110,7 @@ class FeatureSample(Component):
         n = len(data.frame)
         if ctx.role is Role.GUEST:
             rows = sample_positions(n, data.labels() if p.stratified else None, p.fraction,
-                                    class_fractions=p.class_fractions)
+                                    class_fractions=p.class_fractions, suite=p.suite)
             ctx.comm.send(ctx.comm.hosts, SAMPLE_ROWS, {"n_rows": n, "rows": rows})
         else:
             rows = _received(ctx, data)

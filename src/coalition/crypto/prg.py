@@ -1,4 +1,4 @@
-"""Seed expansion: a CSPRNG stream per purpose, keyed through HKDF, expanded with ChaCha20.
+"""Seed expansion: a CSPRNG stream per purpose, keyed through HKDF, expanded by a stream cipher.
 
 * :func:`derive` — HKDF-SHA256 (RFC 5869): ``Extract`` once per secret seed (:class:`Stream`
   keeps the PRK), then ``Expand`` with an ``info`` string per purpose into a 32-byte key. Two
@@ -9,7 +9,14 @@
   is safe (a key is never reused with another message).
 
 This is the construction SecAgg has always used for its masks; the secret-shared linear model
-(Beaver triples and masks) and the guest's secret ``data_split`` permutation use it too.
+(Beaver triples and masks), the guest's secret ``data_split`` permutation and ``feature_sample``
+use it too.
+
+**Crypto suites** (:mod:`coalition.crypto.suite`): every entry point takes ``suite``. Under
+``standard`` (the default) the streams are exactly the ones above. Under ``sm`` HKDF runs on
+SM3 (HMAC-SM3 Extract and Expand, GB/T 32905) and the keystream is SM4-CTR (:func:`expand_sm4`,
+GB/T 32907): a seed gives different streams under the two suites, so parties of one protocol
+MUST agree on the suite (the job's ``suite`` parameter, checked by the node's privacy policy).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 
 import numpy as np
 from cryptography.hazmat.primitives import hashes
@@ -25,8 +33,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from numpy.typing import NDArray
 
 from coalition.core.errors import CryptoError
+from coalition.crypto.sm.sm3 import hmac_sm3
+from coalition.crypto.suite import CryptoSuite
 
-__all__ = ["KEY_BYTES", "Stream", "derive", "expand", "expand_sm4", "purpose_info"]
+__all__ = ["KEY_BYTES", "Expander", "Stream", "derive", "expand", "expand_for", "expand_sm4",
+           "purpose_info"]
+
+Expander = Callable[[bytes, int, int], NDArray[np.uint64]]
+"""``expander(seed, length, modulus_bits)``: :func:`expand` or :func:`expand_sm4`."""
 
 KEY_BYTES = 32
 _NONCE = bytes(16)  # 4-byte block counter + 12-byte nonce, both zero: one stream per key
@@ -62,9 +76,20 @@ def expand_sm4(seed: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.u
     return words
 
 
-def derive(ikm: bytes, salt: bytes, info: bytes) -> bytes:
-    """HKDF-SHA256(ikm, salt, info) -> 32 bytes (RFC 5869 Extract-then-Expand)."""
-    return Stream(ikm, salt).key(info)
+def _is_sm(suite: CryptoSuite | str) -> bool:
+    return CryptoSuite(suite) == CryptoSuite.SM
+
+
+def expand_for(suite: CryptoSuite | str = CryptoSuite.STANDARD) -> Expander:
+    """The suite's keystream expander: :func:`expand` (ChaCha20) or :func:`expand_sm4`."""
+    return expand_sm4 if _is_sm(suite) else expand
+
+
+def derive(ikm: bytes, salt: bytes, info: bytes,
+           suite: CryptoSuite | str = CryptoSuite.STANDARD) -> bytes:
+    """HKDF(ikm, salt, info) -> 32 bytes (RFC 5869 Extract-then-Expand) with the suite's hash:
+    SHA-256, or SM3 under ``sm``."""
+    return Stream(ikm, salt, suite).key(info)
 
 
 def purpose_info(label: bytes, *index: int) -> bytes:
@@ -77,19 +102,25 @@ def purpose_info(label: bytes, *index: int) -> bytes:
 class Stream:
     """Independent CSPRNG streams from one secret seed, one per ``info`` (purpose and index).
 
-    ``PRK = HMAC-SHA256(salt, seed)`` is computed once (RFC 5869 §2.2); each stream's key is
-    ``HKDF-Expand(PRK, info, 32)`` (§2.3) and its words are :func:`expand` of that key.
+    ``PRK = HMAC-H(salt, seed)`` is computed once (RFC 5869 §2.2); each stream's key is
+    ``HKDF-Expand(PRK, info, 32)`` (§2.3) and its words are :func:`expand` of that key. ``H``
+    and the expander are the suite's: SHA-256 and ChaCha20 (``standard``), SM3 and SM4-CTR
+    (``sm``).
     """
 
-    def __init__(self, seed: bytes, salt: bytes) -> None:
+    def __init__(self, seed: bytes, salt: bytes,
+                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         if len(seed) < 16:
             raise CryptoError("PRG seed must have at least 128 bits", length=len(seed))
-        self._prk = hmac.new(salt, seed, hashlib.sha256).digest()
+        sm = _is_sm(suite)
+        self._hash: hashes.HashAlgorithm = hashes.SM3() if sm else hashes.SHA256()
+        self._expand = expand_for(suite)
+        self._prk = hmac_sm3(salt, seed) if sm else hmac.new(salt, seed, hashlib.sha256).digest()
 
     def key(self, info: bytes) -> bytes:
         """The 32-byte key of the stream ``info``."""
-        return HKDFExpand(hashes.SHA256(), KEY_BYTES, info).derive(self._prk)
+        return HKDFExpand(self._hash, KEY_BYTES, info).derive(self._prk)
 
     def words(self, info: bytes, length: int, modulus_bits: int = 64) -> NDArray[np.uint64]:
         """``length`` words of the stream ``info``."""
-        return expand(self.key(info), length, modulus_bits)
+        return self._expand(self.key(info), length, modulus_bits)

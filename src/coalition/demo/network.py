@@ -33,8 +33,10 @@ Say = Callable[[str, str], None]
 
 def credit_dag(trees: int, key_bits: int, suite: str = "standard") -> dict[str, Any]:
     """The credit-risk job; the same pipeline as ``examples/jobs/credit_risk.yaml``. Under the
-    ``sm`` crypto suite the PSI runs on SM2/SM3 (:mod:`coalition.crypto.suite`)."""
+    ``sm`` crypto suite the PSI runs on SM2/SM3, the split's draw and SS-LR's shares on
+    HKDF-SM3/SM4-CTR (:mod:`coalition.crypto.suite`); every task that takes a suite names it."""
     model_inputs = {"train_data": "split.train"}
+    on_suite = {"suite": suite} if suite != "standard" else {}
     return {
         "version": 1, "name": "credit_risk_demo",
         "description": "PSI -> split -> SecureBoost + SS-LR -> predict -> evaluate",
@@ -45,15 +47,16 @@ def credit_dag(trees: int, key_bits: int, suite: str = "standard") -> dict[str, 
                      "party_parameters": {"guest:bank": {"path": "bank_customers"},
                                           "host:telco": {"path": "telco_subscribers"}}},
             "align": {"component": "psi", "inputs": {"data": "read.data"},
-                      **({"parameters": {"suite": suite}} if suite != "standard" else {})},
+                      **({"parameters": on_suite} if on_suite else {})},
             "split": {"component": "data_split", "inputs": {"data": "align.data"},
-                      "parameters": {"test_size": 0.3, "stratified": True}},
+                      "parameters": {"test_size": 0.3, "stratified": True, **on_suite}},
             "secureboost": {"component": "hetero_secureboost", "inputs": model_inputs,
                             "parameters": {"num_trees": trees, "max_depth": 3,
                                            "learning_rate": 0.3, "key_bits": key_bits}},
             "lr": {"component": "hetero_lr", "inputs": model_inputs,
                    "parameters": {"protocol": "ss", "epochs": 10, "batch_size": 256,
-                                  "optimizer": "momentum", "learning_rate": 0.15}},
+                                  "optimizer": "momentum", "learning_rate": 0.15,
+                                  **on_suite}},
             "secureboost_predict": {"component": "predict", "inputs": {
                 "model": "secureboost.model", "data": "split.test"}},
             "lr_predict": {"component": "predict", "inputs": {"model": "lr.model",

@@ -58,7 +58,7 @@ class DemoConfig:
     test_fraction: float = 0.3
     trees: int = 5
     key_bits: int = 2048
-    suite: str = "standard"  # crypto suite of the PSI: standard or sm (SM2/SM3)
+    suite: str = "standard"  # crypto suite of PSI and SS-LR: standard or sm (SM2/SM3/SM4)
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def run_credit_demo(config: DemoConfig | None = None, on_step: Step | None = Non
         h_test=_table(telco_al.iloc[test], [ids[i] for i in test], None),
         y_test=bank_al["default"].to_numpy()[test],
     )
-    result.models["SS-LR (bank+telco)"] = _ss_lr(data, result, say)
+    result.models["SS-LR (bank+telco)"] = _ss_lr(data, result, say, cfg.suite)
     result.models["SecureBoost (bank+telco)"] = _secureboost(cfg, data, result, say)
     # What the bank could do alone, trained locally on its own columns.
     local = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -143,8 +143,9 @@ def run_credit_demo(config: DemoConfig | None = None, on_step: Step | None = Non
     return result
 
 
-def _ss_lr(d: _Split, result: DemoResult, say: Step) -> dict[str, float]:
-    params = {"optimizer": "momentum", "epochs": 10, "batch_size": 256, "learning_rate": 0.15}
+def _ss_lr(d: _Split, result: DemoResult, say: Step, suite: str) -> dict[str, float]:
+    params = {"optimizer": "momentum", "epochs": 10, "batch_size": 256, "learning_rate": 0.15,
+              "suite": suite}
     say("ss-lr", "training secret-shared logistic regression (arbiter deals Beaver triples)")
     t0 = time.perf_counter()
     fit = run_local({

@@ -63,6 +63,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.components.data_split import SplitParams
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
 from coalition.core.params import Params
@@ -416,17 +417,25 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
 
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
-    """A federation on one crypto suite runs no PSI, verify3 or SecAgg task under another (no
-    downgrade by the proposer: ``tests/security/test_suite_downgrade.py``)."""
+    """A federation on one crypto suite runs no task under another (no downgrade by the
+    proposer: ``tests/security/test_suite_downgrade.py``): PSI, verify3, SecAgg, SS-LR's share
+    PRG, and the guest's secret draws of ``data_split`` and ``feature_sample``."""
     suites: list[CryptoSuite]
-    if node.component.name == "psi":
+    kind = node.component.name
+    if kind == "psi":
         suites = [p.suite for p in _params(node, PsiParams)]
-    elif node.component.name == "verify3":
+    elif kind == "verify3":
         suites = [p.suite for p in _params(node, Verify3Params)]
-    elif node.component.name in _HORIZONTAL:
+    elif kind in _HORIZONTAL:
         suites = [p.suite for p in _params(node, HorizontalJobParams)]
     elif node.component.name == _HOMO_GBDT:
         suites = [p.suite for p in _params(node, GBDTJobParams)]
+    elif kind in _LINEAR:
+        suites = [p.suite for p in _params(node, LinearParams) if p.protocol == "ss"]
+    elif kind == "data_split":
+        suites = [p.suite for p in _params(node, SplitParams)]
+    elif kind == "feature_sample":
+        suites = [p.suite for p in _params(node, SampleParams)]
     else:
         return []
     if any(s != policy.crypto_suite for s in suites):

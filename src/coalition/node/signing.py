@@ -18,11 +18,11 @@ import threading
 from pathlib import Path
 
 from coalition.core.errors import ConfigError
-from coalition.crypto.signing import SigningKey
+from coalition.crypto.signing import SigningKey, VerifyKey
 from coalition.crypto.suite import CryptoSuite
 from coalition.node.settings import NodeSettings
 
-__all__ = ["KEY_FILE", "SM2_KEY_FILE", "signing_key"]
+__all__ = ["KEY_FILE", "SM2_KEY_FILE", "former_verify_keys", "signing_key"]
 
 KEY_FILE = "model-signing.key"
 SM2_KEY_FILE = "model-signing-sm2.key"
@@ -40,11 +40,32 @@ def _create(path: Path, suite: CryptoSuite) -> SigningKey:
     return key
 
 
+def _file_of(suite: CryptoSuite) -> str:
+    return SM2_KEY_FILE if suite == CryptoSuite.SM else KEY_FILE
+
+
+def former_verify_keys(settings: NodeSettings) -> tuple[VerifyKey, ...]:
+    """The public keys of the node's own signing keys in its *other* suites, where their files
+    exist (a node switched suites): what its older audit checkpoints were signed with. Never
+    creates a key."""
+    out: list[VerifyKey] = []
+    for suite in CryptoSuite:
+        if suite == settings.crypto_suite:
+            continue
+        path = settings.identity_dir / _file_of(suite)
+        try:
+            out.append(SigningKey(path.read_bytes(), suite).verify_key)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError("cannot read a former signing key", path=str(path)) from exc
+    return tuple(out)
+
+
 def signing_key(settings: NodeSettings) -> SigningKey:
     """The node's model-signing key in its crypto suite, created on first use."""
     suite = settings.crypto_suite
-    name = SM2_KEY_FILE if suite == CryptoSuite.SM else KEY_FILE
-    path = (settings.identity_dir / name).resolve()
+    path = (settings.identity_dir / _file_of(suite)).resolve()
     with _lock:
         key = _cache.get(path)
         if key is not None:

@@ -137,3 +137,23 @@ def test_missing_peer_fails_with_typed_error_within_timeout(fate_data):
     with pytest.raises(PartyFailure) as info:
         run_parties(roles, timeout=2.0)
     assert isinstance(info.value.error, PeerError)
+
+
+@pytest.mark.parametrize("arbiter", [True, False])
+def test_sm_suite_trains_the_same_model_within_fixed_point_precision(fate_data, arbiter):
+    """Under ``sm`` the shares come from HKDF-SM3/SM4-CTR instead of HKDF-SHA256/ChaCha20: other
+    random masks, the same arithmetic. The public batch order is the same, so the weights differ
+    only by the shares' probabilistic truncation (a few units of 2^-frac_bits)."""
+    guest, hosts = load(fate_data, "breast", host_splits=2)
+    params = {**BREAST, "epochs": 5}
+    std_g, std_h = train(guest, hosts, params, arbiter=arbiter)
+    sm_g, sm_h = train(guest, hosts, {**params, "suite": "sm"}, arbiter=arbiter)
+    std = np.concatenate([std_g["weights"], *(m["weights"] for m in std_h)])
+    sm = np.concatenate([sm_g["weights"], *(m["weights"] for m in sm_h)])
+    assert not np.array_equal(std, sm)  # other masks, other truncation errors
+    ulp = 2.0 ** -14  # frac_bits' default; measured differences are under 10 ulps
+    assert np.max(np.abs(std - sm)) < 64 * ulp
+    assert abs(std_g["intercept"] - sm_g["intercept"]) < 64 * ulp
+    scores = [roc_auc_score(guest.labels, joint_score(guest, hosts, g, h))
+              for g, h in ((std_g, std_h), (sm_g, sm_h))]
+    assert abs(scores[0] - scores[1]) < 1e-3

@@ -1,4 +1,5 @@
-"""What crosses the wire in the SS variant: random-looking shares and masked openings only."""
+"""What crosses the wire in the SS variant: random-looking shares and masked openings only,
+under both crypto suites (the share PRG is ChaCha20/HKDF-SHA256 or SM4-CTR/HKDF-SM3)."""
 
 from functools import partial
 
@@ -49,9 +50,10 @@ def looks_uniform(arr: np.ndarray) -> bool:
     return bool(np.all((freq > 0.3) & (freq < 0.7)) and small < 0.01)
 
 
-@pytest.mark.parametrize("arbiter", [True, False])
-def test_every_share_and_opening_looks_uniform(fate_data, arbiter):
-    rec, guest, *_ = run(fate_data, arbiter=arbiter)
+@pytest.mark.parametrize(("arbiter", "suite"),
+                         [(True, "standard"), (False, "standard"), (True, "sm"), (False, "sm")])
+def test_every_share_and_opening_looks_uniform(fate_data, arbiter, suite):
+    rec, guest, *_ = run(fate_data, arbiter=arbiter, params={**PARAMS, "suite": suite})
     assert not looks_uniform(encode(guest.features, 14))  # the check can fail
     checked = 0
     for msg in rec.messages:
@@ -75,8 +77,9 @@ def test_cubic_sigmoid_openings_look_uniform(fate_data):
                 assert looks_uniform(arr), msg.key
 
 
-def test_no_raw_or_encoded_values_leave_their_owner(fate_data):
-    rec, guest, hosts, out = run(fate_data)
+@pytest.mark.parametrize("suite", ["standard", "sm"])
+def test_no_raw_or_encoded_values_leave_their_owner(fate_data, suite):
+    rec, guest, hosts, out = run(fate_data, params={**PARAMS, "suite": suite})
     f = PARAMS.get("frac_bits", 14)
     for party, table in ((G, guest), (H0, hosts[0]), (H1, hosts[1])):
         raw = [*table.features.ravel().tolist()]

@@ -92,3 +92,54 @@ def test_sm_table_signs_its_manifest_with_sm2_and_reopens(tmp_path):
                                                       + table.signed.body))
     with pytest.raises(CryptoError):
         forged.verify(ed.verify_key, "risk")
+
+
+def test_sm_table_commits_to_an_sm3_merkle_tree(tables):
+    from coalition.protocols.pir.manifest import Manifest, bucket_bounds
+
+    for suite, hash_ in (("standard", lambda b: hashlib.sha256(b).digest()), ("sm", sm3)):
+        table = tables[suite]
+        m = Manifest.from_bytes(table.signed.body)
+        bounds = bucket_bounds(table.records, 3)
+        level = [hash_(b"\x00coalition-pir/bucket" + j.to_bytes(4, "big")
+                       + table.records[bounds[j]:bounds[j + 1]].tobytes()) for j in range(8)]
+        while len(level) > 1:  # spelled out: RFC 6962-style leaves and inner nodes
+            level = [hash_(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        assert m.suite == suite and m.root == level[0].hex()
+
+
+@pytest.mark.parametrize("mode", ["download", "bucketed"])
+def test_sm_client_detects_a_tampered_record(mode):
+    table = PirTable(TableSettings("risk", 32, bucket_bits=3, suite="sm"))
+    table.sync(IDS, PAYLOADS)
+    table.records = table.records.copy()
+    table.records[5, -1] ^= 1
+    with pytest.raises(PartyFailure) as err:
+        _query(table, mode=mode, suite="sm")
+    assert isinstance(err.value.error, CryptoError) and "manifest" in str(err.value.error)
+
+
+def test_sm_tables_digest_ids_with_sm3_and_older_epochs_keep_sha256(tmp_path):
+    import json
+
+    from coalition.protocols.psi.oprf.cache import id_digests
+
+    table = PirTable(TableSettings("risk", 32, bucket_bits=2, suite="sm"), tmp_path / "t")
+    table.sync(IDS[:20], PAYLOADS[:20])
+    assert table.prf.id_digest == "sm3"
+    assert table.digests[0].tobytes() in {sm3(x.encode())[:16] for x in IDS[:20]}
+    # a table saved before the digest was recorded (meta without id_digest) used SHA-256:
+    # reopened, it keeps matching its rows by SHA-256 until the next key rotation
+    meta_file = tmp_path / "t" / "prf" / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["id_digest"]
+    meta_file.write_text(json.dumps(meta))
+    old = PirTable.open(tmp_path / "t")
+    by_sm3 = {sm3(x.encode())[:16]: x for x in IDS[:20]}
+    for holder in (old, old.prf):  # what the older build stored, row for row
+        holder.digests = id_digests([by_sm3[d.tobytes()] for d in holder.digests], "sha256")
+    assert old.prf.id_digest == "sha256"
+    stats = old.sync(IDS[:20], PAYLOADS[:20])
+    assert stats.unchanged == 20 and stats.prf_evaluated == 0
+    old.rotate_key()
+    assert old.prf.id_digest == "sm3"

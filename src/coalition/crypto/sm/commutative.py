@@ -29,7 +29,7 @@ from coalition.compute.chunks import chunk_slices
 from coalition.core.context import Executor
 from coalition.core.errors import CryptoError, InputError
 from coalition.crypto.sm.curve import SCALAR_BYTES, SM2
-from coalition.crypto.sm.hash_to_curve import SUITE_ID, hash_to_curve
+from coalition.crypto.sm.hash_to_curve import SUITE_ID, hash_to_curve_affine
 
 __all__ = [
     "DEFAULT_DST",
@@ -74,20 +74,25 @@ def peer_encrypt_chunk(args: tuple[bytes, U8]) -> U8:
     """Validate a peer's values, then ``x([k]P)``: ``args = (key, values)``."""
     key_bytes, values = args
     scalar = SM2.scalar_from_bytes(key_bytes)
-    out = []
-    for i, row in enumerate(_rows(values)):
-        try:
-            out.append(SM2.scalarmult(scalar, b"\x02" + row)[1:])
-        except CryptoError as exc:
-            raise CryptoError("received an invalid group element", index=i) from exc
-    return _pack(out)
+    try:  # one batch: libcrypto state set up once per chunk, not per point
+        out = SM2.scalarmult_many(scalar, (b"\x02" + row for row in _rows(values)))
+    except CryptoError as exc:
+        raise CryptoError("received an invalid group element",
+                          index=exc.details.get("index")) from None
+    return _pack([p[1:] for p in out])
+
+
+def _uncompressed(point: tuple[int, int]) -> bytes:
+    return b"\x04" + point[0].to_bytes(SCALAR_BYTES, "big") + point[1].to_bytes(SCALAR_BYTES, "big")
 
 
 def hash_encrypt_chunk(args: tuple[bytes, Sequence[bytes], bytes]) -> U8:
-    """``x([k]H(x))`` for each ID of a chunk: ``args = (key, ids, dst)``."""
+    """``x([k]H(x))`` for each ID of a chunk: ``args = (key, ids, dst)``. ``H`` runs on GMP
+    and hands libcrypto the uncompressed point (no square root to decompress it again)."""
     key_bytes, ids, dst = args
     scalar = SM2.scalar_from_bytes(key_bytes)
-    return _pack([SM2.scalarmult(scalar, hash_to_curve(i, dst))[1:] for i in ids])
+    points = (_uncompressed(hash_to_curve_affine(i, dst)) for i in ids)
+    return _pack([p[1:] for p in SM2.scalarmult_many(scalar, points)])
 
 
 def _check_shape(values: U8 | Sequence[bytes]) -> U8:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from coalition.core.errors import CryptoError, InputError
@@ -93,6 +94,43 @@ class Sm2Curve:
     def scalarmult(self, scalar: int, point: bytes) -> bytes:
         """``scalar · point`` (compressed); :class:`CryptoError` if ``point`` is invalid."""
         return self._mul(None, scalar, point)
+
+    def scalarmult_many(self, scalar: int, points: Iterable[bytes]) -> list[bytes]:
+        """``scalar · P`` (compressed) for every encoded ``P`` (compressed or uncompressed), one
+        scalar applied to a batch: the scalar's bignum, a ``BN_CTX`` and the two points'
+        storage are set up once per batch rather than once per point, so each point costs one
+        ``EC_POINT_oct2point`` (the on-curve check), one ``EC_POINT_mul`` and one
+        ``EC_POINT_point2oct``. :class:`CryptoError` naming only the row index of the first
+        invalid point (nothing of the batch is returned then)."""
+        lib = libcrypto()
+        bn = _bignum(scalar, self.n)
+        ctx = lib.BN_CTX_new()
+        point, out = lib.EC_POINT_new(self._group), lib.EC_POINT_new(self._group)
+        buffer = ctypes.create_string_buffer(POINT_BYTES)
+        group = self._group
+        oct2point, mul, point2oct = lib.EC_POINT_oct2point, lib.EC_POINT_mul, lib.EC_POINT_point2oct
+        at_infinity = lib.EC_POINT_is_at_infinity
+        results: list[bytes] = []
+        try:
+            if not (ctx and point and out):
+                raise CryptoError("libcrypto could not allocate a batch")
+            for i, data in enumerate(points):
+                if (len(data) not in (POINT_BYTES, 2 * SCALAR_BYTES + 1) or data[0] not in (2, 3, 4)
+                        or (data[0] == 4) != (len(data) != POINT_BYTES)
+                        or not oct2point(group, point, data, len(data), ctx)
+                        or at_infinity(group, point)):
+                    raise CryptoError("not a point of the SM2 group", index=i)
+                if not mul(group, out, None, point, bn, ctx) or at_infinity(group, out):
+                    raise CryptoError("SM2 scalar multiplication failed", index=i)
+                if point2oct(group, out, POINT_COMPRESSED, buffer, POINT_BYTES,
+                             ctx) != POINT_BYTES:
+                    raise CryptoError("libcrypto could not encode an SM2 point")
+                results.append(buffer.raw)
+            return results
+        finally:
+            lib.BN_clear_free(bn)
+            self._free(point, out)
+            lib.BN_CTX_free(ctx)
 
     def scalarmult_base(self, scalar: int) -> bytes:
         """``scalar · G`` (compressed)."""

@@ -15,19 +15,23 @@ RFC's own terms (§8.10 "Defining a new hash-to-curve suite"):
 * ``sgn0``: the parity of ``y`` (§4.1, ``m = 1``).
 
 The field arithmetic (inversion, square roots: ``p ≡ 3 mod 4`` so ``sqrt(x) = x^((p+1)/4)``)
-uses GMP's ``powmod`` (gmpy2), which is not constant-time: the map leaks timing of the element
-being hashed to a local observer, as the edwards25519 suite's libsodium map does not. Point
-addition is libcrypto's. Callers pass their own domain separation tag.
+and the one affine point addition ``Q0 + Q1`` run on GMP (gmpy2), which is not constant-time:
+the map leaks timing of the element being hashed to a local observer, as the edwards25519
+suite's libsodium map does not. Nothing here calls libcrypto: the result is on the curve by
+construction, and every consumer decodes it through libcrypto's on-curve check before a
+scalar touches it. Callers pass their own domain separation tag.
 """
 
 from __future__ import annotations
 
 import gmpy2
 
+from coalition.core.errors import CryptoError
 from coalition.crypto.sm.curve import SM2, Sm2Curve
 from coalition.crypto.sm.sm3 import expand_message_xmd_sm3
 
-__all__ = ["SSWU_Z", "SUITE_ID", "hash_to_curve", "hash_to_field", "map_to_curve"]
+__all__ = ["SSWU_Z", "SUITE_ID", "hash_to_curve", "hash_to_curve_affine", "hash_to_field",
+           "map_to_curve"]
 
 SUITE_ID = b"SM2_XMD:SM3_SSWU_RO_"
 SSWU_Z = -9
@@ -46,12 +50,14 @@ def map_to_curve(u: int, curve: Sm2Curve = SM2) -> tuple[int, int]:
     z = SSWU_Z % p
     u2 = u * u % p
     tv1 = (z * z % p * u2 % p * u2 + z * u2) % p
-    tv1 = pow(tv1, p - 2, p)  # inv0: 0 stays 0
-    x1 = b * pow(z * a % p, p - 2, p) % p if tv1 == 0 else -b * pow(a, p - 2, p) % p * (1 + tv1) % p
-    gx1 = (pow(x1, 3, p) + a * x1 + b) % p
-    if _is_square(gx1, p):
-        x, y = x1, _sqrt(gx1, p)
-    else:
+    tv1 = _inv0(tv1, p)  # inv0: 0 stays 0
+    x1 = b * _inv0(z * a % p, p) % p if tv1 == 0 else -b * _inv0(a, p) % p * (1 + tv1) % p
+    gx1 = (x1 * x1 % p * x1 + a * x1 + b) % p
+    # p ≡ 3 (mod 4): gx1 is a square iff its candidate root squares back to it, one powmod
+    # where is_square-then-sqrt took two (the same point either way).
+    y = _sqrt(gx1, p)
+    x = x1
+    if y * y % p != gx1:
         x = z * u2 % p * x1 % p
         y = _sqrt((x * x % p * x + a * x + b) % p, p)
     if (u & 1) != (y & 1):
@@ -59,22 +65,39 @@ def map_to_curve(u: int, curve: Sm2Curve = SM2) -> tuple[int, int]:
     return x, y
 
 
+def hash_to_curve_affine(message: bytes, dst: bytes, curve: Sm2Curve = SM2) -> tuple[int, int]:
+    """``hash_to_curve`` of RFC 9380 §3 for suite ``SM2_XMD:SM3_SSWU_RO_``: the affine
+    ``(x, y)`` of ``map(u0) + map(u1)`` (:class:`CryptoError` in the negligible case that the
+    sum is the identity)."""
+    u0, u1 = hash_to_field(message, dst, 2, curve)
+    return _affine_add(map_to_curve(u0, curve), map_to_curve(u1, curve), curve)
+
+
 def hash_to_curve(message: bytes, dst: bytes, curve: Sm2Curve = SM2) -> bytes:
     """``hash_to_curve`` of RFC 9380 §3 for suite ``SM2_XMD:SM3_SSWU_RO_`` (compressed point)."""
-    u0, u1 = hash_to_field(message, dst, 2, curve)
-    q0 = curve.from_affine(*map_to_curve(u0, curve))
-    q1 = curve.from_affine(*map_to_curve(u1, curve))
-    return curve.add(q0, q1)
+    x, y = hash_to_curve_affine(message, dst, curve)
+    return bytes([2 + (y & 1)]) + x.to_bytes(32, "big")
 
 
-def _pow(base: int, exponent: int, modulus: int) -> int:
-    return int(gmpy2.powmod(base, exponent, modulus))
+def _affine_add(q0: tuple[int, int], q1: tuple[int, int], curve: Sm2Curve) -> tuple[int, int]:
+    """``q0 + q1`` on the short-Weierstrass curve (both on it, neither the identity)."""
+    p = curve.p
+    (x0, y0), (x1, y1) = q0, q1
+    if x0 == x1:
+        if (y0 + y1) % p == 0:
+            raise CryptoError("hash-to-curve sum is the identity")
+        slope = (3 * x0 * x0 + curve.a) % p * _inv0(2 * y0 % p, p) % p  # doubling
+    else:
+        slope = (y1 - y0) % p * _inv0((x1 - x0) % p, p) % p
+    x = (slope * slope - x0 - x1) % p
+    return x, (slope * (x0 - x) - y0) % p
 
 
-def _is_square(value: int, p: int) -> bool:
-    return value == 0 or _pow(value, (p - 1) // 2, p) == 1
+def _inv0(value: int, p: int) -> int:
+    """``value^-1 mod p``, and 0 for 0 (RFC 9380 ``inv0``)."""
+    return 0 if value % p == 0 else int(gmpy2.invert(value, p))
 
 
 def _sqrt(value: int, p: int) -> int:
     # p ≡ 3 (mod 4) for SM2 (RFC 9380 Appendix I.1).
-    return _pow(value, (p + 1) // 4, p)
+    return int(gmpy2.powmod(value, (p + 1) // 4, p))

@@ -14,10 +14,10 @@ from typing import ClassVar
 from coalition.core.errors import CoalitionError, ConfigError
 from coalition.node.audit import trail as audit
 from coalition.node.audit.events import Event, EventKind, emit
-from coalition.node.audit.seal import AuditSeal, create_mac_key, read_mac_key
+from coalition.node.audit.seal import AuditSeal, algorithm_of, create_mac_key, read_mac_key
 from coalition.node.db.engine import Database
 from coalition.node.settings import NodeSettings
-from coalition.node.signing import signing_key
+from coalition.node.signing import former_verify_keys, signing_key
 
 __all__ = ["AuditTrailBroken", "check_at_start", "open_seal"]
 
@@ -32,7 +32,9 @@ class AuditTrailBroken(CoalitionError):
 
 
 def open_seal(settings: NodeSettings, *, create: bool = True) -> AuditSeal:
-    """Load the MAC key and the Ed25519 signer; create the key once for a node that has none.
+    """Load the MAC key and the signer (Ed25519, or SM2 under ``crypto_suite: sm``, whose
+    entries are then chained with SM3 and HMAC-SM3); create the MAC key once for a node that
+    has none.
 
     A missing key next to an existing checkpoint means the key was lost or removed: refused,
     since a new key would silently re-seal whatever is in the database.
@@ -45,7 +47,9 @@ def open_seal(settings: NodeSettings, *, create: bool = True) -> AuditSeal:
     else:
         key = create_mac_key(path)
     return AuditSeal(mac_key=key, signer=signing_key(settings), checkpoint_path=cp_path,
-                     node=settings.name, every=settings.audit_checkpoint_every)
+                     node=settings.name, every=settings.audit_checkpoint_every,
+                     algorithm=algorithm_of(settings.crypto_suite),
+                     former_keys=former_verify_keys(settings))
 
 
 def check_at_start(db: Database, seal: AuditSeal, settings: NodeSettings) -> audit.VerifyResult:

@@ -23,8 +23,10 @@ _TS = UTCDateTime()
 class AuditEvent(Base):
     """One append-only audit entry; ``hash`` chains it to the previous entry's ``hash``.
 
-    ``mac`` is HMAC-SHA256 of ``hash`` under the audit key kept outside the database (NULL only
-    for entries written before the chain was keyed).
+    ``mac`` is HMAC of ``hash`` under the audit key kept outside the database (NULL only
+    for entries written before the chain was keyed). ``alg`` names the hash of both: ``sha256``
+    (SHA-256 chain, HMAC-SHA256) or ``sm3`` (SM3 chain, HMAC-SM3: a node on the ``sm`` crypto
+    suite); NULL for entries written before it was recorded, which are all ``sha256``.
     """
 
     __tablename__ = "audit_events"
@@ -37,3 +39,4 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     mac: Mapped[str | None] = mapped_column(String(64))
+    alg: Mapped[str | None] = mapped_column(String(8))

@@ -12,6 +12,12 @@ outside the database, and the node signs checkpoints of the head with its Ed2551
 (:mod:`coalition.node.audit.seal`). :func:`verify` checks the chain, every MAC, and that the
 latest signed checkpoint names an entry that is still there with the same hash.
 
+**Crypto suite.** Each entry records its algorithm (``alg``): ``sha256`` (SHA-256 chain,
+HMAC-SHA256; also every entry written before ``alg`` existed, stored NULL) or ``sm3`` (SM3 chain,
+GB/T 32905, and HMAC-SM3), the hash of the node's crypto suite when the entry was written. So a
+node switched to ``sm`` keeps verifying its older entries, and an entry's algorithm cannot be
+changed without changing its hash. Checkpoints record the suite of their signature.
+
 Chains written before the key existed (``mac`` NULL) are accepted only as a prefix that ends
 with one keyed ``audit.reanchored`` entry: that entry's hash commits to the old head, so the old
 entries cannot be changed afterwards either; they were only as safe as the database until then.
@@ -31,7 +37,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import CoalitionError, ConfigError
-from coalition.node.audit.seal import AuditSeal, Checkpoint
+from coalition.crypto.sm.sm3 import sm3
+from coalition.node.audit.seal import ALGORITHMS, AuditSeal, Checkpoint
 from coalition.node.audit.tables import AuditEvent
 from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
@@ -81,14 +88,20 @@ def _after_rollback(session: Session) -> None:
 
 
 def entry_hash(prev_hash: str, *, seq: int, at: dt.datetime, kind: str, actor: str,
-               subject: str, details: Any) -> str:
-    """The chained SHA-256 hash of one entry (public; its MAC is what needs the key)."""
+               subject: str, details: Any, alg: str = "sha256") -> str:
+    """The chained hash of one entry, SHA-256 or SM3 (``alg``), lowercase hex (public; its MAC
+    is what needs the key)."""
     body = json.dumps(
         {"seq": seq, "at": at.astimezone(dt.UTC).isoformat(), "kind": kind, "actor": actor,
          "subject": subject, "details": details},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    data = f"{prev_hash}\n{body}".encode()
+    if alg == "sm3":
+        return sm3(data).hex()
+    if alg != "sha256":
+        raise ConfigError("unknown audit hash algorithm", alg=alg)
+    return hashlib.sha256(data).hexdigest()
 
 
 def append(session: Session, kind: str, actor: str, subject: str,
@@ -111,10 +124,11 @@ def append(session: Session, kind: str, actor: str, subject: str,
     prev = GENESIS if head is None else head.hash
     at = utcnow()
     details = json.loads(json.dumps(details, default=str))  # exactly what the DB returns
+    alg = seal.algorithm
     digest = entry_hash(prev, seq=seq, at=at, kind=kind, actor=actor, subject=subject,
-                        details=details)
+                        details=details, alg=alg)
     row = AuditEvent(seq=seq, at=at, kind=kind, actor=actor, subject=subject, details=details,
-                     prev_hash=prev, hash=digest, mac=seal.mac(digest))
+                     prev_hash=prev, hash=digest, mac=seal.mac(digest, alg), alg=alg)
     session.add(row)
     session.flush()
     if _HEAD_INFO not in session.info:
@@ -181,13 +195,16 @@ def verify(session: Session, seal: AuditSeal | None = None) -> VerifyResult:
             return bad(expected, f"entry {expected} is missing")
         if row.prev_hash != prev:
             return bad(row.seq, "link to the previous entry is broken")
+        alg = row.alg or "sha256"  # NULL: written before the algorithm was recorded
+        if alg not in ALGORITHMS:
+            return bad(row.seq, "entry names an unknown hash algorithm")
         recomputed = entry_hash(prev, seq=row.seq, at=row.at, kind=row.kind, actor=row.actor,
-                                subject=row.subject, details=row.details)
+                                subject=row.subject, details=row.details, alg=alg)
         if recomputed != row.hash:
             return bad(row.seq, "entry content does not match its hash")
         if row.mac is None and not keyed:
             legacy += 1  # written before the chain was keyed; only a re-anchor may end this
-        elif not seal.mac_ok(row.hash, row.mac):
+        elif not seal.mac_ok(row.hash, row.mac, alg):
             return bad(row.seq, "entry MAC does not match: not written with this node's audit key")
         elif not keyed:
             keyed = True
@@ -240,4 +257,4 @@ def event_dict(row: AuditEvent) -> dict[str, Any]:
     """An entry as plain JSON values (the export format)."""
     return {"seq": row.seq, "at": row.at.isoformat(), "kind": row.kind, "actor": row.actor,
             "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash,
-            "hash": row.hash, "mac": row.mac}
+            "hash": row.hash, "mac": row.mac, "alg": row.alg or "sha256"}

@@ -26,15 +26,25 @@ __all__ = ["ask_grant", "check_health", "remote_datasets", "remote_grant"]
 
 
 def check_health(rt: NodeRuntime, actor: str, name: str) -> dict[str, Any]:
-    """Call the partner's ``Health`` over mutual TLS; record and audit the outcome."""
+    """Call the partner's ``Health`` over mutual TLS; record and audit the outcome.
+
+    A partner on another crypto suite than this node's (``crypto_suite``) fails the check: the
+    federation's suite is one setting on every node, and this node's policy would refuse every
+    suite-bearing task the partner proposes (``policy.crypto_suite``).
+    """
     result: dict[str, Any]
+    ours = rt.settings.crypto_suite.value
     try:
         reply = rt.peers.call(name, HEALTH, Empty())
-        result = {"ok": True, "partner": name, "remote_name": reply.name,
-                  "seen_as": reply.you, "remote_version": reply.version, "error": None}
+        mismatch = reply.crypto_suite != ours
+        result = {"ok": not mismatch, "partner": name, "remote_name": reply.name,
+                  "seen_as": reply.you, "remote_version": reply.version,
+                  "remote_suite": reply.crypto_suite,
+                  "error": (f"the partner runs the {reply.crypto_suite} crypto suite, this "
+                            f"federation {ours}") if mismatch else None}
     except CoalitionError as exc:
         result = {"ok": False, "partner": name, "remote_name": None, "seen_as": None,
-                  "remote_version": None, "error": exc.message}
+                  "remote_version": None, "remote_suite": None, "error": exc.message}
     with rt.db.session() as db:
         row = get_partner(db, name)
         row.last_health_at, row.last_health_ok = utcnow(), result["ok"]

@@ -32,12 +32,13 @@ __all__ = ["GET_GRANT", "HEALTH", "LIST_DATASETS", "REQUEST_GRANT", "GetGrantReq
 
 
 class Health(PeerResponse):
-    """Liveness plus who each side is."""
+    """Liveness plus who each side is, and the federation crypto suite this node runs."""
 
     name: str
     you: str  # how this node sees the caller
     version: str
     time: dt.datetime
+    crypto_suite: str = "standard"  # absent from nodes older than the setting: standard
 
 
 class SharedDataset(PeerResponse):
@@ -100,7 +101,8 @@ def partner_grant_view(db: Session, grant: Grant) -> GrantView:
 
 def health(rt: NodeRuntime, caller: str, request: Empty) -> Health:
     """Liveness plus who each side is: the partner learns how this node sees it."""
-    return Health(name=rt.name, you=caller, version=coalition.__version__, time=utcnow())
+    return Health(name=rt.name, you=caller, version=coalition.__version__, time=utcnow(),
+                  crypto_suite=rt.settings.crypto_suite.value)
 
 
 def list_datasets(rt: NodeRuntime, caller: str, request: Empty) -> SharedDatasets:

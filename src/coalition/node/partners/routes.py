@@ -78,6 +78,7 @@ class Health(BaseModel):
     remote_name: str | None
     seen_as: str | None
     remote_version: str | None
+    remote_suite: str | None = None  # the partner's crypto suite; another than ours fails
     error: str | None
 
 

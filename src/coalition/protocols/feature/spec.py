@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from coalition.core import MessageKey
 from coalition.core.params import ParamConflict, Params
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = ["GROUP_INDICATORS", "GROUP_SUMS", "MAX_SAMPLE_FRACTION", "MIN_GROUP_COUNT",
            "STATS_SUMMARY", "BinningParams", "GroupByParams", "SampleParams", "ScorecardParams",
@@ -41,6 +42,9 @@ class SampleParams(Params):
         "its own fraction instead of 'fraction' (< 1 without, > 1 with replacement). Label-"
         "dependent: hosts learn about labels from the positions, so the label owner's node "
         "allows it only with allow_label_sampling (policy.label_sampling)"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the draw's PRG: standard (ChaCha20) or sm (SM4-CTR); set by the "
+        "federation"))
 
     @field_validator("class_fractions")
     @classmethod

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from coalition.core.params import ParamConflict, Params
 from coalition.crypto.he import HEScheme
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = ["MIN_HE_BATCH_FACTOR", "LinearParams", "Protocol", "Sigmoid", "Task"]
 
@@ -84,6 +85,9 @@ class LinearParams(Params):
     feature_clip: float | None = Field(None, gt=0.0, le=1000.0, description=(
         "clip standardised features to [-clip, clip] (at training and prediction); 4 is a "
         "good choice with poly3; None keeps them as they are"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "ss only: crypto suite of the share PRG: standard (HKDF-SHA256, ChaCha20) or sm "
+        "(HKDF-SM3, SM4-CTR); set by the federation"))
 
     @model_validator(mode="after")
     def _consistent(self) -> LinearParams:

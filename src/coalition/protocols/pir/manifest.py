@@ -2,9 +2,10 @@
 
 Records are sorted by tag; bucket ``j`` holds the records whose tag's first ``bucket_bits``
 bits equal ``j`` (so buckets are contiguous). Each bucket has a digest
-``SHA-256("coalition-pir/bucket" || j || records)``, and the manifest signs the root of a
+``H("coalition-pir/bucket" || j || records)``, and the manifest signs the root of a
 binary Merkle tree over the ``2**bucket_bits`` digests (RFC 6962 §2.1 style domain separation:
-``0x00`` for leaves, ``0x01`` for inner nodes). A download-all client recomputes the root over
+``0x00`` for leaves, ``0x01`` for inner nodes). ``H`` is the table's suite's hash (the signed
+``suite`` field): SHA-256 under ``standard``, SM3 (GB/T 32905) under ``sm``. A download-all client recomputes the root over
 its whole copy; a bucketed client checks each bucket it receives with a ``bucket_bits``-long
 proof. The manifest itself is canonical JSON signed with the server's Ed25519 key (RFC 8032)
 under a context prefix; the client pins the server's public key.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ import numpy.typing as npt
 
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.crypto.signing import SigningKey, VerifyKey
+from coalition.crypto.sm.sm3 import sm3
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.pir.records import TAG_BYTES, RecordLayout
 from coalition.protocols.pir.spec import FORMAT, MAX_BUCKET_BITS
 
@@ -38,6 +42,16 @@ __all__ = [
 
 U8 = npt.NDArray[np.uint8]
 _SIGN_CONTEXT = b"coalition-pir/manifest\x00"
+Suite = CryptoSuite | str
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _hash(suite: Suite) -> Callable[[bytes], bytes]:
+    """The tree's hash: SHA-256, or SM3 under ``sm`` (both 32 bytes)."""
+    return sm3 if CryptoSuite(suite) == CryptoSuite.SM else _sha256
 
 
 def bucket_of(tags: U8, bucket_bits: int) -> npt.NDArray[np.int64]:
@@ -55,19 +69,19 @@ def bucket_bounds(records: U8, bucket_bits: int) -> npt.NDArray[np.int64]:
     return np.searchsorted(idx, np.arange((1 << bucket_bits) + 1)).astype(np.int64)
 
 
-def bucket_digest(index: int, records: U8) -> bytes:
+def bucket_digest(index: int, records: U8, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """Leaf of bucket ``index``."""
-    return hashlib.sha256(b"\x00coalition-pir/bucket" + index.to_bytes(4, "big")
-                          + np.ascontiguousarray(records).tobytes()).digest()
+    return _hash(suite)(b"\x00coalition-pir/bucket" + index.to_bytes(4, "big")
+                        + np.ascontiguousarray(records).tobytes())
 
 
-def merkle_levels(leaves: list[bytes]) -> list[list[bytes]]:
+def merkle_levels(leaves: list[bytes], suite: Suite = CryptoSuite.STANDARD) -> list[list[bytes]]:
     """All levels of the tree, leaves first; ``len(leaves)`` is a power of two."""
+    h = _hash(suite)
     levels = [leaves]
     while len(levels[-1]) > 1:
         prev = levels[-1]
-        levels.append([hashlib.sha256(b"\x01" + prev[i] + prev[i + 1]).digest()
-                       for i in range(0, len(prev), 2)])
+        levels.append([h(b"\x01" + prev[i] + prev[i + 1]) for i in range(0, len(prev), 2)])
     return levels
 
 
@@ -76,26 +90,29 @@ def merkle_proof(levels: list[list[bytes]], index: int) -> list[bytes]:
     return [levels[h][(index >> h) ^ 1] for h in range(len(levels) - 1)]
 
 
-def merkle_root_from(leaf: bytes, index: int, proof: list[bytes]) -> bytes:
+def merkle_root_from(leaf: bytes, index: int, proof: list[bytes],
+                     suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The root implied by ``leaf`` at ``index`` and its proof."""
+    hash_ = _hash(suite)
     node = leaf
     for h, sibling in enumerate(proof):
         pair = sibling + node if (index >> h) & 1 else node + sibling
-        node = hashlib.sha256(b"\x01" + pair).digest()
+        node = hash_(b"\x01" + pair)
     return node
 
 
-def table_levels(records: U8, bucket_bits: int) -> list[list[bytes]]:
+def table_levels(records: U8, bucket_bits: int,
+                 suite: Suite = CryptoSuite.STANDARD) -> list[list[bytes]]:
     """The Merkle tree of a whole tag-sorted table."""
     bounds = bucket_bounds(records, bucket_bits)
-    leaves = [bucket_digest(j, records[bounds[j]:bounds[j + 1]])
+    leaves = [bucket_digest(j, records[bounds[j]:bounds[j + 1]], suite)
               for j in range(1 << bucket_bits)]
-    return merkle_levels(leaves)
+    return merkle_levels(leaves, suite)
 
 
-def table_root(records: U8, bucket_bits: int) -> bytes:
+def table_root(records: U8, bucket_bits: int, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The Merkle root of a whole tag-sorted table."""
-    return table_levels(records, bucket_bits)[-1][0]
+    return table_levels(records, bucket_bits, suite)[-1][0]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ for the OT-with-decoys mode). Storage: one folder, see :mod:`.store`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,20 +46,13 @@ from coalition.protocols.pir.settings import TableSettings
 from coalition.protocols.psi.canonical import Canonicaliser
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import as_keys, contains, match
-from coalition.protocols.psi.oprf.cache import PrfTable
+from coalition.protocols.psi.oprf.cache import DIGEST_BYTES, PrfTable, id_digests
 from coalition.protocols.psi.session import Progress
 from coalition.protocols.psi.spec import OnDuplicate
 
-__all__ = ["PirTable", "TableStats", "id_digests"]
+__all__ = ["PirTable", "TableStats"]
 
 U8 = npt.NDArray[np.uint8]
-DIGEST_BYTES = 16
-
-
-def id_digests(ids: Sequence[str]) -> U8:
-    """Server-local digests of canonical IDs (row matching between syncs; never sent)."""
-    raw = b"".join(hashlib.sha256(x.encode("utf-8")).digest()[:DIGEST_BYTES] for x in ids)
-    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, DIGEST_BYTES).copy()
 
 
 @dataclass(frozen=True)
@@ -148,7 +140,7 @@ class PirTable:
         idset = IdSet.build(list(ids), on_duplicate=OnDuplicate.ERROR,
                             canonicaliser=Canonicaliser(case=self.settings.case))
         plain = pad_payloads(payloads, self.settings.payload_bytes)
-        digests = id_digests(idset.ids)
+        digests = id_digests(idset.ids, self.prf.id_digest)
         _tick(progress, "PRF of new IDs", 0, 1)
         prf_stats = self.prf.sync(idset, executor=executor)
         _tick(progress, "PRF of new IDs", 1, 1)
@@ -207,7 +199,8 @@ class PirTable:
                 else np.zeros((0, self.layout.record_bytes), dtype=np.uint8))
 
     def _refresh(self) -> None:
-        self._levels = table_levels(self.records, self.settings.bucket_bits)
+        self._levels = table_levels(self.records, self.settings.bucket_bits,
+                                    self.settings.suite)
         self._bounds = bucket_bounds(self.records, self.settings.bucket_bits)
         self._digest_order = np.argsort(as_keys(self.digests), kind="stable")
         self.manifest = Manifest(
@@ -252,7 +245,7 @@ class PirTable:
         plain = np.zeros((n, self.layout.plain_bytes), dtype=np.uint8)
         if n == 0 or len(self) == 0:
             return np.zeros(n, dtype=bool), plain
-        keys = as_keys(id_digests(canonical_ids))
+        keys = as_keys(id_digests(canonical_ids, self.prf.id_digest))
         table = as_keys(self.digests)[self._digest_order]
         pos = np.minimum(np.searchsorted(table, keys), table.shape[0] - 1)
         found = np.asarray(table[pos] == keys, dtype=bool)

@@ -3,7 +3,8 @@
 Every random share a computing party needs is expanded locally from a secret 128-bit seed by a
 CSPRNG: one key per ``(purpose, epoch, batch)`` by HKDF-SHA256 (RFC 5869) from the seed, its
 ChaCha20 keystream (RFC 8439) as the ring elements (:class:`coalition.crypto.prg.Stream`, the
-construction SecAgg uses). A party that sees some expanded shares (opened masks ``E = X − U``,
+construction SecAgg uses); HKDF-SM3 and SM4-CTR under the ``sm`` crypto suite
+(``LinearParams.suite``). A party that sees some expanded shares (opened masks ``E = X − U``,
 for instance) learns nothing about the other streams of the seed, which a statistical generator
 such as Philox, whose key is the seed itself, does not promise. So the dealer sends party 0 only its
 seed, and party 1 its seed plus the one correction per triple that cannot be random
@@ -29,6 +30,7 @@ import numpy as np
 
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.crypto.prg import Stream, purpose_info
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.fixedpoint import Ring
 
 __all__ = ["BatchTriples", "Purpose", "ShareStream", "dealer_corrections", "dw_pair",
@@ -67,13 +69,14 @@ class ShareStream:
     """Deterministic uniform ring elements expanded from one secret 128-bit seed.
 
     The stream of ``(purpose, *index)`` is ``ChaCha20(HKDF-SHA256(seed, SALT,
-    purpose_info(LABEL, purpose, *index)))`` read as little-endian ``uint64`` words.
+    purpose_info(LABEL, purpose, *index)))`` read as little-endian ``uint64`` words, or
+    ``SM4-CTR(HKDF-SM3(...))`` under the ``sm`` suite (every party of a job uses the job's).
     """
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         if not 0 <= seed < 1 << 128:
             raise CryptoError("share-stream seed must be a 128-bit integer")
-        self._stream = Stream(seed.to_bytes(16, "big"), SALT)
+        self._stream = Stream(seed.to_bytes(16, "big"), SALT, suite)
 
     def ring(self, purpose: Purpose, *index: int, shape: tuple[int, ...] = ()) -> Ring:
         """Uniform elements of Z_2^64 for ``(purpose, *index)``."""

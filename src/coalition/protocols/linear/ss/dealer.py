@@ -40,7 +40,8 @@ class TripleDealer:
     def __init__(self, params: LinearParams, rows: int, width: int) -> None:
         self.params, self.rows, self.width = params, rows, width
         self.seed0, self.seed1 = new_seed(), new_seed()
-        self._s0, self._s1 = ShareStream(self.seed0), ShareStream(self.seed1)
+        self._s0 = ShareStream(self.seed0, params.suite)
+        self._s1 = ShareStream(self.seed1, params.suite)
         with np.errstate(over="ignore"):
             self._u = (self._s0.ring(Purpose.U, shape=(rows, width))
                        + self._s1.ring(Purpose.U, shape=(rows, width)))

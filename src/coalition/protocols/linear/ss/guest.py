@@ -93,8 +93,8 @@ class SSGuest:
         if p.fit_intercept:
             reg[cols[ctx.party].stop - 1] = 0.0
         trainer = SSTrainer(p, index=0, peer=party1, dealer=ctx.arbiter or ctx.party,
-                            stream=ShareStream(seed), x=x, offset=offset, target=target,
-                            reg_mask=reg)
+                            stream=ShareStream(seed, p.suite), x=x, offset=offset,
+                            target=target, reg_mask=reg)
         w = trainer.fit(tctx, end, start)
 
         for host in ctx.hosts:

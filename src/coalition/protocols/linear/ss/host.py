@@ -62,13 +62,14 @@ class SSHost:
             if not isinstance(share_seed, int):
                 raise InputError("malformed input seed", host=str(host))
             width = cols[host].stop - cols[host].start
-            x[:, cols[host]] = ShareStream(share_seed).ring(Purpose.INPUT,
-                                                            shape=(layout.rows, width))
+            x[:, cols[host]] = ShareStream(share_seed, p.suite).ring(
+                Purpose.INPUT, shape=(layout.rows, width))
         zeros = np.zeros(layout.rows, dtype=np.uint64)
         reg = np.ones(layout.total_width)
         if p.fit_intercept:
             reg[cols[ctx.guest].stop - 1] = 0.0
-        trainer = SSTrainer(p, index=1, peer=ctx.guest, dealer=dealer, stream=ShareStream(seed),
+        trainer = SSTrainer(p, index=1, peer=ctx.guest, dealer=dealer,
+                            stream=ShareStream(seed, p.suite),
                             x=x, offset=zeros, target=zeros, reg_mask=reg)
         w = trainer.fit(ctx.sub("train"), _noop_end, _noop_start)
         self.history_ = trainer.history
@@ -81,7 +82,7 @@ class SSHost:
 
     def _input_only(self, ctx: Context, layout: Layout, xh: np.ndarray) -> Ring:
         seed = new_seed()
-        r = ShareStream(seed).ring(Purpose.INPUT, shape=xh.shape)
+        r = ShareStream(seed, self.params.suite).ring(Purpose.INPUT, shape=xh.shape)
         ctx.send(ctx.hosts[0], INPUT_SEED, seed)
         ctx.send(ctx.guest, INPUT_MASKED, encode(xh, self.params.frac_bits) - r)
         self.history_ = TrainHistory()

@@ -70,7 +70,7 @@ def download(ctx: Context, server: Party, m: Manifest, p: PirParams, *,
         records = np.concatenate([kept, added]) if added.shape[0] else kept
     if info["mode"] == "full" or added.shape[0]:
         records = records[np.argsort(as_keys(records[:, :TAG_BYTES]), kind="stable")]
-    if records.shape[0] != m.rows or table_root(records, m.bucket_bits).hex() != m.root:
+    if records.shape[0] != m.rows or table_root(records, m.bucket_bits, m.suite).hex() != m.root:
         raise CryptoError("downloaded table does not match the signed manifest",
                           rows=int(records.shape[0]), expected_rows=m.rows)
     if progress is not None:
@@ -119,7 +119,8 @@ def _fetch_buckets(ctx: Context, server: Party, m: Manifest, tags: U8) -> U8:
     for b, j in enumerate(index.tolist()):
         part = records[bounds[b]:bounds[b + 1]]
         proof = [proofs[b, h].tobytes() for h in range(m.bucket_bits)]
-        if merkle_root_from(bucket_digest(int(j), part), int(j), proof) != root:
+        leaf = bucket_digest(int(j), part, m.suite)
+        if merkle_root_from(leaf, int(j), proof, m.suite) != root:
             raise CryptoError("bucket does not match the signed manifest", bucket=int(j))
     if np.any(np.diff(index) <= 0):  # buckets in ascending order keep records tag-sorted
         raise ProtocolError("buckets out of order", peer=str(server))

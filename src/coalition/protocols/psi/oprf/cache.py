@@ -2,14 +2,20 @@
 
 Server side, :class:`PrfTable`: the large party's table ``F(k, y)`` (truncated to
 ``prf_bytes``) for every ID ``y``, under one key epoch. :meth:`PrfTable.sync` compares the
-current IDs with the cached ones (by a local SHA-256 digest that never leaves the party) and
+current IDs with the cached ones (by a local digest that never leaves the party: SHA-256, or
+SM3 for an epoch begun under the ``sm`` suite; :func:`id_digests`) and
 evaluates the PRF **only for new IDs**; IDs that disappeared become tombstones. Every change
 bumps ``version`` and is logged, so a client holding version ``v`` can be sent just the
 additions and tombstones since ``v`` (:meth:`PrfTable.delta_since`). :meth:`PrfTable.rotate_key`
 starts a new epoch: new key, empty table, full rebuild on the next sync, and every client's
 copy becomes useless (they get the full table again). The key lives in the group of the
-table's crypto suite (``suite=``); a table saved under another suite starts a new epoch. A changed row with the same ID keeps its
-PRF value (PSI compares IDs only); a changed ID is a tombstone plus an addition.
+table's crypto suite (``suite=``); a table saved under another suite starts a new epoch. A
+changed row with the same ID keeps its PRF value (PSI compares IDs only); a changed ID is a
+tombstone plus an addition.
+
+The digest algorithm is recorded per epoch (``meta.json``'s ``id_digest``; absent means SHA-256,
+what every table saved before it was recorded used), so a table saved by an older build keeps
+matching its rows until its next key rotation, when the suite's hash takes over.
 
 Client side, :class:`ClientTableCache`: the server's table as of ``(epoch, version)``, per server.
 
@@ -24,6 +30,7 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,22 +41,38 @@ import numpy.typing as npt
 from coalition.core.context import Executor
 from coalition.core.errors import ConfigError, InputError
 from coalition.crypto.oprf import OprfServerKey
+from coalition.crypto.sm.sm3 import sm3
 from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import as_keys, contains
 
-__all__ = ["ClientTableCache", "PrfTable", "SyncStats", "sorted_rows"]
+__all__ = ["ClientTableCache", "PrfTable", "SyncStats", "digest_algorithm", "id_digests",
+           "sorted_rows"]
 
 U8 = npt.NDArray[np.uint8]
 DIGEST_BYTES = 16
 MAX_LOG = 32  # versions kept for deltas; older clients get the full table
 
 
-def _digests(ids: list[str]) -> U8:
+def digest_algorithm(suite: CryptoSuite | str) -> str:
+    """The local ID-digest hash of ``suite``: ``sha256``, or ``sm3`` under ``sm``."""
+    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
+
+
+def id_digests(ids: Sequence[str], algorithm: str = "sha256") -> U8:
+    """Party-local digests of canonical IDs (row matching between syncs; never sent): the first
+    16 bytes of SHA-256 or SM3 (``algorithm``) of each ID's UTF-8 bytes."""
+    if algorithm not in ("sha256", "sm3"):
+        raise ConfigError("unknown ID digest algorithm", algorithm=algorithm)
     if not ids:
         return np.zeros((0, DIGEST_BYTES), dtype=np.uint8)
-    raw = b"".join(hashlib.sha256(x.encode("utf-8")).digest()[:DIGEST_BYTES] for x in ids)
+    hash_ = sm3 if algorithm == "sm3" else _sha256
+    raw = b"".join(hash_(x.encode("utf-8"))[:DIGEST_BYTES] for x in ids)
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, DIGEST_BYTES).copy()
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 def sorted_rows(values: U8) -> npt.NDArray[np.int64]:
@@ -88,6 +111,7 @@ class PrfTable:
     def rotate_key(self) -> None:
         """New key and epoch; the table is rebuilt from scratch on the next sync."""
         self.key = OprfServerKey.generate(self.suite)
+        self.id_digest = digest_algorithm(self.suite)
         self.epoch = secrets.token_hex(16)
         self.version = 0
         self.digests = np.zeros((0, DIGEST_BYTES), dtype=np.uint8)
@@ -100,7 +124,7 @@ class PrfTable:
 
     def sync(self, ids: IdSet, executor: Executor | None = None) -> SyncStats:
         """Bring the table in line with ``ids``: PRF only for new IDs, tombstones for gone ones."""
-        current = _digests(ids.ids)
+        current = id_digests(ids.ids, self.id_digest)
         keep = contains(current, self.digests)
         new_rows = np.flatnonzero(~contains(self.digests, current))
         fresh = self.key.evaluate_direct([ids.ids[i].encode("utf-8") for i in new_rows],
@@ -120,7 +144,7 @@ class PrfTable:
 
     def values_for(self, ids: IdSet) -> U8:
         """The PRF value of each of ``ids`` (which must be synced), in ``ids`` order."""
-        current = as_keys(_digests(ids.ids))
+        current = as_keys(id_digests(ids.ids, self.id_digest))
         table = as_keys(self.digests)
         order = np.argsort(table, kind="stable")
         pos = np.searchsorted(table[order], current) if table.size else np.zeros(0, np.int64)
@@ -159,7 +183,7 @@ class PrfTable:
         np.savez(self.path / "log.npz", **arrays)
         (self.path / "meta.json").write_text(json.dumps(
             {"epoch": self.epoch, "version": self.version, "prf_bytes": self.prf_bytes,
-             "suite": self.suite.value}))
+             "suite": self.suite.value, "id_digest": self.id_digest}))
 
     def _load(self, path: Path) -> None:
         meta = json.loads((path / "meta.json").read_text())
@@ -170,6 +194,7 @@ class PrfTable:
             self.rotate_key()  # a key of the other suite's group: a new epoch in ours
             return
         self.key = OprfServerKey((path / "key.bin").read_bytes(), self.suite)
+        self.id_digest = str(meta.get("id_digest", "sha256"))  # before it was recorded: SHA-256
         self.epoch, self.version = str(meta["epoch"]), int(meta["version"])
         with np.load(path / "table.npz", allow_pickle=False) as t:
             self.digests, self.prfs = t["digests"], t["prfs"]
