@@ -15,6 +15,7 @@ import { Models } from "./pages/Models";
 import { Users } from "./pages/Users";
 import { Audit } from "./pages/Audit";
 import { Psi } from "./pages/Psi";
+import { Ledger } from "./pages/Ledger";
 
 // The editor (canvas, forms) and the monitor (charts) are lazy chunks.
 const Editor = lazy(() => import("./editor/Editor"));
@@ -100,6 +101,7 @@ export function App() {
             <Route path="/models" element={<Models />} />
             <Route path="/users" element={<Users />} />
             <Route path="/audit" element={<Audit />} />
+            <Route path="/ledger" element={<Ledger />} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
         </Suspense>

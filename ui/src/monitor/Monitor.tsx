@@ -48,7 +48,8 @@ export default function Monitor() {
   const end = Math.max(Date.now() * (ended ? 0 : 1), ...job.tasks.filter((x) => x.finished_at).map((x) => Date.parse(x.finished_at!)), start + 1);
   return (
     <Page title={`${t("monitor.title")} · ${job.name}`} actions={
-      <span>{job.id} · <StateBadge state={job.state} /> · {ended ? t("monitor.ended") : t("monitor.live")}</span>}>
+      <span>{job.id} · <StateBadge state={job.state} /> · {ended ? t("monitor.ended") : t("monitor.live")}
+        {" "}· <Link to={`/ledger?job=${job.id}`}>{t("monitor.ledger")}</Link></span>}>
       {job.error && <p role="alert" className="error">{job.error}</p>}
       <ErrorBox error={rerun.error} />
       <h2>{t("monitor.tasks")}</h2>

@@ -40,6 +40,12 @@ export function Overview() {
           <p className="big"><Link to="/approvals">{(approvals.data?.length ?? 0) + waitingJobs.length}</Link></p>
         </article>
       </div>
+      {(jobs.data ?? []).length < 3 && (
+        <aside className="card start" aria-label={t("overview.start")}>
+          <h2>{t("overview.start")}</h2>
+          <p>{t("overview.startText")}</p>
+          <Link className="button primary" to="/editor?example=1">{t("overview.startLink")}</Link>
+        </aside>)}
       <h2>{t("overview.partners")}</h2>
       <ErrorBox error={check.error} />
       <Table label={t("overview.partners")} rows={partners.data} rowKey={(p) => p.name} cols={[
