@@ -11,7 +11,7 @@ import { ErrorBox, Page, StateBadge, when } from "../ui";
 const Charts = lazy(() => import("./Charts"));
 
 export default function Monitor() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { id = "" } = useParams();
   const [live, setLive] = useState<Job | null>(null);
   const [logs, setLogs] = useState<LogLine[]>([]);
@@ -101,7 +101,7 @@ export default function Monitor() {
       <div className="logs" role="log" aria-live="polite" aria-label={t("monitor.logs")}>
         {logs.map((l) => (
           <div key={l.id} className={`log level-${l.level}`}>
-            <time>{new Date(l.at).toLocaleTimeString()}</time> <b>{l.level}</b> {l.task ? `[${l.task}${l.party ? ` ${l.party}` : ""}] ` : ""}{l.message}
+            <time>{new Date(l.at).toLocaleTimeString(i18n.language)}</time> <b>{l.level}</b> {l.task ? `[${l.task}${l.party ? ` ${l.party}` : ""}] ` : ""}{l.message}
           </div>))}
       </div>
     </Page>
