@@ -101,6 +101,8 @@ def test_client_reads_the_catalog_and_validates(shared_env: NodeEnv) -> None:
     with app_client(shared_env.rt, shared_env.tokens[UserRole.DATA_SCIENTIST]) as client:
         assert {c["ref"] for c in client.components()} == set(REGISTRY.refs())
         assert client.component("evaluate")["category"] == "scoring"
+        assert {t["name"] for t in client.job_templates()} == set(JOB_TEMPLATES)
+        assert client.job_template("verify3")["dag"]["parties"]["host"] == ["telco"]
         verdict = client.validate_dag({"version": 1, "name": "x", "parties": {}, "tasks": {}})
         assert verdict["valid"] is False and verdict["problems"]
         with pytest.raises(NotFoundError):
