@@ -1,5 +1,7 @@
-"""Fixtures for the console's end-to-end tests: two real node processes (bank, telco) on
-loopback and Debian's Chromium driven by playwright (never playwright's own browsers)."""
+"""Fixtures for the console's end-to-end tests: the demo's three node processes (bank, telco,
+car maker) on loopback, started and prepared by the code ``make demo`` runs
+(:func:`coalition.demo.network.demo_nodes`), and Debian's Chromium driven by playwright (never
+playwright's own browsers)."""
 
 from __future__ import annotations
 
@@ -11,32 +13,34 @@ import pytest
 from consolekit import ARTIFACTS, CHROMIUM, World
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
-from coalition.demo.cluster import start_cluster
-from coalition.engine.synthetic import make_credit_scenario
+from coalition.demo.network import demo_nodes
 
 KINDS = ["psi", "data_split", "hetero_secureboost", "predict"]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """What ``make demo`` leaves for its user (less its first job, which the console runs),
+    plus what the drag-and-drop journey needs: a second bank table for the console to register,
+    and a second telco table whose grant waits in the telco's inbox."""
     root = tmp_path_factory.mktemp("console")
-    data = root / "data"
-    data.mkdir()
-    scenario = make_credit_scenario(300, 350, 220, seed=11)
-    scenario.bank.to_csv(data / "bank.csv", index=False)
-    scenario.telco.to_csv(data / "telco.csv", index=False)
-    with start_cluster(root / "nodes", ("bank", "telco"), data_dirs=[data],
-                       fast_password_hashing=True) as cluster:
-        cluster.register_dataset("telco", "telco_subscribers", data / "telco.csv",
+    with demo_nodes(root, customers=300) as cluster:
+        data = root / "data"
+        # Tables of their own (one customer fewer), so that no task of the journey's job is
+        # reused from the demo job's cached outputs.
+        for source, table in (("bank", "bank_applicants"), ("telco", "telco_usage")):
+            frame = pd.read_csv(data / f"{source}.csv", dtype={"phone": str})
+            frame.iloc[:-1].to_csv(data / f"{table}.csv", index=False)
+        cluster.register_dataset("telco", "telco_usage", data / "telco_usage.csv",
                                  id_column="phone")
         until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
         with cluster["telco"].client() as telco, cluster["bank"].client() as bank:
-            telco.share_dataset("telco_subscribers", "bank")
-            asked = bank.ask_grant("telco", "telco_subscribers", purpose="credit model",
+            telco.share_dataset("telco_usage", "bank")
+            asked = bank.ask_grant("telco", "telco_usage", purpose="credit model",
                                    component_kinds=KINDS, valid_until=until)
             assert asked["status"] == "pending"  # the console's inbox decides it
         ids = pd.read_csv(data / "bank.csv", dtype={"phone": str})["phone"].tolist()
-        yield World(cluster, data / "bank.csv", ids)
+        yield World(cluster, data / "bank_applicants.csv", ids)
 
 
 @pytest.fixture(scope="module")
@@ -57,4 +61,3 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()
-

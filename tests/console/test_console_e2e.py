@@ -1,6 +1,10 @@
-"""The web console end to end, in Debian's Chromium against two real node processes.
+"""The web console end to end, in Debian's Chromium against the demo's three node processes.
 
-One journey a person would take (each step needs the one before: the grant lets the job run,
+First the "done when" of issue 21, what a newcomer does after ``make demo``: sign in at the
+bank with the printed credentials, load the example job (the demo's 9 tasks across the bank,
+the telco and the car maker), run it, watch every task finish and open a chart.
+
+Then one journey a person would take (each step needs the one before: the grant lets the job run,
 the job makes the model): approve the partner's grant in the telco's inbox, register a dataset
 at the bank, build PSI -> split -> SecureBoost -> predict -> evaluate by drag and drop, run it
 and watch it finish, open the ROC chart, publish, deploy and call the model, check the audit
@@ -44,6 +48,49 @@ def _json(page: Page, label: str, text: str) -> None:
     box.press("Tab")  # applied on blur
 
 
+def test_demo_journey(world: World, context: BrowserContext) -> None:
+    english(context)
+    bank = world.cluster["bank"]
+    page = context.new_page()
+    sign_in(page, bank.url, bank.admin_password)  # what `make demo` prints for the bank
+    expect(page.get_by_role("table", name="Partners")).to_contain_text("carmaker")
+    shot(page, "demo-overview")
+    page.get_by_role("link", name="Open the example job").click()  # the overview's first steps
+    expect(page.locator(".react-flow__node")).to_have_count(9)
+    shot(page, "demo-editor")
+    page.get_by_role("button", name="Run all").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{16}$"))
+    # Partners consent on their own nodes from their records: the telco under its grant, the
+    # car maker (the SS-LR arbiter, no data) at once; no one has to click anything there.
+    expect(page.locator(".page-actions .badge")).to_have_text("succeeded", timeout=300_000)
+    tasks = page.get_by_role("table", name="Tasks by party")
+    expect(tasks.locator("tbody tr")).to_have_count(9)
+    expect(tasks.locator("tbody tr td:nth-child(2) .badge")).to_have_text(["succeeded"] * 9)
+    expect(page.locator('tr[data-task="lr"] td[data-party="arbiter:carmaker"] .badge')
+           ).to_have_text("succeeded")
+    page.get_by_role("tab", name=re.compile("ROC")).click()
+    expect(page.locator("figure.chart", has_text="ROC").first).to_be_visible()
+    shot(page, "demo-monitor")
+
+    # The federation log (issue 22): the job's contribution report, a head co-signed by both
+    # partners (final), and every log held here verified.
+    page.get_by_role("link", name="Federation log & contributions").click()
+    report = page.get_by_role("region", name="Contribution report")
+    report.get_by_role("button", name="Compute contributions").click()
+    scores = report.get_by_role("table", name="Contribution report")
+    expect(scores.locator("tbody tr td:first-child")).to_have_text(["bank", "telco"])
+    page.get_by_role("button", name="Sign a new head").click()
+    expect(page.get_by_text(re.compile(r"New signed head at size \d+"))).to_be_visible()
+    heads = page.get_by_role("table", name="Signed heads")
+    expect(heads.get_by_role("row", name=re.compile("^bank"))).to_contain_text(
+        re.compile(r"final · 2 of \d co-signatures"))
+    expect(heads).to_contain_text("carmaker, telco")
+    page.get_by_role("button", name="Verify now").click()
+    expect(page.get_by_role("status").first).to_contain_text("logs held here verified")
+    expect(page.get_by_role("table", name="Entries")).to_contain_text("contribution.scores")
+    shot(page, "demo-ledger")
+
+
 def test_console_journey(world: World, context: BrowserContext) -> None:
     english(context)
     bank, telco = world.cluster["bank"], world.cluster["telco"]
@@ -52,11 +99,11 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     # The telco approves the bank's grant request from its inbox (待办), seeing what it covers.
     sign_in(page, telco.url, telco.admin_password)
     page.get_by_role("link", name="Approvals").click()
-    grant = page.locator("article", has_text="telco_subscribers")
+    grant = page.locator("article", has_text="telco_usage")
     expect(grant).to_contain_text("hetero_secureboost")
     shot(page, "approvals")
     grant.get_by_role("button", name="Approve").click()
-    expect(page.locator("article", has_text="telco_subscribers")).to_have_count(0)
+    expect(page.locator("article", has_text="telco_usage")).to_have_count(0)
     page.get_by_role("button", name="Sign out").click()
 
     # The bank signs in, sees its overview and registers its table.
@@ -67,16 +114,16 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     shot(page, "overview")
     page.get_by_role("link", name="Partners").click()
     page.get_by_role("button", name="telco").click()
-    expect(page.get_by_role("table", name="Datasets shared with us")).to_contain_text("telco_subscribers")
+    expect(page.get_by_role("table", name="Datasets shared with us")).to_contain_text("telco_usage")
     shot(page, "partners")
     page.get_by_role("link", name="Datasets").click()
     form = page.get_by_role("form", name="Register a dataset")
-    form.locator("input[name=name]").fill("bank_customers")
+    form.locator("input[name=name]").fill("bank_applicants")
     form.locator("input[name=location]").fill(str(world.bank_csv))
     form.locator("input[name=id_column]").fill("phone")
     form.locator("input[name=label_column]").fill("default")
     form.get_by_role("button", name="Submit").click()
-    expect(page.get_by_role("table", name="Datasets")).to_contain_text("bank_customers")
+    expect(page.get_by_role("table", name="Datasets")).to_contain_text("bank_applicants")
     shot(page, "datasets")
 
     # Build the job by drag and drop; wire and fill the generated forms.
@@ -86,7 +133,7 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     page.locator("#root_id_column").fill("phone")
     _json(page, "role_parameters (JSON)", '{"guest": {"label_column": "default"}}')
     _json(page, "Per-party parameters (JSON)",
-          '{"guest:bank": {"path": "bank_customers"}, "host:telco": {"path": "telco_subscribers"}}')
+          '{"guest:bank": {"path": "bank_applicants"}, "host:telco": {"path": "telco_usage"}}')
     _add(page, "psi", 250, 20)
     _wire(page, "data", "reader.data")
     _add(page, "data_split", 20, 160)
@@ -131,7 +178,7 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     # The dataset's usage lists the job; the job list clones it into the editor from the
     # document the node returns.
     page.get_by_role("link", name="Datasets").click()
-    page.get_by_role("button", name="bank_customers").click()
+    page.get_by_role("button", name="bank_applicants").click()
     expect(page.get_by_role("table", name="Jobs that used it (parties run by this node)")
            ).to_contain_text(job_id)
     page.get_by_role("link", name="Jobs", exact=True).click()
@@ -144,8 +191,8 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     # A PSI task with the telco from its screen: save, run now, follow the record, preview.
     page.get_by_role("link", name="PSI", exact=True).click()
     psi = page.get_by_role("form", name="Save a PSI task")
-    for field, value in (("name", "match"), ("dataset", "bank_customers"), ("key_column", "phone"),
-                         ("partner", "telco"), ("partner_dataset", "telco_subscribers")):
+    for field, value in (("name", "match"), ("dataset", "bank_applicants"), ("key_column", "phone"),
+                         ("partner", "telco"), ("partner_dataset", "telco_usage")):
         psi.locator(f"input[name=psi-{field}]").fill(value)
     psi.get_by_role("button", name="Submit").click()
     page.get_by_role("table", name="PSI tasks").get_by_role("button", name="Run now").click()
@@ -156,8 +203,8 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     shot(page, "psi")
 
     # Publish the model from the job, deploy it with online sources and call it.
-    for org, handle, dataset in (("bank", bank, "bank_customers"),
-                                 ("telco", telco, "telco_subscribers")):
+    for org, handle, dataset in (("bank", bank, "bank_applicants"),
+                                 ("telco", telco, "telco_usage")):
         handle.call("POST", "/online-sources", json={"name": f"{org}-online", "dataset": dataset})
     page.get_by_role("link", name="Model library").click()
     publish = page.get_by_role("form", name="Publish from a job")
@@ -307,3 +354,29 @@ def test_private_lookup_from_the_console(world: World, context: BrowserContext) 
     services.get_by_role("button", name="Withdraw").click()
     expect(page.get_by_role("table", name="Our PIR services")).to_have_count(0)
     shot(page, "lookups-telco")
+def test_load_a_template(world: World, context: BrowserContext) -> None:
+    """Issue 26: a template from the node's catalog onto the canvas, its parties mapped to
+    this federation's organisations and its readers to datasets registered here."""
+    english(context)
+    page = context.new_page()
+    sign_in(page, world.cluster["bank"].url, world.cluster["bank"].admin_password)
+    page.goto(world.cluster["bank"].url + "/editor")
+    page.get_by_role("button", name="Load template").click()
+    dialog = page.get_by_role("dialog", name="Load a job template")
+    dialog.get_by_label("Template").select_option("credit_scorecard")
+    expect(dialog.get_by_label("Organisation for bank")).to_have_value("bank")  # this node
+    expect(dialog.get_by_label("Organisation for telco")).to_have_value("telco")  # a partner
+    load = dialog.get_by_role("button", name="Load onto the canvas")
+    expect(load).to_be_disabled()  # nobody of that name here plays the coordinator
+    dialog.get_by_label("Organisation for coordinator").select_option("carmaker")
+    dialog.get_by_label("Dataset at bank").fill("bank_customers")
+    dialog.get_by_label("Dataset at telco").fill("telco_subscribers")
+    shot(page, "template-dialog")
+    load.click()
+    expect(page.locator(".react-flow__node")).to_have_count(11)
+    yaml = page.get_by_label("YAML", exact=True)
+    expect(yaml).to_have_value(re.compile(r"arbiter:\s+- carmaker"))
+    expect(yaml).to_have_value(re.compile(r"host:telco:\s+path: telco_subscribers"))
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_role("status")).to_have_text("The job is valid.")
+    shot(page, "template-editor")

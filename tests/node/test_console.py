@@ -7,10 +7,12 @@ import gzip
 import re
 
 import pytest
+import yaml
 from nodekit import NodeEnv, app_client
 
 from coalition.components import REGISTRY
 from coalition.core.errors import NotFoundError
+from coalition.engine.templates import JOB_TEMPLATES
 from coalition.node.auth.permissions import UserRole
 from coalition.node.console.routes import STATIC
 
@@ -99,7 +101,24 @@ def test_client_reads_the_catalog_and_validates(shared_env: NodeEnv) -> None:
     with app_client(shared_env.rt, shared_env.tokens[UserRole.DATA_SCIENTIST]) as client:
         assert {c["ref"] for c in client.components()} == set(REGISTRY.refs())
         assert client.component("evaluate")["category"] == "scoring"
+        assert {t["name"] for t in client.job_templates()} == set(JOB_TEMPLATES)
+        assert client.job_template("verify3")["dag"]["parties"]["host"] == ["telco"]
         verdict = client.validate_dag({"version": 1, "name": "x", "parties": {}, "tasks": {}})
         assert verdict["valid"] is False and verdict["problems"]
         with pytest.raises(NotFoundError):
             client.job_reports("0123456789abcdef")
+
+
+def test_templates_are_served_with_documents_that_validate(shared_env: NodeEnv) -> None:
+    listed = shared_env.client.get("/api/v1/templates", headers=shared_env.auth()).json()
+    assert {t["name"] for t in listed} == set(JOB_TEMPLATES)
+    scorecard = next(t for t in listed if t["name"] == "credit_scorecard")
+    assert scorecard["roles"]["arbiter"] == ["coordinator"] and scorecard["dag"] is None
+    for name in JOB_TEMPLATES:
+        one = shared_env.client.get(f"/api/v1/templates/{name}", headers=shared_env.auth()).json()
+        assert one["dag"] == yaml.safe_load(one["dag_yaml"])
+        verdict = shared_env.client.post("/api/v1/dags/validate", json=one["dag"],
+                                         headers=shared_env.auth()).json()
+        assert verdict["valid"], (name, verdict)  # the editor can run what it loads
+    missing = shared_env.client.get("/api/v1/templates/nope", headers=shared_env.auth())
+    assert missing.status_code == 404

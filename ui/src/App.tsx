@@ -16,6 +16,7 @@ import { Users } from "./pages/Users";
 import { Audit } from "./pages/Audit";
 import { Psi } from "./pages/Psi";
 import { Lookups } from "./pages/Lookups";
+import { Ledger } from "./pages/Ledger";
 
 // The editor (canvas, forms) and the monitor (charts) are lazy chunks.
 const Editor = lazy(() => import("./editor/Editor"));
@@ -102,6 +103,7 @@ export function App() {
             <Route path="/models" element={<Models />} />
             <Route path="/users" element={<Users />} />
             <Route path="/audit" element={<Audit />} />
+            <Route path="/ledger" element={<Ledger />} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>
         </Suspense>

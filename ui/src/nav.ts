@@ -31,6 +31,7 @@ export const NAV: NavSection[] = [
       { path: "/partners", label: "nav.partners", permission: "partners.read" },
       { path: "/users", label: "nav.users", permission: "users.read" },
       { path: "/audit", label: "nav.audit", permission: "audit.read" },
+      { path: "/ledger", label: "nav.ledger", permission: "audit.read" },
     ],
   },
 ];

@@ -117,6 +117,9 @@ def _network(console: Console, opts: _Options, root: Path, exit_after: bool) -> 
 
 
 def _hold(console: Console, result: NetworkDemo) -> None:
+    console.print("[bold]Next, without a terminal:[/] open the [bold]bank[/]'s console below, "
+                  "sign in, press [bold]Open the example job[/] on its overview, then "
+                  "[bold]Run all[/] (docs/console.md).")
     hold_nodes(console, result.cluster)
 
 

@@ -438,6 +438,14 @@ class NodeClient:
         """One component (``name`` or ``name:major``)."""
         return self.request("GET", f"/components/{_seg(ref)}")
 
+    def job_templates(self) -> Any:
+        """The job templates the node serves: title, question, organisations and roles."""
+        return self.request("GET", "/templates")
+
+    def job_template(self, name: str) -> Any:
+        """One job template with its document (``dag`` parsed, ``dag_yaml`` as shipped)."""
+        return self.request("GET", f"/templates/{_seg(name)}")
+
     def validate_dag(self, document: Mapping[str, Any]) -> Any:
         """The node's validator on a DAG document, nothing submitted: ``valid``,
         ``problems`` (``path``, ``task``, ``message``) and the run ``order``."""

@@ -23,7 +23,7 @@ from coalition.core.errors import PeerError
 from coalition.demo.cluster import Cluster, start_cluster
 from coalition.engine.synthetic import make_credit_scenario
 
-__all__ = ["NetworkDemo", "credit_dag", "network_demo"]
+__all__ = ["GRANTED", "ORGS", "NetworkDemo", "credit_dag", "demo_nodes", "network_demo"]
 
 ORGS = ("bank", "telco", "carmaker")
 GRANTED = ["psi", "data_split", "hetero_secureboost", "hetero_lr", "predict"]
@@ -90,12 +90,12 @@ class NetworkDemo:
 
 
 @contextmanager
-def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits: int = 2048,
-                 say: Say | None = None, timeout_s: float = 1800.0,
-                 suite: str = "standard") -> Iterator[NetworkDemo]:
-    """Start the three nodes under ``root``, run the job, yield the result; the nodes stop
-    when the ``with`` block ends. ``suite`` is the federation's crypto suite: every node is
-    configured for it and the job's PSI runs under it."""
+def demo_nodes(root: Path, *, customers: int = 4000, say: Say | None = None,
+               suite: str = "standard") -> Iterator[Cluster]:
+    """The demo's federation, ready for a job (from the CLI, the console or a test): generated
+    tables, the three nodes started and partnered under ``root``, each table registered on its
+    owner's node and the telco's grant of :data:`GRANTED` to the bank's jobs approved. The
+    nodes stop when the ``with`` block ends."""
     tell: Say = say or (lambda _stage, _msg: None)
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,6 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
     tell("nodes", f"starting {', '.join(ORGS)} as separate node processes on loopback")
     with start_cluster(root / "nodes", ORGS, data_dirs=[data], fast_password_hashing=True,
                        settings={"crypto_suite": suite}) as cluster:
-        demo = NetworkDemo(cluster)
         for name in ORGS:
             tell("nodes", f"{name:>9}: {cluster[name].url}")
         cluster.register_dataset("bank", "bank_customers", data / "bank.csv",
@@ -116,6 +115,19 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
                                  id_column="phone")
         cluster.grant("telco", "telco_subscribers", to="bank", kinds=GRANTED)
         tell("grants", "telco granted the bank's jobs: " + ", ".join(GRANTED))
+        yield cluster
+
+
+@contextmanager
+def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits: int = 2048,
+                 say: Say | None = None, timeout_s: float = 1800.0,
+                 suite: str = "standard") -> Iterator[NetworkDemo]:
+    """Start the three nodes under ``root`` (:func:`demo_nodes`), run the job, yield the
+    result; the nodes stop when the ``with`` block ends. ``suite`` is the federation's crypto
+    suite: every node is configured for it and the job's PSI runs under it."""
+    tell: Say = say or (lambda _stage, _msg: None)
+    with demo_nodes(root, customers=customers, say=say, suite=suite) as cluster:
+        demo = NetworkDemo(cluster)
         _run_job(demo, credit_dag(trees, key_bits, suite), tell, timeout_s)
         if demo.state == "succeeded":
             _ledger(demo, tell)

@@ -22,6 +22,7 @@ import { cloneSource } from "../jobs";
 import { errorSchemaFor, formFor, otherProblems, withoutDefaults } from "./forms";
 import { autoLayout } from "./layout";
 import { CREDIT_DEMO } from "./templates";
+import { TemplateDialog } from "./TemplateDialog";
 import { TaskNode, type TaskFlowNode } from "./TaskNode";
 
 const NODE_TYPES = { task: TaskNode };
@@ -77,11 +78,16 @@ function EditorInner() {
   const [yamlError, setYamlError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [choosing, setChoosing] = useState(false);
   const doc = useMemo(() => canvasToDoc(canvas), [canvas]);
   const [fitTick, setFitTick] = useState(0);
   const fit = useCallback(() => setFitTick((n) => n + 1), []);
 
   const cloneId = params.get("clone");
+  // ``?example=1`` (the overview's "getting started" link): open with the example job.
+  useEffect(() => {
+    if (params.get("example")) { set(autoLayout(docToCanvas(CREDIT_DEMO)), false); fit(); }
+  }, [params, set, fit]);
   // Clone any job this node knows: its document as the node holds it (job detail ``dag``).
   const cloned = useQuery({ queryKey: ["job", cloneId], enabled: Boolean(cloneId),
     queryFn: () => get<Job>(`/jobs/${cloneId}`) });
@@ -90,8 +96,12 @@ function EditorInner() {
     const local = cloneId && !source && cloned.isError ? submittedDag(cloneId) : null;
     if (source) { set(autoLayout(docToCanvas(source.doc)), false); setSites(source.sites); fit(); }
     else if (local) { set(autoLayout(docToCanvas(local)), false); fit(); }
-    else if (!cloneId && node.data && canvas.nodes.length === 0 && canvas.parties["guest"]?.length === 0)
-      set({ ...canvas, parties: { ...canvas.parties, guest: [node.data.name] } }, false);
+    else if (!cloneId && node.data) {
+      // Functional: the example (``?example=1``) may have filled the canvas in this same commit.
+      const name = node.data.name;
+      set((cur) => cur.nodes.length === 0 && cur.parties["guest"]?.length === 0
+        ? { ...cur, parties: { ...cur.parties, guest: [name] } } : cur, false);
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [cloneId, cloned.data, cloned.isError, node.data]);
   useEffect(() => { if (!yamlFocus) setYamlText(toYaml(doc)); }, [doc, yamlFocus]);
@@ -241,6 +251,7 @@ function EditorInner() {
             {drafts.map((d) => <option key={d.name} value={d.name}>{d.name}</option>)}
           </select>)}
         <button type="button" onClick={() => { set(autoLayout(docToCanvas(CREDIT_DEMO))); fit(); }}>{t("editor.example")}</button>
+        <button type="button" onClick={() => setChoosing(true)}>{t("templates.open")}</button>
         <button type="button" onClick={() => void validate()} disabled={busy}>{t("editor.validate")}</button>
         <span className="spacer" />
         <button type="button" className="primary" onClick={() => void run("all")}>{t("editor.runAll")}</button>
@@ -248,6 +259,9 @@ function EditorInner() {
         <button type="button" onClick={() => void run("only")} disabled={!selected}>{t("editor.runOnly")}</button>
       </div>
       {status && <p role="status" className="status">{status}</p>}
+      {choosing && <TemplateDialog onClose={() => setChoosing(false)} onLoad={(loaded) => {
+        set(autoLayout(docToCanvas(loaded))); setSites({}); setProblems(null); setSelected(null); setChoosing(false); fit();
+      }} />}
       <div className="editor-body">
         <aside className="palette" aria-label={t("editor.palette")}>
           <h2>{t("editor.palette")}</h2>
@@ -285,7 +299,7 @@ function EditorInner() {
         <div className="canvas" onDrop={onDrop} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "move"; }}
           aria-label={t("editor.canvas")} role="region">
           {/* remounted after a layout so that its fitView frames the measured nodes */}
-          <ReactFlow key={fitTick} fitView fitViewOptions={{ padding: 0.15, maxZoom: 1 }} nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
+          <ReactFlow key={fitTick} fitView fitViewOptions={{ padding: 0.15, maxZoom: 1 }} minZoom={0.2} nodes={nodes} edges={edges} nodeTypes={NODE_TYPES} onNodesChange={onNodesChange}
             onEdgesDelete={onEdgesDelete} onConnect={onConnect} isValidConnection={isValid}
             deleteKeyCode={["Delete", "Backspace"]} proOptions={{ hideAttribution: true }}>
             <Background />

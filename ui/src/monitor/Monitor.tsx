@@ -11,7 +11,7 @@ import { ErrorBox, Page, StateBadge, when } from "../ui";
 const Charts = lazy(() => import("./Charts"));
 
 export default function Monitor() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { id = "" } = useParams();
   const [live, setLive] = useState<Job | null>(null);
   const [logs, setLogs] = useState<LogLine[]>([]);
@@ -48,7 +48,8 @@ export default function Monitor() {
   const end = Math.max(Date.now() * (ended ? 0 : 1), ...job.tasks.filter((x) => x.finished_at).map((x) => Date.parse(x.finished_at!)), start + 1);
   return (
     <Page title={`${t("monitor.title")} · ${job.name}`} actions={
-      <span>{job.id} · <StateBadge state={job.state} /> · {ended ? t("monitor.ended") : t("monitor.live")}</span>}>
+      <span>{job.id} · <StateBadge state={job.state} /> · {ended ? t("monitor.ended") : t("monitor.live")}
+        {" "}· <Link to={`/ledger?job=${job.id}`}>{t("monitor.ledger")}</Link></span>}>
       {job.error && <p role="alert" className="error">{job.error}</p>}
       <ErrorBox error={rerun.error} />
       <h2>{t("monitor.tasks")}</h2>
@@ -100,7 +101,7 @@ export default function Monitor() {
       <div className="logs" role="log" aria-live="polite" aria-label={t("monitor.logs")}>
         {logs.map((l) => (
           <div key={l.id} className={`log level-${l.level}`}>
-            <time>{new Date(l.at).toLocaleTimeString()}</time> <b>{l.level}</b> {l.task ? `[${l.task}${l.party ? ` ${l.party}` : ""}] ` : ""}{l.message}
+            <time>{new Date(l.at).toLocaleTimeString(i18n.language)}</time> <b>{l.level}</b> {l.task ? `[${l.task}${l.party ? ` ${l.party}` : ""}] ` : ""}{l.message}
           </div>))}
       </div>
     </Page>

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router-dom";
 import { get, post, type Grant, type Health, type Job, type NodeInfo, type Partner } from "../api";
 import { ErrorBox, Page, StateBadge, Table, when } from "../ui";
+import { CREDIT_DEMO } from "../editor/templates";
 
 export function Overview() {
   const { t } = useTranslation();
@@ -17,6 +18,11 @@ export function Overview() {
   });
   const running = (jobs.data ?? []).filter((j) => j.state === "running" || j.state === "pending");
   const waitingJobs = (jobs.data ?? []).filter((j) => j.state === "waiting_approval");
+  // The example job is the demo's: offer it where it runs — at its guest, partnered with the
+  // other organisations it names — and while the node is new (a few jobs at most).
+  const exampleFits = node.data?.name === CREDIT_DEMO.parties["guest"]?.[0]
+    && Object.entries(CREDIT_DEMO.parties).filter(([role]) => role !== "guest").flatMap(([, orgs]) => orgs)
+      .every((org) => (partners.data ?? []).some((p) => p.name === org));
   const days = node.data ? Math.floor((Date.parse(node.data.cert_expires_at) - Date.now()) / 86_400_000) : 0;
   return (
     <Page title={t("overview.title")}>
@@ -40,6 +46,12 @@ export function Overview() {
           <p className="big"><Link to="/approvals">{(approvals.data?.length ?? 0) + waitingJobs.length}</Link></p>
         </article>
       </div>
+      {exampleFits && (jobs.data ?? []).length < 3 && (
+        <aside className="card start" aria-label={t("overview.start")}>
+          <h2>{t("overview.start")}</h2>
+          <p>{t("overview.startText")}</p>
+          <Link className="button primary" to="/editor?example=1">{t("overview.startLink")}</Link>
+        </aside>)}
       <h2>{t("overview.partners")}</h2>
       <ErrorBox error={check.error} />
       <Table label={t("overview.partners")} rows={partners.data} rowKey={(p) => p.name} cols={[
