@@ -23,7 +23,7 @@ BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_s
             "feature_binning", "feature_selection",
             "feature_transform", "feature_psi", "data_union",
             "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3",
-            "local_model", "hetero_lr_multiclass", "hetero_poisson"}
+            "local_model", "hetero_lr_multiclass", "hetero_poisson", "hetero_nn"}
 
 
 class _P(Params):

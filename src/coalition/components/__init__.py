@@ -5,7 +5,7 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 ``hetero_secureboost``, ``homo_lr``, ``homo_nn``, ``predict``, ``evaluate``, ``feature_statistics``, ``feature_binning``,
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
-``hetero_lr_multiclass``, ``hetero_poisson``). ``coalition component describe NAME`` prints a
+``hetero_lr_multiclass``, ``hetero_poisson``, ``hetero_nn``). ``coalition component describe NAME`` prints a
 component's declaration with its parameters as JSON Schema.
 """
 
@@ -23,6 +23,7 @@ from coalition.components import (
     feature_woe,
     hetero_lr,
     hetero_lr_multiclass,
+    hetero_nn,
     hetero_poisson,
     hetero_secureboost,
     homo,
@@ -85,6 +86,7 @@ __all__ = [
     "feature_woe",
     "hetero_lr",
     "hetero_lr_multiclass",
+    "hetero_nn",
     "hetero_poisson",
     "hetero_secureboost",
     "homo",

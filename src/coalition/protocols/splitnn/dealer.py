@@ -26,7 +26,8 @@ from coalition.protocols.splitnn.triples import (
     new_seed,
 )
 
-__all__ = ["SplitNNDealer", "dealer_of", "only_host", "parse_seed", "read_setup"]
+__all__ = ["SplitNNDealer", "deal_prediction", "dealer_of", "decline_prediction", "only_host",
+           "parse_seed", "read_setup"]
 
 
 def only_host(ctx: Context) -> Party:
@@ -100,10 +101,27 @@ class SplitNNDealer:
 
     def predict(self, ctx: Context) -> None:
         """Deal one forward triple for the guest's prediction rows."""
-        p, host = self.params, only_host(ctx)
-        pctx = ctx.sub("predict")
-        rows = read_setup(pctx.recv(ctx.guest, SETUP), p, training=False)
-        gs, hs = _pair(pctx, host)
-        pctx.send(ctx.guest, CORRECTIONS, correction(
-            hs, gs, Product.FORWARD, PREDICT_EPOCH, 0,
-            shapes=batch_shapes(Product.FORWARD, rows, p.bottom_width, p.interactive_units)))
+        deal_prediction(ctx)
+
+
+def deal_prediction(ctx: Context) -> None:
+    """The arbiter's part of a prediction: one forward triple for the sizes the guest sends
+    (``rows: 0`` means the model being scored needs no dealer: nothing to do)."""
+    pctx = ctx.sub("predict")
+    value = pctx.recv(ctx.guest, SETUP)
+    if isinstance(value, dict) and value.get("rows") == 0:
+        return
+    host = only_host(ctx)
+    rows = read_setup(value, HeteroNNParams(), training=False)
+    params = HeteroNNParams.parse(value.get("params"))
+    gs, hs = _pair(pctx, host)
+    pctx.send(ctx.guest, CORRECTIONS, correction(
+        hs, gs, Product.FORWARD, PREDICT_EPOCH, 0,
+        shapes=batch_shapes(Product.FORWARD, rows, params.bottom_width,
+                            params.interactive_units)))
+
+
+def decline_prediction(ctx: Context) -> None:
+    """The guest's word to an arbiter taking part in scoring a model that needs no dealer."""
+    if ctx.arbiter is not None:
+        ctx.sub("predict").send(ctx.arbiter, SETUP, {"rows": 0})

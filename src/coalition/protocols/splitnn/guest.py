@@ -184,7 +184,7 @@ class SplitNNGuest:
         x = np.asarray(x, dtype=np.float64)
         rows, d, k = len(x), p.bottom_width, p.interactive_units
         pctx = ctx.sub("predict")
-        pctx.send([host, dealer], SETUP, {"rows": rows})
+        pctx.send([host, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
         shares = Shares(parse_seed(pctx.recv(dealer, SEED)))
         t1 = triple(shares, Product.FORWARD, PREDICT_EPOCH, 0, left=False,
                     shapes=batch_shapes(Product.FORWARD, rows, d, k),
