@@ -1,6 +1,5 @@
 """``hetero_nn`` then ``predict`` then ``evaluate`` (issue 24): split learning as components;
-the arbiter deals in training and in scoring, and an arbiter listed for another model's
-prediction is told there is nothing to deal."""
+the arbiter deals in training, scoring takes guest and host only."""
 
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import pytest
 
 from coalition.components import REGISTRY, Dataset
 from coalition.components.evaluate import Evaluate
-from coalition.components.hetero_lr import HeteroLR
 from coalition.components.hetero_nn import HeteroNN
 from coalition.components.predict import Predict
 from coalition.core import ConfigError, Party
@@ -32,7 +30,7 @@ def test_train_predict_evaluate(run_component, breast):
     assert fit[G]["model"].data["meta"]["role"] == "guest"
     assert "bottom" in fit[H]["model"].data and "head" not in fit[H]["model"].data
     assert fit[G]["metrics"].values["final_loss"] < 0.2
-    scored = run_component(Predict, {G: {}, H: {}, A: {}},
+    scored = run_component(Predict, {G: {}, H: {}},
                            {G: {"model": fit[G]["model"], "data": guest},
                             H: {"model": fit[H]["model"], "data": host}})
     frame = scored[G]["predictions"].frame
@@ -42,26 +40,11 @@ def test_train_predict_evaluate(run_component, breast):
     assert metrics["auc"] > 0.98
 
 
-def test_predict_without_arbiter_is_refused(run_component, breast):
+def test_training_without_arbiter_is_refused(run_component, breast):
     guest, host = breast
-    fit = run_component(HeteroNN, {G: {**PARAMS, "epochs": 1}, H: {**PARAMS, "epochs": 1},
-                                   A: {**PARAMS, "epochs": 1}},
-                        {G: {"train_data": guest}, H: {"train_data": host}})
     with pytest.raises(Exception, match="arbiter"):
-        run_component(Predict, {G: {}, H: {}},
-                      {G: {"model": fit[G]["model"], "data": guest},
-                       H: {"model": fit[H]["model"], "data": host}})
-
-
-def test_arbiter_in_another_models_prediction_has_nothing_to_deal(run_component, breast):
-    guest, host = breast
-    lr = {"epochs": 2, "batch_size": 128}
-    fit = run_component(HeteroLR, {G: lr, H: lr, A: lr},
-                        {G: {"train_data": guest}, H: {"train_data": host}})
-    scored = run_component(Predict, {G: {}, H: {}, A: {}},
-                           {G: {"model": fit[G]["model"], "data": guest},
-                            H: {"model": fit[H]["model"], "data": host}})
-    assert len(scored[G]["predictions"].frame) == len(guest.frame)
+        run_component(HeteroNN, {G: PARAMS, H: PARAMS},
+                      {G: {"train_data": guest}, H: {"train_data": host}})
 
 
 def test_registry_schema_and_roles():

@@ -11,11 +11,10 @@ clear, and a host refuses parts with fewer features than its
 ``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
 sends the guest each host's go-left bits for its own splits, after the same alignment check as
 training (:mod:`coalition.protocols.alignment`: misaligned rows fail every party with an
-``InputError`` instead of scoring mismatched rows); ``hetero_nn`` runs its secure forward pass
-(:mod:`coalition.protocols.splitnn`: the guest learns ``α_h·W_h`` per row, never ``α_h``) with
-the arbiter dealing, so its task lists ``roles: [guest, host, arbiter]`` (an arbiter in a task
-scoring any other model is told there is nothing to deal). Hosts learn nothing. Only the
-guest gets the predictions.
+``InputError`` instead of scoring mismatched rows); ``hetero_nn`` has the host send
+``α_h·W_h·R`` per row after the same check (:mod:`coalition.protocols.splitnn`: the guest
+learns ``α_h·W_h``, as in training, never ``α_h``). Hosts learn nothing. Only the guest gets the
+predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and
 ``predicted_label``; a scorecard adds ``points``.
@@ -24,7 +23,6 @@ class 1, or the regression value); multiclass adds ``score_<k>`` per class and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,12 +47,7 @@ from coalition.protocols.linear.multiclass import (
 )
 from coalition.protocols.linear.predict import TooFewFeatures
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
-from coalition.protocols.splitnn import (
-    SplitNNGuest,
-    SplitNNHost,
-    deal_prediction,
-    decline_prediction,
-)
+from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost
 
 __all__ = ["POINTS", "SCORE", "Predict", "PredictParams", "predictions_frame"]
 
@@ -221,7 +214,7 @@ class Predict(Component):
     description = ("Score aligned rows with a hetero_lr / hetero_linr / hetero_secureboost / "
                    "hetero_nn / scorecard model.")
     Params = PredictParams
-    roles = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
+    roles = _PARTIES
     required_roles = _PARTIES
     inputs = slots(
         model=Input(ArtifactKind.MODEL, _PARTIES, doc="this party's model part"),
@@ -230,19 +223,9 @@ class Predict(Component):
     outputs = slots(predictions=Output(ArtifactKind.DATASET, frozenset({Role.GUEST}),
                                      doc="ID, label (if any), score"))
 
-    @classmethod
-    def default_roles(cls, raw_params: Mapping[str, Any]) -> frozenset[Role]:
-        """Guest and hosts; a ``hetero_nn`` model's task lists the arbiter (it deals)."""
-        return _PARTIES
-
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Load this party's model part and take part in joint scoring."""
-        if ctx.role is Role.ARBITER:
-            deal_prediction(ctx.comm)
-            return {}
         model, data = ctx.model("model"), ctx.dataset("data")
-        if ctx.role is Role.GUEST and model.component != "hetero_nn":
-            decline_prediction(ctx.comm)
         predictor = _PREDICTORS.get((model.component, ctx.role))
         if predictor is None:
             raise InputError("predict cannot score this model part",

@@ -60,10 +60,9 @@ def fit(params: HeteroNNParams, data: Split, *, wrap: Any = None,
 
 
 def predict(models: dict[Party, Any], data: Split, *, wrap: Any = None) -> np.ndarray:
-    """The guest's predictions for ``data`` (host and dealer take part)."""
+    """The guest's predictions for ``data`` (the host takes part; no dealer)."""
     roles: dict[Party, Callable[..., Any]] = {
         G: lambda c: models[G].predict(c, data.xg),
-        H: lambda c: models[H].predict(c, data.xh),
-        A: models[A].predict}
+        H: lambda c: models[H].predict(c, data.xh)}
     out: np.ndarray = run_parties(roles, wrap=wrap, timeout=300)[G]
     return out

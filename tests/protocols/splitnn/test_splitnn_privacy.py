@@ -2,7 +2,8 @@
 
 No raw feature, no label, no bottom output α_h and no host gradient δ·W_hᵀ appears on the
 wire, neither as floats nor in their fixed-point encodings; the dealer receives only the public
-sizes; the host's share of W_h and the guest's never reach the other party.
+sizes and takes no part in prediction; the weight shares, the host's ``W_h·R`` and the guest's
+``R⁻¹`` never reach the other party.
 """
 
 from __future__ import annotations
@@ -79,15 +80,27 @@ def test_no_bottom_output_or_gradient_in_the_clear(recorded):
 
 
 def test_weight_shares_stay_with_their_owner(recorded):
-    rec, _, models, *_ = recorded
+    rec, prec, models, *_ = recorded
     u_host = [int(v) for v in models[H].u_.ravel()]
     u_guest = [int(v) for v in models[G].u_.ravel()]
     assert find_leaks(rec.sent_by(H), u_host) == []
     assert find_leaks(rec.sent_by(G), u_guest) == []
+    for r in (rec, prec):
+        assert find_leaks(r.sent_by(H), models[H].m_.ravel().tolist(), ignore=_trivial) == []
+        assert find_leaks(r.sent_by(G), models[G].r_inv_.ravel().tolist(),
+                          ignore=_trivial) == []
+
+
+def test_prediction_sends_only_the_rotated_contribution(recorded):
+    _, prec, models, _, test = recorded
+    [msg] = prec.messages
+    assert (msg.sender, msg.receiver) == (H, G)
+    np.testing.assert_allclose(msg.value(), models[H].partial(test.xh))
 
 
 def test_dealer_receives_only_public_sizes(recorded):
     rec, prec, *_ = recorded
+    assert prec.received_by(A) == []
     for r in (rec, prec):
         for m in r.received_by(A):
             value = m.value()
@@ -119,6 +132,6 @@ def test_model_parts_round_trip(recorded):
     _, _, models, _, test = recorded
     guest = SplitNNGuest.from_artifact(models[G].to_artifact())
     host = SplitNNHost.from_artifact(models[H].to_artifact())
-    again = predict({G: guest, H: host, A: models[A]}, test)
+    again = predict({G: guest, H: host}, test)
     first = predict(models, test)
     np.testing.assert_allclose(again, first, atol=1e-9)

@@ -8,6 +8,9 @@ batch prediction's (``coalition.components.predict``):
   send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
   hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
+* split learning (``hetero_nn``) — the single host sends ``α_h·W_h·R`` per row (its bottom
+  output times the interactive weights rotated by the guest's secret ``R``); the guest applies
+  ``R⁻¹``, adds its own part and runs the top model (:mod:`coalition.protocols.splitnn`);
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
 * horizontal models — every party holds the whole model; the guest scores alone;
@@ -45,6 +48,7 @@ from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 from coalition.protocols.secureboost.objectives import transform
 from coalition.protocols.secureboost.predict import host_go_left, node_go_left
 from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, walk
+from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost
 
 __all__ = ["GuestScorer", "HostScorer", "guest_scorer", "host_scorer"]
 
@@ -53,6 +57,7 @@ _LINEAR = frozenset({"hetero_lr", "hetero_linr", "hetero_poisson"})
 _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _SCORECARD = "scorecard"
+_SPLIT = "hetero_nn"
 _UNSEEN = "\x00unseen"  # no training category: falls in the rare bin
 
 
@@ -134,6 +139,18 @@ class _TreeHost(HostScorer):
         return {"bits": base64.b64encode(packed.tobytes()).decode()}
 
 
+class _SplitHost(HostScorer):
+    def __init__(self, model: SplitNNHost) -> None:
+        self._model = model
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": "split_nn"}
+
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        return {"rotated": self._model.partial(X).tolist()}
+
+
 class _ScorecardHost(_LinearHost):
     def __init__(self, columns: dict[str, Any], linear: LinearModelPart) -> None:
         super().__init__(linear)
@@ -155,6 +172,8 @@ def host_scorer(part: ModelPart) -> HostScorer:
         return _LinearHost(LinearModelPart.from_artifact(part.data))
     if part.component in _TREES:
         return _TreeHost(SecureBoostHost.from_artifact(part.data))
+    if part.component == _SPLIT:
+        return _SplitHost(SplitNNHost.from_artifact(part.data))
     raise InputError("this model family cannot be served by a host", component=part.component)
 
 
@@ -284,6 +303,27 @@ class _TreeGuest(GuestScorer):
         return out
 
 
+class _SplitGuest(GuestScorer):
+    def __init__(self, model: SplitNNGuest) -> None:
+        self._model = model
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        if len(infos) != 1:
+            raise InputError("a split-learning model is served with exactly one host",
+                             hosts=len(infos))
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        [(org, reply)] = partials.items()
+        try:
+            part = np.asarray(reply.get("rotated"), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+        if part.shape != (X.shape[0], self._model.params.interactive_units) \
+                or not np.all(np.isfinite(part)):
+            raise ProtocolError("host sent a malformed split-NN part", host=org)
+        return self._model.combine(X, part)
+
+
 class _HorizontalGuest(GuestScorer):
     vertical = False
 
@@ -324,4 +364,6 @@ def guest_scorer(part: ModelPart) -> GuestScorer:
         return _ScorecardGuest(*scorecard_part(part.data))
     if part.component in _TREES:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
+    if part.component == _SPLIT:
+        return _SplitGuest(SplitNNGuest.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)

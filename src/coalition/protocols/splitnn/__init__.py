@@ -13,14 +13,10 @@ reference :class:`CentralSplitNN`. Who learns what: the role modules and ``docs/
 """
 
 from coalition.protocols.splitnn.central import CentralSplitNN
-from coalition.protocols.splitnn.dealer import (
-    SplitNNDealer,
-    deal_prediction,
-    decline_prediction,
-)
+from coalition.protocols.splitnn.dealer import SplitNNDealer
 from coalition.protocols.splitnn.guest import SplitNNGuest, randomized_response
 from coalition.protocols.splitnn.host import SplitNNHost
 from coalition.protocols.splitnn.spec import HeteroNNParams
 
 __all__ = ["CentralSplitNN", "HeteroNNParams", "SplitNNDealer", "SplitNNGuest", "SplitNNHost",
-           "deal_prediction", "decline_prediction", "randomized_response"]
+           "randomized_response"]

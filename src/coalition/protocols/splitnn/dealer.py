@@ -1,7 +1,7 @@
 """The dealer (the job's arbiter): deals the interactive layer's triples, never sees data.
 
 Who learns what: the dealer receives the row count and the agreed parameters (public sizes),
-and one "deal the next epoch" message per epoch; it sends each party a 128-bit seed and the
+and one "deal the next epoch" message per epoch (it takes no part in prediction); it sends each party a 128-bit seed and the
 right-hand party of each product its ``C_R`` shares. It learns nothing about features,
 labels, bottom outputs, errors or weights. Security needs the dealer not to collude with either
 party: with the masks it generated, the openings ``α_h − A`` and ``δ − A`` would unmask the
@@ -18,7 +18,7 @@ from coalition.core.errors import ConfigError, ProtocolError
 from coalition.protocols.splitnn.network import batches
 from coalition.protocols.splitnn.spec import CORRECTIONS, PROCEED, SEED, SETUP, HeteroNNParams
 from coalition.protocols.splitnn.triples import (
-    PREDICT_EPOCH,
+    FINISH_EPOCH,
     Product,
     Shares,
     batch_shapes,
@@ -26,8 +26,7 @@ from coalition.protocols.splitnn.triples import (
     new_seed,
 )
 
-__all__ = ["SplitNNDealer", "deal_prediction", "dealer_of", "decline_prediction", "only_host",
-           "parse_seed", "read_setup"]
+__all__ = ["SplitNNDealer", "dealer_of", "only_host", "parse_seed", "read_setup"]
 
 
 def only_host(ctx: Context) -> Party:
@@ -70,7 +69,8 @@ def _pair(ctx: Context, host: Party) -> tuple[Shares, Shares]:
 
 
 class SplitNNDealer:
-    """The arbiter's role: seeds, then each epoch's corrections when the guest asks."""
+    """The arbiter's role: seeds, each epoch's corrections when the guest asks, then the
+    finishing product's."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
@@ -97,31 +97,8 @@ class SplitNNDealer:
                                           shapes=shapes[Product.HOST_GRADIENT]))
             ectx.send(ctx.guest, CORRECTIONS, to_guest)
             ectx.send(host, CORRECTIONS, to_host)
+        tctx.sub("finish").send(ctx.guest, CORRECTIONS, correction(
+            hs, gs, Product.FINISH, FINISH_EPOCH, 0,
+            shapes=batch_shapes(Product.FINISH, rows, d, k)))
         return self
 
-    def predict(self, ctx: Context) -> None:
-        """Deal one forward triple for the guest's prediction rows."""
-        deal_prediction(ctx)
-
-
-def deal_prediction(ctx: Context) -> None:
-    """The arbiter's part of a prediction: one forward triple for the sizes the guest sends
-    (``rows: 0`` means the model being scored needs no dealer: nothing to do)."""
-    pctx = ctx.sub("predict")
-    value = pctx.recv(ctx.guest, SETUP)
-    if isinstance(value, dict) and value.get("rows") == 0:
-        return
-    host = only_host(ctx)
-    rows = read_setup(value, HeteroNNParams(), training=False)
-    params = HeteroNNParams.parse(value.get("params"))
-    gs, hs = _pair(pctx, host)
-    pctx.send(ctx.guest, CORRECTIONS, correction(
-        hs, gs, Product.FORWARD, PREDICT_EPOCH, 0,
-        shapes=batch_shapes(Product.FORWARD, rows, params.bottom_width,
-                            params.interactive_units)))
-
-
-def decline_prediction(ctx: Context) -> None:
-    """The guest's word to an arbiter taking part in scoring a model that needs no dealer."""
-    if ctx.arbiter is not None:
-        ctx.sub("predict").send(ctx.arbiter, SETUP, {"rows": 0})

@@ -12,7 +12,10 @@ sharing is used here because it costs a few ring matrix products per batch inste
 ``B·d·k`` Paillier operations, see ``docs/hetero_nn.md``).
 
 Who learns what: the guest learns the training loss and ``α_h·W_h`` per row (as in FATE's
-hetero NN), never the host's features, ``α_h`` or ``W_h``. Label-leakage mitigations
+hetero NN), never the host's features, ``α_h`` or ``W_h``. After the last epoch the host gets
+``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to the host
+only), so prediction and online serving need no dealer: the host sends ``α_h·W_h·R``, the
+guest multiplies by ``R⁻¹``. Label-leakage mitigations
 (``grad_noise``, ``label_dp_epsilon``) are applied here, before anything leaves.
 """
 
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context
+from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, InputError, ProtocolError
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
 from coalition.protocols.linear.guard import TrainingDivergedError
@@ -42,18 +45,21 @@ from coalition.protocols.splitnn.ring import field, matmul
 from coalition.protocols.splitnn.spec import (
     BACKWARD,
     CORRECTIONS,
+    FINISH_OPEN,
+    FINISH_SHARE,
     FORWARD,
     FRAC_DELTA,
     FRAC_STEP,
     FRAC_VALUE,
     MASKED_WEIGHTS,
+    PREDICT,
     PROCEED,
     SEED,
     SETUP,
     HeteroNNParams,
 )
 from coalition.protocols.splitnn.triples import (
-    PREDICT_EPOCH,
+    FINISH_EPOCH,
     Product,
     Shares,
     batch_shapes,
@@ -74,8 +80,9 @@ def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64
 
 
 class SplitNNGuest:
-    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, the share ``u_`` of
-    W_h, ``loss_`` (mean training loss per epoch) and the label scaling for regression."""
+    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share ``u_``
+    of W_h, ``r_inv_`` (``R⁻¹`` of the finishing product), ``loss_`` (mean training loss per
+    epoch) and the label scaling for regression."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
@@ -83,6 +90,7 @@ class SplitNNGuest:
         self.bottom_: Stack | None = None
         self.head_: Head | None = None
         self.u_: Ring | None = None
+        self.r_inv_: F64 | None = None
         self.loss_: list[float] = []
         self.y_shift_, self.y_scale_ = 0.0, 1.0
 
@@ -165,7 +173,25 @@ class SplitNNGuest:
             if not math.isfinite(self.loss_[-1]):
                 raise TrainingDivergedError("hetero NN training diverged (non-finite loss)")
         self.u_ = u
+        self.r_inv_ = self._finish(tctx.sub("finish"), shares, u, peers=(host, dealer),
+                                   rng=rng)
         return self
+
+    def _finish(self, fctx: Context, shares: Shares, u: Ring, *, peers: tuple[Party, Party],
+                rng: np.random.Generator) -> F64:
+        """Give the host ``W_h·R`` for a secret random invertible ``R`` (orthogonal times a
+        diagonal in [0.5, 2], well conditioned); keep ``R⁻¹``. Prediction then needs no
+        dealer: the host sends ``α_h·W_h·R``, the guest multiplies by ``R⁻¹``."""
+        (host, dealer), (d, k) = peers, u.shape
+        q, _ = np.linalg.qr(rng.normal(size=(k, k)))
+        r = encode(q * rng.uniform(0.5, 2.0, k), FRAC_VALUE)
+        t = triple(shares, Product.FINISH, FINISH_EPOCH, 0, left=False,
+                   shapes=batch_shapes(Product.FINISH, 0, d, k),
+                   correction=fctx.recv(dealer, CORRECTIONS))
+        opened = field({"e": fctx.recv(host, FINISH_OPEN)}, "e", (d, k))
+        fctx.send(host, FINISH_SHARE, {"f": np.asarray(r - t.mask, dtype=np.uint64),
+                                       "share": matmul(opened, r) + t.c + matmul(u, r)})
+        return np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)
 
     def _perturb(self, delta: F64, rng: np.random.Generator) -> F64:
         """δ for the host's gradient, with the isotropic noise of ``grad_noise``."""
@@ -177,24 +203,21 @@ class SplitNNGuest:
 
     def predict(self, ctx: Context, x: F64) -> F64:
         """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; the
-        host (:meth:`SplitNNHost.predict`) and the dealer take part."""
-        if self.scaler_ is None or self.bottom_ is None or self.head_ is None or self.u_ is None:
+        host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part."""
+        rows = len(x)
+        received = ctx.sub("predict").recv(only_host(ctx), PREDICT)
+        if not isinstance(received, np.ndarray) or received.dtype != np.float64 \
+                or received.shape != (rows, self.params.interactive_units) \
+                or not np.all(np.isfinite(received)):
+            raise ProtocolError("malformed split-NN prediction part", field="predict")
+        return self.combine(np.asarray(x, dtype=np.float64), received)
+
+    def combine(self, x: F64, host_part: F64) -> F64:
+        """The prediction from the guest's rows and the host's ``α_h·W_h·R``."""
+        if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
             raise ConfigError("guest model is not fitted")
-        p, host, dealer = self.params, only_host(ctx), dealer_of(ctx)
-        x = np.asarray(x, dtype=np.float64)
-        rows, d, k = len(x), p.bottom_width, p.interactive_units
-        pctx = ctx.sub("predict")
-        pctx.send([host, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
-        shares = Shares(parse_seed(pctx.recv(dealer, SEED)))
-        t1 = triple(shares, Product.FORWARD, PREDICT_EPOCH, 0, left=False,
-                    shapes=batch_shapes(Product.FORWARD, rows, d, k),
-                    correction=pctx.recv(dealer, CORRECTIONS))
-        pctx.send(host, MASKED_WEIGHTS, np.asarray(self.u_ - t1.mask, dtype=np.uint64))
         alpha_g, _ = self.bottom_.forward(self.scaler_(x))
-        fwd = pctx.recv(host, FORWARD)
-        z_host = decode(field(fwd, "share", (rows, k)) + matmul(field(fwd, "e1", (rows, d)),
-                                                                 self.u_) + t1.c, 2 * FRAC_VALUE)
-        return self.output(alpha_g, z_host)
+        return self.output(alpha_g, host_part @ self.r_inv_)
 
     def output(self, alpha_g: F64, z_host: F64) -> F64:
         """The model's prediction from the guest's bottom output and the host's ``α_h·W_h``."""
@@ -208,13 +231,14 @@ class SplitNNGuest:
 
     def to_artifact(self) -> dict[str, Any]:
         """The guest's model part: scaler, bottom, head, its share of W_h, label scaling."""
-        if self.scaler_ is None or self.bottom_ is None or self.head_ is None or self.u_ is None:
+        if self.scaler_ is None or self.bottom_ is None or self.head_ is None \
+                or self.r_inv_ is None:
             raise ConfigError("guest model is not fitted")
         return {"meta": {"kind": "hetero_nn", "role": "guest",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
                 "bottom": self.bottom_.to_dict(), "head": self.head_.to_dict(),
-                "u": [[int(v) for v in r] for r in self.u_],
+                "r_inv": self.r_inv_.tolist(),
                 "y_shift": self.y_shift_, "y_scale": self.y_scale_}
 
     @classmethod
@@ -226,7 +250,7 @@ class SplitNNGuest:
                                        np.asarray(art["scale"], dtype=np.float64))
             est.bottom_ = Stack.from_dict(art["bottom"])
             est.head_ = Head.from_dict(art["head"])
-            est.u_ = np.asarray(art["u"], dtype=np.uint64)
+            est.r_inv_ = np.asarray(art["r_inv"], dtype=np.float64)
             est.y_shift_, est.y_scale_ = float(art["y_shift"]), float(art["y_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN guest model") from exc

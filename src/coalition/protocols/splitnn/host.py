@@ -8,7 +8,10 @@ clear. It receives the guest's masked openings and learns exactly one thing per 
 gradient ``∂ℓ/∂α_h = δ·W_hᵀ`` its bottom model needs. That gradient carries information about
 the labels (Li et al., "Label leakage and protection in two-party split learning", ICLR 2022);
 ``grad_noise`` and ``label_dp_epsilon`` at the guest bound it (``docs/hetero_nn.md``). The host
-never learns ``W_h`` (it holds the share ``U_h`` only) nor δ.
+never learns ``W_h`` (it holds the share ``U_h``, and after training ``W_h·R`` for the guest's
+secret random invertible ``R``) nor δ: from ``W_h·R`` and its gradients it can compute ``δ·R⁻ᵀ``,
+a linear function of what it already received. In prediction it sends ``α_h·W_h·R`` per row,
+from which the guest learns ``α_h·W_h``, as in training.
 """
 
 from __future__ import annotations
@@ -33,17 +36,20 @@ from coalition.protocols.splitnn.ring import field, matmul
 from coalition.protocols.splitnn.spec import (
     BACKWARD,
     CORRECTIONS,
+    FINISH_OPEN,
+    FINISH_SHARE,
     FORWARD,
     FRAC_DELTA,
     FRAC_STEP,
     FRAC_VALUE,
     MASKED_WEIGHTS,
+    PREDICT,
     SEED,
     SETUP,
     HeteroNNParams,
 )
 from coalition.protocols.splitnn.triples import (
-    PREDICT_EPOCH,
+    FINISH_EPOCH,
     Product,
     Shares,
     Triple,
@@ -58,13 +64,15 @@ _HOST = 1  # party index in SecureML truncation (the guest is 0)
 
 
 class SplitNNHost:
-    """Host role; after :meth:`fit`: ``scaler_``, ``bottom_`` and the share ``u_`` of W_h."""
+    """Host role; after :meth:`fit`: ``scaler_``, ``bottom_``, its last share ``u_`` of W_h and
+    ``m_ = W_h·R`` (the guest's secret ``R``), which prediction uses."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
         self.bottom_: Stack | None = None
         self.u_: Ring | None = None
+        self.m_: F64 | None = None
 
     def fit(self, ctx: Context, x: F64) -> SplitNNHost:
         """Train on this host's aligned rows ``x`` (same order as the guest's)."""
@@ -114,7 +122,18 @@ class SplitNNHost:
                 velocity = mul_public(velocity, p.momentum, _HOST) + step
                 u = np.asarray(u - velocity, dtype=np.uint64)
         self.u_ = u
+        self.m_ = self._finish(tctx.sub("finish"), shares, u)
         return self
+
+    def _finish(self, fctx: Context, shares: Shares, u: Ring) -> F64:
+        """``W_h·R`` from the last product (the guest's secret ``R``): what prediction uses."""
+        d, k = u.shape
+        t = triple(shares, Product.FINISH, FINISH_EPOCH, 0, left=True,
+                   shapes=batch_shapes(Product.FINISH, 0, d, k))
+        fctx.send(fctx.guest, FINISH_OPEN, np.asarray(u - t.mask, dtype=np.uint64))
+        back = fctx.recv(fctx.guest, FINISH_SHARE)
+        total = matmul(t.mask, field(back, "f", (k, k))) + t.c + field(back, "share", (d, k))
+        return decode(total, 2 * FRAC_VALUE)
 
     def _send_forward(self, bctx: Context, x1: Ring, u: Ring, t1: Triple,
                       extra: dict[str, Any]) -> None:
@@ -129,29 +148,25 @@ class SplitNNHost:
         """Hook: the gradient this host received for ``rows`` (attack tests override it)."""
 
     def predict(self, ctx: Context, x: F64) -> None:
-        """Contribute this host's part of the interactive layer for the guest's rows ``x``."""
-        if self.scaler_ is None or self.bottom_ is None or self.u_ is None:
+        """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order)."""
+        ctx.sub("predict").send(ctx.guest, PREDICT, self.partial(x))
+
+    def partial(self, x: F64) -> F64:
+        """``α_h·(W_h·R)`` per row: the host's whole contribution to a prediction."""
+        if self.scaler_ is None or self.bottom_ is None or self.m_ is None:
             raise ConfigError("host model is not fitted")
-        p = self.params
-        pctx = ctx.sub("predict")
-        rows = read_setup(pctx.recv(ctx.guest, SETUP), p, training=False)
-        if rows != len(x):
-            raise InputError("the parties' prediction row counts differ")
-        shares = Shares(parse_seed(pctx.recv(dealer_of(ctx), SEED)))
-        t1 = triple(shares, Product.FORWARD, PREDICT_EPOCH, 0, left=True,
-                    shapes=batch_shapes(Product.FORWARD, rows, p.bottom_width,
-                                        p.interactive_units))
-        alpha, _ = self.bottom_.forward(self.scaler_(x))
-        self._send_forward(pctx, encode(alpha, FRAC_VALUE), self.u_, t1, extra={})
+        alpha, _ = self.bottom_.forward(self.scaler_(np.asarray(x, dtype=np.float64)))
+        out: F64 = alpha @ self.m_
+        return out
 
     def to_artifact(self) -> dict[str, Any]:
         """The host's model part: its scaler, bottom model and its share of W_h."""
-        if self.scaler_ is None or self.bottom_ is None or self.u_ is None:
+        if self.scaler_ is None or self.bottom_ is None or self.m_ is None:
             raise ConfigError("host model is not fitted")
         return {"meta": {"kind": "hetero_nn", "role": "host",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
-                "bottom": self.bottom_.to_dict(), "u": [[int(v) for v in r] for r in self.u_]}
+                "bottom": self.bottom_.to_dict(), "m": self.m_.tolist()}
 
     @classmethod
     def from_artifact(cls, art: dict[str, Any]) -> SplitNNHost:
@@ -161,7 +176,7 @@ class SplitNNHost:
             est.scaler_ = Standardizer(np.asarray(art["mean"], dtype=np.float64),
                                        np.asarray(art["scale"], dtype=np.float64))
             est.bottom_ = Stack.from_dict(art["bottom"])
-            est.u_ = np.asarray(art["u"], dtype=np.uint64)
+            est.m_ = np.asarray(art["m"], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN host model") from exc
         return est

@@ -14,8 +14,14 @@ Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the deale
     h -> guest      FORWARD      E1 = α_h − A1, E2 = α_hᵀ − A2, F3 = U_hᵀ − B3, share of α_h·W_h
     guest -> h      BACKWARD     E3 = δ − A3, F2 = δ' − B2, guest's share of δ·W_hᵀ
 
-Prediction (namespace ``predict``): the dealer's seeds and one correction, then
-MASKED_WEIGHTS and FORWARD as above (forward only).
+    after the last epoch (namespace ``train/finish``), one more product, ``W_h·R`` for the
+    guest's secret random invertible ``R`` (k×k), revealed to the host only:
+    a -> guest      CORRECTIONS  C_R of that product
+    h -> guest      FINISH_OPEN  E = U_h − A
+    guest -> h      FINISH_SHARE F = R − B and the guest's share (with U_g·R)
+
+Prediction (namespace ``predict``, no dealer): the host sends ``α_h·(W_h·R)`` (PREDICT), the
+guest multiplies by ``R⁻¹``: the same ``α_h·W_h`` as in training, and nobody holds ``W_h``.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from coalition.core import MessageKey, ParamConflict, Params
 
 __all__ = [
     "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE",
-    "MASKED_WEIGHTS", "PROCEED", "SEED", "SETUP", "HeteroNNParams",
+    "FINISH_OPEN", "FINISH_SHARE", "MASKED_WEIGHTS", "PREDICT", "PROCEED", "SEED", "SETUP",
+    "HeteroNNParams",
 ]
 
 #: Fixed-point fractional bits (ring Z_2^64) of bottom outputs and interactive weights.
@@ -99,4 +106,7 @@ PROCEED = MessageKey("proceed", "guest -> dealer: deal this epoch's triples")
 CORRECTIONS = MessageKey("corrections", "dealer -> guest, host: non-random triple shares")
 MASKED_WEIGHTS = MessageKey("masked_weights", "guest -> host: F1 = U_g − B1")
 FORWARD = MessageKey("forward", "host -> guest: masked α_h, α_hᵀ, U_hᵀ; share of α_h·W_h")
+FINISH_OPEN = MessageKey("finish_open", "host -> guest: U_h − A (the host's half, masked)")
+FINISH_SHARE = MessageKey("finish_share", "guest -> host: R − B; share of W_h·R")
+PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score")
 BACKWARD = MessageKey("backward", "guest -> host: masked δ and δ'; share of δ·W_hᵀ")

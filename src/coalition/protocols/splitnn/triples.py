@@ -6,6 +6,7 @@ The three products that cross between guest and host each take one matrix from e
     1  forward   α_h (host, B×d)  · U_g  (guest, d×k)   revealed to the guest (with α_h·U_h)
     2  backward  α_hᵀ (host, d×B) · δ'   (guest, B×k)   stays shared: the step of W_h
     3  backward  δ   (guest, B×k) · U_hᵀ (host, k×d)    revealed to the host (with δ·U_gᵀ)
+    4  finish    U_h (host, d×k)  · R    (guest, k×k)   revealed to the host (with U_g·R)
 
 For ``X`` (left party L) times ``Y`` (right party R) with a triple ``(A, B, C = A·B)``: L
 knows ``A``, R knows ``B``, and they hold ``C_L + C_R = C``. L opens ``E = X − A``, R opens
@@ -27,13 +28,13 @@ from coalition.core.errors import CryptoError, ProtocolError
 from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.linear.fixedpoint import Ring
 
-__all__ = ["PREDICT_EPOCH", "Product", "Shares", "Triple", "batch_shapes", "correction",
+__all__ = ["FINISH_EPOCH", "Product", "Shares", "Triple", "batch_shapes", "correction",
            "new_seed", "triple"]
 
 SALT = b"coalition/split-nn/correlated/v1"
 LABEL = b"split-nn"
-#: The epoch index of prediction's triples (never a training epoch).
-PREDICT_EPOCH = (1 << 32) - 1
+#: The epoch index of the finishing product's triple (never a training epoch).
+FINISH_EPOCH = (1 << 32) - 1
 
 
 class Product(IntEnum):
@@ -42,6 +43,7 @@ class Product(IntEnum):
     FORWARD = 1
     WEIGHT_STEP = 2
     HOST_GRADIENT = 3
+    FINISH = 4
 
 
 class _Part(IntEnum):
@@ -75,7 +77,8 @@ def batch_shapes(product: Product, b: int, d: int, k: int
     """Shapes of the left and right operands of ``product`` for a batch of ``b`` rows."""
     return {Product.FORWARD: ((b, d), (d, k)),
             Product.WEIGHT_STEP: ((d, b), (b, k)),
-            Product.HOST_GRADIENT: ((b, k), (k, d))}[product]
+            Product.HOST_GRADIENT: ((b, k), (k, d)),
+            Product.FINISH: ((d, k), (k, k))}[product]
 
 
 @dataclass(frozen=True)
