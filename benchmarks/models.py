@@ -203,8 +203,7 @@ def _hetero_nn(epochs: int) -> None:
                           ap: lambda c: SplitNNDealer(params).fit(c)}, timeout=1800)
     seconds = time.perf_counter() - start
     scores = run_parties({gp: lambda c: fitted[gp].predict(c, xg[te]),
-                          hp: lambda c: fitted[hp].predict(c, xh[te]),
-                          ap: fitted[ap].predict}, timeout=600)[gp]
+                          hp: lambda c: fitted[hp].predict(c, xh[te])}, timeout=600)[gp]
     start = time.perf_counter()
     central = CentralSplitNN(params).fit(xg[tr], xh[tr], y[tr])
     central_seconds = time.perf_counter() - start
