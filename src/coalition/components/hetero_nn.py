@@ -7,7 +7,9 @@ triples (so the arbiter is required, and should sit at an organisation holding n
 task). Who learns what is the protocol's (``docs/hetero_nn.md``): the guest learns the loss
 and ``α_h·W_h`` per row, never the host's features or bottom outputs; the host learns the
 gradient of its bottom output, which leaks label information (Li et al. 2022) — bounded with
-``grad_noise`` or ``label_dp_epsilon``. Rows must be aligned (run ``psi`` first): the
+``grad_noise`` or ``label_dp_epsilon``. A host with fewer features than its node's
+``policy_min_serving_features`` refuses to take part (``α_h·W_h`` would then be a function of
+one feature), before anything is sent. Rows must be aligned (run ``psi`` first): the
 alignment check of :mod:`coalition.protocols.alignment` runs first, as for SecureBoost.
 Score with ``predict`` listing the arbiter among its roles.
 """
@@ -21,7 +23,13 @@ from coalition.components.base import Component, Input, Output, TaskContext, slo
 from coalition.components.registry import register
 from coalition.core.ids import Role
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
-from coalition.protocols.splitnn import HeteroNNParams, SplitNNDealer, SplitNNGuest, SplitNNHost
+from coalition.protocols.splitnn import (
+    HeteroNNParams,
+    SplitNNDealer,
+    SplitNNGuest,
+    SplitNNHost,
+    refuse_too_few_features,
+)
 
 __all__ = ["HeteroNN"]
 
@@ -41,6 +49,7 @@ def _guest(ctx: TaskContext) -> dict[str, Artifact]:
 
 def _host(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
+    refuse_too_few_features(len(train.features), ctx.env.policy_min_serving_features)
     check_alignment_host(ctx.comm.sub("align_train"), train.ids())
     est = SplitNNHost(ctx.params_as(HeteroNNParams)).fit(ctx.comm, train.feature_matrix())
     return {"model": ModelPart(HeteroNN.family(), ctx.role, est.to_artifact())}

@@ -47,7 +47,7 @@ from coalition.protocols.linear.multiclass import (
 )
 from coalition.protocols.linear.predict import TooFewFeatures
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
-from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost
+from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost, refuse_too_few_features
 
 __all__ = ["POINTS", "SCORE", "Predict", "PredictParams", "predictions_frame"]
 
@@ -134,8 +134,10 @@ def _nn_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 
 
 def _nn_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    est = SplitNNHost.from_artifact(model.data)
+    refuse_too_few_features(est.feature_count(), ctx.env.policy_min_serving_features)
     check_alignment_host(ctx.comm.sub("align"), data.ids())
-    SplitNNHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
+    est.predict(ctx.comm, data.feature_matrix())
 
 
 def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTable]:

@@ -90,11 +90,18 @@ class HostScorer:
 
     feature_names: list[str] | None = None
     maskable = False  # partial results can be masked between hosts (linear models)
+    #: The partial result is a real-valued function of each row's own features (not bits), so
+    #: a host refuses parts with fewer features than ``policy_min_serving_features``.
+    per_row_value = False
     categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def info(self) -> dict[str, Any]:
         """What the guest needs to read this host's partial results (sent once, at deploy)."""
         raise NotImplementedError
+
+    def feature_count(self) -> int:
+        """How many of the host's raw features the partial result is computed from."""
+        return len(self.feature_names or [])
 
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
@@ -105,6 +112,7 @@ class HostScorer:
 
 class _LinearHost(HostScorer):
     maskable = True
+    per_row_value = True
 
     def __init__(self, part: LinearModelPart) -> None:
         self._part = part
@@ -140,8 +148,13 @@ class _TreeHost(HostScorer):
 
 
 class _SplitHost(HostScorer):
+    per_row_value = True
+
     def __init__(self, model: SplitNNHost) -> None:
         self._model = model
+
+    def feature_count(self) -> int:
+        return self._model.feature_count()
 
     def info(self) -> dict[str, Any]:
         return {"kind": "split_nn"}

@@ -15,8 +15,8 @@ reference :class:`CentralSplitNN`. Who learns what: the role modules and ``docs/
 from coalition.protocols.splitnn.central import CentralSplitNN
 from coalition.protocols.splitnn.dealer import SplitNNDealer
 from coalition.protocols.splitnn.guest import SplitNNGuest, randomized_response
-from coalition.protocols.splitnn.host import SplitNNHost
+from coalition.protocols.splitnn.host import SplitNNHost, refuse_too_few_features
 from coalition.protocols.splitnn.spec import HeteroNNParams
 
 __all__ = ["CentralSplitNN", "HeteroNNParams", "SplitNNDealer", "SplitNNGuest", "SplitNNHost",
-           "randomized_response"]
+           "randomized_response", "refuse_too_few_features"]

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
+from coalition.protocols.linear.predict import TooFewFeatures
 from coalition.protocols.splitnn.dealer import dealer_of, parse_seed, read_setup
 from coalition.protocols.splitnn.network import (
     Stack,
@@ -57,10 +58,20 @@ from coalition.protocols.splitnn.triples import (
     triple,
 )
 
-__all__ = ["SplitNNHost"]
+__all__ = ["SplitNNHost", "refuse_too_few_features"]
 
 F64 = NDArray[np.float64]
 _HOST = 1  # party index in SecureML truncation (the guest is 0)
+
+
+def refuse_too_few_features(features: int, minimum: int) -> None:
+    """The host's own check before training or scoring: the guest learns ``α_h·W_h`` per row,
+    a real-valued function of the row's features, so with too few features it would learn
+    (a function of) the feature itself. ``minimum`` is the node's
+    ``policy_min_serving_features``, as for a linear part."""
+    if features < minimum:
+        raise TooFewFeatures("this node's policy refuses a split-learning part with fewer "
+                             "features than its minimum", features=features, minimum=minimum)
 
 
 class SplitNNHost:
@@ -150,6 +161,12 @@ class SplitNNHost:
     def predict(self, ctx: Context, x: F64) -> None:
         """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order)."""
         ctx.sub("predict").send(ctx.guest, PREDICT, self.partial(x))
+
+    def feature_count(self) -> int:
+        """How many raw features the host's bottom model reads."""
+        if self.scaler_ is None:
+            raise ConfigError("host model is not fitted")
+        return int(self.scaler_.mean.size)
 
     def partial(self, x: F64) -> F64:
         """``α_h·(W_h·R)`` per row: the host's whole contribution to a prediction."""
