@@ -40,15 +40,17 @@ def test_default_credit_auc_within_001_of_central(fate_data):
 
 
 def test_regression_r2_close_to_central():
-    """A generated target that needs both parties' features (nonlinear, and a cross term)."""
+    """A generated target that needs both parties' features (nonlinear, and a cross term).
+
+    The issue sets no bar for regression. With tanh units both models are stable across
+    random initialisations (R² 0.93-0.96, differences within ±0.03 over repeated runs; with
+    relu single runs ranged 0.79-0.96 from dead units, on both sides alike)."""
     rng = np.random.default_rng(7)
     xg, xh = rng.normal(size=(2000, 4)), rng.normal(size=(2000, 5))
     y = 3.0 * np.tanh(xg[:, 0]) + xg[:, 1] * xh[:, 0] + 2.0 * np.abs(xh[:, 1]) \
         + 0.3 * rng.normal(size=2000) + 10.0
-    r2, base = _compare(HeteroNNParams(task="regression", epochs=40, learning_rate=0.05),
-                        Split(xg, xh, y))
+    params = HeteroNNParams(task="regression", activation="tanh", epochs=40, learning_rate=0.05)
+    r2, base = _compare(params, Split(xg, xh, y))
     print(f"regression r2={r2:.4f} central={base:.4f}")
-    # no bar in the issue for regression; both vary with the random initialisation (R² 0.81-0.96
-    # over repeated runs), so this checks closeness loosely and that the model learned
     assert r2 >= base - 0.05
-    assert r2 > 0.85
+    assert r2 > 0.9
