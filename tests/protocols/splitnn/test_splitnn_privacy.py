@@ -15,7 +15,7 @@ from splitnn_roles import A, G, H, fit, load, predict
 from coalition.core.errors import ConfigError
 from coalition.protocols.linear.fixedpoint import encode
 from coalition.protocols.splitnn import HeteroNNParams, SplitNNGuest, SplitNNHost
-from coalition.protocols.splitnn.spec import FRAC_DELTA, FRAC_VALUE
+from coalition.protocols.splitnn.spec import FRAC_DELTA, FRAC_VALUE, FRAC_WEIGHT
 from coalition.testing import Recorder, find_leaks, run_parties
 
 PARAMS = HeteroNNParams(epochs=2, batch_size=64)
@@ -76,7 +76,7 @@ def test_no_bottom_output_or_gradient_in_the_clear(recorded):
     assert grads.size and np.any(grads != 0)
     assert find_leaks(rec.sent_by(G), grads.tolist(), ignore=_trivial) == []
     assert find_leaks(rec.sent_by(G), [int(v) for v in encode(
-        grads, FRAC_DELTA + FRAC_VALUE)], ignore=_small) == []
+        grads, FRAC_DELTA + FRAC_WEIGHT)], ignore=_small) == []
 
 
 def test_weight_shares_stay_with_their_owner(recorded):

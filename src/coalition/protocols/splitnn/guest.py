@@ -51,6 +51,7 @@ from coalition.protocols.splitnn.spec import (
     FRAC_DELTA,
     FRAC_STEP,
     FRAC_VALUE,
+    FRAC_WEIGHT,
     MASKED_WEIGHTS,
     PREDICT,
     PROCEED,
@@ -70,6 +71,8 @@ __all__ = ["SplitNNGuest", "randomized_response"]
 
 F64 = NDArray[np.float64]
 _GUEST = 0  # party index in SecureML truncation
+#: α (FRAC_VALUE) times δ' (FRAC_STEP), brought back to the weights' FRAC_WEIGHT.
+STEP_SHIFT = FRAC_VALUE + FRAC_STEP - FRAC_WEIGHT
 
 
 def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64:
@@ -125,7 +128,7 @@ class SplitNNGuest:
         d, k = p.bottom_width, p.interactive_units
         self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
         self.head_ = Head.create(p, rng)
-        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_VALUE)
+        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
         velocity = np.zeros((d, k), dtype=np.uint64)
         for epoch, ectx in tctx.iter(p.epochs):
             ectx.send(dealer, PROCEED, epoch)
@@ -150,7 +153,7 @@ class SplitNNGuest:
                 alpha_g, acts = self.bottom_.forward(xs[idx])
                 fwd = bctx.recv(host, FORWARD)
                 z_host = decode(field(fwd, "share", (b, k)) + matmul(field(fwd, "e1", (b, d)), u)
-                                + t1.c, 2 * FRAC_VALUE)
+                                + t1.c, FRAC_VALUE + FRAC_WEIGHT)
                 out, cache = self.head_.forward(alpha_g, z_host)
                 loss, d_out = loss_grad(p.task, out, labels[idx])
                 total += loss * b
@@ -163,7 +166,7 @@ class SplitNNGuest:
                     "f2": np.asarray(y2 - t2.mask, dtype=np.uint64),
                     "share": matmul(t3.mask, field(fwd, "f3", (k, d))) + t3.c
                     + matmul(x3, u.T)})
-                step = truncate(matmul(field(fwd, "e2", (d, b)), y2) + t2.c, FRAC_STEP, _GUEST)
+                step = truncate(matmul(field(fwd, "e2", (d, b)), y2) + t2.c, STEP_SHIFT, _GUEST)
                 grads, _ = self.bottom_.backward(acts, d_alpha)
                 self.bottom_.step(grads, scale, p.momentum)
                 self.head_.step(head_grads, top_grads, scale, p.momentum)

@@ -43,6 +43,7 @@ from coalition.protocols.splitnn.spec import (
     FRAC_DELTA,
     FRAC_STEP,
     FRAC_VALUE,
+    FRAC_WEIGHT,
     MASKED_WEIGHTS,
     PREDICT,
     SEED,
@@ -99,7 +100,7 @@ class SplitNNHost:
         rng = secret_rng()
         d, k = p.bottom_width, p.interactive_units
         self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
-        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_VALUE)
+        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
         velocity = np.zeros((d, k), dtype=np.uint64)
         for epoch, ectx in tctx.iter(p.epochs):
             corrections = ectx.recv(dealer, CORRECTIONS)
@@ -124,10 +125,10 @@ class SplitNNHost:
                 back = bctx.recv(ctx.guest, BACKWARD)
                 share = field(back, "share", (b, d))
                 grad = decode(share + matmul(field(back, "e3", (b, k)), u.T) + t3.c,
-                              FRAC_DELTA + FRAC_VALUE)
+                              FRAC_DELTA + FRAC_WEIGHT)
                 self._observe(epoch, idx, grad)
                 step = truncate(matmul(t2.mask, field(back, "f2", (b, k))) + t2.c,
-                                FRAC_STEP, _HOST)
+                                FRAC_VALUE + FRAC_STEP - FRAC_WEIGHT, _HOST)
                 grads, _ = self.bottom_.backward(acts, grad)
                 self.bottom_.step(grads, p.learning_rate / b, p.momentum)
                 velocity = mul_public(velocity, p.momentum, _HOST) + step
@@ -144,7 +145,7 @@ class SplitNNHost:
         fctx.send(fctx.guest, FINISH_OPEN, np.asarray(u - t.mask, dtype=np.uint64))
         back = fctx.recv(fctx.guest, FINISH_SHARE)
         total = matmul(t.mask, field(back, "f", (k, k))) + t.c + field(back, "share", (d, k))
-        return decode(total, 2 * FRAC_VALUE)
+        return decode(total, FRAC_WEIGHT + FRAC_VALUE)
 
     def _send_forward(self, bctx: Context, x1: Ring, u: Ring, t1: Triple,
                       extra: dict[str, Any]) -> None:

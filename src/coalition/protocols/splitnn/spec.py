@@ -33,13 +33,16 @@ from pydantic import Field, model_validator
 from coalition.core import MessageKey, ParamConflict, Params
 
 __all__ = [
-    "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE",
+    "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE", "FRAC_WEIGHT",
     "FINISH_OPEN", "FINISH_SHARE", "MASKED_WEIGHTS", "PREDICT", "PROCEED", "SEED", "SETUP",
     "HeteroNNParams",
 ]
 
-#: Fixed-point fractional bits (ring Z_2^64) of bottom outputs and interactive weights.
+#: Fixed-point fractional bits (ring Z_2^64) of bottom outputs and of the random ``R``.
 FRAC_VALUE = 12
+#: ... of the shares of the host's interactive weights W_h and their momentum: finer than
+#: the values, so that steps of lr·∇ (often below 2^-12) are not lost to truncation.
+FRAC_WEIGHT = 20
 #: ... of the interactive layer's error δ = ∂ℓ/∂z (per row), which masks the host's gradient.
 FRAC_DELTA = 16
 #: ... of the learning-rate-scaled error δ' = (lr / B)·δ that forms the host weights' step.
