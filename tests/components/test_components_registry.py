@@ -24,7 +24,7 @@ BUILTINS = {"reader", "psi", "data_split", "hetero_lr", "hetero_linr", "hetero_s
             "feature_transform", "feature_psi", "data_union",
             "feature_sample", "feature_woe", "scorecard", "feature_correlation", "verify3",
             "feature_groupby", "local_model", "hetero_lr_multiclass", "hetero_poisson",
-            "homo_gbdt", "hetero_lr_contribution"}
+            "homo_gbdt", "hetero_lr_contribution", "hetero_nn"}
 
 
 class _P(Params):

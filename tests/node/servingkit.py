@@ -21,6 +21,7 @@ from coalition.node.peer import PeerEndpoint
 from coalition.protocols.linear import PartyTable, estimator_for, predict_guest, predict_host
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost, SecureBoostParams
+from coalition.protocols.splitnn import HeteroNNParams, SplitNNDealer, SplitNNGuest, SplitNNHost
 from coalition.testing import run_parties
 
 GUEST = "bank"
@@ -91,6 +92,27 @@ def train_sb(t: dict[str, PartyTable]) -> dict[str, ModelPart]:
     return {o: ModelPart("hetero_secureboost", parties[o].role, out[parties[o]]) for o in t}
 
 
+NN_PARAMS = HeteroNNParams(epochs=5, batch_size=32)
+
+
+def train_nn(t: dict[str, PartyTable]) -> dict[str, ModelPart]:
+    """Split-learning parts per organisation (the dealer is a third, data-less party)."""
+    parties = _parties(t)
+
+    def fit(org: str) -> Any:
+        def run(ctx: Any) -> Any:
+            if org == GUEST:
+                return SplitNNGuest(NN_PARAMS).fit(ctx, t[org].features,
+                                                   t[org].labels).to_artifact()
+            return SplitNNHost(NN_PARAMS).fit(ctx, t[org].features).to_artifact()
+        return run
+
+    roles: dict[Party, Any] = {parties[o]: fit(o) for o in t}
+    roles[Party.arbiter()] = SplitNNDealer(NN_PARAMS).fit
+    out = run_parties(roles, timeout=120)
+    return {o: ModelPart("hetero_nn", parties[o].role, out[parties[o]]) for o in t}
+
+
 def reference_scores(parts: dict[str, ModelPart], t: dict[str, PartyTable]) -> dict[str, float]:
     """Batch prediction with the protocols' own code on the in-memory hub, by ID."""
     parties = _parties(t)
@@ -99,6 +121,10 @@ def reference_scores(parts: dict[str, ModelPart], t: dict[str, PartyTable]) -> d
     def run(org: str) -> Any:
         def go(ctx: Any) -> Any:
             data = parts[org].data
+            if parts[GUEST].component == "hetero_nn":
+                return (SplitNNGuest.from_artifact(data).predict(ctx, t[org].features)
+                        if org == GUEST else
+                        SplitNNHost.from_artifact(data).predict(ctx, t[org].features))
             if linear:
                 model = LinearModelPart.from_artifact(data)
                 return (predict_guest(ctx, model, t[org]) if org == GUEST
@@ -172,7 +198,7 @@ def grant_predict(guest: Any, host: Any, dataset: str) -> None:
 
 
 __all__ = ["GUEST", "Peer", "connect", "grant_predict", "reference_scores", "register_dataset",
-           "split_breast", "tables", "train_lr", "train_sb", "write_part", "Role"]
+           "split_breast", "tables", "train_lr", "train_nn", "train_sb", "write_part", "Role"]
 
 
 CREDIT_DAG = Path(__file__).resolve().parents[2] / "examples" / "jobs" / "credit_risk.yaml"

@@ -431,3 +431,46 @@ def test_fitted_transforms_score_alike_in_batch_offline_and_online(
         bank.call("POST", "/services/tlr/predict", json={
             "ids": ids[:1], "features": [{**body[0], "employment": 3}]})
     assert err.value.status == 422 and err.value.details == {"column": "employment"}
+
+
+def nn_dag() -> dict[str, Any]:
+    """Read (rows already aligned, as after PSI) -> split learning (the coordinator deals) ->
+    predict (guest and host) -> evaluate (issue 24)."""
+    return {
+        "version": 1, "name": "credit_nn",
+        "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
+        "tasks": {
+            "read": {"component": "reader", "parameters": {"id_column": "phone"},
+                     "role_parameters": {"guest": {"label_column": "default"}},
+                     "party_parameters": {"guest:bank": {"path": "bank_nn"},
+                                          "host:telco": {"path": "telco_nn"}}},
+            "nn": {"component": "hetero_nn", "inputs": {"train_data": "read.data"},
+                   "parameters": {"epochs": 10, "batch_size": 32}},
+            "predict": {"component": "predict",
+                        "inputs": {"model": "nn.model", "data": "read.data"}},
+            "evaluate": {"component": "evaluate", "parameters": {"task": "binary"},
+                         "inputs": {"data": "predict.predictions"}},
+        },
+    }
+
+
+def test_split_learning_dag_across_nodes(cluster: Cluster) -> None:
+    bank = cluster["bank"]
+    data = cluster.root / "data"
+    scenario = make_credit_scenario(300, 350, 200, seed=7)
+    # the shared customers in one order on both sides (what PSI delivers), to keep this short
+    telco = scenario.telco.set_index("phone")
+    shared = scenario.bank[scenario.bank["phone"].isin(telco.index)]
+    shared.to_csv(data / "bank_nn.csv", index=False)
+    telco.loc[shared["phone"]].reset_index().to_csv(data / "telco_nn.csv", index=False)
+    cluster.register_dataset("bank", "bank_nn", data / "bank_nn.csv", id_column="phone",
+                             label_column="default")
+    cluster.register_dataset("telco", "telco_nn", data / "telco_nn.csv", id_column="phone")
+    cluster.grant("telco", "telco_nn", to="bank", kinds=["hetero_nn", "predict"])
+    job = bank.call("POST", "/jobs", json={"dag": nn_dag(), "timeout_s": 120})
+    done = wait(bank, job["id"])
+    assert done["state"] == "succeeded", done
+    # The coordinator dealt in training only, and read no data.
+    assert specs(cluster["coordinator"], job["id"]) == {"nn.arbiter-coordinator.json"}
+    metrics = {m["name"]: m["value"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
+    assert metrics["auc"] > 0.6

@@ -24,6 +24,7 @@ from servingkit import (
     split_breast,
     tables,
     train_lr,
+    train_nn,
     train_sb,
     write_part,
 )
@@ -50,7 +51,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> Traine
     csvs = split_breast(fate_data, {GUEST: folder / GUEST, HOST: folder / HOST}, rows=120)
     t = tables(csvs)
     files, reference = {}, {}
-    for family, train in (("lr", train_lr), ("sb", train_sb)):
+    for family, train in (("lr", train_lr), ("sb", train_sb), ("nn", train_nn)):
         parts = train(t)
         reference[family] = reference_scores(parts, t)
         for org, part in parts.items():
@@ -112,7 +113,7 @@ def _audit_kinds(node: Peer) -> list[str]:
     return [e["kind"] for e in r.json()]
 
 
-@pytest.mark.parametrize("family", ["lr", "sb"])
+@pytest.mark.parametrize("family", ["lr", "sb", "nn"])
 def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
                                                         trained: Trained, family: str) -> None:
     bank, telco = pair

@@ -75,6 +75,7 @@ CASES = [
     *_lr("hetero_poisson")[1:2], *_lr("hetero_poisson")[5:7],
     *[Case("hetero_secureboost", {"sampling": s}, GUEST) for s in ("none", "random")],
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
+    Case("hetero_nn"), Case("hetero_nn", {}, COSITED, "policy.coordinator_cosited"),
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("homo_gbdt"), Case("homo_gbdt", {}, COSITED, "policy.coordinator_cosited"),
     Case("homo_gbdt", {"suite": "sm"}, rule="policy.crypto_suite"),

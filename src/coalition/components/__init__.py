@@ -6,7 +6,8 @@ Importing this package registers every built-in component in :data:`REGISTRY`
 ``feature_selection``, ``feature_transform``, ``feature_woe``, ``feature_correlation``,
 ``feature_groupby``,
 ``feature_psi``, ``feature_sample``, ``scorecard``, ``verify3``, ``local_model``,
-``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``, ``hetero_lr_contribution``). ``coalition component describe NAME`` prints a
+``hetero_lr_multiclass``, ``hetero_poisson``, ``homo_gbdt``, ``hetero_lr_contribution``,
+``hetero_nn``). ``coalition component describe NAME`` prints a
 component's declaration with its parameters as JSON Schema.
 """
 
@@ -26,6 +27,7 @@ from coalition.components import (
     hetero_lr,
     hetero_lr_contribution,
     hetero_lr_multiclass,
+    hetero_nn,
     hetero_poisson,
     hetero_secureboost,
     homo,
@@ -91,6 +93,7 @@ __all__ = [
     "hetero_lr",
     "hetero_lr_contribution",
     "hetero_lr_multiclass",
+    "hetero_nn",
     "hetero_poisson",
     "hetero_secureboost",
     "homo",

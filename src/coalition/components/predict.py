@@ -2,7 +2,7 @@
 
 Works with the model parts of ``hetero_lr``, ``hetero_linr``, ``hetero_poisson``,
 ``hetero_lr_multiclass`` (each class scored as its binary model is), ``hetero_secureboost`` and
-``scorecard`` (each party first encodes its raw rows with the part's WOE transform, then scores
+``hetero_nn``, ``scorecard`` (each party first encodes its raw rows with the part's WOE transform, then scores
 as ``hetero_lr``); each party loads its own part. Who learns what is each protocol's prediction
 step: linear models
 send the guest each host's partial scores ``w_h·x_h`` — with several hosts only masked values
@@ -11,8 +11,10 @@ clear, and a host refuses parts with fewer features than its
 ``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
 sends the guest each host's go-left bits for its own splits, after the same alignment check as
 training (:mod:`coalition.protocols.alignment`: misaligned rows fail every party with an
-``InputError`` instead of scoring mismatched rows). Hosts learn nothing. Only the
-guest gets the predictions.
+``InputError`` instead of scoring mismatched rows); ``hetero_nn`` has the host send
+``α_h·W_h·R`` per row after the same check (:mod:`coalition.protocols.splitnn`: the guest
+learns ``α_h·W_h``, as in training, never ``α_h``). Hosts learn nothing. Only the guest gets the
+predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and
 ``predicted_label``; a scorecard adds ``points``.
@@ -45,6 +47,7 @@ from coalition.protocols.linear.multiclass import (
 )
 from coalition.protocols.linear.predict import TooFewFeatures
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
+from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost, refuse_too_few_features
 
 __all__ = ["POINTS", "SCORE", "Predict", "PredictParams", "predictions_frame"]
 
@@ -123,6 +126,20 @@ def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
 
 
+def _nn_guest(ctx: TaskContext, model: ModelPart, data: Dataset
+              ) -> tuple[list[str], NDArray[np.float64]]:
+    est = SplitNNGuest.from_artifact(model.data)
+    check_alignment_guest(ctx.comm.sub("align"), data.ids())
+    return data.ids(), est.predict(ctx.comm, data.feature_matrix())
+
+
+def _nn_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
+    est = SplitNNHost.from_artifact(model.data)
+    refuse_too_few_features(est.feature_count(), ctx.env.policy_min_serving_features)
+    check_alignment_host(ctx.comm.sub("align"), data.ids())
+    est.predict(ctx.comm, data.feature_matrix())
+
+
 def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTable]:
     columns, linear, _ = scorecard_part(model.data)
     frame = apply_woe_transform(columns, data.frame)
@@ -163,6 +180,8 @@ _PREDICTORS: dict[tuple[str, Role], Predictor] = {
     ("hetero_lr_multiclass", Role.HOST): _ovr_host,
     ("hetero_secureboost", Role.GUEST): _sb_guest,
     ("hetero_secureboost", Role.HOST): _sb_host,
+    ("hetero_nn", Role.GUEST): _nn_guest,
+    ("hetero_nn", Role.HOST): _nn_host,
     ("scorecard", Role.GUEST): _scorecard_guest,
     ("scorecard", Role.HOST): _scorecard_host,
 }
@@ -195,7 +214,7 @@ class Predict(Component):
     name = "predict"
     version = "1.0.0"
     description = ("Score aligned rows with a hetero_lr / hetero_linr / hetero_secureboost / "
-                   "scorecard model.")
+                   "hetero_nn / scorecard model.")
     Params = PredictParams
     roles = _PARTIES
     required_roles = _PARTIES

@@ -36,6 +36,7 @@ CATEGORIES: dict[str, str] = {
     "reader": "data", "psi": "data", "data_split": "data", "data_union": "data",
     "verify3": "data",
     "hetero_lr": "vertical", "hetero_linr": "vertical", "hetero_secureboost": "vertical",
+    "hetero_nn": "vertical",
     "homo_lr": "horizontal", "homo_nn": "horizontal", "homo_gbdt": "horizontal",
     "predict": "scoring", "evaluate": "scoring",
 }

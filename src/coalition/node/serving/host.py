@@ -16,7 +16,8 @@ Leakage and limits (issue 16, findings 7 and 19):
   together; :mod:`.limits`); refusals are typed (``serving.rate_limited`` /
   ``serving.quota_exceeded``, gRPC ``RESOURCE_EXHAUSTED``) and counted, volume is audited as
   aggregates;
-* a linear part with fewer features than ``policy_min_serving_features`` is refused at bind;
+* a linear or split-learning part with fewer features than ``policy_min_serving_features`` is
+  refused at bind;
 * with co-hosts, linear partial results are masked so the guest sees only their sum.
 
 The partner learns the (summed) partial results (see :mod:`.scoring`); it never learns
@@ -114,10 +115,10 @@ def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: i
     _, part = registry.load_verified(rt, actor, local, version, "serve")
     scorer = host_scorer(part)
     minimum = rt.settings.policy_min_serving_features
-    if scorer.maskable and len(scorer.feature_names or []) < minimum:
+    if scorer.per_row_value and scorer.feature_count() < minimum:
         raise TooFewFeatures("this node's policy refuses to serve a model part with fewer "
                              "features than its minimum",
-                             features=len(scorer.feature_names or []), minimum=minimum)
+                             features=scorer.feature_count(), minimum=minimum)
     info = scorer.info()
     if cohosts and scorer.maskable:
         with rt.db.session() as db:

@@ -8,6 +8,9 @@ batch prediction's (``coalition.components.predict``):
   send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
   hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
+* split learning (``hetero_nn``) — the single host sends ``α_h·W_h·R`` per row (its bottom
+  output times the interactive weights rotated by the guest's secret ``R``); the guest applies
+  ``R⁻¹``, adds its own part and runs the top model (:mod:`coalition.protocols.splitnn`);
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
 * horizontal models (``homo_lr``, ``homo_nn``, ``homo_gbdt``) — every party holds the whole
@@ -52,6 +55,7 @@ from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
 from coalition.protocols.secureboost.objectives import transform
 from coalition.protocols.secureboost.predict import host_go_left, node_go_left
 from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, walk
+from coalition.protocols.splitnn import SplitNNGuest, SplitNNHost
 
 __all__ = ["GuestScorer", "HostScorer", "guest_scorer", "host_scorer"]
 
@@ -61,6 +65,7 @@ _TREES = frozenset({"hetero_secureboost"})
 _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _HOMO_TREES = "homo_gbdt"
 _SCORECARD = "scorecard"
+_SPLIT = "hetero_nn"
 
 
 class _Encoder:
@@ -109,11 +114,18 @@ class HostScorer:
 
     feature_names: list[str] | None = None
     maskable = False  # partial results can be masked between hosts (linear models)
+    #: The partial result is a real-valued function of each row's own features (not bits), so
+    #: a host refuses parts with fewer features than ``policy_min_serving_features``.
+    per_row_value = False
     categories: dict[str, list[str]] | None = None  # text columns, coded by the source
 
     def info(self) -> dict[str, Any]:
         """What the guest needs to read this host's partial results (sent once, at deploy)."""
         raise NotImplementedError
+
+    def feature_count(self) -> int:
+        """How many of the host's raw features the partial result is computed from."""
+        return len(self.feature_names or [])
 
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
@@ -124,6 +136,7 @@ class HostScorer:
 
 class _LinearHost(HostScorer):
     maskable = True
+    per_row_value = True
 
     def __init__(self, part: LinearModelPart) -> None:
         self._part = part
@@ -158,6 +171,23 @@ class _TreeHost(HostScorer):
         return {"bits": base64.b64encode(packed.tobytes()).decode()}
 
 
+class _SplitHost(HostScorer):
+    per_row_value = True
+
+    def __init__(self, model: SplitNNHost) -> None:
+        self._model = model
+
+    def feature_count(self) -> int:
+        return self._model.feature_count()
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": "split_nn"}
+
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        return {"rotated": self._model.partial(X).tolist()}
+
+
 class _ChainedHost(HostScorer):
     """A host part behind its preprocessing: raw rows in, the inner part's partial out."""
 
@@ -165,6 +195,7 @@ class _ChainedHost(HostScorer):
         self._inner = inner
         self._encode = _Encoder(chain, inner.feature_names)
         self.maskable = inner.maskable
+        self.per_row_value = inner.per_row_value
         self.feature_names = self._encode.raw_names
         self.categories = self._encode.categories
 
@@ -186,6 +217,8 @@ def host_scorer(part: ModelPart) -> HostScorer:
         inner = _LinearHost(LinearModelPart.from_artifact(part.data))
     elif part.component in _TREES:
         inner = _TreeHost(SecureBoostHost.from_artifact(part.data))
+    elif part.component == _SPLIT:
+        inner = _SplitHost(SplitNNHost.from_artifact(part.data))
     else:
         raise InputError("this model family cannot be served by a host",
                          component=part.component)
@@ -335,6 +368,27 @@ class _TreeGuest(GuestScorer):
         return out
 
 
+class _SplitGuest(GuestScorer):
+    def __init__(self, model: SplitNNGuest) -> None:
+        self._model = model
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        if len(infos) != 1:
+            raise InputError("a split-learning model is served with exactly one host",
+                             hosts=len(infos))
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        [(org, reply)] = partials.items()
+        try:
+            part = np.asarray(reply.get("rotated"), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+        if part.shape != (X.shape[0], self._model.params.interactive_units) \
+                or not np.all(np.isfinite(part)):
+            raise ProtocolError("host sent a malformed split-NN part", host=org)
+        return self._model.combine(X, part)
+
+
 class _HorizontalGuest(GuestScorer):
     vertical = False
 
@@ -389,6 +443,8 @@ def _plain_guest(part: ModelPart) -> GuestScorer:
         return _ScorecardGuest(linear, scaling)
     if part.component in _TREES:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
+    if part.component == _SPLIT:
+        return _SplitGuest(SplitNNGuest.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)
 
 

@@ -1,0 +1,57 @@
+"""``hetero_nn`` then ``predict`` then ``evaluate`` (issue 24): split learning as components;
+the arbiter deals in training, scoring takes guest and host only."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coalition.components import REGISTRY, Dataset
+from coalition.components.evaluate import Evaluate
+from coalition.components.hetero_nn import HeteroNN
+from coalition.components.predict import Predict
+from coalition.core import ConfigError, Party
+
+G, H, A = Party.guest("g"), Party.host("h"), Party.arbiter("a")
+PARAMS = {"epochs": 15, "batch_size": 64}
+
+
+@pytest.fixture(scope="module")
+def breast(fate_data: Path) -> tuple[Dataset, Dataset]:
+    g = pd.read_csv(fate_data / "breast_hetero_guest.csv")
+    h = pd.read_csv(fate_data / "breast_hetero_host.csv")
+    return Dataset(g, "id", "y"), Dataset(h, "id")
+
+
+def test_train_predict_evaluate(run_component, breast):
+    guest, host = breast
+    fit = run_component(HeteroNN, {G: PARAMS, H: PARAMS, A: PARAMS},
+                        {G: {"train_data": guest}, H: {"train_data": host}})
+    assert fit[G]["model"].data["meta"]["role"] == "guest"
+    assert "bottom" in fit[H]["model"].data and "head" not in fit[H]["model"].data
+    assert fit[G]["metrics"].values["final_loss"] < 0.2
+    scored = run_component(Predict, {G: {}, H: {}},
+                           {G: {"model": fit[G]["model"], "data": guest},
+                            H: {"model": fit[H]["model"], "data": host}})
+    frame = scored[G]["predictions"].frame
+    assert list(frame["id"]) == guest.ids()
+    metrics = run_component(Evaluate, {G: {"task": "binary"}},
+                            {G: {"data": scored[G]["predictions"]}})[G]["metrics"].values
+    assert metrics["auc"] > 0.98
+
+
+def test_training_without_arbiter_is_refused(run_component, breast):
+    guest, host = breast
+    with pytest.raises(Exception, match="arbiter"):
+        run_component(HeteroNN, {G: PARAMS, H: PARAMS},
+                      {G: {"train_data": guest}, H: {"train_data": host}})
+
+
+def test_registry_schema_and_roles():
+    cls = REGISTRY.get("hetero_nn")
+    schema = cls.Params.model_json_schema()
+    assert {"bottom_units", "interactive_units", "grad_noise", "label_dp_epsilon"} <= set(
+        schema["properties"])
+    assert cls.roles_needed({}) == cls.roles
+    with pytest.raises(ConfigError):
+        cls.parse_params({"task": "regression", "label_dp_epsilon": 1.0})
