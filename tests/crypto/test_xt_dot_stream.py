@@ -67,3 +67,32 @@ def test_rows_must_be_added_exactly_once(keys):
         stream.result()  # rows 6..9 missing
     stream.add(6, enc[6:])
     assert stream.result().shape == (2,)
+
+
+class _MapOnly:
+    """An executor without ``submit`` (as Ray's): the stream maps each segment's chunks."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    @property
+    def workers(self) -> int:
+        return 4
+
+    def map(self, fn, items):
+        self.calls.append(len(items))
+        return [fn(x) for x in items]
+
+
+def test_an_executor_without_submit_still_gets_each_segments_chunks(keys):
+    pk, sk = keys
+    rng = np.random.default_rng(9)
+    d, X = rng.normal(size=1200), rng.normal(size=(1200, 3))
+    enc = pk.encrypt(d)
+    ex = _MapOnly()
+    stream = XtDotStream(X, segments=2, precision=16, executor=ex)
+    for sl in chunk_slices(len(d), 2):
+        stream.add(sl.start, enc[sl])
+    assert ex.calls == [2, 2]  # 4 workers / 2 segments: two chunks of 300 rows each
+    np.testing.assert_array_equal(sk.decrypt(stream.result()),
+                                  sk.decrypt(enc.xt_dot(X, precision=16)))

@@ -12,8 +12,9 @@ many segments as workers the process pool runs as many tasks of the same size as
 ``xt_dot`` call would, and costs the same CPU.
 
 Executors with a ``submit(fn, item) -> Future`` (:class:`~coalition.compute.ProcessExecutor`)
-start a chunk at once; any other executor (a serial one, Ray) computes it inside :meth:`add`
-(no overlap, same result).
+start a chunk at once; with any other executor :meth:`add` maps the segment's chunks and
+returns when they are done (Ray: in parallel; a serial executor: inline): no overlap, the
+same result.
 """
 
 from __future__ import annotations
@@ -83,15 +84,20 @@ class XtDotStream(Generic[A]):
         self._masked = self._masked and segment.is_masked
         n2 = int(segment._modulus)  # same package: the array's ring
         cs = segment._c.tolist()
+        tasks = [XtDotTask(n2, cs[s], self._K[start + (s.start or 0):start + (s.stop or 0)])
+                 for s in chunk_slices(len(cs), self._chunks, min_size=XT_MIN_ROWS)
+                 or [slice(0, 0)]]
         submit = getattr(self._executor, "submit", None)
-        for s in chunk_slices(len(cs), self._chunks, min_size=XT_MIN_ROWS) or [slice(0, 0)]:
-            task = XtDotTask(n2, cs[s], self._K[start + (s.start or 0):start + (s.stop or 0)])
-            if submit is not None:
-                self._parts.append(submit(xt_dot_chunk, task))
-            else:
-                done: Future[list[Any]] = Future()
-                done.set_result(xt_dot_chunk(task))
-                self._parts.append(done)
+        if submit is not None:
+            self._parts.extend(submit(xt_dot_chunk, task) for task in tasks)
+            return
+        # no early start: this segment's chunks in parallel now (Ray), or inline
+        ex = self._executor
+        for part in (ex.map(xt_dot_chunk, tasks) if ex is not None and len(tasks) > 1
+                     else [xt_dot_chunk(t) for t in tasks]):
+            done: Future[list[Any]] = Future()
+            done.set_result(part)
+            self._parts.append(done)
 
     def result(self) -> A:
         """``X.T @ [[d]]`` once every row has been added (waits for the running products)."""
