@@ -215,7 +215,7 @@ def lr_role(ctx: Any, *, rows: int, cols: int, params: dict[str, Any], workers: 
 
 
 def hetero_lr_line(rows: int, cols: int, epochs: int, scheme: str, workers: int,
-                   batch: int) -> None:
+                   batch: int, pipeline: int) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
@@ -225,7 +225,7 @@ def hetero_lr_line(rows: int, cols: int, epochs: int, scheme: str, workers: int,
 
     params = {"protocol": "he-arbiter", "epochs": epochs, "batch_size": batch,
               "optimizer": "momentum", "learning_rate": 0.15, "alpha": 0.01,
-              "key_bits": 2048, "he_scheme": scheme}
+              "key_bits": 2048, "he_scheme": scheme, "he_pipeline": pipeline}
     G, H, A = Party.guest(), Party.host("host"), Party.arbiter()
     t0 = time.perf_counter()
     out = run_parties({p: partial(lr_role, rows=rows, cols=cols, params=params, workers=workers)
@@ -246,6 +246,7 @@ def hetero_lr_line(rows: int, cols: int, epochs: int, scheme: str, workers: int,
          ratio=round(FATE_EPOCH_S / per_epoch, 2) if shape else None,
          params={"rows": rows, "guest_features": 10, "host_features": cols, "epochs": epochs,
                  "batch_size": batch, "protocol": "he-arbiter", "he_scheme": scheme,
+                 "he_pipeline": pipeline,
                  "bits": 2048, "workers_per_party": workers, "transport": "grpc"},
          wall_s=round(wall, 1), cpu_s={str(p.role): o["cpu_s"] for p, o in out.items()},
          bytes_sent={str(p.role): o["sent"] for p, o in out.items()},
@@ -266,6 +267,8 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--workers", type=int, default=2, help="process pool per party")
     ap.add_argument("--sb-scheme", default="ou", choices=["ou", "paillier"])
     ap.add_argument("--lr-scheme", default="paillier", choices=["ou", "paillier"])
+    ap.add_argument("--he-pipeline", type=int, default=2,
+                    help="HE-LR row segments per batch (1: each step in turn)")
     ap.add_argument("--only", choices=["secureboost", "hetero_lr"], default=None)
     args = ap.parse_args(argv)
     rows = 30_000 if args.quick else args.rows
@@ -274,7 +277,7 @@ def main(argv: list[str]) -> None:
         secureboost_line(rows, args.host_features, trees, args.sb_scheme, args.workers)
     if args.only in (None, "hetero_lr"):
         hetero_lr_line(rows, args.host_features, args.epochs, args.lr_scheme, args.workers,
-                       args.batch_size)
+                       args.batch_size, args.he_pipeline)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
 __all__ = ["ProcessExecutor", "default_executor"]
@@ -38,6 +38,18 @@ class ProcessExecutor:
         if self._workers == 1 or len(items) <= 1:
             return [fn(x) for x in items]
         return list(self._get_pool().map(fn, items))
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Start ``fn(item)`` on a worker now and return its future, so a caller can keep
+        receiving while it runs (pipelines); with one worker it runs inline, already done."""
+        if self._workers == 1:
+            done: Future[R] = Future()
+            try:
+                done.set_result(fn(item))
+            except Exception as exc:  # handed to the caller through result()
+                done.set_exception(exc)
+            return done
+        return self._get_pool().submit(fn, item)
 
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:

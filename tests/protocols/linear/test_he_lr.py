@@ -204,6 +204,22 @@ def test_both_schemes_train_the_same_model(fate_data, protocol):
     assert go["intercept"] == pytest.approx(gp["intercept"], abs=1e-9)
 
 
+@pytest.mark.parametrize(("scheme", "sigmoid"), [("paillier", "taylor1"), ("ou", "poly3")])
+def test_pipelined_batches_train_the_same_model(fate_data, scheme, sigmoid):
+    """``he_pipeline: 3`` streams each batch in three row segments (host, guest, arbiter and
+    the pools overlap); ``1`` runs the steps in turn. Same ciphertext products: same model,
+    same loss."""
+    guest, hosts = load(fate_data, "breast")
+    base = {**BREAST, "protocol": "he-arbiter", "epochs": 2, "he_scheme": scheme,
+            "sigmoid": sigmoid}
+    gs, hs = train(guest, hosts, {**base, "he_pipeline": 1})
+    gp, hp = train(guest, hosts, {**base, "he_pipeline": 3})
+    np.testing.assert_allclose(gp["weights"], gs["weights"], atol=1e-12)
+    np.testing.assert_allclose(hp[0]["weights"], hs[0]["weights"], atol=1e-12)
+    assert gp["intercept"] == pytest.approx(gs["intercept"], abs=1e-12)
+    np.testing.assert_allclose(gp["meta"]["loss"], gs["meta"]["loss"], atol=1e-12)
+
+
 def test_ou_masked_gradient_packs_into_its_smaller_plaintext_space():
     from coalition.crypto import he
 

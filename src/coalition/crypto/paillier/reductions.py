@@ -16,9 +16,9 @@ from coalition.compute import chunk_slices
 from coalition.core import Executor
 from coalition.crypto.paillier.multiexp import XtDotTask, xt_dot_chunk
 
-__all__ = ["group_products", "xt_dot_products"]
+__all__ = ["XT_MIN_ROWS", "group_products", "xt_dot_products"]
 
-_XT_MIN_ROWS = 256  # a row chunk smaller than this is not worth a process hop
+XT_MIN_ROWS = 256  # a row chunk smaller than this is not worth a process hop
 
 
 def group_products(rows: npt.NDArray[np.object_], ids: list[int], n_groups: int,
@@ -43,7 +43,7 @@ def xt_dot_products(cs: list[Any], K: npt.NDArray[Any], nsquare: mpz,
     """
     n2 = int(nsquare)
     workers = executor.workers if executor is not None else 1
-    slices = chunk_slices(len(cs), workers, min_size=_XT_MIN_ROWS) or [slice(0, 0)]
+    slices = chunk_slices(len(cs), workers, min_size=XT_MIN_ROWS) or [slice(0, 0)]
     tasks = [XtDotTask(n2, cs[s], K[s]) for s in slices]
     parts = (executor.map(xt_dot_chunk, tasks) if executor is not None and len(tasks) > 1
              else [xt_dot_chunk(t) for t in tasks])

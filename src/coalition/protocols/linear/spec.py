@@ -72,6 +72,11 @@ class LinearParams(Params):
         "he only: paillier, or ou (Okamoto-Uchiyama: faster, but its decryption service is a "
         "key-recovery oracle against an active partner; partners must grant allow_ou_lr)"))
     key_bits: int = Field(2048, ge=512, description="he only: modulus bits of the HE key")
+    he_pipeline: int = Field(2, ge=1, le=16, description=(
+        "he-arbiter only: row segments each batch streams in (host [[k u_h]] -> guest [[d]] -> "
+        "the parties' X^T [[d]] products start per segment; the arbiter serves decryptions "
+        "as they arrive). 1 runs each batch's steps strictly in turn. The model is the same "
+        "either way"))
     allow_insecure_key: bool = Field(False, description="he only: permit keys under 2048 bits")
     precision_bits: int = Field(40, ge=16, le=64, description="he only: encoding precision")
     report_loss: bool = Field(True, description="compute the training loss every epoch")

@@ -24,6 +24,7 @@ from coalition.protocols.secureboost import cipher
 from coalition.protocols.secureboost import histogram as hist
 from coalition.protocols.secureboost.artifact import host_artifact, load_host
 from coalition.protocols.secureboost.binning import BinMapper
+from coalition.protocols.secureboost.packing import GHPacker
 from coalition.protocols.secureboost.predict import (
     HostSplit,
     host_go_left,
@@ -127,8 +128,15 @@ class SecureBoostHost:
         sampled = np.zeros(n, dtype=np.bool_)
         sampled[rows] = True
         state = _TreeState(cts, sampled, int(msg["slot_bits"]), int(msg["slots"]))
-        if state.slot_bits * state.slots > he.packing_bits(self._pk):
-            raise ProtocolError("packing announced by the guest does not fit the key")
+        # The slots are what the guest reads; held to the honest width for this many rows at
+        # the agreed precision, a hostile guest's packed values (2^r per row) show at most
+        # slot_bits - 1 rows per candidate sum instead of a whole plaintext's worth.
+        honest = GHPacker.layout(rows.size, self.params.precision_bits,
+                                 he.packing_bits(self._pk))
+        if (state.slot_bits, state.slots) != honest:
+            raise ProtocolError("packing announced by the guest is not the one its row count "
+                                "and precision give", slot_bits=state.slot_bits,
+                                expected=honest[0])
         for depth, lctx in tctx.sub("level").iter(self.params.max_depth):
             nodes_msg = lctx.recv(tctx.guest, NODES)
             nodes = [int(x) for x in nodes_msg["nodes"]]

@@ -53,6 +53,21 @@ class GHPacker:
         """Sums per ciphertext that fit the key."""
         return self.capacity_bits // self.slot_bits
 
+    @staticmethod
+    def sum_bits(rows: int, precision_bits: int) -> int:
+        """Width of the hessian field for ``rows`` rows at ``precision_bits``."""
+        return (rows << precision_bits).bit_length()
+
+    @classmethod
+    def layout(cls, rows: int, precision_bits: int, capacity_bits: int) -> tuple[int, int]:
+        """``(slot_bits, slots)`` an honest guest announces for ``rows`` sampled rows: what a
+        host holds it to, so a guest cannot widen the slots it reads (a hostile guest's
+        packed "gradients" ``2^r`` would then show which rows each candidate sums;
+        ``tests/security/test_secureboost_gradient_packing.py``)."""
+        h_bits = cls.sum_bits(rows, precision_bits)
+        slot_bits = 2 * h_bits + 1
+        return slot_bits, capacity_bits // slot_bits
+
     @classmethod
     def fit(cls, g: FloatArray, h: FloatArray, *, capacity_bits: int,
             precision_bits: int) -> GHPacker:
@@ -63,7 +78,7 @@ class GHPacker:
             raise InputError("gradients must be finite and hessians non-negative")
         top = 1 << precision_bits
         gmax, hmax = float(np.abs(g).max()), float(h.max())
-        sum_bound = (g.size * top).bit_length()
+        sum_bound = cls.sum_bits(g.size, precision_bits)
         packer = cls(capacity_bits=capacity_bits, h_bits=sum_bound, g_bits=sum_bound + 1,
                      g_scale=top / gmax if gmax > 0 else 1.0,
                      h_scale=top / hmax if hmax > 0 else 1.0)

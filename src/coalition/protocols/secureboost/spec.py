@@ -108,7 +108,7 @@ class SecureBoostParams(Params):
         """The fields every party must agree on (sent by the guest in :data:`SETUP`)."""
         return self.model_dump(mode="json", include={
             "objective", "num_class", "num_trees", "max_depth", "min_samples_leaf",
-            "max_bin", "early_stopping_rounds", "he_scheme",
+            "max_bin", "early_stopping_rounds", "he_scheme", "precision_bits",
         })
 
 

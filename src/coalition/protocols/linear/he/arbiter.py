@@ -13,6 +13,7 @@ which is what keeps their gradients from it.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, ProtocolError
@@ -25,6 +26,7 @@ from coalition.protocols.linear.he.common import (
     decide,
     powers_per_row,
     serve_decrypt,
+    serve_decrypt_as_they_come,
     with_loss,
 )
 from coalition.protocols.linear.he.spec import EPOCH_LOSS, PUBKEY
@@ -74,8 +76,12 @@ class HEArbiter:
             n_batches = len(batches(layout.rows, p, epoch))
             for j, bctx in ectx.sub("batch").iter(n_batches):
                 # the next zeros are made while the owners run their multi-exponentiations
-                dealer.deal_after(epoch, j, n_batches)
-                serve_decrypt(bctx, sk, owners)
+                deal_next = partial(dealer.deal_after, epoch, j, n_batches)
+                if p.he_pipeline > 1:
+                    serve_decrypt_as_they_come(bctx, sk, owners, deal_next)
+                else:
+                    deal_next()
+                    serve_decrypt(bctx, sk, owners)
             loss = None
             if loss_on:
                 enc = ectx.recv(ctx.guest, EPOCH_LOSS)

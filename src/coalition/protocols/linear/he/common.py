@@ -15,16 +15,20 @@ magnitude below the mini-batch noise; on breast_hetero the AUC is unchanged to 5
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coalition.compute import chunk_slices
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto import he
 from coalition.crypto.he import EncryptedArray
+from coalition.crypto.paillier.stream import XtDotStream
 from coalition.protocols.linear.guard import TrainingDivergedError, check_loss, divergence
 from coalition.protocols.linear.he.mask import decrypt_masked, mask, unmask
 from coalition.protocols.linear.he.spec import MASKED_GRAD, UNMASKED_RAW, VERDICT, WEIGHT_DIFF
@@ -42,7 +46,9 @@ __all__ = [
     "he_params",
     "loss_terms",
     "powers_per_row",
+    "segments",
     "serve_decrypt",
+    "serve_decrypt_as_they_come",
     "with_loss",
 ]
 
@@ -168,6 +174,14 @@ class LocalModel:
         """``[[X_B^T d]]`` for the batch ``rows`` (features at ``FEATURE_PRECISION`` bits)."""
         return enc_d.xt_dot(self.x[rows], precision=FEATURE_PRECISION, executor=ctx.executor)
 
+    def gradient_stream(self, rows: NDArray[np.int64], ctx: Context
+                        ) -> XtDotStream[EncryptedArray]:
+        """``[[X_B^T d]]`` for the batch ``rows`` fed segment by segment (:func:`segments`):
+        each segment's products start on ``ctx.executor`` as it is added; the same
+        ciphertexts as :meth:`gradient`."""
+        return XtDotStream(self.x[rows], segments=self.p.he_pipeline,
+                           precision=FEATURE_PRECISION, executor=ctx.executor)
+
     def step(self, grad_sum: FloatArray, rows: int, lr: float) -> None:
         """Optimiser step from ``X_B^T d`` (summed over the batch)."""
         self.w = self.opt.step(self.w, grad_sum / rows, lr)
@@ -182,11 +196,46 @@ class LocalModel:
         return unmask(ctx.recv(key_holder, UNMASKED_RAW), m)
 
 
+def segments(bctx: Context, rows: int, params: LinearParams) -> list[tuple[slice, Context]]:
+    """The row segments a batch of ``rows`` streams in, each with its message namespace.
+
+    ``he_pipeline: 1`` is one segment in the batch's own namespace (each step waits for the
+    previous one). With ``S > 1`` segments the host sends ``[[k·u_h]]`` segment by segment, the
+    guest returns each segment's ``[[d]]`` as soon as it has formed it, and both start that
+    segment's ``X^T [[d]]`` products on their pools (``XtDotStream``) while the next segment
+    is still on its way: the host's encoding, the transfers, the guest's residuals and the
+    multi-exponentiations overlap. The same ciphertexts cross as in one message, cut by
+    rows; the gradient is the same product of the same ciphertexts.
+    """
+    if params.he_pipeline == 1:
+        return [(slice(0, rows), bctx)]
+    seg = bctx.sub("seg")
+    return [(sl, seg.sub(str(s))) for s, sl in enumerate(chunk_slices(rows, params.he_pipeline))]
+
+
 def serve_decrypt(ctx: Context, sk: he.PrivateKey, owners: list[Party]) -> None:
     """Key holder: decrypt each owner's masked gradient and return it to that owner only."""
     for owner in owners:
         raw = decrypt_masked(sk, ctx.recv(owner, MASKED_GRAD), ctx.executor)
         ctx.send(owner, UNMASKED_RAW, raw)
+
+
+def _serve_one(ctx: Context, sk: he.PrivateKey, owner: Party) -> None:
+    raw = decrypt_masked(sk, ctx.recv(owner, MASKED_GRAD), ctx.executor)
+    ctx.send(owner, UNMASKED_RAW, raw)
+
+
+def serve_decrypt_as_they_come(ctx: Context, sk: he.PrivateKey, owners: list[Party],
+                               alongside: Callable[[], None]) -> None:
+    """Key holder, pipelined: decrypt each owner's masked gradient the moment it arrives (one
+    thread per owner: nobody waits behind a slower party) while ``alongside`` (the next
+    batch's dealt zeros) runs in another thread; returns when all are done, raising the first
+    failure."""
+    with ThreadPoolExecutor(len(owners) + 1, thread_name_prefix="he-key-holder") as pool:
+        jobs = [pool.submit(_serve_one, ctx, sk, owner) for owner in owners]
+        jobs.append(pool.submit(alongside))
+        for job in jobs:
+            job.result()
 
 
 def report_epoch(ctx: Context, coordinator: Party, params: LinearParams, dw: FloatArray

@@ -42,6 +42,7 @@ from coalition.protocols.linear.he.common import (
     loss_terms,
     powers_per_row,
     report_epoch,
+    segments,
     serve_decrypt,
     with_loss,
 )
@@ -119,29 +120,29 @@ class HEGuest:
             for j, bctx in ectx.sub("batch").iter(len(plan)):
                 idx = plan[j]
                 u = self.model.score(idx)
-                kus = [expect_encrypted(v, "ku") for v in bctx.gather(ctx.hosts, ENC_KU)]
-                if p.task == "poisson":
-                    enc_d, part = self._poisson(kus[0], u, idx, ctx)
-                    if self.loss_on:
-                        enc_loss = part if enc_loss is None else enc_loss + part
-                elif self.powers == 3:
-                    kus, enc_d = self._cubic_residual(kus[0], u, self.y[idx])
-                else:
-                    enc_d = kus[0]
-                    for other in kus[1:]:
-                        enc_d = enc_d + other
-                    enc_d = enc_d + (self.k * u + self.c - self.y[idx])
-                bctx.send(ctx.hosts, ENC_D, enc_d)
-                grad = self.model.gradient(enc_d, idx, bctx)
-                self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
+                stream = self.model.gradient_stream(idx, ctx)
+                scores: list[tuple[EncryptedArray, slice]] = []
+                for sl, sctx in segments(bctx, len(idx), p):
+                    # a segment's [[d]] goes back, and its products start, before the next
+                    # segment is read: host, guest and pools overlap (common.segments)
+                    kus = [expect_encrypted(v, "ku") for v in sctx.gather(ctx.hosts, ENC_KU)]
+                    enc_d, first, dev = self._residual(kus, u[sl], idx[sl], ctx)
+                    sctx.send(ctx.hosts, ENC_D, enc_d)
+                    stream.add(sl.start, enc_d)
+                    scores.append((first, sl))
+                    if dev is not None:
+                        enc_loss = dev if enc_loss is None else enc_loss + dev
+                self.model.step(self.model.masked_gradient(bctx, arbiter, stream.result()),
+                                len(idx), lr)
                 if self.loss_on and p.task != "poisson":
+                    # off the hosts' path: the next batch's [[k u_h]] cannot come before they
+                    # have stepped too
                     a, extra = loss_terms(p, u, self.y[idx])
-                    q = expect_encrypted(bctx.recv(ctx.hosts[0], ENC_Q), "q")
-                    if self.powers == 3:  # kus[0] is [[b]], not [[k·b]]
+                    if self.powers == 3:  # the first block is [[b]], not [[k·b]]
                         a = self.k * a
-                    part = kus[0].xt_dot(a[:, None], executor=ctx.executor) + q
-                    enc_loss = part if enc_loss is None else enc_loss + part
                     const += extra
+                    enc_loss = self._loss_part(enc_loss, scores, a, ctx)
+                    enc_loss = enc_loss + expect_encrypted(bctx.recv(ctx.hosts[0], ENC_Q), "q")
             if enc_loss is not None:
                 ectx.send(arbiter, EPOCH_LOSS,
                           (enc_loss + const).rerandomize(ctx.executor, uniform=True))
@@ -149,6 +150,33 @@ class HEGuest:
             self._record(ctx, epoch, verdict.get("loss"), verdict["keep"])
             if not verdict["keep"]:
                 return
+
+    def _residual(self, kus: list[EncryptedArray], u: FloatArray, idx: NDArray[np.int64],
+                  ctx: Context) -> tuple[EncryptedArray, EncryptedArray, EncryptedArray | None]:
+        """``[[d]]`` of the rows ``idx`` from the hosts' encrypted scores and the guest's own
+        ``u``; the first host's ``[[k·u_h]]`` (poly3: ``[[u_h]]``) for the loss; poisson's
+        encrypted deviance of these rows (else ``None``)."""
+        if self.params.task == "poisson":
+            enc_d, dev = self._poisson(kus[0], u, idx, ctx)
+            return enc_d, kus[0], dev if self.loss_on else None
+        if self.powers == 3:
+            kus, enc_d = self._cubic_residual(kus[0], u, self.y[idx])
+        else:
+            enc_d = kus[0]
+            for other in kus[1:]:
+                enc_d = enc_d + other
+            enc_d = enc_d + (self.k * u + self.c - self.y[idx])
+        return enc_d, kus[0], None
+
+    @staticmethod
+    def _loss_part(acc: EncryptedArray | None, scores: list[tuple[EncryptedArray, slice]],
+                   a: FloatArray, ctx: Context) -> EncryptedArray:
+        """``acc + Σ a_i·[[k·u_h,i]]`` over the batch's segments."""
+        parts = [enc.xt_dot(a[sl][:, None], executor=ctx.executor) for enc, sl in scores]
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total if acc is None else acc + total
 
     def _cubic_residual(self, powers: EncryptedArray, a: FloatArray, y: FloatArray
                         ) -> tuple[list[EncryptedArray], EncryptedArray]:

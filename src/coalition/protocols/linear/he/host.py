@@ -18,6 +18,7 @@ features or weights, or other hosts' data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from coalition.protocols.linear.he.common import (
     he_params,
     powers_per_row,
     report_epoch,
+    segments,
     with_loss,
 )
 from coalition.protocols.linear.he.spec import (
@@ -113,16 +115,32 @@ class HEHost:
             zeros = receive_zeros(ectx, arbiter, pk, j,
                                   width + int(self.loss_on and not poisson))
             u = self.model.score(idx)
-            # poly3: [[u]], [[u²]], [[u³]] for the guest's expansion of (u_g + u_h)³;
-            # poisson: [[exp(u)]] (the guest multiplies in exp(u_g)·exposure) and [[u]]
-            plain = (np.concatenate([np.exp(u), u]) if poisson
-                     else np.concatenate([u, u * u, u**3]) if self.powers == 3 else self.k * u)
-            bctx.send(guest, ENC_KU, zeros[:width] + plain)
+            segs = segments(bctx, m, p)
+            used = 0
+            for sl, sctx in segs:
+                plain = self._powers(u[sl])
+                sctx.send(guest, ENC_KU, zeros[used:used + len(plain)] + plain)
+                used += len(plain)
             if self.loss_on and not poisson:
                 bctx.send(guest, ENC_Q, zeros[width:] + np.array([self.cq * float(u @ u)]))
-            enc_d = expect_encrypted(bctx.recv(guest, ENC_D), "d")
-            grad = self.model.gradient(enc_d, idx, bctx)
-            self.model.step(self.model.masked_gradient(bctx, arbiter, grad), len(idx), lr)
+            # each segment's products start as its [[d]] arrives (common.segments)
+            stream = self.model.gradient_stream(idx, bctx)
+            for sl, sctx in segs:
+                stream.add(sl.start, expect_encrypted(sctx.recv(guest, ENC_D), "d"))
+            self.model.step(self.model.masked_gradient(bctx, arbiter, stream.result()),
+                            len(idx), lr)
+
+    def _powers(self, u: np.ndarray[Any, np.dtype[np.float64]]
+                ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """What the guest receives encrypted for scores ``u``: poly3 ``[[u]], [[u²]], [[u³]]``
+        (for its expansion of ``(u_g + u_h)³``); poisson ``[[exp(u)]]`` (it multiplies in
+        ``exp(u_g)·exposure``) and ``[[u]]``; else ``[[k·u]]``."""
+        if self.params.task == "poisson":
+            return np.concatenate([np.exp(u), u])
+        if self.powers == 3:
+            return np.concatenate([u, u * u, u**3])
+        out: np.ndarray[Any, np.dtype[np.float64]] = self.k * u
+        return out
 
     def _batches_key_at_guest(self, ectx: Context, pk: he.PublicKey, guest: Party,
                               epoch: int) -> None:
