@@ -35,11 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coalition.components.artifacts import Artifact, Dataset, ModelPart
+from coalition.components.artifacts import Artifact, Dataset
 from coalition.core.errors import InputError, NotFoundError
 from coalition.demo.cluster import Cluster
 from coalition.engine.store import ArtifactStore
-from coalition.protocols.feature.transform import apply_transform
 
 __all__ = ["AFTER", "Deployment", "lift_top_decile", "own_output"]
 
@@ -98,12 +97,10 @@ def score_prospects(dep: Deployment) -> dict[str, Any]:
     shared = set(_dataset(own_output(telco.home, "host-telco", "align", "data")).ids())
     raw = pd.read_csv(dep.files["telco"], dtype={"phone": str})
     outside = raw[~raw["phone"].isin(shared)].reset_index(drop=True)
-    encode = own_output(telco.home, "host-telco", "encode", "model")
-    columns = _dataset(own_output(telco.home, "host-telco", "prospect_select", "data")).features
-    if not isinstance(encode, ModelPart):
-        raise InputError("the stored encoding is not a model part")
+    # Raw columns: the telco's model part carries its fitted encoding and selection, which
+    # serving applies (its preprocessing chain), as for any served model.
     tokens = _campaign_tokens(outside["phone"].tolist())
-    table = apply_transform(encode.data["columns"], outside)[columns]
+    table = outside.drop(columns=["phone"])
     table.insert(0, "token", tokens)
     path = dep.files["telco"].parent / "telco_prospects.csv"
     table.to_csv(path, index=False)

@@ -77,14 +77,16 @@ class _Encoder:
 
     def __init__(self, chain: PreprocessChain, outputs: list[str] | None) -> None:
         self._chain = chain
+        # No outputs is legal: a party whose own columns the model does not use (a feature
+        # selection dropped them all) scores with no row of its own.
         self.outputs = list(chain.columns if outputs is None else outputs)
-        if not self.outputs:
-            raise InputError("the model part records no input columns for its preprocessing")
         self.raw_names = chain.raw_columns(self.outputs)
         self.categories = chain.categories(self.raw_names)
         self.imputed = frozenset(chain.imputed(self.raw_names))
 
     def __call__(self, X: Matrix) -> Matrix:
+        if not self.outputs:
+            return np.zeros((X.shape[0], 0), dtype=np.float64)
         frame = decode_text(X, self.raw_names, self.categories)
         encoded = self._chain.apply(frame, self.outputs)
         try:
