@@ -20,6 +20,13 @@ from coalition.crypto.paillier import InsecureKeyWarning
 from coalition.node.peer import PeerEndpoint
 from coalition.protocols.linear import PartyTable, estimator_for, predict_guest, predict_host
 from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.multiclass import (
+    OvRModelPart,
+    fit_ovr,
+    predict_ovr_guest,
+    predict_ovr_host,
+)
+from coalition.protocols.linear.spec import LinearParams
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost, SecureBoostParams
 from coalition.protocols.splitnn import HeteroNNParams, SplitNNDealer, SplitNNGuest, SplitNNHost
 from coalition.testing import run_parties
@@ -92,6 +99,31 @@ def train_sb(t: dict[str, PartyTable]) -> dict[str, ModelPart]:
     return {o: ModelPart("hetero_secureboost", parties[o].role, out[parties[o]]) for o in t}
 
 
+def three_classes(t: dict[str, PartyTable]) -> dict[str, PartyTable]:
+    """The guest's binary label made three classes (label + whether the row's position is a
+    multiple of three), for one-vs-rest models: the serving tests compare scores, not fit."""
+    g = t[GUEST]
+    labels = np.asarray(g.labels, dtype=np.float64) + (np.arange(len(g.ids)) % 3 == 0)
+    return {**t, GUEST: PartyTable.from_arrays(list(g.ids), g.features, labels,
+                                               list(g.feature_names))}
+
+
+def train_ovr(t: dict[str, PartyTable]) -> dict[str, ModelPart]:
+    """Multiclass one-vs-rest SS-LR parts per organisation, on :func:`three_classes`."""
+    t = three_classes(t)
+    parties = _parties(t)
+    params = LinearParams.parse(LR_PARAMS)
+
+    def fit(org: str) -> Any:
+        def run(ctx: Any) -> Any:
+            model = fit_ovr(ctx, params, t[org])
+            return None if model is None else model.to_artifact()
+        return run
+
+    out = run_parties({parties[o]: fit(o) for o in t}, timeout=300)
+    return {o: ModelPart("hetero_lr_multiclass", parties[o].role, out[parties[o]]) for o in t}
+
+
 NN_PARAMS = HeteroNNParams(epochs=5, batch_size=32)
 
 
@@ -121,6 +153,10 @@ def reference_scores(parts: dict[str, ModelPart], t: dict[str, PartyTable]) -> d
     def run(org: str) -> Any:
         def go(ctx: Any) -> Any:
             data = parts[org].data
+            if parts[GUEST].component == "hetero_lr_multiclass":
+                ovr = OvRModelPart.from_artifact(data)
+                return (predict_ovr_guest(ctx, ovr, t[org]) if org == GUEST
+                        else predict_ovr_host(ctx, ovr, t[org]))
             if parts[GUEST].component == "hetero_nn":
                 return (SplitNNGuest.from_artifact(data).predict(ctx, t[org].features)
                         if org == GUEST else

@@ -25,6 +25,7 @@ from servingkit import (
     tables,
     train_lr,
     train_nn,
+    train_ovr,
     train_sb,
     write_part,
 )
@@ -51,7 +52,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> Traine
     csvs = split_breast(fate_data, {GUEST: folder / GUEST, HOST: folder / HOST}, rows=120)
     t = tables(csvs)
     files, reference = {}, {}
-    for family, train in (("lr", train_lr), ("sb", train_sb), ("nn", train_nn)):
+    for family, train in (("lr", train_lr), ("sb", train_sb), ("nn", train_nn),
+                          ("ovr", train_ovr)):
         parts = train(t)
         reference[family] = reference_scores(parts, t)
         for org, part in parts.items():
@@ -113,7 +115,7 @@ def _audit_kinds(node: Peer) -> list[str]:
     return [e["kind"] for e in r.json()]
 
 
-@pytest.mark.parametrize("family", ["lr", "sb", "nn"])
+@pytest.mark.parametrize("family", ["lr", "sb", "nn", "ovr"])
 def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
                                                         trained: Trained, family: str) -> None:
     bank, telco = pair
@@ -144,7 +146,12 @@ def test_publish_deploy_call_matches_offline_prediction(pair: tuple[Peer, Peer],
     csv = bank.api("GET", "/predictions/scored/download?format=csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     frame = pd.read_csv(io.StringIO(csv.text), dtype={"id": str})
-    offline = dict(zip(frame["id"], frame["score"], strict=True))
+    if family == "ovr":  # one probability per class, and the most probable class's value
+        classes = [c for c in frame.columns if c.startswith("score_")]
+        assert len(classes) == 3 and set(frame["predicted_label"]) <= {0.0, 1.0, 2.0}
+        offline = dict(zip(frame["id"], frame[classes].to_numpy().tolist(), strict=True))
+    else:
+        offline = dict(zip(frame["id"], frame["score"], strict=True))
     np.testing.assert_allclose([offline[i] for i in ids], body["scores"], rtol=0, atol=1e-12)
     parquet = bank.api("GET", "/predictions/scored/download?format=parquet")
     assert pd.read_parquet(io.BytesIO(parquet.content)).shape[0] == len(reference)

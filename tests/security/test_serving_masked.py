@@ -21,7 +21,15 @@ from servingattack import (
     peer,
     register_dataset,
 )
-from servingkit import reference_scores, split_breast, tables, train_lr, write_part
+from servingkit import (
+    reference_scores,
+    split_breast,
+    tables,
+    three_classes,
+    train_lr,
+    train_ovr,
+    write_part,
+)
 
 from coalition.components import ModelPart
 from coalition.core.errors import AuthError
@@ -40,9 +48,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> dict[s
     csvs = split_breast(fate_data, {o: folder / o for o in (GUEST, *HOSTS)}, rows=120)
     t = tables(csvs)
     parts = train_lr(t)
+    ovr = train_ovr(t)
     return {"folder": folder, "csvs": csvs, "tables": t, "parts": parts,
             "reference": reference_scores(parts, t),
-            "files": {o: write_part(p, folder / o / "lr.msgpack") for o, p in parts.items()}}
+            "files": {o: write_part(p, folder / o / "lr.msgpack") for o, p in parts.items()},
+            "ovr": ovr, "ovr_reference": reference_scores(ovr, three_classes(t)),
+            "ovr_files": {o: write_part(p, folder / o / "ovr.msgpack") for o, p in ovr.items()}}
 
 
 @pytest.fixture
@@ -151,6 +162,60 @@ def test_guest_receives_only_masked_partials_that_sum_right(
         call_as(bank, trio[HOSTS[1]], "ServingPrepare", {
             "service": "other", "model": "credit", "version": 1,
             "source": {"online": "features-online"}, "cohosts": [GUEST]})
+
+
+def test_multiclass_partials_are_masked_per_class(
+        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+    """One-vs-rest with two hosts: each class's partials are masked under a key of its own, so
+    the guest can neither read a host's class scores nor the difference of two of them (one
+    mask for every class would cancel in a difference); the class sums decode right."""
+    from coalition.protocols.linear.masking import decode_sum, encode_partial
+    from coalition.protocols.linear.multiclass import OvRModelPart
+
+    bank = trio[GUEST]
+    wire: list[tuple[str, str, dict[str, Any]]] = []
+    real = bank.env.rt.peers.call
+
+    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
+        reply = real(partner, method, request, **kw)
+        wire.append((partner if isinstance(partner, str) else partner.name, method.name,
+                     reply.model_dump()))
+        return reply
+
+    bank.env.rt.peers.call = recording  # type: ignore[method-assign]
+    r = bank.api("POST", "/models", json={
+        "name": "segments", "source": {"artifact": str(trained["ovr_files"][GUEST])},
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["ovr_files"])})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "segments", "model": "segments",
+                                            "source": "crm-online",
+                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    assert r.status_code == 201, r.text
+    ids = sorted(trained["ovr_reference"])[:9]
+    r = bank.api("POST", "/services/segments/predict", json={"ids": ids})
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["scores"], [trained["ovr_reference"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+
+    replies = {org: reply for org, method, reply in wire if method == "ServingPartial"}
+    t = trained["tables"]
+    rows = {o: pd.DataFrame(t[o].features, index=t[o].ids).loc[ids].to_numpy() for o in HOSTS}
+    plain = {o: [p.partial_score(rows[o]) for p in
+                 OvRModelPart.from_artifact(trained["ovr"][o].data).parts] for o in HOSTS}
+    classes = len(plain[HOSTS[0]])
+    for org, reply in replies.items():
+        masked = [np.array(c["masked"], dtype=np.uint64) for c in reply["classes"]]
+        assert len(masked) == classes == 3
+        for k in range(classes):
+            assert not np.any(masked[k] == encode_partial(plain[org][k]))
+            for j in range(k):  # a difference of two classes shows no plain difference
+                assert not np.any(masked[k] - masked[j] ==
+                                  encode_partial(plain[org][k]) - encode_partial(plain[org][j]))
+    for k in range(classes):
+        np.testing.assert_allclose(
+            decode_sum([np.array(replies[o]["classes"][k]["masked"], dtype=np.uint64)
+                        for o in HOSTS]),
+            sum(plain[o][k] for o in HOSTS), rtol=0, atol=1e-11)
 
 
 def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str, Any]) -> None:

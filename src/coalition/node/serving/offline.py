@@ -71,7 +71,7 @@ def run_offline(rt: NodeRuntime, actor: str, *, model: str, version: int | None,
         release_hosts(rt, job, bound)
     scores = np.concatenate(chunks) if chunks else np.zeros(0)
     table = Table(frame.assign(**{ds.id_column: ids}), ds.id_column, ds.label_column)
-    out = predictions_frame(table, ids, scores).frame
+    out = predictions_frame(table, ids, scores, scorer.class_values).frame
     folder = predictions_dir(rt)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{output}.parquet"

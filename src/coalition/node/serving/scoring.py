@@ -34,6 +34,8 @@ whether an ID is a member.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +51,7 @@ from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
 from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
+from coalition.protocols.linear.multiclass import OvRModelPart
 from coalition.protocols.linear.predict import sigmoid
 from coalition.protocols.local import LocalModel
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost
@@ -66,6 +69,7 @@ _HORIZONTAL = frozenset({"homo_lr", "homo_nn"})
 _HOMO_TREES = "homo_gbdt"
 _SCORECARD = "scorecard"
 _SPLIT = "hetero_nn"
+_OVR = "hetero_lr_multiclass"
 
 
 class _Encoder:
@@ -156,6 +160,36 @@ class _LinearHost(HostScorer):
         return {"masked": mask(me, encode_partial(scores), masks).tolist()}
 
 
+class _OvRHost(HostScorer):
+    """Multiclass one-vs-rest: one linear partial per class. Between co-hosts each class is
+    masked under its own key derived from the pair key, so no two classes share a mask (equal
+    masks would cancel in a difference of two classes' masked partials)."""
+
+    maskable = True
+    per_row_value = True
+
+    def __init__(self, model: OvRModelPart) -> None:
+        self._classes = [_LinearHost(p) for p in model.parts]
+        names = [c.feature_names for c in self._classes]
+        if any(n != names[0] for n in names):
+            raise InputError("the classes' host parts read different columns")
+        self.feature_names = names[0]
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": "ovr", "classes": len(self._classes)}
+
+    def partial(self, X: Matrix, ids: list[str], me: str,
+                pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
+        return {"classes": [
+            c.partial(X, ids, me, {org: _class_key(key, k) for org, key in pair_keys.items()})
+            for k, c in enumerate(self._classes)]}
+
+
+def _class_key(pair_key: bytes, k: int) -> bytes:
+    """Class ``k``'s masking key: HMAC-SHA256 of the pair key (RFC 2104), domain-separated."""
+    return hmac.new(pair_key, f"coalition/serving/ovr/{k}".encode(), hashlib.sha256).digest()
+
+
 class _TreeHost(HostScorer):
     def __init__(self, model: SecureBoostHost) -> None:
         self._splits = model.splits_
@@ -221,6 +255,8 @@ def host_scorer(part: ModelPart) -> HostScorer:
         inner = _TreeHost(SecureBoostHost.from_artifact(part.data))
     elif part.component == _SPLIT:
         inner = _SplitHost(SplitNNHost.from_artifact(part.data))
+    elif part.component == _OVR:
+        inner = _OvRHost(OvRModelPart.from_artifact(part.data))
     else:
         raise InputError("this model family cannot be served by a host",
                          component=part.component)
@@ -235,6 +271,7 @@ class GuestScorer:
     vertical: bool = True
     categories: dict[str, list[str]] | None = None  # text columns, coded by the source
     imputed: frozenset[str] = frozenset()  # raw columns whose missing values are filled
+    class_values: list[float] | None = None  # multiclass: the label value of each column
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
         """Remember each host's :meth:`HostScorer.info`; ``owners`` maps a training party
@@ -305,6 +342,7 @@ class _ChainedGuest(GuestScorer):
         self._inner = inner
         self._encode = _Encoder(chain, inner.feature_names)
         self.vertical = inner.vertical
+        self.class_values = inner.class_values
         self.feature_names = self._encode.raw_names
         self.categories = self._encode.categories
         self.imputed = self._encode.imputed
@@ -391,6 +429,37 @@ class _SplitGuest(GuestScorer):
         return self._model.combine(X, part)
 
 
+class _OvRGuest(GuestScorer):
+    """Multiclass one-vs-rest: each class scored as its binary model is, then normalised
+    ``σ(z_k) / Σ_j σ(z_j)`` as :func:`~coalition.protocols.linear.multiclass.predict_ovr_guest`
+    does; ``(rows, K)`` out."""
+
+    def __init__(self, model: OvRModelPart) -> None:
+        self._classes = [_LinearGuest(p) for p in model.parts]
+        self.class_values = model.classes
+        self.feature_names = self._classes[0].feature_names
+
+    def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
+        for org, info in infos.items():
+            if info.get("kind") != "ovr" or info.get("classes") != len(self._classes):
+                raise ProtocolError("a host serves a different number of classes", host=org)
+
+    def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        per_class: list[dict[str, dict[str, Any]]] = [{} for _ in self._classes]
+        for org, reply in partials.items():
+            classes = reply.get("classes")
+            if not isinstance(classes, list) or len(classes) != len(self._classes) or \
+                    not all(isinstance(c, dict) for c in classes):
+                raise ProtocolError("host sent malformed class partials", host=org)
+            for k, c in enumerate(classes):
+                per_class[k][org] = c
+        scores = np.column_stack([g.combine(X, p) for g, p in zip(
+            self._classes, per_class, strict=True)])
+        total = scores.sum(axis=1, keepdims=True)
+        out: Matrix = scores / np.where(total > 0, total, 1.0)
+        return out
+
+
 class _HorizontalGuest(GuestScorer):
     vertical = False
 
@@ -447,6 +516,8 @@ def _plain_guest(part: ModelPart) -> GuestScorer:
         return _TreeGuest(SecureBoostGuest.from_artifact(part.data))
     if part.component == _SPLIT:
         return _SplitGuest(SplitNNGuest.from_artifact(part.data))
+    if part.component == _OVR:
+        return _OvRGuest(OvRModelPart.from_artifact(part.data))
     raise InputError("this model family cannot be served", component=part.component)
 
 
