@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.core.errors import InputError
 from coalition.node.api.deps import Require, runtime
+from coalition.node.api.uploads import read_csv_upload
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.data.reading import to_records
@@ -241,12 +242,7 @@ def query(body: QueryIn, caller: Querier, rt: Runtime) -> Any:
 
 
 def _read_ids(raw: bytes, column: str | None) -> list[str]:
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise InputError("the ID file is too large", limit=MAX_UPLOAD_BYTES)
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("the upload is not a CSV file", field="body") from None
+    frame = read_csv_upload(raw, MAX_UPLOAD_BYTES)
     name = column or (str(frame.columns[0]) if len(frame.columns) else None)
     if name is None or name not in frame.columns:
         raise InputError("the CSV file has no such column", field="column")

@@ -6,15 +6,14 @@ partner's service (``services.predict``); both list services and batch records
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Annotated, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.core.errors import InputError
 from coalition.node.api.deps import Require, runtime
+from coalition.node.api.uploads import read_csv_upload
 from coalition.node.auth.permissions import Permission
 from coalition.node.auth.principal import Principal
 from coalition.node.runtime import NodeRuntime
@@ -143,12 +142,7 @@ def query(body: QueryIn, rt: Runtime, who: Querier) -> QueryOut:
 
 
 def _read_triples(raw: bytes, columns: list[str]) -> list[list[str]]:
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise InputError("the file is too large", limit=MAX_UPLOAD_BYTES)
-    try:
-        frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("the upload is not a CSV file", field="body") from None
+    frame = read_csv_upload(raw, MAX_UPLOAD_BYTES)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError("the CSV file lacks columns", columns=missing)
