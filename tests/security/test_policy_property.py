@@ -79,6 +79,8 @@ CASES = [
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("homo_gbdt"), Case("homo_gbdt", {}, COSITED, "policy.coordinator_cosited"),
     Case("homo_gbdt", {"suite": "sm"}, rule="policy.crypto_suite"),
+    # HE parts record their suite for the prediction masks (issue 25): checked like ss
+    Case("hetero_lr", {"protocol": "he-arbiter", "suite": "sm"}, rule="policy.crypto_suite"),
     Case("predict"), Case("predict", {}, GUEST), Case("evaluate", {}, GUEST),
     Case("local_model", {}, GUEST),
     # hetero_lr once per coalition of hosts: hetero_lr's rules apply

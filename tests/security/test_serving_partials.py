@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from coalition.core import Context, Party
+from coalition.core.errors import CryptoError
 from coalition.protocols.linear import LinearModelPart, PartyTable, Standardizer
+from coalition.protocols.linear.artifact import suite_meta
 from coalition.protocols.linear.predict import PARTIAL_SCORE, predict_guest, predict_host, sigmoid
 from coalition.testing import PartyFailure, Recorder, run_parties
 
@@ -21,12 +23,13 @@ GUEST = Party.guest()
 HOSTS = (Party.host("telco"), Party.host("carmaker"))
 
 
-def _part(role: str, x: np.ndarray, seed: int, intercept: float | None = None
-          ) -> LinearModelPart:
+def _part(role: str, x: np.ndarray, seed: int, intercept: float | None = None,
+          suite: str = "standard") -> LinearModelPart:
     rng = np.random.default_rng(seed)  # model weights are not secret randomness
     return LinearModelPart(role, "logistic", "ss", [f"{role}{seed}_{j}" for j in
                                                     range(x.shape[1])],
-                           rng.normal(size=x.shape[1]), Standardizer().fit(x), intercept)
+                           rng.normal(size=x.shape[1]), Standardizer().fit(x), intercept,
+                           suite_meta(suite))
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +61,13 @@ def _roles(parts: dict[str, LinearModelPart], t: dict[str, PartyTable]
     return roles
 
 
+@pytest.mark.parametrize("suite", ["standard", "sm"])
 def test_two_hosts_guest_receives_no_individual_partial_score(
-        breast: dict[str, PartyTable]) -> None:
-    parts = {"guest": _part("guest", breast["guest"].features, 1, intercept=0.3)}
+        breast: dict[str, PartyTable], suite: str) -> None:
+    """Under both crypto suites (the parts record theirs): X25519/ChaCha20 or SM2/SM4-CTR."""
+    parts = {"guest": _part("guest", breast["guest"].features, 1, intercept=0.3, suite=suite)}
     for i, h in enumerate(HOSTS):
-        parts[h.name] = _part("host", breast[h.name].features, 2 + i)
+        parts[h.name] = _part("host", breast[h.name].features, 2 + i, suite=suite)
     rec = Recorder()
     out = run_parties(_roles(parts, breast), wrap=rec.wrap)
 
@@ -78,7 +83,8 @@ def test_two_hosts_guest_receives_no_individual_partial_score(
 
     # Only partial scores reach the guest: the hosts' key agreement never passes through it.
     assert {m.key.rsplit("/", 1)[-1] for m in to_guest} == {PARTIAL_SCORE.name}
-    assert any(m.key.endswith(MASK_KEY.name) for m in rec.messages)
+    keys = [m.value() for m in rec.messages if m.key.endswith(MASK_KEY.name)]
+    assert keys and {len(k) for k in keys} == {33 if suite == "sm" else 32}
     for name, msg in received.items():
         masked = msg["masked"]
         assert masked.dtype == np.uint64
@@ -95,6 +101,20 @@ def test_two_hosts_guest_receives_no_individual_partial_score(
     old = sigmoid(parts["guest"].partial_score(breast["guest"].features) + 0.3
                   + plain["telco"] + plain["carmaker"])
     np.testing.assert_allclose(out[GUEST], old, rtol=0, atol=1e-9)
+
+
+def test_hosts_of_different_suites_refuse_to_mask_together(
+        breast: dict[str, PartyTable]) -> None:
+    """A host whose part was trained under ``sm`` never agrees an X25519 key (nor the reverse):
+    the run fails before any partial score reaches the guest."""
+    parts = {"guest": _part("guest", breast["guest"].features, 1),
+             "telco": _part("host", breast["telco"].features, 2, suite="sm"),
+             "carmaker": _part("host", breast["carmaker"].features, 3)}
+    rec = Recorder()
+    with pytest.raises(PartyFailure) as info:
+        run_parties(_roles(parts, breast), wrap=rec.wrap, timeout=10)
+    assert isinstance(info.value.error, CryptoError)
+    assert rec.received_by(GUEST) == []
 
 
 def test_masks_are_fresh_per_run(breast: dict[str, PartyTable]) -> None:

@@ -122,14 +122,32 @@ def test_a_node_on_sm_refuses_standard_prg_tasks(component, inputs, extra):
     assert "policy.crypto_suite" in [v.rule for v in refused]
 
 
-def test_he_linear_models_take_no_suite_and_are_not_refused_for_it():
+@pytest.mark.parametrize(("component", "protocol"), [
+    ("hetero_lr", "he-arbiter"), ("hetero_lr", "he-guest"), ("hetero_poisson", "he-arbiter"),
+    ("hetero_lr_multiclass", "he-arbiter"), ("hetero_lr_multiclass", "he-guest")])
+def test_a_node_on_sm_refuses_he_linear_models_on_standard(component, protocol):
+    """HE parts record the suite their prediction masks use (X25519/HKDF-SHA256/ChaCha20, or
+    SM2/HKDF-SM3/SM4-CTR): a proposer cannot train an HE model on ``standard`` in an ``sm``
+    federation, nor the reverse."""
     from coalition.engine.policy import PrivacyPolicy, check
 
-    parties = {"guest": ["g"], "host": ["h"], "arbiter": ["a"]}
+    parties = ({"guest": ["g"], "host": ["h"], "arbiter": ["a"]} if protocol == "he-arbiter"
+               else {"guest": ["g"], "host": ["h"]})
     sites = {"guest:g": "bank", "host:h": "telco", "arbiter:a": "hub"}
+    sites = {p: o for p, o in sites.items() if p.split(":")[0] in parties}
+    inputs = {"train_data": "read.data"}
     sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
-    job = _task_job("hetero_lr", {"protocol": "he-arbiter"}, parties, {"train_data": "read.data"})
-    assert "policy.crypto_suite" not in [v.rule for v in check(job, sites, sm_node)]
+    extra = {"protocol": protocol}
+    for proposal in (extra, {**extra, "suite": "standard"}):
+        rules = [v.rule for v in check(_task_job(component, proposal, parties, inputs), sites,
+                                       sm_node)]
+        assert "policy.crypto_suite" in rules
+    agreed = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites,
+                   sm_node)
+    assert "policy.crypto_suite" not in [v.rule for v in agreed]
+    refused = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites,
+                    PrivacyPolicy(owner="telco"))
+    assert "policy.crypto_suite" in [v.rule for v in refused]
 
 
 def test_kkrt_guest_on_sm_refuses_a_host_that_claims_sm_but_runs_standard_base_ots(monkeypatch):

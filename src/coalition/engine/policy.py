@@ -418,8 +418,10 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
     """A federation on one crypto suite runs no task under another (no downgrade by the
-    proposer: ``tests/security/test_suite_downgrade.py``): PSI, verify3, SecAgg, SS-LR's share
-    PRG, and the guest's secret draws of ``data_split`` and ``feature_sample``."""
+    proposer: ``tests/security/test_suite_downgrade.py``): PSI, verify3, SecAgg, the vertical
+    linear models under every protocol (SS-LR's share PRG; the suite HE and SS parts record
+    for their prediction masks), and the guest's secret draws of ``data_split`` and
+    ``feature_sample``."""
     suites: list[CryptoSuite]
     kind = node.component.name
     if kind == "psi":
@@ -431,7 +433,7 @@ def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
     elif node.component.name == _HOMO_GBDT:
         suites = [p.suite for p in _params(node, GBDTJobParams)]
     elif kind in _LINEAR:
-        suites = [p.suite for p in _params(node, LinearParams) if p.protocol == "ss"]
+        suites = [p.suite for p in _params(node, LinearParams)]
     elif kind == "data_split":
         suites = [p.suite for p in _params(node, SplitParams)]
     elif kind == "feature_sample":

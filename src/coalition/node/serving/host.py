@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import AuthError, CoalitionError, InputError, NotFoundError
+from coalition.crypto.suite import CryptoSuite
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data.datasets import get_dataset
 from coalition.node.db.types import utcnow
@@ -64,6 +65,7 @@ from coalition.node.serving.peer_methods import (
 from coalition.node.serving.scoring import host_scorer
 from coalition.node.serving.sources import get_source
 from coalition.node.serving.state import HostBinding, state_of
+from coalition.node.signing import signing_key
 from coalition.protocols.linear.predict import TooFewFeatures
 
 __all__ = ["GRANT_KIND", "admit", "audit_refusal", "flush_volume", "ledger", "register"]
@@ -113,7 +115,7 @@ def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: i
         version_id = row.id
     actor = f"partner:{partner}"
     _, part = registry.load_verified(rt, actor, local, version, "serve")
-    scorer = host_scorer(part)
+    scorer = host_scorer(part, rt.settings.crypto_suite)
     minimum = rt.settings.policy_min_serving_features
     if scorer.per_row_value and scorer.feature_count() < minimum:
         raise TooFewFeatures("this node's policy refuses to serve a model part with fewer "
@@ -129,8 +131,9 @@ def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: i
                     raise AuthError("every co-host must be a registered partner of this node "
                                     "(its certificate verifies the masking keys)",
                                     host=org) from exc
-        info = {**info, "mask_key": signed_public(rt.identity, rt.name,
-                                                  (partner, service, model, version))}
+        info = {**info, "mask_key": signed_public(
+            rt.identity, rt.name, (partner, service, model, version), rt.settings.crypto_suite,
+            signing_key(rt.settings) if rt.settings.crypto_suite == CryptoSuite.SM else None)}
     lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity),
                                              scorer.categories)
     binding = HostBinding(model, version, scorer, lookup, info,
@@ -172,7 +175,8 @@ def _set_keys(rt: NodeRuntime, partner: str, service: str, binding: HostBinding,
         certs = {org: partners.get_partner(db, org).certificate_pem for org in binding.cohosts}
     keys = pair_keys(rt.identity, rt.name, (partner, service, binding.model,
                                              binding.version),
-                     {org: (certs[org], signed[org]) for org in binding.cohosts})
+                     {org: (certs[org], signed[org]) for org in binding.cohosts},
+                     rt.settings.crypto_suite)
     with state_of(rt).lock:
         binding.pair_keys = keys
 

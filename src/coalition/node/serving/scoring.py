@@ -34,8 +34,6 @@ whether an ID is a member.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,12 +43,13 @@ from numpy.typing import NDArray
 from coalition.components import ModelPart
 from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.feature.chain import PreprocessChain, decode_text
 from coalition.protocols.feature.scorecard import Scaling
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
-from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
+from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mac, mask
 from coalition.protocols.linear.multiclass import OvRModelPart
 from coalition.protocols.linear.predict import sigmoid
 from coalition.protocols.local import LocalModel
@@ -144,8 +143,10 @@ class _LinearHost(HostScorer):
     maskable = True
     per_row_value = True
 
-    def __init__(self, part: LinearModelPart) -> None:
+    def __init__(self, part: LinearModelPart,
+                 suite: CryptoSuite = CryptoSuite.STANDARD) -> None:
         self._part = part
+        self._suite = suite
         self.feature_names = list(part.feature_names)
 
     def info(self) -> dict[str, Any]:
@@ -156,7 +157,7 @@ class _LinearHost(HostScorer):
         scores = self._part.partial_score(X)
         if not pair_keys:
             return {"scores": scores.tolist()}
-        masks = {org: id_masks(key, ids) for org, key in pair_keys.items()}
+        masks = {org: id_masks(key, ids, self._suite) for org, key in pair_keys.items()}
         return {"masked": mask(me, encode_partial(scores), masks).tolist()}
 
 
@@ -168,8 +169,9 @@ class _OvRHost(HostScorer):
     maskable = True
     per_row_value = True
 
-    def __init__(self, model: OvRModelPart) -> None:
-        self._classes = [_LinearHost(p) for p in model.parts]
+    def __init__(self, model: OvRModelPart, suite: CryptoSuite = CryptoSuite.STANDARD) -> None:
+        self._suite = suite
+        self._classes = [_LinearHost(p, suite) for p in model.parts]
         names = [c.feature_names for c in self._classes]
         if any(n != names[0] for n in names):
             raise InputError("the classes' host parts read different columns")
@@ -181,13 +183,15 @@ class _OvRHost(HostScorer):
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
         return {"classes": [
-            c.partial(X, ids, me, {org: _class_key(key, k) for org, key in pair_keys.items()})
+            c.partial(X, ids, me, {org: _class_key(key, k, self._suite)
+                                   for org, key in pair_keys.items()})
             for k, c in enumerate(self._classes)]}
 
 
-def _class_key(pair_key: bytes, k: int) -> bytes:
-    """Class ``k``'s masking key: HMAC-SHA256 of the pair key (RFC 2104), domain-separated."""
-    return hmac.new(pair_key, f"coalition/serving/ovr/{k}".encode(), hashlib.sha256).digest()
+def _class_key(pair_key: bytes, k: int, suite: CryptoSuite = CryptoSuite.STANDARD) -> bytes:
+    """Class ``k``'s masking key: HMAC of the pair key (RFC 2104) with the suite's hash
+    (SHA-256, or SM3 under ``sm``), domain-separated."""
+    return mac(pair_key, f"coalition/serving/ovr/{k}".encode(), suite)
 
 
 class _TreeHost(HostScorer):
@@ -243,20 +247,22 @@ class _ChainedHost(HostScorer):
         return self._inner.partial(self._encode(X), ids, me, pair_keys)
 
 
-def host_scorer(part: ModelPart) -> HostScorer:
+def host_scorer(part: ModelPart, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> HostScorer:
     """The host-side scorer of a host part, behind its preprocessing chain if it has one
-    (:class:`~coalition.protocols.feature.chain.UnservableStep` if that cannot be applied)."""
+    (:class:`~coalition.protocols.feature.chain.UnservableStep` if that cannot be applied).
+    ``suite`` (the node's) gives the primitives of masks between co-hosts."""
+    suite = CryptoSuite(suite)
     inner: HostScorer
     if part.component == _SCORECARD:
-        inner = _LinearHost(scorecard_part(part.data)[1])
+        inner = _LinearHost(scorecard_part(part.data)[1], suite)
     elif part.component in _LINEAR:
-        inner = _LinearHost(LinearModelPart.from_artifact(part.data))
+        inner = _LinearHost(LinearModelPart.from_artifact(part.data), suite)
     elif part.component in _TREES:
         inner = _TreeHost(SecureBoostHost.from_artifact(part.data))
     elif part.component == _SPLIT:
         inner = _SplitHost(SplitNNHost.from_artifact(part.data))
     elif part.component == _OVR:
-        inner = _OvRHost(OvRModelPart.from_artifact(part.data))
+        inner = _OvRHost(OvRModelPart.from_artifact(part.data), suite)
     else:
         raise InputError("this model family cannot be served by a host",
                          component=part.component)

@@ -2,6 +2,10 @@
 
 The guest's part also holds the intercept and the task; a host's part holds its weights and
 nothing about other parties. Each part keeps the standardisation its owner fitted locally.
+
+A part trained under the ``sm`` crypto suite records it (``meta["suite"]``, :func:`suite_meta`),
+so joint prediction masks with the same suite's primitives; a part without it is ``standard``
+(and its artifact bytes are what they were before suites existed).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core.errors import InputError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.data import Standardizer
 
-__all__ = ["ARTIFACT_KIND", "LinearModelPart"]
+__all__ = ["ARTIFACT_KIND", "LinearModelPart", "suite_meta"]
 
 ARTIFACT_KIND = "coalition.linear.part/1"
 
@@ -32,6 +37,14 @@ class LinearModelPart:
     scaler: Standardizer
     intercept: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def suite(self) -> CryptoSuite:
+        """The crypto suite the part was trained under (``standard`` when not recorded)."""
+        try:
+            return CryptoSuite(self.meta.get("suite", CryptoSuite.STANDARD.value))
+        except ValueError as exc:
+            raise InputError("unknown crypto suite in a linear model part") from exc
 
     def partial_score(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
         """``standardise(x) · w`` for this party's raw feature rows."""
@@ -67,3 +80,10 @@ class LinearModelPart:
         if weights.ndim != 1 or len(part.feature_names) != len(weights):
             raise InputError("weights and feature names differ in length")
         return part
+
+
+def suite_meta(suite: CryptoSuite | str) -> dict[str, str]:
+    """The ``meta`` entry recording a training suite: empty for ``standard`` (unchanged
+    artifacts), ``{"suite": "sm"}`` otherwise."""
+    suite = CryptoSuite(suite)
+    return {} if suite == CryptoSuite.STANDARD else {"suite": suite.value}

@@ -7,7 +7,8 @@ misalignment); the guest adds its own partial score and the intercept and applie
 Who learns what:
 
 * **several hosts** — the hosts first agree pairwise keys directly with each other (fresh
-  X25519 keys per run, over the job's mutually authenticated channels; the guest relays
+  keys per run in the crypto suite the model part was trained under — X25519, or SM2 under
+  ``sm`` — over the job's mutually authenticated channels; the guest relays
   nothing) and send the guest only masked fixed-point values whose masks cancel in the sum
   (:mod:`.masking`). The guest learns ``sum_h w_h·x_h`` per row, never one host's part
   (unless all other hosts collude with it).
@@ -22,7 +23,6 @@ Hosts learn nothing about the guest's data or the results.
 from __future__ import annotations
 
 import numpy as np
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from numpy.typing import NDArray
 
 from coalition.core import Context, MessageKey
@@ -31,11 +31,10 @@ from coalition.core.ids import Party
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable, ids_digest
 from coalition.protocols.linear.masking import (
-    agree,
+    MaskKey,
     decode_sum,
     encode_partial,
     mask,
-    public_bytes,
     stream_masks,
 )
 
@@ -45,7 +44,8 @@ __all__ = ["MASK_KEY", "MIN_FEATURES", "PARTIAL_SCORE", "TooFewFeatures", "check
 PARTIAL_SCORE = MessageKey("partial_score",
                            "host -> guest: {digest, score (n,)} (one host) or "
                            "{digest, masked (n,) uint64} (several hosts)")
-MASK_KEY = MessageKey("partial_mask_key", "host -> host: X25519 public key (32 bytes)")
+MASK_KEY = MessageKey("partial_mask_key", "host -> host: X25519 public key (32 bytes), or "
+                      "a compressed SM2 point (33 bytes) under the sm suite")
 #: The default of ``policy_min_serving_features``.
 MIN_FEATURES = 2
 
@@ -86,15 +86,16 @@ def predict_host(ctx: Context, model: LinearModelPart, table: PartyTable, *,
     if not others:
         ctx.send(ctx.guest, PARTIAL_SCORE, {"digest": digest, "score": score})
         return
-    key = X25519PrivateKey.generate()
-    ctx.send(others, MASK_KEY, public_bytes(key))
+    suite = model.suite
+    key = MaskKey(suite)
+    ctx.send(others, MASK_KEY, key.public)
     masks = {}
     for peer in others:
         pub = ctx.recv(peer, MASK_KEY)
         if not isinstance(pub, bytes):
             raise ProtocolError("malformed mask key", host=str(peer))
-        masks[str(peer)] = stream_masks(agree(key, pub, _pair_context(ctx.party, peer, digest)),
-                                        len(score))
+        masks[str(peer)] = stream_masks(key.agree(pub, _pair_context(ctx.party, peer, digest)),
+                                        len(score), suite)
     masked = mask(str(ctx.party), encode_partial(score), masks)
     ctx.send(ctx.guest, PARTIAL_SCORE, {"digest": digest, "masked": masked})
 

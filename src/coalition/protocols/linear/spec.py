@@ -91,8 +91,9 @@ class LinearParams(Params):
         "clip standardised features to [-clip, clip] (at training and prediction); 4 is a "
         "good choice with poly3; None keeps them as they are"))
     suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
-        "ss only: crypto suite of the share PRG: standard (HKDF-SHA256, ChaCha20) or sm "
-        "(HKDF-SM3, SM4-CTR); set by the federation"))
+        "crypto suite: standard (X25519, HKDF-SHA256, ChaCha20) or sm (SM2, HKDF-SM3, "
+        "SM4-CTR) for ss's share PRG and, recorded in every part, for the hosts' pairwise "
+        "masks when the model predicts; set by the federation"))
 
     @model_validator(mode="after")
     def _consistent(self) -> LinearParams:

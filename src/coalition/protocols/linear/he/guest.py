@@ -28,7 +28,7 @@ from coalition.core import Context
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto import he
 from coalition.crypto.he import EncryptedArray
-from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.artifact import LinearModelPart, suite_meta
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design, guest_labels
 from coalition.protocols.linear.he.arbiter import keypair
@@ -100,7 +100,7 @@ class HEGuest:
         self.model_ = LinearModelPart(
             "guest", p.task, p.protocol, table.feature_names, w[:-1] if p.fit_intercept else w,
             scaler, float(w[-1]) if p.fit_intercept else 0.0,
-            {"epochs": self.history_.epochs, "loss": self.history_.loss})
+            {"epochs": self.history_.epochs, "loss": self.history_.loss, **suite_meta(p.suite)})
         return self
 
     # -- (a) the arbiter holds the key ------------------------------------------------------

@@ -25,7 +25,7 @@ import numpy as np
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
 from coalition.crypto import he
-from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.artifact import LinearModelPart, suite_meta
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.data import PartyTable, design
 from coalition.protocols.linear.he.common import (
@@ -99,7 +99,7 @@ class HEHost:
                 break
         self.model_ = LinearModelPart("host", p.task, p.protocol, table.feature_names,
                                       self.model.final_weights, scaler, None,
-                                      {"epochs": self.history_.epochs})
+                                      {"epochs": self.history_.epochs, **suite_meta(p.suite)})
         return self
 
     def _batches_with_arbiter(self, ectx: Context, pk: he.PublicKey, arbiter: Party,

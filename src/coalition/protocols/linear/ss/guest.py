@@ -12,7 +12,7 @@ import numpy as np
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError
-from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.artifact import LinearModelPart, suite_meta
 from coalition.protocols.linear.data import PartyTable, design, guest_labels
 from coalition.protocols.linear.fixedpoint import decode, encode
 from coalition.protocols.linear.layout import collect_layout
@@ -108,7 +108,8 @@ class SSGuest:
             "guest", p.task, p.protocol, table.feature_names,
             mine[:-1] if p.fit_intercept else mine, scaler,
             float(mine[-1]) if p.fit_intercept else 0.0,
-            {"epochs": trainer.history.epochs, "loss": trainer.history.loss})
+            {"epochs": trainer.history.epochs, "loss": trainer.history.loss,
+             **suite_meta(p.suite)})
         return self
 
 

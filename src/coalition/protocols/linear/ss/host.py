@@ -16,7 +16,7 @@ import numpy as np
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError
-from coalition.protocols.linear.artifact import LinearModelPart
+from coalition.protocols.linear.artifact import LinearModelPart, suite_meta
 from coalition.protocols.linear.data import PartyTable, Standardizer, design
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode
 from coalition.protocols.linear.layout import Layout, announce
@@ -95,7 +95,7 @@ class SSHost:
         p = self.params
         self.model_ = LinearModelPart("host", p.task, p.protocol, table.feature_names,
                                       np.asarray(weights, dtype=np.float64), scaler, None,
-                                      {"epochs": self.history_.epochs})
+                                      {"epochs": self.history_.epochs, **suite_meta(p.suite)})
 
 
 def _noop_start(ctx: Context, epoch: int) -> None:
