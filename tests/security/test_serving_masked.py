@@ -34,6 +34,9 @@ from servingkit import (
 from coalition.components import ModelPart
 from coalition.core.errors import AuthError
 from coalition.core.ids import Role
+from coalition.crypto.signing import SigningKey
+from coalition.node.serving.maskkeys import MaskKeySuiteMismatch
+from coalition.node.signing import signing_key
 from coalition.protocols.linear import LinearModelPart, Standardizer
 from coalition.protocols.linear.predict import sigmoid
 
@@ -57,8 +60,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> dict[s
 
 
 @pytest.fixture
-def trio(tmp_path: Path, trained: dict[str, Any]) -> Iterator[dict[str, Peer]]:
-    nodes = {o: peer(tmp_path / o, o, trained["folder"] / o) for o in (GUEST, *HOSTS)}
+def suite() -> str:
+    """The federation's crypto suite (every node's ``crypto_suite``); tests parametrise it."""
+    return "standard"
+
+
+@pytest.fixture
+def trio(tmp_path: Path, trained: dict[str, Any], suite: str) -> Iterator[dict[str, Peer]]:
+    nodes = {o: peer(tmp_path / o, o, trained["folder"] / o, crypto_suite=suite)
+             for o in (GUEST, *HOSTS)}
     for org in HOSTS:
         connect(nodes[GUEST], nodes[org])
     connect(nodes[HOSTS[0]], nodes[HOSTS[1]])  # hosts pin each other's certificates
@@ -89,8 +99,12 @@ def _publish_and_deploy(trio: dict[str, Peer], trained: dict[str, Any]) -> Any:
                                                "hosts": dict.fromkeys(HOSTS, "features-online")})
 
 
+@pytest.mark.parametrize("suite", ["standard", "sm"])
 def test_guest_receives_only_masked_partials_that_sum_right(
-        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+        trio: dict[str, Peer], trained: dict[str, Any], suite: str) -> None:
+    """Under both suites: X25519 keys signed with the TLS key, HKDF-SHA256, HMAC-SHA256; or SM2
+    keys signed with the node's SM2 key (endorsed by its TLS key), HKDF-SM3, HMAC-SM3. The
+    scores are the same."""
     bank = trio[GUEST]
     wire: list[tuple[str, str, dict[str, Any]]] = []
     peers = bank.env.rt.peers
@@ -130,9 +144,12 @@ def test_guest_receives_only_masked_partials_that_sum_right(
     np.testing.assert_allclose(decode_sum(list(masked.values())), sum(plain.values()),
                                rtol=0, atol=1e-11)
     # Deploy replies carry public keys and signatures only.
-    for _, method, reply in wire:
-        if method == "ServingPrepare":
-            assert set(reply.get("mask_key", {})) == {"public", "signature"}
+    fields = ({"public", "signature"} if suite == "standard"
+              else {"suite", "public", "signature", "signer", "endorsement"})
+    prepared = [reply for _, method, reply in wire if method == "ServingPrepare"]
+    assert prepared
+    for reply in prepared:
+        assert set(reply.get("mask_key", {})) == fields
     # Scores: the old plaintext batch prediction to 1e-9, the batch protocol to 1e-12.
     g = LinearModelPart.from_artifact(parts[GUEST].data)
     grows = pd.DataFrame(t[GUEST].features, index=t[GUEST].ids).loc[ids].to_numpy()
@@ -153,10 +170,32 @@ def test_guest_receives_only_masked_partials_that_sum_right(
 
     # A hostile guest substitutes a key of its own for carmaker's: telco checks it against
     # the certificate it pinned for carmaker and refuses.
-    forged = signed_public(bank.env.rt.identity, HOSTS[0], (GUEST, "scoring", "credit", 1))
-    with pytest.raises(AuthError):
+    binding = (GUEST, "scoring", "credit", 1)
+    bank_signer = signing_key(bank.env.rt.settings) if suite == "sm" else None
+    forged = signed_public(bank.env.rt.identity, HOSTS[0], binding, suite, bank_signer)
+    with pytest.raises(AuthError, match="not signed by its pinned certificate"):
         call_as(bank, trio[HOSTS[1]], "ServingKeys",
                 {"service": "scoring", "keys": {HOSTS[0]: forged}})
+    if suite == "sm":  # carmaker's real SM2 key, re-endorsed by the guest: refused too
+        own = signed_public(trio[HOSTS[0]].env.rt.identity, HOSTS[0], binding, suite,
+                             signing_key(trio[HOSTS[0]].env.rt.settings))
+        with pytest.raises(AuthError, match="not signed by its pinned certificate"):
+            call_as(bank, trio[HOSTS[1]], "ServingKeys", {"service": "scoring", "keys": {
+                HOSTS[0]: {**own, "endorsement": forged["endorsement"],
+                           "signer": forged["signer"]}}})
+    # A key of the other suite, genuinely carmaker's: telco refuses the suite, not the
+    # signature (no downgrade of an sm federation to X25519/HMAC-SHA256, nor the reverse).
+    other = "standard" if suite == "sm" else "sm"
+    carmaker = trio[HOSTS[0]].env.rt
+    genuine = signed_public(carmaker.identity, HOSTS[0], binding, other,
+                            SigningKey.generate("sm") if other == "sm" else None)
+    with pytest.raises(MaskKeySuiteMismatch) as refused:
+        call_as(bank, trio[HOSTS[1]], "ServingKeys",
+                {"service": "scoring", "keys": {HOSTS[0]: genuine}})
+    assert refused.value.code == "serving.crypto_suite"
+    # ... and the service still scores with the keys it holds.
+    again = bank.api("POST", "/services/scoring/predict", json={"ids": ids})
+    assert again.status_code == 200, again.text
     # ... and naming itself (or nobody) as a co-host does not get it the keys either.
     with pytest.raises(Exception, match="co-host"):
         call_as(bank, trio[HOSTS[1]], "ServingPrepare", {
@@ -164,8 +203,9 @@ def test_guest_receives_only_masked_partials_that_sum_right(
             "source": {"online": "features-online"}, "cohosts": [GUEST]})
 
 
+@pytest.mark.parametrize("suite", ["standard", "sm"])
 def test_multiclass_partials_are_masked_per_class(
-        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+        trio: dict[str, Peer], trained: dict[str, Any], suite: str) -> None:
     """One-vs-rest with two hosts: each class's partials are masked under a key of its own, so
     the guest can neither read a host's class scores nor the difference of two of them (one
     mask for every class would cancel in a difference); the class sums decode right."""

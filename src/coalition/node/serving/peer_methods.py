@@ -8,7 +8,7 @@ and :data:`SERVING_RELEASE` drops the binding. None spends the per-partner call 
 
 The refusals whose meaning must survive the hop exactly are declared (a tampered host part is
 an alert; a host's quota or rate refusal stays a 429 with its ``Retry-After`` for the guest's
-caller).
+caller; a co-host's masking key of another crypto suite stays ``serving.crypto_suite``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from coalition.core.errors import CoalitionError
 from coalition.node.library.integrity import ModelTampered
 from coalition.node.peer.method import Name, PeerMethod, PeerRequest, PeerResponse
 from coalition.node.serving.limits import ServingQuotaExceeded, ServingRateLimited
+from coalition.node.serving.maskkeys import MaskKeySuiteMismatch
 from coalition.protocols.linear.predict import TooFewFeatures
 
 __all__ = ["MAX_IDS", "SERVING_KEYS", "SERVING_PARTIAL", "SERVING_PREPARE", "SERVING_RELEASE",
@@ -29,7 +30,8 @@ __all__ = ["MAX_IDS", "SERVING_KEYS", "SERVING_PARTIAL", "SERVING_PREPARE", "SER
 
 MAX_IDS = 100_000
 _ERRORS: tuple[type[CoalitionError], ...] = (
-    ModelTampered, ServingRateLimited, ServingQuotaExceeded, TooFewFeatures)
+    ModelTampered, ServingRateLimited, ServingQuotaExceeded, TooFewFeatures,
+    MaskKeySuiteMismatch)
 
 
 class PrepareRequest(PeerRequest):
