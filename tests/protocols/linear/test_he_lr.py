@@ -101,14 +101,16 @@ def known_key(monkeypatch):
     return pair
 
 
+@pytest.mark.parametrize("suite", ["standard", "sm"])
 @pytest.mark.parametrize("protocol", ["he-arbiter", "he-guest"])
 def test_key_holder_never_sees_a_true_gradient_and_no_plaintext_leaks(fate_data, protocol,
-                                                                      known_key):
+                                                                      known_key, suite):
     _, sk = known_key
     guest, hosts = load(fate_data, "breast")
     rec = Recorder()
-    params = {**BREAST, "protocol": protocol, "epochs": 2}
+    params = {**BREAST, "protocol": protocol, "epochs": 2, "suite": suite}
     gm, hms = train(guest, hosts, params, wrap=rec.wrap)
+    assert LinearModelPart.from_artifact(hms[0]).suite == suite
     holder = A if protocol == "he-arbiter" else G
     grads = [m for m in rec.received_by(holder) if m.key.endswith("he_masked_grad")]
     assert grads
