@@ -16,7 +16,13 @@ from coalition.core import Context, Party
 from coalition.core.errors import CryptoError
 from coalition.protocols.linear import LinearModelPart, PartyTable, Standardizer
 from coalition.protocols.linear.artifact import suite_meta
-from coalition.protocols.linear.predict import PARTIAL_SCORE, predict_guest, predict_host, sigmoid
+from coalition.protocols.linear.predict import (
+    PARTIAL_SCORE,
+    PartSuiteRefused,
+    predict_guest,
+    predict_host,
+    sigmoid,
+)
 from coalition.testing import PartyFailure, Recorder, run_parties
 
 GUEST = Party.guest()
@@ -115,6 +121,27 @@ def test_hosts_of_different_suites_refuse_to_mask_together(
         run_parties(_roles(parts, breast), wrap=rec.wrap, timeout=10)
     assert isinstance(info.value.error, CryptoError)
     assert rec.received_by(GUEST) == []
+
+
+@pytest.mark.parametrize(("node", "part"), [("sm", "standard"), ("standard", "sm")])
+def test_a_host_refuses_to_mask_under_a_part_of_another_suite_than_its_node(
+        breast: dict[str, PartyTable], node: str, part: str) -> None:
+    """A node on ``sm`` does not predict with a part trained under ``standard`` (its masks
+    would be X25519/ChaCha20), nor the reverse: refused before any message leaves the host."""
+    parts = {"guest": _part("guest", breast["guest"].features, 1, suite=part),
+             "telco": _part("host", breast["telco"].features, 2, suite=part),
+             "carmaker": _part("host", breast["carmaker"].features, 3, suite=part)}
+    roles = _roles(parts, breast)
+    roles[HOSTS[0]] = lambda ctx: predict_host(ctx, parts["telco"], breast["telco"], suite=node)
+    rec = Recorder()
+    with pytest.raises(PartyFailure) as info:
+        run_parties(roles, wrap=rec.wrap, timeout=10)
+    assert isinstance(info.value.error, PartSuiteRefused)
+    assert info.value.error.code == "policy.crypto_suite"
+    assert [m for m in rec.messages if m.sender == HOSTS[0]] == []
+    # The same part on a node of its own suite predicts.
+    roles[HOSTS[0]] = lambda ctx: predict_host(ctx, parts["telco"], breast["telco"], suite=part)
+    assert run_parties(roles, timeout=10)[GUEST].shape == (len(breast["guest"].ids),)
 
 
 def test_masks_are_fresh_per_run(breast: dict[str, PartyTable]) -> None:

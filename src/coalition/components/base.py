@@ -36,6 +36,7 @@ from coalition.core.errors import CoalitionError, ConfigError, InputError
 from coalition.core.ids import Party, Role
 from coalition.core.params import ParamProblem, param_problems
 from coalition.core.params import Params as ParamModel
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "Component",
@@ -100,6 +101,10 @@ class Environment:
     #: and its copy of a partner's table), already scoped by the node to the authenticated
     #: partner organisations of the task; None in standalone runs (nothing is kept).
     state_dir: Path | None = None
+    #: The node's federation crypto suite (``crypto_suite``): a linear host refuses to mask
+    #: its partial scores under a model part of another suite
+    #: (``coalition.protocols.linear.predict.check_suite``); None in standalone runs.
+    crypto_suite: CryptoSuite | None = None
 
 
 @dataclass

@@ -76,7 +76,7 @@ def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 
 def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data),
-                 min_features=ctx.env.policy_min_serving_features)
+                 min_features=ctx.env.policy_min_serving_features, suite=ctx.env.crypto_suite)
 
 
 def _named_table(data: Dataset, part: LinearModelPart) -> PartyTable:
@@ -99,7 +99,7 @@ def _poisson_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 def _poisson_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     part = LinearModelPart.from_artifact(model.data)
     predict_host(ctx.comm, part, _named_table(data, part),
-                 min_features=ctx.env.policy_min_serving_features)
+                 min_features=ctx.env.policy_min_serving_features, suite=ctx.env.crypto_suite)
 
 
 def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
@@ -110,7 +110,8 @@ def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 
 def _ovr_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_ovr_host(ctx.comm, OvRModelPart.from_artifact(model.data), party_table(data),
-                     min_features=ctx.env.policy_min_serving_features)
+                     min_features=ctx.env.policy_min_serving_features,
+                     suite=ctx.env.crypto_suite)
 
 
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
@@ -166,7 +167,8 @@ def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
                              "features than its minimum", features=raw,
                              minimum=ctx.env.policy_min_serving_features)
     linear, table = _encoded(model, data)
-    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features)
+    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features,
+                 suite=ctx.env.crypto_suite)
 
 
 _PREDICTORS: dict[tuple[str, Role], Predictor] = {

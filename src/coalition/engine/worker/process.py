@@ -33,6 +33,7 @@ from coalition.compute import make_executor
 from coalition.core.context import Channel
 from coalition.core.errors import CoalitionError, InputError
 from coalition.core.ids import Party
+from coalition.crypto.suite import CryptoSuite
 from coalition.engine.dag import parse_dag
 from coalition.engine.role import run_role
 from coalition.engine.store import ArtifactStore
@@ -92,7 +93,8 @@ def _trust(trust: WorkerTrust) -> Trust:
 
 
 def _environment(datasets: Mapping[str, Path], min_serving_features: int,
-                 state_dir: Path | None = None) -> Environment:
+                 state_dir: Path | None = None,
+                 crypto_suite: CryptoSuite | None = None) -> Environment:
     def resolve(name: str) -> Path:
         if name not in datasets:
             raise InputError("dataset not resolved by the node for this task", dataset=name)
@@ -100,7 +102,7 @@ def _environment(datasets: Mapping[str, Path], min_serving_features: int,
 
     # The node's policy_min_serving_features reaches the predict component (issue 16, #19).
     return Environment(resolve, policy_min_serving_features=min_serving_features,
-                       state_dir=state_dir)
+                       state_dir=state_dir, crypto_suite=crypto_suite)
 
 
 class Traffic:
@@ -145,7 +147,7 @@ def execute(spec: WorkerSpec, traffic: Traffic | None = None) -> None:
                                executor=executor,
                                wrap=traffic.wrap) as ctx:
             env = _environment(spec.datasets, spec.policy_min_serving_features,
-                               spec.state_dir)
+                               spec.state_dir, spec.crypto_suite)
             outputs = run_role(node, party, inputs, env, ctx)
     finally:
         executor.shutdown()

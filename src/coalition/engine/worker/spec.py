@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from coalition.compute import ComputeSpec
 from coalition.core.errors import CoalitionError, ConfigError
 from coalition.core.ids import Party, check_job_id
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "INTERNAL_CODE",
@@ -108,6 +109,8 @@ class WorkerSpec(_Strict):
     # Protocol state kept between runs (OPRF-PSI tables), scoped by the node to the task's
     # partner organisations; None: nothing is kept.
     state_dir: Path | None = None
+    # The node's federation crypto suite (its ``crypto_suite``), for the component's checks.
+    crypto_suite: CryptoSuite = CryptoSuite.STANDARD
     # The executor of the role's heavy maps (the node's compute_* settings; never the job's).
     compute: ComputeSpec = Field(default_factory=ComputeSpec)
 

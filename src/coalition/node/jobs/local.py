@@ -178,6 +178,7 @@ def _spec(rt: NodeRuntime, db: Session, job: JobRow, node: TaskNode, party: Part
                           peer_roots=org_certs),
         timeout=job.timeout_s, parent_pid=os.getpid(),
         policy_min_serving_features=rt.settings.policy_min_serving_features,
+        crypto_suite=rt.settings.crypto_suite,
         state_dir=state_dir_for(rt, job, node, party),
         compute=ComputeSpec(backend=rt.settings.compute_backend,
                             workers=rt.settings.compute_workers,

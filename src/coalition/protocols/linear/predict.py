@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from coalition.core import Context, MessageKey
 from coalition.core.errors import AuthError, InputError, ProtocolError
 from coalition.core.ids import Party
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable, ids_digest
 from coalition.protocols.linear.masking import (
@@ -38,8 +39,8 @@ from coalition.protocols.linear.masking import (
     stream_masks,
 )
 
-__all__ = ["MASK_KEY", "MIN_FEATURES", "PARTIAL_SCORE", "TooFewFeatures", "check_min_features",
-           "predict_guest", "predict_host", "sigmoid"]
+__all__ = ["MASK_KEY", "MIN_FEATURES", "PARTIAL_SCORE", "PartSuiteRefused", "TooFewFeatures",
+           "check_min_features", "check_suite", "predict_guest", "predict_host", "sigmoid"]
 
 PARTIAL_SCORE = MessageKey("partial_score",
                            "host -> guest: {digest, score (n,)} (one host) or "
@@ -64,6 +65,21 @@ def check_min_features(part: LinearModelPart, min_features: int) -> None:
                              minimum=min_features)
 
 
+class PartSuiteRefused(AuthError):
+    """A node refuses to mask partial scores under a crypto suite other than its federation's."""
+
+    code = "policy.crypto_suite"
+
+
+def check_suite(part: LinearModelPart, suite: CryptoSuite | str | None) -> None:
+    """Refuse (:class:`PartSuiteRefused`) a part trained under another suite than ``suite``
+    (the node's ``crypto_suite``; None: no node, nothing to check)."""
+    if suite is not None and part.suite != CryptoSuite(suite):
+        raise PartSuiteRefused("this node's federation runs another crypto suite than the one "
+                               "the model part was trained under", part_suite=part.suite.value,
+                               node_suite=CryptoSuite(suite).value)
+
+
 def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
     """Numerically stable logistic function."""
     out: NDArray[np.float64] = np.exp(-np.logaddexp(0.0, -z))
@@ -76,10 +92,14 @@ def _pair_context(a: Party, b: Party, digest: bytes) -> bytes:
 
 
 def predict_host(ctx: Context, model: LinearModelPart, table: PartyTable, *,
-                 min_features: int = MIN_FEATURES) -> None:
+                 min_features: int = MIN_FEATURES,
+                 suite: CryptoSuite | str | None = None) -> None:
     """Send this host's partial scores to the guest: in the clear when it is the only host,
-    else masked with pair keys agreed with the other hosts (see the module docstring)."""
+    else masked with pair keys agreed with the other hosts under the part's crypto suite (see
+    the module docstring). ``suite`` is the node's: a part of another suite is refused before
+    anything is sent."""
     check_min_features(model, min_features)
+    check_suite(model, suite)
     digest = ids_digest(table.ids)
     score = model.partial_score(table.features)
     others = [h for h in ctx.hosts if h != ctx.party]
