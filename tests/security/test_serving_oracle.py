@@ -64,9 +64,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> Traine
                    full["id"].head(HOST_ROWS).tolist(), full["id"].iloc[HOST_ROWS:].tolist())
 
 
-def _pair(tmp: Path, trained: Trained, **host_settings: Any) -> tuple[Peer, Peer]:
-    bank = peer(tmp / GUEST, GUEST, trained.folder / GUEST)
-    telco = peer(tmp / HOST, HOST, trained.folder / HOST, **host_settings)
+def _pair(tmp: Path, trained: Trained, suite: str = "standard",
+          **host_settings: Any) -> tuple[Peer, Peer]:
+    bank = peer(tmp / GUEST, GUEST, trained.folder / GUEST, crypto_suite=suite)
+    telco = peer(tmp / HOST, HOST, trained.folder / HOST, crypto_suite=suite, **host_settings)
     connect(bank, telco)
     register_dataset(bank, "crm", trained.guest_csv, label="y")
     register_dataset(telco, "usage", trained.host_csv)
@@ -88,8 +89,14 @@ def _close(*nodes: Peer) -> None:
 
 
 @pytest.fixture
-def pair(tmp_path: Path, trained: Trained) -> Iterator[tuple[Peer, Peer]]:
-    nodes = _pair(tmp_path, trained)
+def suite() -> str:
+    """The federation's crypto suite (both nodes' ``crypto_suite``); tests parametrise it."""
+    return "standard"
+
+
+@pytest.fixture
+def pair(tmp_path: Path, trained: Trained, suite: str) -> Iterator[tuple[Peer, Peer]]:
+    nodes = _pair(tmp_path, trained, suite)
     yield nodes
     _close(*nodes)
 
@@ -107,8 +114,10 @@ def _events(node: Peer, kind: str) -> list[dict[str, Any]]:
     return list(r.json())
 
 
+@pytest.mark.parametrize("suite", ["standard", "sm"])
 def test_hostile_guest_cannot_tell_members_from_the_host_answers(
-        pair: tuple[Peer, Peer], trained: Trained) -> None:
+        pair: tuple[Peer, Peer], trained: Trained, suite: str) -> None:
+    """Under both suites: the host's decoy PRF is SHAKE-256, or HMAC-SM3 + SM4-CTR on ``sm``."""
     bank, telco = pair
     _deploy(bank)
     members, outsiders = trained.members[:6], trained.outsiders[:6]
@@ -235,3 +244,26 @@ def test_api_key_over_its_rate_gets_429(pair: tuple[Peer, Peer], trained: Traine
     refused = _events(bank, "service.query_refused")
     assert len(refused) == 1 and refused[0]["actor"].startswith("key:")
     assert refused[0]["details"]["side"] == "guest"
+
+
+def test_decoy_rows_under_sm_follow_their_definition() -> None:
+    """The ``sm`` decoy PRF: column ``j`` of an unknown ID's row is source row ``w_j mod n``
+    with ``w`` the SM4-CTR keystream of ``HMAC-SM3(key, len(id) || id)``; deterministic, and
+    not the standard suite's SHAKE-256 rows."""
+    from cryptography.hazmat.primitives import hashes, hmac
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from coalition.node.serving.features import DecoyRows
+
+    matrix = np.arange(60, dtype=np.float64).reshape(20, 3)  # column j holds 3i + j
+    key, ids = bytes(range(32)), ["alice", "x" * 40, ""]
+    sm = DecoyRows(key, matrix, "sm").rows(ids)
+    np.testing.assert_array_equal(DecoyRows(key, matrix, "sm").rows(ids), sm)
+    for row, i in zip(sm, ids, strict=True):
+        mac = hmac.HMAC(key, hashes.SM3())
+        mac.update(len(i.encode()).to_bytes(4, "big") + i.encode())
+        seed = mac.finalize()
+        enc = Cipher(algorithms.SM4(seed[:16]), modes.CTR(seed[16:])).encryptor()
+        words = np.frombuffer(enc.update(bytes(24)), dtype="<u8")
+        np.testing.assert_array_equal(row, [3 * int(w % 20) + j for j, w in enumerate(words)])
+    assert not np.array_equal(DecoyRows(key, matrix).rows(ids), sm)

@@ -37,6 +37,9 @@ from numpy.typing import NDArray
 from sqlalchemy.exc import SQLAlchemyError
 
 from coalition.core.errors import InputError
+from coalition.crypto.prg import expand_sm4
+from coalition.crypto.sm.sm3 import hmac_sm3
+from coalition.crypto.suite import CryptoSuite
 from coalition.node.data import credentials, reading
 from coalition.node.data.tables import Dataset
 
@@ -107,29 +110,44 @@ class DecoyRows:
     """Synthetic rows for unknown IDs: column ``j`` of the decoy row of ``id`` is column ``j``
     of source row ``w_j mod n``, where ``w`` is the output of SHAKE-256 (FIPS 202) on the key
     and the length-prefixed ID — a keyed PRF (a sponge with a secret prefix, as KMAC, NIST SP
-    800-185). Each feature is drawn from that column's own values, the row mixes different
-    members (its partial result matches no member's exactly), and the same ID always gets the
-    same row."""
+    800-185). Under the ``sm`` crypto suite ``w`` is the SM4-CTR keystream
+    (:func:`coalition.crypto.prg.expand_sm4`) of ``HMAC-SM3(key, length-prefixed ID)``
+    (GB/T 32905, 32907). Each feature is drawn from that column's own values, the row mixes
+    different members (its partial result matches no member's exactly), and the same ID always
+    gets the same row."""
 
-    def __init__(self, key: bytes, matrix: NDArray[np.float64]) -> None:
+    def __init__(self, key: bytes, matrix: NDArray[np.float64],
+                 suite: CryptoSuite = CryptoSuite.STANDARD) -> None:
         self._key = key
         self._matrix = matrix
+        self._sm = CryptoSuite(suite) == CryptoSuite.SM
 
     def rows(self, ids: Sequence[str]) -> NDArray[np.float64]:
         """One decoy row per ID."""
         n, m = self._matrix.shape
         if n == 0:
             raise InputError("the online feature source is empty")
-        prefix = hashlib.shake_256(self._key)
-        raw = bytearray()
-        for i in ids:
-            h = prefix.copy()
-            b = i.encode()
-            h.update(len(b).to_bytes(4, "big") + b)
-            raw += h.digest(8 * m)
-        words = np.frombuffer(bytes(raw), dtype="<u8").reshape(len(ids), m)
+        if self._sm:
+            words = self._sm_words(ids, m)
+        else:
+            prefix = hashlib.shake_256(self._key)
+            raw = bytearray()
+            for i in ids:
+                h = prefix.copy()
+                b = i.encode()
+                h.update(len(b).to_bytes(4, "big") + b)
+                raw += h.digest(8 * m)
+            words = np.frombuffer(bytes(raw), dtype="<u8").reshape(len(ids), m)
         picks = (words % np.uint64(n)).astype(np.intp)
         out: NDArray[np.float64] = self._matrix[picks, np.arange(m)]
+        return out
+
+
+    def _sm_words(self, ids: Sequence[str], m: int) -> NDArray[np.uint64]:
+        out = np.empty((len(ids), m), dtype=np.uint64)
+        for row, i in enumerate(ids):
+            b = i.encode()
+            out[row] = expand_sm4(hmac_sm3(self._key, len(b).to_bytes(4, "big") + b), m)
         return out
 
 
@@ -153,10 +171,12 @@ class FeatureSource:
         return [where[n] for n in names]
 
     def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
-             categories: Categories | None = None) -> Lookup:
+             categories: Categories | None = None,
+             suite: CryptoSuite = CryptoSuite.STANDARD) -> Lookup:
         """A function from IDs to the rows of ``names`` (see :meth:`positions`) and their
-        ``found`` flags; unknown IDs get decoy rows under ``decoy_key`` (zero rows without);
-        text columns named in ``categories`` are coded (module docstring)."""
+        ``found`` flags; unknown IDs get decoy rows under ``decoy_key`` (zero rows without) with
+        the PRF of ``suite`` (:class:`DecoyRows`); text columns named in ``categories`` are
+        coded (module docstring)."""
         raise NotImplementedError
 
 
@@ -171,12 +191,13 @@ class IndexSource(FeatureSource):
         self._frame = frame[self.columns]
 
     def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
-             categories: Categories | None = None) -> Lookup:
+             categories: Categories | None = None,
+             suite: CryptoSuite = CryptoSuite.STANDARD) -> Lookup:
         """Rows by ID from a float matrix of just the bound columns."""
         cols = [self.columns[i] for i in self.positions(names)]
         matrix = coded_matrix(self._frame[cols], categories, self.dataset)
         pos = self._pos
-        decoys = DecoyRows(decoy_key, matrix) if decoy_key is not None else None
+        decoys = DecoyRows(decoy_key, matrix, suite) if decoy_key is not None else None
 
         def lookup(ids: Sequence[str]) -> Rows:
             rows = np.fromiter((pos.get(i, -1) for i in ids), dtype=np.intp, count=len(ids))
@@ -222,12 +243,13 @@ class SqlSource(FeatureSource):
         return coded_matrix(frame, categories, self.dataset).reshape(len(rows), len(cols))
 
     def bind(self, names: Sequence[str] | None, decoy_key: bytes | None = None,
-             categories: Categories | None = None) -> Lookup:
+             categories: Categories | None = None,
+             suite: CryptoSuite = CryptoSuite.STANDARD) -> Lookup:
         """Rows by ID from one ``SELECT ... WHERE id IN (...)`` per call."""
         cols = [self._table.c[self.columns[i]] for i in self.positions(names)]
         query = sa.select(self._id, *cols).where(self._id.in_(sa.bindparam("ids", expanding=True)))
-        decoys = (DecoyRows(decoy_key, self._pool(cols, categories)) if decoy_key is not None
-                  else None)
+        decoys = (DecoyRows(decoy_key, self._pool(cols, categories), suite)
+                  if decoy_key is not None else None)
         names_ = [c.name for c in cols]
 
         def key(i: str) -> Any:

@@ -134,8 +134,9 @@ def _bind(rt: NodeRuntime, partner: str, service: str, *, model: str, version: i
         info = {**info, "mask_key": signed_public(
             rt.identity, rt.name, (partner, service, model, version), rt.settings.crypto_suite,
             signing_key(rt.settings) if rt.settings.crypto_suite == CryptoSuite.SM else None)}
-    lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity),
-                                             scorer.categories)
+    suite = rt.settings.crypto_suite
+    lookup = open_source(dataset, mode).bind(scorer.feature_names, decoy_key(rt.identity, suite),
+                                             scorer.categories, suite)
     binding = HostBinding(model, version, scorer, lookup, info,
                           cohosts if scorer.maskable else ())
     if persist:

@@ -68,9 +68,14 @@ def _derive(identity: NodeIdentity, salt: bytes, info: bytes) -> bytes:
         identity.key_pem)
 
 
-def decoy_key(identity: NodeIdentity) -> bytes:
+def decoy_key(identity: NodeIdentity,
+              suite: CryptoSuite | str = CryptoSuite.STANDARD) -> bytes:
     """The node's secret key for choosing decoy rows of unknown IDs (stable across restarts
-    and the same for every partner and service, so no two answers for an unknown ID differ)."""
+    and the same for every partner and service, so no two answers for an unknown ID differ);
+    HKDF-SHA256 of the node key, or HKDF-SM3 under ``sm``."""
+    if CryptoSuite(suite) == CryptoSuite.SM:
+        return primitives(suite).kdf(identity.key_pem, length=32, info=b"decoy rows",
+                                     salt=b"coalition/serving/decoy-sm/v1")
     return _derive(identity, b"coalition/serving/decoy/v1", b"decoy rows")
 
 
