@@ -24,7 +24,8 @@ Two PRGs, one per use:
   same masked value (nothing new: the partial score did not change); different IDs get
   independent masks, so the guest can never subtract two answers under one mask.
 
-**Crypto suites** (:mod:`coalition.crypto.suite`; every function takes ``suite``):
+**Crypto suites** (:mod:`coalition.crypto.suite`; :class:`MaskKey` and the mask functions take
+``suite``):
 
 ============  ==============================  ==========================================
 step          ``standard``                    ``sm``
