@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -36,6 +37,7 @@ from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
 from coalition.core.params import Params
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.linear import LinearModelPart, PartyTable, predict_guest, predict_host
@@ -62,21 +64,29 @@ Predictor = Callable[[TaskContext, ModelPart, Dataset],
 
 
 class PredictParams(Params):
-    """No parameters: the model part says how to score."""
+    """The model part says how to score; the job says which crypto suite checks alignment."""
 
     params_of = "predict"
+
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
+        "federation's, filled in at submit when omitted"))
+
+
+def _suite(ctx: TaskContext) -> CryptoSuite:
+    return ctx.params_as(PredictParams).suite
 
 
 def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                   ) -> tuple[list[str], NDArray[np.float64]]:
     table = party_table(data)  # sorted by ID, as the hosts' tables are
     part = LinearModelPart.from_artifact(model.data)
-    return table.ids, predict_guest(ctx.comm, part, table)
+    return table.ids, predict_guest(ctx.comm, part, table, suite=_suite(ctx))
 
 
 def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data),
-                 min_features=ctx.env.policy_min_serving_features)
+                 min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
 
 
 def _named_table(data: Dataset, part: LinearModelPart) -> PartyTable:
@@ -93,50 +103,51 @@ def _poisson_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                    ) -> tuple[list[str], NDArray[np.float64]]:
     part = LinearModelPart.from_artifact(model.data)
     table = _named_table(data, part)
-    return table.ids, predict_guest(ctx.comm, part, table)
+    return table.ids, predict_guest(ctx.comm, part, table, suite=_suite(ctx))
 
 
 def _poisson_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     part = LinearModelPart.from_artifact(model.data)
     predict_host(ctx.comm, part, _named_table(data, part),
-                 min_features=ctx.env.policy_min_serving_features)
+                 min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
 
 
 def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                ) -> tuple[list[str], NDArray[np.float64]]:
     table = party_table(data)
-    return table.ids, predict_ovr_guest(ctx.comm, OvRModelPart.from_artifact(model.data), table)
+    return table.ids, predict_ovr_guest(ctx.comm, OvRModelPart.from_artifact(model.data), table,
+                                        suite=_suite(ctx))
 
 
 def _ovr_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_ovr_host(ctx.comm, OvRModelPart.from_artifact(model.data), party_table(data),
-                     min_features=ctx.env.policy_min_serving_features)
+                     min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
 
 
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SecureBoostGuest.from_artifact(model.data)
     # trees score rows in the order given: check it like training does, before any bit moves
-    check_alignment_guest(ctx.comm.sub("align"), data.ids())
+    check_alignment_guest(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     return data.ids(), est.predict(ctx.comm, data.feature_matrix())
 
 
 def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
-    check_alignment_host(ctx.comm.sub("align"), data.ids())
+    check_alignment_host(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
 
 
 def _nn_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SplitNNGuest.from_artifact(model.data)
-    check_alignment_guest(ctx.comm.sub("align"), data.ids())
+    check_alignment_guest(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     return data.ids(), est.predict(ctx.comm, data.feature_matrix())
 
 
 def _nn_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     est = SplitNNHost.from_artifact(model.data)
     refuse_too_few_features(est.feature_count(), ctx.env.policy_min_serving_features)
-    check_alignment_host(ctx.comm.sub("align"), data.ids())
+    check_alignment_host(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     est.predict(ctx.comm, data.feature_matrix())
 
 
@@ -154,7 +165,7 @@ def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTab
 def _scorecard_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                      ) -> tuple[list[str], NDArray[np.float64]]:
     linear, table = _encoded(model, data)
-    return table.ids, predict_guest(ctx.comm, linear, table)
+    return table.ids, predict_guest(ctx.comm, linear, table, suite=_suite(ctx))
 
 
 def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
@@ -166,7 +177,8 @@ def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
                              "features than its minimum", features=raw,
                              minimum=ctx.env.policy_min_serving_features)
     linear, table = _encoded(model, data)
-    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features)
+    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features,
+                 suite=_suite(ctx))
 
 
 _PREDICTORS: dict[tuple[str, Role], Predictor] = {

@@ -156,8 +156,8 @@ def _ss_lr(d: _Split, result: DemoResult, say: Step, suite: str) -> dict[str, fl
     result.timings["ss-lr"] = time.perf_counter() - t0
     g_model: LinearModelPart = fit[BANK]
     h_model: LinearModelPart = fit[TELCO]
-    scored = run_local({BANK: lambda ctx: predict_guest(ctx, g_model, d.g_test),
-                        TELCO: lambda ctx: predict_host(ctx, h_model, d.h_test)})
+    scored = run_local({BANK: lambda ctx: predict_guest(ctx, g_model, d.g_test, suite=suite),
+                        TELCO: lambda ctx: predict_host(ctx, h_model, d.h_test, suite=suite)})
     rep = binary_report(d.y_test, scored[BANK])
     say("ss-lr", f"trained in {result.timings['ss-lr']:.1f} s: test AUC {rep.auc:.3f}, "
                  f"KS {rep.ks:.3f}")
@@ -168,7 +168,7 @@ def _secureboost(cfg: DemoConfig, d: _Split, result: DemoResult, say: Step
                  ) -> dict[str, float]:
     params = SecureBoostParams(num_trees=cfg.trees, max_depth=3, learning_rate=0.3,
                                key_bits=cfg.key_bits,
-                               allow_insecure_key=cfg.key_bits < 2048)
+                               allow_insecure_key=cfg.key_bits < 2048, suite=cfg.suite)
     say("secureboost", f"training SecureBoost, {cfg.trees} trees, {params.he_scheme.upper()}-{cfg.key_bits}")
     t0 = time.perf_counter()
     labels = d.g_train.labels if d.g_train.labels is not None else np.zeros(0)
