@@ -67,7 +67,7 @@ from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
 from coalition.core.params import Params
 from coalition.crypto.suite import CryptoSuite
-from coalition.engine.validate import JobGraph, TaskNode
+from coalition.engine.validate import JobGraph, TaskNode, validate_dag
 from coalition.protocols.feature.spec import GroupByParams, SampleParams, StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.horizontal.gbdt import GBDTJobParams
@@ -85,6 +85,7 @@ __all__ = [
     "PrivacyPolicy",
     "Violation",
     "check",
+    "fill_suite",
     "suite_of",
     "variant_of",
 ]
@@ -421,6 +422,32 @@ def suite_of(params: object) -> CryptoSuite | None:
     if not isinstance(params, Params) or "suite" not in type(params).model_fields:
         return None
     return CryptoSuite(getattr(params, "suite"))  # noqa: B009 - declared field, checked above
+
+
+def _names_suite(node: TaskNode) -> bool:
+    spec = node.spec
+    return "suite" in spec.parameters or any(
+        "suite" in block for block in (*spec.role_parameters.values(),
+                                       *spec.party_parameters.values()))
+
+
+def fill_suite(graph: JobGraph, suite: CryptoSuite | str) -> JobGraph:
+    """The job with ``suite: <suite>`` added to the parameters of every suite-bearing task
+    (:func:`suite_of`) that names no suite in any parameter block; tasks that name one keep it
+    (the policy then judges it). Under ``standard`` the job is returned unchanged: omitting the
+    suite already means ``standard``, and its document and digest stay those of earlier
+    releases. The initiator's node applies this at submit, so the proposed and recorded job
+    names the federation's suite explicitly."""
+    name = CryptoSuite(suite)
+    if name == CryptoSuite.STANDARD:
+        return graph
+    filled = {task: node.spec.model_copy(update={"parameters": {**node.spec.parameters,
+                                                                "suite": name.value}})
+              for task, node in graph.tasks.items()
+              if "suite" in node.component.Params.model_fields and not _names_suite(node)}
+    if not filled:
+        return graph
+    return validate_dag(graph.spec.model_copy(update={"tasks": {**graph.spec.tasks, **filled}}))
 
 
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
