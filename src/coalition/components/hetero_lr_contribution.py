@@ -140,11 +140,9 @@ class HeteroLRContribution(HeteroLR):
             score = _within(comm, [comm.guest, *sorted(team)], f"score{index}")
             if ctx.role is Role.HOST:
                 predict_host(score, part, party_table(test),
-                             min_features=ctx.env.policy_min_serving_features,
-                             suite=params.suite)
+                             min_features=ctx.env.policy_min_serving_features)
                 continue
-            values[team] = _auc(test, predict_guest(score, part, party_table(test),
-                                                    suite=params.suite))
+            values[team] = _auc(test, predict_guest(score, part, party_table(test)))
         if ctx.role is not Role.GUEST:
             return {}
         report = _report(comm.guest, hosts, values)

@@ -81,12 +81,12 @@ def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                   ) -> tuple[list[str], NDArray[np.float64]]:
     table = party_table(data)  # sorted by ID, as the hosts' tables are
     part = LinearModelPart.from_artifact(model.data)
-    return table.ids, predict_guest(ctx.comm, part, table, suite=_suite(ctx))
+    return table.ids, predict_guest(ctx.comm, part, table)
 
 
 def _linear_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_host(ctx.comm, LinearModelPart.from_artifact(model.data), party_table(data),
-                 min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
+                 min_features=ctx.env.policy_min_serving_features)
 
 
 def _named_table(data: Dataset, part: LinearModelPart) -> PartyTable:
@@ -103,25 +103,24 @@ def _poisson_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                    ) -> tuple[list[str], NDArray[np.float64]]:
     part = LinearModelPart.from_artifact(model.data)
     table = _named_table(data, part)
-    return table.ids, predict_guest(ctx.comm, part, table, suite=_suite(ctx))
+    return table.ids, predict_guest(ctx.comm, part, table)
 
 
 def _poisson_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     part = LinearModelPart.from_artifact(model.data)
     predict_host(ctx.comm, part, _named_table(data, part),
-                 min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
+                 min_features=ctx.env.policy_min_serving_features)
 
 
 def _ovr_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                ) -> tuple[list[str], NDArray[np.float64]]:
     table = party_table(data)
-    return table.ids, predict_ovr_guest(ctx.comm, OvRModelPart.from_artifact(model.data), table,
-                                        suite=_suite(ctx))
+    return table.ids, predict_ovr_guest(ctx.comm, OvRModelPart.from_artifact(model.data), table)
 
 
 def _ovr_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     predict_ovr_host(ctx.comm, OvRModelPart.from_artifact(model.data), party_table(data),
-                     min_features=ctx.env.policy_min_serving_features, suite=_suite(ctx))
+                     min_features=ctx.env.policy_min_serving_features)
 
 
 def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
@@ -165,7 +164,7 @@ def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTab
 def _scorecard_guest(ctx: TaskContext, model: ModelPart, data: Dataset
                      ) -> tuple[list[str], NDArray[np.float64]]:
     linear, table = _encoded(model, data)
-    return table.ids, predict_guest(ctx.comm, linear, table, suite=_suite(ctx))
+    return table.ids, predict_guest(ctx.comm, linear, table)
 
 
 def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
@@ -177,8 +176,7 @@ def _scorecard_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
                              "features than its minimum", features=raw,
                              minimum=ctx.env.policy_min_serving_features)
     linear, table = _encoded(model, data)
-    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features,
-                 suite=_suite(ctx))
+    predict_host(ctx.comm, linear, table, min_features=ctx.env.policy_min_serving_features)
 
 
 _PREDICTORS: dict[tuple[str, Role], Predictor] = {

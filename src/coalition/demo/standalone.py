@@ -156,8 +156,8 @@ def _ss_lr(d: _Split, result: DemoResult, say: Step, suite: str) -> dict[str, fl
     result.timings["ss-lr"] = time.perf_counter() - t0
     g_model: LinearModelPart = fit[BANK]
     h_model: LinearModelPart = fit[TELCO]
-    scored = run_local({BANK: lambda ctx: predict_guest(ctx, g_model, d.g_test, suite=suite),
-                        TELCO: lambda ctx: predict_host(ctx, h_model, d.h_test, suite=suite)})
+    scored = run_local({BANK: lambda ctx: predict_guest(ctx, g_model, d.g_test),
+                        TELCO: lambda ctx: predict_host(ctx, h_model, d.h_test)})
     rep = binary_report(d.y_test, scored[BANK])
     say("ss-lr", f"trained in {result.timings['ss-lr']:.1f} s: test AUC {rep.auc:.3f}, "
                  f"KS {rep.ks:.3f}")

@@ -17,9 +17,8 @@ from coalition.protocols.alignment import (
     check_alignment_host,
     row_digests,
 )
-from coalition.protocols.linear import LinearModelPart, PartyTable
+from coalition.protocols.linear import PartyTable
 from coalition.protocols.linear.data import ids_digest
-from coalition.protocols.linear.predict import predict_guest, predict_host
 from coalition.testing import PartyFailure, Recorder, run_parties
 
 G, H = Party.guest(), Party.host("h1")
@@ -75,25 +74,6 @@ def test_he_lr_same_model_under_both_suites_and_the_wire_carries_the_suites_dige
     guest_ids = tables[0].ids
     assert ids_digest(guest_ids, "sm") in hello[0].payload
     assert ids_digest(guest_ids, "standard") not in hello[0].payload
-
-
-def test_linear_predict_checks_alignment_with_the_suites_digest(tables):
-    gm, hm = _fit(tables, "standard")
-    guest, host = tables
-    g, h = LinearModelPart.from_artifact(gm), LinearModelPart.from_artifact(hm)
-    scores = {}
-    for suite in ("standard", "sm"):
-        rec = Recorder()
-        out = run_parties({G: lambda ctx, s=suite: predict_guest(ctx, g, guest, suite=s),
-                           H: lambda ctx, s=suite: predict_host(ctx, h, host, suite=s)},
-                          timeout=30, wrap=rec.wrap)
-        scores[suite] = out[G]
-        assert any(ids_digest(host.ids, suite) in m.payload for m in rec.sent_by(H))
-    np.testing.assert_array_equal(scores["standard"], scores["sm"])
-    with pytest.raises(PartyFailure) as err:  # a host on the other suite is caught, not scored
-        run_parties({G: lambda ctx: predict_guest(ctx, g, guest, suite="sm"),
-                     H: lambda ctx: predict_host(ctx, h, host, suite="standard")}, timeout=30)
-    assert isinstance(err.value.error, InputError)
 
 
 @pytest.mark.parametrize("suite", ["standard", "sm"])

@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 from coalition.core import Context, MessageKey, Role
 from coalition.core.errors import InputError, ProtocolError
-from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable
 from coalition.protocols.linear.predict import MIN_FEATURES, predict_guest, predict_host
@@ -98,12 +97,11 @@ def fit_ovr(ctx: Context, params: LinearParams, table: PartyTable | None) -> OvR
                          for _, kctx in ctx.sub("ovr").iter(count)])
 
 
-def predict_ovr_guest(ctx: Context, model: OvRModelPart, table: PartyTable, *,
-                      suite: CryptoSuite | str = CryptoSuite.STANDARD) -> NDArray[np.float64]:
+def predict_ovr_guest(ctx: Context, model: OvRModelPart, table: PartyTable
+                      ) -> NDArray[np.float64]:
     """``(rows, K)`` class probabilities, scored jointly class by class."""
     ctx.send(ctx.hosts, CLASS_COUNT, len(model.parts))
-    scores = np.column_stack([predict_guest(kctx, part, table, suite=suite)
-                              for (_, kctx), part
+    scores = np.column_stack([predict_guest(kctx, part, table) for (_, kctx), part
                               in zip(ctx.sub("ovr").iter(len(model.parts)), model.parts,
                                      strict=True)])
     total = scores.sum(axis=1, keepdims=True)
@@ -112,10 +110,9 @@ def predict_ovr_guest(ctx: Context, model: OvRModelPart, table: PartyTable, *,
 
 
 def predict_ovr_host(ctx: Context, model: OvRModelPart, table: PartyTable, *,
-                     min_features: int = MIN_FEATURES,
-                     suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
+                     min_features: int = MIN_FEATURES) -> None:
     """Take part in scoring each class."""
     if _class_count(ctx) != len(model.parts):
         raise ProtocolError("the guest scores a different number of classes")
     for (_, kctx), part in zip(ctx.sub("ovr").iter(len(model.parts)), model.parts, strict=True):
-        predict_host(kctx, part, table, min_features=min_features, suite=suite)
+        predict_host(kctx, part, table, min_features=min_features)

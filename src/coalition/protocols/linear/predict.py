@@ -28,7 +28,6 @@ from numpy.typing import NDArray
 from coalition.core import Context, MessageKey
 from coalition.core.errors import AuthError, InputError, ProtocolError
 from coalition.core.ids import Party
-from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.artifact import LinearModelPart
 from coalition.protocols.linear.data import PartyTable, ids_digest
 from coalition.protocols.linear.masking import (
@@ -77,12 +76,11 @@ def _pair_context(a: Party, b: Party, digest: bytes) -> bytes:
 
 
 def predict_host(ctx: Context, model: LinearModelPart, table: PartyTable, *,
-                 min_features: int = MIN_FEATURES,
-                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
+                 min_features: int = MIN_FEATURES) -> None:
     """Send this host's partial scores to the guest: in the clear when it is the only host,
     else masked with pair keys agreed with the other hosts (see the module docstring)."""
     check_min_features(model, min_features)
-    digest = ids_digest(table.ids, suite)
+    digest = ids_digest(table.ids)
     score = model.partial_score(table.features)
     others = [h for h in ctx.hosts if h != ctx.party]
     if not others:
@@ -101,12 +99,11 @@ def predict_host(ctx: Context, model: LinearModelPart, table: PartyTable, *,
     ctx.send(ctx.guest, PARTIAL_SCORE, {"digest": digest, "masked": masked})
 
 
-def predict_guest(ctx: Context, model: LinearModelPart, table: PartyTable, *,
-                  suite: CryptoSuite | str = CryptoSuite.STANDARD) -> NDArray[np.float64]:
-    """Probabilities (logistic) or predicted values (linear) for the guest's rows; ``suite``
-    is the job's (the alignment digest's hash)."""
+def predict_guest(ctx: Context, model: LinearModelPart, table: PartyTable
+                  ) -> NDArray[np.float64]:
+    """Probabilities (logistic) or predicted values (linear) for the guest's rows."""
     total = model.partial_score(table.features) + (model.intercept or 0.0)
-    digest = ids_digest(table.ids, suite)
+    digest = ids_digest(table.ids)
     field = "score" if len(ctx.hosts) == 1 else "masked"
     parts = []
     for host in ctx.hosts:

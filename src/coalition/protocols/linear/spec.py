@@ -91,9 +91,8 @@ class LinearParams(Params):
         "clip standardised features to [-clip, clip] (at training and prediction); 4 is a "
         "good choice with poly3; None keeps them as they are"))
     suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
-        "crypto suite of the alignment digest (SHA-256 or SM3) and, for ss, of the share PRG "
-        "(HKDF-SHA256 and ChaCha20, or HKDF-SM3 and SM4-CTR): standard or sm; the "
-        "federation's, filled in at submit when omitted"))
+        "ss only: crypto suite of the share PRG: standard (HKDF-SHA256, ChaCha20) or sm "
+        "(HKDF-SM3, SM4-CTR); set by the federation"))
 
     @model_validator(mode="after")
     def _consistent(self) -> LinearParams:
