@@ -122,6 +122,67 @@ def test_a_node_on_sm_refuses_standard_prg_tasks(component, inputs, extra):
     assert "policy.crypto_suite" in [v.rule for v in refused]
 
 
+@pytest.mark.parametrize(("component", "protocol"), [
+    ("hetero_lr", "he-arbiter"), ("hetero_lr", "he-guest"), ("hetero_poisson", "he-arbiter"),
+    ("hetero_lr_multiclass", "he-arbiter"), ("hetero_lr_multiclass", "he-guest")])
+def test_a_node_on_sm_refuses_he_linear_models_on_standard(component, protocol):
+    """HE parts record the suite their prediction masks use (X25519/HKDF-SHA256/ChaCha20, or
+    SM2/HKDF-SM3/SM4-CTR): a proposer cannot train an HE model on ``standard`` in an ``sm``
+    federation, nor the reverse."""
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    parties = ({"guest": ["g"], "host": ["h"], "arbiter": ["a"]} if protocol == "he-arbiter"
+               else {"guest": ["g"], "host": ["h"]})
+    sites = {"guest:g": "bank", "host:h": "telco", "arbiter:a": "hub"}
+    sites = {p: o for p, o in sites.items() if p.split(":")[0] in parties}
+    inputs = {"train_data": "read.data"}
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+    extra = {"protocol": protocol}
+    for proposal in (extra, {**extra, "suite": "standard"}):
+        rules = [v.rule for v in check(_task_job(component, proposal, parties, inputs), sites,
+                                       sm_node)]
+        assert "policy.crypto_suite" in rules
+    agreed = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites,
+                   sm_node)
+    assert "policy.crypto_suite" not in [v.rule for v in agreed]
+    refused = check(_task_job(component, {**extra, "suite": "sm"}, parties, inputs), sites,
+                    PrivacyPolicy(owner="telco"))
+    assert "policy.crypto_suite" in [v.rule for v in refused]
+
+
+def test_kkrt_guest_on_sm_refuses_a_host_that_claims_sm_but_runs_standard_base_ots(monkeypatch):
+    from coalition.crypto import ot
+    from coalition.protocols.psi.kkrt import sender
+
+    def standard_ots(ctx, peer, choices, *, name, suite):  # the hostile host ignores the suite
+        return ot.random_ot_receive(ctx, peer, choices, name=name)
+
+    monkeypatch.setattr(sender, "random_ot_receive", standard_ots)
+    rec = Recorder()
+    params = {"protocol": "kkrt", "suite": "sm"}
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
+                     H: lambda ctx: run_host(ctx, IDS, params)}, wrap=rec.wrap, timeout=20)
+    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError)
+    # the guest stopped at the base OTs: no row of its OT-extension matrix left it
+    assert all("kkrt_matrix" not in m.key for m in rec.sent_by(G))
+
+
+def test_oprf_host_on_sm_refuses_blinded_elements_of_the_standard_group(monkeypatch):
+    from coalition.crypto import oprf
+    from coalition.protocols.psi.oprf import client
+
+    real_blind = oprf.blind
+    monkeypatch.setattr(client.oprf, "blind",
+                        lambda inputs, executor=None, suite="standard": real_blind(inputs))
+    params = {"protocol": "oprf", "suite": "sm"}
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
+                     H: lambda ctx: run_host(ctx, IDS, params)}, timeout=20)
+    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError
+                      | InputError)
+
+
 def _predict_job(params: dict[str, object], model_suite: str):
     from coalition.engine.dag import parse_dag
     from coalition.engine.validate import validate_dag
@@ -168,36 +229,3 @@ def test_a_node_on_sm_refuses_standard_alignment_digests(component, inputs, extr
         assert "policy.crypto_suite" in rules(proposal, sm_node)
     assert "policy.crypto_suite" not in rules({**extra, "suite": "sm"}, sm_node)
     assert "policy.crypto_suite" in rules({**extra, "suite": "sm"}, PrivacyPolicy(owner="telco"))
-
-
-def test_kkrt_guest_on_sm_refuses_a_host_that_claims_sm_but_runs_standard_base_ots(monkeypatch):
-    from coalition.crypto import ot
-    from coalition.protocols.psi.kkrt import sender
-
-    def standard_ots(ctx, peer, choices, *, name, suite):  # the hostile host ignores the suite
-        return ot.random_ot_receive(ctx, peer, choices, name=name)
-
-    monkeypatch.setattr(sender, "random_ot_receive", standard_ots)
-    rec = Recorder()
-    params = {"protocol": "kkrt", "suite": "sm"}
-    with pytest.raises(PartyFailure) as err:
-        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
-                     H: lambda ctx: run_host(ctx, IDS, params)}, wrap=rec.wrap, timeout=20)
-    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError)
-    # the guest stopped at the base OTs: no row of its OT-extension matrix left it
-    assert all("kkrt_matrix" not in m.key for m in rec.sent_by(G))
-
-
-def test_oprf_host_on_sm_refuses_blinded_elements_of_the_standard_group(monkeypatch):
-    from coalition.crypto import oprf
-    from coalition.protocols.psi.oprf import client
-
-    real_blind = oprf.blind
-    monkeypatch.setattr(client.oprf, "blind",
-                        lambda inputs, executor=None, suite="standard": real_blind(inputs))
-    params = {"protocol": "oprf", "suite": "sm"}
-    with pytest.raises(PartyFailure) as err:
-        run_parties({G: lambda ctx: run_guest(ctx, IDS, params),
-                     H: lambda ctx: run_host(ctx, IDS, params)}, timeout=20)
-    assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError
-                      | InputError)
