@@ -77,7 +77,6 @@ CASES = [
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     Case("hetero_nn"), Case("hetero_nn", {}, COSITED, "policy.coordinator_cosited"),
     # the alignment digests of vertical models follow the federation's suite (SM3 under sm)
-    Case("hetero_lr", {"protocol": "he-arbiter", "suite": "sm"}, rule="policy.crypto_suite"),
     Case("hetero_secureboost", {"suite": "sm"}, GUEST, "policy.crypto_suite"),
     Case("hetero_nn", {"suite": "sm"}, rule="policy.crypto_suite"),
     Case("feature_groupby", {"suite": "sm"}, TWO, "policy.crypto_suite"),
