@@ -54,7 +54,7 @@ def test_publish_list_view_compare(env: NodeEnv) -> None:
     v1 = first.json()
     assert v1["component"] == "hetero_lr" and v1["role"] == "guest" and v1["guest"] == "bank"
     assert v1["parties"] == [{"org": "bank", "role": "guest", "sha256": v1["sha256"],
-                              "party": None}]
+                              "digest_alg": "sha256", "party": None}]
     assert v1["signer"] == signing_key(env.rt.settings).verify_key.to_bytes().hex()
     listed = env.client.get("/api/v1/models?name=churn", headers=env.auth(UserRole.AUDITOR))
     assert [m["version"] for m in listed.json()] == [1, 2]
@@ -92,7 +92,7 @@ def test_modified_part_is_refused_and_alerted(env: NodeEnv) -> None:
     url = "/api/v1/models/churn/versions/1/verify"
     r = env.client.post(url, headers=env.auth(UserRole.AUDITOR))
     assert r.status_code == 200 and r.json() == {"ok": True, "sha256": r.json()["sha256"],
-                                                   "signed": True}
+                                                   "digest_alg": "sha256", "signed": True}
     part = env.home / "models" / "churn" / "1" / "part.msgpack"
     part.write_bytes(part.read_bytes().replace(b"logistic", b"logistiC"))
     r = env.client.post(url, headers=env.auth(UserRole.AUDITOR))

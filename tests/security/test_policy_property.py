@@ -76,6 +76,11 @@ CASES = [
     *[Case("hetero_secureboost", {"sampling": s}, GUEST) for s in ("none", "random")],
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     Case("hetero_nn"), Case("hetero_nn", {}, COSITED, "policy.coordinator_cosited"),
+    # the alignment digests of vertical models follow the federation's suite (SM3 under sm)
+    Case("hetero_secureboost", {"suite": "sm"}, GUEST, "policy.crypto_suite"),
+    Case("hetero_nn", {"suite": "sm"}, rule="policy.crypto_suite"),
+    Case("feature_groupby", {"suite": "sm"}, TWO, "policy.crypto_suite"),
+    Case("predict", {"suite": "sm"}, rule="policy.crypto_suite"),
     *_homo("homo_lr"), *_homo("homo_nn"),
     Case("homo_gbdt"), Case("homo_gbdt", {}, COSITED, "policy.coordinator_cosited"),
     Case("homo_gbdt", {"suite": "sm"}, rule="policy.crypto_suite"),

@@ -181,3 +181,51 @@ def test_oprf_host_on_sm_refuses_blinded_elements_of_the_standard_group(monkeypa
                      H: lambda ctx: run_host(ctx, IDS, params)}, timeout=20)
     assert isinstance(err.value.error, ConfigError | CryptoError | ProtocolError | PeerError
                       | InputError)
+
+
+def _predict_job(params: dict[str, object], model_suite: str):
+    from coalition.engine.dag import parse_dag
+    from coalition.engine.validate import validate_dag
+
+    return validate_dag(parse_dag({
+        "version": 1, "name": "t", "parties": {"guest": ["g"], "host": ["h"], "arbiter": ["a"]},
+        "tasks": {
+            "read": {"component": "reader", "parameters": {"path": "x"}},
+            "lr": {"component": "hetero_lr", "inputs": {"train_data": "read.data"},
+                   "parameters": {"protocol": "ss", "suite": model_suite}},
+            "task": {"component": "predict", "parameters": params,
+                     "inputs": {"model": "lr.model", "data": "read.data"}}}}))
+
+
+@pytest.mark.parametrize(("component", "inputs", "extra"), [
+    ("hetero_lr", {"train_data": "read.data"}, {"protocol": "he-arbiter"}),
+    ("hetero_poisson", {"train_data": "read.data"}, {}),
+    ("hetero_secureboost", {"train_data": "read.data"}, {}),
+    ("hetero_nn", {"train_data": "read.data"}, {}),
+    ("feature_groupby", {"data": "read.data"}, {}),
+    ("predict", {}, {}),
+])
+def test_a_node_on_sm_refuses_standard_alignment_digests(component, inputs, extra):
+    """Every vertical model sends ID-list digests to check alignment (SM3 under ``sm``): HE
+    linear models, SecureBoost, split NN, group-by and predict take the suite too, so a
+    proposer cannot move them back to SHA-256. (HE linear models took no suite before.)"""
+    from coalition.engine.policy import PrivacyPolicy, check
+
+    parties = {"guest": ["g"], "host": ["h"], "arbiter": ["a"]}
+    sites = {"guest:g": "bank", "host:h": "telco", "arbiter:a": "hub"}
+    if component in ("hetero_secureboost", "feature_groupby"):
+        parties.pop("arbiter")
+        sites.pop("arbiter:a")
+    sm_node = PrivacyPolicy(owner="telco", crypto_suite=suites.CryptoSuite.SM)
+
+    def rules(params, node):
+        if component == "predict":  # its model comes from a model task (on the federation's suite)
+            job = _predict_job(params, node.crypto_suite.value)
+        else:
+            job = _task_job(component, params, parties, inputs)
+        return [v.rule for v in check(job, sites, node) if v.task == "task"]
+
+    for proposal in ({**extra}, {**extra, "suite": "standard"}):
+        assert "policy.crypto_suite" in rules(proposal, sm_node)
+    assert "policy.crypto_suite" not in rules({**extra, "suite": "sm"}, sm_node)
+    assert "policy.crypto_suite" in rules({**extra, "suite": "sm"}, PrivacyPolicy(owner="telco"))

@@ -102,3 +102,50 @@ def test_positive_control_the_same_job_on_sm_is_accepted_and_launches(pair: Pair
     pair.call("JobStart", {"job_id": job_id, "endpoints": endpoints})
     pair.call("TaskRun", {"job_id": job_id, "task": "read"})
     assert pair.launched[before:] == [("telco", "read")]
+
+
+def _two_party_job(align: dict[str, Any]) -> dict[str, Any]:
+    """Telco initiates (guest), bank hosts: every suite-bearing task but one names no suite."""
+    return {"version": 1, "name": "filled", "parties": {"guest": ["telco"], "host": ["bank"]},
+            "tasks": {
+                "read": {"component": "reader", "party_parameters": {
+                    "guest:telco": {"path": "subscribers", "label_column": "y"},
+                    "host:bank": {"path": "mine"}}},
+                "align": {"component": "psi", "inputs": {"data": "read.data"},
+                          "parameters": align},
+                "split": {"component": "data_split", "inputs": {"data": "align.data"}},
+                "sb": {"component": "hetero_secureboost", "inputs": {"train_data": "split.train"}},
+                "score": {"component": "predict", "inputs": {"model": "sb.model",
+                                                             "data": "split.test"}},
+                "eval": {"component": "evaluate", "roles": ["guest"],
+                         "inputs": {"data": "score.predictions"}}}}
+
+
+def _submit(pair: Pair, document: dict[str, Any]) -> Any:
+    telco = pair.telco
+    return telco.env.client.post("/api/v1/jobs", headers=telco.env.auth(UserRole.DATA_SCIENTIST),
+                                 json={"dag": document})
+
+
+def test_an_sm_initiator_fills_its_suite_into_every_suite_bearing_task(pair: Pair):
+    """A job document for an ``sm`` federation need not name the suite: the initiator's node
+    fills it in at submit, so the recorded (and proposed) job names it on every task that
+    takes one, and only there; an explicit ``sm`` stays as written."""
+    from coalition.node.jobs.tables import JobRow
+
+    r = _submit(pair, _two_party_job({"protocol": "ecdh"}))
+    assert r.status_code == 201, r.text
+    with pair.telco.env.rt.db.session() as db:
+        recorded = db.get(JobRow, r.json()["id"]).dag
+    named = {t: spec.get("parameters", {}).get("suite") for t, spec in recorded["tasks"].items()}
+    assert named == {"read": None, "align": "sm", "split": "sm", "sb": "sm", "score": "sm",
+                     "eval": None}
+    assert recorded["tasks"]["align"]["parameters"]["protocol"] == "ecdh"
+
+
+def test_an_explicit_other_suite_is_still_refused_at_submit(pair: Pair):
+    r = _submit(pair, _two_party_job({"suite": "standard"}))
+    assert r.status_code == 400 and r.json()["code"] == "policy.violation", r.text
+    # only the task that named another suite: the others were filled with sm
+    assert [(e["rule"], e["task"]) for e in r.json()["errors"]] == [
+        ("policy.crypto_suite", "align")]

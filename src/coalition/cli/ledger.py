@@ -29,7 +29,8 @@ from coalition.cli.exit_codes import ExitCode
 __all__ = ["register"]
 
 Origin = Annotated[str | None, typer.Option(
-    "--origin", help="A log held here, e.g. coalition.ledger/bank (default: the node's own).")]
+    "--origin", help="A log held here, e.g. coalition.ledger/bank (coalition.ledger/bank/sm3 "
+    "under the sm suite; default: the node's own).")]
 
 
 def register(app: typer.Typer) -> None:

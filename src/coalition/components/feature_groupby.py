@@ -70,7 +70,7 @@ def _guest(ctx: TaskContext, data: Dataset, p: GroupByParams) -> dict[str, Artif
     if p.group_column not in data.frame.columns or p.group_column == data.id_column:
         raise InputError("the group column is absent", column=p.group_column)
     ids, order = _sorted(data)
-    check_alignment_guest(ctx.comm.sub("align"), ids)
+    check_alignment_guest(ctx.comm.sub("align"), ids, p.suite)
     groups, codes = group_labels(data.frame[p.group_column].iloc[order].reset_index(drop=True),
                                  p.group_edges)
     rows: list[tuple[object, ...]] = []
@@ -100,7 +100,7 @@ def _host(ctx: TaskContext, data: Dataset, p: GroupByParams) -> dict[str, Artifa
     if absent:
         raise InputError("value columns are absent", columns=absent)
     ids, order = _sorted(data)
-    check_alignment_host(ctx.comm.sub("align"), ids)
+    check_alignment_host(ctx.comm.sub("align"), ids, p.suite)
     try:
         values = data.frame[names].to_numpy(dtype=np.float64)[order]
     except (TypeError, ValueError) as exc:

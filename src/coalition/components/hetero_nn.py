@@ -39,8 +39,9 @@ _ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
 
 def _guest(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
-    check_alignment_guest(ctx.comm.sub("align_train"), train.ids())
-    est = SplitNNGuest(ctx.params_as(HeteroNNParams)).fit(
+    params = ctx.params_as(HeteroNNParams)
+    check_alignment_guest(ctx.comm.sub("align_train"), train.ids(), params.suite)
+    est = SplitNNGuest(params).fit(
         ctx.comm, train.feature_matrix(), train.labels())
     return {"model": ModelPart(HeteroNN.family(), ctx.role, est.to_artifact()),
             "metrics": Metrics({"epochs": float(len(est.loss_)),
@@ -50,8 +51,9 @@ def _guest(ctx: TaskContext) -> dict[str, Artifact]:
 def _host(ctx: TaskContext) -> dict[str, Artifact]:
     train = ctx.dataset("train_data")
     refuse_too_few_features(len(train.features), ctx.env.policy_min_serving_features)
-    check_alignment_host(ctx.comm.sub("align_train"), train.ids())
-    est = SplitNNHost(ctx.params_as(HeteroNNParams)).fit(ctx.comm, train.feature_matrix())
+    params = ctx.params_as(HeteroNNParams)
+    check_alignment_host(ctx.comm.sub("align_train"), train.ids(), params.suite)
+    est = SplitNNHost(params).fit(ctx.comm, train.feature_matrix())
     return {"model": ModelPart(HeteroNN.family(), ctx.role, est.to_artifact())}
 
 

@@ -29,6 +29,7 @@ from coalition.components.registry import register
 from coalition.core import Context
 from coalition.core.ids import Role
 from coalition.core.params import ParamConflict
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.label_dp import keep_probability, randomised_response
 from coalition.protocols.secureboost import SecureBoostGuest, SecureBoostHost, SecureBoostParams
@@ -63,12 +64,14 @@ class HeteroSecureBoostParams(SecureBoostParams):
 _PARTIES = frozenset({Role.GUEST, Role.HOST})
 
 
-def _check_aligned(ctx: TaskContext, check: Callable[[Context, list[str]], None],
+def _check_aligned(ctx: TaskContext, check: Callable[[Context, list[str], CryptoSuite], None],
                    train: Dataset, valid: Dataset | None) -> None:
-    """Fail every party with the same typed error unless rows line up (as hetero LR does)."""
-    check(ctx.comm.sub("align_train"), train.ids())
+    """Fail every party with the same typed error unless rows line up (as hetero LR does);
+    the digests use the job's crypto suite."""
+    suite = ctx.params_as(SecureBoostParams).suite
+    check(ctx.comm.sub("align_train"), train.ids(), suite)
     if valid is not None:
-        check(ctx.comm.sub("align_validate"), valid.ids())
+        check(ctx.comm.sub("align_validate"), valid.ids(), suite)
 
 
 def _guest(ctx: TaskContext) -> dict[str, Artifact]:

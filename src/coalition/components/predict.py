@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pydantic import Field
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -36,6 +37,7 @@ from coalition.components.scorecard import scorecard_part
 from coalition.core.errors import InputError
 from coalition.core.ids import Role
 from coalition.core.params import Params
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.alignment import check_alignment_guest, check_alignment_host
 from coalition.protocols.feature.woe_transform import apply_woe_transform
 from coalition.protocols.linear import LinearModelPart, PartyTable, predict_guest, predict_host
@@ -62,9 +64,17 @@ Predictor = Callable[[TaskContext, ModelPart, Dataset],
 
 
 class PredictParams(Params):
-    """No parameters: the model part says how to score."""
+    """The model part says how to score; the job says which crypto suite checks alignment."""
 
     params_of = "predict"
+
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
+        "federation's, filled in at submit when omitted"))
+
+
+def _suite(ctx: TaskContext) -> CryptoSuite:
+    return ctx.params_as(PredictParams).suite
 
 
 def _linear_guest(ctx: TaskContext, model: ModelPart, data: Dataset
@@ -118,26 +128,26 @@ def _sb_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SecureBoostGuest.from_artifact(model.data)
     # trees score rows in the order given: check it like training does, before any bit moves
-    check_alignment_guest(ctx.comm.sub("align"), data.ids())
+    check_alignment_guest(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     return data.ids(), est.predict(ctx.comm, data.feature_matrix())
 
 
 def _sb_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
-    check_alignment_host(ctx.comm.sub("align"), data.ids())
+    check_alignment_host(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     SecureBoostHost.from_artifact(model.data).predict(ctx.comm, data.feature_matrix())
 
 
 def _nn_guest(ctx: TaskContext, model: ModelPart, data: Dataset
               ) -> tuple[list[str], NDArray[np.float64]]:
     est = SplitNNGuest.from_artifact(model.data)
-    check_alignment_guest(ctx.comm.sub("align"), data.ids())
+    check_alignment_guest(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     return data.ids(), est.predict(ctx.comm, data.feature_matrix())
 
 
 def _nn_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     est = SplitNNHost.from_artifact(model.data)
     refuse_too_few_features(est.feature_count(), ctx.env.policy_min_serving_features)
-    check_alignment_host(ctx.comm.sub("align"), data.ids())
+    check_alignment_host(ctx.comm.sub("align"), data.ids(), _suite(ctx))
     est.predict(ctx.comm, data.feature_matrix())
 
 

@@ -3,10 +3,13 @@ r"""Signed tree heads and witness co-signing for a Merkle transparency log.
 A :class:`Checkpoint` is a log's state — its origin (the federation log's name), size and
 RFC 9162 root hash (:mod:`coalition.crypto.merkle`) — serialised in the C2SP ``tlog-checkpoint``
 note body (``origin\nsize\nbase64(root)\n``), the format Go's checksum database and Sigstore's
-Rekor sign. The log operator signs it with its Ed25519 node key; each :class:`Witness` (one per
-partner node) keeps the last checkpoint it co-signed and co-signs a new one only when
+Rekor sign. A log whose tree hash is not SHA-256 (``sm3`` under the ``sm`` crypto suite:
+:func:`coalition.crypto.merkle.tree_alg`) adds one extension line ``hash sm3``, so the operator's
+signature covers the algorithm; SHA-256 bodies are byte-for-byte the plain note. The log
+operator signs it with its node key (Ed25519, or SM2 under ``sm``); each :class:`Witness` (one
+per partner node) keeps the last checkpoint it co-signed and co-signs a new one only when
 
-1. the operator's signature over it verifies, and
+1. the operator's signature over it verifies, its tree hash is the one the witness expects, and
 2. a consistency proof shows the old tree is a prefix of the new one.
 
 A checkpoint signed by the operator that fails (2) is a *fork*: the operator showed this witness
@@ -32,6 +35,7 @@ from coalition.crypto.signing import SigningKey, VerifyKey
 __all__ = ["Checkpoint", "ForkDetected", "Witness", "count_cosignatures"]
 
 _COSIGN_CONTEXT = b"coalition.ledger.cosign/v1\n"
+_HASH_LINE = "hash "
 
 
 class ForkDetected(CryptoError):
@@ -43,31 +47,43 @@ class ForkDetected(CryptoError):
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """One signed-tree-head body: ``origin`` names the log, ``root`` is ``MTH`` of ``size``."""
+    """One signed-tree-head body: ``origin`` names the log, ``root`` is ``MTH`` of ``size``
+    under the tree hash ``alg`` (:data:`coalition.crypto.merkle.ALGS`)."""
 
     origin: str
     size: int
     root: bytes
+    alg: str = "sha256"
 
     def __post_init__(self) -> None:
         if not self.origin or "\n" in self.origin:
             raise CryptoError("checkpoint origin must be one non-empty line")
         if self.size < 0 or len(self.root) != merkle.HASH_BYTES:
             raise CryptoError("checkpoint size or root malformed", size=self.size)
+        if self.alg not in merkle.ALGS:
+            raise CryptoError("unknown checkpoint tree hash", alg=self.alg)
 
     def body(self) -> bytes:
-        """The C2SP tlog-checkpoint note body that the operator signs."""
+        """The C2SP tlog-checkpoint note body that the operator signs (with the ``hash``
+        extension line unless the tree hash is SHA-256)."""
         root = base64.b64encode(self.root).decode("ascii")
-        return f"{self.origin}\n{self.size}\n{root}\n".encode()
+        extension = "" if self.alg == "sha256" else f"{_HASH_LINE}{self.alg}\n"
+        return f"{self.origin}\n{self.size}\n{root}\n{extension}".encode()
 
     @classmethod
     def from_body(cls, body: bytes) -> Checkpoint:
         """Parse :meth:`body`; malformed text raises :class:`CryptoError`."""
         try:
             origin, size, root, tail = body.decode("utf-8").split("\n", 3)
-            if tail or not size.isdigit():
-                raise ValueError("extra lines or bad size")
-            return cls(origin, int(size), base64.b64decode(root, validate=True))
+            alg = "sha256"
+            if tail:
+                line, _, rest = tail.partition("\n")
+                alg = line.removeprefix(_HASH_LINE)
+                if rest or not line.startswith(_HASH_LINE) or alg == "sha256":
+                    raise ValueError("extra lines")
+            if not size.isdigit():
+                raise ValueError("bad size")
+            return cls(origin, int(size), base64.b64decode(root, validate=True), alg)
         except (UnicodeDecodeError, ValueError) as exc:
             raise CryptoError("malformed checkpoint") from exc
 
@@ -94,12 +110,14 @@ class Witness:
         operator: VerifyKey,
         origin: str,
         last: Checkpoint | None = None,
+        alg: str = "sha256",
     ) -> None:
-        if last is not None and last.origin != origin:
+        if last is not None and (last.origin != origin or last.alg != alg):
             raise CryptoError("kept checkpoint belongs to another log")
         self._key = key
         self._operator = operator
         self.origin = origin
+        self.alg = alg
         self.last = last
 
     def cosign(
@@ -107,11 +125,15 @@ class Witness:
     ) -> bytes:
         """Verify ``checkpoint`` against :attr:`last` with ``proof`` and co-sign it.
 
-        Raises :class:`CryptoError` for a bad operator signature or a foreign origin, and
-        :class:`ForkDetected` when the operator signed a head that does not extend the last one.
+        Raises :class:`CryptoError` for a bad operator signature, a foreign origin or another
+        tree hash than :attr:`alg` (a log never changes its hash), and :class:`ForkDetected`
+        when the operator signed a head that does not extend the last one.
         """
         if checkpoint.origin != self.origin:
             raise CryptoError("checkpoint belongs to another log")
+        if checkpoint.alg != self.alg:
+            raise CryptoError("checkpoint uses another tree hash than this log",
+                              alg=checkpoint.alg, expected=self.alg)
         self._operator.verify(checkpoint.body(), operator_signature)
         old = self.last
         if old is not None:
@@ -121,7 +143,8 @@ class Witness:
                 )
             try:
                 merkle.verify_consistency(
-                    old.size, checkpoint.size, proof, old.root, checkpoint.root
+                    old.size, checkpoint.size, proof, old.root, checkpoint.root,
+                    alg=self.alg,
                 )
             except CryptoError as exc:
                 raise ForkDetected(

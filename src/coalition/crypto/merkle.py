@@ -1,12 +1,19 @@
 """Merkle tree hashing, inclusion and consistency proofs of RFC 9162 (Certificate Transparency 2.0).
 
 The federation log is an append-only list of entries; its state at size ``n`` is the Merkle Tree
-Hash ``MTH(D[0:n])`` of RFC 9162 §2.1.1 over SHA-256, with domain separation between leaves
+Hash ``MTH(D[0:n])`` of RFC 9162 §2.1.1 over a hash ``H``, with domain separation between leaves
 (``0x00``) and interior nodes (``0x01``) so a leaf can never be passed off as a node:
 
-* ``MTH({}) = SHA-256()``; ``MTH({d0}) = SHA-256(0x00 || d0)``;
-* ``MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))`` with ``k`` the largest power of two
+* ``MTH({}) = H()``; ``MTH({d0}) = H(0x00 || d0)``;
+* ``MTH(D[n]) = H(0x01 || MTH(D[0:k]) || MTH(D[k:n]))`` with ``k`` the largest power of two
   smaller than ``n``.
+
+``H`` is named by ``alg``: ``sha256`` (RFC 9162's SHA-256, the default) or ``sm3`` (SM3, GB/T
+32905, for the ``sm`` crypto suite: :func:`tree_alg`). RFC 9162 §2.1 leaves the hash to the log's
+parameters; the ``sm3`` variant changes nothing but ``H`` (same prefixes, same 32-byte hashes,
+same proofs), so every algorithm below is the RFC's with SM3 in place of SHA-256. A tree, its
+proofs and their verification MUST use one ``alg``; a log records it in its signed tree head
+(:mod:`coalition.crypto.checkpoint`).
 
 Proofs (§2.1.3 inclusion, §2.1.4 consistency) are produced from the list of *leaf hashes*
 (:func:`leaf_hash` of each entry), so a prover never needs the entries themselves. The verifiers
@@ -24,13 +31,17 @@ against their published vectors.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from coalition.core.errors import CryptoError
+from coalition.crypto.sm.sm3 import sm3
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
+    "ALGS",
     "EMPTY_ROOT",
     "HASH_BYTES",
+    "empty_root",
     "MerkleTree",
     "consistency_proof",
     "inclusion_proof",
@@ -38,6 +49,7 @@ __all__ = [
     "node_hash",
     "root_from_inclusion_proof",
     "root_hash",
+    "tree_alg",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -48,14 +60,40 @@ _LEAF = b"\x00"
 _NODE = b"\x01"
 
 
-def leaf_hash(entry: bytes) -> bytes:
-    """``SHA-256(0x00 || entry)``: the hash of one log entry (RFC 9162 §2.1.1)."""
-    return hashlib.sha256(_LEAF + entry).digest()
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """``SHA-256(0x01 || left || right)``: an interior node (RFC 9162 §2.1.1)."""
-    return hashlib.sha256(_NODE + left + right).digest()
+_HASHES: dict[str, Callable[[bytes], bytes]] = {"sha256": _sha256, "sm3": sm3}
+#: The tree hashes: ``sha256`` (RFC 9162) and ``sm3``.
+ALGS = tuple(_HASHES)
+
+
+def _hash_of(alg: str) -> Callable[[bytes], bytes]:
+    try:
+        return _HASHES[alg]
+    except KeyError as exc:
+        raise CryptoError("unknown Merkle tree hash", alg=alg) from exc
+
+
+def tree_alg(suite: CryptoSuite | str) -> str:
+    """The tree hash of a log in the crypto suite ``suite``: ``sha256``, or ``sm3`` under ``sm``."""
+    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
+
+
+def empty_root(alg: str = "sha256") -> bytes:
+    """``MTH({}) = H()``."""
+    return _hash_of(alg)(b"")
+
+
+def leaf_hash(entry: bytes, alg: str = "sha256") -> bytes:
+    """``H(0x00 || entry)``: the hash of one log entry (RFC 9162 §2.1.1)."""
+    return _hash_of(alg)(_LEAF + entry)
+
+
+def node_hash(left: bytes, right: bytes, alg: str = "sha256") -> bytes:
+    """``H(0x01 || left || right)``: an interior node (RFC 9162 §2.1.1)."""
+    return _hash_of(alg)(_NODE + left + right)
 
 
 def _split(n: int) -> int:
@@ -75,10 +113,12 @@ class MerkleTree:
     ``_levels[k][j]`` is the hash of the complete subtree of ``2**k`` leaves starting at leaf
     ``j * 2**k``. Appending is amortised O(1) hashes; the root, inclusion and consistency proofs
     of any size up to :attr:`size` cost O(log n) hashes, because every left subtree in the
-    RFC 9162 recursion is complete and aligned (a lookup).
+    RFC 9162 recursion is complete and aligned (a lookup). ``alg`` is the tree hash.
     """
 
-    def __init__(self, leaves: Sequence[bytes] = ()) -> None:
+    def __init__(self, leaves: Sequence[bytes] = (), alg: str = "sha256") -> None:
+        self.alg = alg
+        self._h = _hash_of(alg)
         self._levels: list[list[bytes]] = [[]]
         for leaf in leaves:
             self.append(leaf)
@@ -98,19 +138,22 @@ class MerkleTree:
             row = self._levels[level]
             if len(self._levels) == level + 1:
                 self._levels.append([])
-            self._levels[level + 1].append(node_hash(row[-2], row[-1]))
+            self._levels[level + 1].append(self._node(row[-2], row[-1]))
             level, count = level + 1, count // 2
         return index
+
+    def _node(self, left: bytes, right: bytes) -> bytes:
+        return self._h(_NODE + left + right)
 
     def _hash(self, lo: int, hi: int) -> bytes:
         n = hi - lo
         if n == 0:
-            return EMPTY_ROOT
+            return self._h(b"")
         if n & (n - 1) == 0 and lo % n == 0:
             k = n.bit_length() - 1
             return self._levels[k][lo >> k]
         k = _split(n)
-        return node_hash(self._hash(lo, lo + k), self._hash(lo + k, hi))
+        return self._node(self._hash(lo, lo + k), self._hash(lo + k, hi))
 
     def _check_size(self, size: int | None) -> int:
         n = self.size if size is None else size
@@ -155,29 +198,35 @@ class MerkleTree:
         return [*self._subproof(m - k, lo + k, hi, False), self._hash(lo, lo + k)]
 
 
-def root_hash(leaves: Sequence[bytes]) -> bytes:
+def root_hash(leaves: Sequence[bytes], alg: str = "sha256") -> bytes:
     """The Merkle Tree Hash of a log whose leaf hashes are ``leaves`` (in log order)."""
-    return MerkleTree(leaves).root()
+    return MerkleTree(leaves, alg).root()
 
 
-def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+def inclusion_proof(leaves: Sequence[bytes], index: int, alg: str = "sha256") -> list[bytes]:
     """``PATH(index, D[0:n])`` of RFC 9162 §2.1.3.1: the audit path proving that leaf ``index``
     is in the tree of all ``leaves``, ordered from the leaf up to the root."""
-    return MerkleTree(leaves).inclusion_proof(index)
+    return MerkleTree(leaves, alg).inclusion_proof(index)
 
 
-def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
+def consistency_proof(leaves: Sequence[bytes], old_size: int, alg: str = "sha256") -> list[bytes]:
     """``PROOF(m, D[0:n])`` of RFC 9162 §2.1.4.1: proves that the tree of the first ``old_size``
     leaves is a prefix of the tree of all ``leaves``. Empty when ``old_size`` is 0 or ``n``."""
-    return MerkleTree(leaves).consistency_proof(old_size)
+    return MerkleTree(leaves, alg).consistency_proof(old_size)
 
 
-def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
+                              alg: str = "sha256") -> bytes:
     """The root that ``proof`` implies for ``leaf`` at ``index`` in a tree of ``size`` leaves
     (RFC 9162 §2.1.3.2, steps 1–3); raises if the proof has the wrong shape for that position."""
     if not 0 <= index < size:
         raise CryptoError("leaf index outside the tree", index=index, size=size)
     _check_hashes([leaf, *proof])
+    h = _hash_of(alg)
+
+    def node_hash(left: bytes, right: bytes) -> bytes:
+        return h(_NODE + left + right)
+
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
@@ -197,11 +246,12 @@ def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequenc
 
 
 def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes, *,
+    alg: str = "sha256",
 ) -> None:
     """Raise :class:`CryptoError` unless ``proof`` shows ``leaf`` at ``index`` in the tree of
-    ``size`` leaves whose root is ``root`` (RFC 9162 §2.1.3.2)."""
-    if root_from_inclusion_proof(leaf, index, size, proof) != root:
+    ``size`` leaves whose root is ``root`` (RFC 9162 §2.1.3.2), under the tree hash ``alg``."""
+    if root_from_inclusion_proof(leaf, index, size, proof, alg) != root:
         raise CryptoError("inclusion proof does not lead to the root", index=index, size=size)
 
 
@@ -211,14 +261,21 @@ def verify_consistency(
     proof: Sequence[bytes],
     old_root: bytes,
     new_root: bytes,
+    *,
+    alg: str = "sha256",
 ) -> None:
     """Raise :class:`CryptoError` unless ``proof`` shows that the tree ``(old_size, old_root)``
-    is a prefix of ``(new_size, new_root)`` (RFC 9162 §2.1.4.2).
+    is a prefix of ``(new_size, new_root)`` (RFC 9162 §2.1.4.2), under the tree hash ``alg``.
 
     A witness calls this with the head it kept and the head the operator now presents; any
     failure means the operator rewrote history (or presents a fork) and MUST be treated as such.
     """
     _check_hashes([old_root, new_root, *proof])
+    h = _hash_of(alg)
+
+    def node_hash(left: bytes, right: bytes) -> bytes:
+        return h(_NODE + left + right)
+
     if not 0 <= old_size <= new_size:
         raise CryptoError("tree sizes out of order", old_size=old_size, new_size=new_size)
     if old_size == new_size:

@@ -31,12 +31,12 @@ _FINAL = {"succeeded", "failed", "cancelled"}
 Say = Callable[[str, str], None]
 
 
-def credit_dag(trees: int, key_bits: int, suite: str = "standard") -> dict[str, Any]:
-    """The credit-risk job; the same pipeline as ``examples/jobs/credit_risk.yaml``. Under the
-    ``sm`` crypto suite the PSI runs on SM2/SM3, the split's draw and SS-LR's shares on
-    HKDF-SM3/SM4-CTR (:mod:`coalition.crypto.suite`); every task that takes a suite names it."""
+def credit_dag(trees: int, key_bits: int) -> dict[str, Any]:
+    """The credit-risk job; the same pipeline as ``examples/jobs/credit_risk.yaml``. It names no
+    crypto suite: the initiator's node fills the federation's into every task that takes one
+    (under ``sm``: PSI on SM2/SM3, the split's draw and SS-LR's shares on HKDF-SM3/SM4-CTR,
+    SM3 alignment digests; :func:`coalition.engine.policy.fill_suite`)."""
     model_inputs = {"train_data": "split.train"}
-    on_suite = {"suite": suite} if suite != "standard" else {}
     return {
         "version": 1, "name": "credit_risk_demo",
         "description": "PSI -> split -> SecureBoost + SS-LR -> predict -> evaluate",
@@ -46,17 +46,15 @@ def credit_dag(trees: int, key_bits: int, suite: str = "standard") -> dict[str, 
                      "role_parameters": {"guest": {"label_column": "default"}},
                      "party_parameters": {"guest:bank": {"path": "bank_customers"},
                                           "host:telco": {"path": "telco_subscribers"}}},
-            "align": {"component": "psi", "inputs": {"data": "read.data"},
-                      **({"parameters": on_suite} if on_suite else {})},
+            "align": {"component": "psi", "inputs": {"data": "read.data"}},
             "split": {"component": "data_split", "inputs": {"data": "align.data"},
-                      "parameters": {"test_size": 0.3, "stratified": True, **on_suite}},
+                      "parameters": {"test_size": 0.3, "stratified": True}},
             "secureboost": {"component": "hetero_secureboost", "inputs": model_inputs,
                             "parameters": {"num_trees": trees, "max_depth": 3,
                                            "learning_rate": 0.3, "key_bits": key_bits}},
             "lr": {"component": "hetero_lr", "inputs": model_inputs,
                    "parameters": {"protocol": "ss", "epochs": 10, "batch_size": 256,
-                                  "optimizer": "momentum", "learning_rate": 0.15,
-                                  **on_suite}},
+                                  "optimizer": "momentum", "learning_rate": 0.15}},
             "secureboost_predict": {"component": "predict", "inputs": {
                 "model": "secureboost.model", "data": "split.test"}},
             "lr_predict": {"component": "predict", "inputs": {"model": "lr.model",
@@ -128,7 +126,7 @@ def network_demo(root: Path, *, customers: int = 4000, trees: int = 5, key_bits:
     tell: Say = say or (lambda _stage, _msg: None)
     with demo_nodes(root, customers=customers, say=say, suite=suite) as cluster:
         demo = NetworkDemo(cluster)
-        _run_job(demo, credit_dag(trees, key_bits, suite), tell, timeout_s)
+        _run_job(demo, credit_dag(trees, key_bits), tell, timeout_s)
         if demo.state == "succeeded":
             _ledger(demo, tell)
         yield demo

@@ -168,7 +168,7 @@ def _secureboost(cfg: DemoConfig, d: _Split, result: DemoResult, say: Step
                  ) -> dict[str, float]:
     params = SecureBoostParams(num_trees=cfg.trees, max_depth=3, learning_rate=0.3,
                                key_bits=cfg.key_bits,
-                               allow_insecure_key=cfg.key_bits < 2048)
+                               allow_insecure_key=cfg.key_bits < 2048, suite=cfg.suite)
     say("secureboost", f"training SecureBoost, {cfg.trees} trees, {params.he_scheme.upper()}-{cfg.key_bits}")
     t0 = time.perf_counter()
     labels = d.g_train.labels if d.g_train.labels is not None else np.zeros(0)

@@ -63,19 +63,17 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.components.data_split import SplitParams
 from coalition.core.errors import ConfigError
 from coalition.core.ids import Party, Role
 from coalition.core.params import Params
 from coalition.crypto.suite import CryptoSuite
-from coalition.engine.validate import JobGraph, TaskNode
+from coalition.engine.validate import JobGraph, TaskNode, validate_dag
 from coalition.protocols.feature.spec import GroupByParams, SampleParams, StatisticsParams
 from coalition.protocols.horizontal import HorizontalJobParams
 from coalition.protocols.horizontal.gbdt import GBDTJobParams
 from coalition.protocols.linear import MIN_HE_BATCH_FACTOR, LinearParams
 from coalition.protocols.psi import PsiParams
 from coalition.protocols.secureboost import SecureBoostParams
-from coalition.protocols.verify3 import Verify3Params
 
 __all__ = [
     "MAX_GROUPBY_EPSILON",
@@ -87,6 +85,8 @@ __all__ = [
     "PrivacyPolicy",
     "Violation",
     "check",
+    "fill_suite",
+    "suite_of",
     "variant_of",
 ]
 
@@ -416,31 +416,49 @@ def _granted(name: str, node: TaskNode, sites: Mapping[str, str], policy: Privac
     return out
 
 
+def suite_of(params: object) -> CryptoSuite | None:
+    """The crypto suite a task's parameters name; ``None`` when the component takes none. A
+    component is suite-bearing exactly when its parameter model declares ``suite``."""
+    if not isinstance(params, Params) or "suite" not in type(params).model_fields:
+        return None
+    return CryptoSuite(getattr(params, "suite"))  # noqa: B009 - declared field, checked above
+
+
+def _names_suite(node: TaskNode) -> bool:
+    spec = node.spec
+    return "suite" in spec.parameters or any(
+        "suite" in block for block in (*spec.role_parameters.values(),
+                                       *spec.party_parameters.values()))
+
+
+def fill_suite(graph: JobGraph, suite: CryptoSuite | str) -> JobGraph:
+    """The job with ``suite: <suite>`` added to the parameters of every suite-bearing task
+    (:func:`suite_of`) that names no suite in any parameter block; tasks that name one keep it
+    (the policy then judges it). Under ``standard`` the job is returned unchanged: omitting the
+    suite already means ``standard``, and its document and digest stay those of earlier
+    releases. The initiator's node applies this at submit, so the proposed and recorded job
+    names the federation's suite explicitly."""
+    name = CryptoSuite(suite)
+    if name == CryptoSuite.STANDARD:
+        return graph
+    filled = {task: node.spec.model_copy(update={"parameters": {**node.spec.parameters,
+                                                                "suite": name.value}})
+              for task, node in graph.tasks.items()
+              if "suite" in node.component.Params.model_fields and not _names_suite(node)}
+    if not filled:
+        return graph
+    return validate_dag(graph.spec.model_copy(update={"tasks": {**graph.spec.tasks, **filled}}))
+
+
 def _suite(name: str, node: TaskNode, policy: PrivacyPolicy) -> list[Violation]:
     """A federation on one crypto suite runs no task under another (no downgrade by the
-    proposer: ``tests/security/test_suite_downgrade.py``): PSI, verify3, SecAgg, the vertical
-    linear models under every protocol (SS-LR's share PRG; the suite HE and SS parts record
-    for their prediction masks), and the guest's secret draws of ``data_split`` and
-    ``feature_sample``."""
-    suites: list[CryptoSuite]
-    kind = node.component.name
-    if kind == "psi":
-        suites = [p.suite for p in _params(node, PsiParams)]
-    elif kind == "verify3":
-        suites = [p.suite for p in _params(node, Verify3Params)]
-    elif kind in _HORIZONTAL:
-        suites = [p.suite for p in _params(node, HorizontalJobParams)]
-    elif node.component.name == _HOMO_GBDT:
-        suites = [p.suite for p in _params(node, GBDTJobParams)]
-    elif kind in _LINEAR:
-        suites = [p.suite for p in _params(node, LinearParams)]
-    elif kind == "data_split":
-        suites = [p.suite for p in _params(node, SplitParams)]
-    elif kind == "feature_sample":
-        suites = [p.suite for p in _params(node, SampleParams)]
-    else:
-        return []
-    if any(s != policy.crypto_suite for s in suites):
+    proposer: ``tests/security/test_suite_downgrade.py``). Every suite-bearing component
+    (:func:`suite_of`) is checked, party block by party block: PSI, verify3, SecAgg, SS-LR's
+    share PRG, the suite HE and SS linear parts record for their prediction masks, the
+    guest's secret draws of ``data_split`` and ``feature_sample``, and the alignment digests every vertical model sends (linear models of every protocol, SecureBoost
+    with its sampling stream, split NN, group-by, predict)."""
+    suites = [suite_of(params) for params in node.params.values()]
+    if any(s is not None and s != policy.crypto_suite for s in suites):
         return [Violation("policy.crypto_suite", name,
                           f"the federation runs the {policy.crypto_suite.value} crypto suite")]
     return []

@@ -18,7 +18,7 @@ from coalition.core.errors import ConflictError, InputError
 from coalition.core.ids import check_job_id
 from coalition.engine.dag import parse_dag
 from coalition.engine.plan import select
-from coalition.engine.policy import PolicyError, check
+from coalition.engine.policy import PolicyError, check, fill_suite
 from coalition.engine.states import JobState
 from coalition.engine.validate import validate_dag
 from coalition.node.audit.events import Event, EventKind, emit
@@ -54,8 +54,11 @@ def _sites(db: Session, rt: NodeRuntime, parties: list[str],
 def submit(rt: NodeRuntime, actor: str, document: dict[str, Any], *,
            sites: dict[str, str] | None = None, selection: dict[str, Any] | None = None,
            timeout_s: float = 600.0, rerun_of: str | None = None) -> str:
-    """Record a job initiated here and start proposing it; returns the job id."""
-    graph = validate_dag(parse_dag(document))
+    """Record a job initiated here and start proposing it; returns the job id. Every
+    suite-bearing task that names no crypto suite gets the federation's (this node's
+    ``crypto_suite``, :func:`~coalition.engine.policy.fill_suite`), so the proposed and recorded
+    job names it; a task naming another suite is refused by the policy below, as on every node."""
+    graph = fill_suite(validate_dag(parse_dag(document)), rt.settings.crypto_suite)
     chosen = {k: v for k, v in (selection or {}).items() if v not in (None, False)}
     needed = select(graph.deps(), only=chosen.get("only"), start=chosen.get("start"),
                     until=chosen.get("until")).needed

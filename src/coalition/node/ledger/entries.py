@@ -8,7 +8,8 @@ whose body or signature changed no longer matches the co-signed root.
 
 Bodies carry hashes, sizes and scores — never data values (dataset manifests hold the schema
 hash and row count). :data:`KINDS` lists the record kinds; :func:`sign_entry` is the one way to
-make an entry, :func:`audit` the one way to check a stored log against a checkpoint.
+make an entry, :func:`audit` the one way to check a stored log against a checkpoint. The leaf
+hash is the log's tree hash (``sha256``, or ``sm3`` for a log of the ``sm`` crypto suite).
 """
 
 from __future__ import annotations
@@ -68,11 +69,12 @@ class Entry:
         """The bytes the producer signs."""
         return canonical_json({"kind": self.kind, "producer": self.producer, "body": self.body})
 
-    def leaf(self) -> bytes:
-        """The RFC 9162 leaf hash of the whole record, signature included."""
+    def leaf(self, alg: str = "sha256") -> bytes:
+        """The RFC 9162 leaf hash of the whole record, signature included, under the tree
+        hash ``alg`` of the log it belongs to."""
         sig = base64.b64encode(self.signature).decode("ascii")
         record = {"kind": self.kind, "producer": self.producer, "body": self.body, "signature": sig}
-        return merkle.leaf_hash(canonical_json(record))
+        return merkle.leaf_hash(canonical_json(record), alg)
 
     def verify(self, key: VerifyKey) -> None:
         """Raise :class:`CryptoError` unless ``key`` signed this record."""
@@ -108,6 +110,7 @@ def audit(
             entry.verify(key)
         except CryptoError as exc:
             raise CryptoError("ledger entry signature does not verify", index=index) from exc
-    tree = merkle.MerkleTree([e.leaf() for e in entries[: checkpoint.size]])
+    tree = merkle.MerkleTree([e.leaf(checkpoint.alg) for e in entries[: checkpoint.size]],
+                             checkpoint.alg)
     if tree.root() != checkpoint.root:
         raise CryptoError("log does not match its checkpoint", size=checkpoint.size)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coalition.crypto.suite import CryptoSuite
 from coalition.node.audit.events import EventKind
 from coalition.node.audit.tables import AuditEvent
 from coalition.node.audit.trail import iter_events
@@ -58,9 +59,9 @@ def _body(event: AuditEvent) -> tuple[str, dict[str, Any]] | None:
 
 
 def _last_mirrored(rt: NodeRuntime) -> int:
-    origin = store.origin_of(rt.name)
-    with rt.db.session() as db:
-        seqs = [r.body.get("audit_seq", 0) for r in store.entries(db, origin)
+    with rt.db.session() as db:  # in any of its logs: a suite switch starts a log, not history
+        seqs = [r.body.get("audit_seq", 0) for suite in CryptoSuite
+                for r in store.entries(db, store.origin_of(rt.name, suite))
                 if r.kind in _MIRRORED and r.producer == rt.name]
     return max((s for s in seqs if isinstance(s, int)), default=0)
 

@@ -60,7 +60,7 @@ from coalition.node.ledger.peer_methods import (
 from coalition.node.ledger.tables import LedgerAlertRow, LedgerCheckpointRow, LedgerOutboxRow
 from coalition.node.peer.method import Empty
 from coalition.node.runtime import NodeRuntime
-from coalition.node.signing import signing_key
+from coalition.node.signing import former_verify_keys, signing_key
 
 __all__ = ["acknowledge", "alerts", "checkpoints", "cosign", "prove", "pull", "record", "show",
            "sync", "verify"]
@@ -71,6 +71,16 @@ _LOCK = "ledger"
 
 def _key(rt: NodeRuntime) -> SigningKey:
     return signing_key(rt.settings)
+
+
+def _origin_of(rt: NodeRuntime, org: str) -> str:
+    """The log ``org`` operates in this federation's crypto suite (this node's)."""
+    return store.origin_of(org, rt.settings.crypto_suite)
+
+
+def _alg(rt: NodeRuntime) -> str:
+    """The tree hash of this federation's logs: SHA-256, or SM3 under ``sm``."""
+    return merkle.tree_alg(rt.settings.crypto_suite)
 
 
 def _public(rt: NodeRuntime) -> str:
@@ -92,13 +102,13 @@ def record(rt: NodeRuntime, operator: str, kind: str, body: Mapping[str, Any], *
         with rt.db.session() as db:
             serialise(db, _LOCK)
             if operator == rt.name:
-                origin = store.origin_of(rt.name)
-                if not store.has_leaf(db, origin, entry.leaf()):
+                origin = _origin_of(rt, rt.name)
+                if not store.has_leaf(db, origin, entry.leaf(_alg(rt))):
                     store.append(db, origin, entry, _public(rt), job_id)
             else:
                 db.add(LedgerOutboxRow(operator=operator, kind=kind, job_id=job_id,
                                        body=dict(entry.body), signature=store.b64(entry.signature),
-                                       leaf=entry.leaf().hex(), included=False,
+                                       leaf=entry.leaf(_alg(rt)).hex(), included=False,
                                        created_at=utcnow()))
     except (CoalitionError, SQLAlchemyError, OSError) as exc:
         log.warning("could not record a %s ledger entry: %s", kind, exc)
@@ -163,8 +173,8 @@ def _checked_entries(rt: NodeRuntime, wires: Iterable[WireEntry], *,
 def cosign(rt: NodeRuntime, caller: str, request: CosignRequest) -> CosignAnswer:
     """``LedgerCosign``: check the caller's new signed tree head from this node's own records
     and co-sign it (see the module docstring); a fork or rewrite is an alert here."""
-    origin = store.origin_of(caller)
-    if request.origin != origin:
+    origin, alg = _origin_of(rt, caller), _alg(rt)
+    if request.origin != origin:  # its log in this federation's suite, never another
         raise InputError("a node may only show heads of the log it operates")
     mine = _public(rt)
     with rt.db.session() as db:
@@ -177,13 +187,13 @@ def cosign(rt: NodeRuntime, caller: str, request: CosignRequest) -> CosignAnswer
         last = None if kept is None else store.checkpoint_of(kept)
     if request.from_size != mirror:
         return CosignAnswer(key=mine, need_from=mirror)
-    new = Checkpoint(origin, request.size, bytes.fromhex(request.root))
+    new = Checkpoint(origin, request.size, bytes.fromhex(request.root), alg)
     evidence = {"kept": _head_view(last), "presented": _head_view(new),
                 "presented_signature": request.signature}
     if pinned_operator is not None and pinned_operator != request.operator_key:
         _alert(rt, caller, "key_changed", "the operator presented another ledger key", evidence)
         raise LedgerTampered("the operator's ledger key changed")
-    witness = Witness(_key(rt), store.verify_key(request.operator_key), origin, last)
+    witness = Witness(_key(rt), store.verify_key(request.operator_key), origin, last, alg)
     try:
         cosignature = witness.cosign(new, store.unb64(request.signature),
                                      [bytes.fromhex(p) for p in request.proof])
@@ -200,7 +210,7 @@ def cosign(rt: NodeRuntime, caller: str, request: CosignRequest) -> CosignAnswer
             raise LedgerTampered("the log shows entries of a job another organisation was "
                                  "configured to operate")
         checked = _checked_entries(rt, request.entries, pinned=pinned)
-        tree = merkle.MerkleTree([*old_leaves, *(e.leaf() for e, _ in checked)])
+        tree = merkle.MerkleTree([*old_leaves, *(e.leaf(alg) for e, _ in checked)], alg)
         if tree.root() != new.root:
             raise LedgerTampered("the entries shown do not hash to the signed root")
     except LedgerTampered as exc:
@@ -218,7 +228,7 @@ def cosign(rt: NodeRuntime, caller: str, request: CosignRequest) -> CosignAnswer
                                    root=new.root.hex(), signature=request.signature,
                                    cosignatures={rt.name: store.b64(cosignature)}, quorum=0,
                                    final=False, created_at=utcnow()))
-        own = {e.leaf().hex() for e, _ in checked if e.producer == rt.name}
+        own = {e.leaf(alg).hex() for e, _ in checked if e.producer == rt.name}
         if own:
             for row in db.scalars(select(LedgerOutboxRow).where(
                     LedgerOutboxRow.operator == caller, LedgerOutboxRow.leaf.in_(own))):
@@ -237,7 +247,7 @@ def _head_view(cp: Checkpoint | None) -> dict[str, Any] | None:
 
 def members(rt: NodeRuntime) -> list[str]:
     """The organisations this node's log names as job parties (its witnesses), itself excluded."""
-    origin = store.origin_of(rt.name)
+    origin = _origin_of(rt, rt.name)
     with rt.db.session() as db:
         rows = store.entries(db, origin)
         orgs = {o for r in rows if r.kind == "job.dag" for o in r.body.get("orgs", [])}
@@ -250,7 +260,7 @@ def _quorum(rt: NodeRuntime, witnesses: int) -> int:
 
 def _pull_from(rt: NodeRuntime, org: str) -> int:
     reply = rt.peers.call(org, LEDGER_PULL, Empty())
-    origin = store.origin_of(rt.name)
+    origin = _origin_of(rt, rt.name)
     added = 0
     try:
         with rt.db.session() as db:
@@ -258,7 +268,7 @@ def _pull_from(rt: NodeRuntime, org: str) -> int:
             store.pin_key(db, org, reply.key)
             wires = [w for w in reply.entries if w.producer == org and w.producer_key == reply.key]
             for entry, wire in _checked_entries(rt, wires, pinned={org: reply.key}):
-                if not store.has_leaf(db, origin, entry.leaf()):
+                if not store.has_leaf(db, origin, entry.leaf(_alg(rt))):
                     store.append(db, origin, entry, wire.producer_key, wire.job_id)
                     added += 1
     except LedgerTampered as exc:
@@ -268,13 +278,13 @@ def _pull_from(rt: NodeRuntime, org: str) -> int:
 
 
 def _sign_head(rt: NodeRuntime, witnesses: int) -> tuple[LedgerCheckpointRow, merkle.MerkleTree]:
-    origin = store.origin_of(rt.name)
+    origin, alg = _origin_of(rt, rt.name), _alg(rt)
     with rt.db.session() as db:
         serialise(db, _LOCK)
-        tree = merkle.MerkleTree(store.leaves(db, origin))
+        tree = merkle.MerkleTree(store.leaves(db, origin), alg)
         row = store.head(db, origin, "operator")
         if row is None or row.size != tree.size:
-            cp = Checkpoint(origin, tree.size, tree.root())
+            cp = Checkpoint(origin, tree.size, tree.root(), alg)
             row = LedgerCheckpointRow(origin=origin, role="operator", size=cp.size,
                                       root=cp.root.hex(), signature=store.b64(cp.sign(_key(rt))),
                                       cosignatures={}, quorum=_quorum(rt, witnesses), final=False,
@@ -288,7 +298,7 @@ def _sign_head(rt: NodeRuntime, witnesses: int) -> tuple[LedgerCheckpointRow, me
 
 
 def _witnessed_size(rt: NodeRuntime, org: str) -> int:
-    origin = store.origin_of(rt.name)
+    origin = _origin_of(rt, rt.name)
     with rt.db.session() as db:
         sizes = [r.size for r in store.checkpoints(db, origin)
                  if r.role == "operator" and org in r.cosignatures]
@@ -297,7 +307,7 @@ def _witnessed_size(rt: NodeRuntime, org: str) -> int:
 
 def _ask_witness(rt: NodeRuntime, org: str, row: LedgerCheckpointRow,
                  tree: merkle.MerkleTree) -> str:
-    origin = store.origin_of(rt.name)
+    origin = _origin_of(rt, rt.name)
     start = _witnessed_size(rt, org)
     for _ in range(2):
         if start > row.size:  # a concurrent sync already had a newer head co-signed
@@ -370,7 +380,7 @@ def _checkpoint_view(row: LedgerCheckpointRow) -> dict[str, Any]:
 
 
 def _origin(rt: NodeRuntime, origin: str | None) -> str:
-    return origin or store.origin_of(rt.name)
+    return origin or _origin_of(rt, rt.name)
 
 
 def _entry_view(row: Any) -> dict[str, Any]:
@@ -399,22 +409,23 @@ def prove(rt: NodeRuntime, seq: int, origin: str | None = None) -> dict[str, Any
     """An RFC 9162 inclusion proof of entry ``seq`` in the newest head held here, checked."""
     name = _origin(rt, origin)
     with rt.db.session() as db:
-        role = "operator" if name == store.origin_of(rt.name) else "witness"
+        role = "operator" if store.operator_of(name) == rt.name else "witness"
         row = store.head(db, name, role)
         if row is None or not 0 <= seq < row.size:
             raise NotFoundError("no signed head of this log holds that entry", seq=seq)
         leaves = store.leaves(db, name)[: row.size]
         head = _checkpoint_view(row)
-    tree = merkle.MerkleTree(leaves)
+    alg = store.alg_of(name)
+    tree = merkle.MerkleTree(leaves, alg)
     proof = tree.inclusion_proof(seq)
-    merkle.verify_inclusion(leaves[seq], seq, row.size, proof, bytes.fromhex(row.root))
-    return {"origin": name, "seq": seq, "leaf": leaves[seq].hex(), "size": row.size,
+    merkle.verify_inclusion(leaves[seq], seq, row.size, proof, bytes.fromhex(row.root), alg=alg)
+    return {"origin": name, "alg": alg, "seq": seq, "leaf": leaves[seq].hex(), "size": row.size,
             "root": row.root, "proof": [p.hex() for p in proof], "checkpoint": head,
             "verified": True}
 
 
 def _verify_log(rt: NodeRuntime, origin: str) -> dict[str, Any]:
-    operator = origin.removeprefix(store.ORIGIN_PREFIX)
+    operator, alg = store.operator_of(origin), store.alg_of(origin)
     role = "operator" if operator == rt.name else "witness"
     with rt.db.session() as db:
         rows = store.entries(db, origin)
@@ -422,7 +433,9 @@ def _verify_log(rt: NodeRuntime, origin: str) -> dict[str, Any]:
         named = {r.producer for r in rows} | {operator} | set(row.cosignatures if row else ())
         pins = {org: k for org in named if (k := store.pinned_key(db, org)) is not None}
     pins[rt.name] = _public(rt)
-    result: dict[str, Any] = {"origin": origin, "role": role, "size": len(rows),
+    # this node's own key of its other suite signed its logs from before a suite switch
+    own_keys = {pins[rt.name], *(store.b64(k.to_bytes()) for k in former_verify_keys(rt.settings))}
+    result: dict[str, Any] = {"origin": origin, "alg": alg, "role": role, "size": len(rows),
                               "checkpoint_size": 0 if row is None else row.size,
                               "final": bool(row and row.final),
                               "cosigners": [] if row is None else sorted(row.cosignatures)}
@@ -432,17 +445,20 @@ def _verify_log(rt: NodeRuntime, origin: str) -> dict[str, Any]:
         producers: dict[str, VerifyKey] = {}
         for r in rows:
             key = pins.get(r.producer, r.producer_key)
+            if r.producer == rt.name and r.producer_key in own_keys:
+                key = r.producer_key
             if r.producer_key != key:
                 raise LedgerTampered("an entry carries a producer key other than the pinned one",
                                      seq=r.seq)
             producers[r.producer] = store.verify_key(key)
-        cp = Checkpoint(origin, 0, merkle.root_hash([])) if row is None else store.checkpoint_of(row)
+        cp = Checkpoint(origin, 0, merkle.empty_root(alg), alg) if row is None \
+            else store.checkpoint_of(row)
         audit([store.entry_of(r) for r in rows], cp, producers)
         if row is not None:
-            operator_key = pins.get(operator)
-            if operator_key is None:
+            operator_keys = own_keys if operator == rt.name else {pins.get(operator)} - {None}
+            if not operator_keys:
                 raise LedgerTampered("the operator's ledger key is not pinned here")
-            store.verify_key(operator_key).verify(cp.body(), store.unb64(row.signature))
+            _verify_any(operator_keys, cp.body(), store.unb64(row.signature))
             if role == "operator":
                 keys = {o: store.verify_key(k) for o, k in pins.items() if o != rt.name}
                 valid = count_cosignatures(
@@ -456,13 +472,24 @@ def _verify_log(rt: NodeRuntime, origin: str) -> dict[str, Any]:
     return result
 
 
+def _verify_any(keys: Iterable[str | None], message: bytes, signature: bytes) -> None:
+    """:class:`CryptoError` unless one of ``keys`` (base64) signed ``message``."""
+    for key in sorted(k for k in keys if k is not None):
+        try:
+            store.verify_key(key).verify(message, signature)
+        except CryptoError:
+            continue
+        return
+    raise CryptoError("the signed tree head's signature does not verify")
+
+
 def verify(rt: NodeRuntime) -> dict[str, Any]:
     """Check every log held here against the newest head this node signed or co-signed: each
     entry's signature (producer keys as pinned), no gaps, the Merkle root, the operator's
     signature and, for this node's own log, the co-signatures."""
     with rt.db.session() as db:
         names = store.origins(db)
-    own = store.origin_of(rt.name)
+    own = _origin_of(rt, rt.name)
     logs = [_verify_log(rt, name) for name in sorted(set(names) | {own})]
     return {"node": rt.name, "verified": all(x["verified"] for x in logs), "logs": logs}
 

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import CryptoError
 from coalition.crypto.checkpoint import Checkpoint
+from coalition.crypto.merkle import tree_alg
 from coalition.crypto.signing import VerifyKey
+from coalition.crypto.suite import CryptoSuite
 from coalition.node.db.types import utcnow
 from coalition.node.ledger.entries import Entry
 from coalition.node.ledger.errors import LedgerAlertOpen, LedgerTampered
@@ -28,16 +30,32 @@ from coalition.node.ledger.tables import (
     LedgerKeyRow,
 )
 
-__all__ = ["ORIGIN_PREFIX", "append", "b64", "checkpoint_of", "entries", "entry_of", "head",
-           "leaves", "origin_of", "pin_key", "pinned_key", "refuse_if_alerted", "size", "unb64",
-           "verify_key"]
+__all__ = ["ORIGIN_PREFIX", "alg_of", "append", "b64", "checkpoint_of", "entries", "entry_of",
+           "head", "leaves", "operator_of", "origin_of", "pin_key", "pinned_key",
+           "refuse_if_alerted", "size", "unb64", "verify_key"]
 
 ORIGIN_PREFIX = "coalition.ledger/"
 
 
-def origin_of(org: str) -> str:
-    """The name of the log ``org`` operates (the checkpoint's origin line)."""
-    return ORIGIN_PREFIX + org
+def origin_of(org: str, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
+    """The name of the log ``org`` operates in the crypto suite ``suite`` (the checkpoint's
+    origin line): ``coalition.ledger/<org>`` for the SHA-256 log (RFC 9162), and
+    ``coalition.ledger/<org>/sm3`` for the SM3 log of an ``sm`` federation. A log never
+    changes its tree hash, so a node that changes suites starts the other log and keeps
+    (and verifies) the old one."""
+    alg = tree_alg(suite)
+    return ORIGIN_PREFIX + org + ("" if alg == "sha256" else f"/{alg}")
+
+
+def alg_of(origin: str) -> str:
+    """The tree hash of the log ``origin`` names (:func:`origin_of`)."""
+    _, sep, alg = origin.removeprefix(ORIGIN_PREFIX).partition("/")
+    return alg if sep else "sha256"
+
+
+def operator_of(origin: str) -> str:
+    """The organisation operating the log ``origin``."""
+    return origin.removeprefix(ORIGIN_PREFIX).partition("/")[0]
 
 
 def b64(data: bytes) -> str:
@@ -79,9 +97,11 @@ def entries(db: Session, origin: str, *, start: int = 0, stop: int | None = None
 
 
 def leaves(db: Session, origin: str) -> list[bytes]:
-    """The leaf hashes of ``origin`` in order, recomputed from the stored records (never the
-    stored ``leaf`` column, so an edited record changes the tree instead of hiding in it)."""
-    return [entry_of(row).leaf() for row in entries(db, origin)]
+    """The leaf hashes of ``origin`` in order (its tree hash), recomputed from the stored
+    records (never the stored ``leaf`` column, so an edited record changes the tree instead of
+    hiding in it)."""
+    alg = alg_of(origin)
+    return [entry_of(row).leaf(alg) for row in entries(db, origin)]
 
 
 def size(db: Session, origin: str) -> int:
@@ -102,7 +122,7 @@ def append(db: Session, origin: str, entry: Entry, producer_key: str,
     row = LedgerEntryRow(origin=origin, seq=size(db, origin), kind=entry.kind,
                          producer=entry.producer, job_id=job_id, body=dict(entry.body),
                          signature=b64(entry.signature), producer_key=producer_key,
-                         leaf=entry.leaf().hex(), created_at=utcnow())
+                         leaf=entry.leaf(alg_of(origin)).hex(), created_at=utcnow())
     db.add(row)
     db.flush()
     return row
@@ -125,8 +145,8 @@ def checkpoints(db: Session, origin: str | None = None) -> list[LedgerCheckpoint
 
 
 def checkpoint_of(row: LedgerCheckpointRow) -> Checkpoint:
-    """The signed body a stored checkpoint row holds."""
-    return Checkpoint(row.origin, row.size, bytes.fromhex(row.root))
+    """The signed body a stored checkpoint row holds (its tree hash is its log's)."""
+    return Checkpoint(row.origin, row.size, bytes.fromhex(row.root), alg_of(row.origin))
 
 
 def origins(db: Session) -> list[str]:

@@ -3,7 +3,8 @@ store its own part of the same training task under the same name and version.
 
 What a host learns: the model name, version, job/task, the guest's part digest and the
 metadata the guest sends (parameters, metrics). What the guest learns: each host part's
-SHA-256. No part ever leaves its node.
+digest (SHA-256, or SM3 in an ``sm`` federation, with its algorithm). No part ever leaves its
+node.
 """
 
 from __future__ import annotations
@@ -58,17 +59,21 @@ def publish(rt: NodeRuntime, actor: str, req: PublishRequest) -> ModelVersionRow
     party_names = {**found.hosts, **req.host_parties}
     with rt.db.session() as db:
         version = registry.next_version(db, req.name)
-    blob_sha = registry.part_digest_of(part)
-    own = {"org": rt.name, "role": part.role.value, "sha256": blob_sha}
+    alg = registry.digest_alg_of(rt)
+    blob_sha = registry.part_digest_of(part, alg)
+    own = {"org": rt.name, "role": part.role.value, "sha256": blob_sha,
+           **({} if alg == "sha256" else {"digest_alg": alg})}
     parties: list[dict[str, Any]] = [own]
     done: list[str] = []
     try:
         for org, source in sorted(hosts.items()):
             reply = rt.peers.call(org, MODEL_PART_PUBLISH, PartPublishRequest(
                 name=req.name, version=version, source=source.to_dict(), meta=meta,
-                guest_part=GuestPart(role=own["role"], sha256=own["sha256"])))
+                guest_part=GuestPart(role=own["role"], sha256=own["sha256"], digest_alg=alg)))
             done.append(org)
             parties.append({"org": org, "role": reply.role, "sha256": reply.sha256,
+                            **({} if reply.digest_alg == "sha256"
+                               else {"digest_alg": reply.digest_alg}),
                             "party": party_names.get(org, org)})
         with rt.db.session() as db:
             row = registry.publish_local(rt, db, actor, name=req.name, version=version,
@@ -115,5 +120,6 @@ def _record_parts(rt: NodeRuntime, row: ModelVersionRow) -> None:
     ledger.record(rt, operator, "model.part", {
         "event": "publish", "model": row.name, "version": row.version, "job": row.job_id,
         "task": row.task, "dag_sha256": row.dag_hash,
-        "parts": [{k: p.get(k) for k in ("org", "role", "sha256")} for p in row.parties]},
+        "parts": [{k: p[k] for k in ("org", "role", "sha256", "digest_alg") if k in p}
+                  for p in row.parties]},
         job_id=row.job_id)

@@ -80,7 +80,9 @@ def publish_part(rt: NodeRuntime, partner: str, request: PartPublishRequest) -> 
     if part.role is not Role.HOST:
         raise InputError("the named part is not a host part", role=part.role.value)
     guest_entry = {"org": partner, "role": request.guest_part.role,
-                   "sha256": request.guest_part.sha256}
+                   "sha256": request.guest_part.sha256,
+                   **({} if request.guest_part.digest_alg == "sha256"
+                      else {"digest_alg": request.guest_part.digest_alg})}
     actor = f"partner:{partner}"
     name = registry.partner_model(partner, request.name)
     meta = request.meta
@@ -91,7 +93,8 @@ def publish_part(rt: NodeRuntime, partner: str, request: PartPublishRequest) -> 
             meta={**{k: meta.get(k) for k in ("job_id", "task", "dag_hash", "params", "metrics",
                                               "description")}, **found.meta},
             protected=rt.settings.partner_models_protected)
-        return PartStored(sha256=row.part_sha256, role=row.role)
+        return PartStored(sha256=row.part_sha256, role=row.role,
+                          digest_alg=row.part_digest_alg or "sha256")
 
 
 def delete_part(rt: NodeRuntime, partner: str, request: PartDeleteRequest) -> PartDeleted:

@@ -21,10 +21,12 @@ Version = Field(gt=0)
 
 
 class GuestPart(PeerRequest):
-    """The publishing guest's own part: its role and digest (recorded, never fetched)."""
+    """The publishing guest's own part: its role and digest (recorded, never fetched);
+    ``sha256`` holds the digest under ``digest_alg`` (``sm3`` in an ``sm`` federation)."""
 
     role: str
     sha256: str
+    digest_alg: str = "sha256"
 
 
 class PartPublishRequest(PeerRequest):
@@ -38,10 +40,11 @@ class PartPublishRequest(PeerRequest):
 
 
 class PartStored(PeerResponse):
-    """The stored host part: its digest and role."""
+    """The stored host part: its digest (under ``digest_alg``) and role."""
 
     sha256: str
     role: str
+    digest_alg: str = "sha256"
 
 
 class PartDeleteRequest(PeerRequest):

@@ -1,7 +1,8 @@
 """The model library on one node: versions by name, this node's part on disk, verified loads.
 
 A version records the job, DAG hash, parameters, metrics and every party's part (organisation,
-role, SHA-256); the node stores only its own part, in ``home/models/<name>/<version>/``. Every
+role, digest: SHA-256, or SM3 on a node of the ``sm`` crypto suite, its algorithm recorded);
+the node stores only its own part, in ``home/models/<name>/<version>/``. Every
 load (deploy, offline prediction, ``verify``) recomputes the digest and checks the signature,
 and writes the outcome to the audit trail: ``model.verified``, or the ``model.tampered`` alert
 (committed even though the load then fails).
@@ -23,7 +24,13 @@ from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.core.ids import Role
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
-from coalition.node.library.integrity import ModelTampered, check_part, part_digest, sign_part
+from coalition.node.library.integrity import (
+    ModelTampered,
+    check_part,
+    digest_alg_for,
+    part_digest,
+    sign_part,
+)
 from coalition.node.library.tables import ModelVersionRow, ServiceRow
 from coalition.node.runtime import NodeRuntime
 from coalition.node.signing import signing_key
@@ -31,6 +38,7 @@ from coalition.node.signing import signing_key
 __all__ = [
     "compare",
     "delete_version",
+    "digest_alg_of",
     "encode_part",
     "get_version",
     "list_versions",
@@ -86,9 +94,14 @@ def encode_part(part: ModelPart) -> bytes:
     return codec.encode(part.stored())
 
 
-def part_digest_of(part: ModelPart) -> str:
-    """SHA-256 of the stored form of ``part``."""
-    return part_digest(encode_part(part))
+def digest_alg_of(rt: NodeRuntime) -> str:
+    """The digest algorithm of the parts this node publishes: its crypto suite's hash."""
+    return digest_alg_for(rt.settings.crypto_suite)
+
+
+def part_digest_of(part: ModelPart, alg: str = "sha256") -> str:
+    """The ``alg`` digest of the stored form of ``part``."""
+    return part_digest(encode_part(part), alg)
 
 
 def _models_dir(rt: NodeRuntime) -> Path:
@@ -114,12 +127,14 @@ def publish_local(rt: NodeRuntime, db: Session, actor: str, *, name: str, versio
             ModelVersionRow.name == name, ModelVersionRow.version == version)).first():
         raise ConflictError("model version already exists here", model=name, version=version)
     blob = encode_part(part)
-    sha = part_digest(blob)
+    alg = digest_alg_of(rt)
+    sha = part_digest(blob, alg)
     folder = _folder(rt, name, version)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "part.msgpack").write_bytes(blob)
     key = signing_key(rt.settings)
-    own = {"org": rt.name, "role": part.role.value, "sha256": sha}
+    own = {"org": rt.name, "role": part.role.value, "sha256": sha,
+           **({} if alg == "sha256" else {"digest_alg": alg})}
     row = ModelVersionRow(
         name=name, version=version, component=part.component, role=part.role.value,
         guest=guest, job_id=meta.get("job_id"), task=meta.get("task"),
@@ -127,15 +142,16 @@ def publish_local(rt: NodeRuntime, db: Session, actor: str, *, name: str, versio
         metrics=dict(meta.get("metrics") or {}), description=str(meta.get("description") or ""),
         parties=[p for p in parties if p.get("org") != rt.name] + [own],
         part_file=str(folder.relative_to(rt.settings.home.resolve()) / "part.msgpack"),
-        part_sha256=sha, protected=protected,
-        part_signature=sign_part(key, name, version, org=rt.name, role=part.role.value, sha256=sha)
-        if protected else None,
+        part_sha256=sha, part_digest_alg=alg, protected=protected,
+        part_signature=sign_part(key, name, version, org=rt.name, role=part.role.value,
+                                 sha256=sha, alg=alg) if protected else None,
         part_signer=key.verify_key.to_bytes().hex() if protected else None,
         created_by=actor, created_at=utcnow())
     db.add(row)
     db.flush()
     emit(db, Event(EventKind.MODEL_PUBLISHED, actor, subject(name, version),
                    {"component": part.component, "role": part.role.value, "sha256": sha,
+                    "digest_alg": alg,
                     "job_id": row.job_id, "task": row.task, "protected": protected}))
     return row
 
@@ -184,7 +200,8 @@ def _verify(rt: NodeRuntime, row: ModelVersionRow) -> bytes:
                             version=row.version) from exc
     check_part(blob, expected_sha256=row.part_sha256, signature=row.part_signature,
                signer=row.part_signer, key=signing_key(rt.settings).verify_key,
-               name=row.name, version=row.version, org=rt.name, role=row.role)
+               name=row.name, version=row.version, org=rt.name, role=row.role,
+               digest_alg=row.part_digest_alg)
     return blob
 
 
@@ -233,7 +250,8 @@ def set_protection(rt: NodeRuntime, actor: str, name: str, version: int,
                                     version=version)
             key = signing_key(rt.settings)
             row.part_signature = sign_part(key, row.name, row.version, org=rt.name, role=row.role,
-                                           sha256=row.part_sha256)
+                                           sha256=row.part_sha256,
+                                           alg=row.part_digest_alg or "sha256")
             row.part_signer = key.verify_key.to_bytes().hex()
         else:
             row.part_signature = row.part_signer = None
@@ -249,7 +267,8 @@ def view(row: ModelVersionRow) -> dict[str, Any]:
             "role": row.role, "guest": row.guest, "job_id": row.job_id, "task": row.task,
             "dag_hash": row.dag_hash, "params": row.params, "metrics": row.metrics,
             "parties": row.parties, "description": row.description,
-            "sha256": row.part_sha256, "protected": row.protected,
+            "sha256": row.part_sha256, "digest_alg": row.part_digest_alg or "sha256",
+            "protected": row.protected,
             "signer": row.part_signer, "created_by": row.created_by,
             "created_at": row.created_at}
 

@@ -71,6 +71,7 @@ class Part(BaseModel):
     org: str
     role: str
     sha256: str
+    digest_alg: str = "sha256"
     party: str | None = None
 
 
@@ -90,6 +91,7 @@ class VersionOut(BaseModel):
     parties: list[Part]
     description: str
     sha256: str
+    digest_alg: str = "sha256"
     protected: bool
     signer: str | None
     created_by: str
@@ -108,6 +110,7 @@ class VerifyOut(BaseModel):
 
     ok: bool
     sha256: str
+    digest_alg: str = "sha256"
     signed: bool
 
 
@@ -175,7 +178,8 @@ def delete_version(name: NamePath, version: VersionPath, caller: Manager, rt: Ru
 def verify(name: NamePath, version: VersionPath, caller: Reader, rt: Runtime) -> VerifyOut:
     """Recompute the digest and check the signature (audited; a mismatch is a 409 alert)."""
     row, _ = registry.load_verified(rt, caller.actor, name, version, "verify")
-    return VerifyOut(ok=True, sha256=row.part_sha256, signed=row.part_signature is not None)
+    return VerifyOut(ok=True, sha256=row.part_sha256, digest_alg=row.part_digest_alg or "sha256",
+                     signed=row.part_signature is not None)
 
 
 @router.put("/{name}/versions/{version}/protection", response_model=VersionOut,

@@ -24,10 +24,14 @@ _TS = UTCDateTime()
 class ModelVersionRow(Base):
     """One version of a federated model as this node sees it, plus this node's part.
 
-    ``parties`` lists every part: ``{"org", "role", "sha256"}``; ``guest`` is the organisation
+    ``parties`` lists every part: ``{"org", "role", "sha256"}`` (plus ``"digest_alg"`` when the
+    digest is not SHA-256: ``sm3`` under the ``sm`` crypto suite); ``guest`` is the organisation
     that published the version (the one that serves it). A part a partner published here is
-    named ``<partner>:<name>`` (see :func:`~coalition.node.library.registry.partner_model`). ``part_signature`` is the node's
-    Ed25519 signature over the part's canonical record (null while protection is off).
+    named ``<partner>:<name>`` (see :func:`~coalition.node.library.registry.partner_model`).
+    ``part_sha256`` is the part's digest under ``part_digest_alg`` (``sha256`` or ``sm3``; NULL
+    for parts published before it was recorded: ``sha256``; migration 0014_suite_digests).
+    ``part_signature`` is the node's Ed25519 or SM2 signature over the part's canonical record
+    (null while protection is off).
     """
 
     __tablename__ = "model_versions"
@@ -47,6 +51,7 @@ class ModelVersionRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     part_file: Mapped[str] = mapped_column(Text)
     part_sha256: Mapped[str] = mapped_column(String(64))
+    part_digest_alg: Mapped[str | None] = mapped_column(String(8))  # NULL: sha256
     part_signature: Mapped[str | None] = mapped_column(String(128))
     part_signer: Mapped[str | None] = mapped_column(String(64))
     protected: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -205,7 +205,7 @@ def _record_deploy(rt: NodeRuntime, deployed: Deployed) -> None:
         operator = job.initiator if job is not None else rt.name
         body = {"event": "deploy", "service": deployed.name, "model": version.name,
                 "version": version.version, "job": version.job_id,
-                "parts": [{k: p.get(k) for k in ("org", "role", "sha256")}
+                "parts": [{k: p[k] for k in ("org", "role", "sha256", "digest_alg") if k in p}
                           for p in version.parties]}
     federation_log.record(rt, operator, "model.part", body, job_id=version.job_id)
 

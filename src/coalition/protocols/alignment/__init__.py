@@ -1,6 +1,7 @@
 """Row-alignment check for vertical models that train on rows in the order given (SecureBoost).
 
-Every host sends the guest two SHA-256 digests of its IDs in PSI's canonical form
+Every host sends the guest two digests (:func:`~coalition.protocols.linear.data.ids_digest`:
+SHA-256, or SM3 under the job's ``sm`` crypto suite) of its IDs in PSI's canonical form
 (:data:`~coalition.protocols.linear.data.CANONICAL_IDS`): one over the IDs in row order, one
 over the sorted IDs. The guest compares them with its own and answers each host with one
 verdict, so every party fails together with the same typed :class:`InputError` and the right
@@ -9,7 +10,7 @@ orders rows by canonical ID) or sort the inputs the same way.
 
 Who learns what: the guest learns whether each host's ID list equals its own (after PSI the
 intersection is common knowledge, so nothing new); a host learns only the verdict. A digest of
-a list that differs reveals nothing beyond that (SHA-256 preimage resistance), except that the
+a list that differs reveals nothing beyond that (the hash's preimage resistance), except that the
 guest can confirm a guessed full ID list, which is what the check is for.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from coalition.core import Context
 from coalition.core.errors import InputError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.alignment.spec import ALIGNMENT_DIGESTS, ALIGNMENT_VERDICT
 from coalition.protocols.linear.data import CANONICAL_IDS, ids_digest
 
@@ -34,15 +36,18 @@ _ADVICE = {
 }
 
 
-def row_digests(ids: Sequence[Any]) -> tuple[bytes, bytes]:
-    """Digests of the canonical IDs in row order and sorted."""
+def row_digests(ids: Sequence[Any], suite: CryptoSuite | str = CryptoSuite.STANDARD
+                ) -> tuple[bytes, bytes]:
+    """Digests of the canonical IDs in row order and sorted, with the suite's hash."""
     canon = CANONICAL_IDS.many(ids)
-    return ids_digest(canon), ids_digest(sorted(canon))
+    return ids_digest(canon, suite), ids_digest(sorted(canon), suite)
 
 
-def check_alignment_guest(ctx: Context, ids: Sequence[Any]) -> None:
-    """Guest: compare every host's digests with ours, answer each, raise if any differs."""
-    ordered, by_set = row_digests(ids)
+def check_alignment_guest(ctx: Context, ids: Sequence[Any],
+                          suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
+    """Guest: compare every host's digests with ours, answer each, raise if any differs.
+    ``suite`` is the job's (every party passes the same one)."""
+    ordered, by_set = row_digests(ids, suite)
     problems: dict[str, str] = {}
     for host in ctx.hosts:
         got = ctx.recv(host, ALIGNMENT_DIGESTS)
@@ -57,9 +62,10 @@ def check_alignment_guest(ctx: Context, ids: Sequence[Any]) -> None:
         raise InputError(_ADVICE[why], host=name)
 
 
-def check_alignment_host(ctx: Context, ids: Sequence[Any]) -> None:
+def check_alignment_host(ctx: Context, ids: Sequence[Any],
+                         suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
     """Host: send our digests, raise the guest's verdict if the rows do not line up."""
-    ctx.send(ctx.guest, ALIGNMENT_DIGESTS, list(row_digests(ids)))
+    ctx.send(ctx.guest, ALIGNMENT_DIGESTS, list(row_digests(ids, suite)))
     verdict = ctx.recv(ctx.guest, ALIGNMENT_VERDICT)
     if verdict == "ok":
         return

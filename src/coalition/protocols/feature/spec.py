@@ -247,6 +247,9 @@ class GroupByParams(Params):
     key_bits: Literal[1024, 2048, 3072] = Field(2048, description=(
         "guest: Paillier modulus of the indicators' key"))
     allow_insecure_key: bool = Field(False, description="permit a 1024-bit key (tests only)")
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
+        "federation's, filled in at submit when omitted"))
 
     @field_validator("group_edges")
     @classmethod

@@ -1,9 +1,10 @@
 """Vertical data handling: one party's aligned table, local standardisation, alignment check.
 
 Rows are assumed already aligned by PSI (every party holds the same ID set); each party sorts
-its rows by ID, so the i-th row means the same entity everywhere. Parties then compare a SHA-256
-digest of their sorted ID list (:func:`ids_digest`): after PSI the intersection is common
-knowledge, so the digest reveals nothing new, and a misaligned input fails before training.
+its rows by ID, so the i-th row means the same entity everywhere. Parties then compare a digest
+of their sorted ID list (:func:`ids_digest`: SHA-256, or SM3 under the ``sm`` crypto suite):
+after PSI the intersection is common knowledge, so the digest reveals nothing new, and a
+misaligned input fails before training.
 
 Standardisation is fitted locally by each party on its own columns and kept in its model part:
 no statistics cross the wire.
@@ -11,7 +12,6 @@ no statistics cross the wire.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from coalition.core.errors import InputError
+from coalition.crypto.suite import CryptoSuite, primitives
 from coalition.protocols.psi.canonical import Canonicaliser
 
 __all__ = ["CANONICAL_IDS", "PartyTable", "Standardizer", "design", "guest_labels", "ids_digest", "load_party_csv"]
@@ -104,15 +105,17 @@ def load_party_csv(path: str | Path, *, id_column: str = "id",
     return PartyTable.from_arrays(frame[id_column].tolist(), x, y, names)
 
 
-def ids_digest(ids: list[str]) -> bytes:
-    """SHA-256 over the length-prefixed IDs in the given order (equal iff the lists are equal;
-    sort first to compare sets)."""
-    h = hashlib.sha256()
+def ids_digest(ids: list[str], suite: CryptoSuite | str = CryptoSuite.STANDARD) -> bytes:
+    """The suite's hash (SHA-256 under ``standard``, SM3 under ``sm``) over the IDs in the given
+    order, each prefixed with its 4-byte big-endian UTF-8 length (equal iff the lists are
+    equal; sort first to compare sets). Every party of a job passes the job's suite, so the
+    digests compare; under ``standard`` the bytes are those of every earlier release."""
+    parts = []
     for i in ids:
         raw = i.encode()
-        h.update(len(raw).to_bytes(4, "big"))
-        h.update(raw)
-    return h.digest()
+        parts.append(len(raw).to_bytes(4, "big"))
+        parts.append(raw)
+    return primitives(suite).hash(b"".join(parts))
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Set-up handshake shared by every variant: check alignment, agree on the column layout.
 
 Each data party sends the guest its row count, feature count and ID digest
-(:func:`~coalition.protocols.linear.data.ids_digest`); the guest checks they match its own and
+(:func:`~coalition.protocols.linear.data.ids_digest` under the job's crypto suite:
+``LinearParams.suite``); the guest checks they match its own and
 broadcasts the :class:`Layout` (row count and per-party widths, in canonical party order) to
 everyone, the arbiter included. Leakage: row and column counts (schema-level, already public to
 partners after PSI and a data grant).
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from coalition.core import Context, MessageKey, Party
 from coalition.core.errors import InputError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.data import PartyTable, ids_digest
 
 __all__ = ["HELLO", "LAYOUT", "Layout", "announce", "await_layout", "collect_layout"]
@@ -59,10 +61,11 @@ class Layout:
         return cls(int(raw["rows"]), widths)
 
 
-def announce(ctx: Context, table: PartyTable) -> Layout:
+def announce(ctx: Context, table: PartyTable,
+             suite: CryptoSuite | str = CryptoSuite.STANDARD) -> Layout:
     """Host side: say hello to the guest, then wait for the layout."""
     ctx.send(ctx.guest, HELLO, {"rows": table.n_rows, "width": table.features.shape[1],
-                                "digest": ids_digest(table.ids)})
+                                "digest": ids_digest(table.ids, suite)})
     return await_layout(ctx)
 
 
@@ -71,9 +74,10 @@ def await_layout(ctx: Context) -> Layout:
     return Layout.from_wire(ctx.recv(ctx.guest, LAYOUT))
 
 
-def collect_layout(ctx: Context, table: PartyTable, guest_width: int) -> Layout:
+def collect_layout(ctx: Context, table: PartyTable, guest_width: int,
+                   suite: CryptoSuite | str = CryptoSuite.STANDARD) -> Layout:
     """Guest side: check every host's rows against ours and broadcast the layout."""
-    mine = ids_digest(table.ids)
+    mine = ids_digest(table.ids, suite)
     widths = {str(ctx.party): guest_width}
     for host in ctx.hosts:
         hello = ctx.recv(host, HELLO)

@@ -100,7 +100,7 @@ def predict_host(ctx: Context, model: LinearModelPart, table: PartyTable, *,
     anything is sent."""
     check_min_features(model, min_features)
     check_suite(model, suite)
-    digest = ids_digest(table.ids)
+    digest = ids_digest(table.ids, model.suite)
     score = model.partial_score(table.features)
     others = [h for h in ctx.hosts if h != ctx.party]
     if not others:
@@ -124,7 +124,7 @@ def predict_guest(ctx: Context, model: LinearModelPart, table: PartyTable
                   ) -> NDArray[np.float64]:
     """Probabilities (logistic) or predicted values (linear) for the guest's rows."""
     total = model.partial_score(table.features) + (model.intercept or 0.0)
-    digest = ids_digest(table.ids)
+    digest = ids_digest(table.ids, model.suite)
     field = "score" if len(ctx.hosts) == 1 else "masked"
     parts = []
     for host in ctx.hosts:

@@ -12,7 +12,6 @@ candidate indices. Leaf weights, gains and labels stay here.
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 
@@ -20,7 +19,6 @@ import numpy as np
 
 from coalition.core import Context, InputError, ProtocolError
 from coalition.crypto import he
-from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.secureboost.artifact import guest_artifact, load_guest
 from coalition.protocols.secureboost.binning import BinMapper
 from coalition.protocols.secureboost.objectives import (
@@ -33,7 +31,7 @@ from coalition.protocols.secureboost.objectives import (
 from coalition.protocols.secureboost.packing import GHPacker
 from coalition.protocols.secureboost.predict import guest_leaves, node_go_left, unpack_bits
 from coalition.protocols.secureboost.prefetch import ZeroPrefetcher
-from coalition.protocols.secureboost.sampling import sample_rows, sample_size
+from coalition.protocols.secureboost.sampling import RowSampler, sample_rows, sample_size
 from coalition.protocols.secureboost.spec import (
     GRADIENTS,
     HISTOGRAMS,
@@ -47,8 +45,6 @@ from coalition.protocols.secureboost.spec import (
 )
 from coalition.protocols.secureboost.splitting import Best, best_candidate, own_candidates
 from coalition.protocols.secureboost.tree import GUEST_OWNER, Node, Tree, left_child, walk
-
-SAMPLING_SALT = b"coalition/secureboost/sampling/v1"
 
 __all__ = ["SecureBoostGuest"]
 
@@ -94,8 +90,7 @@ class SecureBoostGuest:
         ctx.send(ctx.hosts, SETUP, {"params": p.wire_subset(), "n_rows": int(yv.size),
                                     "n_valid": 0 if Xv is None else int(Xv.shape[0])})
         # Row sampling keys its own stream from secrets; the job's ``seed`` is public (ignored).
-        self._sampling = Stream(secrets.token_bytes(32), SAMPLING_SALT)
-        self._draws = 0
+        self._sampling = RowSampler(p.suite)
         self.init_score_ = init_score(p.objective, yv, p.num_class)
         score = np.tile(self.init_score_, (yv.size, 1))
         vscore = None if Xv is None else np.tile(self.init_score_, (Xv.shape[0], 1))
@@ -155,8 +150,7 @@ class SecureBoostGuest:
     def _grow(self, tctx: Context, g: FloatArray, h: FloatArray, klass: int, *,
               prefetch: bool) -> tuple[Tree, IntArray]:
         p, sk, n = self.params, self._key(), g.size
-        self._draws += 1
-        words = self._sampling.words(purpose_info(b"rows", self._draws), n)
+        words = self._sampling.next_words(n)
         rows, mult = sample_rows(p, g, words)
         gs, hs = g[rows] * mult, h[rows] * mult
         packer = GHPacker.fit(gs, hs, capacity_bits=he.packing_bits(sk.public_key),

@@ -20,6 +20,7 @@ import numpy as np
 
 from coalition.core import Context, Executor, ProtocolError
 from coalition.crypto import he
+from coalition.crypto.prg import Stream, purpose_info
 from coalition.protocols.secureboost import cipher
 from coalition.protocols.secureboost import histogram as hist
 from coalition.protocols.secureboost.artifact import host_artifact, load_host
@@ -45,6 +46,8 @@ from coalition.protocols.secureboost.spec import (
 from coalition.protocols.secureboost.tree import candidate_table
 
 __all__ = ["SecureBoostHost"]
+
+SHUFFLE_SALT = b"coalition/secureboost/candidates/v1"
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 _TABLE_WARMUP = 32
@@ -73,7 +76,9 @@ class SecureBoostHost:
         self.params = params
         self.splits_: dict[tuple[int, int], HostSplit] = {}
         self.n_trees_ = 0
-        self._rng = np.random.default_rng(secrets.randbits(128))
+        # Candidates are shuffled per node by the suite's CSPRNG, keyed from secrets.
+        self._shuffle = Stream(secrets.token_bytes(32), SHUFFLE_SALT, params.suite)
+        self._shuffles = 0
 
     # -- training -------------------------------------------------------------------------
     def fit(self, ctx: Context, X: np.ndarray[Any, Any],
@@ -149,6 +154,13 @@ class SecureBoostHost:
                 raise ProtocolError("node ids or positions do not fit this level", depth=depth)
             self._level(lctx, t, state, nodes, pos)
 
+    def _permutation(self, n: int) -> np.ndarray[Any, np.dtype[np.intp]]:
+        """A fresh uniform permutation of ``n`` candidates: the order of ``n`` secret 64-bit
+        words of the next stream (ties at 2^-64 per pair break by position)."""
+        self._shuffles += 1
+        words = self._shuffle.words(purpose_info(b"candidates", self._shuffles), n)
+        return np.argsort(words, kind="stable")
+
     def _level(self, lctx: Context, t: int, st: _TreeState, nodes: list[int],
                pos: IntArray) -> None:
         nsq = self._pk.ciphertext_modulus
@@ -159,7 +171,7 @@ class SecureBoostHost:
         for nid in nodes:
             cnt = self._counts(members[nid])
             feats, bins, mleft = candidate_table(cnt, mb, self.params.min_samples_leaf)
-            perm = self._rng.permutation(feats.size)
+            perm = self._permutation(feats.size)
             cand = _NodeCandidates(feats[perm], bins[perm], mleft[perm])
             table[nid] = cand
             all_sums.append(hist.candidate_sums(hists[nid], cand.feats, cand.bins,

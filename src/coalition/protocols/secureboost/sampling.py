@@ -5,23 +5,48 @@ GOSS (Ke et al., "LightGBM", NeurIPS 2017 §3): keep the ``a·N`` rows with the 
 stay unbiased. Only the guest samples; hosts learn which rows were drawn (the encrypted
 gradients arrive for those rows only).
 
-The uniform draws are the rows with the smallest words of a ChaCha20 stream the guest keys from
-``secrets`` (:class:`coalition.crypto.prg.Stream`, one stream per tree): never from a seed in
-the job, which its initiator picks and every party reads.
+The uniform draws are the rows with the smallest words of a stream the guest keys from
+``secrets`` (:class:`RowSampler` over :class:`coalition.crypto.prg.Stream`, one stream per
+tree): never from a seed in the job, which its initiator picks and every party reads. The
+stream is the job's crypto suite's (``SecureBoostParams.suite``): HKDF-SHA256 and ChaCha20
+under ``standard`` (bit-identical to earlier releases for a given key), HKDF-SM3 and SM4-CTR
+under ``sm``.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coalition.crypto.prg import Stream, purpose_info
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.secureboost.spec import SecureBoostParams
 
-__all__ = ["sample_rows", "sample_size"]
+__all__ = ["SAMPLING_SALT", "RowSampler", "sample_rows", "sample_size"]
+
+SAMPLING_SALT = b"coalition/secureboost/sampling/v1"
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+class RowSampler:
+    """The guest's secret words for row sampling: draw ``d`` (1, 2, ...) is the stream
+    ``purpose_info(b"rows", d)`` of one key from ``secrets`` (``key`` only for known-answer
+    tests) under the suite's PRG."""
+
+    def __init__(self, suite: CryptoSuite | str = CryptoSuite.STANDARD,
+                 key: bytes | None = None) -> None:
+        self._stream = Stream(secrets.token_bytes(32) if key is None else key, SAMPLING_SALT,
+                              suite)
+        self._draws = 0
+
+    def next_words(self, n: int) -> NDArray[np.uint64]:
+        """One uniform 64-bit word per row, for the next tree."""
+        self._draws += 1
+        return self._stream.words(purpose_info(b"rows", self._draws), n)
 
 
 def sample_size(params: SecureBoostParams, n: int) -> int:

@@ -29,6 +29,7 @@ from pydantic import Field, model_validator
 
 from coalition.core import MessageKey, ParamConflict, Params
 from coalition.crypto.he import HEScheme
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "GRADIENTS",
@@ -88,6 +89,10 @@ class SecureBoostParams(Params):
     seed: int | None = Field(None, description=(
         "ignored: the guest draws row samples from a secret CSPRNG key (a seed in the job is "
         "public); accepted so existing jobs parse"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the row-alignment digests (SHA-256 or SM3) and of the guest's "
+        "sampling stream (HKDF-SHA256 and ChaCha20, or HKDF-SM3 and SM4-CTR): standard or sm; "
+        "the federation's, filled in at submit when omitted"))
 
     @model_validator(mode="after")
     def _check(self) -> SecureBoostParams:

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from coalition.core import MessageKey, ParamConflict, Params
+from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE", "FRAC_WEIGHT",
@@ -81,6 +82,9 @@ class HeteroNNParams(Params):
     label_dp_epsilon: float | None = Field(None, gt=0.0, description=(
         "binary only: ε-label-DP by randomized response on the guest's training labels "
         "(each kept with probability e^ε/(1+e^ε)); None = off"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
+        "federation's, filled in at submit when omitted"))
 
     @model_validator(mode="after")
     def _check(self) -> HeteroNNParams:

@@ -82,7 +82,7 @@ class HEGuest:
             raise ConfigError("vertical LR needs at least one host")
         self.y = guest_labels(table, p.task)
         scaler, x = design(table, p.fit_intercept, p.feature_clip)
-        layout = collect_layout(ctx, table, x.shape[1])
+        layout = collect_layout(ctx, table, x.shape[1], p.suite)
         check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         reg = np.ones(x.shape[1])
         if p.fit_intercept:

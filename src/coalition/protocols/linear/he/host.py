@@ -69,7 +69,7 @@ class HEHost:
         """Train jointly; returns ``self``."""
         p = self.params
         scaler, x = design(table, fit_intercept=False, clip=p.feature_clip)
-        layout = announce(ctx, table)
+        layout = announce(ctx, table, p.suite)
         check_batch_floor(p, layout, ctx.guest, ctx.hosts)
         self.model = LocalModel(p, x, np.ones(x.shape[1]))
         self.k = 0.25 if p.task == "logistic" else 1.0

@@ -53,7 +53,7 @@ class SSGuest:
             raise ConfigError("protocol 'ss' needs at least one host")
         y = guest_labels(table, p.task)
         scaler, xg = design(table, p.fit_intercept, p.feature_clip)
-        layout = collect_layout(ctx, table, xg.shape[1])
+        layout = collect_layout(ctx, table, xg.shape[1], p.suite)
         order = [ctx.party, *ctx.hosts]
         cols = layout.columns(order)
         party1 = ctx.hosts[0]

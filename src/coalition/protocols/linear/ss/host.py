@@ -40,7 +40,7 @@ class SSHost:
     def fit(self, ctx: Context, table: PartyTable) -> SSHost:
         """Train jointly; returns ``self`` with ``model_`` holding this host's weights only."""
         scaler, xh = design(table, fit_intercept=False, clip=self.params.feature_clip)
-        layout = announce(ctx, table)
+        layout = announce(ctx, table, self.params.suite)
         if layout.width(ctx.party) != xh.shape[1]:
             raise ConfigError("layout disagrees with this host's columns")
         compute = ctx.party == ctx.hosts[0]
