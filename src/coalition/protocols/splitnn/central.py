@@ -1,7 +1,7 @@
 """The same split network trained centrally on the joined table: the quality reference.
 
 Identical layers, initialisation, schedule, loss and SGD-with-momentum as the federated roles,
-with ``W_h`` an ordinary matrix: what the federated model is measured against in the tests and
+with ``W_h`` an ordinary matrix, under the same ``backend``: what the federated model is measured against in the tests and
 ``benchmarks/models.py`` (``models.hetero_nn.*``'s ``baseline``).
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from coalition.protocols.splitnn.backend import new_bottom, new_head
 from coalition.protocols.splitnn.network import (
-    Head,
-    Stack,
     Standardizer,
     batches,
     interactive_init,
@@ -42,9 +41,9 @@ class CentralSplitNN:
         self.shift, self.scale = (0.0, 1.0) if p.task == "binary" else (
             float(y.mean()), float(y.std()) or 1.0)
         labels = (y - self.shift) / self.scale
-        self.bg = Stack.create([xg.shape[1], *p.bottom_units], p.activation, rng)
-        self.bh = Stack.create([xh.shape[1], *p.bottom_units], p.activation, rng)
-        self.head = Head.create(p, rng)
+        self.bg = new_bottom(p, xg.shape[1], rng)
+        self.bh = new_bottom(p, xh.shape[1], rng)
+        self.head = new_head(p, rng)
         self.w_host = interactive_init(rng, d, k, share=0.5) + interactive_init(rng, d, k, share=0.5)
         velocity: list[F64] = []
         for epoch in range(p.epochs):

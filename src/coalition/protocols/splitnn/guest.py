@@ -31,10 +31,18 @@ from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, InputError, ProtocolError
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
 from coalition.protocols.linear.guard import TrainingDivergedError
+from coalition.protocols.splitnn.backend import (
+    BottomModel,
+    HeadModel,
+    load_bottom,
+    load_head,
+    new_bottom,
+    new_head,
+    resolve_backend,
+    stored,
+)
 from coalition.protocols.splitnn.dealer import dealer_of, only_host, parse_seed
 from coalition.protocols.splitnn.network import (
-    Head,
-    Stack,
     Standardizer,
     batches,
     interactive_init,
@@ -90,8 +98,8 @@ class SplitNNGuest:
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
-        self.bottom_: Stack | None = None
-        self.head_: Head | None = None
+        self.bottom_: BottomModel | None = None
+        self.head_: HeadModel | None = None
         self.u_: Ring | None = None
         self.r_inv_: F64 | None = None
         self.loss_: list[float] = []
@@ -113,6 +121,7 @@ class SplitNNGuest:
     def fit(self, ctx: Context, x: F64, y: F64) -> SplitNNGuest:
         """Train on the guest's aligned rows ``x`` and labels ``y``."""
         p = self.params
+        resolve_backend(p.backend)  # refuse a missing torch before anything is sent
         host, dealer = only_host(ctx), dealer_of(ctx)
         tctx = ctx.sub("train")
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -126,8 +135,8 @@ class SplitNNGuest:
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)
         d, k = p.bottom_width, p.interactive_units
-        self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
-        self.head_ = Head.create(p, rng)
+        self.bottom_ = new_bottom(p, x.shape[1], rng)
+        self.head_ = new_head(p, rng)
         u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
         velocity = np.zeros((d, k), dtype=np.uint64)
         for epoch, ectx in tctx.iter(p.epochs):
@@ -240,7 +249,8 @@ class SplitNNGuest:
         return {"meta": {"kind": "hetero_nn", "role": "guest",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
-                "bottom": self.bottom_.to_dict(), "head": self.head_.to_dict(),
+                "bottom": stored(self.bottom_, self.params.activation),
+                "head": stored(self.head_, self.params.activation),
                 "r_inv": self.r_inv_.tolist(),
                 "y_shift": self.y_shift_, "y_scale": self.y_scale_}
 
@@ -251,8 +261,8 @@ class SplitNNGuest:
             est = cls(art["meta"]["params"])
             est.scaler_ = Standardizer(np.asarray(art["mean"], dtype=np.float64),
                                        np.asarray(art["scale"], dtype=np.float64))
-            est.bottom_ = Stack.from_dict(art["bottom"])
-            est.head_ = Head.from_dict(art["head"])
+            est.bottom_ = load_bottom(art["bottom"])
+            est.head_ = load_head(art["head"])
             est.r_inv_ = np.asarray(art["r_inv"], dtype=np.float64)
             est.y_shift_, est.y_scale_ = float(art["y_shift"]), float(art["y_scale"])
         except (KeyError, TypeError, ValueError) as exc:

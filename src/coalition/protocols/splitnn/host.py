@@ -25,9 +25,15 @@ from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
 from coalition.protocols.linear.predict import TooFewFeatures
+from coalition.protocols.splitnn.backend import (
+    BottomModel,
+    load_bottom,
+    new_bottom,
+    resolve_backend,
+    stored,
+)
 from coalition.protocols.splitnn.dealer import dealer_of, parse_seed, read_setup
 from coalition.protocols.splitnn.network import (
-    Stack,
     Standardizer,
     batches,
     interactive_init,
@@ -82,13 +88,14 @@ class SplitNNHost:
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
-        self.bottom_: Stack | None = None
+        self.bottom_: BottomModel | None = None
         self.u_: Ring | None = None
         self.m_: F64 | None = None
 
     def fit(self, ctx: Context, x: F64) -> SplitNNHost:
         """Train on this host's aligned rows ``x`` (same order as the guest's)."""
         p = self.params
+        resolve_backend(p.backend)  # refuse a missing torch before anything is sent
         tctx = ctx.sub("train")
         rows = read_setup(tctx.recv(ctx.guest, SETUP), p, training=True)
         if rows != len(x):
@@ -99,7 +106,7 @@ class SplitNNHost:
         xs = self.scaler_(x)
         rng = secret_rng()
         d, k = p.bottom_width, p.interactive_units
-        self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
+        self.bottom_ = new_bottom(p, x.shape[1], rng)
         u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
         velocity = np.zeros((d, k), dtype=np.uint64)
         for epoch, ectx in tctx.iter(p.epochs):
@@ -184,7 +191,7 @@ class SplitNNHost:
         return {"meta": {"kind": "hetero_nn", "role": "host",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
-                "bottom": self.bottom_.to_dict(), "m": self.m_.tolist()}
+                "bottom": stored(self.bottom_, self.params.activation), "m": self.m_.tolist()}
 
     @classmethod
     def from_artifact(cls, art: dict[str, Any]) -> SplitNNHost:
@@ -193,7 +200,7 @@ class SplitNNHost:
             est = cls(art["meta"]["params"])
             est.scaler_ = Standardizer(np.asarray(art["mean"], dtype=np.float64),
                                        np.asarray(art["scale"], dtype=np.float64))
-            est.bottom_ = Stack.from_dict(art["bottom"])
+            est.bottom_ = load_bottom(art["bottom"])
             est.m_ = np.asarray(art["m"], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN host model") from exc

@@ -81,6 +81,11 @@ class HeteroNNParams(Params):
     label_dp_epsilon: float | None = Field(None, gt=0.0, description=(
         "binary only: ε-label-DP by randomized response on the guest's training labels "
         "(each kept with probability e^ε/(1+e^ε)); None = off"))
+    backend: Literal["numpy", "torch", "auto"] = Field("numpy", description=(
+        "what runs this party's plaintext layers (bottom model; the guest's interactive half "
+        "and top model): numpy, or PyTorch (the 'torch' extra; float64 on the CPU); auto = "
+        "torch when installed. The secret-shared interactive layer and every message are the "
+        "same either way; each party may choose its own"))
 
     @model_validator(mode="after")
     def _check(self) -> HeteroNNParams:
