@@ -27,6 +27,7 @@ from servingkit import (
     tables,
     three_classes,
     train_lr,
+    train_nn,
     train_ovr,
     write_part,
 )
@@ -49,11 +50,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> dict[s
     t = tables(csvs)
     parts = train_lr(t)
     ovr = train_ovr(t)
+    nn = train_nn(t)  # split learning with both hosts (a data-less dealer)
     return {"folder": folder, "csvs": csvs, "tables": t, "parts": parts,
             "reference": reference_scores(parts, t),
             "files": {o: write_part(p, folder / o / "lr.msgpack") for o, p in parts.items()},
             "ovr": ovr, "ovr_reference": reference_scores(ovr, three_classes(t)),
-            "ovr_files": {o: write_part(p, folder / o / "ovr.msgpack") for o, p in ovr.items()}}
+            "ovr_files": {o: write_part(p, folder / o / "ovr.msgpack") for o, p in ovr.items()},
+            "nn": nn, "nn_reference": reference_scores(nn, t),
+            "nn_files": {o: write_part(p, folder / o / "nn.msgpack") for o, p in nn.items()}}
 
 
 @pytest.fixture
@@ -216,6 +220,49 @@ def test_multiclass_partials_are_masked_per_class(
             decode_sum([np.array(replies[o]["classes"][k]["masked"], dtype=np.uint64)
                         for o in HOSTS]),
             sum(plain[o][k] for o in HOSTS), rtol=0, atol=1e-11)
+
+
+def test_split_nn_with_two_hosts_serves_what_the_job_scores(
+        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+    """Split learning with two hosts, online: each host replies with its own rotated
+    contribution ``α_h·W_h·R_h`` only (never ``α_h``), and the guest, unrotating each with its
+    own ``R_h⁻¹``, scores what the batch protocol scored (issue 24)."""
+    from coalition.protocols.splitnn import SplitNNHost
+
+    bank = trio[GUEST]
+    wire: list[tuple[str, str, dict[str, Any]]] = []
+    real = bank.env.rt.peers.call
+
+    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
+        reply = real(partner, method, request, **kw)
+        wire.append((partner if isinstance(partner, str) else partner.name, method.name,
+                     reply.model_dump()))
+        return reply
+
+    bank.env.rt.peers.call = recording  # type: ignore[method-assign]
+    r = bank.api("POST", "/models", json={
+        "name": "nn", "source": {"artifact": str(trained["nn_files"][GUEST])},
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["nn_files"])})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "nn", "model": "nn", "source": "crm-online",
+                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    assert r.status_code == 201, r.text
+    ids = sorted(trained["nn_reference"])[:9]
+    r = bank.api("POST", "/services/nn/predict", json={"ids": ids})
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["scores"], [trained["nn_reference"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+    replies = {org: reply for org, method, reply in wire if method == "ServingPartial"}
+    assert set(replies) == set(HOSTS)
+    t = trained["tables"]
+    for org, reply in replies.items():
+        host = SplitNNHost.from_artifact(trained["nn"][org].data)
+        rows = pd.DataFrame(t[org].features, index=t[org].ids).loc[ids].to_numpy()
+        alpha, _ = host.bottom_.forward(host.scaler_(rows))
+        rotated = np.array(reply["rotated"])
+        np.testing.assert_allclose(rotated, host.partial(rows), rtol=0, atol=1e-12)
+        w = min(rotated.shape[1], alpha.shape[1])
+        assert not np.any(np.isclose(rotated[:, :w], alpha[:, :w], atol=1e-6))
 
 
 def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str, Any]) -> None:

@@ -82,12 +82,12 @@ def test_no_bottom_output_or_gradient_in_the_clear(recorded):
 def test_weight_shares_stay_with_their_owner(recorded):
     rec, prec, models, *_ = recorded
     u_host = [int(v) for v in models[H].u_.ravel()]
-    u_guest = [int(v) for v in models[G].u_.ravel()]
+    u_guest = [int(v) for v in models[G].u_[H.name].ravel()]
     assert find_leaks(rec.sent_by(H), u_host) == []
     assert find_leaks(rec.sent_by(G), u_guest) == []
     for r in (rec, prec):
         assert find_leaks(r.sent_by(H), models[H].m_.ravel().tolist(), ignore=_trivial) == []
-        assert find_leaks(r.sent_by(G), models[G].r_inv_.ravel().tolist(),
+        assert find_leaks(r.sent_by(G), models[G].r_inv_[H.name].ravel().tolist(),
                           ignore=_trivial) == []
 
 

@@ -8,9 +8,10 @@ batch prediction's (``coalition.components.predict``):
   send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
   hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
-* split learning (``hetero_nn``) — the single host sends ``α_h·W_h·R`` per row (its bottom
-  output times the interactive weights rotated by the guest's secret ``R``); the guest applies
-  ``R⁻¹``, adds its own part and runs the top model (:mod:`coalition.protocols.splitnn`);
+* split learning (``hetero_nn``) — each host sends ``α_h·W_h·R_h`` per row (its bottom
+  output times its interactive weights rotated by the guest's secret ``R_h``, one per host);
+  the guest applies each ``R_h⁻¹``, sums, adds its own part and runs the top model
+  (:mod:`coalition.protocols.splitnn`);
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
 * horizontal models (``homo_lr``, ``homo_nn``, ``homo_gbdt``) — every party holds the whole
@@ -409,24 +410,40 @@ class _TreeGuest(GuestScorer):
 
 
 class _SplitGuest(GuestScorer):
+    """Split learning: each host's ``α_h·W_h·R_h``, unrotated with that host's ``R_h⁻¹``
+    (found by the host's party name in the training job) and summed."""
+
     def __init__(self, model: SplitNNGuest) -> None:
         self._model = model
+        self._party_of: dict[str, str] = {}  # organisation -> party name in training
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
-        if len(infos) != 1:
-            raise InputError("a split-learning model is served with exactly one host",
-                             hosts=len(infos))
+        names = self._model.host_names()
+        if names == ["*"]:  # a part stored before several hosts: its one host
+            if len(infos) != 1:
+                raise InputError("this split-learning model is served with exactly one host",
+                                 hosts=len(infos))
+            self._party_of = {org: "*" for org in infos}
+            return
+        orgs = {name: owners.get(name, name) for name in names}
+        if sorted(orgs.values()) != sorted(infos):
+            raise InputError("a split-learning model is served with exactly its training "
+                             "hosts", hosts=names)
+        self._party_of = {org: name for name, org in orgs.items()}
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
-        [(org, reply)] = partials.items()
-        try:
-            part = np.asarray(reply.get("rotated"), dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
-        if part.shape != (X.shape[0], self._model.params.interactive_units) \
-                or not np.all(np.isfinite(part)):
-            raise ProtocolError("host sent a malformed split-NN part", host=org)
-        return self._model.combine(X, part)
+        parts = {}
+        for org, reply in partials.items():
+            try:
+                part = np.asarray(reply.get("rotated"), dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+            if org not in self._party_of or \
+                    part.shape != (X.shape[0], self._model.params.interactive_units) \
+                    or not np.all(np.isfinite(part)):
+                raise ProtocolError("host sent a malformed split-NN part", host=org)
+            parts[self._party_of[org]] = part
+        return self._model.combine(X, parts)
 
 
 class _OvRGuest(GuestScorer):

@@ -98,9 +98,10 @@ def new_bottom(params: HeteroNNParams, features: int, rng: np.random.Generator
     return TorchStack(stack.state(), params.activation)
 
 
-def new_head(params: HeteroNNParams, rng: np.random.Generator) -> HeadModel:
-    """A fresh head (interactive half ``W_g``, bias, top model, output)."""
-    head = Head.create(params, rng)
+def new_head(params: HeteroNNParams, rng: np.random.Generator, parties: int = 2) -> HeadModel:
+    """A fresh head (interactive half ``W_g``, bias, top model, output) for an interactive
+    layer fed by ``parties`` bottom models (the guest's and every host's)."""
+    head = Head.create(params, rng, parties)
     if resolve_backend(params.backend) == "numpy":
         return head
     return TorchHead(head.state(), params.activation)

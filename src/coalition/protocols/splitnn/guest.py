@@ -11,8 +11,12 @@ interactive weights out of every single party's hands the same way, with Paillie
 sharing is used here because it costs a few ring matrix products per batch instead of
 ``B·d·k`` Paillier operations, see ``docs/hetero_nn.md``).
 
-Who learns what: the guest learns the training loss and ``α_h·W_h`` per row (as in FATE's
-hetero NN), never the host's features, ``α_h`` or ``W_h``. After the last epoch the host gets
+With several hosts the guest runs this with each host, on a share of that host's own ``W_h``
+with that pair's own triples (:mod:`.guest_link`), adds the hosts' contributions
+``Σ_h α_h·W_h`` and sends every host the same masked δ.
+
+Who learns what: the guest learns the training loss and ``α_h·W_h`` per row of each host (as
+in FATE's hetero NN), never a host's features, ``α_h`` or ``W_h``. After the last epoch the host gets
 ``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to the host
 only), so prediction and online serving need no dealer: the host sends ``α_h·W_h·R``, the
 guest multiplies by ``R⁻¹``. Label-leakage mitigations
@@ -22,14 +26,15 @@ guest multiplies by ``R⁻¹``. Label-leakage mitigations
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, Party
+from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
-from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
+from coalition.protocols.linear.fixedpoint import Ring, encode
 from coalition.protocols.linear.guard import TrainingDivergedError
 from coalition.protocols.splitnn.backend import (
     BottomModel,
@@ -41,7 +46,8 @@ from coalition.protocols.splitnn.backend import (
     resolve_backend,
     stored,
 )
-from coalition.protocols.splitnn.dealer import dealer_of, only_host, parse_seed
+from coalition.protocols.splitnn.dealer import dealer_of, hosts_of
+from coalition.protocols.splitnn.guest_link import HostLink
 from coalition.protocols.splitnn.network import (
     Standardizer,
     batches,
@@ -49,38 +55,19 @@ from coalition.protocols.splitnn.network import (
     loss_grad,
     secret_rng,
 )
-from coalition.protocols.splitnn.ring import field, matmul
 from coalition.protocols.splitnn.spec import (
-    BACKWARD,
-    CORRECTIONS,
-    FINISH_OPEN,
-    FINISH_SHARE,
-    FORWARD,
     FRAC_DELTA,
     FRAC_STEP,
-    FRAC_VALUE,
     FRAC_WEIGHT,
-    MASKED_WEIGHTS,
     PREDICT,
     PROCEED,
-    SEED,
     SETUP,
     HeteroNNParams,
-)
-from coalition.protocols.splitnn.triples import (
-    FINISH_EPOCH,
-    Product,
-    Shares,
-    batch_shapes,
-    triple,
 )
 
 __all__ = ["SplitNNGuest", "randomized_response"]
 
 F64 = NDArray[np.float64]
-_GUEST = 0  # party index in SecureML truncation
-#: α (FRAC_VALUE) times δ' (FRAC_STEP), brought back to the weights' FRAC_WEIGHT.
-STEP_SHIFT = FRAC_VALUE + FRAC_STEP - FRAC_WEIGHT
 
 
 def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64:
@@ -91,17 +78,18 @@ def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64
 
 
 class SplitNNGuest:
-    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share ``u_``
-    of W_h, ``r_inv_`` (``R⁻¹`` of the finishing product), ``loss_`` (mean training loss per
-    epoch) and the label scaling for regression."""
+    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share
+    ``u_[host]`` of each host's W_h, ``r_inv_[host]`` (``R_h⁻¹`` of each host's finishing
+    product; hosts by party name), ``loss_`` (mean training loss per epoch) and the label
+    scaling for regression."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
         self.bottom_: BottomModel | None = None
         self.head_: HeadModel | None = None
-        self.u_: Ring | None = None
-        self.r_inv_: F64 | None = None
+        self.u_: dict[str, Ring] | None = None
+        self.r_inv_: dict[str, F64] | None = None
         self.loss_: list[float] = []
         self.y_shift_, self.y_scale_ = 0.0, 1.0
 
@@ -119,10 +107,10 @@ class SplitNNGuest:
         return (y - self.y_shift_) / self.y_scale_
 
     def fit(self, ctx: Context, x: F64, y: F64) -> SplitNNGuest:
-        """Train on the guest's aligned rows ``x`` and labels ``y``."""
+        """Train on the guest's aligned rows ``x`` and labels ``y`` with every host of ``ctx``."""
         p = self.params
         resolve_backend(p.backend)  # refuse a missing torch before anything is sent
-        host, dealer = only_host(ctx), dealer_of(ctx)
+        hosts, dealer = hosts_of(ctx), dealer_of(ctx)
         tctx = ctx.sub("train")
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         rows = len(y)
@@ -130,80 +118,49 @@ class SplitNNGuest:
             raise InputError("features and labels need the same, non-zero row count")
         rng = secret_rng()
         labels = self._labels(y, rng)
-        tctx.send([host, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
-        shares = Shares(parse_seed(tctx.recv(dealer, SEED)))
+        tctx.send([*hosts, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
+        d, k, parties = p.bottom_width, p.interactive_units, len(hosts) + 1
+        links = [HostLink.open(tctx, host, dealer, encode(
+            interactive_init(rng, d, k, share=0.5, parties=parties), FRAC_WEIGHT))
+            for host in hosts]
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)
-        d, k = p.bottom_width, p.interactive_units
         self.bottom_ = new_bottom(p, x.shape[1], rng)
-        self.head_ = new_head(p, rng)
-        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
-        velocity = np.zeros((d, k), dtype=np.uint64)
+        self.head_ = new_head(p, rng, parties)
         for epoch, ectx in tctx.iter(p.epochs):
             ectx.send(dealer, PROCEED, epoch)
-            corrections = ectx.recv(dealer, CORRECTIONS)
             plan = batches(rows, p, epoch)
-            if not isinstance(corrections, list) or len(corrections) != len(plan):
-                raise ProtocolError("dealer sent corrections for the wrong schedule")
+            for link in links:
+                link.receive_corrections(ectx, dealer, len(plan))
             total = 0.0
             for j, idx in enumerate(plan):
-                bctx = ectx.sub(str(j))
-                b, corr = len(idx), corrections[j]
-                t1 = triple(shares, Product.FORWARD, epoch, j, left=False,
-                            shapes=batch_shapes(Product.FORWARD, b, d, k),
-                            correction=corr.get("forward") if isinstance(corr, dict) else None)
-                t2 = triple(shares, Product.WEIGHT_STEP, epoch, j, left=False,
-                            shapes=batch_shapes(Product.WEIGHT_STEP, b, d, k),
-                            correction=corr.get("weight_step") if isinstance(corr, dict)
-                            else None)
-                t3 = triple(shares, Product.HOST_GRADIENT, epoch, j, left=True,
-                            shapes=batch_shapes(Product.HOST_GRADIENT, b, d, k))
-                bctx.send(host, MASKED_WEIGHTS, np.asarray(u - t1.mask, dtype=np.uint64))
+                bctx, b = ectx.sub(str(j)), len(idx)
+                for link in links:
+                    link.send_masked_weights(bctx, epoch, j, b)
                 alpha_g, acts = self.bottom_.forward(xs[idx])
-                fwd = bctx.recv(host, FORWARD)
-                z_host = decode(field(fwd, "share", (b, k)) + matmul(field(fwd, "e1", (b, d)), u)
-                                + t1.c, FRAC_VALUE + FRAC_WEIGHT)
-                out, cache = self.head_.forward(alpha_g, z_host)
+                z_hosts = sum((link.contribution(bctx, b) for link in links),
+                              np.zeros((b, k)))
+                out, cache = self.head_.forward(alpha_g, z_hosts)
                 loss, d_out = loss_grad(p.task, out, labels[idx])
                 total += loss * b
                 delta, d_alpha, head_grads, top_grads = self.head_.backward(cache, d_out)
                 scale = p.learning_rate / b
+                # one perturbed δ for every host: independent noise would average out
+                # between colluding hosts
                 x3 = encode(self._perturb(delta, rng), FRAC_DELTA)
                 y2 = encode(delta * scale, FRAC_STEP)
-                bctx.send(host, BACKWARD, {
-                    "e3": np.asarray(x3 - t3.mask, dtype=np.uint64),
-                    "f2": np.asarray(y2 - t2.mask, dtype=np.uint64),
-                    "share": matmul(t3.mask, field(fwd, "f3", (k, d))) + t3.c
-                    + matmul(x3, u.T)})
-                step = truncate(matmul(field(fwd, "e2", (d, b)), y2) + t2.c, STEP_SHIFT, _GUEST)
+                for link in links:
+                    link.backward(bctx, x3, y2, p.momentum)
                 grads, _ = self.bottom_.backward(acts, d_alpha)
                 self.bottom_.step(grads, scale, p.momentum)
                 self.head_.step(head_grads, top_grads, scale, p.momentum)
-                velocity = mul_public(velocity, p.momentum, _GUEST) + step
-                u = np.asarray(u - velocity, dtype=np.uint64)
             self.loss_.append(total / rows)
             if not math.isfinite(self.loss_[-1]):
                 raise TrainingDivergedError("hetero NN training diverged (non-finite loss)")
-        self.u_ = u
-        self.r_inv_ = self._finish(tctx.sub("finish"), shares, u, peers=(host, dealer),
-                                   rng=rng)
+        fctx = tctx.sub("finish")
+        self.u_ = {link.host.name: link.u for link in links}
+        self.r_inv_ = {link.host.name: link.finish(fctx, dealer, rng) for link in links}
         return self
-
-    def _finish(self, fctx: Context, shares: Shares, u: Ring, *, peers: tuple[Party, Party],
-                rng: np.random.Generator) -> F64:
-        """Give the host ``W_h·R`` for a secret random invertible ``R`` (orthogonal times a
-        diagonal in [0.5, 2], well conditioned); keep ``R⁻¹``. Prediction then needs no
-        dealer: the host sends ``α_h·W_h·R``, the guest multiplies by ``R⁻¹``."""
-        (host, dealer), (d, k) = peers, u.shape
-        q, _ = np.linalg.qr(rng.normal(size=(k, k)))
-        r = encode(q * rng.uniform(0.5, 2.0, k), FRAC_VALUE)
-        t = triple(shares, Product.FINISH, FINISH_EPOCH, 0, left=False,
-                   shapes=batch_shapes(Product.FINISH, 0, d, k),
-                   correction=fctx.recv(dealer, CORRECTIONS))
-        opened = field({"e": fctx.recv(host, FINISH_OPEN)}, "e", (d, k))
-        fctx.send(host, FINISH_SHARE, {"f": np.asarray(r - t.mask, dtype=np.uint64),
-                                       "share": matmul(opened, r) + t.c + matmul(u, r)})
-        return np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)
 
     def _perturb(self, delta: F64, rng: np.random.Generator) -> F64:
         """δ for the host's gradient, with the isotropic noise of ``grad_noise``."""
@@ -214,22 +171,42 @@ class SplitNNGuest:
         return delta + rng.normal(0.0, sigma * peak, delta.shape)
 
     def predict(self, ctx: Context, x: F64) -> F64:
-        """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; the
+        """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; every
         host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part."""
-        rows = len(x)
-        received = ctx.sub("predict").recv(only_host(ctx), PREDICT)
-        if not isinstance(received, np.ndarray) or received.dtype != np.float64 \
-                or received.shape != (rows, self.params.interactive_units) \
-                or not np.all(np.isfinite(received)):
-            raise ProtocolError("malformed split-NN prediction part", field="predict")
-        return self.combine(np.asarray(x, dtype=np.float64), received)
+        rows, pctx = len(x), ctx.sub("predict")
+        parts = {}
+        for host in hosts_of(ctx):
+            received = pctx.recv(host, PREDICT)
+            if not isinstance(received, np.ndarray) or received.dtype != np.float64 \
+                    or received.shape != (rows, self.params.interactive_units) \
+                    or not np.all(np.isfinite(received)):
+                raise ProtocolError("malformed split-NN prediction part", field="predict",
+                                    host=host.name)
+            parts[host.name] = received
+        return self.combine(np.asarray(x, dtype=np.float64), parts)
 
-    def combine(self, x: F64, host_part: F64) -> F64:
-        """The prediction from the guest's rows and the host's ``α_h·W_h·R``."""
+    def host_names(self) -> list[str]:
+        """The training job's host party names, whose parts a prediction needs (``["*"]``
+        for a part stored before several hosts: its one host, whatever its name)."""
+        if self.r_inv_ is None:
+            raise ConfigError("guest model is not fitted")
+        return sorted(self.r_inv_)
+
+    def combine(self, x: F64, host_parts: Mapping[str, F64]) -> F64:
+        """The prediction from the guest's rows and each host's ``α_h·W_h·R_h``, by the
+        host's party name in the training job."""
         if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
             raise ConfigError("guest model is not fitted")
+        r_inv = self.r_inv_
+        if list(r_inv) == ["*"] and len(host_parts) == 1:
+            r_inv = {name: r_inv["*"] for name in host_parts}
+        if set(host_parts) != set(r_inv):
+            raise InputError("a split-learning model needs a part from each of its hosts, "
+                             "and only theirs", hosts=sorted(r_inv))
         alpha_g, _ = self.bottom_.forward(self.scaler_(x))
-        return self.output(alpha_g, host_part @ self.r_inv_)
+        z_hosts = sum((host_parts[name] @ r_inv[name] for name in sorted(r_inv)),
+                      np.zeros((len(x), self.params.interactive_units)))
+        return self.output(alpha_g, z_hosts)
 
     def output(self, alpha_g: F64, z_host: F64) -> F64:
         """The model's prediction from the guest's bottom output and the host's ``α_h·W_h``."""
@@ -251,7 +228,7 @@ class SplitNNGuest:
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
                 "bottom": stored(self.bottom_, self.params.activation),
                 "head": stored(self.head_, self.params.activation),
-                "r_inv": self.r_inv_.tolist(),
+                "r_inv": dict(self.r_inv_),
                 "y_shift": self.y_shift_, "y_scale": self.y_scale_}
 
     @classmethod
@@ -263,7 +240,11 @@ class SplitNNGuest:
                                        np.asarray(art["scale"], dtype=np.float64))
             est.bottom_ = load_bottom(art["bottom"])
             est.head_ = load_head(art["head"])
-            est.r_inv_ = np.asarray(art["r_inv"], dtype=np.float64)
+            r_inv = art["r_inv"]
+            # a part stored before several hosts holds one matrix: its one host's
+            est.r_inv_ = ({str(k): np.asarray(v, dtype=np.float64) for k, v in r_inv.items()}
+                          if isinstance(r_inv, dict)
+                          else {"*": np.asarray(r_inv, dtype=np.float64)})
             est.y_shift_, est.y_scale_ = float(art["y_shift"]), float(art["y_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN guest model") from exc

@@ -65,10 +65,12 @@ def glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> F64:
     return rng.uniform(-limit, limit, (fan_in, fan_out))
 
 
-def interactive_init(rng: np.random.Generator, d: int, k: int, share: float = 1.0) -> F64:
+def interactive_init(rng: np.random.Generator, d: int, k: int, share: float = 1.0,
+                     parties: int = 2) -> F64:
     """One party's ``d × k`` block of the interactive layer, Glorot-scaled for its whole
-    fan-in ``2d``; ``share`` < 1 scales the variance (``W_h`` is the sum of two halves)."""
-    limit = np.sqrt(6.0 * share / (2 * d + k))
+    fan-in ``parties·d`` (the guest and every host); ``share`` < 1 scales the variance
+    (each ``W_h`` is the sum of two halves)."""
+    limit = np.sqrt(6.0 * share / (parties * d + k))
     return rng.uniform(-limit, limit, (d, k))
 
 
@@ -215,12 +217,14 @@ class Head:
     velocity: list[F64] = field(default_factory=list)
 
     @classmethod
-    def create(cls, params: HeteroNNParams, rng: np.random.Generator) -> Head:
-        """``W_g`` gets half the Glorot variance: ``W_h`` is the sum of two such halves' peer."""
+    def create(cls, params: HeteroNNParams, rng: np.random.Generator,
+               parties: int = 2) -> Head:
+        """Glorot-initialised for the interactive fan-in of ``parties`` (guest and hosts)."""
         d, k = params.bottom_width, params.interactive_units
         sizes = [k, *params.top_units]
         top = Stack.create(sizes, params.activation, rng)
-        return cls(interactive_init(rng, d, k), np.zeros(k), params.activation, top,
+        return cls(interactive_init(rng, d, k, parties=parties), np.zeros(k), params.activation,
+                   top,
                    glorot(rng, sizes[-1], 1), np.zeros(1))
 
     def forward(self, alpha_g: F64, z_host: F64) -> tuple[F64, HeadCache]:
