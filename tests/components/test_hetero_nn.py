@@ -50,8 +50,11 @@ def test_training_without_arbiter_is_refused(run_component, breast):
 def test_registry_schema_and_roles():
     cls = REGISTRY.get("hetero_nn")
     schema = cls.Params.model_json_schema()
-    assert {"bottom_units", "interactive_units", "grad_noise", "label_dp_epsilon"} <= set(
-        schema["properties"])
+    assert {"bottom_units", "interactive_units", "grad_noise", "label_dp_epsilon",
+            "backend"} <= set(schema["properties"])
+    assert schema["properties"]["backend"]["default"] == "numpy"
+    with pytest.raises(ConfigError):
+        cls.parse_params({"backend": "jax"})
     assert cls.roles_needed({}) == cls.roles
     with pytest.raises(ConfigError):
         cls.parse_params({"task": "regression", "label_dp_epsilon": 1.0})

@@ -16,10 +16,10 @@ with that pair's own triples (:mod:`.guest_link`), adds the hosts' contributions
 ``Σ_h α_h·W_h`` and sends every host the same masked δ.
 
 Who learns what: the guest learns the training loss and ``α_h·W_h`` per row of each host (as
-in FATE's hetero NN), never a host's features, ``α_h`` or ``W_h``. After the last epoch the host gets
-``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to the host
-only), so prediction and online serving need no dealer: the host sends ``α_h·W_h·R``, the
-guest multiplies by ``R⁻¹``. Label-leakage mitigations
+in FATE's hetero NN), never a host's features, ``α_h`` or ``W_h``. After the last epoch each
+host gets ``W_h·R_h`` for a secret random invertible ``R_h`` the guest draws for it (one more
+product, revealed to that host only), so prediction and online serving need no dealer: each
+host sends ``α_h·W_h·R_h``, the guest multiplies by ``R_h⁻¹`` and sums. Label-leakage mitigations
 (``grad_noise``, ``label_dp_epsilon``) are applied here, before anything leaves.
 """
 

@@ -11,7 +11,9 @@ the labels (Li et al., "Label leakage and protection in two-party split learning
 never learns ``W_h`` (it holds the share ``U_h``, and after training ``W_h·R`` for the guest's
 secret random invertible ``R``) nor δ: from ``W_h·R`` and its gradients it can compute ``δ·R⁻ᵀ``,
 a linear function of what it already received. In prediction it sends ``α_h·W_h·R`` per row,
-from which the guest learns ``α_h·W_h``, as in training.
+from which the guest learns ``α_h·W_h``, as in training. With several hosts each host runs
+exactly this with the guest, on its own pair's seed; it exchanges nothing with the other hosts
+and learns nothing about them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Every role is built with the same :class:`HeteroNNParams`; the guest sends the subset every
 party must agree on in :data:`SETUP` and the host and the dealer refuse a mismatch.
 
-Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the dealer ``a``)::
+Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the dealer ``a``), for
+each host ``h`` (several hosts: every pair runs it; the dealer's messages to the guest about
+the pair with ``h`` live under ``…/with-<h>``, and the guest sends every host the same δ)::
 
     guest -> h, a   SETUP        {"rows", "params"}             public sizes only
     a -> guest, h   SEED         a 128-bit seed each (correlated randomness, ``triples``)
@@ -60,7 +62,8 @@ class HeteroNNParams(Params):
         "widths of each party's bottom model (its own features only); the last is the "
         "width of its output α"), min_length=1, max_length=8)
     interactive_units: int = Field(8, ge=1, le=256, description=(
-        "width k of the interactive layer z = α_g·W_g + α_h·W_h + b (W_h stays secret-shared)"))
+        "width k of the interactive layer z = α_g·W_g + Σ_h α_h·W_h + b (each W_h stays "
+        "secret-shared between the guest and its host)"))
     top_units: list[int] = Field(default_factory=list, description=(
         "hidden widths of the guest's top model between the interactive layer and the output"),
                                  max_length=8)
