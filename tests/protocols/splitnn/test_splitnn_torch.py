@@ -115,3 +115,17 @@ def test_torch_missing_is_a_typed_error_before_anything_is_sent(fate_data, monke
                      A: lambda c: SplitNNDealer(params).fit(c)}, wrap=rec.wrap, timeout=10)
     assert isinstance(err.value.__cause__, BackendUnavailable) or "PyTorch" in str(err.value)
     assert rec.sent_by(G) == [] and rec.sent_by(H) == []
+
+
+def test_parties_may_choose_their_backends_apart(fate_data):
+    """The guest on torch, the host on numpy (``party_parameters`` in a DAG): the backend is
+    no agreed parameter, since nothing on the wire depends on it."""
+    train, test = load(fate_data, "breast").split()
+    on_torch = HeteroNNParams(epochs=10, batch_size=64, backend="torch")
+    on_numpy = HeteroNNParams(epochs=10, batch_size=64, backend="numpy")
+    models = run_parties({G: lambda c: SplitNNGuest(on_torch).fit(c, train.xg, train.y),
+                          H: lambda c: SplitNNHost(on_numpy).fit(c, train.xh),
+                          A: lambda c: SplitNNDealer(on_numpy).fit(c)}, timeout=120)
+    assert isinstance(models[G].head_.module, torch.nn.Module)
+    assert not hasattr(models[H].bottom_, "module")
+    assert roc_auc_score(test.y, predict(models, test)) > 0.98
