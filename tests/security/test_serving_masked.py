@@ -224,9 +224,11 @@ def test_multiclass_partials_are_masked_per_class(
 
 def test_split_nn_with_two_hosts_serves_what_the_job_scores(
         trio: dict[str, Peer], trained: dict[str, Any]) -> None:
-    """Split learning with two hosts, online: each host replies with its own rotated
-    contribution ``α_h·W_h·R_h`` only (never ``α_h``), and the guest, unrotating each with its
-    own ``R_h⁻¹``, scores what the batch protocol scored (issue 24)."""
+    """Split learning with two hosts, online: each host replies with its ``α_h·W_h·R`` per row
+    only under masks shared with the other host, one key per column, so the guest can read
+    neither host's part nor a difference of two columns; the columns' sums decode to the
+    hosts' sum, and the guest scores what the batch protocol scored (issue 24)."""
+    from coalition.protocols.linear.masking import decode_sum, encode_partial
     from coalition.protocols.splitnn import SplitNNHost
 
     bank = trio[GUEST]
@@ -255,14 +257,21 @@ def test_split_nn_with_two_hosts_serves_what_the_job_scores(
     replies = {org: reply for org, method, reply in wire if method == "ServingPartial"}
     assert set(replies) == set(HOSTS)
     t = trained["tables"]
+    plain, masked = {}, {}
     for org, reply in replies.items():
+        assert "rotated" not in reply  # the one-host reply, in the clear
         host = SplitNNHost.from_artifact(trained["nn"][org].data)
         rows = pd.DataFrame(t[org].features, index=t[org].ids).loc[ids].to_numpy()
-        alpha, _ = host.bottom_.forward(host.scaler_(rows))
-        rotated = np.array(reply["rotated"])
-        np.testing.assert_allclose(rotated, host.partial(rows), rtol=0, atol=1e-12)
-        w = min(rotated.shape[1], alpha.shape[1])
-        assert not np.any(np.isclose(rotated[:, :w], alpha[:, :w], atol=1e-6))
+        plain[org] = host.partial(rows)
+        masked[org] = [np.array(c, dtype=np.uint64) for c in reply["masked_columns"]]
+        for c, column in enumerate(masked[org]):
+            assert not np.any(column == encode_partial(plain[org][:, c]))
+            for j in range(c):  # one key per column: no plain difference of two columns
+                assert not np.any(column - masked[org][j] == encode_partial(
+                    plain[org][:, c]) - encode_partial(plain[org][:, j]))
+    for c in range(len(masked[HOSTS[0]])):
+        np.testing.assert_allclose(decode_sum([masked[o][c] for o in HOSTS]),
+                                   sum(plain[o][:, c] for o in HOSTS), rtol=0, atol=1e-11)
 
 
 def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str, Any]) -> None:

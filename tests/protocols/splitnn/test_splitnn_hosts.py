@@ -1,11 +1,13 @@
 """Split learning with two hosts: the host columns of FATE's tables split between two parties.
 
 The guest's interactive layer sums both hosts' contributions ``α_h·W_h``, each ``W_h``
-secret-shared between the guest and that host with that pair's own dealer triples. Checked:
-quality within 0.01 AUC of the same network trained centrally (default_credit, all rows);
-what each party sends (no host's features, bottom outputs or gradients; nothing between the
-hosts; each host's weight share and ``W_h·R_h`` stay with it); and that the serving scorers
-(the node's online path) score what the batch protocol scores.
+secret-shared between the guest and that host with that pair's own dealer triples, and each
+host's part masked with the other's so that the guest decodes only the sum. Checked: quality
+within 0.01 AUC of the same network trained centrally (default_credit, all rows); what each
+party sends (no host's features, bottom outputs or gradients; between the hosts only their
+X25519 mask keys; each host's weight share and ``W_h·R`` stay with it); that one host's part
+decodes to noise and only the sum to the interactive input; and that the serving scorers (the
+node's online path) score what the batch protocol scores.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from coalition.components import ModelPart
 from coalition.core import Party
 from coalition.core.ids import Role
 from coalition.node.serving.scoring import guest_scorer, host_scorer
-from coalition.protocols.linear.fixedpoint import encode
+from coalition.protocols.linear.fixedpoint import decode, encode
 from coalition.protocols.splitnn import (
     CentralSplitNN,
     HeteroNNParams,
@@ -31,7 +33,8 @@ from coalition.protocols.splitnn import (
     SplitNNGuest,
     SplitNNHost,
 )
-from coalition.protocols.splitnn.spec import FRAC_DELTA, FRAC_VALUE, FRAC_WEIGHT
+from coalition.protocols.splitnn.guest_link import HostLink
+from coalition.protocols.splitnn.spec import FRAC_DELTA, FRAC_PREDICT, FRAC_VALUE, FRAC_WEIGHT
 from coalition.testing import Recorder, find_leaks, run_parties
 
 H1, H2 = Party.host("h1"), Party.host("h2")
@@ -87,12 +90,25 @@ def test_default_credit_two_hosts_within_001_of_central(fate_data):
     assert ours > 0.76
 
 
+#: What the guest decoded from each host, per batch: (host, contribution in the ring).
+SEEN_BY_GUEST: list[tuple[str, np.ndarray]] = []
+
+
 @pytest.fixture(scope="module")
 def breast(fate_data):
     train, test = _two_hosts(fate_data, "breast")
     rec, prec = Recorder(), Recorder()
-    models = _fit(HeteroNNParams(epochs=10, batch_size=64), train, wrap=rec.wrap,
-                  host=RecordingHost)
+    real = HostLink.contribution
+
+    def recording(self, bctx, b):
+        out = real(self, bctx, b)
+        SEEN_BY_GUEST.append((self.host.name, out))
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(HostLink, "contribution", recording)
+        models = _fit(HeteroNNParams(epochs=10, batch_size=64), train, wrap=rec.wrap,
+                      host=RecordingHost)
     scores = _predict(models, test, wrap=prec.wrap)
     return rec, prec, models, train, test, scores
 
@@ -110,11 +126,13 @@ def test_two_hosts_learn_the_task(breast):
     assert roc_auc_score(test[G][1], scores) > 0.98
 
 
-def test_nothing_of_a_host_on_the_wire_and_nothing_between_hosts(breast):
+def test_nothing_of_a_host_on_the_wire_and_only_mask_keys_between_hosts(breast):
     rec, prec, models, train, test, _ = breast
     for r in (rec, prec):
-        for m in r.messages:
-            assert {m.sender.role, m.receiver.role} != {Role.HOST}  # no host-to-host message
+        between = [m for m in r.messages if {m.sender.role, m.receiver.role} == {Role.HOST}]
+        assert len(between) == 2  # one X25519 public key each way per run
+        for m in between:
+            assert m.key.endswith("/host_mask_key") and len(m.value()) == 32
     for host in HOSTS:
         for r, d in ((rec, train), (prec, test)):
             sent = r.sent_by(host)
@@ -141,12 +159,28 @@ def test_nothing_of_a_host_on_the_wire_and_nothing_between_hosts(breast):
     assert find_leaks(rec.sent_by(G), labels, ignore=_small) == []
 
 
-def test_each_pair_has_its_own_rotation(breast):
-    _, prec, models, *_ = breast
-    assert sorted(models[G].r_inv_) == ["h1", "h2"]
-    assert not np.allclose(models[G].r_inv_["h1"], models[G].r_inv_["h2"])
-    assert sorted((str(m.sender), str(m.receiver)) for m in prec.messages) == [
-        (str(H1), str(G)), (str(H2), str(G))]
+def test_the_guest_decodes_only_the_sum_of_the_hosts_contributions(breast):
+    """Training: each host's share of ``α_h·W_h`` reaches the guest under pair masks shared
+    with the other host; one host's part decodes to noise of the ring's range, the sum to the
+    interactive input. Prediction: the same with fresh keys, under the one rotation ``R``."""
+    _, prec, models, _, test, _ = breast
+    frac = FRAC_VALUE + FRAC_WEIGHT
+    assert {h for h, _ in SEEN_BY_GUEST} == {"h1", "h2"}
+    for (h1, c1), (h2, c2) in zip(SEEN_BY_GUEST[::2], SEEN_BY_GUEST[1::2], strict=True):
+        assert (h1, h2) == ("h1", "h2")
+        for alone in (c1, c2):
+            assert np.median(np.abs(decode(alone, frac))) > 1e6
+        assert np.max(np.abs(decode(np.asarray(c1 + c2, dtype=np.uint64), frac))) < 1e3
+    sent = {m.sender: m.value() for m in prec.messages if m.receiver == G}
+    assert set(sent) == set(HOSTS)
+    plain = {h: models[h].partial(test[h]) for h in HOSTS}
+    for h in HOSTS:
+        assert sent[h].dtype == np.uint64
+        assert not np.any(np.isclose(decode(sent[h], FRAC_PREDICT), plain[h], atol=1e-3))
+    np.testing.assert_allclose(
+        decode(np.asarray(sent[H1] + sent[H2], dtype=np.uint64), FRAC_PREDICT),
+        plain[H1] + plain[H2], rtol=0, atol=1e-9)
+    assert np.array_equal(models[G].r_inv_["h1"], models[G].r_inv_["h2"])
 
 
 def test_serving_scorers_score_what_the_job_scores(breast):
@@ -160,8 +194,11 @@ def test_serving_scorers_score_what_the_job_scores(breast):
     hosts = {orgs[h.name]: host_scorer(parts[h]) for h in HOSTS}
     guest.attach({org: s.info() for org, s in hosts.items()}, orgs)
     ids = [str(i) for i in range(len(scores))]
-    partials = {orgs[h.name]: hosts[orgs[h.name]].partial(test[h], ids, orgs[h.name], {})
-                for h in HOSTS}
+    pair_key = bytes(range(32))  # what the hosts' nodes agree (node/serving/maskkeys.py)
+    partials = {org: hosts[org].partial(test[h], ids, org, {
+        other: pair_key for other in hosts if other != org})
+        for h, org in ((h, orgs[h.name]) for h in HOSTS)}
+    assert all("masked_columns" in p and "rotated" not in p for p in partials.values())
     np.testing.assert_allclose(guest.combine(test[G][0], partials), scores, rtol=0, atol=1e-12)
     with pytest.raises(Exception, match="training hosts"):
         guest_scorer(parts[G]).attach({"telco": hosts["telco"].info()}, orgs)

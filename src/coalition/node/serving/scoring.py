@@ -51,7 +51,13 @@ from coalition.protocols.feature.scorecard import Scaling
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
-from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mask
+from coalition.protocols.linear.masking import (
+    FRAC_BITS,
+    decode_sum,
+    encode_partial,
+    id_masks,
+    mask,
+)
 from coalition.protocols.linear.multiclass import OvRModelPart
 from coalition.protocols.linear.predict import sigmoid
 from coalition.protocols.local import LocalModel
@@ -209,6 +215,11 @@ class _TreeHost(HostScorer):
 
 
 class _SplitHost(HostScorer):
+    """Split learning: ``α_h·W_h·R`` per row; with co-hosts each of the ``k`` columns masked
+    under its own key derived from the pair key (as the classes of :class:`_OvRHost`), so the
+    guest decodes only the hosts' sum."""
+
+    maskable = True
     per_row_value = True
 
     def __init__(self, model: SplitNNHost) -> None:
@@ -222,7 +233,19 @@ class _SplitHost(HostScorer):
 
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
-        return {"rotated": self._model.partial(X).tolist()}
+        rotated = self._model.partial(X)
+        if not pair_keys:
+            return {"rotated": rotated.tolist()}
+        return {"masked_columns": [
+            mask(me, encode_partial(rotated[:, c]), {
+                org: id_masks(_column_key(key, c), ids) for org, key in pair_keys.items()}
+                 ).tolist() for c in range(rotated.shape[1])]}
+
+
+def _column_key(pair_key: bytes, c: int) -> bytes:
+    """Column ``c``'s masking key: HMAC-SHA256 of the pair key (RFC 2104), domain-separated."""
+    return hmac.new(pair_key, f"coalition/serving/split-nn/{c}".encode(),
+                    hashlib.sha256).digest()
 
 
 class _ChainedHost(HostScorer):
@@ -432,6 +455,8 @@ class _SplitGuest(GuestScorer):
         self._party_of = {org: name for name, org in orgs.items()}
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        if any("masked_columns" in reply for reply in partials.values()):
+            return self._combine_masked(X, partials)
         parts = {}
         for org, reply in partials.items():
             try:
@@ -444,6 +469,22 @@ class _SplitGuest(GuestScorer):
                 raise ProtocolError("host sent a malformed split-NN part", host=org)
             parts[self._party_of[org]] = part
         return self._model.combine(X, parts)
+
+    def _combine_masked(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        """Several hosts: each column's masked values add up to the hosts' sum."""
+        k, masked = self._model.params.interactive_units, []
+        for org, reply in partials.items():
+            try:
+                columns = np.array(reply.get("masked_columns"), dtype=np.uint64)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+            if org not in self._party_of or columns.shape != (k, X.shape[0]):
+                raise ProtocolError("host sent a malformed split-NN part", host=org)
+            masked.append(columns.T.copy())
+        if len(masked) < 2:
+            raise ProtocolError("a masked split-NN part came without its co-hosts'")
+        return self._model.combine_masked(X, masked, [self._party_of[o] for o in partials],
+                                          frac=FRAC_BITS)
 
 
 class _OvRGuest(GuestScorer):

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
-from coalition.protocols.linear.fixedpoint import Ring, encode
+from coalition.protocols.linear.fixedpoint import Ring, decode, encode
 from coalition.protocols.linear.guard import TrainingDivergedError
 from coalition.protocols.splitnn.backend import (
     BottomModel,
@@ -57,7 +57,9 @@ from coalition.protocols.splitnn.network import (
 )
 from coalition.protocols.splitnn.spec import (
     FRAC_DELTA,
+    FRAC_PREDICT,
     FRAC_STEP,
+    FRAC_VALUE,
     FRAC_WEIGHT,
     PREDICT,
     PROCEED,
@@ -138,8 +140,11 @@ class SplitNNGuest:
                 for link in links:
                     link.send_masked_weights(bctx, epoch, j, b)
                 alpha_g, acts = self.bottom_.forward(xs[idx])
-                z_hosts = sum((link.contribution(bctx, b) for link in links),
-                              np.zeros((b, k)))
+                # the hosts' pair masks cancel in this sum (in the ring) only
+                z_ring = np.zeros((b, k), dtype=np.uint64)
+                for link in links:
+                    z_ring = np.asarray(z_ring + link.contribution(bctx, b), dtype=np.uint64)
+                z_hosts = decode(z_ring, FRAC_VALUE + FRAC_WEIGHT)
                 out, cache = self.head_.forward(alpha_g, z_hosts)
                 loss, d_out = loss_grad(p.task, out, labels[idx])
                 total += loss * b
@@ -158,8 +163,15 @@ class SplitNNGuest:
             if not math.isfinite(self.loss_[-1]):
                 raise TrainingDivergedError("hetero NN training diverged (non-finite loss)")
         fctx = tctx.sub("finish")
+        # one R for every host: masked prediction parts add up before it is undone; orthogonal
+        # times a diagonal in [0.5, 2], well conditioned
+        q, _ = np.linalg.qr(rng.normal(size=(k, k)))
+        r = encode(q * rng.uniform(0.5, 2.0, k), FRAC_VALUE)
+        for link in links:
+            link.finish(fctx, dealer, r)
+        r_inv = np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)
         self.u_ = {link.host.name: link.u for link in links}
-        self.r_inv_ = {link.host.name: link.finish(fctx, dealer, rng) for link in links}
+        self.r_inv_ = {link.host.name: r_inv for link in links}
         return self
 
     def _perturb(self, delta: F64, rng: np.random.Generator) -> F64:
@@ -172,18 +184,23 @@ class SplitNNGuest:
 
     def predict(self, ctx: Context, x: F64) -> F64:
         """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; every
-        host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part."""
-        rows, pctx = len(x), ctx.sub("predict")
+        host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part. Several hosts
+        send fixed-point parts under pair masks: only their sum decodes."""
+        rows, pctx, hosts = len(x), ctx.sub("predict"), hosts_of(ctx)
+        shape = (rows, self.params.interactive_units)
+        dtype = np.float64 if len(hosts) == 1 else np.uint64
         parts = {}
-        for host in hosts_of(ctx):
+        for host in hosts:
             received = pctx.recv(host, PREDICT)
-            if not isinstance(received, np.ndarray) or received.dtype != np.float64 \
-                    or received.shape != (rows, self.params.interactive_units) \
-                    or not np.all(np.isfinite(received)):
+            if not isinstance(received, np.ndarray) or received.dtype != dtype \
+                    or received.shape != shape or not np.all(np.isfinite(received)):
                 raise ProtocolError("malformed split-NN prediction part", field="predict",
                                     host=host.name)
             parts[host.name] = received
-        return self.combine(np.asarray(x, dtype=np.float64), parts)
+        x = np.asarray(x, dtype=np.float64)
+        if len(hosts) == 1:
+            return self.combine(x, parts)
+        return self.combine_masked(x, list(parts.values()), sorted(parts))
 
     def host_names(self) -> list[str]:
         """The training job's host party names, whose parts a prediction needs (``["*"]``
@@ -207,6 +224,25 @@ class SplitNNGuest:
         z_hosts = sum((host_parts[name] @ r_inv[name] for name in sorted(r_inv)),
                       np.zeros((len(x), self.params.interactive_units)))
         return self.output(alpha_g, z_hosts)
+
+    def combine_masked(self, x: F64, masked: list[Ring], hosts: list[str], *,
+                       frac: int = FRAC_PREDICT) -> F64:
+        """The prediction from the guest's rows and every host's masked fixed-point
+        ``α_h·W_h·R`` (``frac`` fractional bits; ``hosts`` their party names, in order): the
+        pair masks cancel in the sum, then ``R⁻¹``."""
+        if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
+            raise ConfigError("guest model is not fitted")
+        if sorted(hosts) != sorted(self.r_inv_):
+            raise InputError("a split-learning model needs a part from each of its hosts, "
+                             "and only theirs", hosts=sorted(self.r_inv_))
+        r_inv = [self.r_inv_[h] for h in hosts]
+        if any(not np.array_equal(m, r_inv[0]) for m in r_inv):
+            raise InputError("this split-learning model has no common rotation to unmask")
+        total = np.zeros_like(masked[0], dtype=np.uint64)
+        for m in masked:
+            total = np.asarray(total + m, dtype=np.uint64)
+        alpha_g, _ = self.bottom_.forward(self.scaler_(x))
+        return self.output(alpha_g, decode(total, frac) @ r_inv[0])
 
     def output(self, alpha_g: F64, z_host: F64) -> F64:
         """The model's prediction from the guest's bottom output and the host's ``α_h·W_h``."""

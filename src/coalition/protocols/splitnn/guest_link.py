@@ -3,9 +3,10 @@
 With several hosts the guest keeps one :class:`HostLink` per host. Each pair is the two-party
 protocol of :mod:`.guest` and :mod:`.host` on its own: the guest's share ``U_g`` of that host's
 ``W_h``, its momentum, and the pair's triples (its own seed from the dealer, independent of
-every other pair's). The guest sums the hosts' decoded contributions ``Σ_h α_h·W_h`` into the
-interactive layer and sends every host the same (perturbed) error δ, masked with that pair's
-triples; after training each host gets ``W_h·R_h`` for a random invertible ``R_h`` of its own.
+every other pair's). The guest adds the hosts' contributions in the ring, where the hosts'
+pair masks cancel (:mod:`.hostmask`), decodes ``Σ_h α_h·W_h`` into the interactive layer and
+sends every host the same (perturbed) error δ, masked with that pair's triples; after
+training each host gets ``W_h·R`` for the guest's one secret random invertible ``R``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from numpy.typing import NDArray
 
 from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
-from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
+from coalition.protocols.linear.fixedpoint import Ring, mul_public, truncate
 from coalition.protocols.splitnn.dealer import parse_seed, with_host
 from coalition.protocols.splitnn.ring import field, matmul
 from coalition.protocols.splitnn.spec import (
@@ -88,14 +89,16 @@ class HostLink:
         bctx.send(self.host, MASKED_WEIGHTS, np.asarray(self.u - self._t[0].mask,
                                                         dtype=np.uint64))
 
-    def contribution(self, bctx: Context, b: int) -> F64:
-        """``α_h·W_h`` for the batch's rows, from the host's masked openings."""
+    def contribution(self, bctx: Context, b: int) -> Ring:
+        """``α_h·W_h`` for the batch's rows in the ring (``FRAC_VALUE + FRAC_WEIGHT``), from
+        the host's masked openings; with several hosts still under the hosts' pair masks,
+        which cancel only in the sum over hosts."""
         t1 = self._triples()[0]
         d, k = self.u.shape
         self._fwd = bctx.recv(self.host, FORWARD)
-        return decode(field(self._fwd, "share", (b, k))
-                      + matmul(field(self._fwd, "e1", (b, d)), self.u) + t1.c,
-                      FRAC_VALUE + FRAC_WEIGHT)
+        return np.asarray(field(self._fwd, "share", (b, k))
+                          + matmul(field(self._fwd, "e1", (b, d)), self.u) + t1.c,
+                          dtype=np.uint64)
 
     def backward(self, bctx: Context, x3: Ring, y2: Ring, momentum: float) -> None:
         """Send the masked δ (``x3``) and δ' (``y2``) with the guest's share of the host's
@@ -118,12 +121,10 @@ class HostLink:
             raise ProtocolError("split-NN batch steps out of order")
         return self._t
 
-    def finish(self, fctx: Context, dealer: Party, rng: np.random.Generator) -> F64:
-        """Give the host ``W_h·R`` for a secret random invertible ``R`` (orthogonal times a
-        diagonal in [0.5, 2], well conditioned) of this pair only; return ``R⁻¹``."""
+    def finish(self, fctx: Context, dealer: Party, r: Ring) -> None:
+        """Give the host ``W_h·R`` for the guest's secret random invertible ``R`` (encoded
+        with ``FRAC_VALUE``; one for every host, so that masked prediction parts add up)."""
         d, k = self.u.shape
-        q, _ = np.linalg.qr(rng.normal(size=(k, k)))
-        r = encode(q * rng.uniform(0.5, 2.0, k), FRAC_VALUE)
         t = triple(self.shares, Product.FINISH, FINISH_EPOCH, 0, left=False,
                    shapes=batch_shapes(Product.FINISH, 0, d, k),
                    correction=with_host(fctx, self.host).recv(dealer, CORRECTIONS))
@@ -131,4 +132,3 @@ class HostLink:
         fctx.send(self.host, FINISH_SHARE, {"f": np.asarray(r - t.mask, dtype=np.uint64),
                                             "share": matmul(opened, r) + t.c
                                             + matmul(self.u, r)})
-        return np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)

@@ -5,7 +5,9 @@ party must agree on in :data:`SETUP` and the host and the dealer refuse a mismat
 
 Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the dealer ``a``), for
 each host ``h`` (several hosts: every pair runs it; the dealer's messages to the guest about
-the pair with ``h`` live under ``…/with-<h>``, and the guest sends every host the same δ)::
+the pair with ``h`` live under ``…/with-<h>``; the hosts first send each other HOST_KEY and
+mask their FORWARD shares so that only the sum over hosts decodes, :mod:`.hostmask`; the
+guest sends every host the same δ and one ``R`` for all)::
 
     guest -> h, a   SETUP        {"rows", "params"}             public sizes only
     a -> guest, h   SEED         a 128-bit seed each (correlated randomness, ``triples``)
@@ -36,7 +38,8 @@ from coalition.core import MessageKey, ParamConflict, Params
 
 __all__ = [
     "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE", "FRAC_WEIGHT",
-    "FINISH_OPEN", "FINISH_SHARE", "MASKED_WEIGHTS", "PREDICT", "PROCEED", "SEED", "SETUP",
+    "FINISH_OPEN", "FINISH_SHARE", "FRAC_PREDICT", "HOST_KEY", "MASKED_WEIGHTS", "PREDICT",
+    "PROCEED", "SEED", "SETUP",
     "HeteroNNParams",
 ]
 
@@ -49,6 +52,8 @@ FRAC_WEIGHT = 20
 FRAC_DELTA = 16
 #: ... of the learning-rate-scaled error δ' = (lr / B)·δ that forms the host weights' step.
 FRAC_STEP = 24
+#: ... of the masked prediction parts α_h·W_h·R of several hosts (resolution 2^-40, range ±2^23).
+FRAC_PREDICT = 40
 
 
 class HeteroNNParams(Params):
@@ -119,5 +124,8 @@ MASKED_WEIGHTS = MessageKey("masked_weights", "guest -> host: F1 = U_g − B1")
 FORWARD = MessageKey("forward", "host -> guest: masked α_h, α_hᵀ, U_hᵀ; share of α_h·W_h")
 FINISH_OPEN = MessageKey("finish_open", "host -> guest: U_h − A (the host's half, masked)")
 FINISH_SHARE = MessageKey("finish_share", "guest -> host: R − B; share of W_h·R")
-PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score")
+PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score (several "
+                     "hosts: fixed point, masked between hosts)")
+HOST_KEY = MessageKey("host_mask_key", "host -> host: X25519 public key (32 bytes) of the "
+                      "pair masks that cancel in the guest's sum over hosts")
 BACKWARD = MessageKey("backward", "guest -> host: masked δ and δ'; share of δ·W_hᵀ")
