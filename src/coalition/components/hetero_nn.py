@@ -5,8 +5,8 @@ columns (numpy, or PyTorch with ``backend: torch``); the guest trains the intera
 the top model; each host's block ``W_h`` of the interactive layer stays secret-shared between
 the guest and that host (one or more hosts), with the arbiter dealing the triples (so the
 arbiter is required, and should sit at an organisation holding no data of the task). Who
-learns what is the protocol's (``docs/hetero_nn.md``): the guest learns the loss and each
-host's ``α_h·W_h`` per row, never a host's features or bottom outputs; a host learns the
+learns what is the protocol's (``docs/hetero_nn.md``): the guest learns the loss and
+``α_h·W_h`` per row (the sum over hosts, with several), never a host's features or bottom outputs; a host learns the
 gradient of its bottom output, which leaks label information (Li et al. 2022) — bounded with
 ``grad_noise`` or ``label_dp_epsilon``. A host with fewer features than its node's
 ``policy_min_serving_features`` refuses to take part (``α_h·W_h`` would then be a function of

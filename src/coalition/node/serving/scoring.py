@@ -8,9 +8,10 @@ batch prediction's (``coalition.components.predict``):
   send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
   hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
-* split learning (``hetero_nn``) — each host sends ``α_h·W_h·R_h`` per row (its bottom
-  output times its interactive weights rotated by the guest's secret ``R_h``, one per host);
-  the guest applies each ``R_h⁻¹``, sums, adds its own part and runs the top model
+* split learning (``hetero_nn``) — each host sends ``α_h·W_h·R`` per row (its bottom
+  output times its interactive weights rotated by the guest's secret ``R``), with several
+  hosts each column masked between them; the guest adds the parts, applies ``R⁻¹``, adds its
+  own part and runs the top model
   (:mod:`coalition.protocols.splitnn`);
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
@@ -433,8 +434,8 @@ class _TreeGuest(GuestScorer):
 
 
 class _SplitGuest(GuestScorer):
-    """Split learning: each host's ``α_h·W_h·R_h``, unrotated with that host's ``R_h⁻¹``
-    (found by the host's party name in the training job) and summed."""
+    """Split learning: the hosts' ``α_h·W_h·R`` (masked per column with several), summed and
+    unrotated with ``R⁻¹`` (recorded per host by its party name in the training job)."""
 
     def __init__(self, model: SplitNNGuest) -> None:
         self._model = model

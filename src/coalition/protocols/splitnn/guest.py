@@ -15,11 +15,13 @@ With several hosts the guest runs this with each host, on a share of that host's
 with that pair's own triples (:mod:`.guest_link`), adds the hosts' contributions
 ``Σ_h α_h·W_h`` and sends every host the same masked δ.
 
-Who learns what: the guest learns the training loss and ``α_h·W_h`` per row of each host (as
-in FATE's hetero NN), never a host's features, ``α_h`` or ``W_h``. After the last epoch each
-host gets ``W_h·R_h`` for a secret random invertible ``R_h`` the guest draws for it (one more
-product, revealed to that host only), so prediction and online serving need no dealer: each
-host sends ``α_h·W_h·R_h``, the guest multiplies by ``R_h⁻¹`` and sums. Label-leakage mitigations
+Who learns what: the guest learns the training loss and, per row, ``α_h·W_h`` of its one host
+(as in FATE's hetero NN) or the sum over several, never a host's features, ``α_h`` or ``W_h``. With several hosts the hosts' pair
+masks (:mod:`.hostmask`) leave the guest only ``Σ_h α_h·W_h``. After the last epoch each host
+gets ``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to
+that host only; one ``R`` for all hosts), so prediction and online serving need no dealer: the
+hosts send ``α_h·W_h·R`` (masked between them when several), the guest adds them and
+multiplies by ``R⁻¹``. Label-leakage mitigations
 (``grad_noise``, ``label_dp_epsilon``) are applied here, before anything leaves.
 """
 
@@ -81,8 +83,8 @@ def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64
 
 class SplitNNGuest:
     """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share
-    ``u_[host]`` of each host's W_h, ``r_inv_[host]`` (``R_h⁻¹`` of each host's finishing
-    product; hosts by party name), ``loss_`` (mean training loss per epoch) and the label
+    ``u_[host]`` of each host's W_h, ``r_inv_[host]`` (``R⁻¹`` of the finishing product, the
+    same for every host; hosts by party name), ``loss_`` (mean training loss per epoch) and the label
     scaling for regression."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
@@ -210,8 +212,8 @@ class SplitNNGuest:
         return sorted(self.r_inv_)
 
     def combine(self, x: F64, host_parts: Mapping[str, F64]) -> F64:
-        """The prediction from the guest's rows and each host's ``α_h·W_h·R_h``, by the
-        host's party name in the training job."""
+        """The prediction from the guest's rows and each host's unmasked ``α_h·W_h·R``, by
+        the host's party name in the training job."""
         if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
             raise ConfigError("guest model is not fitted")
         r_inv = self.r_inv_
