@@ -32,6 +32,17 @@ from coalition.testing import Recorder, run_parties
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """The three parties share this process, calling torch from three threads at once: its
+    intra-op thread pool then contends with itself (one thread: 8 s instead of 14-26 s for the
+    default_credit test on the 2-core machine). Each party has its own process in a node."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_default_credit_torch_within_001_of_central_and_numpy(fate_data):
     """All 30,000 rows, 8 epochs: the torch backend against the same network trained
     centrally (float64, the same layers and SGD) and against the numpy backend."""
