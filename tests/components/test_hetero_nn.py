@@ -50,8 +50,31 @@ def test_training_without_arbiter_is_refused(run_component, breast):
 def test_registry_schema_and_roles():
     cls = REGISTRY.get("hetero_nn")
     schema = cls.Params.model_json_schema()
-    assert {"bottom_units", "interactive_units", "grad_noise", "label_dp_epsilon"} <= set(
-        schema["properties"])
+    assert {"bottom_units", "interactive_units", "grad_noise", "label_dp_epsilon",
+            "backend"} <= set(schema["properties"])
+    assert schema["properties"]["backend"]["default"] == "numpy"
+    with pytest.raises(ConfigError):
+        cls.parse_params({"backend": "jax"})
     assert cls.roles_needed({}) == cls.roles
     with pytest.raises(ConfigError):
         cls.parse_params({"task": "regression", "label_dp_epsilon": 1.0})
+
+
+def test_two_hosts_train_predict_evaluate(run_component, breast):
+    """The host's columns split between two hosts; the guest's part records both."""
+    guest, host = breast
+    cols = [c for c in host.frame.columns if c != "id"]
+    h1, h2 = Party.host("h1"), Party.host("h2")
+    halves = {h1: Dataset(host.frame[["id", *cols[:10]]], "id"),
+              h2: Dataset(host.frame[["id", *cols[10:]]], "id")}
+    fit = run_component(HeteroNN, {G: PARAMS, h1: PARAMS, h2: PARAMS, A: PARAMS},
+                        {G: {"train_data": guest}, **{h: {"train_data": d}
+                                                      for h, d in halves.items()}})
+    assert sorted(fit[G]["model"].data["r_inv"]) == ["h1", "h2"]
+    scored = run_component(Predict, {G: {}, h1: {}, h2: {}},
+                           {G: {"model": fit[G]["model"], "data": guest},
+                            **{h: {"model": fit[h]["model"], "data": d}
+                               for h, d in halves.items()}})
+    metrics = run_component(Evaluate, {G: {"task": "binary"}},
+                            {G: {"data": scored[G]["predictions"]}})[G]["metrics"].values
+    assert metrics["auc"] > 0.98

@@ -27,6 +27,7 @@ from servingkit import (
     tables,
     three_classes,
     train_lr,
+    train_nn,
     train_ovr,
     write_part,
 )
@@ -52,11 +53,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory, fate_data: Path) -> dict[s
     t = tables(csvs)
     parts = train_lr(t)
     ovr = train_ovr(t)
+    nn = train_nn(t)  # split learning with both hosts (a data-less dealer)
     return {"folder": folder, "csvs": csvs, "tables": t, "parts": parts,
             "reference": reference_scores(parts, t),
             "files": {o: write_part(p, folder / o / "lr.msgpack") for o, p in parts.items()},
             "ovr": ovr, "ovr_reference": reference_scores(ovr, three_classes(t)),
-            "ovr_files": {o: write_part(p, folder / o / "ovr.msgpack") for o, p in ovr.items()}}
+            "ovr_files": {o: write_part(p, folder / o / "ovr.msgpack") for o, p in ovr.items()},
+            "nn": nn, "nn_reference": reference_scores(nn, t),
+            "nn_files": {o: write_part(p, folder / o / "nn.msgpack") for o, p in nn.items()}}
 
 
 @pytest.fixture
@@ -256,6 +260,58 @@ def test_multiclass_partials_are_masked_per_class(
             decode_sum([np.array(replies[o]["classes"][k]["masked"], dtype=np.uint64)
                         for o in HOSTS]),
             sum(plain[o][k] for o in HOSTS), rtol=0, atol=1e-11)
+
+
+def test_split_nn_with_two_hosts_serves_what_the_job_scores(
+        trio: dict[str, Peer], trained: dict[str, Any]) -> None:
+    """Split learning with two hosts, online: each host replies with its ``α_h·W_h·R`` per row
+    only under masks shared with the other host, one key per column, so the guest can read
+    neither host's part nor a difference of two columns; the columns' sums decode to the
+    hosts' sum, and the guest scores what the batch protocol scored (issue 24)."""
+    from coalition.protocols.linear.masking import decode_sum, encode_partial
+    from coalition.protocols.splitnn import SplitNNHost
+
+    bank = trio[GUEST]
+    wire: list[tuple[str, str, dict[str, Any]]] = []
+    real = bank.env.rt.peers.call
+
+    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
+        reply = real(partner, method, request, **kw)
+        wire.append((partner if isinstance(partner, str) else partner.name, method.name,
+                     reply.model_dump()))
+        return reply
+
+    bank.env.rt.peers.call = recording  # type: ignore[method-assign]
+    r = bank.api("POST", "/models", json={
+        "name": "nn", "source": {"artifact": str(trained["nn_files"][GUEST])},
+        "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["nn_files"])})
+    assert r.status_code == 201, r.text
+    r = bank.api("POST", "/services", json={"name": "nn", "model": "nn", "source": "crm-online",
+                                            "hosts": dict.fromkeys(HOSTS, "features-online")})
+    assert r.status_code == 201, r.text
+    ids = sorted(trained["nn_reference"])[:9]
+    r = bank.api("POST", "/services/nn/predict", json={"ids": ids})
+    assert r.status_code == 200, r.text
+    np.testing.assert_allclose(r.json()["scores"], [trained["nn_reference"][i] for i in ids],
+                               rtol=0, atol=1e-12)
+    replies = {org: reply for org, method, reply in wire if method == "ServingPartial"}
+    assert set(replies) == set(HOSTS)
+    t = trained["tables"]
+    plain, masked = {}, {}
+    for org, reply in replies.items():
+        assert "rotated" not in reply  # the one-host reply, in the clear
+        host = SplitNNHost.from_artifact(trained["nn"][org].data)
+        rows = pd.DataFrame(t[org].features, index=t[org].ids).loc[ids].to_numpy()
+        plain[org] = host.partial(rows)
+        masked[org] = [np.array(c, dtype=np.uint64) for c in reply["masked_columns"]]
+        for c, column in enumerate(masked[org]):
+            assert not np.any(column == encode_partial(plain[org][:, c]))
+            for j in range(c):  # one key per column: no plain difference of two columns
+                assert not np.any(column - masked[org][j] == encode_partial(
+                    plain[org][:, c]) - encode_partial(plain[org][:, j]))
+    for c in range(len(masked[HOSTS[0]])):
+        np.testing.assert_allclose(decode_sum([masked[o][c] for o in HOSTS]),
+                                   sum(plain[o][:, c] for o in HOSTS), rtol=0, atol=1e-11)
 
 
 def test_single_feature_host_refuses_to_serve(tmp_path: Path, trained: dict[str, Any]) -> None:

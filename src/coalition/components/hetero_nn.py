@@ -1,11 +1,12 @@
 """``hetero_nn``: vertical neural network by split learning (issue 24).
 
 Wraps :mod:`coalition.protocols.splitnn`: each party trains a bottom model on its own aligned
-columns; the guest trains the interactive layer and the top model; the host's half ``W_h`` of
-the interactive layer stays secret-shared between guest and host, with the arbiter dealing the
-triples (so the arbiter is required, and should sit at an organisation holding no data of the
-task). Who learns what is the protocol's (``docs/hetero_nn.md``): the guest learns the loss
-and ``α_h·W_h`` per row, never the host's features or bottom outputs; the host learns the
+columns (numpy, or PyTorch with ``backend: torch``); the guest trains the interactive layer and
+the top model; each host's block ``W_h`` of the interactive layer stays secret-shared between
+the guest and that host (one or more hosts), with the arbiter dealing the triples (so the
+arbiter is required, and should sit at an organisation holding no data of the task). Who
+learns what is the protocol's (``docs/hetero_nn.md``): the guest learns the loss and
+``α_h·W_h`` per row (the sum over hosts, with several), never a host's features or bottom outputs; a host learns the
 gradient of its bottom output, which leaks label information (Li et al. 2022) — bounded with
 ``grad_noise`` or ``label_dp_epsilon``. A host with fewer features than its node's
 ``policy_min_serving_features`` refuses to take part (``α_h·W_h`` would then be a function of
@@ -68,7 +69,7 @@ _RUN: dict[Role, Callable[[TaskContext], dict[str, Artifact]]] = {
 
 @register
 class HeteroNN(Component):
-    """Split-learning training (one host; the arbiter deals)."""
+    """Split-learning training (one or more hosts; the arbiter deals)."""
 
     name = "hetero_nn"
     version = "1.0.0"

@@ -11,9 +11,10 @@ clear, and a host refuses parts with fewer features than its
 ``policy_min_serving_features`` (see :mod:`coalition.protocols.linear.predict`); SecureBoost
 sends the guest each host's go-left bits for its own splits, after the same alignment check as
 training (:mod:`coalition.protocols.alignment`: misaligned rows fail every party with an
-``InputError`` instead of scoring mismatched rows); ``hetero_nn`` has the host send
-``α_h·W_h·R`` per row after the same check (:mod:`coalition.protocols.splitnn`: the guest
-learns ``α_h·W_h``, as in training, never ``α_h``). Hosts learn nothing. Only the guest gets the
+``InputError`` instead of scoring mismatched rows); ``hetero_nn`` has each host send
+``α_h·W_h·R`` per row after the same check, masked between hosts when there are several
+(:mod:`coalition.protocols.splitnn`: the guest learns ``Σ_h α_h·W_h``, as in training, never
+``α_h``). Hosts learn nothing. Only the guest gets the
 predictions.
 Output columns: the ID, the label (when the guest's data has one) and ``score`` (probability of
 class 1, or the regression value); multiclass adds ``score_<k>`` per class and

@@ -82,12 +82,12 @@ def test_no_bottom_output_or_gradient_in_the_clear(recorded):
 def test_weight_shares_stay_with_their_owner(recorded):
     rec, prec, models, *_ = recorded
     u_host = [int(v) for v in models[H].u_.ravel()]
-    u_guest = [int(v) for v in models[G].u_.ravel()]
+    u_guest = [int(v) for v in models[G].u_[H.name].ravel()]
     assert find_leaks(rec.sent_by(H), u_host) == []
     assert find_leaks(rec.sent_by(G), u_guest) == []
     for r in (rec, prec):
         assert find_leaks(r.sent_by(H), models[H].m_.ravel().tolist(), ignore=_trivial) == []
-        assert find_leaks(r.sent_by(G), models[G].r_inv_.ravel().tolist(),
+        assert find_leaks(r.sent_by(G), models[G].r_inv_[H.name].ravel().tolist(),
                           ignore=_trivial) == []
 
 
@@ -135,3 +135,24 @@ def test_model_parts_round_trip(recorded):
     again = predict({G: guest, H: host}, test)
     first = predict(models, test)
     np.testing.assert_allclose(again, first, atol=1e-9)
+
+
+def test_parts_stored_before_state_dicts_still_score(recorded):
+    """Parts written before the state-dict form (layers as JSON lists, one ``R⁻¹`` matrix)
+    load and score as before."""
+    _, _, models, _, test = recorded
+
+    def lists(stack):
+        return {"activation": stack.activation, "weights": [w.tolist() for w in stack.weights],
+                "biases": [b.tolist() for b in stack.biases]}
+
+    g, h = models[G].to_artifact(), models[H].to_artifact()
+    guest, host = SplitNNGuest.from_artifact(g), SplitNNHost.from_artifact(h)
+    head = guest.head_
+    g_old = {**g, "bottom": lists(guest.bottom_), "r_inv": g["r_inv"][H.name].tolist(),
+             "head": {"w_guest": head.w_guest.tolist(), "bias": head.bias.tolist(),
+                      "activation": head.activation, "top": lists(head.top),
+                      "out_w": head.out_w.tolist(), "out_b": head.out_b.tolist()}}
+    h_old = {**h, "bottom": lists(host.bottom_)}
+    old = {G: SplitNNGuest.from_artifact(g_old), H: SplitNNHost.from_artifact(h_old)}
+    np.testing.assert_allclose(predict(old, test), predict(models, test), rtol=0, atol=1e-12)

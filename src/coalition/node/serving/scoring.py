@@ -8,9 +8,11 @@ batch prediction's (``coalition.components.predict``):
   send masked fixed-point values whose masks cancel in the sum (pair keys agreed between the
   hosts, :mod:`.maskkeys`), so the guest learns only ``sum_h w_h·x_h``; the guest adds its own
   partial score and the intercept and applies the link;
-* split learning (``hetero_nn``) — the single host sends ``α_h·W_h·R`` per row (its bottom
-  output times the interactive weights rotated by the guest's secret ``R``); the guest applies
-  ``R⁻¹``, adds its own part and runs the top model (:mod:`coalition.protocols.splitnn`);
+* split learning (``hetero_nn``) — each host sends ``α_h·W_h·R`` per row (its bottom
+  output times its interactive weights rotated by the guest's secret ``R``), with several
+  hosts each column masked between them; the guest adds the parts, applies ``R⁻¹``, adds its
+  own part and runs the top model
+  (:mod:`coalition.protocols.splitnn`);
 * SecureBoost — a host sends one go-left bit per row for every split it owns (bit-packed); the
   guest walks the trees (Cheng et al., IEEE Intelligent Systems 2021);
 * horizontal models (``homo_lr``, ``homo_nn``, ``homo_gbdt``) — every party holds the whole
@@ -49,7 +51,14 @@ from coalition.protocols.feature.scorecard import Scaling
 from coalition.protocols.horizontal import GlobalModel
 from coalition.protocols.horizontal.gbdt import GBDTModel
 from coalition.protocols.linear import LinearModelPart
-from coalition.protocols.linear.masking import decode_sum, encode_partial, id_masks, mac, mask
+from coalition.protocols.linear.masking import (
+    FRAC_BITS,
+    decode_sum,
+    encode_partial,
+    id_masks,
+    mac,
+    mask,
+)
 from coalition.protocols.linear.multiclass import OvRModelPart
 from coalition.protocols.linear.predict import sigmoid
 from coalition.protocols.local import LocalModel
@@ -212,10 +221,16 @@ class _TreeHost(HostScorer):
 
 
 class _SplitHost(HostScorer):
+    """Split learning: ``α_h·W_h·R`` per row; with co-hosts each of the ``k`` columns masked
+    under its own key derived from the pair key (as the classes of :class:`_OvRHost`), so the
+    guest decodes only the hosts' sum."""
+
+    maskable = True
     per_row_value = True
 
-    def __init__(self, model: SplitNNHost) -> None:
+    def __init__(self, model: SplitNNHost, suite: CryptoSuite = CryptoSuite.STANDARD) -> None:
         self._model = model
+        self._suite = suite
 
     def feature_count(self) -> int:
         return self._model.feature_count()
@@ -225,7 +240,20 @@ class _SplitHost(HostScorer):
 
     def partial(self, X: Matrix, ids: list[str], me: str,
                 pair_keys: Mapping[str, bytes]) -> dict[str, Any]:
-        return {"rotated": self._model.partial(X).tolist()}
+        rotated = self._model.partial(X)
+        if not pair_keys:
+            return {"rotated": rotated.tolist()}
+        return {"masked_columns": [
+            mask(me, encode_partial(rotated[:, c]), {
+                org: id_masks(_column_key(key, c, self._suite), ids, self._suite)
+                for org, key in pair_keys.items()}
+                 ).tolist() for c in range(rotated.shape[1])]}
+
+
+def _column_key(pair_key: bytes, c: int, suite: CryptoSuite = CryptoSuite.STANDARD) -> bytes:
+    """Column ``c``'s masking key: HMAC of the pair key (RFC 2104) with the suite's hash
+    (SHA-256, or SM3 under ``sm``), domain-separated."""
+    return mac(pair_key, f"coalition/serving/split-nn/{c}".encode(), suite)
 
 
 class _ChainedHost(HostScorer):
@@ -260,7 +288,7 @@ def host_scorer(part: ModelPart, suite: CryptoSuite | str = CryptoSuite.STANDARD
     elif part.component in _TREES:
         inner = _TreeHost(SecureBoostHost.from_artifact(part.data))
     elif part.component == _SPLIT:
-        inner = _SplitHost(SplitNNHost.from_artifact(part.data))
+        inner = _SplitHost(SplitNNHost.from_artifact(part.data), suite)
     elif part.component == _OVR:
         inner = _OvRHost(OvRModelPart.from_artifact(part.data), suite)
     else:
@@ -415,24 +443,58 @@ class _TreeGuest(GuestScorer):
 
 
 class _SplitGuest(GuestScorer):
+    """Split learning: the hosts' ``α_h·W_h·R`` (masked per column with several), summed and
+    unrotated with ``R⁻¹`` (recorded per host by its party name in the training job)."""
+
     def __init__(self, model: SplitNNGuest) -> None:
         self._model = model
+        self._party_of: dict[str, str] = {}  # organisation -> party name in training
 
     def attach(self, infos: Mapping[str, dict[str, Any]], owners: Mapping[str, str]) -> None:
-        if len(infos) != 1:
-            raise InputError("a split-learning model is served with exactly one host",
-                             hosts=len(infos))
+        names = self._model.host_names()
+        if names == ["*"]:  # a part stored before several hosts: its one host
+            if len(infos) != 1:
+                raise InputError("this split-learning model is served with exactly one host",
+                                 hosts=len(infos))
+            self._party_of = {org: "*" for org in infos}
+            return
+        orgs = {name: owners.get(name, name) for name in names}
+        if sorted(orgs.values()) != sorted(infos):
+            raise InputError("a split-learning model is served with exactly its training "
+                             "hosts", hosts=names)
+        self._party_of = {org: name for name, org in orgs.items()}
 
     def combine(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
-        [(org, reply)] = partials.items()
-        try:
-            part = np.asarray(reply.get("rotated"), dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
-        if part.shape != (X.shape[0], self._model.params.interactive_units) \
-                or not np.all(np.isfinite(part)):
-            raise ProtocolError("host sent a malformed split-NN part", host=org)
-        return self._model.combine(X, part)
+        if any("masked_columns" in reply for reply in partials.values()):
+            return self._combine_masked(X, partials)
+        parts = {}
+        for org, reply in partials.items():
+            try:
+                part = np.asarray(reply.get("rotated"), dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+            if org not in self._party_of or \
+                    part.shape != (X.shape[0], self._model.params.interactive_units) \
+                    or not np.all(np.isfinite(part)):
+                raise ProtocolError("host sent a malformed split-NN part", host=org)
+            parts[self._party_of[org]] = part
+        return self._model.combine(X, parts)
+
+    def _combine_masked(self, X: Matrix, partials: Mapping[str, dict[str, Any]]) -> Matrix:
+        """Several hosts: each column's masked values add up to the hosts' sum."""
+        k, masked = self._model.params.interactive_units, []
+        for org, reply in partials.items():
+            try:
+                columns = np.array(reply.get("masked_columns"), dtype=np.uint64)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise ProtocolError("host sent a malformed split-NN part", host=org) from exc
+            if org not in self._party_of or columns.shape != (k, X.shape[0]):
+                raise ProtocolError("host sent a malformed split-NN part", host=org)
+            masked.append(columns.T.copy())
+        if len(masked) < 2:
+            raise ProtocolError("a masked split-NN part came without its co-hosts'")
+        return self._model.combine_masked(X, masked, [self._party_of[o] for o in partials],
+                                          frac=FRAC_BITS)
 
 
 class _OvRGuest(GuestScorer):

@@ -9,14 +9,17 @@ sharing and dealer triples instead of Paillier. Label leakage through the host's
 its mitigations: Li et al., "Label Leakage and Protection in Two-party Split Learning", ICLR 2022.
 
 Roles: :class:`SplitNNGuest`, :class:`SplitNNHost`, :class:`SplitNNDealer` (the arbiter); the
-reference :class:`CentralSplitNN`. Who learns what: the role modules and ``docs/hetero_nn.md``.
+reference :class:`CentralSplitNN`. Each party's plaintext layers run on numpy or, with
+``backend: torch``, as PyTorch modules (:mod:`.backend`, :mod:`.torch_layers`); the wire is the
+same either way. Who learns what: the role modules and ``docs/hetero_nn.md``.
 """
 
+from coalition.protocols.splitnn.backend import BackendUnavailable
 from coalition.protocols.splitnn.central import CentralSplitNN
 from coalition.protocols.splitnn.dealer import SplitNNDealer
 from coalition.protocols.splitnn.guest import SplitNNGuest, randomized_response
 from coalition.protocols.splitnn.host import SplitNNHost, refuse_too_few_features
 from coalition.protocols.splitnn.spec import HeteroNNParams
 
-__all__ = ["CentralSplitNN", "HeteroNNParams", "SplitNNDealer", "SplitNNGuest", "SplitNNHost",
+__all__ = ["BackendUnavailable", "CentralSplitNN", "HeteroNNParams", "SplitNNDealer", "SplitNNGuest", "SplitNNHost",
            "randomized_response", "refuse_too_few_features"]

@@ -1,8 +1,9 @@
 """The dealer (the job's arbiter): deals the interactive layer's triples, never sees data.
 
 Who learns what: the dealer receives the row count and the agreed parameters (public sizes),
-and one "deal the next epoch" message per epoch (it takes no part in prediction); it sends each party a 128-bit seed and the
-right-hand party of each product its ``C_R`` shares. It learns nothing about features,
+and one "deal the next epoch" message per epoch (it takes no part in prediction); it sends each
+party a 128-bit seed per guest-host pair (the guest one per host, every pair independent) and
+the right-hand party of each product its ``C_R`` shares. It learns nothing about features,
 labels, bottom outputs, errors or weights. Security needs the dealer not to collude with either
 party: with the masks it generated, the openings ``α_h − A`` and ``δ − A`` would unmask the
 host's bottom outputs and the guest's errors. Without an arbiter there is no dealer and the job
@@ -26,15 +27,21 @@ from coalition.protocols.splitnn.triples import (
     new_seed,
 )
 
-__all__ = ["SplitNNDealer", "dealer_of", "only_host", "parse_seed", "read_setup"]
+__all__ = ["SplitNNDealer", "dealer_of", "hosts_of", "parse_seed", "read_setup", "with_host"]
 
 
-def only_host(ctx: Context) -> Party:
-    """The job's single host (split learning here takes exactly one)."""
+def hosts_of(ctx: Context) -> list[Party]:
+    """The job's hosts (one or more), in the canonical (sorted) order."""
     hosts = ctx.hosts
-    if len(hosts) != 1:
-        raise ConfigError("hetero NN takes exactly one host", hosts=len(hosts))
-    return hosts[0]
+    if not hosts:
+        raise ConfigError("hetero NN needs at least one host")
+    return hosts
+
+
+def with_host(ctx: Context, host: Party) -> Context:
+    """The namespace of what the dealer sends the guest about its pair with ``host`` (the
+    guest receives one seed and one set of corrections per host)."""
+    return ctx.sub(f"with-{host.name}")
 
 
 def dealer_of(ctx: Context) -> Party:
@@ -62,8 +69,9 @@ def read_setup(value: Any, params: HeteroNNParams, *, training: bool) -> int:
 
 
 def _pair(ctx: Context, host: Party) -> tuple[Shares, Shares]:
+    """Fresh, independent seeds for the guest's and ``host``'s sides of their triples."""
     g_seed, h_seed = new_seed(), new_seed()
-    ctx.send(ctx.guest, SEED, g_seed)
+    with_host(ctx, host).send(ctx.guest, SEED, g_seed)
     ctx.send(host, SEED, h_seed)
     return Shares(g_seed), Shares(h_seed)
 
@@ -76,29 +84,32 @@ class SplitNNDealer:
         self.params = HeteroNNParams.parse(params)
 
     def fit(self, ctx: Context) -> SplitNNDealer:
-        """Deal the training triples."""
-        p, host = self.params, only_host(ctx)
+        """Deal the training triples of every guest-host pair."""
+        p, hosts = self.params, hosts_of(ctx)
         tctx = ctx.sub("train")
         rows = read_setup(tctx.recv(ctx.guest, SETUP), p, training=True)
-        gs, hs = _pair(tctx, host)
+        pairs = {host: _pair(tctx, host) for host in hosts}
         d, k = p.bottom_width, p.interactive_units
         for epoch, ectx in tctx.iter(p.epochs):
             if ectx.recv(ctx.guest, PROCEED) != epoch:
                 raise ProtocolError("guest asked for the wrong epoch")
-            to_guest, to_host = [], []
-            for j, idx in enumerate(batches(rows, p, epoch)):
-                shapes = {q: batch_shapes(q, len(idx), d, k) for q in Product}
-                to_guest.append({
-                    "forward": correction(hs, gs, Product.FORWARD, epoch, j,
-                                          shapes=shapes[Product.FORWARD]),
-                    "weight_step": correction(hs, gs, Product.WEIGHT_STEP, epoch, j,
-                                              shapes=shapes[Product.WEIGHT_STEP])})
-                to_host.append(correction(gs, hs, Product.HOST_GRADIENT, epoch, j,
-                                          shapes=shapes[Product.HOST_GRADIENT]))
-            ectx.send(ctx.guest, CORRECTIONS, to_guest)
-            ectx.send(host, CORRECTIONS, to_host)
-        tctx.sub("finish").send(ctx.guest, CORRECTIONS, correction(
-            hs, gs, Product.FINISH, FINISH_EPOCH, 0,
-            shapes=batch_shapes(Product.FINISH, rows, d, k)))
+            plan = batches(rows, p, epoch)
+            for host, (gs, hs) in pairs.items():
+                to_guest, to_host = [], []
+                for j, idx in enumerate(plan):
+                    shapes = {q: batch_shapes(q, len(idx), d, k) for q in Product}
+                    to_guest.append({
+                        "forward": correction(hs, gs, Product.FORWARD, epoch, j,
+                                              shapes=shapes[Product.FORWARD]),
+                        "weight_step": correction(hs, gs, Product.WEIGHT_STEP, epoch, j,
+                                                  shapes=shapes[Product.WEIGHT_STEP])})
+                    to_host.append(correction(gs, hs, Product.HOST_GRADIENT, epoch, j,
+                                              shapes=shapes[Product.HOST_GRADIENT]))
+                with_host(ectx, host).send(ctx.guest, CORRECTIONS, to_guest)
+                ectx.send(host, CORRECTIONS, to_host)
+        fctx = tctx.sub("finish")
+        for host, (gs, hs) in pairs.items():
+            with_host(fctx, host).send(ctx.guest, CORRECTIONS, correction(
+                hs, gs, Product.FINISH, FINISH_EPOCH, 0,
+                shapes=batch_shapes(Product.FINISH, rows, d, k)))
         return self
-

@@ -11,68 +11,67 @@ interactive weights out of every single party's hands the same way, with Paillie
 sharing is used here because it costs a few ring matrix products per batch instead of
 ``B·d·k`` Paillier operations, see ``docs/hetero_nn.md``).
 
-Who learns what: the guest learns the training loss and ``α_h·W_h`` per row (as in FATE's
-hetero NN), never the host's features, ``α_h`` or ``W_h``. After the last epoch the host gets
-``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to the host
-only), so prediction and online serving need no dealer: the host sends ``α_h·W_h·R``, the
-guest multiplies by ``R⁻¹``. Label-leakage mitigations
+With several hosts the guest runs this with each host, on a share of that host's own ``W_h``
+with that pair's own triples (:mod:`.guest_link`), adds the hosts' contributions
+``Σ_h α_h·W_h`` and sends every host the same masked δ.
+
+Who learns what: the guest learns the training loss and, per row, ``α_h·W_h`` of its one host
+(as in FATE's hetero NN) or the sum over several, never a host's features, ``α_h`` or ``W_h``. With several hosts the hosts' pair
+masks (:mod:`.hostmask`) leave the guest only ``Σ_h α_h·W_h``. After the last epoch each host
+gets ``W_h·R`` for the guest's secret random invertible ``R`` (one more product, revealed to
+that host only; one ``R`` for all hosts), so prediction and online serving need no dealer: the
+hosts send ``α_h·W_h·R`` (masked between them when several), the guest adds them and
+multiplies by ``R⁻¹``. Label-leakage mitigations
 (``grad_noise``, ``label_dp_epsilon``) are applied here, before anything leaves.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.core import Context, Party
+from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
-from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
+from coalition.protocols.linear.fixedpoint import Ring, decode, encode
 from coalition.protocols.linear.guard import TrainingDivergedError
-from coalition.protocols.splitnn.dealer import dealer_of, only_host, parse_seed
+from coalition.protocols.splitnn.backend import (
+    BottomModel,
+    HeadModel,
+    load_bottom,
+    load_head,
+    new_bottom,
+    new_head,
+    resolve_backend,
+    stored,
+)
+from coalition.protocols.splitnn.dealer import dealer_of, hosts_of
+from coalition.protocols.splitnn.guest_link import HostLink
 from coalition.protocols.splitnn.network import (
-    Head,
-    Stack,
     Standardizer,
     batches,
     interactive_init,
     loss_grad,
     secret_rng,
 )
-from coalition.protocols.splitnn.ring import field, matmul
 from coalition.protocols.splitnn.spec import (
-    BACKWARD,
-    CORRECTIONS,
-    FINISH_OPEN,
-    FINISH_SHARE,
-    FORWARD,
     FRAC_DELTA,
+    FRAC_PREDICT,
     FRAC_STEP,
     FRAC_VALUE,
     FRAC_WEIGHT,
-    MASKED_WEIGHTS,
     PREDICT,
     PROCEED,
-    SEED,
     SETUP,
     HeteroNNParams,
-)
-from coalition.protocols.splitnn.triples import (
-    FINISH_EPOCH,
-    Product,
-    Shares,
-    batch_shapes,
-    triple,
 )
 
 __all__ = ["SplitNNGuest", "randomized_response"]
 
 F64 = NDArray[np.float64]
-_GUEST = 0  # party index in SecureML truncation
-#: α (FRAC_VALUE) times δ' (FRAC_STEP), brought back to the weights' FRAC_WEIGHT.
-STEP_SHIFT = FRAC_VALUE + FRAC_STEP - FRAC_WEIGHT
 
 
 def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64:
@@ -83,17 +82,18 @@ def randomized_response(y: F64, epsilon: float, rng: np.random.Generator) -> F64
 
 
 class SplitNNGuest:
-    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share ``u_``
-    of W_h, ``r_inv_`` (``R⁻¹`` of the finishing product), ``loss_`` (mean training loss per
-    epoch) and the label scaling for regression."""
+    """Guest role; after :meth:`fit`: ``scaler_``, ``bottom_``, ``head_``, its last share
+    ``u_[host]`` of each host's W_h, ``r_inv_[host]`` (``R⁻¹`` of the finishing product, the
+    same for every host; hosts by party name), ``loss_`` (mean training loss per epoch) and the label
+    scaling for regression."""
 
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
-        self.bottom_: Stack | None = None
-        self.head_: Head | None = None
-        self.u_: Ring | None = None
-        self.r_inv_: F64 | None = None
+        self.bottom_: BottomModel | None = None
+        self.head_: HeadModel | None = None
+        self.u_: dict[str, Ring] | None = None
+        self.r_inv_: dict[str, F64] | None = None
         self.loss_: list[float] = []
         self.y_shift_, self.y_scale_ = 0.0, 1.0
 
@@ -111,9 +111,10 @@ class SplitNNGuest:
         return (y - self.y_shift_) / self.y_scale_
 
     def fit(self, ctx: Context, x: F64, y: F64) -> SplitNNGuest:
-        """Train on the guest's aligned rows ``x`` and labels ``y``."""
+        """Train on the guest's aligned rows ``x`` and labels ``y`` with every host of ``ctx``."""
         p = self.params
-        host, dealer = only_host(ctx), dealer_of(ctx)
+        resolve_backend(p.backend)  # refuse a missing torch before anything is sent
+        hosts, dealer = hosts_of(ctx), dealer_of(ctx)
         tctx = ctx.sub("train")
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
         rows = len(y)
@@ -121,80 +122,59 @@ class SplitNNGuest:
             raise InputError("features and labels need the same, non-zero row count")
         rng = secret_rng()
         labels = self._labels(y, rng)
-        tctx.send([host, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
-        shares = Shares(parse_seed(tctx.recv(dealer, SEED)))
+        tctx.send([*hosts, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
+        d, k, parties = p.bottom_width, p.interactive_units, len(hosts) + 1
+        links = [HostLink.open(tctx, host, dealer, encode(
+            interactive_init(rng, d, k, share=0.5, parties=parties), FRAC_WEIGHT))
+            for host in hosts]
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)
-        d, k = p.bottom_width, p.interactive_units
-        self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
-        self.head_ = Head.create(p, rng)
-        u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
-        velocity = np.zeros((d, k), dtype=np.uint64)
+        self.bottom_ = new_bottom(p, x.shape[1], rng)
+        self.head_ = new_head(p, rng, parties)
         for epoch, ectx in tctx.iter(p.epochs):
             ectx.send(dealer, PROCEED, epoch)
-            corrections = ectx.recv(dealer, CORRECTIONS)
             plan = batches(rows, p, epoch)
-            if not isinstance(corrections, list) or len(corrections) != len(plan):
-                raise ProtocolError("dealer sent corrections for the wrong schedule")
+            for link in links:
+                link.receive_corrections(ectx, dealer, len(plan))
             total = 0.0
             for j, idx in enumerate(plan):
-                bctx = ectx.sub(str(j))
-                b, corr = len(idx), corrections[j]
-                t1 = triple(shares, Product.FORWARD, epoch, j, left=False,
-                            shapes=batch_shapes(Product.FORWARD, b, d, k),
-                            correction=corr.get("forward") if isinstance(corr, dict) else None)
-                t2 = triple(shares, Product.WEIGHT_STEP, epoch, j, left=False,
-                            shapes=batch_shapes(Product.WEIGHT_STEP, b, d, k),
-                            correction=corr.get("weight_step") if isinstance(corr, dict)
-                            else None)
-                t3 = triple(shares, Product.HOST_GRADIENT, epoch, j, left=True,
-                            shapes=batch_shapes(Product.HOST_GRADIENT, b, d, k))
-                bctx.send(host, MASKED_WEIGHTS, np.asarray(u - t1.mask, dtype=np.uint64))
+                bctx, b = ectx.sub(str(j)), len(idx)
+                for link in links:
+                    link.send_masked_weights(bctx, epoch, j, b)
                 alpha_g, acts = self.bottom_.forward(xs[idx])
-                fwd = bctx.recv(host, FORWARD)
-                z_host = decode(field(fwd, "share", (b, k)) + matmul(field(fwd, "e1", (b, d)), u)
-                                + t1.c, FRAC_VALUE + FRAC_WEIGHT)
-                out, cache = self.head_.forward(alpha_g, z_host)
+                # the hosts' pair masks cancel in this sum (in the ring) only
+                z_ring = np.zeros((b, k), dtype=np.uint64)
+                for link in links:
+                    z_ring = np.asarray(z_ring + link.contribution(bctx, b), dtype=np.uint64)
+                z_hosts = decode(z_ring, FRAC_VALUE + FRAC_WEIGHT)
+                out, cache = self.head_.forward(alpha_g, z_hosts)
                 loss, d_out = loss_grad(p.task, out, labels[idx])
                 total += loss * b
                 delta, d_alpha, head_grads, top_grads = self.head_.backward(cache, d_out)
                 scale = p.learning_rate / b
+                # one perturbed δ for every host: independent noise would average out
+                # between colluding hosts
                 x3 = encode(self._perturb(delta, rng), FRAC_DELTA)
                 y2 = encode(delta * scale, FRAC_STEP)
-                bctx.send(host, BACKWARD, {
-                    "e3": np.asarray(x3 - t3.mask, dtype=np.uint64),
-                    "f2": np.asarray(y2 - t2.mask, dtype=np.uint64),
-                    "share": matmul(t3.mask, field(fwd, "f3", (k, d))) + t3.c
-                    + matmul(x3, u.T)})
-                step = truncate(matmul(field(fwd, "e2", (d, b)), y2) + t2.c, STEP_SHIFT, _GUEST)
+                for link in links:
+                    link.backward(bctx, x3, y2, p.momentum)
                 grads, _ = self.bottom_.backward(acts, d_alpha)
                 self.bottom_.step(grads, scale, p.momentum)
                 self.head_.step(head_grads, top_grads, scale, p.momentum)
-                velocity = mul_public(velocity, p.momentum, _GUEST) + step
-                u = np.asarray(u - velocity, dtype=np.uint64)
             self.loss_.append(total / rows)
             if not math.isfinite(self.loss_[-1]):
                 raise TrainingDivergedError("hetero NN training diverged (non-finite loss)")
-        self.u_ = u
-        self.r_inv_ = self._finish(tctx.sub("finish"), shares, u, peers=(host, dealer),
-                                   rng=rng)
-        return self
-
-    def _finish(self, fctx: Context, shares: Shares, u: Ring, *, peers: tuple[Party, Party],
-                rng: np.random.Generator) -> F64:
-        """Give the host ``W_h·R`` for a secret random invertible ``R`` (orthogonal times a
-        diagonal in [0.5, 2], well conditioned); keep ``R⁻¹``. Prediction then needs no
-        dealer: the host sends ``α_h·W_h·R``, the guest multiplies by ``R⁻¹``."""
-        (host, dealer), (d, k) = peers, u.shape
+        fctx = tctx.sub("finish")
+        # one R for every host: masked prediction parts add up before it is undone; orthogonal
+        # times a diagonal in [0.5, 2], well conditioned
         q, _ = np.linalg.qr(rng.normal(size=(k, k)))
         r = encode(q * rng.uniform(0.5, 2.0, k), FRAC_VALUE)
-        t = triple(shares, Product.FINISH, FINISH_EPOCH, 0, left=False,
-                   shapes=batch_shapes(Product.FINISH, 0, d, k),
-                   correction=fctx.recv(dealer, CORRECTIONS))
-        opened = field({"e": fctx.recv(host, FINISH_OPEN)}, "e", (d, k))
-        fctx.send(host, FINISH_SHARE, {"f": np.asarray(r - t.mask, dtype=np.uint64),
-                                       "share": matmul(opened, r) + t.c + matmul(u, r)})
-        return np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)
+        for link in links:
+            link.finish(fctx, dealer, r)
+        r_inv = np.asarray(np.linalg.inv(decode(r, FRAC_VALUE)), dtype=np.float64)
+        self.u_ = {link.host.name: link.u for link in links}
+        self.r_inv_ = {link.host.name: r_inv for link in links}
+        return self
 
     def _perturb(self, delta: F64, rng: np.random.Generator) -> F64:
         """δ for the host's gradient, with the isotropic noise of ``grad_noise``."""
@@ -205,22 +185,66 @@ class SplitNNGuest:
         return delta + rng.normal(0.0, sigma * peak, delta.shape)
 
     def predict(self, ctx: Context, x: F64) -> F64:
-        """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; the
-        host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part."""
-        rows = len(x)
-        received = ctx.sub("predict").recv(only_host(ctx), PREDICT)
-        if not isinstance(received, np.ndarray) or received.dtype != np.float64 \
-                or received.shape != (rows, self.params.interactive_units) \
-                or not np.all(np.isfinite(received)):
-            raise ProtocolError("malformed split-NN prediction part", field="predict")
-        return self.combine(np.asarray(x, dtype=np.float64), received)
+        """Probabilities (binary) or predictions (regression) for the guest's rows ``x``; every
+        host sends its part (:meth:`SplitNNHost.predict`), no dealer takes part. Several hosts
+        send fixed-point parts under pair masks: only their sum decodes."""
+        rows, pctx, hosts = len(x), ctx.sub("predict"), hosts_of(ctx)
+        shape = (rows, self.params.interactive_units)
+        dtype = np.float64 if len(hosts) == 1 else np.uint64
+        parts = {}
+        for host in hosts:
+            received = pctx.recv(host, PREDICT)
+            if not isinstance(received, np.ndarray) or received.dtype != dtype \
+                    or received.shape != shape or not np.all(np.isfinite(received)):
+                raise ProtocolError("malformed split-NN prediction part", field="predict",
+                                    host=host.name)
+            parts[host.name] = received
+        x = np.asarray(x, dtype=np.float64)
+        if len(hosts) == 1:
+            return self.combine(x, parts)
+        return self.combine_masked(x, list(parts.values()), sorted(parts))
 
-    def combine(self, x: F64, host_part: F64) -> F64:
-        """The prediction from the guest's rows and the host's ``α_h·W_h·R``."""
+    def host_names(self) -> list[str]:
+        """The training job's host party names, whose parts a prediction needs (``["*"]``
+        for a part stored before several hosts: its one host, whatever its name)."""
+        if self.r_inv_ is None:
+            raise ConfigError("guest model is not fitted")
+        return sorted(self.r_inv_)
+
+    def combine(self, x: F64, host_parts: Mapping[str, F64]) -> F64:
+        """The prediction from the guest's rows and each host's unmasked ``α_h·W_h·R``, by
+        the host's party name in the training job."""
         if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
             raise ConfigError("guest model is not fitted")
+        r_inv = self.r_inv_
+        if list(r_inv) == ["*"] and len(host_parts) == 1:
+            r_inv = {name: r_inv["*"] for name in host_parts}
+        if set(host_parts) != set(r_inv):
+            raise InputError("a split-learning model needs a part from each of its hosts, "
+                             "and only theirs", hosts=sorted(r_inv))
         alpha_g, _ = self.bottom_.forward(self.scaler_(x))
-        return self.output(alpha_g, host_part @ self.r_inv_)
+        z_hosts = sum((host_parts[name] @ r_inv[name] for name in sorted(r_inv)),
+                      np.zeros((len(x), self.params.interactive_units)))
+        return self.output(alpha_g, z_hosts)
+
+    def combine_masked(self, x: F64, masked: list[Ring], hosts: list[str], *,
+                       frac: int = FRAC_PREDICT) -> F64:
+        """The prediction from the guest's rows and every host's masked fixed-point
+        ``α_h·W_h·R`` (``frac`` fractional bits; ``hosts`` their party names, in order): the
+        pair masks cancel in the sum, then ``R⁻¹``."""
+        if self.scaler_ is None or self.bottom_ is None or self.r_inv_ is None:
+            raise ConfigError("guest model is not fitted")
+        if sorted(hosts) != sorted(self.r_inv_):
+            raise InputError("a split-learning model needs a part from each of its hosts, "
+                             "and only theirs", hosts=sorted(self.r_inv_))
+        r_inv = [self.r_inv_[h] for h in hosts]
+        if any(not np.array_equal(m, r_inv[0]) for m in r_inv):
+            raise InputError("this split-learning model has no common rotation to unmask")
+        total = np.zeros_like(masked[0], dtype=np.uint64)
+        for m in masked:
+            total = np.asarray(total + m, dtype=np.uint64)
+        alpha_g, _ = self.bottom_.forward(self.scaler_(x))
+        return self.output(alpha_g, decode(total, frac) @ r_inv[0])
 
     def output(self, alpha_g: F64, z_host: F64) -> F64:
         """The model's prediction from the guest's bottom output and the host's ``α_h·W_h``."""
@@ -240,8 +264,9 @@ class SplitNNGuest:
         return {"meta": {"kind": "hetero_nn", "role": "guest",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
-                "bottom": self.bottom_.to_dict(), "head": self.head_.to_dict(),
-                "r_inv": self.r_inv_.tolist(),
+                "bottom": stored(self.bottom_, self.params.activation),
+                "head": stored(self.head_, self.params.activation),
+                "r_inv": dict(self.r_inv_),
                 "y_shift": self.y_shift_, "y_scale": self.y_scale_}
 
     @classmethod
@@ -251,9 +276,13 @@ class SplitNNGuest:
             est = cls(art["meta"]["params"])
             est.scaler_ = Standardizer(np.asarray(art["mean"], dtype=np.float64),
                                        np.asarray(art["scale"], dtype=np.float64))
-            est.bottom_ = Stack.from_dict(art["bottom"])
-            est.head_ = Head.from_dict(art["head"])
-            est.r_inv_ = np.asarray(art["r_inv"], dtype=np.float64)
+            est.bottom_ = load_bottom(art["bottom"])
+            est.head_ = load_head(art["head"])
+            r_inv = art["r_inv"]
+            # a part stored before several hosts holds one matrix: its one host's
+            est.r_inv_ = ({str(k): np.asarray(v, dtype=np.float64) for k, v in r_inv.items()}
+                          if isinstance(r_inv, dict)
+                          else {"*": np.asarray(r_inv, dtype=np.float64)})
             est.y_shift_, est.y_scale_ = float(art["y_shift"]), float(art["y_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN guest model") from exc

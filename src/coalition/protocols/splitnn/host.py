@@ -11,7 +11,11 @@ the labels (Li et al., "Label leakage and protection in two-party split learning
 never learns ``W_h`` (it holds the share ``U_h``, and after training ``W_h·R`` for the guest's
 secret random invertible ``R``) nor δ: from ``W_h·R`` and its gradients it can compute ``δ·R⁻ᵀ``,
 a linear function of what it already received. In prediction it sends ``α_h·W_h·R`` per row,
-from which the guest learns ``α_h·W_h``, as in training.
+from which the guest learns ``α_h·W_h``, as in training. With several hosts each host runs
+exactly this with the guest, on its own pair's seed, and adds to its share of ``α_h·W_h`` (and
+to its prediction part) masks it shares with the other hosts, which cancel in the guest's sum
+(:mod:`.hostmask`): the guest then learns only ``Σ_h α_h·W_h``. Hosts send each other one
+X25519 public key per run and learn nothing about each other.
 """
 
 from __future__ import annotations
@@ -25,9 +29,16 @@ from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
 from coalition.protocols.linear.predict import TooFewFeatures
+from coalition.protocols.splitnn.backend import (
+    BottomModel,
+    load_bottom,
+    new_bottom,
+    resolve_backend,
+    stored,
+)
 from coalition.protocols.splitnn.dealer import dealer_of, parse_seed, read_setup
+from coalition.protocols.splitnn.hostmask import HostMasks
 from coalition.protocols.splitnn.network import (
-    Stack,
     Standardizer,
     batches,
     interactive_init,
@@ -41,6 +52,7 @@ from coalition.protocols.splitnn.spec import (
     FINISH_SHARE,
     FORWARD,
     FRAC_DELTA,
+    FRAC_PREDICT,
     FRAC_STEP,
     FRAC_VALUE,
     FRAC_WEIGHT,
@@ -82,24 +94,26 @@ class SplitNNHost:
     def __init__(self, params: HeteroNNParams | dict[str, object] | None = None) -> None:
         self.params = HeteroNNParams.parse(params)
         self.scaler_: Standardizer | None = None
-        self.bottom_: Stack | None = None
+        self.bottom_: BottomModel | None = None
         self.u_: Ring | None = None
         self.m_: F64 | None = None
 
     def fit(self, ctx: Context, x: F64) -> SplitNNHost:
         """Train on this host's aligned rows ``x`` (same order as the guest's)."""
         p = self.params
+        resolve_backend(p.backend)  # refuse a missing torch before anything is sent
         tctx = ctx.sub("train")
         rows = read_setup(tctx.recv(ctx.guest, SETUP), p, training=True)
         if rows != len(x):
             raise InputError("the parties' aligned row counts differ")
         dealer = dealer_of(ctx)
         shares = Shares(parse_seed(tctx.recv(dealer, SEED)))
+        masks = HostMasks.agree(tctx, "train")
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)
         rng = secret_rng()
         d, k = p.bottom_width, p.interactive_units
-        self.bottom_ = Stack.create([x.shape[1], *p.bottom_units], p.activation, rng)
+        self.bottom_ = new_bottom(p, x.shape[1], rng)
         u = encode(interactive_init(rng, d, k, share=0.5), FRAC_WEIGHT)
         velocity = np.zeros((d, k), dtype=np.uint64)
         for epoch, ectx in tctx.iter(p.epochs):
@@ -119,7 +133,7 @@ class SplitNNHost:
                             correction=corrections[j])
                 alpha, acts = self.bottom_.forward(xs[idx])
                 x1 = encode(alpha, FRAC_VALUE)
-                self._send_forward(bctx, x1, u, t1, extra={
+                self._send_forward(bctx, x1, u, t1, masks=masks, index=(epoch, j), extra={
                     "e2": np.asarray(x1.T - t2.mask, dtype=np.uint64),
                     "f3": np.asarray(u.T - t3.mask, dtype=np.uint64)})
                 back = bctx.recv(ctx.guest, BACKWARD)
@@ -147,21 +161,28 @@ class SplitNNHost:
         total = matmul(t.mask, field(back, "f", (k, k))) + t.c + field(back, "share", (d, k))
         return decode(total, FRAC_WEIGHT + FRAC_VALUE)
 
-    def _send_forward(self, bctx: Context, x1: Ring, u: Ring, t1: Triple,
-                      extra: dict[str, Any]) -> None:
-        """Wait for the guest's masked share of W_h, answer with the masked forward product."""
+    def _send_forward(self, bctx: Context, x1: Ring, u: Ring, t1: Triple, *, masks: HostMasks,
+                      index: tuple[int, int], extra: dict[str, Any]) -> None:
+        """Wait for the guest's masked share of W_h, answer with the masked forward product
+        (its share of ``α_h·W_h`` also under the pair masks of the other hosts, if any)."""
         d, k = u.shape
         f1 = field({"f1": bctx.recv(bctx.guest, MASKED_WEIGHTS)}, "f1", (d, k))
         bctx.send(bctx.guest, FORWARD, {
             "e1": np.asarray(x1 - t1.mask, dtype=np.uint64),
-            "share": matmul(x1, u) + matmul(t1.mask, f1) + t1.c, **extra})
+            "share": masks.apply(matmul(x1, u) + matmul(t1.mask, f1) + t1.c, *index),
+            **extra})
 
     def _observe(self, epoch: int, rows: NDArray[np.int64], grad: F64) -> None:
         """Hook: the gradient this host received for ``rows`` (attack tests override it)."""
 
     def predict(self, ctx: Context, x: F64) -> None:
-        """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order)."""
-        ctx.sub("predict").send(ctx.guest, PREDICT, self.partial(x))
+        """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order): in
+        the clear when it is the only host, else in fixed point under the pair masks of the
+        other hosts (fresh keys per run), so that only the hosts' sum decodes."""
+        pctx = ctx.sub("predict")
+        part = self.partial(x)
+        masks = HostMasks.agree(pctx, "predict")
+        pctx.send(ctx.guest, PREDICT, masks.apply(encode(part, FRAC_PREDICT)) if masks else part)
 
     def feature_count(self) -> int:
         """How many raw features the host's bottom model reads."""
@@ -184,7 +205,7 @@ class SplitNNHost:
         return {"meta": {"kind": "hetero_nn", "role": "host",
                          "params": self.params.model_dump(mode="json")},
                 "mean": self.scaler_.mean.tolist(), "scale": self.scaler_.scale.tolist(),
-                "bottom": self.bottom_.to_dict(), "m": self.m_.tolist()}
+                "bottom": stored(self.bottom_, self.params.activation), "m": self.m_.tolist()}
 
     @classmethod
     def from_artifact(cls, art: dict[str, Any]) -> SplitNNHost:
@@ -193,7 +214,7 @@ class SplitNNHost:
             est = cls(art["meta"]["params"])
             est.scaler_ = Standardizer(np.asarray(art["mean"], dtype=np.float64),
                                        np.asarray(art["scale"], dtype=np.float64))
-            est.bottom_ = Stack.from_dict(art["bottom"])
+            est.bottom_ = load_bottom(art["bottom"])
             est.m_ = np.asarray(art["m"], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError("malformed hetero NN host model") from exc

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,12 @@ def batches(n_rows: int, params: HeteroNNParams, epoch: int) -> list[NDArray[np.
     return [order[i:i + params.batch_size] for i in range(0, n_rows, params.batch_size)]
 
 
+def _activation(name: str) -> str:
+    if name not in ("relu", "tanh"):
+        raise InputError("unknown activation", activation=name)
+    return name
+
+
 def activate(name: str, z: F64) -> F64:
     """Relu or tanh."""
     return np.maximum(z, 0.0) if name == "relu" else np.tanh(z)
@@ -59,10 +65,12 @@ def glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> F64:
     return rng.uniform(-limit, limit, (fan_in, fan_out))
 
 
-def interactive_init(rng: np.random.Generator, d: int, k: int, share: float = 1.0) -> F64:
+def interactive_init(rng: np.random.Generator, d: int, k: int, share: float = 1.0,
+                     parties: int = 2) -> F64:
     """One party's ``d × k`` block of the interactive layer, Glorot-scaled for its whole
-    fan-in ``2d``; ``share`` < 1 scales the variance (``W_h`` is the sum of two halves)."""
-    limit = np.sqrt(6.0 * share / (2 * d + k))
+    fan-in ``parties·d`` (the guest and every host); ``share`` < 1 scales the variance
+    (each ``W_h`` is the sum of two halves)."""
+    limit = np.sqrt(6.0 * share / (parties * d + k))
     return rng.uniform(-limit, limit, (d, k))
 
 
@@ -128,14 +136,39 @@ class Stack:
         """One SGD-with-momentum step with gradient sums ``grads`` times ``scale`` (lr / B)."""
         step_sgd(self.params(), self.velocity, grads, scale, momentum)
 
+    def state(self) -> dict[str, F64]:
+        """The layers named as in PyTorch's ``nn.Sequential(Linear, act, Linear, …)``.
+
+        ``"0.weight"`` (out × in), ``"0.bias"``, ``"2.weight"`` and so on."""
+        out: dict[str, F64] = {}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            out[f"{2 * i}.weight"], out[f"{2 * i}.bias"] = w.T.copy(), b.copy()
+        return out
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], activation: str) -> Stack:
+        """Inverse of :meth:`state`; the layers' shapes must chain."""
+        ws: list[F64] = []
+        bs: list[F64] = []
+        while f"{2 * len(ws)}.weight" in state:
+            i = 2 * len(ws)
+            ws.append(np.asarray(state[f"{i}.weight"], dtype=np.float64).T)
+            bs.append(np.asarray(state[f"{i}.bias"], dtype=np.float64))
+        if not ws or len(state) != 2 * len(ws) or any(
+                w.ndim != 2 or b.shape != (w.shape[1],) for w, b in zip(ws, bs, strict=True)) \
+                or any(a.shape[1] != b.shape[0] for a, b in itertools.pairwise(ws)):
+            raise InputError("malformed layer state")
+        return cls(ws, bs, _activation(activation))
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able weights."""
-        return {"activation": self.activation, "weights": [w.tolist() for w in self.weights],
-                "biases": [b.tolist() for b in self.biases]}
+        """The model part's form: activation and :meth:`state` (numpy arrays)."""
+        return {"activation": self.activation, "state": self.state()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Stack:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (also reads the older lists of ``weights``/``biases``)."""
+        if "state" in d:
+            return cls.from_state(d["state"], str(d["activation"]))
         return cls([np.asarray(w, dtype=np.float64) for w in d["weights"]],
                    [np.asarray(b, dtype=np.float64) for b in d["biases"]], str(d["activation"]))
 
@@ -184,12 +217,14 @@ class Head:
     velocity: list[F64] = field(default_factory=list)
 
     @classmethod
-    def create(cls, params: HeteroNNParams, rng: np.random.Generator) -> Head:
-        """``W_g`` gets half the Glorot variance: ``W_h`` is the sum of two such halves' peer."""
+    def create(cls, params: HeteroNNParams, rng: np.random.Generator,
+               parties: int = 2) -> Head:
+        """Glorot-initialised for the interactive fan-in of ``parties`` (guest and hosts)."""
         d, k = params.bottom_width, params.interactive_units
         sizes = [k, *params.top_units]
         top = Stack.create(sizes, params.activation, rng)
-        return cls(interactive_init(rng, d, k), np.zeros(k), params.activation, top,
+        return cls(interactive_init(rng, d, k, parties=parties), np.zeros(k), params.activation,
+                   top,
                    glorot(rng, sizes[-1], 1), np.zeros(1))
 
     def forward(self, alpha_g: F64, z_host: F64) -> tuple[F64, HeadCache]:
@@ -220,15 +255,42 @@ class Head:
         step_sgd(self.params(), self.velocity, head_grads, scale, momentum)
         self.top.step(top_grads, scale, momentum)
 
+    def state(self) -> dict[str, F64]:
+        """PyTorch-named layers: ``interactive.*`` (``W_g``ᵀ, bias), ``top.*`` (a
+        :meth:`Stack.state`), ``output.*``."""
+        return {"interactive.weight": self.w_guest.T.copy(), "interactive.bias": self.bias.copy(),
+                **{f"top.{k}": v for k, v in self.top.state().items()},
+                "output.weight": self.out_w.T.copy(), "output.bias": self.out_b.copy()}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], activation: str) -> Head:
+        """Inverse of :meth:`state`; shapes must chain."""
+        try:
+            w_guest = np.asarray(state["interactive.weight"], dtype=np.float64).T
+            bias = np.asarray(state["interactive.bias"], dtype=np.float64)
+            out_w = np.asarray(state["output.weight"], dtype=np.float64).T
+            out_b = np.asarray(state["output.bias"], dtype=np.float64)
+        except KeyError as exc:
+            raise InputError("malformed head state") from exc
+        top_state = {k[4:]: v for k, v in state.items() if k.startswith("top.")}
+        top = (Stack.from_state(top_state, activation) if top_state
+               else Stack([], [], _activation(activation)))
+        k = w_guest.shape[1] if w_guest.ndim == 2 else -1
+        last = top.weights[-1].shape[1] if top.weights else k
+        if bias.shape != (k,) or out_w.shape != (last, 1) or out_b.shape != (1,) or (
+                top.weights and top.weights[0].shape[0] != k):
+            raise InputError("malformed head state")
+        return cls(w_guest, bias, _activation(activation), top, out_w, out_b)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able head."""
-        return {"w_guest": self.w_guest.tolist(), "bias": self.bias.tolist(),
-                "activation": self.activation, "top": self.top.to_dict(),
-                "out_w": self.out_w.tolist(), "out_b": self.out_b.tolist()}
+        """The model part's form: activation and :meth:`state` (numpy arrays)."""
+        return {"activation": self.activation, "state": self.state()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Head:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (also reads the older JSON lists)."""
+        if "state" in d:
+            return cls.from_state(d["state"], str(d["activation"]))
         return cls(np.asarray(d["w_guest"], dtype=np.float64),
                    np.asarray(d["bias"], dtype=np.float64), str(d["activation"]),
                    Stack.from_dict(d["top"]), np.asarray(d["out_w"], dtype=np.float64),

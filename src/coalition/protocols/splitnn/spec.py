@@ -3,7 +3,11 @@
 Every role is built with the same :class:`HeteroNNParams`; the guest sends the subset every
 party must agree on in :data:`SETUP` and the host and the dealer refuse a mismatch.
 
-Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the dealer ``a``)::
+Message flow (namespaces ``train/<epoch>/<batch>``; the host is ``h``, the dealer ``a``), for
+each host ``h`` (several hosts: every pair runs it; the dealer's messages to the guest about
+the pair with ``h`` live under ``…/with-<h>``; the hosts first send each other HOST_KEY and
+mask their FORWARD shares so that only the sum over hosts decodes, :mod:`.hostmask`; the
+guest sends every host the same δ and one ``R`` for all)::
 
     guest -> h, a   SETUP        {"rows", "params"}             public sizes only
     a -> guest, h   SEED         a 128-bit seed each (correlated randomness, ``triples``)
@@ -35,7 +39,8 @@ from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "BACKWARD", "CORRECTIONS", "FORWARD", "FRAC_DELTA", "FRAC_STEP", "FRAC_VALUE", "FRAC_WEIGHT",
-    "FINISH_OPEN", "FINISH_SHARE", "MASKED_WEIGHTS", "PREDICT", "PROCEED", "SEED", "SETUP",
+    "FINISH_OPEN", "FINISH_SHARE", "FRAC_PREDICT", "HOST_KEY", "MASKED_WEIGHTS", "PREDICT",
+    "PROCEED", "SEED", "SETUP",
     "HeteroNNParams",
 ]
 
@@ -48,6 +53,8 @@ FRAC_WEIGHT = 20
 FRAC_DELTA = 16
 #: ... of the learning-rate-scaled error δ' = (lr / B)·δ that forms the host weights' step.
 FRAC_STEP = 24
+#: ... of the masked prediction parts α_h·W_h·R of several hosts (resolution 2^-40, range ±2^23).
+FRAC_PREDICT = 40
 
 
 class HeteroNNParams(Params):
@@ -61,7 +68,8 @@ class HeteroNNParams(Params):
         "widths of each party's bottom model (its own features only); the last is the "
         "width of its output α"), min_length=1, max_length=8)
     interactive_units: int = Field(8, ge=1, le=256, description=(
-        "width k of the interactive layer z = α_g·W_g + α_h·W_h + b (W_h stays secret-shared)"))
+        "width k of the interactive layer z = α_g·W_g + Σ_h α_h·W_h + b (each W_h stays "
+        "secret-shared between the guest and its host)"))
     top_units: list[int] = Field(default_factory=list, description=(
         "hidden widths of the guest's top model between the interactive layer and the output"),
                                  max_length=8)
@@ -85,6 +93,11 @@ class HeteroNNParams(Params):
     suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
         "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
         "federation's, filled in at submit when omitted"))
+    backend: Literal["numpy", "torch", "auto"] = Field("numpy", description=(
+        "what runs this party's plaintext layers (bottom model; the guest's interactive half "
+        "and top model): numpy, or PyTorch (the 'torch' extra; float64 on the CPU); auto = "
+        "torch when installed. The secret-shared interactive layer and every message are the "
+        "same either way; each party may choose its own"))
 
     @model_validator(mode="after")
     def _check(self) -> HeteroNNParams:
@@ -115,5 +128,8 @@ MASKED_WEIGHTS = MessageKey("masked_weights", "guest -> host: F1 = U_g − B1")
 FORWARD = MessageKey("forward", "host -> guest: masked α_h, α_hᵀ, U_hᵀ; share of α_h·W_h")
 FINISH_OPEN = MessageKey("finish_open", "host -> guest: U_h − A (the host's half, masked)")
 FINISH_SHARE = MessageKey("finish_share", "guest -> host: R − B; share of W_h·R")
-PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score")
+PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score (several "
+                     "hosts: fixed point, masked between hosts)")
+HOST_KEY = MessageKey("host_mask_key", "host -> host: X25519 public key (32 bytes) of the "
+                      "pair masks that cancel in the guest's sum over hosts")
 BACKWARD = MessageKey("backward", "guest -> host: masked δ and δ'; share of δ·W_hᵀ")
