@@ -30,9 +30,11 @@ bound the fixed-point error (random, mean ≈ 0): measured at most 1.6e-3 relati
 (``tests/protocols/linear/test_ss_exp.py`` checks the bound on 20,000 points).
 
 **Outside the range** nothing is clipped (a clip needs a secure comparison). Above
-``EXP_HIGH`` the products exceed the budget, so truncation fails with growing probability
-(certainly from ``x ≈ 11``, where ``v_{n−1}²·2^(2F)`` passes ``2^63``); below ``−2^n`` the base
-``1 + x/2^n`` turns negative, below ``−2^(n+1)`` the powers overflow. Either way the result is
+``EXP_HIGH`` the result stays an underestimate by the limit error (28 % at ``x = 12``) while the
+products pass the budget, so a truncation fails with growing probability (2^-22 per element at
+``x = 12``, 2^-10 at ``x = 20``); from ``x ≈ 27`` the last product passes ``2^63`` and the ring
+wraps every time. Below ``−2^n`` the base ``1 + x/2^n`` is negative: down to ``−2^(n+1)`` the
+result lies in ``[0, 1]``, further down the powers wrap. A wrap or a failed truncation leaves
 garbage of magnitude about ``2^36`` or more, never a plausible value: callers must detect it
 from what they open. SS Poisson does (:mod:`.poisson`: the guest's deviance ceiling turns it
 into :class:`~coalition.protocols.linear.guard.TrainingDivergedError`, ``model.diverged``).
