@@ -502,8 +502,8 @@ def poisson_dag() -> dict[str, Any]:
 
 
 def test_ss_poisson_dag_across_nodes_then_served_online(cluster: Cluster) -> None:
-    """SS Poisson trains across three node processes; its parts publish and serve online as
-    HE Poisson's do (the same artifact), and the service's rates equal the job's."""
+    """SS Poisson trains across three node processes; its parts publish and serve online and
+    offline as HE Poisson's do (the same artifact), with the job's rates."""
     bank, telco = cluster["bank"], cluster["telco"]
     data = cluster.root / "data"
     rng = np.random.default_rng(8)
@@ -543,3 +543,11 @@ def test_ss_poisson_dag_across_nodes_then_served_online(cluster: Cluster) -> Non
     batch = _job_scores(bank, str(job["id"]), "predict", "score")
     np.testing.assert_allclose(online["scores"], [batch[i] for i in some], rtol=1e-9)
     assert all(0 < s < 5 for s in online["scores"])
+    # Offline: the registered tables scored in one go.
+    bank.call("POST", "/predictions", json={"model": "claims", "dataset": "bank_claims",
+                                            "hosts": {"telco": "telco_claims"},
+                                            "output": "claims_offline"})
+    [offline] = [d for d in bank.call("GET", "/datasets") if d["name"] == "claims_offline"]
+    scored = pd.read_parquet(offline["location"])
+    by_id = dict(zip(scored["phone"].astype(str), scored["score"], strict=True))
+    np.testing.assert_allclose([by_id[i] for i in some], online["scores"], rtol=1e-9)
