@@ -76,6 +76,16 @@ def test_two_hosts_with_and_without_arbiter(arbiter):
     assert ours <= baseline * 1.02, (ours, baseline)
 
 
+def test_sm_suite_draws_the_exp_material_from_its_prg_and_trains_alike(trained):
+    """Under the ``sm`` suite every stream (the exponential's square pairs included) is
+    SM4-CTR/HKDF-SM3: other masks, the same model within fixed-point noise."""
+    guest, host, out, _ = trained
+    sm = train(guest, [host], {**PARAMS, "suite": "sm"})
+    ours, baseline = deviances(guest, [host], sm)
+    assert ours <= baseline * 1.02, (ours, baseline)
+    np.testing.assert_allclose(sm[G][0]["weights"], out[G][0]["weights"], atol=0.02)
+
+
 def test_shares_and_openings_look_uniform(trained):
     """Every ring array on the wire: most elements lack the sign-extended top bits of an
     encoded real, and per message key all arrays together look uniform (bits balanced, the
