@@ -60,7 +60,11 @@ from coalition.protocols.linear.ss.correlated import (
     party_triples,
 )
 from coalition.protocols.linear.ss.exp import secure_exp
-from coalition.protocols.linear.ss.poisson import DevianceReference, exp_squarings
+from coalition.protocols.linear.ss.poisson import (
+    VERDICT_REASONS,
+    DevianceReference,
+    exp_squarings,
+)
 from coalition.protocols.linear.ss.spec import (
     CORRECTIONS,
     OPEN_D,
@@ -308,7 +312,9 @@ class SSTrainer:
             verdict = ctx.recv(self.peer, VERDICT)
             if (not isinstance(verdict, list) or len(verdict) != 2
                     or not isinstance(verdict[0], bool)
-                    or not (verdict[1] is None or isinstance(verdict[1], str))):
+                    or not (verdict[1] is None
+                            or (isinstance(verdict[1], str) and verdict[1] in VERDICT_REASONS))
+                    or (verdict[0] and verdict[1] is not None)):
                 raise ProtocolError("malformed training verdict")
             self.diverged = verdict[1]
             return verdict[0]

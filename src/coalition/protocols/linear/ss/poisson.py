@@ -24,7 +24,9 @@ about ``2^36`` or more into one ``μ``; that passes the ceiling (or turns ``D`` 
 any table of fewer than about ``10^7`` rows, so it stops the job with
 :class:`~coalition.protocols.linear.guard.TrainingDivergedError` (``model.diverged``) instead
 of a silently wrong model. The guest sends party 1 its verdict (keep training, or why not)
-every epoch: the ceiling needs the counts, which only the guest holds.
+every epoch: the ceiling needs the counts, which only the guest holds. Party 1 accepts only
+the guard's own reasons (:data:`VERDICT_REASONS`), so a hostile guest cannot put its own text
+into the host's error and logs (``tests/security/test_ss_poisson_verdict.py``).
 
 **Who learns what.** Everything opened during a batch is masked by a fresh uniform ring element
 (``X − U`` once, ``w − V``, ``d − V'``, ``y − A``, ``η − B``, and ``v_k − A_k`` per squaring).
@@ -42,11 +44,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from coalition.protocols.linear.guard import divergence
+from coalition.protocols.linear.guard import REASONS, divergence
 from coalition.protocols.linear.spec import LinearParams
 from coalition.protocols.linear.ss.exp import EPS_ABS, EPS_REL, EXP_HIGH, EXP_LOW, EXP_SQUARINGS
 
-__all__ = ["DevianceReference", "exp_squarings"]
+__all__ = ["VERDICT_REASONS", "DevianceReference", "exp_squarings"]
+
+_CEILING = ("deviance beyond what any score in the exponential's range gives "
+            "(fixed-point overflow: lower the learning rate or clip the features)")
+#: Why a guest may stop training; party 1 refuses any other text (it would echo it).
+VERDICT_REASONS = REASONS | {_CEILING}
 
 
 def exp_squarings(params: LinearParams) -> int:
@@ -78,6 +85,5 @@ class DevianceReference:
         loss = (opened + self.const) / self.rows
         reason = divergence(loss, history)
         if reason is None and loss > self.ceiling:
-            reason = ("deviance beyond what any score in the exponential's range gives "
-                      "(fixed-point overflow: lower the learning rate or clip the features)")
+            reason = _CEILING
         return loss, reason
