@@ -4,7 +4,7 @@
 one elementwise Beaver multiplication (Beaver, CRYPTO 1991) with a dealt square pair
 ``(A, A²)``: open ``e = v − A``, then ``v² = e² + 2e·A + A²``, truncated (SecureML local
 truncation, :mod:`..fixedpoint`). This is CrypTen's ``exp`` (Knott et al., "CrypTen: Secure
-Multi-Party Computation Meets Machine Learning", NeurIPS 2021, §C.2; its default is also
+Multi-Party Computation Meets Machine Learning", NeurIPS 2021; its default is also
 ``n = 8`` iterations). Each squaring opens one value masked by a fresh uniform ring element, so
 the two parties learn nothing; the cost is ``n`` exchanges of one ring element per input.
 
@@ -12,8 +12,8 @@ the two parties learn nothing; the cost is ``n`` exchanges of one ring element p
 ``x/2^n`` it has ``f + n``, so ``1 + x/2^n`` is exact before it is brought to the working
 precision ``F_0``. Squaring ``k`` takes ``v_{k−1}`` at ``F_{k−1}`` bits to ``v_k`` at ``F_k``
 (``F_n = f``). A share product of magnitude ``2^l`` is truncated wrongly with probability
-below ``2^(l + 1 − 64)`` (SecureML, Theorem 1), and a wrong truncation is off by about
-``2^(64 − F)``: garbage. So every ``F_{k−1}`` is the largest precision (at most
+below ``2^(l + 1 − 64)`` (SecureML, Theorem 1), and a wrong truncation by ``d`` bits is off by
+about ``2^(64 − d)`` units of the result: garbage. So every ``F_{k−1}`` is the largest precision (at most
 :data:`MAX_WORK_BITS`) that keeps the product ``v_k·2^(2F_{k−1})`` below ``2^PRODUCT_BITS``
 for every input up to :data:`EXP_HIGH`: precision is high while ``v`` is near 1 and drops in
 the last squarings, where ``v`` is large. With ``n = 8``, ``f = 14``: ``F = 18, 18, 18, 18,
@@ -30,7 +30,7 @@ bound the fixed-point error (random, mean ≈ 0): measured at most 1.6e-3 relati
 (``tests/protocols/linear/test_ss_exp.py`` checks the bound on 20,000 points).
 
 **Outside the range** nothing is clipped (a clip needs a secure comparison). Above
-``EXP_HIGH`` the result stays an underestimate by the limit error (28 % at ``x = 12``) while the
+``EXP_HIGH`` the result stays an underestimate by the limit error (24 % at ``x = 12``) while the
 products pass the budget, so a truncation fails with growing probability (2^-22 per element at
 ``x = 12``, 2^-10 at ``x = 20``); from ``x ≈ 27`` the last product passes ``2^63`` and the ring
 wraps every time. Below ``−2^n`` the base ``1 + x/2^n`` is negative: down to ``−2^(n+1)`` the
