@@ -9,8 +9,9 @@ threads on the in-memory hub, so it is an upper bound on a loaded machine's comp
 network figure). Lines so far: ``models.hetero_lr_ss.default_credit``,
 ``models.hetero_lr_he.default_credit``, ``models.hetero_lr_multiclass.vehicle`` (accuracy,
 one-vs-rest SS-LR against scikit-learn's multinomial LogisticRegression) and
-``models.hetero_poisson.claims`` (mean Poisson deviance of HE Poisson regression on generated
-claims with exposure against scikit-learn's PoissonRegressor) and
+``models.hetero_poisson.claims`` (mean Poisson deviance of Poisson regression on generated
+claims with exposure against scikit-learn's PoissonRegressor; two lines, ``params.protocol``
+``he-arbiter`` and ``ss``) and
 ``models.homo_gbdt.default_credit_homo`` (horizontal GBDT, three clients with FATE's
 default_credit homo files, AUC on the held-out test file against scikit-learn's
 HistGradientBoostingClassifier trained on the union with the same settings);
@@ -128,9 +129,10 @@ def _multiclass(epochs: int) -> None:
                                             "rows": guest.n_rows, "classes": len(gm.classes)})
 
 
-POISSON = {"protocol": "he-arbiter", "task": "poisson", "optimizer": "momentum",
-           "batch_size": 100, "learning_rate": 0.05, "penalty": "none", "averaging": "epoch",
-           "key_bits": 1024, "allow_insecure_key": True}
+POISSON = {"task": "poisson", "optimizer": "momentum", "batch_size": 100,
+           "learning_rate": 0.05, "penalty": "none", "averaging": "epoch"}
+POISSON_VARIANTS = [{"protocol": "he-arbiter", "key_bits": 1024, "allow_insecure_key": True},
+                    {"protocol": "ss"}]
 
 
 def _claims(n: int, seed: int = 11) -> tuple[Any, Any]:
@@ -148,7 +150,7 @@ def _claims(n: int, seed: int = 11) -> tuple[Any, Any]:
             PartyTable.from_arrays(ids, x[:, 2:], None, ["night", "phone"]))
 
 
-def _poisson(rows: int, epochs: int) -> None:
+def _poisson(rows: int, epochs: int, variant: dict[str, Any]) -> None:
     from sklearn.linear_model import PoissonRegressor
     from sklearn.metrics import mean_poisson_deviance
 
@@ -157,7 +159,7 @@ def _poisson(rows: int, epochs: int) -> None:
     from coalition.testing import run_parties
 
     guest, host = _claims(rows)
-    params = {**POISSON, "epochs": epochs}
+    params = {**POISSON, **variant, "epochs": epochs}
     g, h, a = Party.guest(), Party.host("h0"), Party.arbiter()
     start = time.perf_counter()
     out = run_parties({
@@ -279,7 +281,8 @@ def main() -> None:
     if args.only in "models.hetero_lr_multiclass.vehicle":
         _multiclass(30)
     if args.only in "models.hetero_poisson.claims":
-        _poisson(1000 if args.quick else 5000, 8)
+        for variant in POISSON_VARIANTS:
+            _poisson(1000 if args.quick else 5000, 8, variant)
     if args.only in "models.homo_gbdt.default_credit_homo":
         _homo_gbdt(None)
     if args.only in "models.hetero_nn.default_credit":

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.filterwarnings(
 G, H, A = Party.guest("g"), Party.host("h"), Party.arbiter("a")
 
 
-def test_poisson_component_with_exposure_then_predict(run_component):
+@pytest.mark.parametrize("protocol", ["he-arbiter", "ss"])
+def test_poisson_component_with_exposure_then_predict(run_component, protocol):
     rng = np.random.default_rng(3)
     n = 400
     x = rng.normal(size=(n, 4))
@@ -29,12 +30,15 @@ def test_poisson_component_with_exposure_then_predict(run_component):
                                   "years": years}), "id", "claims")
     host = Dataset(pd.DataFrame({"id": ids, "night": x[:, 2], "phone": x[:, 3]}), "id")
     params = {"epochs": 3, "batch_size": 100, "optimizer": "momentum", "learning_rate": 0.05,
-              "key_bits": 1024, "allow_insecure_key": True}
+              "key_bits": 1024, "allow_insecure_key": True, "protocol": protocol}
     fit = run_component(HeteroPoisson, {G: {**params, "exposure_column": "years"}, H: params,
                                         A: params},
                         {G: {"train_data": guest}, H: {"train_data": host}})
     assert fit[G]["model"].data["feature_names"] == ["age", "value"]  # exposure is no feature
     assert fit[G]["model"].data["task"] == "poisson"
+    assert fit[G]["model"].data["protocol"] == protocol  # the same artifact either way
+    assert set(fit[G]["model"].data) == {"kind", "role", "task", "protocol", "feature_names",
+                                         "weights", "intercept", "scaler", "meta"}
     assert fit[G]["metrics"].values["mean_deviance"] > 0
     scored = run_component(Predict, {G: {}, H: {}},
                            {G: {"model": fit[G]["model"], "data": guest},

@@ -474,3 +474,80 @@ def test_split_learning_dag_across_nodes(cluster: Cluster) -> None:
     assert specs(cluster["coordinator"], job["id"]) == {"nn.arbiter-coordinator.json"}
     metrics = {m["name"]: m["value"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
     assert metrics["auc"] > 0.6
+
+
+def poisson_dag() -> dict[str, Any]:
+    """Read (aligned rows) -> SS Poisson with exposure (the coordinator deals) -> predict ->
+    evaluate (issue 24)."""
+    return {
+        "version": 1, "name": "claims",
+        "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
+        "tasks": {
+            "read": {"component": "reader", "parameters": {"id_column": "phone"},
+                     "role_parameters": {"guest": {"label_column": "claims"}},
+                     "party_parameters": {"guest:bank": {"path": "bank_claims"},
+                                          "host:telco": {"path": "telco_claims"}}},
+            "claims": {"component": "hetero_poisson", "inputs": {"train_data": "read.data"},
+                       "parameters": {"protocol": "ss", "epochs": 6, "batch_size": 100,
+                                      "optimizer": "momentum", "learning_rate": 0.05,
+                                      "penalty": "none", "averaging": "epoch"},
+                       "role_parameters": {"guest": {"exposure_column": "years"}}},
+            "predict": {"component": "predict",
+                        "inputs": {"model": "claims.model", "data": "read.data"}},
+            "evaluate": {"component": "evaluate",
+                         "parameters": {"task": "poisson", "score_column": "expected"},
+                         "inputs": {"data": "predict.predictions"}},
+        },
+    }
+
+
+def test_ss_poisson_dag_across_nodes_then_served_online(cluster: Cluster) -> None:
+    """SS Poisson trains across three node processes; its parts publish and serve online and
+    offline as HE Poisson's do (the same artifact), with the job's rates."""
+    bank, telco = cluster["bank"], cluster["telco"]
+    data = cluster.root / "data"
+    rng = np.random.default_rng(8)
+    n = 400
+    x = rng.normal(size=(n, 4))
+    years = rng.uniform(0.2, 1.0, n)
+    claims = rng.poisson(years * np.exp(-1.0 + x @ np.array([0.4, -0.3, 0.3, 0.2])))
+    ids = [f"+4470000{i:04d}" for i in range(n)]
+    pd.DataFrame({"phone": ids, "claims": claims, "age": x[:, 0], "value": x[:, 1],
+                  "years": years}).to_csv(data / "bank_claims.csv", index=False)
+    pd.DataFrame({"phone": ids, "night": x[:, 2], "calls": x[:, 3]}).to_csv(
+        data / "telco_claims.csv", index=False)
+    cluster.register_dataset("bank", "bank_claims", data / "bank_claims.csv",
+                             id_column="phone", label_column="claims")
+    cluster.register_dataset("telco", "telco_claims", data / "telco_claims.csv",
+                             id_column="phone")
+    cluster.grant("telco", "telco_claims", to="bank", kinds=["hetero_poisson", "predict"])
+    job = bank.call("POST", "/jobs", json={"dag": poisson_dag(), "timeout_s": 120})
+    done = wait(bank, job["id"])
+    assert done["state"] == "succeeded", done
+    # The coordinator dealt in training only, and read no data.
+    assert specs(cluster["coordinator"], job["id"]) == {"claims.arbiter-coordinator.json"}
+    metrics = {m["name"]: m["value"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
+    assert 0 < metrics["poisson_deviance"] < 1.5 and metrics["mean_deviance"] > 0
+    # Published and served online like any vertical linear model: rates per unit of exposure.
+    bank.call("POST", "/models", json={"name": "claims",
+                                        "source": {"job_id": job["id"], "task": "claims"}})
+    bank.call("POST", "/online-sources", json={"name": "claims-online",
+                                               "dataset": "bank_claims"})
+    telco.call("POST", "/online-sources", json={"name": "calls-online",
+                                                "dataset": "telco_claims"})
+    bank.call("POST", "/services", json={"name": "claims", "model": "claims",
+                                         "source": "claims-online",
+                                         "hosts": {"telco": "calls-online"}})
+    some = ids[:6]
+    online = bank.call("POST", "/services/claims/predict", json={"ids": some})
+    batch = _job_scores(bank, str(job["id"]), "predict", "score")
+    np.testing.assert_allclose(online["scores"], [batch[i] for i in some], rtol=1e-9)
+    assert all(0 < s < 5 for s in online["scores"])
+    # Offline: the registered tables scored in one go.
+    bank.call("POST", "/predictions", json={"model": "claims", "dataset": "bank_claims",
+                                            "hosts": {"telco": "telco_claims"},
+                                            "output": "claims_offline"})
+    [offline] = [d for d in bank.call("GET", "/datasets") if d["name"] == "claims_offline"]
+    scored = pd.read_parquet(offline["location"])
+    by_id = dict(zip(scored["phone"].astype(str), scored["score"], strict=True))
+    np.testing.assert_allclose([by_id[i] for i in some], online["scores"], rtol=1e-9)

@@ -72,7 +72,7 @@ CASES = [
     *[Case("psi", {"protocol": p}, TWO) for p in ("auto", "ecdh", "kkrt")],
     Case("data_split", {"stratified": False}), Case("data_split", {"stratified": True}, GUEST),
     *_lr("hetero_lr"), *_lr("hetero_linr"), *_lr("hetero_lr_multiclass"),
-    *_lr("hetero_poisson")[1:2], *_lr("hetero_poisson")[5:7],
+    *_lr("hetero_poisson")[0:2], *_lr("hetero_poisson")[3:4], *_lr("hetero_poisson")[5:7],
     *[Case("hetero_secureboost", {"sampling": s}, GUEST) for s in ("none", "random")],
     Case("hetero_secureboost", {"sampling": "goss"}, GUEST, "policy.label_sampling"),
     Case("hetero_nn"), Case("hetero_nn", {}, COSITED, "policy.coordinator_cosited"),

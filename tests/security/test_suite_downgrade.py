@@ -100,6 +100,7 @@ def _task_job(component: str, params: dict[str, object], parties: dict[str, list
 
 @pytest.mark.parametrize(("component", "inputs", "extra"), [
     ("hetero_lr", {"train_data": "read.data"}, {"protocol": "ss"}),
+    ("hetero_poisson", {"train_data": "read.data"}, {"protocol": "ss"}),
     ("data_split", {"data": "read.data"}, {}),
     ("feature_sample", {"data": "read.data"}, {}),
 ])

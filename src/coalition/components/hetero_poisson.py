@@ -1,13 +1,22 @@
 """``hetero_poisson``: vertical Poisson regression with exposure (the insurer's claims model).
 
-Wraps the ``he-arbiter`` variant of :mod:`coalition.protocols.linear` with ``task: poisson``
-(log link, ``μ = exposure·exp(w·x)``): the host sends ``[[exp(u_h)]]`` and ``[[u_h]]`` under
-the arbiter's key, the guest multiplies in its own ``exposure·exp(u_g)`` (FATE 2.x's hetero
-Poisson decomposition), every party computes its encrypted gradient and the arbiter decrypts
-it masked. Who learns what is ``he-arbiter``'s (``docs/hetero_poisson.md``): the guest learns
-the epoch's mean Poisson deviance, nobody another party's features, weights or scores, the
-hosts nothing about counts or exposures. Exactly one host (``exp`` of two hosts' scores would
-need a product of two ciphertexts). ``predict`` gives rates per unit of exposure.
+Wraps :mod:`coalition.protocols.linear` with ``task: poisson`` (log link,
+``μ = exposure·exp(w·x)``); ``protocol`` selects the variant, as ``hetero_lr``'s does:
+
+* ``he-arbiter`` (the default): the host sends ``[[exp(u_h)]]`` and ``[[u_h]]`` under the
+  arbiter's key, the guest multiplies in its own ``exposure·exp(u_g)`` (FATE 2.x's hetero
+  Poisson decomposition), every party computes its encrypted gradient and the arbiter decrypts
+  it masked. Exactly one host (``exp`` of two hosts' scores would need a product of two
+  ciphertexts).
+* ``ss``: additive secret sharing (:mod:`coalition.protocols.linear.ss.poisson`): the score
+  stays shared, the guest adds its log-exposures to its share, ``exp`` is CrypTen's limit
+  approximation by Beaver squarings; the arbiter deals (or the guest, without one); any number
+  of hosts; the share PRG follows the federation's ``suite``.
+
+Who learns what (``docs/hetero_poisson.md``): the guest learns the epoch's mean Poisson
+deviance, nobody another party's features, weights or scores, the hosts nothing about counts or
+exposures. Either variant ends with the same model parts, so ``predict``, publishing and online
+serving do not depend on it; ``predict`` gives rates per unit of exposure.
 """
 
 from __future__ import annotations
@@ -28,15 +37,17 @@ from coalition.protocols.linear import LinearParams, PartyTable, coordinator, da
 
 __all__ = ["HeteroPoisson", "PoissonParams", "poisson_table"]
 
-_ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
+_PARTIES = frozenset({Role.GUEST, Role.HOST})
+_ALL = _PARTIES | {Role.ARBITER}
 
 
 class PoissonParams(LinearParams):
     """:class:`~coalition.protocols.linear.LinearParams` for Poisson regression."""
 
     task: Literal["poisson"] = Field("poisson", description="poisson regression (log link)")
-    protocol: Literal["he-arbiter"] = Field("he-arbiter", description=(
-        "he-arbiter (the only variant that can form exp of a sum)"))
+    protocol: Literal["he-arbiter", "ss"] = Field("he-arbiter", description=(
+        "he-arbiter (Paillier, the arbiter holds the key; one host) or ss (secret sharing, "
+        "secure exp; the arbiter deals, or the guest without one)"))
     exposure_column: str | None = Field(None, description=(
         "guest only: a column of exposures (> 0, e.g. policy years); None = exposure 1"))
 
@@ -59,22 +70,24 @@ def poisson_table(data: Dataset, exposure_column: str | None) -> PartyTable:
 
 @register
 class HeteroPoisson(HeteroLR):
-    """Vertical Poisson regression (``he-arbiter``, one host)."""
+    """Vertical Poisson regression (``he-arbiter`` with one host, or ``ss``)."""
 
     name = "hetero_poisson"
     version = "1.0.0"
-    description = "Vertical Poisson regression with exposure (Paillier, arbiter holds the key)."
+    description = ("Vertical Poisson regression with exposure (Paillier with the key at the "
+                   "arbiter, or secret sharing).")
     Params = PoissonParams
 
     @classmethod
     def default_roles(cls, raw_params: Mapping[str, Any]) -> frozenset[Role]:
-        """Guest, host and the arbiter (it holds the key)."""
+        """Guest, host and the arbiter (key holder, or dealer for ``ss``)."""
         return _ALL
 
     @classmethod
     def roles_needed(cls, raw_params: Mapping[str, Any]) -> frozenset[Role]:
-        """The arbiter is needed: it holds the key."""
-        return _ALL
+        """``he-arbiter`` needs the arbiter (it holds the key); ``ss`` runs without one (the
+        guest deals, which the hosts' grants must allow)."""
+        return _PARTIES if raw_params.get("protocol") == "ss" else _ALL
 
     def run(self, ctx: TaskContext) -> Mapping[str, Artifact]:
         """Train this party's role; the guest's table carries the exposures."""

@@ -75,8 +75,7 @@ def test_counts_exposures_and_host_scores_stay_private(trained):
                       ignore=lambda v: v in (0, 1)) == []
 
 
-def test_poisson_needs_he_arbiter():
-    with pytest.raises(ConfigError):
-        LinearParams.parse({"task": "poisson", "protocol": "ss"})
+def test_poisson_runs_on_he_arbiter_or_ss_not_he_guest():
+    assert LinearParams.parse({"task": "poisson", "protocol": "ss"}).protocol == "ss"
     with pytest.raises(ConfigError):
         LinearParams.parse({"task": "poisson", "protocol": "he-guest"})

@@ -19,12 +19,18 @@ from collections.abc import Sequence
 
 from coalition.core.errors import CoalitionError
 
-__all__ = ["EXPLODE_FACTOR", "TrainingDivergedError", "check_loss", "divergence"]
+__all__ = ["EXPLODE_FACTOR", "REASONS", "TrainingDivergedError", "check_loss", "divergence"]
 
 #: A loss this many times the first epoch's counts as exploding.
 EXPLODE_FACTOR = 1e3
 #: Fixed-point rounding may push a near-zero loss a little below zero; more than this is a wrap.
 NEGATIVE_SLACK = 1e-6
+
+_NON_FINITE = "non-finite loss"
+_NEGATIVE = "negative loss (fixed-point overflow: scale the features or lower frac_bits)"
+_EXPLODING = "exploding loss (lower the learning rate or scale the features)"
+#: Every reason :func:`divergence` gives.
+REASONS = frozenset({_NON_FINITE, _NEGATIVE, _EXPLODING})
 
 
 class TrainingDivergedError(CoalitionError):
@@ -37,11 +43,11 @@ class TrainingDivergedError(CoalitionError):
 def divergence(loss: float, history: Sequence[float]) -> str | None:
     """Why ``loss`` (this epoch's, after ``history``) shows divergence, or None if it is sane."""
     if not math.isfinite(loss):
-        return "non-finite loss"
+        return _NON_FINITE
     if loss < -NEGATIVE_SLACK:
-        return "negative loss (fixed-point overflow: scale the features or lower frac_bits)"
+        return _NEGATIVE
     if history and loss > EXPLODE_FACTOR * max(history[0], NEGATIVE_SLACK):
-        return "exploding loss (lower the learning rate or scale the features)"
+        return _EXPLODING
     return None
 
 

@@ -45,7 +45,7 @@ class LinearParams(Params):
 
     task: Task = Field("logistic", description=(
         "logistic (binary labels), linear regression, or poisson (counts, log link; "
-        "he-arbiter with one host)"))
+        "ss, or he-arbiter with one host)"))
     protocol: Protocol = Field("ss", description="ss, he-arbiter or he-guest (see above)")
     epochs: int = Field(20, ge=1, le=100_000, description="passes over the training rows")
     batch_size: int | None = Field(240, ge=1, description="rows per mini-batch; None = full batch")
@@ -111,10 +111,10 @@ class LinearParams(Params):
         if self.task != "logistic" and self.class_weight != "none":
             raise ParamConflict("class weights apply to logistic regression only",
                                 "class_weight", "task")
-        if self.task == "poisson" and self.protocol != "he-arbiter":
-            raise ParamConflict("poisson needs the guest to multiply the host's encrypted "
-                                "exp(score) by its own: protocol he-arbiter only",
-                                "task", "protocol")
+        if self.task == "poisson" and self.protocol == "he-guest":
+            raise ParamConflict("poisson with Paillier needs the guest to multiply the host's "
+                                "encrypted exp(score) by its own, which he-guest cannot (the "
+                                "guest holds the key): use he-arbiter or ss", "task", "protocol")
         if self.sigmoid == "poly3" and self.task != "logistic":
             raise ParamConflict("a sigmoid approximation applies to logistic regression only",
                                 "sigmoid", "task")

@@ -5,7 +5,8 @@ Roles: :class:`SSGuest` (party 0: labels, the intercept), :class:`SSHost` (party
 host; further hosts secret-share their features between the two computing parties) and
 :class:`SSDealer` (the arbiter). Message keys in :mod:`.spec`; the training loop both computing
 parties run in :mod:`.engine`; the HKDF-keyed ChaCha20 streams of correlated randomness in
-:mod:`.correlated`.
+:mod:`.correlated`; Poisson regression (``task: poisson``) in :mod:`.poisson`, with the secure
+exponential of :mod:`.exp`.
 """
 
 from coalition.protocols.linear.ss.dealer import SSDealer

@@ -18,6 +18,9 @@ residual, backward ``X_B^T·d``) and a square pair ``(A, ΣA²)`` (masks ``z −
 With ``sigmoid: poly3`` each batch also gets elementwise Beaver material for ``z³``: a square
 pair ``(A_σ, A_σ²)`` (opens ``z − A_σ``, gives ``z²``) and a triple ``(B_σ, B_σ·A_σ)`` (opens
 ``z² − B_σ``, gives ``z²·z``).
+With ``task: poisson`` (:mod:`.poisson`) each batch gets one square pair ``(A_k, A_k²)`` per
+squaring of the secure exponential (:mod:`.exp`), and the loss pair becomes an inner-product
+triple ``(A, B, Σ A·B)`` (opens ``y − A`` and ``η − B``, gives ``Σ y·η`` for the deviance).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ class Purpose(IntEnum):
     SIG_A2 = 12
     SIG_B = 13
     SIG_C = 14
+    EXP_A = 15
+    EXP_A2 = 16
+    DOT_B = 17
 
 
 def new_seed() -> int:
@@ -96,11 +102,17 @@ class BatchTriples:
     a: Ring  # (B,)   square pair for the loss: s = Σ a²
     s: Ring  # ()
     cubic: tuple[Ring, Ring, Ring, Ring] | None = None  # poly3: (A_σ, A_σ², B_σ, B_σ·A_σ)
+    b: Ring | None = None  # poisson: (B,) masks η; then s = Σ a·b (an inner-product triple)
+    exp: tuple[tuple[Ring, Ring], ...] = ()  # poisson: (A_k, A_k²) per squaring of exp
 
 
 def party_triples(stream: ShareStream, epoch: int, batch: int, b: int, d: int, *,
-                  correction: dict[str, Ring] | None, cubic: bool = False) -> BatchTriples:
-    """Party shares: all from the seed (party 0) or with the dealer's corrections (party 1)."""
+                  correction: dict[str, Ring] | None, cubic: bool = False,
+                  squarings: int = 0) -> BatchTriples:
+    """Party shares: all from the seed (party 0) or with the dealer's corrections (party 1).
+
+    ``squarings > 0`` (poisson): that many exp square pairs and an inner-product triple.
+    """
 
     def part(p: Purpose, shape: tuple[int, ...]) -> Ring:
         return stream.ring(p, epoch, batch, shape=shape)
@@ -117,23 +129,38 @@ def party_triples(stream: ShareStream, epoch: int, batch: int, b: int, d: int, *
     if cubic:
         extra = (part(Purpose.SIG_A, (b,)), corrected("sa2", Purpose.SIG_A2, (b,)),
                  part(Purpose.SIG_B, (b,)), corrected("sc", Purpose.SIG_C, (b,)))
+    dot_b: Ring | None = None
+    pairs: tuple[tuple[Ring, Ring], ...] = ()
+    if squarings:
+        dot_b = part(Purpose.DOT_B, (b,))
+        a2 = corrected("ea2", Purpose.EXP_A2, (squarings, b))
+        pairs = tuple((stream.ring(Purpose.EXP_A, epoch, batch, k, shape=(b,)), a2[k])
+                      for k in range(squarings))
     return BatchTriples(v=part(Purpose.V, (d,)), z=corrected("z", Purpose.Z, (b,)),
                         vt=part(Purpose.VT, (b,)), zt=corrected("zt", Purpose.ZT, (d,)),
-                        a=part(Purpose.A, (b,)), s=corrected("s", Purpose.S, ()), cubic=extra)
+                        a=part(Purpose.A, (b,)), s=corrected("s", Purpose.S, ()), cubic=extra,
+                        b=dot_b, exp=pairs)
 
 
 def dealer_corrections(s0: ShareStream, s1: ShareStream, u: Ring, rows: np.ndarray, *,
-                       epoch: int, batch: int, cubic: bool = False) -> dict[str, Ring]:
+                       epoch: int, batch: int, cubic: bool = False,
+                       squarings: int = 0) -> dict[str, Ring]:
     """Party 1's non-random shares for one batch, ``u`` the full mask matrix ``U0 + U1``."""
     b, d = len(rows), u.shape[1]
-    t0 = party_triples(s0, epoch, batch, b, d, correction=None, cubic=cubic)
+    t0 = party_triples(s0, epoch, batch, b, d, correction=None, cubic=cubic,
+                       squarings=squarings)
     v = t0.v + s1.ring(Purpose.V, epoch, batch, shape=(d,))
     vt = t0.vt + s1.ring(Purpose.VT, epoch, batch, shape=(b,))
     a = t0.a + s1.ring(Purpose.A, epoch, batch, shape=(b,))
     ub = u[rows]
     with np.errstate(over="ignore"):
+        other = a if t0.b is None else t0.b + s1.ring(Purpose.DOT_B, epoch, batch, shape=(b,))
         out = {"z": ub @ v - t0.z, "zt": ub.T @ vt - t0.zt,
-               "s": np.asarray(a @ a - t0.s, dtype=np.uint64)}
+               "s": np.asarray(a @ other - t0.s, dtype=np.uint64)}
+        if t0.exp:
+            ea = np.stack([a0 + s1.ring(Purpose.EXP_A, epoch, batch, k, shape=(b,))
+                           for k, (a0, _) in enumerate(t0.exp)])
+            out["ea2"] = ea * ea - np.stack([a2 for _, a2 in t0.exp])
         if t0.cubic is not None:
             sa0, sa2_0, sb0, sc0 = t0.cubic
             sa = sa0 + s1.ring(Purpose.SIG_A, epoch, batch, shape=(b,))

@@ -2,7 +2,8 @@
 
 Who learns what: the dealer receives only the public layout (row count, column widths) and one
 "keep training" bit per epoch from the guest; it sends each computing party a 128-bit seed, and
-party 1 the per-batch corrections ``U_B·V − Z_0``, ``U_B^T·V' − Z'_0``, ``ΣA² − S_0``. It learns
+party 1 the per-batch corrections ``U_B·V − Z_0``, ``U_B^T·V' − Z'_0``, ``ΣA² − S_0`` (and for
+``task: poisson`` ``ΣA·B − S_0`` and one ``A_k² − (A_k²)_0`` per exp squaring). It learns
 nothing about features, labels or weights. Security needs the dealer not to collude with either
 computing party: a dealer that also saw the openings ``X − U`` could unmask the features.
 
@@ -28,6 +29,7 @@ from coalition.protocols.linear.ss.correlated import (
     dw_correction,
     new_seed,
 )
+from coalition.protocols.linear.ss.poisson import exp_squarings
 from coalition.protocols.linear.ss.spec import CORRECTIONS, PROCEED, SEED
 
 __all__ = ["SSDealer", "TripleDealer"]
@@ -51,7 +53,8 @@ class TripleDealer:
         plan = batches(self.rows, self.params, epoch)
         return {
             "batches": [dealer_corrections(self._s0, self._s1, self._u, rows, epoch=epoch,
-                                           batch=j, cubic=self.params.sigmoid == "poly3")
+                                           batch=j, cubic=self.params.sigmoid == "poly3",
+                                           squarings=exp_squarings(self.params))
                         for j, rows in enumerate(plan)],
             "dw": dw_correction(self._s0, self._s1, epoch, self.width),
         }

@@ -17,6 +17,12 @@ between 1 and 2 compute ``z³`` by elementwise Beaver multiplication (Beaver, CR
 masked by fresh uniform ring elements; the truncated values stay below ``2^(3·log2|z| + 2f)``
 (``|z| ≤ 8``, ``f = 14``: 2^37), so each local truncation fails with probability below 2^-26.
 
+With ``task: poisson`` (:mod:`.poisson`) the score gets the guest's log-exposures added to its
+share, ``μ = exp(η)`` comes from the secure exponential (:mod:`.exp`, ``n`` more exchanges per
+batch), ``d = μ − y``, and the second exchange also opens ``y − A`` and ``η − B`` for the
+deviance; per epoch party 1 sends its deviance share to the guest only, and the guest returns
+its verdict.
+
 With ``averaging: epoch`` the weights returned are the mean of the last epoch's iterates
 (Polyak–Ruppert averaging, Polyak & Juditsky 1992): a running sum of shares, no exchange.
 
@@ -42,20 +48,34 @@ from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
 from coalition.protocols.linear.batching import batches
 from coalition.protocols.linear.fixedpoint import Ring, decode, mul_public, truncate
-from coalition.protocols.linear.guard import check_loss, divergence
+from coalition.protocols.linear.guard import TrainingDivergedError, check_loss, divergence
 from coalition.protocols.linear.optim import SharedOptimizer
 from coalition.protocols.linear.sigmoid import sigmoid_poly
 from coalition.protocols.linear.spec import LinearParams
-from coalition.protocols.linear.ss.correlated import Purpose, ShareStream, dw_pair, party_triples
+from coalition.protocols.linear.ss.correlated import (
+    BatchTriples,
+    Purpose,
+    ShareStream,
+    dw_pair,
+    party_triples,
+)
+from coalition.protocols.linear.ss.exp import secure_exp
+from coalition.protocols.linear.ss.poisson import (
+    VERDICT_REASONS,
+    DevianceReference,
+    exp_squarings,
+)
 from coalition.protocols.linear.ss.spec import (
     CORRECTIONS,
     OPEN_D,
     OPEN_DW,
+    OPEN_EXP,
     OPEN_STATS,
     OPEN_W,
     OPEN_X,
     OPEN_Z,
     OPEN_Z2,
+    VERDICT,
 )
 
 __all__ = ["EpochEnd", "EpochStart", "SSTrainer", "TrainHistory", "ring_value"]
@@ -88,17 +108,24 @@ class SSTrainer:
 
     ``x`` is this party's share of the full feature matrix (n x D), ``offset`` / ``target`` its
     shares of ``o`` and ``t`` (zeros for party 1), ``reg_mask`` 0 for the intercept column.
+    Poisson: ``offset`` and ``target`` are the guest's counts, ``shift`` its log-exposures
+    (added to the score; ``None``: zero) and ``reference`` its deviance constants (the guest's
+    only; party 1 passes ``None`` and takes the guest's verdict).
     """
 
     def __init__(self, params: LinearParams, *, index: int, peer: Party, dealer: Party,
                  stream: ShareStream, x: Ring, offset: Ring, target: Ring,
-                 reg_mask: NDArray[np.float64]) -> None:
+                 reg_mask: NDArray[np.float64], shift: Ring | None = None,
+                 reference: DevianceReference | None = None) -> None:
         self.p, self.i, self.peer, self.dealer = params, index, peer, dealer
         self.stream, self.x, self.offset, self.target = stream, x, offset, target
         self.opt = SharedOptimizer(params, reg_mask, index)
         _, c1, self.c3 = sigmoid_poly(params.sigmoid)
         self.k = c1 if params.task == "logistic" else 1.0
         self.cubic = params.task == "logistic" and params.sigmoid == "poly3"
+        self.squarings = exp_squarings(params)
+        self.shift = np.zeros(x.shape[0], dtype=np.uint64) if shift is None else shift
+        self.reference = reference
         self.w: Ring = np.zeros(x.shape[1], dtype=np.uint64)
         self.history = TrainHistory()
         self.diverged: str | None = None
@@ -132,7 +159,7 @@ class SSTrainer:
                 b = len(rows)
                 t = party_triples(self.stream, epoch, j, b, d,
                                   correction=None if corr is None else corr["batches"][j],
-                                  cubic=self.cubic)
+                                  cubic=self.cubic, squarings=self.squarings)
                 eb, ub = e[rows], u[rows]
                 with np.errstate(over="ignore"):
                     f_mine = self.w - t.v
@@ -141,21 +168,14 @@ class SSTrainer:
                     if i == 0:
                         z = z + eb @ fo
                     z = truncate(z, f, i)
-                    resid = mul_public(z, self.k, i) - self.offset[rows]
-                    if t.cubic is not None:
-                        resid = resid + mul_public(self._cube(bctx, z, t.cubic), self.c3, i)
-                    s = z - self.target[rows]
-                    g_mine, el_mine = resid - t.vt, s - t.a
-                    other = self._exchange(bctx, OPEN_D, [g_mine, el_mine])
-                    if not isinstance(other, list) or len(other) != 2:
-                        raise ProtocolError("malformed residual opening")
-                    go = g_mine + ring_value(other[0], (b,))
-                    el = el_mine + ring_value(other[1], (b,))
+                    if self.squarings:
+                        go, loss_part = self._poisson(bctx, z, rows, t)
+                    else:
+                        go, loss_part = self._residual(bctx, z, rows, t)
+                    loss_acc = loss_acc + loss_part
                     grad = eb.T @ t.vt + ub.T @ go + t.zt
-                    loss_acc = loss_acc + 2 * (el @ t.a) + t.s
                     if i == 0:
                         grad = grad + eb.T @ go
-                        loss_acc = loss_acc + el @ el
                     grad = truncate(grad, f, i)
                 self.w = self.opt.step(self.w, grad, b, lr)
                 with np.errstate(over="ignore"):
@@ -167,6 +187,10 @@ class SSTrainer:
             on_epoch_end(ectx, epoch, keep)
             # Raised after the keep bit went out, so the dealer stops instead of waiting.
             if self.diverged is not None:
+                if self.squarings:
+                    raise TrainingDivergedError(
+                        f"training diverged at epoch {epoch}: {self.diverged}",
+                        epoch=epoch, reason=self.diverged)
                 check_loss(self.history.loss[-1], self.history.loss[:-1], epoch)
             if self.p.averaging == "epoch":
                 averaged = mul_public(w_sum, 1.0 / len(plan), i)
@@ -175,6 +199,57 @@ class SSTrainer:
         if self.p.averaging == "epoch":
             return averaged
         return self.w
+
+    def _residual(self, ctx: Context, z: Ring, rows: NDArray[np.int64], t: BatchTriples
+                  ) -> tuple[Ring, Ring]:
+        """LR: the opened masked residual ``d − V'`` and this party's share of ``Σ(z − t)²``
+        (scale ``2f``)."""
+        i, b = self.i, len(rows)
+        with np.errstate(over="ignore"):
+            resid = mul_public(z, self.k, i) - self.offset[rows]
+            if t.cubic is not None:
+                resid = resid + mul_public(self._cube(ctx, z, t.cubic), self.c3, i)
+            s = z - self.target[rows]
+            g_mine, el_mine = resid - t.vt, s - t.a
+            other = self._exchange(ctx, OPEN_D, [g_mine, el_mine])
+            if not isinstance(other, list) or len(other) != 2:
+                raise ProtocolError("malformed residual opening")
+            go = g_mine + ring_value(other[0], (b,))
+            el = el_mine + ring_value(other[1], (b,))
+            loss = 2 * (el @ t.a) + t.s
+            if i == 0:
+                loss = loss + el @ el
+            return go, np.asarray(loss, dtype=np.uint64)
+
+    def _poisson(self, ctx: Context, z: Ring, rows: NDArray[np.int64], t: BatchTriples
+                 ) -> tuple[Ring, Ring]:
+        """Poisson: the opened masked residual ``μ − y − V'`` and this party's share of
+        ``2·(Σμ − Σy·η)`` (scale ``2f``), ``η = z + log(exposure)``, ``μ = exp(η)``."""
+        f, i, b = self.p.frac_bits, self.i, len(rows)
+        if t.b is None:
+            raise ProtocolError("poisson batch without its inner-product triple")
+        steps = dict(ctx.sub("exp").iter(len(t.exp)))
+
+        def open_masked(k: int, mine: Ring) -> Ring:
+            with np.errstate(over="ignore"):
+                return mine + ring_value(self._exchange(steps[k], OPEN_EXP, mine), mine.shape)
+
+        with np.errstate(over="ignore"):
+            eta = z + self.shift[rows]
+            mu = secure_exp(eta, t.exp, open_masked, i, f)
+            g_mine = mu - self.offset[rows] - t.vt
+            ey_mine, eeta_mine = self.target[rows] - t.a, eta - t.b
+            other = self._exchange(ctx, OPEN_D, [g_mine, ey_mine, eeta_mine])
+            if not isinstance(other, list) or len(other) != 3:
+                raise ProtocolError("malformed residual opening")
+            go = g_mine + ring_value(other[0], (b,))
+            ey = ey_mine + ring_value(other[1], (b,))
+            eeta = eeta_mine + ring_value(other[2], (b,))
+            y_eta = t.s + ey @ t.b + t.a @ eeta  # Beaver: Σ y·η at scale 2f
+            if i == 0:
+                y_eta = y_eta + ey @ eeta
+            loss = 2 * ((np.sum(mu) << np.uint64(f)) - y_eta)
+            return go, np.asarray(loss, dtype=np.uint64)
 
     def _cube(self, ctx: Context, z: Ring, material: tuple[Ring, Ring, Ring, Ring]) -> Ring:
         """Share of ``z³`` (fixed point) held by this party, by two elementwise Beaver steps."""
@@ -204,6 +279,8 @@ class SSTrainer:
                 mine = dw - a
                 el = mine + ring_value(self._exchange(ctx, OPEN_DW, mine), mine.shape)
                 stats[1] = 2 * (el @ a) + s + (el @ el if i == 0 else 0)
+        if self.squarings:
+            return self._poisson_verdict(ctx, epoch, stats=stats, prev_loss=prev_loss)
         if not (p.report_loss or p.early_stop != "none"):
             return epoch + 1 < p.epochs
         with np.errstate(over="ignore"):
@@ -223,3 +300,38 @@ class SSTrainer:
             converged = p.early_stop == "loss" and abs(prev_loss - loss) < p.tol
         self.history.converged = converged
         return not converged and epoch + 1 < p.epochs
+
+    def _poisson_verdict(self, ctx: Context, epoch: int, *, stats: Ring, prev_loss: float
+                         ) -> bool:
+        """Poisson's epoch end: party 1 sends its share of the stats to the guest, which opens
+        the deviance, judges it (:class:`.poisson.DevianceReference`) and sends back
+        ``[keep, reason]``. Always runs: the guard needs the deviance."""
+        p, f = self.p, self.p.frac_bits
+        if self.reference is None:  # party 1
+            ctx.send(self.peer, OPEN_STATS, stats)
+            verdict = ctx.recv(self.peer, VERDICT)
+            if (not isinstance(verdict, list) or len(verdict) != 2
+                    or not isinstance(verdict[0], bool)
+                    or not (verdict[1] is None
+                            or (isinstance(verdict[1], str) and verdict[1] in VERDICT_REASONS))
+                    or (verdict[0] and verdict[1] is not None)):
+                raise ProtocolError("malformed training verdict")
+            self.diverged = verdict[1]
+            return verdict[0]
+        with np.errstate(over="ignore"):
+            opened = stats + ring_value(ctx.recv(self.peer, OPEN_STATS), (2,))
+        sq = decode(opened, 2 * f)
+        loss, self.diverged = self.reference.judge(float(sq[0]), self.history.loss)
+        self.history.loss.append(loss)
+        keep = self.diverged is None and epoch + 1 < p.epochs
+        if keep and p.early_stop != "none":
+            if p.early_stop == "weight_diff":
+                diff = math.sqrt(max(float(sq[1]), 0.0))
+                self.history.weight_diff.append(diff)
+                converged = diff < p.tol
+            else:
+                converged = abs(prev_loss - loss) < p.tol
+            self.history.converged = converged
+            keep = not converged
+        ctx.send(self.peer, VERDICT, [keep, self.diverged])
+        return keep

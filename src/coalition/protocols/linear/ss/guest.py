@@ -3,7 +3,9 @@
 Who learns what: the guest sees only uniformly random shares and masked openings (``X − U``,
 ``w − V``, ``d − V'``, ``s − A``), plus the per-epoch training loss; at the end it learns its own
 weights and the intercept, never a host's weights. Without an arbiter it is also the dealer
-(see ``dealer`` for the weaker trust this implies).
+(see ``dealer`` for the weaker trust this implies). With ``task: poisson`` its exposures stay
+local (their logs join its share of the score) and it alone learns the deviance
+(:mod:`.poisson`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from coalition.protocols.linear.ss.engine import (
     TrainHistory,
     ring_value,
 )
+from coalition.protocols.linear.ss.poisson import DevianceReference
 from coalition.protocols.linear.ss.spec import (
     CORRECTIONS,
     INPUT_MASKED,
@@ -92,9 +95,14 @@ class SSGuest:
         reg = np.ones(layout.total_width)
         if p.fit_intercept:
             reg[cols[ctx.party].stop - 1] = 0.0
+        poisson = p.task == "poisson"
+        # Poisson: log(exposure) joins the guest's share of the score, locally
+        shift = (encode(np.log(table.exposure), f)
+                 if poisson and table.exposure is not None else None)
         trainer = SSTrainer(p, index=0, peer=party1, dealer=ctx.arbiter or ctx.party,
                             stream=ShareStream(seed, p.suite), x=x, offset=offset,
-                            target=target, reg_mask=reg)
+                            target=target, reg_mask=reg, shift=shift,
+                            reference=DevianceReference.of(y) if poisson else None)
         w = trainer.fit(tctx, end, start)
 
         for host in ctx.hosts:
