@@ -17,6 +17,7 @@ const report: Contributions = {
 describe("ledger mappings", () => {
   it("names the operator of a log", () => {
     expect(operatorOf("coalition.ledger/bank")).toBe("bank");
+    expect(operatorOf("coalition.ledger/bank/sm3")).toBe("bank (SM3)");
     expect(operatorOf("other")).toBe("other");
   });
   it("keeps the newest head of each log", () => {

@@ -19,9 +19,14 @@ export interface Contributions { job: string; method: string; utility: string; m
 
 export const ORIGIN_PREFIX = "coalition.ledger/";
 
-/** The organisation that operates a log (``coalition.ledger/bank`` → ``bank``). */
+/** The organisation that operates a log (``coalition.ledger/bank`` → ``bank``), with the tree
+ * hash of a log that names one (an ``sm`` federation's ``coalition.ledger/bank/sm3`` →
+ * ``bank (SM3)``). */
 export function operatorOf(origin: string): string {
-  return origin.startsWith(ORIGIN_PREFIX) ? origin.slice(ORIGIN_PREFIX.length) : origin;
+  if (!origin.startsWith(ORIGIN_PREFIX)) return origin;
+  const name = origin.slice(ORIGIN_PREFIX.length);
+  const cut = name.indexOf("/");
+  return cut < 0 ? name : `${name.slice(0, cut)} (${name.slice(cut + 1).toUpperCase()})`;
 }
 
 /** The newest signed head of each log (the node lists them newest first, every role). */
