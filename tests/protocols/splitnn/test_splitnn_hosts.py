@@ -4,8 +4,8 @@ The guest's interactive layer sums both hosts' contributions ``α_h·W_h``, each
 secret-shared between the guest and that host with that pair's own dealer triples, and each
 host's part masked with the other's so that the guest decodes only the sum. Checked: quality
 within 0.01 AUC of the same network trained centrally (default_credit, all rows); what each
-party sends (no host's features, bottom outputs or gradients; between the hosts only their
-X25519 mask keys; each host's weight share and ``W_h·R`` stay with it); that one host's part
+party sends, under both crypto suites (no host's features, bottom outputs or gradients;
+between the hosts only their mask keys, X25519 or SM2; each host's weight share and ``W_h·R`` stay with it); that one host's part
 decodes to noise and only the sum to the interactive input; and that the serving scorers (the
 node's online path) score what the batch protocol scores.
 """
@@ -90,25 +90,28 @@ def test_default_credit_two_hosts_within_001_of_central(fate_data):
     assert ours > 0.76
 
 
-#: What the guest decoded from each host, per batch: (host, contribution in the ring).
-SEEN_BY_GUEST: list[tuple[str, np.ndarray]] = []
+#: What the guest decoded from each host, per batch and suite: (host, contribution in the ring).
+SEEN_BY_GUEST: dict[str, list[tuple[str, np.ndarray]]] = {}
+#: Length of a mask key: X25519 (32 bytes) or a compressed SM2 point (33).
+KEY_BYTES = {"standard": 32, "sm": 33}
 
 
-@pytest.fixture(scope="module")
-def breast(fate_data):
+@pytest.fixture(scope="module", params=["standard", "sm"])
+def breast(fate_data, request):
     train, test = _two_hosts(fate_data, "breast")
     rec, prec = Recorder(), Recorder()
     real = HostLink.contribution
+    seen = SEEN_BY_GUEST.setdefault(request.param, [])
 
     def recording(self, bctx, b):
         out = real(self, bctx, b)
-        SEEN_BY_GUEST.append((self.host.name, out))
+        seen.append((self.host.name, out))
         return out
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(HostLink, "contribution", recording)
-        models = _fit(HeteroNNParams(epochs=10, batch_size=64), train, wrap=rec.wrap,
-                      host=RecordingHost)
+        models = _fit(HeteroNNParams(epochs=10, batch_size=64, suite=request.param), train,
+                      wrap=rec.wrap, host=RecordingHost)
     scores = _predict(models, test, wrap=prec.wrap)
     return rec, prec, models, train, test, scores
 
@@ -130,9 +133,10 @@ def test_nothing_of_a_host_on_the_wire_and_only_mask_keys_between_hosts(breast):
     rec, prec, models, train, test, _ = breast
     for r in (rec, prec):
         between = [m for m in r.messages if {m.sender.role, m.receiver.role} == {Role.HOST}]
-        assert len(between) == 2  # one X25519 public key each way per run
+        assert len(between) == 2  # one public key each way per run
         for m in between:
-            assert m.key.endswith("/host_mask_key") and len(m.value()) == 32
+            assert m.key.endswith("/host_mask_key")
+            assert len(m.value()) == KEY_BYTES[models[G].params.suite]
     for host in HOSTS:
         for r, d in ((rec, train), (prec, test)):
             sent = r.sent_by(host)
@@ -165,8 +169,9 @@ def test_the_guest_decodes_only_the_sum_of_the_hosts_contributions(breast):
     interactive input. Prediction: the same with fresh keys, under the one rotation ``R``."""
     _, prec, models, _, test, _ = breast
     frac = FRAC_VALUE + FRAC_WEIGHT
-    assert {h for h, _ in SEEN_BY_GUEST} == {"h1", "h2"}
-    for (h1, c1), (h2, c2) in zip(SEEN_BY_GUEST[::2], SEEN_BY_GUEST[1::2], strict=True):
+    seen = SEEN_BY_GUEST[models[G].params.suite]
+    assert {h for h, _ in seen} == {"h1", "h2"}
+    for (h1, c1), (h2, c2) in zip(seen[::2], seen[1::2], strict=True):
         assert (h1, h2) == ("h1", "h2")
         for alone in (c1, c2):
             assert np.median(np.abs(decode(alone, frac))) > 1e6
@@ -191,7 +196,7 @@ def test_serving_scorers_score_what_the_job_scores(breast):
     parts = {p: ModelPart("hetero_nn", p.role, models[p].to_artifact()) for p in (G, *HOSTS)}
     orgs = {"h1": "telco", "h2": "carmaker"}
     guest = guest_scorer(parts[G])
-    hosts = {orgs[h.name]: host_scorer(parts[h]) for h in HOSTS}
+    hosts = {orgs[h.name]: host_scorer(parts[h], models[G].params.suite) for h in HOSTS}
     guest.attach({org: s.info() for org, s in hosts.items()}, orgs)
     ids = [str(i) for i in range(len(scores))]
     pair_key = bytes(range(32))  # what the hosts' nodes agree (node/serving/maskkeys.py)

@@ -1,4 +1,5 @@
-"""Recorded-wire privacy of split learning (breast): what each party sends.
+"""Recorded-wire privacy of split learning (breast): what each party sends, under both crypto
+suites (issue 25: the triples' PRG is HKDF-SM3 and SM4-CTR under ``sm``).
 
 No raw feature, no label, no bottom output α_h and no host gradient δ·W_hᵀ appears on the
 wire, neither as floats nor in their fixed-point encodings; the dealer receives only the public
@@ -39,12 +40,13 @@ def _small(v):
     return 0 <= v < 1 << 16
 
 
-@pytest.fixture(scope="module")
-def recorded(fate_data):
+@pytest.fixture(scope="module", params=["standard", "sm"])
+def recorded(fate_data, request):
     data = load(fate_data, "breast")
     train, test = data.split()
     rec = Recorder()
-    models = fit(PARAMS, train, wrap=rec.wrap, host=RecordingHost)
+    params = HeteroNNParams(epochs=2, batch_size=64, suite=request.param)
+    models = fit(params, train, wrap=rec.wrap, host=RecordingHost)
     prec = Recorder()
     predict(models, test, wrap=prec.wrap)
     return rec, prec, models, train, test

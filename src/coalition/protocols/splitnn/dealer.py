@@ -16,6 +16,7 @@ from typing import Any
 
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.splitnn.network import batches
 from coalition.protocols.splitnn.spec import CORRECTIONS, PROCEED, SEED, SETUP, HeteroNNParams
 from coalition.protocols.splitnn.triples import (
@@ -68,12 +69,13 @@ def read_setup(value: Any, params: HeteroNNParams, *, training: bool) -> int:
     return int(value["rows"])
 
 
-def _pair(ctx: Context, host: Party) -> tuple[Shares, Shares]:
-    """Fresh, independent seeds for the guest's and ``host``'s sides of their triples."""
+def _pair(ctx: Context, host: Party, suite: CryptoSuite) -> tuple[Shares, Shares]:
+    """Fresh, independent seeds for the guest's and ``host``'s sides of their triples,
+    expanded with the PRG of ``suite``."""
     g_seed, h_seed = new_seed(), new_seed()
     with_host(ctx, host).send(ctx.guest, SEED, g_seed)
     ctx.send(host, SEED, h_seed)
-    return Shares(g_seed), Shares(h_seed)
+    return Shares(g_seed, suite), Shares(h_seed, suite)
 
 
 class SplitNNDealer:
@@ -88,7 +90,7 @@ class SplitNNDealer:
         p, hosts = self.params, hosts_of(ctx)
         tctx = ctx.sub("train")
         rows = read_setup(tctx.recv(ctx.guest, SETUP), p, training=True)
-        pairs = {host: _pair(tctx, host) for host in hosts}
+        pairs = {host: _pair(tctx, host, p.suite) for host in hosts}
         d, k = p.bottom_width, p.interactive_units
         for epoch, ectx in tctx.iter(p.epochs):
             if ectx.recv(ctx.guest, PROCEED) != epoch:

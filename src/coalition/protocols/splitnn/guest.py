@@ -125,7 +125,7 @@ class SplitNNGuest:
         tctx.send([*hosts, dealer], SETUP, {"rows": rows, "params": p.wire_subset()})
         d, k, parties = p.bottom_width, p.interactive_units, len(hosts) + 1
         links = [HostLink.open(tctx, host, dealer, encode(
-            interactive_init(rng, d, k, share=0.5, parties=parties), FRAC_WEIGHT))
+            interactive_init(rng, d, k, share=0.5, parties=parties), FRAC_WEIGHT), p.suite)
             for host in hosts]
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)

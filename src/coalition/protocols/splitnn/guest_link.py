@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from coalition.core import Context, Party
 from coalition.core.errors import ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.fixedpoint import Ring, mul_public, truncate
 from coalition.protocols.splitnn.dealer import parse_seed, with_host
 from coalition.protocols.splitnn.ring import field, matmul
@@ -62,9 +63,11 @@ class HostLink:
         self._fwd: Any = None
 
     @classmethod
-    def open(cls, tctx: Context, host: Party, dealer: Party, u: Ring) -> HostLink:
-        """The link, with the seed the dealer sent for this pair."""
-        return cls(host, Shares(parse_seed(with_host(tctx, host).recv(dealer, SEED))), u)
+    def open(cls, tctx: Context, host: Party, dealer: Party, u: Ring,
+             suite: CryptoSuite | str = CryptoSuite.STANDARD) -> HostLink:
+        """The link, with the seed the dealer sent for this pair (expanded in ``suite``)."""
+        seed = parse_seed(with_host(tctx, host).recv(dealer, SEED))
+        return cls(host, Shares(seed, suite), u)
 
     def receive_corrections(self, ectx: Context, dealer: Party, batches: int) -> None:
         """Receive the epoch's corrections of the pair's triples, one per batch."""

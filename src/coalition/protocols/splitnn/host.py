@@ -15,7 +15,8 @@ from which the guest learns ``α_h·W_h``, as in training. With several hosts ea
 exactly this with the guest, on its own pair's seed, and adds to its share of ``α_h·W_h`` (and
 to its prediction part) masks it shares with the other hosts, which cancel in the guest's sum
 (:mod:`.hostmask`): the guest then learns only ``Σ_h α_h·W_h``. Hosts send each other one
-X25519 public key per run and learn nothing about each other.
+public key of the job's crypto suite per run (X25519, or SM2 under ``sm``) and learn nothing
+about each other.
 """
 
 from __future__ import annotations
@@ -107,8 +108,8 @@ class SplitNNHost:
         if rows != len(x):
             raise InputError("the parties' aligned row counts differ")
         dealer = dealer_of(ctx)
-        shares = Shares(parse_seed(tctx.recv(dealer, SEED)))
-        masks = HostMasks.agree(tctx, "train")
+        shares = Shares(parse_seed(tctx.recv(dealer, SEED)), p.suite)
+        masks = HostMasks.agree(tctx, "train", p.suite)
         self.scaler_ = Standardizer.fit(x)
         xs = self.scaler_(x)
         rng = secret_rng()
@@ -178,10 +179,11 @@ class SplitNNHost:
     def predict(self, ctx: Context, x: F64) -> None:
         """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order): in
         the clear when it is the only host, else in fixed point under the pair masks of the
-        other hosts (fresh keys per run), so that only the hosts' sum decodes."""
+        other hosts (fresh keys per run, in the crypto suite the part was trained under), so
+        that only the hosts' sum decodes."""
         pctx = ctx.sub("predict")
         part = self.partial(x)
-        masks = HostMasks.agree(pctx, "predict")
+        masks = HostMasks.agree(pctx, "predict", self.params.suite)
         pctx.send(ctx.guest, PREDICT, masks.apply(encode(part, FRAC_PREDICT)) if masks else part)
 
     def feature_count(self) -> int:

@@ -91,8 +91,10 @@ class HeteroNNParams(Params):
         "binary only: ε-label-DP by randomized response on the guest's training labels "
         "(each kept with probability e^ε/(1+e^ε)); None = off"))
     suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
-        "crypto suite of the row-alignment digests (SHA-256 or SM3): standard or sm; the "
-        "federation's, filled in at submit when omitted"))
+        "crypto suite of the row-alignment digests (SHA-256 or SM3), the triples' PRG "
+        "(HKDF-SHA256 and ChaCha20, or HKDF-SM3 and SM4-CTR) and the hosts' pair masks "
+        "(X25519, or SM2 ECDH): standard or sm; the federation's, filled in at submit when "
+        "omitted"))
     backend: Literal["numpy", "torch", "auto"] = Field("numpy", description=(
         "what runs this party's plaintext layers (bottom model; the guest's interactive half "
         "and top model): numpy, or PyTorch (the 'torch' extra; float64 on the CPU); auto = "
@@ -114,10 +116,15 @@ class HeteroNNParams(Params):
         return self.bottom_units[-1]
 
     def wire_subset(self) -> dict[str, Any]:
-        """The fields every party must agree on (sent by the guest in :data:`SETUP`)."""
-        return self.model_dump(mode="json", include={
-            "task", "bottom_units", "interactive_units", "activation", "epochs", "batch_size",
-            "learning_rate", "momentum", "shuffle", "seed"})
+        """The fields every party must agree on (sent by the guest in :data:`SETUP`). The
+        suite is among them only under ``sm``, so that the ``standard`` SETUP keeps its exact
+        bytes and a party on ``standard`` refuses an ``sm`` guest (and the other way round)
+        before any triple is expanded."""
+        fields = {"task", "bottom_units", "interactive_units", "activation", "epochs",
+                  "batch_size", "learning_rate", "momentum", "shuffle", "seed"}
+        if self.suite != CryptoSuite.STANDARD:
+            fields.add("suite")
+        return self.model_dump(mode="json", include=fields)
 
 
 SETUP = MessageKey("setup", "guest -> host, dealer: row count and the agreed parameters")
@@ -130,6 +137,7 @@ FINISH_OPEN = MessageKey("finish_open", "host -> guest: U_h − A (the host's ha
 FINISH_SHARE = MessageKey("finish_share", "guest -> host: R − B; share of W_h·R")
 PREDICT = MessageKey("predict", "host -> guest: α_h·(W_h·R) of the rows to score (several "
                      "hosts: fixed point, masked between hosts)")
-HOST_KEY = MessageKey("host_mask_key", "host -> host: X25519 public key (32 bytes) of the "
-                      "pair masks that cancel in the guest's sum over hosts")
+HOST_KEY = MessageKey("host_mask_key", "host -> host: public key of the pair masks that "
+                      "cancel in the guest's sum over hosts (X25519, 32 bytes; a compressed "
+                      "SM2 point, 33 bytes, under the sm suite)")
 BACKWARD = MessageKey("backward", "guest -> host: masked δ and δ'; share of δ·W_hᵀ")

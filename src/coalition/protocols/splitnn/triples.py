@@ -11,8 +11,10 @@ The three products that cross between guest and host each take one matrix from e
 For ``X`` (left party L) times ``Y`` (right party R) with a triple ``(A, B, C = A·B)``: L
 knows ``A``, R knows ``B``, and they hold ``C_L + C_R = C``. L opens ``E = X − A``, R opens
 ``F = Y − B``; then ``X·Y = (A·F + C_L) + (E·Y + C_R)``, L's share on the left, R's on the
-right. ``A``, ``B`` and ``C_L`` come from the owner's seed (HKDF-SHA256 → ChaCha20,
-:class:`coalition.crypto.prg.Stream`); the dealer sends R only ``C_R = A·B − C_L``, as the
+right. ``A``, ``B`` and ``C_L`` come from the owner's seed through the suite's PRG
+(:class:`coalition.crypto.prg.Stream`: HKDF-SHA256 → ChaCha20 under ``standard``, bit-identical
+to before suites existed; HKDF-SM3 → SM4-CTR under ``sm``), so the dealer and the owner MUST run
+the same suite (the job's ``suite``, checked in SETUP under ``sm``); the dealer sends R only ``C_R = A·B − C_L``, as the
 SS linear model's dealer does (SPDZ2k/SEMI2K "trusted third party" mode).
 """
 
@@ -26,6 +28,7 @@ import numpy as np
 
 from coalition.core.errors import CryptoError, ProtocolError
 from coalition.crypto.prg import Stream, purpose_info
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.fixedpoint import Ring
 
 __all__ = ["FINISH_EPOCH", "Product", "Shares", "Triple", "batch_shapes", "correction",
@@ -58,12 +61,13 @@ def new_seed() -> int:
 
 
 class Shares:
-    """Uniform ring elements expanded from one party's secret 128-bit seed."""
+    """Uniform ring elements expanded from one party's secret 128-bit seed with the PRG of
+    ``suite``."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         if not 0 <= seed < 1 << 128:
             raise CryptoError("split-NN seed must be a 128-bit integer")
-        self._stream = Stream(seed.to_bytes(16, "big"), SALT)
+        self._stream = Stream(seed.to_bytes(16, "big"), SALT, suite)
 
     def ring(self, product: Product, part: int, epoch: int, batch: int,
              shape: tuple[int, int]) -> Ring:
