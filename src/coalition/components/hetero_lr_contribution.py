@@ -26,7 +26,6 @@ leave-one-out, every coalition's AUC, the cost); its node writes it to the feder
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,6 +39,7 @@ from coalition.components.registry import register
 from coalition.core import Context, Party
 from coalition.core.errors import ConfigError, InputError
 from coalition.core.ids import Role
+from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.protocols.contribution import exact_shapley, leave_one_out
 from coalition.protocols.horizontal.models.metrics import roc_auc
 from coalition.protocols.linear import (
@@ -146,8 +146,10 @@ class HeteroLRContribution(HeteroLR):
         if ctx.role is not Role.GUEST:
             return {}
         report = _report(comm.guest, hosts, values)
-        report["inputs"] = {f"{name}_ids_sha256": _ids_sha256(ctx.dataset(slot))
+        report["inputs"] = {f"{name}_ids_sha256": _ids_digest(ctx.dataset(slot), params.suite)
                             for name, slot in (("train", "train_data"), ("test", "test_data"))}
+        if digest_alg(params.suite) != "sha256":  # standard reports keep their exact bytes
+            report["inputs"]["digest_alg"] = digest_alg(params.suite)
         return {"contributions": Report(report)}
 
     @staticmethod
@@ -157,10 +159,11 @@ class HeteroLRContribution(HeteroLR):
                           ctx.dataset("test_data"))
 
 
-def _ids_sha256(data: Dataset) -> str:
-    """SHA-256 of the sorted row IDs (the log names the rows a score used, not the IDs)."""
+def _ids_digest(data: Dataset, suite: CryptoSuite) -> str:
+    """The suite's hash (SHA-256, or SM3 under ``sm``) of the sorted row IDs: the federation
+    log names the rows a score used, not the IDs."""
     text = "".join(f"{i}\n" for i in sorted(data.ids()))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hexdigest(text.encode(), suite)
 
 
 def _auc(test: Dataset, scores: Any) -> float:

@@ -36,7 +36,7 @@ from coalition.crypto.sm.sm3 import hkdf_sm3, sm3
 from coalition.crypto.sm.sm4 import Sm4Gcm
 
 __all__ = ["Aead", "CommutativeCipher", "CryptoSuite", "PrimeGroup", "SuitePrimitives",
-           "primitives"]
+           "digest_alg", "hexdigest", "primitives"]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -207,3 +207,16 @@ def primitives(suite: CryptoSuite | str = CryptoSuite.STANDARD) -> SuitePrimitiv
         return _SUITES[CryptoSuite(suite)]
     except ValueError as exc:
         raise ConfigError("unknown crypto suite", suite=str(suite)) from exc
+
+
+def digest_alg(suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
+    """The name a stored digest records for the suite's hash: ``sha256``, or ``sm3`` under
+    ``sm``. Records of digests keep their ``*_sha256`` field names and add ``"digest_alg":
+    "sm3"`` only under ``sm``, so ``standard`` records keep their exact bytes (the model
+    library's convention)."""
+    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
+
+
+def hexdigest(data: bytes, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
+    """The suite's hash of ``data`` (SHA-256, or SM3 under ``sm``) in lowercase hex."""
+    return primitives(suite).hash(data).hex()

@@ -31,13 +31,13 @@ the scores and the hashes of the split's IDs go to the federation log; no partne
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from coalition.core.errors import ConflictError, InputError
+from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.node.data import reading
 from coalition.node.data.datasets import get_dataset
 from coalition.node.jobs import repository as repo
@@ -76,9 +76,10 @@ def _frame(db: Any, name: str) -> tuple[pd.DataFrame, str, str]:
     return frame, dataset.id_column, dataset.label_column
 
 
-def _ids_hash(frame: pd.DataFrame, id_column: str) -> str:
+def _ids_hash(frame: pd.DataFrame, id_column: str, suite: CryptoSuite) -> str:
+    """The suite's hash (SHA-256, or SM3 under ``sm``) of the sorted IDs of a split."""
     ids = sorted(frame[id_column].astype(str))
-    return hashlib.sha256("".join(f"{i}\n" for i in ids).encode()).hexdigest()
+    return hexdigest("".join(f"{i}\n" for i in ids).encode(), suite)
 
 
 def _local_auc(component: str, params: dict[str, Any], train: pd.DataFrame,
@@ -238,6 +239,8 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
     shapley = exact_shapley(players, values.__getitem__)
     loo = leave_one_out(players, values.__getitem__)
     orgs = {p: job.sites[p] for p in players}
+    suite = rt.settings.crypto_suite
+    alg = digest_alg(suite)
     result = {
         "job": job_id, "method": "vertical.party_shapley", "utility": "auc",
         "model_task": model_task, "evaluate_task": evaluated, "component": component,
@@ -245,9 +248,11 @@ def vertical(rt: NodeRuntime, job_id: str, *, task: str | None = None) -> dict[s
         "leave_one_out": {orgs[p]: loo[p] for p in players},
         "values": {"none": NO_MODEL_AUC, orgs[guest]: own, orgs[hosts[0]]: NO_MODEL_AUC,
                    "all": aucs[evaluated]},
-        "inputs": {"train_ids_sha256": _ids_hash(train, id_column),
-                   "test_ids_sha256": _ids_hash(test, id_column),
-                   "train_rows": len(train), "test_rows": len(test)},
+        "inputs": {"train_ids_sha256": _ids_hash(train, id_column, suite),
+                   "test_ids_sha256": _ids_hash(test, id_column, suite),
+                   "train_rows": len(train), "test_rows": len(test),
+                   # standard entries keep their exact bytes; sm records its hash
+                   **({} if alg == "sha256" else {"digest_alg": alg})},
         "cost": "one local retraining at the label holder (2^n coalitions, n = 2)",
     }
     ledger.record(rt, job_operator(job), "contribution.scores", result, job_id=job_id)

@@ -7,7 +7,6 @@ initiator's log. Digests and counts only, never weights or thresholds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from coalition.components.artifacts import ArtifactKind, ModelPart
 from coalition.core.errors import CoalitionError
 from coalition.core.ids import Party
+from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.engine.store import ArtifactStore
 from coalition.node.jobs.tables import JobRow
 from coalition.node.ledger import service as ledger
@@ -26,30 +26,44 @@ __all__ = ["on_task_done", "update_digests"]
 log = logging.getLogger(__name__)
 
 
-def _sha256(value: Any) -> str:
+def _digest(value: Any, suite: CryptoSuite) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hexdigest(text.encode(), suite)
 
 
-def update_digests(data: Any) -> list[dict[str, Any]]:
+def _alg(alg: Any) -> dict[str, Any]:
+    """``{"digest_alg": alg}`` when not SHA-256: standard entries keep their exact bytes."""
+    return {} if alg in (None, "sha256") else {"digest_alg": str(alg)}
+
+
+def update_digests(data: Any, suite: CryptoSuite | str = CryptoSuite.STANDARD
+                   ) -> list[dict[str, Any]]:
     """Per-round digests of a horizontal model (the global model after each round, with how
-    many clients were in it) or per-tree digests of a SecureBoost part (the guest's trees, a
-    host's split thresholds of each tree); ``[]`` for any other model."""
+    many clients were in it; hashed by the aggregator in the job's suite, which the round
+    records) or per-tree digests of a SecureBoost part (the guest's trees, a host's split
+    thresholds of each tree; hashed here with ``suite``'s hash: SHA-256, or SM3 under
+    ``sm``); ``[]`` for any other model. A digest that is not SHA-256 names its hash
+    (``digest_alg``)."""
+    suite = CryptoSuite(suite)
     if not isinstance(data, dict):
         return []
     if isinstance(data.get("history"), list):  # horizontal: coalition.horizontal.model/1
         return [{"round": r["round"], "model_sha256": r["model_sha256"],
-                 "participants": len(r.get("participants", [])), "applied": r.get("applied")}
+                 "participants": len(r.get("participants", [])), "applied": r.get("applied"),
+                 **_alg(r.get("digest_alg"))}
                 for r in data["history"]
                 if isinstance(r, dict) and isinstance(r.get("model_sha256"), str)]
+    tree_alg = _alg(digest_alg(suite))
     if isinstance(data.get("trees"), list):  # SecureBoost guest part
-        return [{"tree": i, "tree_sha256": _sha256(t)} for i, t in enumerate(data["trees"])]
+        return [{"tree": i, "tree_sha256": _digest(t, suite), **tree_alg}
+                for i, t in enumerate(data["trees"])]
     if isinstance(data.get("splits"), list):  # SecureBoost host part: thresholds per tree
         trees: dict[int, list[Any]] = {}
         for split in data["splits"]:
             if isinstance(split, list | tuple) and split and isinstance(split[0], int):
                 trees.setdefault(split[0], []).append(split)
-        return [{"tree": t, "tree_sha256": _sha256(trees[t])} for t in sorted(trees)]
+        return [{"tree": t, "tree_sha256": _digest(trees[t], suite), **tree_alg}
+                for t in sorted(trees)]
     return []
 
 
@@ -64,7 +78,7 @@ def on_task_done(rt: NodeRuntime, job: JobRow, task: str, party: Party, *,
             part = store.load(task, key, name)
             if not isinstance(part, ModelPart):
                 continue
-            for digest in update_digests(part.data):
+            for digest in update_digests(part.data, rt.settings.crypto_suite):
                 ledger.record(rt, operator_of(job.dag, job.sites, job.initiator), "model.update", {
                     "job": job.id, "task": task, "party": str(party), "component": part.component,
                     **digest}, job_id=job.id)

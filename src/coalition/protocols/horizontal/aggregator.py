@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from coalition.core import ConfigError, Context, Party, ProtocolError
+from coalition.crypto.suite import digest_alg
 from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
 from coalition.protocols.horizontal.collect import gather_until, send_each
 from coalition.protocols.horizontal.contribution import (
@@ -198,11 +199,12 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         session = ServerSession(layout.size + 1, params.secagg, params.client_timeout)
         session.setup(ctx.sub("secagg_setup"), clients)
     history: list[RoundRecord] = []
+    alg = digest_alg(params.suite)  # recorded with each round's digest under sm only
     tracker, groups = None, None
     if params.contribution is not None and validation is not None:
         groups = groups_of([str(c) for c in clients], params.contribution.group_size,
                            params.seed)
-        tracker = ContributionLog(params.contribution, groups)
+        tracker = ContributionLog(params.contribution, groups, params.suite)
     round_ctxs = [rctx for _, rctx in ctx.sub("round").iter(params.rounds)]
     resumed = False  # a fallback signal took the key of the next instruction
     for r, rctx in enumerate(round_ctxs):
@@ -254,7 +256,8 @@ def run_aggregator(ctx: Context, model: Model, strategy: Strategy,
         ctx.log_metric("participants", float(len(participants)), step=r)
         history.append(RoundRecord(r, sorted(str(c) for c in chosen),
                                    [str(p) for p in participants], applied, metrics, epsilon,
-                                   model_digest(vec)))
+                                   model_digest(vec, params.suite),
+                                   None if alg == "sha256" else alg))
     final = layout.unflatten(vec)
     send_each(ctx.sub("resumed") if resumed else ctx, {c: {"weights": final} for c in clients},
               FINAL)

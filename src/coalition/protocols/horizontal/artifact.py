@@ -36,6 +36,9 @@ class RoundRecord:
     metrics: dict[str, float]
     epsilon: float | None = None
     model_sha256: str | None = None  # digest of the global model after the round
+    #: the hash of ``model_sha256`` when not SHA-256 (``sm3`` under the ``sm`` suite); left out
+    #: of the artifact when None, so standard artifacts keep their exact bytes
+    digest_alg: str | None = None
 
 
 @dataclass
@@ -54,7 +57,8 @@ class GlobalModel:
             "format": ARTIFACT_FORMAT,
             "description": self.description,
             "weights": {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()},
-            "history": [asdict(r) for r in self.history],
+            "history": [{k: v for k, v in asdict(r).items()
+                         if k != "digest_alg" or v is not None} for r in self.history],
             "metrics": dict(self.metrics),
         }
 

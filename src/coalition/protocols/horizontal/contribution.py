@@ -34,7 +34,6 @@ names exactly what it was computed from; the digests reveal nothing about the up
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coalition.core import ConfigError
+from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.protocols.contribution import RoundUpdates, gtg_shapley
 from coalition.protocols.horizontal.spec import ContributionConfig, HorizontalParams
 
@@ -88,16 +88,19 @@ def groups_of(clients: Sequence[str], size: int, seed: int) -> dict[str, list[st
     return groups
 
 
-def model_digest(vector: Vector) -> str:
-    """SHA-256 of a weight vector as float64 little-endian bytes (log entries, scores)."""
-    return hashlib.sha256(np.ascontiguousarray(vector, dtype="<f8").tobytes()).hexdigest()
+def model_digest(vector: Vector, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
+    """The suite's hash (SHA-256, or SM3 under ``sm``) of a weight vector as float64
+    little-endian bytes (log entries, scores)."""
+    return hexdigest(np.ascontiguousarray(vector, dtype="<f8").tobytes(), suite)
 
 
 class ContributionLog:
     """The measured rounds of one job, then the scores (see the module docstring)."""
 
-    def __init__(self, config: ContributionConfig, groups: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, config: ContributionConfig, groups: Mapping[str, Sequence[str]],
+                 suite: CryptoSuite | str = CryptoSuite.STANDARD) -> None:
         self.config = config
+        self.suite = CryptoSuite(suite)
         self.groups = {g: list(m) for g, m in groups.items()}
         self.rounds: list[RoundUpdates] = []
         self.skipped = 0
@@ -124,10 +127,12 @@ class ContributionLog:
             "rounds_skipped": self.skipped, "gtg": dict.fromkeys(players, 0.0),
             "leave_one_out": dict.fromkeys(players, 0.0),
             "inputs": {"rounds": [
-                {"before_sha256": model_digest(r.before),
-                 "updates_sha256": {p: model_digest(r.updates[p]) for p in players},
+                {"before_sha256": model_digest(r.before, self.suite),
+                 "updates_sha256": {p: model_digest(r.updates[p], self.suite) for p in players},
                  "weights": {p: r.weights[p] for p in players}} for r in self.rounds]},
         }
+        if digest_alg(self.suite) != "sha256":  # standard reports keep their exact bytes
+            out["inputs"]["digest_alg"] = digest_alg(self.suite)
         if not self.rounds:
             return out
         out["gtg"] = gtg_shapley(self.rounds, utility, eps=self.config.eps,

@@ -162,6 +162,9 @@ class HorizontalParams(TrainingParams):
     dp: DPConfig | None = Field(None, description="differential privacy settings")
     contribution: ContributionConfig | None = Field(None, description=(
         "measure each client's contribution at the aggregator (None: not measured)"))
+    suite: CryptoSuite = Field(CryptoSuite.STANDARD, description=(
+        "crypto suite of the digests the aggregator records (each round's global model, the "
+        "contribution inputs): SHA-256, or SM3 under sm; the job's"))
 
 
 class HorizontalJobParams(TrainingParams):
@@ -215,7 +218,8 @@ class HorizontalJobParams(TrainingParams):
             **self.model_dump(include=set(TrainingParams.model_fields)),
             secagg=SecAggConfig(suite=self.suite) if self.secure_aggregation else None,
             dp=self.dp,
-            contribution=None if size is None else ContributionConfig(group_size=size))
+            contribution=None if size is None else ContributionConfig(group_size=size),
+            suite=self.suite)
 
 
 @dataclass(frozen=True)
