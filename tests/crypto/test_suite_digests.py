@@ -20,6 +20,7 @@ from coalition.crypto.sm.sm3 import sm3
 from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.node.jobs.contributions import _ids_hash
 from coalition.node.jobs.update_log import update_digests
+from coalition.node.psi_tasks.service import _result_hash
 from coalition.protocols.horizontal.artifact import GlobalModel, RoundRecord
 from coalition.protocols.horizontal.contribution import ContributionLog, model_digest
 from coalition.protocols.horizontal.spec import ContributionConfig, HorizontalJobParams
@@ -104,3 +105,10 @@ def test_vertical_contribution_id_hashes_follow_the_suite():
     data = Dataset(frame.assign(x=[1.0, 2.0, 3.0]), "id")
     assert _ids_digest(data, CryptoSuite.STANDARD) == _sha(text)
     assert _ids_digest(data, CryptoSuite.SM) == sm3(text).hex()
+
+
+def test_psi_run_result_hash_follows_the_suite():
+    """The node's own PSI run record, logged as ``psi.run`` (``result_hash_alg`` stored)."""
+    frame = pd.DataFrame({"id": ["b", "a"]})
+    assert _result_hash(frame, "id", CryptoSuite.STANDARD) == _sha(b"a\nb\n")
+    assert _result_hash(frame, "id", CryptoSuite.SM) == sm3(b"a\nb\n").hex()

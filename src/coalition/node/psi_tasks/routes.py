@@ -80,6 +80,7 @@ class RunOut(BaseModel):
     wire_bytes: int | None
     result_dataset: str | None
     result_hash: str | None
+    result_hash_alg: str = "sha256"
 
 
 class Preview(BaseModel):

@@ -9,7 +9,6 @@ node by its grants and privacy policy when the job is proposed (:mod:`..jobs.con
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.core.errors import ConflictError, InputError, NotFoundError
+from coalition.crypto.suite import CryptoSuite, digest_alg, hexdigest
 from coalition.engine.states import JobState, is_terminal
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.data import reading
@@ -78,7 +78,8 @@ def run_view(run: PsiRunRow) -> dict[str, Any]:
             "started_at": run.started_at, "finalised_at": run.finalised_at,
             "wall_s": run.wall_s, "input_rows": run.input_rows,
             "intersection_size": run.intersection_size, "wire_bytes": run.wire_bytes,
-            "result_dataset": run.result_dataset, "result_hash": run.result_hash}
+            "result_dataset": run.result_dataset, "result_hash": run.result_hash,
+            "result_hash_alg": run.result_hash_alg or "sha256"}
 
 
 def create_task(rt: NodeRuntime, actor: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -151,12 +152,13 @@ def _metric(db: Session, job_id: str, party: str, name: str) -> int | None:
     return int(values[-1]) if values else None
 
 
-def _result_hash(frame: pd.DataFrame, id_column: str) -> str:
+def _result_hash(frame: pd.DataFrame, id_column: str, suite: CryptoSuite) -> str:
+    """The suite's hash (SHA-256, or SM3 under ``sm``) of the sorted IDs, one per line."""
     ids = sorted(frame[id_column].astype(str))
-    return hashlib.sha256("".join(f"{i}\n" for i in ids).encode()).hexdigest()
+    return hexdigest("".join(f"{i}\n" for i in ids).encode(), suite)
 
 
-def _attach_result(db: Session, run: PsiRunRow, name: str) -> None:
+def _attach_result(db: Session, run: PsiRunRow, name: str, suite: CryptoSuite) -> None:
     """Point the record at its derived dataset and hash it; a result that cannot be read
     (removed, unreadable) leaves the record final without one."""
     try:
@@ -167,7 +169,9 @@ def _attach_result(db: Session, run: PsiRunRow, name: str) -> None:
         run.error = "the result dataset could not be read"
         return
     run.result_dataset = name
-    run.result_hash = _result_hash(frame, dataset.id_column)
+    run.result_hash = _result_hash(frame, dataset.id_column, suite)
+    alg = digest_alg(suite)
+    run.result_hash_alg = None if alg == "sha256" else alg  # NULL: sha256, as before
 
 
 def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
@@ -199,7 +203,8 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
         if job.state == JobState.SUCCEEDED:
             key = repo.get_task(db, job.id, PSI_STEP).keys.get(party)
             if key is not None:
-                _attach_result(db, run, derived_name(PSI_STEP, "data", key))
+                _attach_result(db, run, derived_name(PSI_STEP, "data", key),
+                               rt.settings.crypto_suite)
         emit(db, Event(EventKind.PSI_RUN_FINALISED, "system", f"psi_run:{run.id}",
                        {"task": run.task_id, "job": run.job_id, "state": run.state,
                         "protocol": run.protocol, "input_rows": run.input_rows,
@@ -216,7 +221,10 @@ def finalise_run(rt: NodeRuntime, run_id: int) -> dict[str, Any]:
             "job": view["job_id"], "task": view["task_id"], "protocol": view["protocol"],
             "state": view["state"], "input_rows": view["input_rows"],
             "intersection_size": view["intersection_size"],
-            "result_sha256": view["result_hash"]}, job_id=view["job_id"])
+            "result_sha256": view["result_hash"],
+            # standard entries keep their exact bytes; sm names its hash
+            **({} if view["result_hash_alg"] == "sha256"
+               else {"digest_alg": view["result_hash_alg"]})}, job_id=view["job_id"])
     return view
 
 

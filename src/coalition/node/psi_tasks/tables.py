@@ -39,7 +39,9 @@ class PsiRunRow(Base):
 
     ``state`` mirrors the job's until :func:`coalition.node.psi_tasks.service.finalise_run`
     sets the final one and ``finalised_at``; sizes, wall time and the result's hash
-    (SHA-256 over the sorted intersected IDs, one per line) are filled then.
+    (over the sorted intersected IDs, one per line: SHA-256, or SM3 on a node of the ``sm``
+    crypto suite, recorded in ``result_hash_alg``; NULL means ``sha256``, migration
+    0015_psi_result_alg) are filled then.
     ``wire_bytes``: the PSI protocol's encoded payloads this node sent plus received (the
     ``psi`` component's ``bytes_sent`` and ``bytes_received`` metrics; with two parties, all
     the protocol's traffic; gRPC/TLS framing not counted); ``None`` if the job did not report
@@ -63,6 +65,7 @@ class PsiRunRow(Base):
     wire_bytes: Mapped[int | None] = mapped_column(BigInteger)
     result_dataset: Mapped[str | None] = mapped_column(String(64))
     result_hash: Mapped[str | None] = mapped_column(String(64))
+    result_hash_alg: Mapped[str | None] = mapped_column(String(8))  # NULL: sha256
 
 
 class PsiScheduleRow(Base):
