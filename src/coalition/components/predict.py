@@ -148,8 +148,9 @@ def _nn_guest(ctx: TaskContext, model: ModelPart, data: Dataset
 def _nn_host(ctx: TaskContext, model: ModelPart, data: Dataset) -> None:
     est = SplitNNHost.from_artifact(model.data)
     refuse_too_few_features(est.feature_count(), ctx.env.policy_min_serving_features)
+    est.check_suite(ctx.env.crypto_suite)  # before anything is sent
     check_alignment_host(ctx.comm.sub("align"), data.ids(), _suite(ctx))
-    est.predict(ctx.comm, data.feature_matrix())
+    est.predict(ctx.comm, data.feature_matrix(), suite=ctx.env.crypto_suite)
 
 
 def _encoded(model: ModelPart, data: Dataset) -> tuple[LinearModelPart, PartyTable]:

@@ -25,6 +25,7 @@ from coalition.core import Party
 from coalition.core.errors import ProtocolError
 from coalition.crypto.prg import Stream
 from coalition.protocols.linear.masking import MaskKey
+from coalition.protocols.linear.predict import PartSuiteRefused
 from coalition.protocols.splitnn import (
     HeteroNNParams,
     SplitNNDealer,
@@ -151,3 +152,26 @@ def test_hosts_on_different_suites_refuse_each_others_mask_keys():
     with pytest.raises(Exception) as err:
         run_parties(roles, timeout=20)
     assert isinstance(err.value.__cause__, ProtocolError) or "mask key" in str(err.value)
+
+
+def test_a_host_refuses_to_score_with_a_part_of_another_suite(fate_data):
+    """A host on an ``sm`` node does not mask under X25519 because its part was trained under
+    ``standard`` (and the other way round): refused before anything is sent."""
+    host = SplitNNHost(HeteroNNParams(suite="standard"))
+    host.check_suite("standard")
+    host.check_suite(None)
+    with pytest.raises(PartSuiteRefused) as err:
+        host.check_suite("sm")
+    assert err.value.code == "policy.crypto_suite"
+    sent: list[object] = []
+
+    class Silent:
+        def sub(self, _name):
+            return self
+
+        def send(self, *args):
+            sent.append(args)
+
+    with pytest.raises(PartSuiteRefused):
+        host.predict(Silent(), np.zeros((1, 2)), suite="sm")  # type: ignore[arg-type]
+    assert sent == []

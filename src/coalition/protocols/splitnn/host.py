@@ -28,8 +28,9 @@ from numpy.typing import NDArray
 
 from coalition.core import Context
 from coalition.core.errors import ConfigError, InputError, ProtocolError
+from coalition.crypto.suite import CryptoSuite
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode, mul_public, truncate
-from coalition.protocols.linear.predict import TooFewFeatures
+from coalition.protocols.linear.predict import PartSuiteRefused, TooFewFeatures
 from coalition.protocols.splitnn.backend import (
     BottomModel,
     load_bottom,
@@ -176,15 +177,26 @@ class SplitNNHost:
     def _observe(self, epoch: int, rows: NDArray[np.int64], grad: F64) -> None:
         """Hook: the gradient this host received for ``rows`` (attack tests override it)."""
 
-    def predict(self, ctx: Context, x: F64) -> None:
+    def predict(self, ctx: Context, x: F64, *, suite: CryptoSuite | str | None = None) -> None:
         """Send the guest ``α_h·(W_h·R)`` for this host's rows ``x`` (the guest's order): in
         the clear when it is the only host, else in fixed point under the pair masks of the
         other hosts (fresh keys per run, in the crypto suite the part was trained under), so
-        that only the hosts' sum decodes."""
+        that only the hosts' sum decodes. ``suite`` is the node's: a part of another suite is
+        refused (:class:`PartSuiteRefused`) before anything is sent, as for a linear part."""
+        self.check_suite(suite)
         pctx = ctx.sub("predict")
         part = self.partial(x)
         masks = HostMasks.agree(pctx, "predict", self.params.suite)
         pctx.send(ctx.guest, PREDICT, masks.apply(encode(part, FRAC_PREDICT)) if masks else part)
+
+    def check_suite(self, suite: CryptoSuite | str | None) -> None:
+        """Refuse (:class:`PartSuiteRefused`, ``policy.crypto_suite``) to score with a part
+        trained under another crypto suite than ``suite`` (the node's; None: no node)."""
+        if suite is not None and self.params.suite != CryptoSuite(suite):
+            raise PartSuiteRefused("this node's federation runs another crypto suite than the "
+                                   "one the model part was trained under",
+                                   part_suite=self.params.suite.value,
+                                   node_suite=CryptoSuite(suite).value)
 
     def feature_count(self) -> int:
         """How many raw features the host's bottom model reads."""
