@@ -17,6 +17,7 @@ from hfl_support import (
 )
 
 from coalition.core import ConfigError, Context, MemoryMetrics, codec
+from coalition.crypto.sm.sm3 import sm3
 from coalition.protocols.horizontal import (
     DPConfig,
     GlobalModel,
@@ -25,6 +26,7 @@ from coalition.protocols.horizontal import (
     SecAggConfig,
     run_aggregator,
 )
+from coalition.protocols.horizontal.contribution import model_digest
 from coalition.protocols.horizontal.models import LogisticRegression
 from coalition.protocols.horizontal.strategies import FedAvg, Krum
 
@@ -152,3 +154,19 @@ def test_artifact_roundtrip_and_local_scoring(breast4) -> None:
     # every client ends with the same global model
     for p in client_parties(4):
         np.testing.assert_array_equal(out[p].model.weights["weight"], model.weights["weight"])
+
+
+def test_round_digests_follow_the_suite(breast4) -> None:
+    """Issue 25: the aggregator hashes each round's global model with the job's suite and the
+    artifact records ``digest_alg`` under ``sm`` only (standard artifacts keep their bytes)."""
+    out = {s: run_federation(_make, breast4[:2], HorizontalParams(rounds=2, suite=s), FedAvg())
+           for s in ("standard", "sm")}
+    std, sm = out["standard"][AGG], out["sm"][AGG]
+    assert all(h.digest_alg is None for h in std.history)
+    assert all(h.digest_alg == "sm3" for h in sm.history)
+    assert all("digest_alg" not in r for r in std.to_artifact()["history"])
+    vec = np.concatenate([np.ravel(v) for v in sm.weights.values()])
+    assert model_digest(vec, "sm") == sm3(np.ascontiguousarray(vec, "<f8").tobytes()).hex()
+    assert sm.history[-1].model_sha256 == model_digest(vec, "sm")  # the final model's
+    assert std.history[-1].model_sha256 == model_digest(
+        np.concatenate([np.ravel(v) for v in std.weights.values()]))
