@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from coalition.components import REGISTRY, Dataset
+from coalition.components.base import Environment
 from coalition.components.evaluate import Evaluate
 from coalition.components.hetero_nn import HeteroNN
 from coalition.components.predict import Predict
 from coalition.core import ConfigError, Party
+from coalition.crypto.suite import CryptoSuite
 
 G, H, A = Party.guest("g"), Party.host("h"), Party.arbiter("a")
 PARAMS = {"epochs": 15, "batch_size": 64}
@@ -78,3 +80,30 @@ def test_two_hosts_train_predict_evaluate(run_component, breast):
     metrics = run_component(Evaluate, {G: {"task": "binary"}},
                             {G: {"data": scored[G]["predictions"]}})[G]["metrics"].values
     assert metrics["auc"] > 0.98
+
+
+def test_two_hosts_under_the_sm_suite(run_component, breast):
+    """Issue 25: training, joint prediction and the hosts' masks under ``sm`` (SM2 mask keys,
+    SM4-CTR triples and masks, SM3 alignment digests); a host on a ``standard`` node refuses
+    to score with the ``sm`` part, naming the policy."""
+    guest, host = breast
+    cols = [c for c in host.frame.columns if c != "id"]
+    h1, h2 = Party.host("h1"), Party.host("h2")
+    halves = {h1: Dataset(host.frame[["id", *cols[:10]]], "id"),
+              h2: Dataset(host.frame[["id", *cols[10:]]], "id")}
+    sm = {**PARAMS, "epochs": 8, "suite": "sm"}
+    fit = run_component(HeteroNN, {G: sm, h1: sm, h2: sm, A: sm},
+                        {G: {"train_data": guest}, **{h: {"train_data": d}
+                                                      for h, d in halves.items()}})
+    assert fit[h1]["model"].data["meta"]["params"]["suite"] == "sm"
+    inputs = {G: {"model": fit[G]["model"], "data": guest},
+              **{h: {"model": fit[h]["model"], "data": d} for h, d in halves.items()}}
+    scored = run_component(Predict, {G: {"suite": "sm"}, h1: {"suite": "sm"},
+                                     h2: {"suite": "sm"}}, inputs,
+                           env=Environment(crypto_suite=CryptoSuite.SM))
+    metrics = run_component(Evaluate, {G: {"task": "binary"}},
+                            {G: {"data": scored[G]["predictions"]}})[G]["metrics"].values
+    assert metrics["auc"] > 0.98
+    with pytest.raises(Exception, match="crypto suite"):
+        run_component(Predict, {G: {}, h1: {}, h2: {}}, inputs,
+                      env=Environment(crypto_suite=CryptoSuite.STANDARD))

@@ -101,9 +101,10 @@ class Environment:
     #: and its copy of a partner's table), already scoped by the node to the authenticated
     #: partner organisations of the task; None in standalone runs (nothing is kept).
     state_dir: Path | None = None
-    #: The node's federation crypto suite (``crypto_suite``): a linear host refuses to mask
-    #: its partial scores under a model part of another suite
-    #: (``coalition.protocols.linear.predict.check_suite``); None in standalone runs.
+    #: The node's federation crypto suite (``crypto_suite``): a linear or split-NN host
+    #: refuses to mask its partial scores under a model part of another suite
+    #: (``coalition.protocols.linear.predict.check_suite``,
+    #: ``SplitNNHost.check_suite``); None in standalone runs.
     crypto_suite: CryptoSuite | None = None
 
 
