@@ -2,6 +2,8 @@
 whether the partner says so in its agreed parameters or claims ``sm`` there and then announces
 the standard group in the ECDH hello (the hostile partner)."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from coalition.core import Party
@@ -9,6 +11,8 @@ from coalition.core.errors import ConfigError, CryptoError, InputError, PeerErro
 from coalition.crypto import suite as suites
 from coalition.protocols.psi import run_guest, run_host
 from coalition.protocols.psi.ecdh import host as ecdh_host
+from coalition.protocols.splitnn import HeteroNNParams, SplitNNDealer, SplitNNGuest, SplitNNHost
+from coalition.protocols.splitnn.hostmask import HostMasks
 from coalition.testing import PartyFailure, Recorder, run_parties
 
 G, H = Party.guest(), Party.host("h1")
@@ -230,3 +234,32 @@ def test_a_node_on_sm_refuses_standard_alignment_digests(component, inputs, extr
         assert "policy.crypto_suite" in rules(proposal, sm_node)
     assert "policy.crypto_suite" not in rules({**extra, "suite": "sm"}, sm_node)
     assert "policy.crypto_suite" in rules({**extra, "suite": "sm"}, PrivacyPolicy(owner="telco"))
+
+
+def test_sm_split_nn_host_refuses_a_co_host_that_sends_a_standard_mask_key(monkeypatch,
+                                                                           fate_data):
+    """Split NN with two hosts, all on ``sm``, but one host (hostile) agrees its pair masks
+    with an X25519 key: the honest host refuses the key and sends the guest no share of its
+    interactive-layer product."""
+    g = pd.read_csv(fate_data / "breast_hetero_guest.csv")
+    h = pd.read_csv(fate_data / "breast_hetero_host.csv").set_index("id").loc[g["id"]]
+    xg, y = g.drop(columns=["id", "y"]).to_numpy(np.float64), g["y"].to_numpy(np.float64)
+    xh = np.array_split(h.to_numpy(np.float64), 2, axis=1)
+    honest, hostile, arbiter = Party.host("h1"), Party.host("h2"), Party.arbiter()
+    real = HostMasks.agree.__func__
+
+    def agree(cls, ctx, purpose, suite="standard"):
+        return real(cls, ctx, purpose, "standard" if ctx.party == hostile else suite)
+
+    monkeypatch.setattr(HostMasks, "agree", classmethod(agree))
+    params = HeteroNNParams(epochs=1, batch_size=64, suite="sm")
+    rec = Recorder()
+    with pytest.raises(PartyFailure) as err:
+        run_parties({G: lambda c: SplitNNGuest(params).fit(c, xg, y),
+                     honest: lambda c: SplitNNHost(params).fit(c, xh[0]),
+                     hostile: lambda c: SplitNNHost(params).fit(c, xh[1]),
+                     arbiter: lambda c: SplitNNDealer(params).fit(c)},
+                    wrap=rec.wrap, timeout=20)
+    assert isinstance(err.value.error, ProtocolError)
+    assert "mask key" in str(err.value.error)
+    assert not any(m.key.endswith("/forward") for m in rec.sent_by(honest))
