@@ -120,6 +120,25 @@ def test_password_stored_in_clear_by_an_old_node_is_sealed_at_start(env: NodeEnv
     assert PASSWORD.encode() not in _home_bytes(env.home)
 
 
+def test_a_node_switched_to_sm_reseals_passwords_with_sm4_and_still_connects(
+        env: NodeEnv) -> None:
+    _sql_dataset(env)
+    env.rt.close()
+    from coalition.node import NodeRuntime
+    from coalition.node.data import credentials
+    from coalition.node.settings import NodeSettings
+
+    settings = NodeSettings.load(env.home).model_copy(update={"crypto_suite": "sm"})
+    env.rt = NodeRuntime.open(settings)
+    with env.rt.db.session() as db:
+        row = get_dataset(db, "crm")
+        assert str(sa.make_url(row.location).password).startswith(credentials.SM_PREFIX)
+        SEEN.clear()
+        frame = reading.load_frame(row.kind, row.location, row.table, row.id_column)
+    assert len(frame) == 20 and PASSWORD in SEEN
+    assert PASSWORD.encode() not in _home_bytes(env.home)
+
+
 def _seed_job(env: NodeEnv) -> None:
     sites = {"guest:bank": "bank"}
 

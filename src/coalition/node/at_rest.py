@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from coalition.core.errors import CryptoError
 from coalition.node.data import credentials
 from coalition.node.data.tables import Dataset
 from coalition.node.db.engine import Database
@@ -60,15 +61,22 @@ def secure_home(settings: NodeSettings) -> None:
 
 
 def seal_stored_credentials(db: Database, settings: NodeSettings) -> int:
-    """Register the credentials key; seal passwords stored in clear by older versions."""
+    """Register the credentials key; seal passwords stored in clear by older versions, and
+    reseal those sealed under the other crypto suite (after a suite switch) with this node's
+    suite's cipher. A password sealed under a key this node does not hold is left as it is
+    (connecting with it fails with the same typed error as before)."""
     key = credentials.load_or_create_key(settings.credentials_key_path)
     credentials.register_key(key)
     changed = 0
     with db.session() as session:
         for row in session.scalars(select(Dataset).where(Dataset.kind == "sql")).all():
-            if not credentials.is_sealed(row.location):
-                row.location = credentials.seal_url(key, row.location)
-                changed += 1
+            if credentials.is_sealed(row.location, settings.crypto_suite):
+                continue
+            try:
+                row.location = credentials.seal_url(key, row.location, settings.crypto_suite)
+            except CryptoError:
+                continue
+            changed += 1
     if changed and db.engine.dialect.name == "sqlite":
         with db.engine.connect() as conn:  # rewrite the file so the cleartext leaves its pages
             conn.execute(sa.text("VACUUM"))

@@ -4,7 +4,10 @@ A SQL dataset's URL (``postgresql://user:password@host/db``) is stored with its 
 replaced by ``csealv1.<key id>.<base64url(nonce | ciphertext)>``: ChaCha20-Poly1305 (RFC 8439)
 under a 32-byte key from :mod:`secrets` kept in a 0600 file (by default
 ``home/identity/credentials.key``), with the rest of the URL (dialect, user, host, port,
-database, query) as associated data. So a copy of ``node.db`` reveals no password, and someone
+database, query) as associated data. A node on the ``sm`` crypto suite seals with SM4-GCM
+(GB/T 32907, RFC 8998) under a 16-byte key derived from the same file by HKDF-SM3, as
+``csealsm4.<key id>.<…>``; both prefixes open under either suite, so passwords sealed before a
+suite switch keep working (and are resealed under the new suite at the next start). So a copy of ``node.db`` reveals no password, and someone
 who can write the database cannot re-point a sealed password at a server of theirs: changing any
 part of the URL makes decryption fail.
 
@@ -28,10 +31,16 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from coalition.core.errors import ConfigError, CryptoError
+from coalition.crypto.sm.sm3 import hkdf_sm3
+from coalition.crypto.sm.sm4 import Sm4Gcm
+from coalition.crypto.suite import Aead, CryptoSuite
 
-__all__ = ["PREFIX", "is_sealed", "load_or_create_key", "open_url", "register_key", "seal_url"]
+__all__ = ["PREFIX", "SM_PREFIX", "is_sealed", "load_or_create_key", "open_url", "register_key",
+           "seal_url"]
 
 PREFIX = "csealv1."
+SM_PREFIX = "csealsm4."
+_PREFIXES = (PREFIX, SM_PREFIX)
 _NONCE = 12
 _keys: dict[str, bytes] = {}
 _lock = threading.Lock()
@@ -67,24 +76,44 @@ def register_key(key: bytes) -> str:
     return key_id
 
 
+def _cipher(prefix: str, key: bytes) -> Aead:
+    if prefix == SM_PREFIX:
+        return Sm4Gcm(hkdf_sm3(key, length=16, info=b"coalition/credentials/sm4-gcm"))
+    return ChaCha20Poly1305(key)
+
+
+def _prefix_of(suite: CryptoSuite | str) -> str:
+    return SM_PREFIX if CryptoSuite(suite) == CryptoSuite.SM else PREFIX
+
+
 def _aad(url: sa.URL) -> bytes:
     return url._replace(password=None).render_as_string(hide_password=False).encode()
 
 
-def is_sealed(location: str) -> bool:
-    """Whether a stored SQL URL carries a sealed password (or none at all)."""
+def is_sealed(location: str, suite: CryptoSuite | str | None = None) -> bool:
+    """Whether a stored SQL URL carries a sealed password (or none at all); with ``suite``,
+    sealed under that suite's cipher."""
     password = sa.make_url(location).password
-    return password is None or str(password).startswith(PREFIX)
+    if password is None:
+        return True
+    prefixes = _PREFIXES if suite is None else (_prefix_of(suite),)
+    return str(password).startswith(prefixes)
 
 
-def seal_url(key: bytes, location: str) -> str:
-    """``location`` with its password (if any) encrypted under ``key``."""
+def seal_url(key: bytes, location: str,
+             suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
+    """``location`` with its password (if any) encrypted under ``key`` with the suite's cipher
+    (ChaCha20-Poly1305, or SM4-GCM under ``sm``); a password sealed under the other suite is
+    opened and resealed."""
     url = sa.make_url(location)
-    if url.password is None or str(url.password).startswith(PREFIX):
+    if url.password is None or is_sealed(location, suite):
         return location
+    if str(url.password).startswith(_PREFIXES):
+        url = sa.make_url(open_url(location))
+    prefix = _prefix_of(suite)
     nonce = secrets.token_bytes(_NONCE)
-    sealed = ChaCha20Poly1305(key).encrypt(nonce, str(url.password).encode(), _aad(url))
-    token = PREFIX + _key_id(key) + "." + base64.urlsafe_b64encode(nonce + sealed).decode()
+    sealed = _cipher(prefix, key).encrypt(nonce, str(url.password).encode(), _aad(url))
+    token = prefix + _key_id(key) + "." + base64.urlsafe_b64encode(nonce + sealed).decode()
     return url._replace(password=token).render_as_string(hide_password=False)
 
 
@@ -96,10 +125,11 @@ def open_url(location: str) -> str:
     """
     url = sa.make_url(location)
     password = None if url.password is None else str(url.password)
-    if password is None or not password.startswith(PREFIX):
+    prefix = next((p for p in _PREFIXES if password is not None and password.startswith(p)), None)
+    if password is None or prefix is None:
         return location
     try:
-        key_id, blob = password.removeprefix(PREFIX).split(".", 1)
+        key_id, blob = password.removeprefix(prefix).split(".", 1)
         raw = base64.urlsafe_b64decode(blob.encode())
     except ValueError as exc:
         raise CryptoError("sealed database password is malformed") from exc
@@ -108,7 +138,7 @@ def open_url(location: str) -> str:
     if key is None:
         raise CryptoError("no credentials key for this sealed database password")
     try:
-        plain = ChaCha20Poly1305(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(url))
-    except InvalidTag as exc:
+        plain = _cipher(prefix, key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(url))
+    except (InvalidTag, CryptoError) as exc:
         raise CryptoError("sealed database password does not match its URL") from exc
     return url._replace(password=plain.decode()).render_as_string(hide_password=False)

@@ -62,7 +62,7 @@ def _normalise_location(settings: NodeSettings, kind: str, location: str) -> str
     # The password never reaches the database: sealed under a key file (finding 11).
     key = credentials.load_or_create_key(settings.credentials_key_path)
     credentials.register_key(key)
-    return credentials.seal_url(key, location)
+    return credentials.seal_url(key, location, settings.crypto_suite)
 
 
 def safe_location(dataset: Dataset) -> str:
