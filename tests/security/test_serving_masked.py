@@ -103,15 +103,10 @@ def _publish_and_deploy(trio: dict[str, Peer], trained: dict[str, Any]) -> Any:
                                                "hosts": dict.fromkeys(HOSTS, "features-online")})
 
 
-@pytest.mark.parametrize("suite", ["standard", "sm"])
-def test_guest_receives_only_masked_partials_that_sum_right(
-        trio: dict[str, Peer], trained: dict[str, Any], suite: str) -> None:
-    """Under both suites: X25519 keys signed with the TLS key, HKDF-SHA256, HMAC-SHA256; or SM2
-    keys signed with the node's SM2 key (endorsed by its TLS key), HKDF-SM3, HMAC-SM3. The
-    scores are the same."""
-    bank = trio[GUEST]
+def _record_replies(peer: Peer) -> list[tuple[str, str, dict[str, Any]]]:
+    """Record every peer reply ``peer`` receives from now on: (organisation, method, reply)."""
     wire: list[tuple[str, str, dict[str, Any]]] = []
-    peers = bank.env.rt.peers
+    peers = peer.env.rt.peers
     real = peers.call
 
     def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
@@ -121,6 +116,17 @@ def test_guest_receives_only_masked_partials_that_sum_right(
         return reply
 
     peers.call = recording  # type: ignore[method-assign]
+    return wire
+
+
+@pytest.mark.parametrize("suite", ["standard", "sm"])
+def test_guest_receives_only_masked_partials_that_sum_right(
+        trio: dict[str, Peer], trained: dict[str, Any], suite: str) -> None:
+    """Under both suites: X25519 keys signed with the TLS key, HKDF-SHA256, HMAC-SHA256; or SM2
+    keys signed with the node's SM2 key (endorsed by its TLS key), HKDF-SM3, HMAC-SM3. The
+    scores are the same."""
+    bank = trio[GUEST]
+    wire = _record_replies(bank)
     r = _publish_and_deploy(trio, trained)
     assert r.status_code == 201, r.text
     ids = sorted(trained["reference"])[:9]
@@ -217,16 +223,7 @@ def test_multiclass_partials_are_masked_per_class(
     from coalition.protocols.linear.multiclass import OvRModelPart
 
     bank = trio[GUEST]
-    wire: list[tuple[str, str, dict[str, Any]]] = []
-    real = bank.env.rt.peers.call
-
-    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
-        reply = real(partner, method, request, **kw)
-        wire.append((partner if isinstance(partner, str) else partner.name, method.name,
-                     reply.model_dump()))
-        return reply
-
-    bank.env.rt.peers.call = recording  # type: ignore[method-assign]
+    wire = _record_replies(bank)
     r = bank.api("POST", "/models", json={
         "name": "segments", "source": {"artifact": str(trained["ovr_files"][GUEST])},
         "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["ovr_files"])})
@@ -272,16 +269,7 @@ def test_split_nn_with_two_hosts_serves_what_the_job_scores(
     from coalition.protocols.splitnn import SplitNNHost
 
     bank = trio[GUEST]
-    wire: list[tuple[str, str, dict[str, Any]]] = []
-    real = bank.env.rt.peers.call
-
-    def recording(partner: Any, method: Any, request: Any, **kw: Any) -> Any:
-        reply = real(partner, method, request, **kw)
-        wire.append((partner if isinstance(partner, str) else partner.name, method.name,
-                     reply.model_dump()))
-        return reply
-
-    bank.env.rt.peers.call = recording  # type: ignore[method-assign]
+    wire = _record_replies(bank)
     r = bank.api("POST", "/models", json={
         "name": "nn", "source": {"artifact": str(trained["nn_files"][GUEST])},
         "hosts": drop_parts({o: trio[o] for o in HOSTS}, trained["nn_files"])})
