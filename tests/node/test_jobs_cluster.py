@@ -29,6 +29,7 @@ from coalition.engine.synthetic import make_credit_scenario
 pytestmark = pytest.mark.slow
 
 ORGS = ("bank", "telco", "coordinator")
+INSURER = "insurer"  # a second feature provider, for split learning with two hosts
 FINAL = {"succeeded", "failed", "cancelled"}
 KINDS = ["hetero_lr", "predict", "psi"]
 
@@ -67,7 +68,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     scenario.telco.to_csv(data / "telco.csv", index=False)
     scenario.telco.to_csv(data / "telco_secret.csv", index=False)
     scenario.telco.to_csv(data / "telco_new.csv", index=False)
-    with start_cluster(root, ORGS, data_dirs=[data], fast_password_hashing=True) as made:
+    with start_cluster(root, (*ORGS, INSURER), data_dirs=[data],
+                       fast_password_hashing=True) as made:
         made.register_dataset("bank", "bank", data / "bank.csv", id_column="phone",
                               label_column="default")
         for name in ("telco", "telco_secret", "telco_new"):
@@ -434,16 +436,17 @@ def test_fitted_transforms_score_alike_in_batch_offline_and_online(
 
 
 def nn_dag() -> dict[str, Any]:
-    """Read (rows already aligned, as after PSI) -> split learning (the coordinator deals) ->
-    predict (guest and host) -> evaluate (issue 24)."""
+    """Read (rows already aligned, as after PSI) -> split learning with two hosts (the
+    coordinator deals) -> predict (guest and hosts) -> evaluate (issue 24)."""
     return {
         "version": 1, "name": "credit_nn",
-        "parties": {"guest": ["bank"], "host": ["telco"], "arbiter": ["coordinator"]},
+        "parties": {"guest": ["bank"], "host": ["telco", INSURER], "arbiter": ["coordinator"]},
         "tasks": {
             "read": {"component": "reader", "parameters": {"id_column": "phone"},
                      "role_parameters": {"guest": {"label_column": "default"}},
                      "party_parameters": {"guest:bank": {"path": "bank_nn"},
-                                          "host:telco": {"path": "telco_nn"}}},
+                                          "host:telco": {"path": "telco_nn"},
+                                          f"host:{INSURER}": {"path": "insurer_nn"}}},
             "nn": {"component": "hetero_nn", "inputs": {"train_data": "read.data"},
                    "parameters": {"epochs": 10, "batch_size": 32}},
             "predict": {"component": "predict",
@@ -454,24 +457,34 @@ def nn_dag() -> dict[str, Any]:
     }
 
 
-def test_split_learning_dag_across_nodes(cluster: Cluster) -> None:
+def test_split_learning_dag_with_two_hosts_across_nodes(cluster: Cluster) -> None:
+    """Split learning across four node processes: the bank's labels, the telco's and the
+    insurer's features (the telco's columns split between them), the coordinator dealing."""
     bank = cluster["bank"]
     data = cluster.root / "data"
     scenario = make_credit_scenario(300, 350, 200, seed=7)
-    # the shared customers in one order on both sides (what PSI delivers), to keep this short
+    # the shared customers in one order on every side (what PSI delivers), to keep this short
     telco = scenario.telco.set_index("phone")
     shared = scenario.bank[scenario.bank["phone"].isin(telco.index)]
     shared.to_csv(data / "bank_nn.csv", index=False)
-    telco.loc[shared["phone"]].reset_index().to_csv(data / "telco_nn.csv", index=False)
+    rows = telco.loc[shared["phone"]]
+    rows[["tenure_months", "monthly_bill", "data_gb"]].reset_index().to_csv(
+        data / "telco_nn.csv", index=False)
+    rows[["late_bills", "device_price"]].reset_index().to_csv(data / "insurer_nn.csv",
+                                                               index=False)
     cluster.register_dataset("bank", "bank_nn", data / "bank_nn.csv", id_column="phone",
                              label_column="default")
-    cluster.register_dataset("telco", "telco_nn", data / "telco_nn.csv", id_column="phone")
-    cluster.grant("telco", "telco_nn", to="bank", kinds=["hetero_nn", "predict"])
-    job = bank.call("POST", "/jobs", json={"dag": nn_dag(), "timeout_s": 120})
+    for org in ("telco", INSURER):
+        cluster.register_dataset(org, f"{org}_nn", data / f"{org}_nn.csv", id_column="phone")
+        cluster.grant(org, f"{org}_nn", to="bank", kinds=["hetero_nn", "predict"])
+    job = bank.call("POST", "/jobs", json={"dag": nn_dag(), "timeout_s": 180})
     done = wait(bank, job["id"])
     assert done["state"] == "succeeded", done
-    # The coordinator dealt in training only, and read no data.
+    # The coordinator dealt in training only, and read no data; each host trained and scored.
     assert specs(cluster["coordinator"], job["id"]) == {"nn.arbiter-coordinator.json"}
+    for org in ("telco", INSURER):
+        assert {f"nn.host-{org}.json", f"predict.host-{org}.json"} <= specs(cluster[org],
+                                                                            job["id"])
     metrics = {m["name"]: m["value"] for m in bank.call("GET", f"/jobs/{job['id']}/metrics")}
     assert metrics["auc"] > 0.6
 
