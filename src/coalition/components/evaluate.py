@@ -15,7 +15,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
-from sklearn.metrics import mean_poisson_deviance
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, Report
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -65,6 +64,8 @@ def _poisson(y: NDArray[Any], data: Dataset, p: EvaluateParams) -> dict[str, Any
     counts = np.asarray(y, dtype=np.float64)
     if np.any(mean <= 0) or np.any(counts < 0):
         raise InputError("poisson metrics need positive predictions and non-negative counts")
+    from sklearn.metrics import mean_poisson_deviance  # noqa: PLC0415 - heavy (scipy)
+
     return {"poisson_deviance": float(mean_poisson_deviance(counts, mean)),
             **regression_report(counts, mean).to_dict()}
 

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import mean_poisson_deviance
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
@@ -70,6 +69,8 @@ def _metrics(model: LocalModel, y: np.ndarray, score: np.ndarray,
         return _scalars(binary_report(y, score).to_dict())
     if model.family == "poisson":
         counts = score if exposure is None else score * exposure
+        from sklearn.metrics import mean_poisson_deviance  # noqa: PLC0415 - heavy (scipy)
+
         return {"poisson_deviance": float(mean_poisson_deviance(y, counts))}
     return _scalars(regression_report(y, score).to_dict())
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn import metrics as skm
 
 from coalition.core.errors import InputError
 from coalition.protocols.evaluate._checks import as_pair
@@ -52,6 +51,7 @@ def _binary_labels(y_true: ArrayLike) -> np.ndarray[Any, Any]:
 
 def roc_curve_points(y_true: ArrayLike, y_score: ArrayLike) -> dict[str, list[float]]:
     """ROC curve as ``{"fpr": [...], "tpr": [...], "thresholds": [...]}``."""
+    from sklearn import metrics as skm  # noqa: PLC0415 - heavy (scipy): imported on use
     t, s = as_pair(y_true, y_score)
     fpr, tpr, thr = skm.roc_curve(_binary_labels(t), s)
     # sklearn's first threshold is +inf (no positives predicted); keep it finite for JSON.
@@ -100,6 +100,7 @@ def lift_gain_table(y_true: ArrayLike, y_score: ArrayLike, *, bins: int = 10
 def binary_report(y_true: ArrayLike, y_score: ArrayLike, *, threshold: float = 0.5,
                   bins: int = 10) -> BinaryReport:
     """All binary metrics; ``y_score`` is the probability of class 1."""
+    from sklearn import metrics as skm  # noqa: PLC0415 - heavy (scipy): imported on use
     t, s = as_pair(y_true, y_score)
     t = _binary_labels(t)
     pred = (s >= threshold).astype(np.int64)

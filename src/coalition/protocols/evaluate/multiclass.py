@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn import metrics as skm
 
 from coalition.core.errors import InputError
 
@@ -31,6 +30,7 @@ class MulticlassReport:
 
 def multiclass_report(y_true: ArrayLike, y_pred: ArrayLike) -> MulticlassReport:
     """Metrics of predicted class labels against true ones."""
+    from sklearn import metrics as skm  # noqa: PLC0415 - heavy (scipy): imported on use
     t, p = np.asarray(y_true), np.asarray(y_pred)
     if t.ndim != 1 or t.shape != p.shape or t.size == 0:
         raise InputError("labels and predictions must be equally long non-empty 1-D arrays",

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from numpy.typing import ArrayLike
-from sklearn import metrics as skm
 
 from coalition.protocols.evaluate._checks import as_pair
 
@@ -29,6 +28,7 @@ class RegressionReport:
 
 def regression_report(y_true: ArrayLike, y_pred: ArrayLike) -> RegressionReport:
     """RMSE, MAE and R² of predictions."""
+    from sklearn import metrics as skm  # noqa: PLC0415 - heavy (scipy): imported on use
     t, p = as_pair(y_true, y_pred)
     return RegressionReport(
         rmse=math.sqrt(float(skm.mean_squared_error(t, p))),

@@ -21,7 +21,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field, model_validator
-from sklearn.linear_model import LogisticRegression, PoissonRegressor, Ridge
 
 from coalition.core.errors import InputError
 from coalition.core.params import ParamConflict, Params
@@ -73,6 +72,13 @@ class LocalModel:
     def fit(cls, params: LocalModelParams, x: FloatArray, y: FloatArray,
             feature_names: list[str], exposure: FloatArray | None = None) -> LocalModel:
         """Fit on this party's rows (``exposure`` only for ``poisson``)."""
+        # heavy (scipy): imported when a local model is fitted, not by every worker
+        from sklearn.linear_model import (  # noqa: PLC0415
+            LogisticRegression,
+            PoissonRegressor,
+            Ridge,
+        )
+
         scaler = Standardizer(clip=params.feature_clip).fit(x)
         xs = scaler.transform(x)
         if params.model == "logistic":
