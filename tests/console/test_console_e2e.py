@@ -111,6 +111,8 @@ def test_console_journey(world: World, context: BrowserContext) -> None:
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.get_by_role("table", name="Partners")).to_contain_text("telco")
     expect(page.get_by_role("article", name="Node health")).to_contain_text("days left")
+    for shown in ("Crypto suite", "standard (X25519, SHA-256"):
+        expect(page.get_by_role("article", name="Node health")).to_contain_text(shown)
     shot(page, "overview")
     page.get_by_role("link", name="Partners").click()
     page.get_by_role("button", name="telco").click()

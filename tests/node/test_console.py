@@ -95,6 +95,7 @@ def test_node_info_carries_the_certificate_expiry(shared_env: NodeEnv) -> None:
     info = shared_env.client.get("/api/v1/node", headers=shared_env.auth()).json()
     expires = dt.datetime.fromisoformat(info["cert_expires_at"])
     assert expires > dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    assert info["crypto_suite"] == shared_env.rt.settings.crypto_suite.value == "standard"
 
 
 def test_client_reads_the_catalog_and_validates(shared_env: NodeEnv) -> None:

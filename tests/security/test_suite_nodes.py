@@ -65,6 +65,10 @@ def test_the_handshake_names_the_suite_and_fails_on_a_mismatch_from_either_side(
     assert "sm crypto suite" in from_bank["error"] and from_bank["seen_as"] == "bank"
     from_telco = _health(pair, "telco", "bank")
     assert from_telco["ok"] is False and from_telco["remote_suite"] == "standard"
+    # what each node's console shows as its own suite (GET /node)
+    for name, suite in (("bank", "standard"), ("telco", "sm")):
+        env = getattr(pair, name).env
+        assert env.client.get("/api/v1/node", headers=env.auth()).json()["crypto_suite"] == suite
 
 
 @pytest.mark.parametrize("suite", [{}, {"suite": "standard"}], ids=["default", "explicit"])

@@ -153,13 +153,13 @@ export function stream(path: string, onEvent: (e: SseEvent) => void): () => void
 // Shapes of the node's answers the console reads (see the OpenAPI document at /docs).
 export interface Me { username: string; role: string; permissions: string[]; via: string }
 export interface NodeInfo { name: string; version: string; fingerprint: string; peer_address: string;
-  cert_expires_at: string }
+  cert_expires_at: string; crypto_suite: string }
 export interface Partner {
   name: string; address: string; fingerprint: string; created_at: string;
   last_health_at: string | null; last_health_ok: boolean | null;
 }
 export interface Health { ok: boolean; partner: string; remote_name: string | null;
-  remote_version: string | null; error: string | null }
+  remote_version: string | null; remote_suite: string | null; error: string | null }
 export interface Column { name: string; dtype?: string; [k: string]: unknown }
 export interface Dataset {
   name: string; kind: string; location: string; table: string | null; id_column: string;

@@ -24,6 +24,8 @@ export const en = {
     partners: "Partners", reachable: "Reachable", unreachable: "Unreachable",
     unchecked: "Not checked", check: "Check now", certExpiry: "Certificate expiry",
     running: "Running jobs", daysLeft: "{{days}} days left", pending: "Pending approvals", lastCheck: "Last check",
+    suite: "Crypto suite",
+    suites: { standard: "standard (X25519, SHA-256, AES-GCM, Ed25519)", sm: "sm, 国密 (SM2, SM3, SM4)" },
     start: "Getting started", startLink: "Open the example job",
     startText: "The example is the demo's credit-risk job: PSI, split, SecureBoost and secret-shared LR, prediction and evaluation across the bank, the telco and the car maker. Open it in the job editor, press Run all and follow it in the job monitor.",
   },

@@ -26,6 +26,8 @@ export const zhCN: Messages = {
     partners: "合作方", reachable: "可达", unreachable: "不可达",
     unchecked: "未检查", check: "立即检查", certExpiry: "证书到期",
     running: "运行中的任务", daysLeft: "剩余 {{days}} 天", pending: "待审批", lastCheck: "上次检查",
+    suite: "密码套件",
+    suites: { standard: "standard（X25519、SHA-256、AES-GCM、Ed25519）", sm: "sm，国密（SM2、SM3、SM4）" },
     start: "快速上手", startLink: "打开示例任务",
     startText: "示例是演示中的信贷风控任务：在银行、运营商和车企三方之间完成隐私求交、数据拆分、SecureBoost 与秘密分享逻辑回归、预测和评估。在任务编排中打开它，点击“全部运行”，再在任务监控中跟踪进度。",
   },

@@ -34,6 +34,8 @@ export function Overview() {
               <dt>{t("app.node")}</dt><dd>{node.data.name} · <span className="ok">{t("overview.healthy")}</span></dd>
               <dt>{t("overview.version")}</dt><dd>{node.data.version}</dd>
               <dt>{t("overview.peerAddress")}</dt><dd>{node.data.peer_address}</dd>
+              <dt>{t("overview.suite")}</dt>
+              <dd>{t(`overview.suites.${node.data.crypto_suite}`, { defaultValue: node.data.crypto_suite })}</dd>
               <dt>{t("overview.fingerprint")}</dt><dd className="mono">{node.data.fingerprint.slice(0, 23)}…</dd>
               <dt>{t("overview.certExpiry")}</dt>
               <dd className={days < 30 ? "bad" : undefined}>{when(node.data.cert_expires_at)} ({t("overview.daysLeft", { days })})</dd>

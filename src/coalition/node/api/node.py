@@ -31,16 +31,20 @@ class NodeInfo(BaseModel):
     fingerprint: str
     peer_address: str
     cert_expires_at: dt.datetime
+    crypto_suite: str
+    """The federation's crypto suite this node runs (``standard`` or ``sm``)."""
 
 
 @router.get("", response_model=NodeInfo, summary="This node")
 def info(_: Reader, rt: Runtime) -> NodeInfo:
-    """Name, version, certificate fingerprint and expiry, advertised peer address."""
+    """Name, version, certificate fingerprint and expiry, advertised peer address, crypto
+    suite."""
     return NodeInfo(name=rt.name, version=coalition.__version__,
                     fingerprint=rt.identity.fingerprint,
                     peer_address=rt.settings.advertised_peer_address,
                     cert_expires_at=x509.load_pem_x509_certificate(
-                        rt.identity.cert_pem).not_valid_after_utc)
+                        rt.identity.cert_pem).not_valid_after_utc,
+                    crypto_suite=rt.settings.crypto_suite.value)
 
 
 @router.get("/identity", summary="This node's partner bundle")

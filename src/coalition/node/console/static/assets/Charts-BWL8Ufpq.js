@@ -1,4 +1,4 @@
-import{u as Hm,b as nh,a as Dn,j as Z,f as ah}from"./index-CoDtd3rq.js";/*! *****************************************************************************
+import{u as Hm,b as nh,a as Dn,j as Z,f as ah}from"./index-CQGxFLL3.js";/*! *****************************************************************************
 Copyright (c) Microsoft Corporation.
 
 Permission to use, copy, modify, and/or distribute this software for any
