@@ -54,9 +54,18 @@ from coalition.protocols.horizontal import (
 from coalition.protocols.horizontal.models import MLP, LogisticRegression, NumpyModel
 from coalition.protocols.horizontal.strategies import StrategyName, make_strategy
 
-__all__ = ["SCHEMA", "HomoLR", "HomoLRParams", "HomoNN", "HomoNNParams"]
+__all__ = ["SCHEMA", "HomoLR", "HomoLRParams", "HomoNN", "HomoNNParams", "clients_schema"]
 
 SCHEMA = MessageKey("homo_schema", "client -> aggregator: feature column names")
+
+
+def clients_schema(ctx: TaskContext) -> list[str]:
+    """At the aggregator: the one feature schema every client announced (``SCHEMA``);
+    :class:`InputError` when any two differ or a client has no columns."""
+    schemas = ctx.comm.gather(ctx.comm.peers(), SCHEMA)
+    if not schemas or not schemas[0] or any(s != schemas[0] for s in schemas):
+        raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
+    return list(schemas[0])
 
 _CLIENTS = frozenset({Role.GUEST, Role.HOST})
 _ALL = frozenset({Role.GUEST, Role.HOST, Role.ARBITER})
@@ -138,15 +147,13 @@ class _Homo(Component):
 
     def _aggregate(self, ctx: TaskContext) -> dict[str, Artifact]:
         p = ctx.params_as(HomoLRParams)
-        schemas = ctx.comm.gather(ctx.comm.peers(), SCHEMA)
-        if any(s != schemas[0] for s in schemas) or not schemas or not schemas[0]:
-            raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
-        model = p.model(len(schemas[0]))
+        schema = clients_schema(ctx)
+        model = p.model(len(schema))
         strategy = make_strategy(p.strategy, **p.strategy_options)
         validation = None
         if ctx.has("validate_data"):
             validation = _xy(ctx.dataset("validate_data"))
-            if ctx.dataset("validate_data").features != schemas[0]:
+            if ctx.dataset("validate_data").features != schema:
                 raise InputError("the arbiter's validation columns differ from the clients'")
         final = run_aggregator(ctx.comm.sub("fit"), model, strategy, p.protocol_params(),
                                validation=validation)

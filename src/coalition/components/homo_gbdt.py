@@ -22,7 +22,7 @@ import numpy as np
 
 from coalition.components.artifacts import Artifact, ArtifactKind, Dataset, Metrics, ModelPart
 from coalition.components.base import Component, Input, Output, TaskContext, slots
-from coalition.components.homo import SCHEMA
+from coalition.components.homo import SCHEMA, clients_schema
 from coalition.components.predict import predictions_frame
 from coalition.components.registry import register
 from coalition.core.errors import InputError, ProtocolError
@@ -84,12 +84,10 @@ class HomoGBDT(Component):
 
     def _aggregate(self, ctx: TaskContext) -> dict[str, Artifact]:
         p = ctx.params_as(HomoGBDTParams)
-        schemas = ctx.comm.gather(ctx.comm.peers(), SCHEMA)
-        if not schemas or not schemas[0] or any(s != schemas[0] for s in schemas):
-            raise InputError("clients' feature columns differ (horizontal FL needs one schema)")
-        model = run_gbdt_server(ctx.comm.sub("fit"), len(schemas[0]), p.protocol_params())
+        schema = clients_schema(ctx)
+        model = run_gbdt_server(ctx.comm.sub("fit"), len(schema), p.protocol_params())
         metrics = {"trees": float(len(model.trees)), **model.metrics}  # ε, δ with DP
-        return {"model": ModelPart(self.family(), ctx.role, _part(model, schemas[0])),
+        return {"model": ModelPart(self.family(), ctx.role, _part(model, schema)),
                 "metrics": Metrics(metrics)}
 
     def _client(self, ctx: TaskContext) -> dict[str, Artifact]:
