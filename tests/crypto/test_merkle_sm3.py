@@ -12,6 +12,7 @@ from coalition.core.errors import CryptoError
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint, Witness
 from coalition.crypto.signing import SigningKey
+from coalition.crypto.suite import digest_alg
 
 # the leaf inputs of the Certificate Transparency vectors (tests/crypto/test_merkle.py)
 LEAF_INPUTS = [bytes.fromhex(h) for h in (
@@ -55,7 +56,7 @@ def test_sm3_roots_known_answers_and_rfc_recursion():
     assert merkle.empty_root("sm3") == SM3_ROOTS[0]
     for n in range(len(LEAF_INPUTS) + 1):
         assert merkle.root_hash(LEAVES[:n], "sm3") == SM3_ROOTS[n] == _mth(LEAF_INPUTS[:n])
-    assert merkle.tree_alg("sm") == "sm3" and merkle.tree_alg("standard") == "sha256"
+    assert digest_alg("sm") == "sm3" and digest_alg("standard") == "sha256"
     with pytest.raises(CryptoError):
         merkle.leaf_hash(b"x", "md5")
 

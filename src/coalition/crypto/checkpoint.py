@@ -4,7 +4,7 @@ A :class:`Checkpoint` is a log's state — its origin (the federation log's name
 RFC 9162 root hash (:mod:`coalition.crypto.merkle`) — serialised in the C2SP ``tlog-checkpoint``
 note body (``origin\nsize\nbase64(root)\n``), the format Go's checksum database and Sigstore's
 Rekor sign. A log whose tree hash is not SHA-256 (``sm3`` under the ``sm`` crypto suite:
-:func:`coalition.crypto.merkle.tree_alg`) adds one extension line ``hash sm3``, so the operator's
+:func:`coalition.crypto.suite.digest_alg`) adds one extension line ``hash sm3``, so the operator's
 signature covers the algorithm; SHA-256 bodies are byte-for-byte the plain note. The log
 operator signs it with its node key (Ed25519, or SM2 under ``sm``); each :class:`Witness` (one
 per partner node) keeps the last checkpoint it co-signed and co-signs a new one only when

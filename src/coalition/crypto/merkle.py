@@ -9,7 +9,7 @@ Hash ``MTH(D[0:n])`` of RFC 9162 §2.1.1 over a hash ``H``, with domain separati
   smaller than ``n``.
 
 ``H`` is named by ``alg``: ``sha256`` (RFC 9162's SHA-256, the default) or ``sm3`` (SM3, GB/T
-32905, for the ``sm`` crypto suite: :func:`tree_alg`). RFC 9162 §2.1 leaves the hash to the log's
+32905, for the ``sm`` crypto suite: :func:`coalition.crypto.suite.digest_alg`). RFC 9162 §2.1 leaves the hash to the log's
 parameters; the ``sm3`` variant changes nothing but ``H`` (same prefixes, same 32-byte hashes,
 same proofs), so every algorithm below is the RFC's with SM3 in place of SHA-256. A tree, its
 proofs and their verification MUST use one ``alg``; a log records it in its signed tree head
@@ -35,7 +35,6 @@ from collections.abc import Callable, Sequence
 
 from coalition.core.errors import CryptoError
 from coalition.crypto.sm.sm3 import sm3
-from coalition.crypto.suite import CryptoSuite
 
 __all__ = [
     "ALGS",
@@ -49,7 +48,6 @@ __all__ = [
     "node_hash",
     "root_from_inclusion_proof",
     "root_hash",
-    "tree_alg",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -74,11 +72,6 @@ def _hash_of(alg: str) -> Callable[[bytes], bytes]:
         return _HASHES[alg]
     except KeyError as exc:
         raise CryptoError("unknown Merkle tree hash", alg=alg) from exc
-
-
-def tree_alg(suite: CryptoSuite | str) -> str:
-    """The tree hash of a log in the crypto suite ``suite``: ``sha256``, or ``sm3`` under ``sm``."""
-    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
 
 
 def empty_root(alg: str = "sha256") -> bytes:

@@ -40,7 +40,7 @@ from coalition.crypto.sm.sm3 import hmac_sm3
 from coalition.crypto.suite import CryptoSuite
 from coalition.node.db.types import utcnow
 
-__all__ = ["ALGORITHMS", "KEY_BYTES", "AuditSeal", "Checkpoint", "algorithm_of",
+__all__ = ["ALGORITHMS", "KEY_BYTES", "AuditSeal", "Checkpoint",
            "create_mac_key", "read_mac_key"]
 
 KEY_BYTES = 32
@@ -49,11 +49,6 @@ ALGORITHMS = ("sha256", "sm3")
 _DOMAIN = b"coalition-audit-checkpoint-v1\n"
 _file_locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-
-def algorithm_of(suite: CryptoSuite | str) -> str:
-    """The audit hash of a crypto suite: ``sha256``, or ``sm3`` under ``sm``."""
-    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
 
 
 def _lock_for(path: Path) -> threading.Lock:
@@ -131,7 +126,7 @@ class AuditSeal:
     latest: tuple[int, str] | None = None  # newest entry this process saw committed
     frozen: bool = False  # set when the trail failed verification: sign nothing over it
     algorithm: str = "sha256"
-    """Hash of new entries and their MACs (:func:`algorithm_of` the node's suite)."""
+    """Hash of new entries and their MACs (:func:`~coalition.crypto.suite.digest_alg` of the node's suite)."""
     former_keys: tuple[VerifyKey, ...] = ()
     """The node's own keys of its other suite (from its key files): a checkpoint signed before
     the node switched suites still verifies."""

@@ -12,9 +12,10 @@ import logging
 from typing import ClassVar
 
 from coalition.core.errors import CoalitionError, ConfigError
+from coalition.crypto.suite import digest_alg
 from coalition.node.audit import trail as audit
 from coalition.node.audit.events import Event, EventKind, emit
-from coalition.node.audit.seal import AuditSeal, algorithm_of, create_mac_key, read_mac_key
+from coalition.node.audit.seal import AuditSeal, create_mac_key, read_mac_key
 from coalition.node.db.engine import Database
 from coalition.node.settings import NodeSettings
 from coalition.node.signing import former_verify_keys, signing_key
@@ -48,7 +49,7 @@ def open_seal(settings: NodeSettings, *, create: bool = True) -> AuditSeal:
         key = create_mac_key(path)
     return AuditSeal(mac_key=key, signer=signing_key(settings), checkpoint_path=cp_path,
                      node=settings.name, every=settings.audit_checkpoint_every,
-                     algorithm=algorithm_of(settings.crypto_suite),
+                     algorithm=digest_alg(settings.crypto_suite),
                      former_keys=former_verify_keys(settings))
 
 

@@ -41,6 +41,7 @@ from coalition.core.errors import (
 from coalition.crypto import merkle
 from coalition.crypto.checkpoint import Checkpoint, ForkDetected, Witness, count_cosignatures
 from coalition.crypto.signing import SigningKey, VerifyKey
+from coalition.crypto.suite import digest_alg
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.engine import serialise
 from coalition.node.db.types import utcnow
@@ -80,7 +81,7 @@ def _origin_of(rt: NodeRuntime, org: str) -> str:
 
 def _alg(rt: NodeRuntime) -> str:
     """The tree hash of this federation's logs: SHA-256, or SM3 under ``sm``."""
-    return merkle.tree_alg(rt.settings.crypto_suite)
+    return digest_alg(rt.settings.crypto_suite)
 
 
 def _public(rt: NodeRuntime) -> str:

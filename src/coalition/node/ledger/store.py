@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from coalition.core.errors import CryptoError
 from coalition.crypto.checkpoint import Checkpoint
-from coalition.crypto.merkle import tree_alg
 from coalition.crypto.signing import VerifyKey
-from coalition.crypto.suite import CryptoSuite
+from coalition.crypto.suite import CryptoSuite, digest_alg
 from coalition.node.db.types import utcnow
 from coalition.node.ledger.entries import Entry
 from coalition.node.ledger.errors import LedgerAlertOpen, LedgerTampered
@@ -43,7 +42,7 @@ def origin_of(org: str, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
     ``coalition.ledger/<org>/sm3`` for the SM3 log of an ``sm`` federation. A log never
     changes its tree hash, so a node that changes suites starts the other log and keeps
     (and verifies) the old one."""
-    alg = tree_alg(suite)
+    alg = digest_alg(suite)
     return ORIGIN_PREFIX + org + ("" if alg == "sha256" else f"/{alg}")
 
 

@@ -27,10 +27,10 @@ from typing import ClassVar
 
 from coalition.core.errors import CryptoError
 from coalition.crypto.signing import SigningKey, VerifyKey
-from coalition.crypto.suite import CryptoSuite, primitives
+from coalition.crypto.suite import CryptoSuite, hexdigest
 
 __all__ = ["DIGEST_ALGS", "DigestAlgorithmMismatch", "ModelTampered", "check_part",
-           "digest_alg_for", "part_digest", "sign_part", "signed_record"]
+           "part_digest", "sign_part", "signed_record"]
 
 _DOMAIN = "coalition-model-part/1"
 #: Each part digest algorithm and the suite whose hash it is.
@@ -53,18 +53,13 @@ class DigestAlgorithmMismatch(ModelTampered):
     code: ClassVar[str] = "model.digest_algorithm"
 
 
-def digest_alg_for(suite: CryptoSuite | str) -> str:
-    """The part digest algorithm of a node on ``suite``: ``sha256`` or ``sm3``."""
-    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else _DEFAULT_ALG
-
-
 def part_digest(blob: bytes, alg: str = _DEFAULT_ALG) -> str:
     """The ``alg`` digest (SHA-256 or SM3) of a part file, lowercase hex."""
     try:
         suite = DIGEST_ALGS[alg]
     except KeyError as exc:
         raise DigestAlgorithmMismatch("unknown model part digest algorithm", alg=alg) from exc
-    return primitives(suite).hash(blob).hex()
+    return hexdigest(blob, suite)
 
 
 def signed_record(name: str, version: int, org: str, role: str, sha256: str, *,

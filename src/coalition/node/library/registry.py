@@ -22,12 +22,12 @@ from coalition.components import ModelPart
 from coalition.core import codec
 from coalition.core.errors import ConflictError, InputError, NotFoundError
 from coalition.core.ids import Role
+from coalition.crypto.suite import digest_alg
 from coalition.node.audit.events import Event, EventKind, emit
 from coalition.node.db.types import utcnow
 from coalition.node.library.integrity import (
     ModelTampered,
     check_part,
-    digest_alg_for,
     part_digest,
     sign_part,
 )
@@ -96,7 +96,7 @@ def encode_part(part: ModelPart) -> bytes:
 
 def digest_alg_of(rt: NodeRuntime) -> str:
     """The digest algorithm of the parts this node publishes: its crypto suite's hash."""
-    return digest_alg_for(rt.settings.crypto_suite)
+    return digest_alg(rt.settings.crypto_suite)
 
 
 def part_digest_of(part: ModelPart, alg: str = "sha256") -> str:

@@ -42,21 +42,16 @@ from coalition.core.context import Executor
 from coalition.core.errors import ConfigError, InputError
 from coalition.crypto.oprf import OprfServerKey
 from coalition.crypto.sm.sm3 import sm3
-from coalition.crypto.suite import CryptoSuite
+from coalition.crypto.suite import CryptoSuite, digest_alg
 from coalition.protocols.psi.inputs import IdSet
 from coalition.protocols.psi.matching import as_keys, contains
 
-__all__ = ["ClientTableCache", "PrfTable", "SyncStats", "digest_algorithm", "id_digests",
+__all__ = ["ClientTableCache", "PrfTable", "SyncStats", "id_digests",
            "sorted_rows"]
 
 U8 = npt.NDArray[np.uint8]
 DIGEST_BYTES = 16
 MAX_LOG = 32  # versions kept for deltas; older clients get the full table
-
-
-def digest_algorithm(suite: CryptoSuite | str) -> str:
-    """The local ID-digest hash of ``suite``: ``sha256``, or ``sm3`` under ``sm``."""
-    return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
 
 
 def id_digests(ids: Sequence[str], algorithm: str = "sha256") -> U8:
@@ -111,7 +106,7 @@ class PrfTable:
     def rotate_key(self) -> None:
         """New key and epoch; the table is rebuilt from scratch on the next sync."""
         self.key = OprfServerKey.generate(self.suite)
-        self.id_digest = digest_algorithm(self.suite)
+        self.id_digest = digest_alg(self.suite)
         self.epoch = secrets.token_hex(16)
         self.version = 0
         self.digests = np.zeros((0, DIGEST_BYTES), dtype=np.uint8)
