@@ -15,6 +15,7 @@ primitive: ``docs/security.md``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -32,11 +33,11 @@ from coalition.crypto import ecdh
 from coalition.crypto import group as ed_group
 from coalition.crypto.sm import commutative as sm_ecdh
 from coalition.crypto.sm import group as sm_group
-from coalition.crypto.sm.sm3 import hkdf_sm3, sm3
+from coalition.crypto.sm.sm3 import hkdf_sm3, hmac_sm3, sm3
 from coalition.crypto.sm.sm4 import Sm4Gcm
 
 __all__ = ["Aead", "CommutativeCipher", "CryptoSuite", "PrimeGroup", "SuitePrimitives",
-           "digest_alg", "hexdigest", "primitives"]
+           "digest_alg", "hexdigest", "mac", "primitives"]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -215,6 +216,13 @@ def digest_alg(suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:
     "sm3"`` only under ``sm``, so ``standard`` records keep their exact bytes (the model
     library's convention)."""
     return "sm3" if CryptoSuite(suite) == CryptoSuite.SM else "sha256"
+
+
+def mac(key: bytes, message: bytes, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> bytes:
+    """HMAC with the suite's hash (RFC 2104): HMAC-SHA-256, or HMAC-SM3 under ``sm``."""
+    if CryptoSuite(suite) == CryptoSuite.SM:
+        return hmac_sm3(key, message)
+    return hmac.digest(key, message, "sha256")
 
 
 def hexdigest(data: bytes, suite: CryptoSuite | str = CryptoSuite.STANDARD) -> str:

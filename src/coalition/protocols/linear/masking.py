@@ -51,8 +51,6 @@ single host, that host's ``w_h·x_h`` — see ``docs/serving.md`` and the host's
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -65,12 +63,11 @@ from numpy.typing import NDArray
 from coalition.core.errors import CryptoError, InputError
 from coalition.crypto.prg import expand_for
 from coalition.crypto.sm.group import ORDER as SM2_ORDER
-from coalition.crypto.sm.sm3 import hmac_sm3
-from coalition.crypto.suite import CryptoSuite, primitives
+from coalition.crypto.suite import CryptoSuite, mac, primitives
 from coalition.protocols.linear.fixedpoint import Ring, decode, encode
 
-__all__ = ["FRAC_BITS", "MaskKey", "agree", "decode_sum", "encode_partial", "id_masks", "mac",
-           "mask", "public_bytes", "stream_masks"]
+__all__ = ["FRAC_BITS", "MaskKey", "decode_sum", "encode_partial", "id_masks", "mac", "mask",
+           "stream_masks"]
 
 #: Fixed-point precision of masked partial scores: resolution 2^-40 ≈ 9.1e-13, range ±2^22.
 FRAC_BITS = 40
@@ -115,7 +112,7 @@ class MaskKey:
         ``HKDF(DH(self, peer), salt, info=context)`` with the suite's group and hash.
         :class:`CryptoError` for a public key that is not one of this suite's group."""
         if self._x25519 is not None:
-            return agree(self._x25519, peer_public, context)
+            return _agree_x25519(self._x25519, peer_public, context)
         group = primitives(self.suite).group
         peer = bytes(peer_public) if isinstance(peer_public, (bytes, bytearray)) else b""
         if len(peer) != group.POINT_BYTES:
@@ -124,12 +121,7 @@ class MaskKey:
         return primitives(self.suite).kdf(point[1:], length=32, info=context, salt=_SALT)
 
 
-def public_bytes(key: X25519PrivateKey) -> bytes:
-    """The raw 32-byte public key."""
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def agree(private: X25519PrivateKey, peer_public: bytes, context: bytes) -> bytes:
+def _agree_x25519(private: X25519PrivateKey, peer_public: bytes, context: bytes) -> bytes:
     """``HKDF-SHA256(X25519(private, peer_public), info=context)``: a 32-byte pair key (the
     ``standard`` suite; :class:`MaskKey` for either)."""
     try:
@@ -145,20 +137,11 @@ def stream_masks(key: bytes, n: int, suite: Suite = CryptoSuite.STANDARD) -> Rin
     return expand_for(suite)(key, n, 64)
 
 
-def mac(key: bytes, message: bytes, suite: Suite = CryptoSuite.STANDARD) -> bytes:
-    """HMAC with the suite's hash (RFC 2104): HMAC-SHA256, or HMAC-SM3 under ``sm``."""
-    if _is_sm(suite):
-        return hmac_sm3(key, message)
-    return hmac.new(key, message, hashlib.sha256).digest()
-
-
 def id_masks(key: bytes, ids: Sequence[str], suite: Suite = CryptoSuite.STANDARD) -> Ring:
     """One uniform ring element per ID: ``HMAC(key, id)`` with the suite's hash, truncated to
     64 bits."""
-    if _is_sm(suite):
-        raw = b"".join(hmac_sm3(key, i.encode())[:8] for i in ids)
-    else:
-        raw = b"".join(hmac.new(key, i.encode(), hashlib.sha256).digest()[:8] for i in ids)
+    suite = CryptoSuite(suite)
+    raw = b"".join(mac(key, i.encode(), suite)[:8] for i in ids)
     return np.frombuffer(raw, dtype="<u8").astype(np.uint64)
 
 

@@ -25,7 +25,6 @@ Whoever lacks ``F(k_e, x)`` cannot link a tag to ``x`` or decrypt its ciphertext
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,10 +33,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from coalition.core.errors import CryptoError, InputError
-from coalition.crypto.sm.sm3 import hmac_sm3
 from coalition.crypto.sm.sm4 import KEY_BYTES as SM4_KEY_BYTES
 from coalition.crypto.sm.sm4 import Sm4Gcm
-from coalition.crypto.suite import Aead, CryptoSuite
+from coalition.crypto.suite import Aead, CryptoSuite, mac
 from coalition.protocols.pir.spec import FORMAT
 
 __all__ = [
@@ -74,16 +72,12 @@ def _sm(suite: Suite) -> bool:
 
 def derive_tag(prf: bytes, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The row's public lookup tag (see module docstring)."""
-    if _sm(suite):
-        return hmac_sm3(prf, _TAG_INFO)[:TAG_BYTES]
-    return hmac.digest(prf, _TAG_INFO, "sha256")[:TAG_BYTES]
+    return mac(prf, _TAG_INFO, suite)[:TAG_BYTES]
 
 
 def derive_key(prf: bytes, suite: Suite = CryptoSuite.STANDARD) -> bytes:
     """The row's AEAD key (see module docstring)."""
-    if _sm(suite):
-        return hmac_sm3(prf, _KEY_INFO)
-    return hmac.digest(prf, _KEY_INFO, "sha256")
+    return mac(prf, _KEY_INFO, suite)
 
 
 def _aead(prf: bytes, suite: Suite) -> Aead:
